@@ -1,0 +1,54 @@
+# sanji — the two commands are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PEOPLE ?= 50000
+SEED   ?= 7
+MONTH  ?= 2026-10
+PORT   ?= 3000
+
+export DAGSTER_HOME   := $(CURDIR)/.dagster_home
+export SANJI_LANDING  ?= $(CURDIR)/demo/landing
+export SANJI_WAREHOUSE ?= $(CURDIR)/demo/sanji.duckdb
+export SANJI_STORAGE  ?= $(CURDIR)/.dagster_home/storage
+export SANJI_OUTBOX   ?= $(CURDIR)/demo/outbox
+export SANJI_INBOX    ?= $(CURDIR)/demo/inbox
+
+.PHONY: setup demo ui test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+$(DAGSTER_HOME)/dagster.yaml:
+	mkdir -p $(DAGSTER_HOME)
+	printf 'telemetry:\n  enabled: false\n' > $@
+
+setup: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+
+demo: setup
+	$(BIN)/sanji demo-data --people $(PEOPLE) --seed $(SEED) --out demo
+	$(BIN)/sanji run --landing demo/landing --warehouse demo/sanji.duckdb --month $(MONTH)
+	@echo
+	@echo "Published tables: demo/sanji.duckdb  (e.g. $(BIN)/python -c \"import duckdb; print(duckdb.connect('demo/sanji.duckdb').sql('from mismatch limit 5'))\")"
+	@echo "Open the UI:      make ui   then browse http://127.0.0.1:$(PORT)"
+
+ui: setup
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
+
+test: setup
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check pipelines assets schemas tests benchmarks
+
+bench: setup
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/link.py
+
+clean:
+	rm -rf demo .dagster_home
