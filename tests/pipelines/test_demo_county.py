@@ -1,0 +1,264 @@
+"""The demo-county generator: valid IDs, determinism, dirt rates, encodings, truth, plants."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import fastexcel
+import numpy as np
+import polars as pl
+import pytest
+
+from pipelines.demo import DirtRates, generate_county
+from pipelines.demo.county import simulate_county
+from pipelines.fields import PERSON_HEADERS, SERIOUS_ILLNESSES
+
+PEOPLE = 2000
+WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+CHECK = "10X98765432"
+RULES = (
+    "no_doctor_contract", "not_insured", "wrong_subsidy", "settlement_not_in_ledger",
+    "ledger_without_settlement", "dead_but_active", "village_conflict",
+    "assistance_illness_not_monitored",
+)
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small county with default dirt."""
+    out = tmp_path_factory.mktemp("demo")
+    generate_county(PEOPLE, seed=11, out=out)
+    return out
+
+
+def _truth(out: Path, name: str) -> pl.DataFrame:
+    return pl.read_csv(out / "truth" / name, infer_schema=False)
+
+
+def _valid_id(value: str) -> bool:
+    """GB 11643 MOD 11-2 check, written independently of the generator."""
+    if len(value) != 18 or not value[:17].isdigit():
+        return False
+    total = sum(int(d) * w for d, w in zip(value[:17], WEIGHTS, strict=True))
+    return CHECK[total % 11] == value[17]
+
+
+def _csv_rows(path: Path, encoding: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_bytes().decode(encoding))))
+
+
+def _landing(out: Path, stem: str) -> Path:
+    (path,) = [p for p in (out / "landing").iterdir() if stem in p.name]
+    return path
+
+
+def test_every_true_id_is_valid_and_matches_sex_and_birth(county: Path) -> None:
+    persons = _truth(county, "persons.csv")
+    assert persons.height == PEOPLE
+    assert persons["id_number"].n_unique() == PEOPLE
+    for row in persons.iter_rows(named=True):
+        assert _valid_id(row["id_number"]), row["person_key"]
+        assert row["id_number"][6:14] == row["birth_date"].replace("-", "")
+        assert (int(row["id_number"][16]) % 2 == 1) == (row["sex"] == "男")
+
+
+def test_common_names_repeat_and_twins_are_distinct(county: Path) -> None:
+    persons = _truth(county, "persons.csv")
+    assert persons["name"].value_counts()["count"].max() >= 10
+    twins = persons.filter(pl.col("twin_of").is_not_null())
+    assert twins.height >= 2
+    pair = twins.join(persons, left_on="twin_of", right_on="person_key", suffix="_twin")
+    assert (pair["birth_date"] == pair["birth_date_twin"]).all()
+    assert (pair["household_key"] == pair["household_key_twin"]).all()
+    assert (pair["name"] != pair["name_twin"]).all()
+    assert (pair["id_number"] != pair["id_number_twin"]).all()
+    assert persons["name"].str.contains("·").any()
+
+
+def test_same_seed_same_bytes_other_seed_differs(tmp_path: Path) -> None:
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    generate_county(400, seed=5, out=a)
+    generate_county(400, seed=5, out=b)
+    generate_county(400, seed=6, out=c)
+    files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert len(files) == 11
+    for rel in files:
+        assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
+    differ = [rel for rel in files if (a / rel).read_bytes() != (c / rel).read_bytes()]
+    assert len(differ) >= 9
+
+
+def test_encodings_title_totals_and_sheets(county: Path) -> None:
+    roster = _landing(county, "防返贫")
+    roster.read_bytes().decode("gbk")
+    for stem in ("救助对象", "死亡"):
+        raw = _landing(county, stem).read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf")
+        raw.decode("utf-8-sig")
+    _landing(county, "参保").read_bytes().decode("utf-8")
+    settlement = _landing(county, "结算").read_bytes()
+    settlement.decode("gb18030")
+    with pytest.raises(UnicodeDecodeError):
+        settlement.decode("utf-8")
+    book = _landing(county, ".xlsx")
+    reader = fastexcel.read_excel(book)
+    assert reader.sheet_names == ["家庭医生签约", "慢病随访", "大病专项救治台账"]
+    contract = reader.load_sheet("家庭医生签约", header_row=None).to_polars()
+    assert "家庭医生签约" in contract.row(0)[0] and contract.row(0)[1] is None
+    assert "签约日期" in contract.row(1)
+    ledger = reader.load_sheet("大病专项救治台账", header_row=None).to_polars()
+    assert ledger.row(-1)[0] == "合计"
+    with zipfile.ZipFile(book) as z:
+        assert "<mergeCell " in z.read("xl/worksheets/sheet3.xml").decode()
+
+
+def _headers(out: Path) -> dict[str, tuple[str, ...]]:
+    encodings = {"防返贫": "gbk", "救助对象": "utf-8-sig", "死亡": "utf-8-sig",
+                 "参保": "utf-8", "结算": "gb18030"}
+    headers = {stem: tuple(_csv_rows(_landing(out, stem), enc)[0])
+               for stem, enc in encodings.items()}
+    reader = fastexcel.read_excel(_landing(out, ".xlsx"))
+    for sheet, header_row in (("家庭医生签约", 1), ("慢病随访", 0), ("大病专项救治台账", 1)):
+        frame = reader.load_sheet(sheet, header_row=None).to_polars()
+        headers[sheet] = tuple(frame.row(header_row))
+    return headers
+
+
+def test_headers_differ_between_files(county: Path) -> None:
+    headers = _headers(county)
+    assert len(set(headers.values())) == len(headers)
+    id_headers = {h for hs in headers.values() for h in hs if h in PERSON_HEADERS["id_number"]}
+    assert len(id_headers) >= 3
+
+
+def test_records_cover_every_data_row(county: Path) -> None:
+    records = _truth(county, "records.csv").with_columns(pl.col("row_number").cast(pl.Int64))
+    encodings = {"防返贫": "gbk", "救助对象": "utf-8-sig", "死亡": "utf-8-sig",
+                 "参保": "utf-8", "结算": "gb18030"}
+    for stem, enc in encodings.items():
+        path = _landing(county, stem)
+        lines = _csv_rows(path, enc)
+        mine = records.filter(pl.col("source_file") == path.name)
+        assert mine.height == len(lines) - 1
+        assert mine["row_number"].to_list() == list(range(2, len(lines) + 1))
+    book = _landing(county, ".xlsx")
+    reader = fastexcel.read_excel(book)
+    for sheet, first in (("家庭医生签约", 3), ("慢病随访", 2), ("大病专项救治台账", 3)):
+        height = reader.load_sheet(sheet, header_row=None).to_polars().height
+        mine = records.filter((pl.col("source_file") == book.name) & (pl.col("sheet") == sheet))
+        assert mine["row_number"].to_list() == list(range(first, height + 1))
+    unattributed = records.filter(pl.col("person_key").is_null())
+    dirt = _truth(county, "dirt.csv").with_columns(pl.col("row_number").cast(pl.Int64))
+    quarantined = dirt.filter(pl.col("expect") == "quarantined")
+    joined = unattributed.join(quarantined, on=["source_file", "sheet", "row_number"],
+                               how="anti", nulls_equal=True)
+    assert unattributed.height >= 1
+    assert joined.height == 0
+
+
+def test_planted_rules_present_and_their_rows_clean(county: Path) -> None:
+    planted = _truth(county, "planted.csv")
+    counts = dict(planted.group_by("rule").len().iter_rows())
+    assert set(counts) == set(RULES)
+    assert all(n > 0 for n in counts.values())
+    assert planted["person_key"].n_unique() == planted.height
+    records = _truth(county, "records.csv")
+    dirt = _truth(county, "dirt.csv")
+    dirty_people = dirt.join(records, on=["source_file", "sheet", "row_number"],
+                             nulls_equal=True)["person_key"]
+    assert not dirty_people.is_in(planted["person_key"].implode()).any()
+
+
+def test_dirt_rates_close_to_asked(tmp_path: Path) -> None:
+    rates = replace(DirtRates.clean(), id_typo=0.03, id_fullwidth=0.03, name_space=0.03,
+                    id_space=0.03, unusable_row=0.01)
+    summary = generate_county(4000, seed=3, out=tmp_path, rates=rates)
+    records = _truth(tmp_path, "records.csv")
+    dirt = _truth(tmp_path, "dirt.csv")
+    data_rows = records.filter(pl.col("person_key").is_not_null()).height
+    for kind in ("id_typo", "id_fullwidth", "name_space", "id_space"):
+        got = dirt.filter(pl.col("kind") == kind).height
+        assert summary.dirt[kind] == got
+        assert got == pytest.approx(0.03 * data_rows, rel=0.25), kind
+    bad = dirt.filter(pl.col("kind") == "unusable_row").height
+    assert bad == pytest.approx(0.01 * data_rows, rel=0.35)
+    assert set(summary.dirt) == {"id_typo", "id_fullwidth", "name_space", "id_space",
+                                 "unusable_row", "totals_row"}
+
+
+def test_damaged_ids_fail_or_repair_as_recorded(tmp_path: Path) -> None:
+    generate_county(1500, seed=4, out=tmp_path, rates=DirtRates.uniform(0.01))
+    records = _truth(tmp_path, "records.csv")
+    persons = _truth(tmp_path, "persons.csv").select("person_key", true_id="id_number")
+    dirt = _truth(tmp_path, "dirt.csv").filter(pl.col("field") == "id_number")
+    path = _landing(tmp_path, "参保")
+    rows = _csv_rows(path, "utf-8")
+    written = pl.DataFrame({"row_number": [str(i) for i in range(2, len(rows) + 1)],
+                            "id_raw": [r[1] for r in rows[1:]]})
+    seen = (dirt.filter(pl.col("source_file") == path.name)
+            .join(records, on=["source_file", "sheet", "row_number"], nulls_equal=True)
+            .join(persons, on="person_key").join(written, on="row_number"))
+    assert seen.height > 10
+    for kind, raw, true in seen.select("kind", "id_raw", "true_id").iter_rows():
+        if kind in ("id_typo", "id_swap"):
+            assert len(raw) == 18 and raw != true and not _valid_id(raw)
+        elif kind == "id_lower_x":
+            assert raw == true[:-1] + "x"
+        elif kind in ("id_space", "id_fullwidth"):
+            import unicodedata
+            assert unicodedata.normalize("NFKC", raw).replace(" ", "") == true
+        elif kind == "id_15":
+            assert raw == true[:6] + true[8:17]
+        elif kind == "id_scientific":
+            assert "E+17" in raw
+
+
+def test_clean_tables_hold_exactly_the_planted_mismatches() -> None:
+    """An independent check of the rules on the clean tables: only planted cases fire."""
+    _places, county = simulate_county(np.random.default_rng(9), 3000, date(2026, 10, 31))
+    t = county.tables
+    registered = set(t["poverty_roster"]["person_key"])
+    enrol = {k: (s, sub) for k, s, sub in
+             t["enrolment"].select("person_key", "enrol_status", "subsidy_type").iter_rows()}
+    active_assist = {k: a for k, a, s in t["assistance"].select(
+        "person_key", "assistance_type", "status").iter_rows() if s == "正常"}
+    pop = dict(t["poverty_roster"].select("person_key", "population_type").iter_rows())
+    found: dict[str, set[str]] = {r: set() for r in RULES}
+    found["no_doctor_contract"] = registered - set(t["doctor_contract"]["person_key"])
+    found["not_insured"] = {k for k in registered if enrol.get(k, ("", ""))[0] != "参保缴费"}
+    for k in registered - found["not_insured"]:
+        a = active_assist.get(k)
+        want = {"特困供养": "特困全额资助", "低保": "低保定额资助"}.get(a or "", f"{pop[k]}资助")
+        if enrol[k][1] != want:
+            found["wrong_subsidy"].add(k)
+    ledger = t["illness_ledger"]
+    stays = t["settlement"]
+    serious = set(stays.filter(pl.col("diagnosis").is_in(SERIOUS_ILLNESSES))["person_key"])
+    found["settlement_not_in_ledger"] = (serious & registered) - set(ledger["person_key"])
+    settled = set(stays.select(pl.format("{}|{}", "person_key", "diagnosis")).to_series())
+    found["ledger_without_settlement"] = {
+        k for k, ill, st in ledger.select("person_key", "illness", "status").iter_rows()
+        if st == "已救治" and f"{k}|{ill}" not in settled
+    }
+    active = registered | set(active_assist) | {k for k, (s, _) in enrol.items() if s == "参保缴费"}
+    found["dead_but_active"] = set(t["death"]["person_key"]) & active
+    places = pl.concat([f.select("person_key", "village_code") for f in t.values()]).unique()
+    found["village_conflict"] = set(places.filter(pl.len().over("person_key") > 1)["person_key"])
+    found["assistance_illness_not_monitored"] = set(t["assistance"].filter(
+        pl.col("assistance_type").is_in(["低保", "特困供养"]) & (pl.col("status") == "正常")
+        & (pl.col("hardship_cause") == "因病"))["person_key"]) - registered
+    planted = county.planted
+    for rule in RULES:
+        want = set(planted.filter(pl.col("rule") == rule)["person_key"])
+        assert want, rule
+        assert found[rule] == want, rule
+
+
+def test_rejects_tiny_county(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="at least 200"):
+        generate_county(50, seed=1, out=tmp_path)
