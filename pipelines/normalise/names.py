@@ -1,0 +1,95 @@
+"""Person names: NFKC, no spaces, one middle dot, simplified characters, toneless pinyin.
+
+All work is done on the unique raw names (and their unique characters), then joined back.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import polars as pl
+
+MIDDLE_DOTS = r"[·•.・‧･∙⋅･]+"
+
+
+@lru_cache(maxsize=1)
+def _phrases() -> list[str]:
+    """Two-character prefixes of pypinyin's phrase dictionary (phrases change readings)."""
+    from pypinyin.phrases_dict import phrases_dict
+
+    return sorted({p[:2] for p in phrases_dict if len(p) >= 2})
+
+
+def _char_maps(chars: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Traditional→simplified and char→pinyin maps for the given characters."""
+    import zhconv
+    from pypinyin import lazy_pinyin
+
+    simp = {c: s for c in chars if (s := zhconv.convert(c, "zh-cn")) != c and len(s) == 1}
+    han = [simp.get(c, c) for c in chars]
+    pinyin = {c: lazy_pinyin(c)[0] for c in set(han) if "\u3400" <= c <= "\u9fff"}
+    return simp, pinyin
+
+
+def clean_name(raw: pl.Expr) -> pl.Expr:
+    """NFKC, strip all whitespace, unify middle dots (before simplification).
+
+    Args:
+        raw: the name as read.
+
+    Returns:
+        The cleaned name, null when empty.
+    """
+    text = (
+        raw.str.normalize("NFKC")
+        .str.replace_all(r"\s+", "")
+        .str.replace_all(MIDDLE_DOTS, "·")
+        .str.strip_chars("·")
+    )
+    return pl.when(text.str.len_chars() > 0).then(text)
+
+
+def _unique_names(raw: pl.Series) -> pl.DataFrame:
+    """name_raw -> name, name_pinyin for each unique raw name."""
+    from pypinyin import lazy_pinyin
+
+    uniq = pl.DataFrame({"name_raw": raw.unique(maintain_order=True)}).with_columns(
+        clean_name(pl.col("name_raw")).alias("_clean")
+    )
+    chars = uniq["_clean"].drop_nulls().str.split("").explode().unique().to_list()
+    simp, pinyin = _char_maps([c for c in chars if c])
+    name = pl.col("_clean")
+    if simp:
+        name = name.str.replace_many(list(simp), list(simp.values()))
+    uniq = uniq.with_columns(name.alias("name"))
+    per_char = pl.col("name")
+    if pinyin:
+        per_char = per_char.str.replace_many(list(pinyin), list(pinyin.values()))
+    uniq = uniq.with_columns(
+        per_char.str.to_lowercase().str.replace_all(r"[^a-z0-9]", "").alias("name_pinyin")
+    )
+    names = uniq["name"].drop_nulls().unique()
+    special = names.filter(names.str.contains_any(_phrases())).to_list()
+    if special:
+        fix = pl.DataFrame({
+            "name": special,
+            "_py": ["".join(p for p in lazy_pinyin(n) if p.isalnum()).lower() for n in special],
+        })
+        uniq = uniq.join(fix, on="name", how="left").with_columns(
+            pl.coalesce("_py", "name_pinyin").alias("name_pinyin")
+        ).drop("_py")
+    return uniq.drop("_clean")
+
+
+def normalise_names(frame: pl.DataFrame, column: str = "name_raw") -> pl.DataFrame:
+    """Add ``name`` and ``name_pinyin`` from the raw name column.
+
+    Args:
+        frame: frame with the raw names (String).
+        column: raw column name.
+
+    Returns:
+        The frame with ``name`` (null when empty) and ``name_pinyin``.
+    """
+    mapping = _unique_names(frame[column]).rename({"name_raw": column})
+    return frame.join(mapping, on=column, how="left", nulls_equal=True, maintain_order="left")

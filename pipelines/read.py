@@ -1,0 +1,287 @@
+"""Landing files to raw text grids: encodings, workbook sheets and the row a person sees.
+
+A *grid* is one CSV file or one workbook sheet read entirely as text, header row included,
+with a ``row_number`` column: for a CSV the header is row 1 (blank lines count, a quoted
+newline stays inside its record, as a spreadsheet shows it); for a sheet it is the
+spreadsheet's own 1-based row number, title rows included. Finding the header row and the
+extract is left to :mod:`pipelines.extracts`.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+DATA_SUFFIXES = (".csv", ".xlsx")
+DECISION_STEMS = ("decisions",)
+
+
+@dataclass(frozen=True)
+class Grid:
+    """One CSV file or workbook sheet as text.
+
+    Attributes:
+        source_file: file name within the landing folder.
+        sheet: sheet name, "" for a CSV.
+        encoding: "utf-8", "utf-8-sig", "gbk", "gb18030" or "xlsx".
+        sha256: hex digest of the file's bytes.
+        frame: ``row_number`` (Int64) then ``c0``, ``c1`` … (String), one row per sheet row.
+    """
+
+    source_file: str
+    sheet: str
+    encoding: str
+    sha256: str
+    frame: pl.DataFrame
+
+
+def landing_files(landing: Path) -> list[Path]:
+    """List the data files at the top level of a landing folder.
+
+    Args:
+        landing: the landing folder.
+
+    Returns:
+        ``.csv``/``.xlsx`` files sorted by name, without dot/underscore files and without the
+        stewards' decision file (``decisions.csv``).
+    """
+    return sorted(
+        p
+        for p in landing.iterdir()
+        if p.is_file()
+        and p.suffix.lower() in DATA_SUFFIXES
+        and not p.name.startswith((".", "_", "~$"))
+        and p.stem.lower() not in DECISION_STEMS
+    )
+
+
+def detect_encoding(data: bytes) -> str:
+    """Tell the text encoding of CSV bytes from the bytes themselves.
+
+    Args:
+        data: the file's bytes.
+
+    Returns:
+        "utf-8-sig" (BOM), "utf-8", "gbk" or "gb18030".
+
+    Raises:
+        ValueError: when the bytes are none of these.
+    """
+    return decode(data)[0]
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Decode CSV bytes, trying strict UTF-8 (BOM or not), then GBK, then GB18030.
+
+    Args:
+        data: the file's bytes.
+
+    Returns:
+        (encoding, text).
+
+    Raises:
+        ValueError: when the bytes are none of these.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig", data[3:].decode("utf-8")
+    for encoding in ("utf-8", "gbk", "gb18030"):
+        try:
+            return encoding, data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    msg = "bytes are neither UTF-8 nor GBK/GB18030"
+    raise ValueError(msg)
+
+
+def _numbered(frame: pl.DataFrame, first_row: int) -> pl.DataFrame:
+    """Rename columns to c0… and add ``row_number`` counting from ``first_row``."""
+    frame = frame.rename({c: f"c{i}" for i, c in enumerate(frame.columns)})
+    return frame.with_row_index("row_number", offset=first_row).with_columns(
+        pl.col("row_number").cast(pl.Int64)
+    )
+
+
+def _csv_width(text: str, lines: int = 60) -> int:
+    """Most fields in any of the first records (a title row above the header has fewer)."""
+    sample = io.StringIO(text[: 200_000])
+    widths = [len(r) for _, r in zip(range(lines), csv.reader(sample), strict=False)]
+    return max(widths, default=1) or 1
+
+
+def read_csv_grid(path: Path) -> Grid:
+    """Read a CSV file as a text grid.
+
+    Args:
+        path: the CSV file.
+
+    Returns:
+        The grid; the first line is row 1.
+
+    Raises:
+        ValueError: when the file cannot be decoded or parsed, naming the file.
+    """
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    try:
+        encoding, text = decode(data)
+        width = _csv_width(text)
+        head = ",".join(f"c{i}" for i in range(width)).encode() + b"\n"
+        utf8 = data if encoding == "utf-8" else text.encode("utf-8")
+        frame = pl.read_csv(
+            io.BytesIO(head + utf8),
+            has_header=True,
+            infer_schema=False,
+            truncate_ragged_lines=True,
+        )
+    except (ValueError, pl.exceptions.PolarsError) as exc:
+        msg = f"{path.name}: cannot read CSV: {exc}"
+        raise ValueError(msg) from exc
+    return Grid(path.name, "", encoding, sha, _numbered(frame, 1))
+
+
+def _show_big_numbers(text: pl.DataFrame, numeric: pl.DataFrame) -> pl.DataFrame:
+    """Numeric cells of 16+ digits as Excel shows them (``4.11421E+17``).
+
+    Such a cell is an identity number Excel stored as a float: its last digits are already
+    lost, and writing it as Excel displays it lets the ID normaliser flag it for what it is.
+    """
+    exprs = []
+    for col, flag in zip(text.columns, numeric.columns, strict=True):
+        s = pl.col(col)
+        sci = (s.str.slice(0, 1) + pl.lit(".") + s.str.slice(1, 5) + pl.lit("E+")
+               + (s.str.len_chars() - 1).cast(pl.String))
+        big = numeric[flag].is_not_null() & s.str.contains(r"^[0-9]{16,}$")
+        exprs.append(pl.when(big).then(sci).otherwise(s).alias(col))
+    return text.with_columns(exprs)
+
+
+_SHEET = re.compile(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
+_REL = re.compile(rb'<Relationship\b[^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"')
+_MERGE = re.compile(rb'<mergeCell ref="([A-Z]+)([0-9]+):([A-Z]+)([0-9]+)"')
+
+
+def _col_index(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n - 1
+
+
+def merged_ranges(data: bytes) -> dict[str, list[tuple[int, int, int, int]]]:
+    """Merged cell ranges per sheet of an .xlsx (calamine does not report them).
+
+    Args:
+        data: the workbook's bytes.
+
+    Returns:
+        sheet name -> (first row, first col, last row, last col), rows 1-based, cols 0-based.
+    """
+    out: dict[str, list[tuple[int, int, int, int]]] = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        rels = {rid: target for rid, target in _REL.findall(z.read("xl/_rels/workbook.xml.rels"))}
+        for name, rid in _SHEET.findall(z.read("xl/workbook.xml")):
+            target = rels[rid].decode().lstrip("/")
+            path = target if target.startswith("xl/") else f"xl/{target}"
+            xml = z.read(path)
+            out[html.unescape(name.decode())] = [
+                (int(r0), _col_index(c0), int(r1), _col_index(c1))
+                for c0, r0, c1, r1 in _MERGE.findall(xml)
+            ]
+    return out
+
+
+def fill_merged(frame: pl.DataFrame, ranges: list[tuple[int, int, int, int]]) -> pl.DataFrame:
+    """Give every cell of a merged range the value of its top-left cell, as a person sees it.
+
+    Args:
+        frame: the sheet grid (``row_number``, ``c0`` …).
+        ranges: merged ranges from :func:`merged_ranges`.
+
+    Returns:
+        The grid with merged cells filled.
+    """
+    if not ranges:
+        return frame
+    tops = frame.filter(pl.col("row_number").is_in([r[0] for r in ranges]))
+    values = dict(zip(tops["row_number"].to_list(), tops.drop("row_number").rows(), strict=True))
+    fills: dict[str, dict[int, str]] = {}
+    for r0, c0, r1, c1 in ranges:
+        top = values.get(r0)
+        if top is None or c0 >= len(top) or top[c0] is None:
+            continue
+        for col in range(c0, min(c1, len(top) - 1) + 1):
+            for row in range(r0, r1 + 1):
+                if (row, col) != (r0, c0):
+                    fills.setdefault(f"c{col}", {})[row] = top[c0]
+    for col, cells in fills.items():
+        fill = pl.DataFrame({"row_number": list(cells), "_v": list(cells.values())},
+                            schema={"row_number": pl.Int64, "_v": pl.String})
+        frame = frame.join(fill, on="row_number", how="left", maintain_order="left").with_columns(
+            pl.coalesce(col, "_v").alias(col)).drop("_v")
+    return frame
+
+
+def read_xlsx_grids(path: Path) -> list[Grid]:
+    """Read every sheet of a workbook as text grids (calamine via fastexcel).
+
+    Empty sheets are left out. Leading empty rows that calamine skips are counted back so
+    that ``row_number`` is the spreadsheet's own row number.
+
+    Args:
+        path: the .xlsx file.
+
+    Returns:
+        One grid per non-empty sheet.
+
+    Raises:
+        ValueError: when the workbook cannot be opened, naming the file.
+    """
+    import fastexcel
+
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    try:
+        reader = fastexcel.read_excel(data)
+        merged = merged_ranges(data)
+        grids = []
+        for name in reader.sheet_names:
+            sheet = reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=0)
+            frame = sheet.to_polars()
+            if frame.width == 0 or frame.height == 0:
+                continue
+            numeric = reader.load_sheet(name, header_row=None, dtypes="boolean", skip_rows=0)
+            frame = _show_big_numbers(frame, numeric.to_polars())
+            frame = fill_merged(_numbered(frame, 1), merged.get(name, []))
+            grids.append(Grid(path.name, name, "xlsx", sha, frame))
+    except (ValueError, KeyError, zipfile.BadZipFile, fastexcel.FastExcelError) as exc:
+        msg = f"{path.name}: cannot read workbook: {exc}"
+        raise ValueError(msg) from exc
+    return grids
+
+
+def read_grids(landing: Path) -> list[Grid]:
+    """Read every data file of a landing folder.
+
+    Args:
+        landing: the landing folder.
+
+    Returns:
+        One grid per CSV file and per non-empty workbook sheet.
+    """
+    grids: list[Grid] = []
+    for path in landing_files(landing):
+        if path.suffix.lower() == ".csv":
+            grid = read_csv_grid(path)
+            if grid.frame.height:
+                grids.append(grid)
+        else:
+            grids.extend(read_xlsx_grids(path))
+    return grids

@@ -1,0 +1,42 @@
+"""Names: NFKC, spaces, middle dots, traditional→simplified, pinyin."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from pipelines.normalise.names import normalise_names
+
+
+@pytest.mark.parametrize(
+    ("raw", "name", "pinyin"),
+    [
+        ("张伟", "张伟", "zhangwei"),
+        (" 张 伟 ", "张伟", "zhangwei"),
+        ("陳小華", "陈小华", "chenxiaohua"),
+        ("买买提•艾力", "买买提·艾力", "maimaitiaili"),
+        ("买买提.艾力", "买买提·艾力", "maimaitiaili"),
+        ("买买提・艾力", "买买提·艾力", "maimaitiaili"),
+        ("买买提‧艾力", "买买提·艾力", "maimaitiaili"),
+        ("买买提艾力", "买买提艾力", "maimaitiaili"),
+        ("ＡＢ张", "AB张", "abzhang"),
+        ("  ", None, None),
+        (None, None, None),
+    ],
+)
+def test_name_table(raw: str | None, name: str | None, pinyin: str | None) -> None:
+    frame = pl.DataFrame({"name_raw": [raw]}, schema={"name_raw": pl.String})
+    row = normalise_names(frame).row(0, named=True)
+    assert (row["name"], row["name_pinyin"]) == (name, pinyin)
+
+
+def test_rows_keep_order_and_duplicates() -> None:
+    raw = ["陳五", "张三", "陳五", None, "张三", "陈五"]
+    out = normalise_names(pl.DataFrame({"name_raw": raw}, schema={"name_raw": pl.String}))
+    assert out["name_raw"].to_list() == raw
+    assert out["name"].to_list() == ["陈五", "张三", "陈五", None, "张三", "陈五"]
+
+
+def test_pinyin_uses_phrases_for_polyphones() -> None:
+    out = normalise_names(pl.DataFrame({"name_raw": ["重庆", "重量"]}))
+    assert out["name_pinyin"].to_list() == ["chongqing", "zhongliang"]
