@@ -1,0 +1,270 @@
+"""The golden person: one row per linked person, each field chosen by a stated rule.
+
+Every field is picked from the person's linked records by the same three-step rule, applied in
+order until one record wins:
+
+1. **Most trusted department for that field** (``TRUST``):
+
+   - ``id_number``: a *valid* ID (checksum and birth date right) first, then
+     poverty > insurance > civil > health.
+   - ``name``, ``sex``, ``birth_date``: records with a valid ID first (their sex and birth date
+     come from the ID), then poverty > insurance > civil > health.
+   - ``village_code``: poverty roster > civil > insurance > health.
+   - ``township_code``: the township of the chosen village (``village_code[:9] + "000"``);
+     only when no record has a village, the township by the village rule.
+   - ``household_id``: poverty roster only (no other extract carries it).
+
+2. **Most recent**, by the record's own date (``RECORD_DATE``: contract date, follow-up date,
+   diagnosis date, assistance start date, death date, discharge (else admission) date,
+   1 January of the enrolment year); records without a date come after dated ones.
+3. **Most frequent** value among the person's records, then the smallest ``record_id`` so the
+   choice is deterministic.
+
+Each chosen field carries ``<field>_source`` = ``"<extract>:<record_id>"`` (provenance).
+All of it is vectorised: one long frame of candidate records; per field the three steps are
+packed into one integer preference key and each person's arg-min is taken in a hash group-by
+(equivalent to sort + group_by first, without the sort).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pipelines.fields import COMMON_COLUMNS, EXTRACTS
+
+DATE_FIELDS = frozenset(
+    {"birth_date", "contract_date", "followup_date", "referral_date", "diagnosis_date",
+     "start_date", "death_date", "cremation_date", "admission_date", "discharge_date"}
+)
+MONEY_FIELDS = frozenset(
+    {"total_cost", "basic_insurance", "critical_insurance", "medical_assistance", "out_of_pocket"}
+)
+BOOL_FIELDS = frozenset({"risk_cleared", "one_stop", "id_valid"})
+
+# The record's own date (most recent wins), per extract; a list is tried left to right.
+RECORD_DATE: dict[str, tuple[str, ...]] = {
+    "doctor_contract": ("contract_date",),
+    "chronic_followup": ("followup_date",),
+    "illness_ledger": ("diagnosis_date",),
+    "assistance": ("start_date",),
+    "death": ("death_date",),
+    "settlement": ("discharge_date", "admission_date"),
+}
+
+ID_TRUST = ("poverty", "insurance", "civil", "health")
+PLACE_TRUST = ("poverty", "civil", "insurance", "health")
+# field -> (department trust order, prefer records with a valid ID first)
+TRUST: dict[str, tuple[tuple[str, ...], bool]] = {
+    "name": (ID_TRUST, True),
+    "id_number": (ID_TRUST, True),
+    "sex": (ID_TRUST, True),
+    "birth_date": (ID_TRUST, True),
+    "village_code": (PLACE_TRUST, False),
+    "township_code": (PLACE_TRUST, False),
+    "household_id": (ID_TRUST, False),
+}
+
+PERSON_COLUMNS: tuple[str, ...] = (
+    "person_id", "name", "id_number", "sex", "birth_date", "township_code", "village_code",
+    "household_id", "departments", "n_records",
+    *(f"{f}_source" for f in ("name", "id_number", "sex", "birth_date", "township_code",
+                              "village_code", "household_id")),
+)
+
+
+def column_dtype(column: str) -> pl.DataType:
+    """The canonical polars dtype of an extract column (design.md §2).
+
+    Args:
+        column: a COMMON_COLUMNS or extract field name.
+
+    Returns:
+        Date for dates, Float64 for money, Boolean for yes/no, Int64 for row_number, else String.
+    """
+    if column in DATE_FIELDS:
+        return pl.Date()
+    if column in MONEY_FIELDS:
+        return pl.Float64()
+    if column in BOOL_FIELDS:
+        return pl.Boolean()
+    if column == "row_number":
+        return pl.Int64()
+    return pl.String()
+
+
+def extract_schema(extract: str) -> pl.Schema:
+    """The column schema of one extract table: COMMON_COLUMNS + the extract's own fields.
+
+    Matches ``schemas.canonical.table_schema`` (person fields live in COMMON_COLUMNS).
+
+    Args:
+        extract: a key of ``EXTRACTS``.
+
+    Returns:
+        The polars schema, COMMON_COLUMNS first.
+    """
+    spec = EXTRACTS[extract]
+    own = [f for f in spec.fields if f not in COMMON_COLUMNS and f not in spec.person_fields]
+    names = [*COMMON_COLUMNS, *own]
+    return pl.Schema({n: column_dtype(n) for n in names})
+
+
+def get_table(tables: dict[str, pl.DataFrame], extract: str) -> pl.DataFrame:
+    """One extract table, or an empty one with the right schema when it is missing.
+
+    Args:
+        tables: extract name -> table.
+        extract: a key of ``EXTRACTS``.
+
+    Returns:
+        The table (missing schema columns added as typed nulls).
+    """
+    schema = extract_schema(extract)
+    df = tables.get(extract)
+    if df is None:
+        return pl.DataFrame(schema=schema)
+    missing = [pl.lit(None, dtype=t).alias(n) for n, t in schema.items() if n not in df.columns]
+    return df.with_columns(missing) if missing else df
+
+
+def record_date(extract: str) -> pl.Expr:
+    """The record's own date expression for ``extract`` (null when it has none).
+
+    Args:
+        extract: a key of ``EXTRACTS``.
+
+    Returns:
+        A pl.Date expression named ``record_date``.
+    """
+    if extract == "enrolment":
+        year = pl.col("enrol_year").str.extract(r"(\d{4})").cast(pl.Int32, strict=False)
+        return pl.date(year, 1, 1).alias("record_date")
+    cols = RECORD_DATE.get(extract)
+    if not cols:
+        return pl.lit(None, dtype=pl.Date).alias("record_date")
+    return pl.coalesce([pl.col(c) for c in cols]).alias("record_date")
+
+
+def linked_records(tables: dict[str, pl.DataFrame], links: pl.DataFrame) -> pl.DataFrame:
+    """COMMON_COLUMNS + ``record_date`` of every extract row, with its ``person_id``.
+
+    Args:
+        tables: extract name -> table.
+        links: record_id, record_key, person_id, cluster_size.
+
+    Returns:
+        One row per linked record (records absent from ``links`` are dropped).
+    """
+    parts = [
+        get_table(tables, name).select(*COMMON_COLUMNS, record_date(name))
+        for name in EXTRACTS
+    ]
+    return pl.concat(parts, how="vertical_relaxed").join(
+        links.select("record_id", "person_id"), on="record_id", how="inner"
+    )
+
+
+# Bits of the composite preference key (smaller wins): not-valid | trust | age | rarity | record.
+_DAY_BITS, _FREQ_BITS, _RID_BITS = 17, 12, 26
+_NO_DATE = (1 << _DAY_BITS) - 1
+_EPOCH_1900 = -25567  # 1900-01-01 in days since 1970-01-01
+
+
+def _preference(valid_first: bool, rank: dict[str, int]) -> pl.Expr:
+    """One Int64 per record ordering it by the module rule (smaller is preferred).
+
+    Packs, most significant first: no valid ID (when ``valid_first``), department trust,
+    days before 2079 (undated last), fewer occurrences of the value, ``record_id`` order.
+    """
+    invalid = (~pl.col("id_valid").fill_null(False)).cast(pl.Int64)
+    if not valid_first:
+        invalid = pl.lit(0, pl.Int64)
+    trust = pl.col("department").replace_strict(rank, default=len(rank), return_dtype=pl.Int64)
+    days = pl.col("record_date").cast(pl.Int64) - _EPOCH_1900
+    age = (_NO_DATE - 1 - days.clip(0, _NO_DATE - 1)).fill_null(_NO_DATE)
+    rarity = (1 << _FREQ_BITS) - 1 - pl.col("_freq").cast(pl.Int64).clip(0, (1 << _FREQ_BITS) - 1)
+    rid = pl.col("_rid").cast(pl.Int64).clip(0, (1 << _RID_BITS) - 1)
+    return (
+        invalid * (1 << (3 + _DAY_BITS + _FREQ_BITS + _RID_BITS))
+        + trust * (1 << (_DAY_BITS + _FREQ_BITS + _RID_BITS))
+        + age * (1 << (_FREQ_BITS + _RID_BITS))
+        + rarity * (1 << _RID_BITS)
+        + rid
+    )
+
+
+def _pick(records: pl.LazyFrame, field: str) -> pl.LazyFrame:
+    """Choose ``field`` per person by the module rule; returns person_id, field, field_source.
+
+    ``records`` carries ``_rid`` (the record_id order); the winner is the arg-min of one packed
+    preference key per person (a hash group-by, no sort).
+    """
+    order, valid_first = TRUST[field]
+    best = pl.col("_key").arg_min()
+    return (
+        records.filter(pl.col(field).is_not_null())
+        .with_columns(_freq=pl.len().over("person_id", field))
+        .with_columns(_key=_preference(valid_first, {d: i for i, d in enumerate(order)}))
+        .group_by("person_id")
+        .agg(pl.col(field, "extract", "record_id").get(best))
+        .select(
+            "person_id",
+            field,
+            pl.concat_str("extract", pl.lit(":"), "record_id").alias(f"{field}_source"),
+        )
+    )
+
+
+def golden_person(tables: dict[str, pl.DataFrame], links: pl.DataFrame) -> pl.DataFrame:
+    """One row per person with each field chosen by the module's rule, with provenance.
+
+    Args:
+        tables: extract name -> table (design.md §2).
+        links: record_id, record_key, person_id, cluster_size.
+
+    Returns:
+        The ``person`` table: PERSON_COLUMNS (``departments`` sorted and comma-joined).
+    """
+    records = (
+        linked_records(tables, links)
+        .with_columns(_rid=pl.col("record_id").rank("ordinal"))
+        .lazy()
+    )
+    base = records.group_by("person_id").agg(
+        pl.col("department").unique().sort().str.join(",").alias("departments"),
+        pl.len().cast(pl.Int64).alias("n_records"),
+    )
+    for field in ("name", "id_number", "sex", "birth_date", "village_code", "household_id",
+                  "township_code"):
+        base = base.join(_pick(records, field), on="person_id", how="left")
+    return (
+        base
+        .with_columns(
+            township_code=pl.coalesce(
+                pl.col("village_code").str.slice(0, 9) + pl.lit("000"), pl.col("township_code")
+            ),
+            township_code_source=pl.when(pl.col("village_code").is_not_null())
+            .then(pl.col("village_code_source"))
+            .otherwise(pl.col("township_code_source")),
+        )
+        .select(PERSON_COLUMNS)
+        .sort("person_id")
+        .collect()
+    )
+
+
+def person_source(records: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
+    """Where each person's records came from (file, sheet, row).
+
+    Args:
+        records: the ``person_records`` frame (COMMON_COLUMNS).
+        links: record_id, record_key, person_id, cluster_size.
+
+    Returns:
+        source_file, sheet, row_number, record_id, department, extract, person_id.
+    """
+    return (
+        records.select("source_file", "sheet", "row_number", "record_id", "department", "extract")
+        .join(links.select("record_id", "person_id"), on="record_id", how="inner")
+        .sort("person_id", "record_id")
+    )

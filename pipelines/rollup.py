@@ -1,0 +1,374 @@
+"""Monthly village, township and county tables (县镇村三级) answering DOMAIN.md's questions.
+
+All figures are as of the month's last day (records dated later are ignored). Definitions:
+
+- **registered**: people in the poverty roster (``poverty_roster``), placed in the golden
+  person's village (``person.village_code``); people whose golden village is not a village of
+  the region table are left out of every level (they surface as mismatches instead). Counted
+  by population type, monitoring category, and risk cause (``registered_cause_<cause>``; a cause
+  text naming several causes counts under each).
+- **contracted**: registered people with a family-doctor contract dated on or before month end.
+- **chronic**: registered people with a follow-up for one of ``CHRONIC_DISEASES`` (patients
+  under management). Standard met, per disease, in the 12 calendar months to month end:
+  hypertension, type 2 diabetes and severe mental disorder at least 4 follow-ups; TB the first
+  follow-up on or after the earliest referral date within 14 days of it (no referral date: not
+  met). A patient meets the standard when every disease they are followed for does.
+- **illness**: registered people in the serious-illness ledger; status from their most recent
+  ledger entry; their inpatient settlements in the 12 calendar months to month end (count,
+  one-stop count, total cost and out-of-pocket sums; share = sum out of pocket / sum total cost).
+- **insured**: registered people with an enrolment 参保缴费; **subsidy_consistent**: insured
+  registered people whose subsidy type fits their status (``rules.expected_subsidy``).
+- **clinic_coverage**: null (no clinic list is given yet).
+
+Counts are summed up the levels and every rate is recomputed from the summed counts
+(``RATES``), never averaged.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from pipelines.fields import CHRONIC_DISEASES, MONITORING_CATEGORIES, RISK_CAUSES
+from pipelines.rules import as_of, as_of_cache, expected_subsidy, month_end_of
+
+CAUSE_NAMES: dict[str, str] = dict(zip(RISK_CAUSES, (
+    "illness", "disability", "education", "disaster", "accident", "labour", "employment", "other",
+), strict=True))
+CATEGORY_NAMES: dict[str, str] = dict(zip(MONITORING_CATEGORIES,
+                                          ("unstable", "marginal", "sudden"), strict=True))
+DISEASE_NAMES: dict[str, str] = dict(zip(CHRONIC_DISEASES,
+                                         ("hypertension", "diabetes", "tb", "mental"), strict=True))
+STATUS_NAMES: dict[str, str] = {"待救治": "pending", "救治中": "in_treatment", "已救治": "treated",
+                                "死亡": "died", "放弃救治": "abandoned"}
+FOLLOWUPS_PER_YEAR = 4
+TB_DAYS = 14
+
+COUNT_COLUMNS: tuple[str, ...] = (
+    "registered_total", "registered_poverty_alleviated", "registered_monitored",
+    "registered_risk_cleared",
+    *(f"registered_cat_{n}" for n in CATEGORY_NAMES.values()),
+    *(f"registered_cause_{n}" for n in CAUSE_NAMES.values()),
+    "contracted",
+    "chronic_patients", *(f"chronic_{n}" for n in DISEASE_NAMES.values()),
+    "chronic_contracted", "chronic_standard_met",
+    "illness_patients", *(f"illness_{n}" for n in STATUS_NAMES.values()),
+    "illness_with_settlement", "illness_settlements", "illness_one_stop_settlements",
+    "insured", "subsidy_consistent",
+)
+SUM_COLUMNS: tuple[str, ...] = ("illness_total_cost", "illness_out_of_pocket")
+# rate -> (numerator, denominator); null when the denominator is zero.
+RATES: dict[str, tuple[str, str]] = {
+    "contract_rate": ("contracted", "registered_total"),
+    "chronic_contract_rate": ("chronic_contracted", "chronic_patients"),
+    "chronic_standard_rate": ("chronic_standard_met", "chronic_patients"),
+    "illness_treated_rate": ("illness_treated", "illness_patients"),
+    "illness_one_stop_rate": ("illness_one_stop_settlements", "illness_settlements"),
+    "illness_out_of_pocket_share": ("illness_out_of_pocket", "illness_total_cost"),
+    "insured_rate": ("insured", "registered_total"),
+    "subsidy_consistent_rate": ("subsidy_consistent", "insured"),
+}
+LEVEL_KEYS: dict[str, tuple[str, ...]] = {
+    "village": ("month", "county_code", "county_name", "township_code", "township_name",
+                "village_code", "village_name"),
+    "township": ("month", "county_code", "county_name", "township_code", "township_name"),
+    "county": ("month", "county_code", "county_name"),
+}
+
+
+def _window_start(month_end: date) -> date:
+    """First day of the 12 calendar months that end on ``month_end``."""
+    if month_end.month == 12:
+        return date(month_end.year, 1, 1)
+    return date(month_end.year - 1, month_end.month + 1, 1)
+
+
+def _flag(name: str) -> pl.Expr:
+    return pl.col(name).fill_null(False).cast(pl.Int64)
+
+
+def _registered(tables: dict, links: pl.DataFrame, person: pl.DataFrame,
+                month_end: date) -> pl.DataFrame:
+    """One row per registered person: village_code and 0/1 columns for type, category, cause."""
+    roster = (
+        as_of(tables, links, "poverty_roster", month_end)
+        .sort("person_id", "record_id")
+        .unique(subset="person_id", keep="first", maintain_order=True)
+    )
+    cause = pl.col("risk_cause").fill_null("")
+    return roster.join(person.select("person_id", "village_code"), on="person_id",
+                       how="inner").select(
+        "person_id", "village_code",
+        registered_total=pl.lit(1, pl.Int64),
+        registered_poverty_alleviated=(pl.col("population_type") == "脱贫人口").fill_null(False),
+        registered_monitored=(pl.col("population_type") == "监测对象").fill_null(False),
+        registered_risk_cleared=pl.col("risk_cleared").fill_null(False),
+        **{f"registered_cat_{n}": (pl.col("monitoring_category") == c).fill_null(False)
+           for c, n in CATEGORY_NAMES.items()},
+        **{f"registered_cause_{n}": cause.str.contains(c, literal=True)
+           for c, n in CAUSE_NAMES.items()},
+    )
+
+
+def _chronic(tables: dict, links: pl.DataFrame, month_end: date,
+             who: pl.DataFrame) -> pl.DataFrame:
+    """Per chronic patient among ``who``: disease flags and whether the standard is met."""
+    rows = (
+        as_of(tables, links, "chronic_followup", month_end)
+        .filter(pl.col("disease").is_in(CHRONIC_DISEASES))
+        .join(who, on="person_id", how="semi")
+    )
+    start = _window_start(month_end)
+    in_window = pl.col("followup_date").is_between(start, month_end)
+    referral = pl.col("referral_date").min()
+    first_after = pl.col("followup_date").filter(pl.col("followup_date") >= referral).min()
+    per_disease = rows.group_by("person_id", "disease").agg(
+        n_window=in_window.fill_null(False).sum(),
+        tb_days=(first_after - referral).dt.total_days(),
+    ).with_columns(
+        met=pl.when(pl.col("disease") == "肺结核")
+        .then(pl.col("tb_days").is_not_null() & (pl.col("tb_days") <= TB_DAYS))
+        .otherwise(pl.col("n_window") >= FOLLOWUPS_PER_YEAR)
+    )
+    return per_disease.group_by("person_id").agg(
+        chronic_patients=pl.lit(1, pl.Int64),
+        **{f"chronic_{n}": (pl.col("disease") == d).any() for d, n in DISEASE_NAMES.items()},
+        chronic_standard_met=pl.col("met").all(),
+    )
+
+
+def _illness(tables: dict, links: pl.DataFrame, month_end: date,
+             who: pl.DataFrame) -> pl.DataFrame:
+    """Per ledger patient among ``who``: status flags and settlements in the 12-month window."""
+    status = (
+        as_of(tables, links, "illness_ledger", month_end)
+        .join(who, on="person_id", how="semi")
+        .sort("person_id", "record_date", "record_id", nulls_last=False)
+        .group_by("person_id", maintain_order=True)
+        .agg(pl.col("status").last())
+        .select(
+            "person_id",
+            illness_patients=pl.lit(1, pl.Int64),
+            **{f"illness_{n}": (pl.col("status") == s).fill_null(False)
+               for s, n in STATUS_NAMES.items()},
+        )
+    )
+    settled = (
+        as_of(tables, links, "settlement", month_end)
+        .join(who, on="person_id", how="semi")
+        .filter(pl.col("record_date").is_null()
+                | (pl.col("record_date") >= _window_start(month_end)))
+        .group_by("person_id")
+        .agg(
+            illness_with_settlement=pl.lit(True),
+            illness_settlements=pl.len().cast(pl.Int64),
+            illness_one_stop_settlements=pl.col("one_stop").fill_null(False).sum().cast(pl.Int64),
+            illness_total_cost=pl.col("total_cost").fill_null(0.0).sum(),
+            illness_out_of_pocket=pl.col("out_of_pocket").fill_null(0.0).sum(),
+        )
+    )
+    return status.join(settled, on="person_id", how="left")
+
+
+def _insurance(tables: dict, links: pl.DataFrame, month_end: date,
+               who: pl.DataFrame) -> pl.DataFrame:
+    """Per insured person among ``who``: insured flag and subsidy consistency."""
+    subsidy = expected_subsidy(tables, links, month_end).select("person_id", "consistent")
+    return (
+        as_of(tables, links, "enrolment", month_end)
+        .filter(pl.col("enrol_status") == "参保缴费")
+        .join(who, on="person_id", how="semi")
+        .select("person_id").unique()
+        .join(subsidy, on="person_id", how="left")
+        .select("person_id", insured=pl.lit(True), subsidy_consistent=pl.col("consistent"))
+    )
+
+
+def add_rates(df: pl.DataFrame) -> pl.DataFrame:
+    """(Re)compute every rate in ``RATES`` from its counts, and the null clinic coverage.
+
+    Args:
+        df: a frame holding ``COUNT_COLUMNS`` and ``SUM_COLUMNS``.
+
+    Returns:
+        ``df`` with the rate columns (Float64; null when the denominator is zero).
+    """
+    return df.with_columns(
+        *(pl.when(pl.col(d) > 0).then(pl.col(n) / pl.col(d)).otherwise(None)
+          .cast(pl.Float64).alias(r) for r, (n, d) in RATES.items()),
+        clinic_coverage=pl.lit(None, dtype=pl.Float64),
+    )
+
+
+def _villages(regions: pl.DataFrame, month: str) -> pl.DataFrame:
+    """Every village with its township and county codes and names."""
+    names = regions.select("code", "name", "parent_code")
+    townships = regions.filter(pl.col("level") == "township").select(
+        township_code="code", township_name="name", county_code="parent_code"
+    ).join(names.select(county_code="code", county_name="name"), on="county_code", how="left")
+    return (
+        regions.filter(pl.col("level") == "village")
+        .select(village_code="code", village_name="name",
+                township_code=pl.coalesce("township_code", "parent_code"))
+        .join(townships, on="township_code", how="left")
+        .with_columns(month=pl.lit(month))
+        .select(LEVEL_KEYS["village"])
+    )
+
+
+def village_monthly(tables: dict[str, pl.DataFrame], person: pl.DataFrame, links: pl.DataFrame,
+                    regions: pl.DataFrame, month: str) -> pl.DataFrame:
+    """One row per village of the region table with the month's counts and rates.
+
+    Args:
+        tables: extract name -> table.
+        person: the golden person table.
+        links: record_id, record_key, person_id, cluster_size.
+        regions: code, name, level, parent_code, township_code, former_name.
+        month: ``'YYYY-MM'``.
+
+    Returns:
+        ``LEVEL_KEYS['village']`` + ``COUNT_COLUMNS`` + ``SUM_COLUMNS`` + rates (zeros where
+        nobody is registered).
+    """
+    month_end = month_end_of(month)
+    with as_of_cache():
+        reg = _registered(tables, links, person, month_end)
+        who = reg.select("person_id")
+        contracted = (
+            as_of(tables, links, "doctor_contract", month_end)
+            .join(who, on="person_id", how="semi")
+            .select("person_id").unique()
+        )
+        per_person = (
+            reg.join(contracted.with_columns(contracted=pl.lit(True)), on="person_id", how="left")
+            .join(_chronic(tables, links, month_end, who), on="person_id", how="left")
+            .join(_illness(tables, links, month_end, who), on="person_id", how="left")
+            .join(_insurance(tables, links, month_end, who), on="person_id", how="left")
+        )
+    per_person = (
+        per_person
+        .with_columns(
+            chronic_contracted=pl.col("chronic_patients").is_not_null()
+            & pl.col("contracted").fill_null(False)
+        )
+    )
+    counts = per_person.group_by("village_code").agg(
+        *(pl.col(c).cast(pl.Int64).fill_null(0).sum().alias(c) for c in COUNT_COLUMNS),
+        *(pl.col(c).fill_null(0.0).sum().alias(c) for c in SUM_COLUMNS),
+    )
+    return add_rates(
+        _villages(regions, month)
+        .join(counts, on="village_code", how="left")
+        .with_columns(pl.col(*COUNT_COLUMNS).fill_null(0), pl.col(*SUM_COLUMNS).fill_null(0.0))
+        .sort("village_code")
+    )
+
+
+def _roll(lower: pl.DataFrame, level: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """Sum ``lower`` to ``level`` keys, keep every unit of ``frame`` (zeros), recompute rates."""
+    keys = list(LEVEL_KEYS[level])
+    sums = lower.group_by(keys).agg(pl.col(*COUNT_COLUMNS, *SUM_COLUMNS).sum())
+    return add_rates(
+        frame.join(sums, on=keys, how="left", nulls_equal=True)
+        .with_columns(pl.col(*COUNT_COLUMNS).fill_null(0), pl.col(*SUM_COLUMNS).fill_null(0.0))
+        .sort(keys[1:])
+    )
+
+
+def rollup_township(village: pl.DataFrame, regions: pl.DataFrame) -> pl.DataFrame:
+    """Township rows: village counts summed, rates recomputed, every township of the regions.
+
+    Args:
+        village: ``village_monthly`` output (one month or several).
+        regions: the region table.
+
+    Returns:
+        ``LEVEL_KEYS['township']`` + counts + sums + rates.
+    """
+    towns = regions.filter(pl.col("level") == "township").select(
+        township_code="code", township_name="name", county_code="parent_code"
+    ).join(regions.select(county_code="code", county_name="name"), on="county_code", how="left")
+    frame = (
+        pl.concat([towns.join(village.select("month").unique(), how="cross"),
+                   village.select(LEVEL_KEYS["township"])], how="diagonal_relaxed")
+        .select(LEVEL_KEYS["township"]).unique()
+    )
+    return _roll(village, "township", frame)
+
+
+def rollup_county(township: pl.DataFrame, regions: pl.DataFrame) -> pl.DataFrame:
+    """County rows: township counts summed, rates recomputed.
+
+    Args:
+        township: ``rollup_township`` output.
+        regions: the region table.
+
+    Returns:
+        ``LEVEL_KEYS['county']`` + counts + sums + rates.
+    """
+    counties = regions.filter(pl.col("level") == "county").select(
+        county_code="code", county_name="name"
+    )
+    frame = (
+        pl.concat([counties.join(township.select("month").unique(), how="cross"),
+                   township.select(LEVEL_KEYS["county"])], how="diagonal_relaxed")
+        .select(LEVEL_KEYS["county"]).unique()
+    )
+    return _roll(township, "county", frame)
+
+
+def _sum_problems(lower: pl.DataFrame, upper: pl.DataFrame, level: str, what: str) -> list[str]:
+    """Count/sum columns of ``upper`` that differ from the sums of ``lower``."""
+    keys = ["month", f"{level}_code"]
+    sums = lower.group_by(keys).agg(pl.col(*COUNT_COLUMNS, *SUM_COLUMNS).sum())
+    joined = upper.join(sums, on=keys, how="full", suffix="_sum", coalesce=True)
+    problems = []
+    for col in (*COUNT_COLUMNS, *SUM_COLUMNS):
+        got, want = pl.col(col).fill_null(0), pl.col(f"{col}_sum").fill_null(0)
+        bad = joined.filter((got - want).abs() > 1e-6)
+        problems += [
+            f"{what}: {level} {r[f'{level}_code']} month {r['month']}: {col} = {r[col]}, "
+            f"sum of lower level = {r[f'{col}_sum']}"
+            for r in bad.select(*keys, col, f"{col}_sum").head(20).iter_rows(named=True)
+        ]
+    return problems
+
+
+def _rate_problems(df: pl.DataFrame, level: str) -> list[str]:
+    """Rates that are not their counts' quotient, and duplicated units."""
+    problems = []
+    for rate, (num, den) in RATES.items():
+        want = pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den))
+        bad = df.filter(
+            (pl.col(rate).is_null() != want.is_null())
+            | ((pl.col(rate) - want).abs() > 1e-9).fill_null(False)
+        )
+        problems += [f"{level} {r[f'{level}_code']} month {r['month']}: {rate} = {r[rate]} "
+                     f"is not {num}/{den}"
+                     for r in bad.head(20).iter_rows(named=True)]
+    dup = df.filter(pl.struct("month", f"{level}_code").is_duplicated())
+    problems += [f"{level} {c} appears more than once in a month"
+                 for c in dup[f"{level}_code"].unique().to_list()]
+    return problems
+
+
+def check_rollup_consistency(village: pl.DataFrame, township: pl.DataFrame,
+                             county: pl.DataFrame) -> list[str]:
+    """Problems that break 县镇村三级 consistency (empty when the three levels agree).
+
+    Args:
+        village: ``village_monthly`` output.
+        township: ``rollup_township`` output.
+        county: ``rollup_county`` output.
+
+    Returns:
+        Human-readable problems: sums that differ between levels, rates not recomputed from
+        counts, duplicated units.
+    """
+    problems = _sum_problems(village, township, "township", "villages → township")
+    problems += _sum_problems(township, county, "county", "townships → county")
+    for df, level in ((village, "village"), (township, "township"), (county, "county")):
+        problems += _rate_problems(df, level)
+    return problems

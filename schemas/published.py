@@ -1,0 +1,253 @@
+"""Pandera models of the published tables (``PUBLISHED_TABLES`` in fields.py), polars backend.
+
+One ``DataFrameModel`` per table. Models are not strict: the warehouse adds ``run_id``,
+``month`` and ``published_at``, and extra columns are allowed. Checks: region codes are 12
+digits, rates and shares lie in [0, 1] (or are null), counts are non-negative, ``rule`` is a
+known mismatch rule, ``side`` a known exchange side. Published tables may hold full IDs
+(``person.id_number``); the UI masks them, and ``validate_published`` masks them in its errors.
+
+``validate_published(name, df)`` validates lazily and raises ``PublishedTableError`` listing
+every failure (column, check, row, value).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+import pandera.polars as pa
+import polars as pl
+
+from pipelines.fields import DEPARTMENTS, EXTRACTS
+from pipelines.rollup import COUNT_COLUMNS, RATES, SUM_COLUMNS
+from pipelines.rules import RULES
+
+CODE = r"^\d{12}$"
+MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+ID_LIKE = re.compile(r"\b(\d{6})\d{8}(\d{3}[\dXx])\b")
+EXCHANGE_SIDES = ("ours_only", "theirs_only", "disagree")
+_MAX_LISTED = 30
+
+
+def _code(**kw: object) -> object:
+    return pa.Field(str_matches=CODE, **kw)
+
+
+class PersonSource(pa.DataFrameModel):
+    """``person_source``: where each person's records came from."""
+
+    source_file: str
+    sheet: str = pa.Field(nullable=True)
+    row_number: int = pa.Field(ge=1)
+    record_id: str = pa.Field(unique=True)
+    department: str = pa.Field(isin=list(DEPARTMENTS))
+    extract: str = pa.Field(isin=list(EXTRACTS))
+    person_id: str
+
+
+class Person(pa.DataFrameModel):
+    """``person``: the golden person, one row per person_id."""
+
+    person_id: str = pa.Field(unique=True)
+    name: str = pa.Field(nullable=True)
+    id_number: str = pa.Field(nullable=True, str_matches=r"^\d{17}[\dX]$")
+    sex: str = pa.Field(nullable=True, isin=["男", "女"])
+    birth_date: pl.Date = pa.Field(nullable=True)
+    township_code: str = _code(nullable=True)
+    village_code: str = _code(nullable=True)
+    household_id: str = pa.Field(nullable=True)
+    departments: str
+    n_records: int = pa.Field(ge=1)
+    name_source: str = pa.Field(nullable=True)
+    id_number_source: str = pa.Field(nullable=True)
+    village_code_source: str = pa.Field(nullable=True)
+
+
+class Quarantine(pa.DataFrameModel):
+    """``quarantine``: rows rejected at ingest, with the reason."""
+
+    source_file: str
+    sheet: str = pa.Field(nullable=True)
+    row_number: int = pa.Field(nullable=True, ge=1)
+    column: str = pa.Field(nullable=True)
+    check: str
+    reason: str
+    value_masked: str = pa.Field(nullable=True)
+
+
+class FieldIssue(pa.DataFrameModel):
+    """``field_issue``: accepted rows with a field that was repaired or flagged."""
+
+    record_id: str
+    source_file: str
+    sheet: str = pa.Field(nullable=True)
+    row_number: int = pa.Field(nullable=True, ge=1)
+    extract: str = pa.Field(isin=list(EXTRACTS))
+    column: str
+    check: str
+    reason: str
+    value_masked: str = pa.Field(nullable=True)
+
+
+class Mismatch(pa.DataFrameModel):
+    """``mismatch``: what does not agree between departments (one row per person and rule)."""
+
+    rule: str = pa.Field(isin=list(RULES))
+    rule_zh: str
+    rule_en: str
+    person_id: str = pa.Field(nullable=True)
+    name: str = pa.Field(nullable=True)
+    village_code: str = _code(nullable=True)
+    township_code: str = _code(nullable=True)
+    detail: str
+    evidence: str
+
+    @pa.dataframe_check
+    def person_unless_uncertain(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """Every rule but ``uncertain_match`` names a person."""
+        return data.lazyframe.select(
+            (pl.col("rule") == "uncertain_match") | pl.col("person_id").is_not_null()
+        )
+
+    @pa.dataframe_check
+    def person_once_per_rule(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """No person counted twice in one rule."""
+        return data.lazyframe.select(
+            pl.col("person_id").is_null() | ~pl.struct("rule", "person_id").is_duplicated()
+        )
+
+
+class UncertainMatch(pa.DataFrameModel):
+    """``uncertain_match``: record pairs awaiting a steward's decision."""
+
+    record_id_l: str
+    record_id_r: str
+    match_weight: float
+    match_probability: float = pa.Field(nullable=True, in_range={"min_value": 0, "max_value": 1},
+                                        required=False)
+    explain: str = pa.Field(nullable=True)
+
+
+def _metrics_model() -> type[pa.DataFrameModel]:
+    """A base model with every count (>= 0), sum (>= 0) and rate ([0, 1] or null) column."""
+    annotations: dict[str, object] = {}
+    fields: dict[str, object] = {}
+    for col in COUNT_COLUMNS:
+        annotations[col], fields[col] = int, pa.Field(ge=0)
+    for col in SUM_COLUMNS:
+        annotations[col], fields[col] = float, pa.Field(ge=0)
+    for col in (*RATES, "clinic_coverage"):
+        annotations[col] = float
+        fields[col] = pa.Field(nullable=True, in_range={"min_value": 0, "max_value": 1})
+    return type("MonthlyMetrics", (pa.DataFrameModel,), {"__annotations__": annotations,
+                                                         **fields})
+
+
+MonthlyMetrics = _metrics_model()
+
+
+class CountyMonthly(MonthlyMetrics):
+    """``county_monthly``: one row per county and month."""
+
+    month: str = pa.Field(str_matches=MONTH)
+    county_code: str = _code()
+    county_name: str = pa.Field(nullable=True)
+
+    class Config:
+        """Units are unique per month."""
+
+        unique: ClassVar[list[str]] = ["month", "county_code"]
+
+
+class TownshipMonthly(CountyMonthly):
+    """``township_monthly``: one row per township and month."""
+
+    township_code: str = _code()
+    township_name: str = pa.Field(nullable=True)
+
+    class Config:
+        """Units are unique per month."""
+
+        unique: ClassVar[list[str]] = ["month", "township_code"]
+
+
+class VillageMonthly(TownshipMonthly):
+    """``village_monthly``: one row per village and month."""
+
+    village_code: str = _code()
+    village_name: str = pa.Field(nullable=True)
+
+    class Config:
+        """Units are unique per month."""
+
+        unique: ClassVar[list[str]] = ["month", "village_code"]
+
+
+class ExchangeDiff(pa.DataFrameModel):
+    """``exchange_diff``: our serious-illness case list against the illness office's."""
+
+    month: str = pa.Field(str_matches=MONTH)
+    person_id: str = pa.Field(nullable=True)
+    illness: str = pa.Field(nullable=True)
+    side: str = pa.Field(isin=list(EXCHANGE_SIDES))
+    field: str = pa.Field(nullable=True)
+    ours: str = pa.Field(nullable=True)
+    theirs: str = pa.Field(nullable=True)
+
+
+MODELS: dict[str, type[pa.DataFrameModel]] = {
+    "person_source": PersonSource,
+    "person": Person,
+    "quarantine": Quarantine,
+    "field_issue": FieldIssue,
+    "mismatch": Mismatch,
+    "uncertain_match": UncertainMatch,
+    "village_monthly": VillageMonthly,
+    "township_monthly": TownshipMonthly,
+    "county_monthly": CountyMonthly,
+    "exchange_diff": ExchangeDiff,
+}
+
+
+class PublishedTableError(ValueError):
+    """A published table failed its schema; the message lists every failure."""
+
+
+def _mask(text: str) -> str:
+    """Mask anything that looks like an 18-digit ID (410103********123X)."""
+    return ID_LIKE.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)
+
+
+def validate_published(name: str, df: pl.DataFrame) -> pl.DataFrame:
+    """Validate a table before publishing.
+
+    Args:
+        name: a key of ``MODELS`` (one of ``PUBLISHED_TABLES``).
+        df: the table.
+
+    Returns:
+        The validated frame.
+
+    Raises:
+        KeyError: for an unknown table name.
+        PublishedTableError: listing every failure (column, check, row, masked value).
+    """
+    if name not in MODELS:
+        msg = f"no schema for published table {name!r}; known: {sorted(MODELS)}"
+        raise KeyError(msg)
+    try:
+        return MODELS[name].validate(df, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+        lines = [
+            f"  column {r['column']!s}, check {r['check']}, row {r['index']}: "
+            f"{_mask(str(r['failure_case']))}"
+            for r in cases.head(_MAX_LISTED).iter_rows(named=True)
+        ]
+        more = cases.height - len(lines)
+        msg = (f"published table {name!r} fails its schema ({cases.height} failures):\n"
+               + "\n".join(lines) + (f"\n  … and {more} more" if more > 0 else ""))
+        raise PublishedTableError(msg) from None
+
+
+validate = validate_published  # the name ``assets/publish.py`` looks for
