@@ -1,0 +1,237 @@
+"""``sanji``: generate a demo county, run the graph, record a decision, exchange with the office.
+
+Examples::
+
+    sanji demo-data --people 3000 --seed 7 --out demo
+    sanji run --landing demo/landing --warehouse demo/sanji.duckdb --month 2026-10
+    sanji decide KEY_A KEY_B --no-link --by 王芳 --note "twins"
+    sanji exchange export --month 2026-10 --out demo/outbox
+    sanji exchange import demo/inbox/回传_2026-10.xlsx --month 2026-10
+"""
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+from dagster import DagsterInstance, ExecuteInProcessResult, materialize
+
+from assets.resources import (
+    Clock,
+    ExchangeFolders,
+    LandingFolder,
+    ParquetIOManager,
+    WarehouseIOManager,
+    WarehouseResource,
+    current_month,
+    drop_meta,
+    env,
+    warehouse_has,
+)
+
+
+def graph_resources(landing: str, warehouse: str, storage: str, outbox: str, inbox: str,
+                    today: str = "", settle_seconds: float = 1.0) -> dict[str, object]:
+    """The resources for one in-process run over the given folders and warehouse."""
+    return {
+        "landing": LandingFolder(path=landing, settle_seconds=settle_seconds),
+        "warehouse": WarehouseResource(url=warehouse),
+        "exchange_folders": ExchangeFolders(outbox=outbox, inbox=inbox),
+        "clock": Clock(today=today),
+        "io_manager": ParquetIOManager(base_dir=storage),
+        "warehouse_io_manager": WarehouseIOManager(url=warehouse),
+    }
+
+
+def graph_assets() -> list:
+    """Every asset and asset check of the definitions."""
+    from assets.definitions import all_assets, all_checks
+
+    return [*all_assets, *all_checks]
+
+
+def instance() -> DagsterInstance:
+    """The Dagster instance of ``DAGSTER_HOME`` when set, else an ephemeral one."""
+    return DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
+
+
+def run_graph(resources: dict[str, object], month: str, selection=None,
+              dagster_instance: DagsterInstance | None = None,
+              raise_on_error: bool = True) -> ExecuteInProcessResult:
+    """Materialise the graph (or a selection of it) for one month, in process.
+
+    Args:
+        resources: from :func:`graph_resources`.
+        month: the partition, ``YYYY-MM``.
+        selection: an asset selection; None for everything.
+        dagster_instance: the instance to record the run in; None for :func:`instance`.
+        raise_on_error: raise when a step fails.
+
+    Returns:
+        The run's result.
+    """
+    return materialize(graph_assets(), resources=resources, partition_key=month,
+                       instance=dagster_instance or instance(), selection=selection,
+                       raise_on_error=raise_on_error, tags={"sanji/trigger": "cli"})
+
+
+def summary(warehouse: str, month: str) -> str:
+    """A few lines on what a run produced, read back from the warehouse."""
+    from pipelines.warehouse import Warehouse
+
+    store = Warehouse.from_url(warehouse)
+
+    def table(name: str, by_month: bool = False) -> pl.DataFrame:
+        if not warehouse_has(store, name):
+            return pl.DataFrame()
+        return drop_meta(store.read(name, month=month if by_month else None), name)
+
+    quarantine, sources = table("quarantine"), table("person_source", True)
+    mismatch, people = table("mismatch", True), table("person", True)
+    rows_read = sources.height + quarantine.height
+    lines = [
+        f"month {month}: rows read {rows_read}, accepted {sources.height}, "
+        f"quarantined {quarantine.height}",
+        f"people {people.height}, uncertain pairs {table('uncertain_match').height}",
+        "mismatches by rule:",
+    ]
+    if mismatch.height:
+        for rule, n in mismatch.group_by("rule").len().sort("rule").iter_rows():
+            lines.append(f"  {rule:34s} {n}")
+    lines.append(f"warehouse: {warehouse}")
+    return "\n".join(lines)
+
+
+def _failures(result: ExecuteInProcessResult) -> list[str]:
+    """One line per failed step: the step and its error message."""
+    return [f"{e.step_key}: {e.step_failure_data.error.message.strip()}"
+            for e in result.all_events if e.is_step_failure and e.step_failure_data.error]
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from pipelines.demo import generate_county
+
+    result = generate_county(args.people, args.seed, Path(args.out))
+    rows = getattr(result, "rows", {})
+    print(f"demo county: {args.people} people, {len(rows)} files/sheets, "
+          f"{sum(rows.values())} rows -> {Path(args.out) / 'landing'}")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    resources = graph_resources(args.landing, args.warehouse, args.storage, args.outbox,
+                                args.inbox)
+    result = run_graph(resources, args.month, raise_on_error=False)
+    if not result.success:
+        print("run failed:\n  " + "\n  ".join(_failures(result)), file=sys.stderr)
+        return 1
+    print(summary(args.warehouse, args.month))
+    return 0
+
+
+def _cmd_decide(args: argparse.Namespace) -> int:
+    from assets.steward import decision_row, record_decision
+
+    row = decision_row(args.a, args.b, "link" if args.link else "no_link", args.by, args.note)
+    record_decision(WarehouseResource(url=args.warehouse).open(), row)
+    print(f"recorded {row['decision'][0]} for {row['record_id_l'][0]} / {row['record_id_r'][0]}")
+    return 0
+
+
+def _inbox_for(source: Path, month: str) -> Path:
+    """The folder to import ``source`` from: its own, or a temporary one naming the month."""
+    import shutil
+    import tempfile
+
+    from assets.exchange import month_in_name
+
+    if month_in_name(source.name) == month:
+        return source.parent
+    folder = Path(tempfile.mkdtemp(prefix="sanji-inbox-"))
+    shutil.copy(source, folder / f"回传_{month}{source.suffix.lower()}")
+    return folder
+
+
+def _cmd_exchange(args: argparse.Namespace) -> int:
+    outbox = args.out or env("SANJI_OUTBOX", "demo/outbox")
+    inbox = env("SANJI_INBOX", "demo/inbox")
+    if args.action == "import":
+        inbox = str(_inbox_for(Path(args.file), args.month))
+    resources = graph_resources(args.landing, args.warehouse, args.storage, outbox, inbox)
+    keys = (["illness_cases", "exchange_workbook"] if args.action == "export"
+            else ["office_return", "exchange_diff"])
+    result = run_graph(resources, args.month, selection=keys, raise_on_error=False)
+    if not result.success:
+        print("failed:\n  " + "\n  ".join(_failures(result)), file=sys.stderr)
+        return 1
+    if args.action == "export":
+        print(f"wrote {Path(outbox) / f'大病救治病例_{args.month}.xlsx'}")
+    else:
+        from pipelines.warehouse import Warehouse
+
+        diff = Warehouse.from_url(args.warehouse).read("exchange_diff", month=args.month)
+        by_kind = dict(diff.group_by("kind").len().iter_rows()) if diff.height else {}
+        print(f"differences for {args.month}: {diff.height} {by_kind}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The ``sanji`` argument parser."""
+    p = argparse.ArgumentParser(prog="sanji", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def common(sp: argparse.ArgumentParser, month: bool = True) -> None:
+        sp.add_argument("--landing", default=env("SANJI_LANDING", "demo/landing"))
+        sp.add_argument("--warehouse", default=env("SANJI_WAREHOUSE", "demo/sanji.duckdb"),
+                        help="DuckDB path or postgresql:// URL")
+        sp.add_argument("--storage", default=env("SANJI_STORAGE", ".dagster_home/storage"))
+        if month:
+            sp.add_argument("--month", default=current_month(),
+                            help="YYYY-MM (default: the current month in Asia/Shanghai)")
+
+    demo = sub.add_parser("demo-data", help="write a demo county's landing folder and truth")
+    demo.add_argument("--people", type=int, default=3000)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--out", default="demo")
+    demo.set_defaults(func=_cmd_demo)
+
+    run = sub.add_parser("run", help="materialise the whole graph for a month")
+    common(run)
+    run.add_argument("--outbox", default=env("SANJI_OUTBOX", "demo/outbox"))
+    run.add_argument("--inbox", default=env("SANJI_INBOX", "demo/inbox"))
+    run.set_defaults(func=_cmd_run)
+
+    decide = sub.add_parser("decide", help="record a steward's match decision")
+    decide.add_argument("a", help="record_key of one record")
+    decide.add_argument("b", help="record_key of the other")
+    choice = decide.add_mutually_exclusive_group(required=True)
+    choice.add_argument("--link", action="store_true")
+    choice.add_argument("--no-link", action="store_true")
+    decide.add_argument("--by", required=True)
+    decide.add_argument("--note", default="")
+    decide.add_argument("--warehouse", default=env("SANJI_WAREHOUSE", "demo/sanji.duckdb"))
+    decide.set_defaults(func=_cmd_decide)
+
+    ex = sub.add_parser("exchange", help="illness-office workbook out and in")
+    ex_sub = ex.add_subparsers(dest="action", required=True)
+    export = ex_sub.add_parser("export")
+    common(export)
+    export.add_argument("--out", default=None, help="outbox folder")
+    imp = ex_sub.add_parser("import")
+    imp.add_argument("file")
+    common(imp)
+    imp.set_defaults(out=None)
+    ex.set_defaults(func=_cmd_exchange)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``sanji`` command line."""
+    args = parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""Linkage: who is the same person across departments (group ``link``)."""
+
+
+import polars as pl
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetIn,
+    AssetOut,
+    Output,
+    asset,
+    multi_asset,
+)
+
+from assets.ingest import EXTRACT_ASSETS, OWNERS, TRANSIENT
+from assets.metadata import counts, table_preview
+from assets.resources import LandingFolder, WarehouseResource, warehouse_has
+from assets.steward import all_decisions
+from assets.validate import validated
+
+EXTRACT_INS = {name: AssetIn(name) for name in EXTRACT_ASSETS}
+ID_MAP_TABLE = "person_id_map"
+
+
+def extract_tables(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """The extract tables out of an asset's keyword inputs, in ``EXTRACTS`` order."""
+    return {name: tables[name] for name in EXTRACT_ASSETS}
+
+
+@asset(ins=EXTRACT_INS, group_name="link", owners=OWNERS, kinds={"polars"},
+       tags={"stage": "link"})
+def person_records(context: AssetExecutionContext, **tables: pl.DataFrame) -> pl.DataFrame:
+    """每条接收记录的公共字段: the common columns of every accepted record, the linker's input."""
+    from pipelines.ingest import person_records as build
+
+    records = build(_ingested(extract_tables(tables)))
+    context.add_output_metadata({"rows": records.height,
+                                 "by_extract": counts(records, "extract")})
+    return records
+
+
+def _ingested(tables: dict[str, pl.DataFrame]):
+    """An ``Ingested`` holding only the extract tables (what ``person_records`` reads)."""
+    from dataclasses import fields
+
+    from pipelines.ingest import Ingested
+
+    empty = {f.name: pl.DataFrame() for f in fields(Ingested) if f.name != "tables"}
+    return Ingested(tables=tables, **empty)
+
+
+@multi_asset(
+    outs={
+        "person_links": AssetOut(owners=OWNERS, description=(
+            "记录→人员: record_id, record_key, person_id, cluster_size (stable person ids).")),
+        "match_pairs": AssetOut(owners=OWNERS, description=(
+            "Scored candidate pairs with per-field weights, status and explanation.")),
+        "uncertain_match": AssetOut(io_manager_key="warehouse_io_manager", owners=OWNERS,
+                                    description="待确认的疑似同一人: uncertain pairs side by side, "
+                                                "awaiting a steward's decision."),
+        "person_id_map": AssetOut(io_manager_key="warehouse_io_manager", owners=OWNERS,
+                                  description="record_key → person_id, kept for the next run."),
+    },
+    group_name="link",
+    retry_policy=TRANSIENT,
+    check_specs=[AssetCheckSpec(
+        "uncertain_awaiting_decision", asset="uncertain_match",
+        description="待确认的疑似同一人 (需数据专员决定). "
+                    "Uncertain matches awaiting a steward's decision.",
+    )],
+)
+def link(context: AssetExecutionContext, person_records: pl.DataFrame,
+         warehouse: WarehouseResource, landing: LandingFolder):
+    """Link records into people, applying stewards' decisions and keeping previous ids."""
+    from pipelines.link import link_records
+
+    store = warehouse.open()
+    decisions = all_decisions(store, landing.folder)
+    previous = store.read(ID_MAP_TABLE) if warehouse_has(store, ID_MAP_TABLE) else None
+    if previous is not None:
+        previous = previous.select("record_key", "person_id")
+    result = link_records(person_records, decisions=decisions, previous_ids=previous)
+    people = result.links["person_id"].n_unique()
+    yield Output(result.links, output_name="person_links", metadata={
+        "rows": result.links.height, "people": people,
+        "decisions_applied": 0 if decisions is None else decisions.height,
+        "kept_previous_ids": 0 if previous is None else previous.height,
+    })
+    yield Output(result.pairs, output_name="match_pairs", metadata={
+        "rows": result.pairs.height, "by_status": counts(result.pairs, "status"),
+        **_stats(result.stats),
+    })
+    uncertain = validated("uncertain_match", result.uncertain)
+    yield Output(uncertain, output_name="uncertain_match", metadata={
+        "rows": uncertain.height, "preview": table_preview(uncertain),
+    })
+    yield Output(result.id_map, output_name="person_id_map",
+                 metadata={"rows": result.id_map.height})
+    yield AssetCheckResult(
+        asset_key="uncertain_match", check_name="uncertain_awaiting_decision",
+        passed=result.uncertain.height == 0, severity=AssetCheckSeverity.WARN,
+        metadata={"count": result.uncertain.height, "preview": table_preview(result.uncertain)},
+    )
+
+
+def _stats(stats: dict) -> dict[str, float | int | str]:
+    """The linker's scalar statistics, flattened for metadata."""
+    flat: dict[str, float | int | str] = {}
+    for key, value in stats.items():
+        if isinstance(value, dict):
+            for sub, v in value.items():
+                if isinstance(v, int | float | str):
+                    flat[f"{key}.{sub}"] = round(v, 3) if isinstance(v, float) else v
+        elif isinstance(value, int | float | str):
+            flat[key] = round(value, 3) if isinstance(value, float) else value
+    return dict(list(flat.items())[:40])

@@ -1,0 +1,55 @@
+"""Metadata helpers: frames as Dagster tables, IDs always masked.
+
+Previews are ``MetadataValue.table`` (never markdown: the ``*`` of a masked ID would be read
+as emphasis). Any column that can hold an identity number is masked before it leaves here.
+"""
+
+
+import re
+
+import polars as pl
+from dagster import MetadataValue, TableColumn, TableRecord, TableSchema
+
+from pipelines.normalise.ids import mask_id
+
+# Columns that may hold a full identity number: id_number, id_raw, id_number_l, id_raw_r, ...
+ID_COLUMN = re.compile(r"^(id_number|id_raw|id)(_[lr])?$|^id_number_")
+_KINDS = {pl.Int64: "int", pl.Int32: "int", pl.UInt32: "int", pl.Float64: "float",
+          pl.Boolean: "bool"}
+
+
+def masked(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with every identity-number column masked (``410103********123X``)."""
+    ids = [c for c in frame.columns if ID_COLUMN.search(c)]
+    return frame.with_columns(mask_id(pl.col(c).cast(pl.String)).alias(c) for c in ids)
+
+
+def _kind(dtype: pl.DataType) -> str:
+    return next((k for t, k in _KINDS.items() if dtype == t), "string")
+
+
+def table_preview(frame: pl.DataFrame, limit: int = 10) -> MetadataValue:
+    """The first ``limit`` rows as a Dagster table, IDs masked, values as text or numbers.
+
+    Args:
+        frame: any frame.
+        limit: rows to show.
+
+    Returns:
+        ``MetadataValue.table`` with a schema.
+    """
+    head = masked(frame.head(limit))
+    kinds = {c: "string" if head[c].null_count() else _kind(t) for c, t in head.schema.items()}
+    head = head.with_columns(pl.col(c).cast(pl.String).fill_null("")
+                             for c, k in kinds.items() if k == "string")
+    schema = TableSchema(columns=[TableColumn(name=c, type=k) for c, k in kinds.items()])
+    records = [TableRecord(row) for row in head.iter_rows(named=True)]
+    return MetadataValue.table(records=records, schema=schema)
+
+
+def counts(frame: pl.DataFrame, column: str, limit: int = 50) -> MetadataValue:
+    """Rows per value of ``column`` (most first) as a Dagster table."""
+    if column not in frame.columns:
+        return table_preview(pl.DataFrame({column: [], "rows": []}))
+    table = frame.group_by(pl.col(column).fill_null("(none)")).len("rows")
+    return table_preview(table.sort("rows", descending=True), limit=limit)

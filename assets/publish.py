@@ -1,0 +1,132 @@
+"""Published tables, one month per partition (group ``publish``).
+
+Each asset calls the engine, validates the frame against ``schemas/published.py`` and hands it
+to the warehouse IO manager, which replaces the month's slice in the warehouse.
+"""
+
+
+from datetime import datetime
+
+import polars as pl
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetIn,
+    MonthlyPartitionsDefinition,
+    Output,
+    asset,
+)
+
+from assets.ingest import OWNERS, TRANSIENT
+from assets.link import EXTRACT_INS, extract_tables
+from assets.metadata import counts, table_preview
+from assets.validate import validated
+from pipelines.rules import RULES
+
+# Keys are "YYYY-MM" (the warehouse's month); end_offset=1 so the current month exists.
+monthly = MonthlyPartitionsDefinition(start_date=datetime(2025, 1, 1), timezone="Asia/Shanghai",
+                                      end_offset=1, fmt="%Y-%m")
+PUBLISHED = {"group_name": "publish", "owners": OWNERS, "partitions_def": monthly,
+             "io_manager_key": "warehouse_io_manager", "retry_policy": TRANSIENT,
+             "kinds": {"polars", "duckdb"}, "tags": {"layer": "published"}}
+
+
+@asset(ins={**EXTRACT_INS, "person_links": AssetIn()}, **PUBLISHED)
+def person(context: AssetExecutionContext, person_links: pl.DataFrame,
+           **tables: pl.DataFrame) -> pl.DataFrame:
+    """人员主档 (golden record): one row per person, each field with its source record."""
+    from pipelines.golden import golden_person
+
+    frame = validated("person", golden_person(extract_tables(tables), person_links))
+    context.add_output_metadata({"rows": frame.height,
+                                 "by_township": counts(frame, "township_code")})
+    return frame
+
+
+@asset(**PUBLISHED)
+def person_source(context: AssetExecutionContext, person_records: pl.DataFrame,
+                  person_links: pl.DataFrame) -> pl.DataFrame:
+    """人员来源: which input row (file, sheet, row) belongs to which person."""
+    from pipelines.golden import person_source as build
+
+    frame = validated("person_source", build(person_records, person_links))
+    context.add_output_metadata({"rows": frame.height,
+                                 "by_department": counts(frame, "department")})
+    return frame
+
+
+def _rule_checks() -> list[AssetCheckSpec]:
+    return [
+        AssetCheckSpec(rule, asset="mismatch", description=f"{zh}. {en[:1].upper()}{en[1:]}.")
+        for rule, (zh, en) in RULES.items()
+    ]
+
+
+@asset(ins={**EXTRACT_INS, "person_links": AssetIn(), "person": AssetIn(),
+            "uncertain_match": AssetIn()},
+       check_specs=_rule_checks(), **PUBLISHED)
+def mismatch(context: AssetExecutionContext, person_links: pl.DataFrame, person: pl.DataFrame,
+             uncertain_match: pl.DataFrame, **tables: pl.DataFrame):
+    """部门间不一致: one row per person and rule that does not agree between departments."""
+    from pipelines.rules import find_mismatches
+
+    month = context.partition_key
+    frame = validated("mismatch", find_mismatches(extract_tables(tables), person_links, person,
+                                                  month, uncertain_match))
+    yield Output(frame, metadata={"rows": frame.height, "month": month,
+                                  "by_rule": counts(frame, "rule"),
+                                  "by_township": counts(frame, "township_code")})
+    for rule in RULES:
+        hits = frame.filter(pl.col("rule") == rule)
+        yield AssetCheckResult(check_name=rule, passed=hits.height == 0,
+                               severity=AssetCheckSeverity.WARN,
+                               metadata={"count": hits.height, "preview": table_preview(hits)})
+
+
+@asset(ins={**EXTRACT_INS, "person": AssetIn(), "person_links": AssetIn(),
+            "region_table": AssetIn()}, **PUBLISHED)
+def village_monthly(context: AssetExecutionContext, person: pl.DataFrame,
+                    person_links: pl.DataFrame, region_table: pl.DataFrame,
+                    **tables: pl.DataFrame) -> pl.DataFrame:
+    """村级月度指标: registered people, contract, insurance, chronic and illness figures."""
+    from pipelines.rollup import village_monthly as build
+
+    frame = validated("village_monthly", build(extract_tables(tables), person, person_links,
+                                               region_table, context.partition_key))
+    context.add_output_metadata({"rows": frame.height})
+    return frame
+
+
+@asset(**PUBLISHED)
+def township_monthly(context: AssetExecutionContext, village_monthly: pl.DataFrame,
+                     region_table: pl.DataFrame) -> pl.DataFrame:
+    """乡镇月度指标: the villages' figures rolled up per township."""
+    from pipelines.rollup import rollup_township
+
+    frame = validated("township_monthly", rollup_township(village_monthly, region_table))
+    context.add_output_metadata({"rows": frame.height})
+    return frame
+
+
+@asset(check_specs=[AssetCheckSpec(
+    "three_level_consistency", asset="county_monthly",
+    description="县镇村三级数据一致: 村级数据汇总等于乡镇, 乡镇汇总等于县. "
+                "Village counts sum to their township, townships to the county.")],
+    **PUBLISHED)
+def county_monthly(context: AssetExecutionContext, township_monthly: pl.DataFrame,
+                   village_monthly: pl.DataFrame, region_table: pl.DataFrame):
+    """县级月度指标: the county's figures, with the three levels checked against each other."""
+    from pipelines.rollup import check_rollup_consistency, rollup_county
+
+    frame = validated("county_monthly", rollup_county(township_monthly, region_table))
+    yield Output(frame, metadata={"rows": frame.height})
+    problems = check_rollup_consistency(village_monthly, township_monthly, frame)
+    yield AssetCheckResult(
+        check_name="three_level_consistency", passed=not problems,
+        severity=AssetCheckSeverity.ERROR,
+        metadata={"count": len(problems),
+                  "problems": table_preview(pl.DataFrame({"problem": problems[:20]},
+                                                         schema={"problem": pl.String}))},
+    )

@@ -1,0 +1,65 @@
+"""Transient landing problems are retried; a file that cannot be read fails at once, clearly."""
+
+import threading
+import time
+
+import pytest
+from dagster import DagsterInstance, RetryPolicy, materialize
+
+from assets.ingest import TRANSIENT, LandingNotSettled, ingest, wait_until_settled
+from assets.resources import LandingFolder, ParquetIOManager, WarehouseIOManager
+
+
+def test_a_growing_file_is_not_settled(tmp_path):
+    path = tmp_path / "参保.csv"
+    path.write_text("姓名\n", encoding="utf-8")
+
+    def grow():
+        for _ in range(5):
+            time.sleep(0.03)
+            with path.open("a", encoding="utf-8") as f:
+                f.write("张三\n")
+
+    writer = threading.Thread(target=grow)
+    writer.start()
+    with pytest.raises(LandingNotSettled, match=r"参保\.csv"):
+        wait_until_settled([path], 0.2)
+    writer.join()
+    wait_until_settled([path], 0.05)  # settled now: no error
+
+
+def _ingest(tmp_path):
+    return materialize(
+        [ingest], instance=DagsterInstance.ephemeral(), raise_on_error=False,
+        resources={"landing": LandingFolder(path=str(tmp_path), settle_seconds=0),
+                   "io_manager": ParquetIOManager(base_dir=str(tmp_path / "s")),
+                   "warehouse_io_manager": WarehouseIOManager(url=str(tmp_path / "w.duckdb"))},
+    )
+
+
+def test_a_transient_error_is_retried(tmp_path, monkeypatch):
+    import pipelines.ingest
+
+    real, calls = pipelines.ingest.ingest_landing, []
+
+    def flaky(landing, mapping=None):
+        calls.append(landing)
+        if len(calls) == 1:
+            raise ConnectionError("database is starting up")
+        return real(landing, mapping)
+
+    monkeypatch.setattr(pipelines.ingest, "ingest_landing", flaky)
+    result = _ingest(tmp_path)
+    assert result.success and len(calls) == 2
+    assert [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+
+
+def test_ingest_retries_with_backoff_but_not_on_a_bad_file(tmp_path):
+    assert isinstance(TRANSIENT, RetryPolicy) and TRANSIENT.max_retries >= 2
+    (tmp_path / "坏文件.csv").write_bytes(b"\xff\xfe\x00\x01\x80\x81garbage\n")
+    result = _ingest(tmp_path)
+    assert not result.success
+    failures = [e for e in result.all_events if e.is_step_failure]
+    assert len(failures) == 1
+    assert "坏文件.csv" in failures[0].step_failure_data.error.message
+    assert not [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]

@@ -1,0 +1,81 @@
+"""Schedules and sensors: what they request, and that the same content never runs twice."""
+
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from dagster import build_schedule_context, build_sensor_context
+
+from assets.definitions import defs
+from assets.resources import ExchangeFolders, LandingFolder, current_month
+from assets.schedules import monthly_export, nightly, previous_month
+from assets.sensors import inbox_sensor, landing_sensor, short_list
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def test_nightly_requests_the_current_month_in_shanghai():
+    # 2026-10-31 18:30 UTC is already November 1st in Shanghai
+    when = datetime(2026, 11, 1, 2, 30, tzinfo=SHANGHAI)
+    request = nightly(build_schedule_context(scheduled_execution_time=when))
+    assert request.partition_key == "2026-11"
+    assert request.run_key == "nightly-2026-11-01"
+    assert nightly.execution_timezone == "Asia/Shanghai"
+    assert nightly.cron_schedule == "0 2 * * *"
+    assert nightly.job_name == "sanji_nightly"
+
+
+def test_monthly_export_requests_the_previous_month():
+    when = datetime(2026, 1, 1, 6, 0, tzinfo=SHANGHAI)
+    request = monthly_export(build_schedule_context(scheduled_execution_time=when))
+    assert request.partition_key == "2025-12"
+    assert previous_month("2026-10") == "2026-09"
+
+
+def _landing_eval(folder, cursor=None):
+    context = build_sensor_context(cursor=cursor, resources={"landing": LandingFolder(
+        path=str(folder))}, definitions=defs)
+    return landing_sensor(context)
+
+
+def test_landing_sensor_run_key_follows_content(tmp_path):
+    assert not _landing_eval(tmp_path).run_requests
+    (tmp_path / "参保名单.csv").write_text("姓名,证件号码\n张三,1\n", encoding="utf-8")
+    first = _landing_eval(tmp_path)
+    [request] = first.run_requests
+    assert request.tags["sanji/files"] == "参保名单.csv"
+    assert request.partition_key == current_month()
+    # the same file again (no cursor: a restarted daemon) -> the same run_key, so no second run
+    again = _landing_eval(tmp_path)
+    assert again.run_requests[0].run_key == request.run_key
+    # with the cursor: nothing new, skipped
+    assert not _landing_eval(tmp_path, first.cursor).run_requests
+    # a changed file -> a new run key, tagged with only the changed file
+    (tmp_path / "死亡名单.csv").write_text("姓名,死亡日期\n李四,2026-01-01\n", encoding="utf-8")
+    (tmp_path / "参保名单.csv").write_text("姓名,证件号码\n张三,2\n", encoding="utf-8")
+    changed = _landing_eval(tmp_path, first.cursor)
+    [second] = changed.run_requests
+    assert second.run_key != request.run_key
+    assert second.tags["sanji/files"] == "参保名单.csv,死亡名单.csv"
+    assert set(json.loads(changed.cursor)) == {"参保名单.csv", "死亡名单.csv"}
+
+
+def test_tag_values_stay_short():
+    names = [f"很长很长的文件名_{i:03d}.xlsx" for i in range(30)]
+    text = short_list(names)
+    assert len(text) <= 70 and text.endswith(f"+{30 - text.count(',') - 1}")
+
+
+def test_inbox_sensor_requests_the_month_named_in_the_file(tmp_path):
+    folders = ExchangeFolders(outbox=str(tmp_path / "out"), inbox=str(tmp_path))
+    (tmp_path / "大病办回传_202610.xlsx").write_bytes(b"fake")
+    (tmp_path / "说明.xlsx").write_bytes(b"no month")
+    result = inbox_sensor(build_sensor_context(resources={"exchange_folders": folders},
+                                               definitions=defs))
+    [request] = result.run_requests
+    assert request.partition_key == "2026-10"
+    assert request.run_key.startswith("inbox-2026-10-")
+    again = inbox_sensor(build_sensor_context(cursor=result.cursor,
+                                              resources={"exchange_folders": folders},
+                                              definitions=defs))
+    assert not again.run_requests
