@@ -1,0 +1,145 @@
+"""Clustering: connected components over linked pairs, honouring cannot-link constraints.
+
+Cannot-link: two records of the same one-row-per-person extract, two records with different
+valid IDs, and steward no-links. Components are found for all edges at once (numpy label
+propagation); only the few components that hold a violated constraint are re-clustered by a
+greedy union-find that adds edges in order of decreasing weight (steward must-links first)
+and refuses any union that would join a cannot-link.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+
+def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Return a component label (smallest member index) per node of the graph (a, b).
+
+    Args:
+        n: number of nodes.
+        a: edge sources.
+        b: edge targets.
+
+    Returns:
+        int64 labels of length ``n``.
+    """
+    labels = np.arange(n, dtype=np.int64)
+    a, b = a.astype(np.int64), b.astype(np.int64)
+    while len(a):
+        la, lb = labels[a], labels[b]
+        low = np.minimum(la, lb)
+        new = labels.copy()
+        for idx in (a, b, la, lb):
+            np.minimum.at(new, idx, low)
+        new = new[new]
+        if np.array_equal(new, labels):
+            break
+        labels = new
+    return labels
+
+
+class _Constrained:
+    """Union-find whose unions respect cannot-link constraints (one small component set)."""
+
+    def __init__(
+        self, extracts: dict[int, str], valid_ids: dict[int, str], no_links: dict[int, set[int]]
+    ) -> None:
+        self.parent: dict[int, int] = {}
+        self.extracts = {i: {e} for i, e in extracts.items()}
+        self.valid = dict(valid_ids)
+        self.no = {i: set(s) for i, s in no_links.items()}
+
+    def find(self, x: int) -> int:
+        """Return the root of ``x`` (with path halving)."""
+        p = self.parent
+        while p.get(x, x) != x:
+            p[x] = p.get(p[x], p[x])
+            x = p[x]
+        return x
+
+    def allowed(self, ra: int, rb: int) -> bool:
+        """Return whether joining roots ``ra`` and ``rb`` keeps every constraint."""
+        if self.extracts.get(ra, set()) & self.extracts.get(rb, set()):
+            return False
+        va, vb = self.valid.get(ra), self.valid.get(rb)
+        if va is not None and vb is not None and va != vb:
+            return False
+        return not any(self.find(x) == rb for x in self.no.get(ra, ())) and not any(
+            self.find(x) == ra for x in self.no.get(rb, ())
+        )
+
+    def union(self, a: int, b: int, force: bool) -> None:
+        """Join the components of ``a`` and ``b`` when allowed (always when ``force``)."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb or not (force or self.allowed(ra, rb)):
+            return
+        self.parent[rb] = ra
+        self.extracts[ra] = self.extracts.get(ra, set()) | self.extracts.pop(rb, set())
+        if self.valid.get(ra) is None and rb in self.valid:
+            self.valid[ra] = self.valid[rb]
+        self.no[ra] = self.no.get(ra, set()) | self.no.pop(rb, set())
+
+
+def _violating(
+    labels: np.ndarray, one_row: pl.Series, valid_id: pl.Series, no_a: np.ndarray, no_b: np.ndarray
+) -> np.ndarray:
+    """Return the labels of components holding a violated cannot-link constraint."""
+    df = pl.DataFrame({"c": labels, "e": one_row, "v": valid_id})
+    dup_extract = (
+        df.drop_nulls("e").group_by("c", "e").len().filter(pl.col("len") > 1).get_column("c")
+    )
+    two_ids = (
+        df.drop_nulls("v")
+        .group_by("c")
+        .agg(pl.col("v").n_unique())
+        .filter(pl.col("v") > 1)
+        .get_column("c")
+    )
+    no_link = labels[no_a][labels[no_a] == labels[no_b]]
+    return np.unique(np.concatenate([dup_extract.to_numpy(), two_ids.to_numpy(), no_link]))
+
+
+def cluster(
+    n: int, edges: pl.DataFrame, one_row: pl.Series, valid_id: pl.Series, no_links: pl.DataFrame
+) -> np.ndarray:
+    """Return a cluster label per record.
+
+    Args:
+        n: number of records.
+        edges: i_l, i_r, weight, forced (bool: steward must-link).
+        one_row: per record, its extract when the extract lists each person once, else null.
+        valid_id: per record, its ID when valid, else null.
+        no_links: i_l, i_r of steward no-link decisions.
+
+    Returns:
+        int64 labels of length ``n``; equal labels are one person.
+    """
+    a, b = edges["i_l"].to_numpy(), edges["i_r"].to_numpy()
+    labels = components(n, a, b)
+    no_a, no_b = no_links["i_l"].to_numpy(), no_links["i_r"].to_numpy()
+    bad = _violating(labels, one_row, valid_id, no_a, no_b)
+    if not len(bad):
+        return labels
+    in_bad = np.isin(labels, bad)
+    nodes = np.flatnonzero(in_bad)
+    sub = edges.filter(pl.Series(in_bad[a])).sort(
+        ["forced", "weight", "i_l", "i_r"], descending=[True, True, False, False]
+    )
+    extracts = {
+        int(i): e for i, e in zip(nodes, one_row.gather(nodes), strict=True) if e is not None
+    }
+    valids = {
+        int(i): v for i, v in zip(nodes, valid_id.gather(nodes), strict=True) if v is not None
+    }
+    partners: dict[int, set[int]] = {}
+    for x, y in zip(no_a.tolist(), no_b.tolist(), strict=True):
+        partners.setdefault(x, set()).add(y)
+        partners.setdefault(y, set()).add(x)
+    uf = _Constrained(extracts, valids, partners)
+    for x, y, forced in sub.select("i_l", "i_r", "forced").iter_rows():
+        uf.union(x, y, forced)
+    out = labels.copy()
+    roots = np.array([uf.find(int(i)) for i in nodes], dtype=np.int64)
+    out[nodes] = n + roots  # fresh labels, disjoint from untouched components
+    return out

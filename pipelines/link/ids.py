@@ -1,0 +1,190 @@
+"""Record keys (content fingerprints) and stable person ids across runs."""
+
+from __future__ import annotations
+
+import hashlib
+
+import duckdb
+import polars as pl
+
+from pipelines.fields import COMMON_COLUMNS
+
+# The normalised content that identifies a record; file names and row numbers are left out
+# because they change between runs when nothing about the person does.
+KEY_COLUMNS: tuple[str, ...] = (
+    "extract",
+    "id_number",
+    "name",
+    "birth_date",
+    "sex",
+    "township_code",
+    "village_code",
+    "household_id",
+)
+
+
+def _digest(text: str, size: int) -> str:
+    """Return ``size`` hex characters of a BLAKE2b hash of ``text``."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=(size + 1) // 2).hexdigest()[:size]
+
+
+def mask_id(expr: pl.Expr) -> pl.Expr:
+    """Return an ID expression masked as ``410103********123X`` (first 6 + last 4 shown).
+
+    Args:
+        expr: a string expression holding IDs.
+
+    Returns:
+        The masked expression; short values are fully masked, nulls stay null.
+    """
+    n = expr.str.len_chars()
+    return (
+        pl.when(n >= 10)
+        .then(
+            pl.concat_str(
+                expr.str.slice(0, 6),
+                pl.lit("*").repeat_by(n - 10).list.join(""),
+                expr.str.slice(-4),
+            )
+        )
+        .otherwise(pl.lit("*").repeat_by(n).list.join(""))
+    )
+
+
+def _md5_prefix(text: pl.Series) -> pl.Series:
+    """Return the first 16 hex characters of the MD5 of each string (DuckDB, vectorised).
+
+    MD5 is standard, so keys stay the same across library versions.
+    """
+    rel = duckdb.from_arrow(
+        pl.DataFrame({"t": text, "p": pl.int_range(len(text), eager=True)}).to_arrow()
+    )
+    return rel.order("p").select("left(md5(t), 16) as h").pl()["h"]
+
+
+def record_keys(records: pl.DataFrame) -> pl.Series:
+    """Return a stable content fingerprint per record (``R`` + 16 hex, ``-k`` for repeats).
+
+    The fingerprint hashes ``KEY_COLUMNS`` plus any column of ``records`` beyond
+    ``COMMON_COLUMNS`` (an extract's own identifying fields, when given). Records with equal
+    content are told apart by their order in (source_file, sheet, row_number).
+
+    Args:
+        records: a ``person_records`` frame.
+
+    Returns:
+        A String series aligned with ``records``.
+    """
+    extra = sorted(c for c in records.columns if c not in COMMON_COLUMNS)
+    content = records.select(
+        pl.concat_str(
+            [pl.col(c).cast(pl.String).fill_null("\u2205") for c in [*KEY_COLUMNS, *extra]],
+            separator="\x1f",
+        )
+    ).to_series()
+    digest = _md5_prefix(content)
+    keys = "R" + digest
+    dup = digest.is_duplicated()
+    if not dup.any():
+        return keys.alias("key")
+    copies = (
+        records.select("source_file", "sheet", "row_number")
+        .with_columns(h=digest, pos=pl.int_range(pl.len()))
+        .filter(dup)
+        .sort("h", "source_file", "sheet", "row_number")
+        .select("pos", k=pl.int_range(pl.len()).over("h"))
+        .filter(pl.col("k") > 0)
+    )
+    suffix = pl.Series("s", [""] * len(keys), dtype=pl.String).scatter(
+        copies["pos"], "-" + copies["k"].cast(pl.String)
+    )
+    return (keys + suffix).alias("key")
+
+
+def _reuse_previous(clusters: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:
+    """Match clusters to previous person ids one-to-one, largest overlap first.
+
+    Args:
+        clusters: record_key, cluster, min_key.
+        previous: record_key, person_id.
+
+    Returns:
+        cluster, person_id for the clusters that keep an old id.
+    """
+    overlap = (
+        clusters.join(previous, on="record_key")
+        .group_by("cluster", "person_id")
+        .agg(n=pl.len(), min_key=pl.col("min_key").first())
+        .sort(pl.col("n"), "person_id", "min_key", descending=[True, False, False])
+    )
+    chosen = []
+    while overlap.height:
+        best_c = overlap.unique("cluster", keep="first", maintain_order=True)
+        best_p = overlap.unique("person_id", keep="first", maintain_order=True)
+        mutual = best_c.join(best_p.select("cluster", "person_id"), on=["cluster", "person_id"])
+        chosen.append(mutual.select("cluster", "person_id"))
+        overlap = overlap.filter(
+            ~pl.col("cluster").is_in(mutual["cluster"].implode())
+            & ~pl.col("person_id").is_in(mutual["person_id"].implode())
+        )
+    schema = {"cluster": clusters.schema["cluster"], "person_id": pl.String}
+    return pl.concat(chosen) if chosen else pl.DataFrame(schema=schema)
+
+
+def _new_ids(min_keys: pl.Series, taken: set[str]) -> pl.Series:
+    """Return deterministic new ids ``P`` + 10 hex of the smallest member key, avoiding taken.
+
+    Args:
+        min_keys: the smallest record key of each new cluster (unique).
+        taken: ids in use (all previous ids), never handed out again.
+
+    Returns:
+        A String series aligned with ``min_keys``.
+    """
+    ids = "P" + _md5_prefix(min_keys).str.slice(0, 10)
+    clash = ids.is_duplicated() | ids.is_in(list(taken))
+    if not clash.any():
+        return ids
+    used = set(ids.filter(~clash).to_list()) | taken
+    out = ids.to_list()
+    for pos in clash.arg_true().to_list():  # rare: resolve with a salted hash
+        salt, key = 0, min_keys[pos]
+        while out[pos] in used:
+            salt += 1
+            out[pos] = "P" + _digest(f"{key}#{salt}", 10)
+        used.add(out[pos])
+    return pl.Series(out, dtype=pl.String)
+
+
+def assign_person_ids(clusters: pl.DataFrame, previous_ids: pl.DataFrame | None) -> pl.DataFrame:
+    """Give every cluster a person id, keeping ids from the previous run where possible.
+
+    A cluster takes the previous id held by most of its members; each old id goes to at
+    most one cluster (largest overlap wins, so a split keeps the id for the larger part);
+    other clusters get ``P`` + 10 hex of a hash of their smallest record key.
+
+    Args:
+        clusters: record_key, cluster (any integer label).
+        previous_ids: record_key, person_id from the last run, or None.
+
+    Returns:
+        record_key, cluster, person_id.
+    """
+    clusters = clusters.with_columns(min_key=pl.col("record_key").min().over("cluster"))
+    previous = (
+        previous_ids.select("record_key", "person_id").unique("record_key")
+        if previous_ids is not None
+        else pl.DataFrame(schema={"record_key": pl.String, "person_id": pl.String})
+    )
+    kept = _reuse_previous(clusters, previous)
+    fresh = (
+        clusters.select("cluster", "min_key")
+        .unique("cluster")
+        .join(kept, on="cluster", how="anti")
+        .sort("min_key")
+    )
+    fresh = fresh.with_columns(
+        person_id=_new_ids(fresh["min_key"], set(previous["person_id"].to_list()))
+    ).select("cluster", "person_id")
+    ids = pl.concat([kept, fresh.cast({"cluster": kept.schema["cluster"]})])
+    return clusters.join(ids, on="cluster", how="left").select("record_key", "cluster", "person_id")

@@ -1,0 +1,319 @@
+"""``link_records``: block, compare, score, decide, cluster, and give stable person ids."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from pipelines.fields import COMMON_COLUMNS, EXTRACTS
+from pipelines.link import blocking, cluster, ids, model
+from pipelines.link import decisions as steward
+from pipelines.link.comparisons import FIELDS, LEVELS, NULL, code_records, compare
+from pipelines.link.settings import LinkSettings
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("linked", "uncertain", "rejected", "decided_link", "decided_no_link")
+SIDE_COLUMNS = (
+    "name",
+    "id_masked",
+    "birth_date",
+    "sex",
+    "village_code",
+    "extract",
+    "source_file",
+    "row_number",
+)
+ONE_ROW_EXTRACTS = [name for name, spec in EXTRACTS.items() if spec.one_row_per_person]
+
+
+@dataclass
+class LinkResult:
+    """What ``link_records`` returns (design.md §3).
+
+    Attributes:
+        links: record_id, record_key, person_id, cluster_size.
+        pairs: record_id_l, record_id_r, match_weight, match_probability, status,
+            block_rule, ``w_<field>`` per comparison, explain.
+        uncertain: uncertain pairs with both records side by side (IDs masked).
+        id_map: record_key, person_id, to store for the next run.
+        stats: pairs per blocking rule, seconds per stage, m/u per level, capped blocks.
+    """
+
+    links: pl.DataFrame
+    pairs: pl.DataFrame
+    uncertain: pl.DataFrame
+    id_map: pl.DataFrame
+    stats: dict = field(default_factory=dict)
+
+
+def _prepare(records: pl.DataFrame) -> pl.DataFrame:
+    """Return the records with a position ``i``, typed, blank strings as null.
+
+    Raises:
+        ValueError: when a ``COMMON_COLUMNS`` column is missing.
+    """
+    missing = [c for c in COMMON_COLUMNS if c not in records.columns]
+    if missing:
+        msg = f"person_records: missing column(s) {missing}; expected {list(COMMON_COLUMNS)}"
+        raise ValueError(msg)
+    for column, dtypes in (("birth_date", (pl.Date, pl.Null)), ("id_valid", (pl.Boolean, pl.Null))):
+        if records.schema[column] not in dtypes:
+            msg = (
+                f"person_records: column {column!r} is {records.schema[column]}, expected "
+                f"{dtypes[0]} (ingest types it; see COMMON_COLUMNS in pipelines/fields.py)"
+            )
+            raise ValueError(msg)
+    text = [
+        "name",
+        "name_pinyin",
+        "id_number",
+        "sex",
+        "village_code",
+        "township_code",
+        "household_id",
+    ]
+    return records.with_columns(
+        [pl.col(c).cast(pl.String).str.strip_chars().replace("", None) for c in text]
+    ).with_columns(
+        i=pl.int_range(pl.len(), dtype=pl.UInt32),
+        birth_date=pl.col("birth_date").cast(pl.Date),
+        id_valid=pl.col("id_valid").cast(pl.Boolean).fill_null(False),
+    )
+
+
+def _explain() -> pl.Expr:
+    """Return the per-pair explanation: 'name exact +6.1 · id one-substitution +9.2 · …'."""
+    parts = []
+    for f in FIELDS:
+        label = pl.col(f"lv_{f}").replace_strict(
+            dict(enumerate(LEVELS[f])), default=None, return_dtype=pl.String
+        )
+        w = pl.col(f"w_{f}").round(1)
+        sign = pl.when(w >= 0).then(pl.lit("+")).otherwise(pl.lit(""))
+        parts.append(pl.concat_str(pl.lit(f"{f} "), label, pl.lit(" "), sign, w.cast(pl.String)))
+    return pl.concat_str(parts, separator=" · ", ignore_nulls=True)
+
+
+def _score(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, stats: dict) -> pl.DataFrame:
+    """Compare the pairs, fit the model and return pairs with levels and weights."""
+    t = time.perf_counter()
+    coded = code_records(rec)
+    levels = compare(coded, pairs["i_l"].to_numpy(), pairs["i_r"].to_numpy())
+    stats["seconds"]["compare"] = time.perf_counter() - t
+    t = time.perf_counter()
+    valid = rec["id_valid"].to_numpy()
+    il, ir = pairs["i_l"].to_numpy(), pairs["i_r"].to_numpy()
+    anchor = np.where(
+        valid[il] & valid[ir], np.where(coded.id[il] == coded.id[ir], 1.0, 0.0), np.nan
+    )
+    fitted = model.fit(coded, rec.height, levels, s.u_sample_pairs, s.em_iterations, s.seed, anchor)
+    tf = None
+    if s.name_tf_adjust:
+        rec_tf = model.name_term_frequency(rec, float(fitted.u["name"][0])).to_numpy()
+        tf = np.maximum(rec_tf[pairs["i_l"].to_numpy()], s.min_name_tf)
+    weights = model.field_weights(fitted, levels, tf)
+    stats["seconds"]["model"] = time.perf_counter() - t
+    stats["model"] = fitted.describe()
+    stats["prior"] = fitted.prior
+    total = fitted.prior + sum(weights.values())
+    return pairs.with_columns(
+        *[pl.Series(f"lv_{f}", levels[f]) for f in FIELDS],
+        *[pl.Series(f"w_{f}", weights[f]) for f in FIELDS],
+        match_weight=pl.Series(total),
+    )
+
+
+def _status(
+    rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame, s: LinkSettings
+) -> pl.DataFrame:
+    """Add ``status``: thresholds, hard cannot-links (rejected), then steward decisions."""
+    side = rec.select("id_number", "id_valid", "extract")
+    left = side[scored["i_l"]].rename(lambda c: c + "_l")
+    right = side[scored["i_r"]].rename(lambda c: c + "_r")
+    both_valid = pl.col("id_valid_l") & pl.col("id_valid_r")
+    conflict = (both_valid & (pl.col("id_number_l") != pl.col("id_number_r"))) | (
+        (pl.col("extract_l") == pl.col("extract_r")) & pl.col("extract_l").is_in(ONE_ROW_EXTRACTS)
+    )
+    w = pl.col("match_weight")
+    # without agreeing names (exact or homophone) or IDs a pair is at best uncertain: birth
+    # date, village and a near-identical name are exactly what twins share
+    agree = pl.col("lv_name").is_between(0, 1) | pl.col("lv_id").is_between(0, 2)
+    if not s.require_name_or_id:
+        agree = pl.lit(True)
+    model_status = (
+        pl.when(conflict)
+        .then(pl.lit("rejected"))
+        .when((w >= s.accept_weight) & agree)
+        .then(pl.lit("linked"))
+        .when(w >= s.review_weight)
+        .then(pl.lit("uncertain"))
+        .otherwise(pl.lit("rejected"))
+    )
+    return (
+        pl.concat([scored, left, right], how="horizontal")
+        .join(decided, on=["i_l", "i_r"], how="left", maintain_order="left")
+        .with_columns(
+            status=pl.when(pl.col("decision") == "link")
+            .then(pl.lit("decided_link"))
+            .when(pl.col("decision") == "no_link")
+            .then(pl.lit("decided_no_link"))
+            .otherwise(model_status),
+            match_probability=1.0 / (1.0 + (2.0 ** (-w))),
+        )
+        .drop("decision", *left.columns, *right.columns)
+    )
+
+
+def _clusters(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame) -> np.ndarray:
+    """Cluster the linked and steward-linked pairs under the cannot-link constraints."""
+    edges = scored.filter(pl.col("status").is_in(["linked", "decided_link"])).select(
+        "i_l", "i_r", weight="match_weight", forced=pl.col("status") == "decided_link"
+    )
+    one_row = rec.select(
+        pl.when(pl.col("extract").is_in(ONE_ROW_EXTRACTS)).then("extract")
+    ).to_series()
+    valid_id = rec.select(pl.when(pl.col("id_valid")).then("id_number")).to_series()
+    no_links = decided.filter(pl.col("decision") == "no_link")
+    return cluster.cluster(rec.height, edges, one_row, valid_id, no_links)
+
+
+def _refused_to_uncertain(scored: pl.DataFrame, labels: np.ndarray, stats: dict) -> pl.DataFrame:
+    """Mark linked pairs that clustering kept apart (a cannot-link) as uncertain."""
+    split = pl.Series(labels[scored["i_l"].to_numpy()] != labels[scored["i_r"].to_numpy()])
+    refused = (pl.col("status") == "linked") & split
+    stats["links_refused_by_constraints"] = scored.select(refused.sum()).item()
+    return scored.with_columns(
+        status=pl.when(refused).then(pl.lit("uncertain")).otherwise(pl.col("status"))
+    )
+
+
+def _uncertain(rec: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
+    """Return the uncertain pairs with both records side by side, IDs masked."""
+    side = rec.select(
+        "i",
+        "record_id",
+        "record_key",
+        "name",
+        id_masked=ids.mask_id(pl.col("id_number")),
+        birth_date="birth_date",
+        sex="sex",
+        village_code="village_code",
+        extract="extract",
+        source_file="source_file",
+        row_number="row_number",
+    )
+    unc = pairs.filter(pl.col("status") == "uncertain").select(
+        "i_l", "i_r", "match_weight", "match_probability", "explain"
+    )
+    cols = ["record_id", "record_key", *SIDE_COLUMNS]
+    return (
+        unc.join(side.rename({c: f"{c}_l" for c in ["i", *cols]}), on="i_l", how="left")
+        .join(side.rename({c: f"{c}_r" for c in ["i", *cols]}), on="i_r", how="left")
+        .select(
+            "record_id_l",
+            "record_id_r",
+            "record_key_l",
+            "record_key_r",
+            *[f"{c}_{s}" for c in SIDE_COLUMNS for s in "lr"],
+            "match_weight",
+            "match_probability",
+            "explain",
+        )
+        .sort("match_weight", descending=True)
+    )
+
+
+def link_records(
+    records: pl.DataFrame,
+    settings: LinkSettings | None = None,
+    decisions: pl.DataFrame | None = None,
+    previous_ids: pl.DataFrame | None = None,
+) -> LinkResult:
+    """Link person records into people with stable person ids.
+
+    Args:
+        records: a ``person_records`` frame (``COMMON_COLUMNS``).
+        settings: blocking rules, thresholds, model sizes; defaults to ``LinkSettings()``.
+        decisions: steward decisions: record_id_l, record_id_r (record keys),
+            decision (``link`` | ``no_link``), decided_by, decided_at.
+        previous_ids: record_key, person_id from the last run.
+
+    Returns:
+        A ``LinkResult``.
+
+    Examples:
+        >>> result = link_records(records)  # doctest: +SKIP
+        >>> result.links.group_by("person_id").len()  # doctest: +SKIP
+    """
+    s = settings or LinkSettings()
+    stats: dict = {"seconds": {}}
+    t0 = time.perf_counter()
+    rec = _prepare(records)
+    rec = rec.with_columns(record_key=ids.record_keys(rec))
+    stats["seconds"]["prepare"] = time.perf_counter() - t0
+
+    t = time.perf_counter()
+    pairs, block_stats = blocking.block(rec, s.blocking_rules, s.max_block_size)
+    stats.update(block_stats)
+    for rule, n in block_stats["capped_blocks"].items():
+        if n:
+            log.warning(
+                "blocking rule %s: %d block keys over %d records skipped", rule, n, s.max_block_size
+            )
+    decided = steward.resolve(decisions, rec.select("record_key", "i"))
+    extra = decided.join(pairs, on=["i_l", "i_r"], how="anti").select(
+        "i_l", "i_r", block_rule=pl.lit("steward")
+    )
+    pairs = pl.concat([pairs, extra])
+    stats["decisions_applied"] = decided.height
+    stats["seconds"]["block"] = time.perf_counter() - t
+
+    scored = _status(rec, _score(rec, pairs, s, stats), decided, s)
+    t = time.perf_counter()
+    labels = _clusters(rec, scored, decided)
+    scored = _refused_to_uncertain(scored, labels, stats)
+    stats["seconds"]["cluster"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    assigned = ids.assign_person_ids(
+        rec.select("record_key", cluster=pl.Series(labels)), previous_ids
+    )
+    links = (
+        rec.select("record_id", "record_key")
+        .with_columns(person_id=assigned["person_id"])
+        .with_columns(cluster_size=pl.len().over("person_id").cast(pl.Int64))
+    )
+    stats["seconds"]["ids"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    scored = scored.with_columns(explain=_explain())
+    rid = rec.get_column("record_id")
+    out_pairs = scored.select(
+        record_id_l=rid.gather(scored["i_l"]),
+        record_id_r=rid.gather(scored["i_r"]),
+        match_weight="match_weight",
+        match_probability="match_probability",
+        status="status",
+        block_rule="block_rule",
+        **{f"w_{f}": f"w_{f}" for f in FIELDS},
+        explain="explain",
+    )
+    uncertain = _uncertain(rec, scored)
+    stats["seconds"]["output"] = time.perf_counter() - t
+    stats["seconds"]["total"] = time.perf_counter() - t0
+    stats["status_counts"] = dict(out_pairs.group_by("status").len().iter_rows())
+    return LinkResult(
+        links=links,
+        pairs=out_pairs,
+        uncertain=uncertain,
+        id_map=links.select("record_key", "person_id"),
+        stats=stats,
+    )
+
+
+__all__ = ["NULL", "LinkResult", "link_records"]

@@ -1,0 +1,133 @@
+"""Stable record keys and person ids across runs; steward decisions override the model."""
+
+from __future__ import annotations
+
+import polars as pl
+from sanji_link_frames import background, frame, record, valid_id
+
+from pipelines.link import link_records
+from pipelines.link.ids import assign_person_ids, record_keys
+
+A = valid_id("19800101", "123")
+C = valid_id("19650707", "222")
+
+
+def _county() -> list[dict]:
+    return [
+        *background(30),
+        record(0, "欧阳娜娜", A, "1980-01-01", extract="enrolment"),
+        record(1, "欧阳娜娜", A, "1980-01-01", extract="doctor_contract"),
+        record(2, "欧阳娜娜", None, "1980-01-01", extract="death"),
+        record(3, "司马光明", C, "1965-07-07", extract="enrolment", sex="女"),
+    ]
+
+
+def _ids(result) -> dict[str, str]:
+    return dict(result.links.select("record_key", "person_id").iter_rows())
+
+
+def test_record_key_ignores_file_name_and_row_number() -> None:
+    rows = _county()
+    moved = [
+        r
+        | {
+            "source_file": "new name.csv",
+            "row_number": r["row_number"] + 7,
+            "record_id": r["record_id"] + "x",
+        }
+        for r in rows
+    ]
+    assert record_keys(frame(rows)).to_list() == record_keys(frame(moved)).to_list()
+    changed = [*rows[:-1], rows[-1] | {"name": "司马光"}]
+    assert record_keys(frame(changed))[-1] != record_keys(frame(rows))[-1]
+
+
+def test_duplicate_content_gets_distinct_keys() -> None:
+    row = record(0, "欧阳娜娜", A, "1980-01-01", extract="chronic_followup")
+    keys = record_keys(frame([row, row | {"row_number": 9, "record_id": "x"}]))
+    assert keys.n_unique() == 2
+
+
+def test_same_records_same_ids() -> None:
+    first = link_records(frame(_county()))
+    second = link_records(frame(_county()), previous_ids=first.id_map)
+    fresh = link_records(frame(_county()))
+    assert _ids(first) == _ids(second) == _ids(fresh)
+    assert all(p.startswith("P") and len(p) == 11 for p in first.links["person_id"])
+
+
+def test_added_record_keeps_other_ids() -> None:
+    first = link_records(frame(_county()))
+    added = record(4, "欧阳娜娜", A, "1980-01-01", extract="settlement")
+    second = link_records(frame([*_county(), added]), previous_ids=first.id_map)
+    before, after = _ids(first), _ids(second)
+    assert all(after[k] == v for k, v in before.items())
+    new_key = second.links.filter(pl.col("record_id") == added["record_id"])["record_key"].item()
+    nana = first.links.filter(pl.col("record_id") == "enrolment.csv||2")["person_id"].item()
+    assert after[new_key] == nana
+
+
+def test_split_keeps_id_for_larger_part() -> None:
+    clusters = pl.DataFrame({"record_key": ["a", "b", "c", "d"], "cluster": [1, 1, 1, 2]})
+    previous = pl.DataFrame({"record_key": ["a", "b", "c", "d"], "person_id": ["P1"] * 4})
+    out = assign_person_ids(clusters, previous)
+    ids = dict(out.select("record_key", "person_id").iter_rows())
+    assert ids["a"] == ids["b"] == ids["c"] == "P1"
+    assert ids["d"] not in ("P1", None)
+
+
+def test_merge_keeps_one_old_id_each() -> None:
+    clusters = pl.DataFrame({"record_key": ["a", "b", "c"], "cluster": [1, 1, 1]})
+    previous = pl.DataFrame({"record_key": ["a", "b", "c"], "person_id": ["P1", "P1", "P2"]})
+    out = assign_person_ids(clusters, previous)
+    assert out["person_id"].unique().to_list() == ["P1"]
+
+
+def _decision(result, id_l: str, id_r: str, decision: str) -> pl.DataFrame:
+    keys = dict(result.links.select("record_id", "record_key").iter_rows())
+    return pl.DataFrame(
+        {
+            "record_id_l": [keys[id_l]],
+            "record_id_r": [keys[id_r]],
+            "decision": [decision],
+            "decided_by": ["steward"],
+            "decided_at": ["2026-01-01T00:00:00"],
+        }
+    )
+
+
+def test_steward_no_link_overrides_model() -> None:
+    first = link_records(frame(_county()))
+    assert (
+        first.links.filter(
+            pl.col("record_id").str.starts_with("enrolment.csv||2")
+            | pl.col("record_id").str.starts_with("death.csv||4")
+        )["person_id"].n_unique()
+        == 1
+    )
+    no = _decision(first, "enrolment.csv||2", "death.csv||4", "no_link")
+    second = link_records(frame(_county()), decisions=no, previous_ids=first.id_map)
+    ids = dict(second.links.select("record_id", "person_id").iter_rows())
+    assert ids["enrolment.csv||2"] != ids["death.csv||4"]
+    status = second.pairs.filter(
+        (pl.col("record_id_l") == "enrolment.csv||2") & (pl.col("record_id_r") == "death.csv||4")
+    )["status"]
+    assert status.to_list() == ["decided_no_link"]
+
+
+def test_steward_link_overrides_model() -> None:
+    stray = record(5, "区阳娜娜", None, None, extract="settlement", village="410526108208")
+    rows = [*_county(), stray]
+    first = link_records(frame(rows))
+    ids = dict(first.links.select("record_id", "person_id").iter_rows())
+    assert ids["settlement.csv||7"] != ids["doctor_contract.csv||3"]
+    yes = _decision(first, "settlement.csv||7", "doctor_contract.csv||3", "link")
+    second = link_records(frame(rows), decisions=yes)
+    ids = dict(second.links.select("record_id", "person_id").iter_rows())
+    assert ids["settlement.csv||7"] == ids["doctor_contract.csv||3"] == ids["death.csv||4"]
+    assert "decided_link" in second.pairs["status"].to_list()
+    decided = second.uncertain.filter(
+        pl.col("record_id_l").str.starts_with("settlement")
+        | pl.col("record_id_r").str.starts_with("settlement")
+    )
+    assert "doctor_contract.csv||3" not in decided["record_id_l"].to_list()
