@@ -1,13 +1,20 @@
 """Ingest throughput: read + normalise + validate a synthetic 1M-row enrolment CSV (GBK).
 
-Usage: ``.venv/bin/python benchmarks/ingest.py [rows]`` (default 1,000,000). Prints rows,
-seconds, rows/s and peak RSS. Data are synthetic (no real person), made here with numpy.
+Usage: ``.venv/bin/python benchmarks/ingest.py [rows] [--against DIR] [--rounds N]``
+(default 1,000,000 rows). Prints rows, seconds, rows/s, CPU seconds and peak RSS. With
+``--against DIR`` (a copy of an older checkout) each round runs this checkout and DIR in fresh
+processes, alternating, on the same data, and prints both side by side: the machine is shared,
+so CPU seconds (getrusage) are the steadier figure. Data are synthetic (no real person), made
+here with numpy.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -80,11 +87,15 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def main(rows: int = 1_000_000) -> None:
+def main(rows: int = 1_000_000, as_json: bool = False) -> dict:
     """Write the data, time ingest_landing, print the figures.
 
     Args:
         rows: number of enrolment rows.
+        as_json: print one JSON line instead of the table.
+
+    Returns:
+        The figures (rows, seconds, rows_per_s, cpu_seconds, peak_rss_mb, load).
     """
     with tempfile.TemporaryDirectory() as tmp:
         warm = Path(tmp) / "warm"
@@ -92,7 +103,7 @@ def main(rows: int = 1_000_000) -> None:
         write_enrolment(warm, 1_000, write_regions(warm))
         start = time.perf_counter()
         ingest_landing(warm)  # one-time costs: imports, pypinyin phrase dictionary
-        print(f"warm-up     {time.perf_counter() - start:.2f} s (1,000 rows, imports)")
+        warm_s = time.perf_counter() - start
         landing = Path(tmp) / "landing"
         landing.mkdir()
         places = write_regions(landing)
@@ -103,16 +114,61 @@ def main(rows: int = 1_000_000) -> None:
         records = person_records(ingested)
         seconds = time.perf_counter() - start
         cpu = _cpu() - cpu0
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     assert records.height == rows, (records.height, rows)
+    out = {"rows": rows, "seconds": round(seconds, 3), "rows_per_s": round(rows / seconds),
+           "cpu_seconds": round(cpu, 3),
+           "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+           "load": round(os.getloadavg()[0], 1)}
+    if as_json:
+        print(json.dumps(out))
+        return out
+    print(f"warm-up     {warm_s:.2f} s (1,000 rows, imports)")
     print(f"rows        {rows:,}")
     print(f"seconds     {seconds:.2f}")
     print(f"rows/s      {rows / seconds:,.0f}")
-    print(f"peak RSS    {peak_mb:,.0f} MB")
-    print(f"cpu seconds {cpu:.2f} (user+sys; load average {os.getloadavg()[0]:.1f})")
+    print(f"peak RSS    {out['peak_rss_mb']:,} MB")
+    print(f"cpu seconds {cpu:.2f} (user+sys; load average {out['load']:.1f})")
     print(f"field issues {ingested.field_issue.height:,}; "
           f"villages resolved {records['village_code'].is_not_null().mean():.1%}")
+    return out
+
+
+def _run(src: Path, rows: int) -> dict:
+    """One run of this script in a fresh process importing ``pipelines`` from ``src``."""
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), str(rows), "--json"],
+        env={**os.environ, "PYTHONPATH": str(src)}, capture_output=True, text=True, check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def compare(rows: int, against: Path, rounds: int) -> None:
+    """Alternate this checkout and ``against`` in fresh processes; print both side by side.
+
+    Args:
+        rows: number of enrolment rows.
+        against: root of the other checkout (holding ``pipelines/`` and ``schemas/``).
+        rounds: how many times to run each.
+    """
+    here = Path(__file__).resolve().parents[1]
+    print(f"{'run':<8}{'rows':>10}{'seconds':>9}{'rows/s':>10}{'cpu s':>8}{'RSS MB':>8}"
+          f"{'load':>6}")
+    for i in range(rounds):
+        for label, src in (("before", against), ("after", here)):
+            r = _run(src, rows)
+            print(f"{label:<8}{r['rows']:>10,}{r['seconds']:>9.2f}{r['rows_per_s']:>10,}"
+                  f"{r['cpu_seconds']:>8.2f}{r['peak_rss_mb']:>8,}{r['load']:>6.1f}"
+                  f"  (round {i + 1})")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("rows", nargs="?", type=int, default=1_000_000)
+    parser.add_argument("--against", type=Path, help="older checkout to compare with")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.against:
+        compare(args.rows, args.against, args.rounds)
+    else:
+        main(args.rows, as_json=args.json)

@@ -299,12 +299,9 @@ def mapped_frame(rec: Recognised) -> pl.DataFrame:
         first cell, where totals rows often say 合计).
     """
     names = list(_fields_of(rec.extract) or [])
-    frame = rec.grid.frame.filter(pl.col("row_number") > rec.header_row)
+    frame = _below_header(rec.grid.frame, rec.header_row)
     data_cols = [c for c in frame.columns if c != "row_number"]
     present = {name: col for col, name in rec.columns.items()}
-    joined = pl.concat_str([pl.col(c) for c in data_cols], ignore_nulls=True) \
-        if data_cols else pl.lit("")
-    cells = pl.when(joined.str.contains(r"^\s*$").fill_null(True)).then(0).otherwise(1)
     first = pl.col(data_cols[0]) if data_cols else pl.lit(None, pl.String)
     return frame.select(
         "row_number",
@@ -312,6 +309,36 @@ def mapped_frame(rec: Recognised) -> pl.DataFrame:
             pl.col(present[n]).alias(n) if n in present else pl.lit(None, pl.String).alias(n)
             for n in names
         ),
-        cells.alias("_cells"),
         first.alias("_first"),
+    ).with_columns(_cell_flags(frame, data_cols).alias("_cells")).select(
+        "row_number", *names, "_cells", "_first"
     )
+
+
+def _below_header(frame: pl.DataFrame, header_row: int) -> pl.DataFrame:
+    """The rows after the header row (a zero-copy slice when row numbers ascend)."""
+    numbers = frame["row_number"]
+    if numbers.is_sorted():
+        return frame.slice(int(numbers.search_sorted(header_row, side="right")))
+    return frame.filter(pl.col("row_number") > header_row)
+
+
+def _cell_flags(frame: pl.DataFrame, data_cols: list[str]) -> pl.Series:
+    """Int32 0 where every cell of the row is empty or blank, else 1.
+
+    Column by column, looking only at the rows not yet known to hold text (usually the first
+    column settles almost every row).
+    """
+    filled = pl.Series("_cells", [False] * frame.height, dtype=pl.Boolean) if not data_cols \
+        else None
+    for col in data_cols:
+        values = frame[col]
+        if filled is None:
+            filled = values.str.contains(r"\S").fill_null(False)
+            continue
+        rows = (~filled).arg_true()
+        if rows.len() == 0:
+            break
+        text = values.gather(rows).str.contains(r"\S").fill_null(False)
+        filled = filled.scatter(rows.filter(text), True)
+    return filled.cast(pl.Int32)

@@ -116,6 +116,8 @@ def _split_rows(mapped: pl.DataFrame, name_col: str) -> tuple[pl.DataFrame, pl.D
         pl.when(pl.col("_drop") == "totals_row")
         .then(pl.coalesce(pl.col(name_col), "_first")).alias("value_masked"),
     )
+    if dropped.height == 0:
+        return mapped, dropped
     return tagged.filter(pl.col("_drop").is_null()).drop("_drop"), dropped
 
 
@@ -276,7 +278,7 @@ def ingest_extract(rec: Recognised, regions: pl.DataFrame) -> tuple[pl.DataFrame
         .alias("reason"),
         pl.coalesce(mask_id(pl.col("id_raw")), "name_raw").alias("value_masked"),
     )
-    kept = typed.filter(~no_person)
+    kept = typed.filter(~no_person) if lost.height else typed
     issues = _issue_rows(kept, rec.extract)
     table = kept.select(list(table_schema(rec.extract)))
     issues = pl.concat([issues, _schema_issues(table, rec.extract)]).unique(

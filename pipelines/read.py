@@ -15,6 +15,7 @@ import html
 import io
 import re
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,22 +130,30 @@ def read_csv_grid(path: Path) -> Grid:
         ValueError: when the file cannot be decoded or parsed, naming the file.
     """
     data = path.read_bytes()
-    sha = hashlib.sha256(data).hexdigest()
-    try:
-        encoding, text = decode(data)
-        width = _csv_width(text)
-        head = ",".join(f"c{i}" for i in range(width)).encode() + b"\n"
-        utf8 = data if encoding == "utf-8" else text.encode("utf-8")
-        frame = pl.read_csv(
-            io.BytesIO(head + utf8),
-            has_header=True,
-            infer_schema=False,
-            truncate_ragged_lines=True,
-        )
-    except (ValueError, pl.exceptions.PolarsError) as exc:
-        msg = f"{path.name}: cannot read CSV: {exc}"
-        raise ValueError(msg) from exc
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        digest = pool.submit(_sha256, data)  # hashlib releases the GIL: runs beside decode
+        try:
+            encoding, text = decode(data)
+            width = _csv_width(text)
+            head = ",".join(f"c{i}" for i in range(width)).encode() + b"\n"
+            utf8 = head + (data if encoding == "utf-8" else text.encode("utf-8"))
+            del text
+            frame = pl.read_csv(
+                utf8,
+                has_header=True,
+                infer_schema=False,
+                truncate_ragged_lines=True,
+            )
+        except (ValueError, pl.exceptions.PolarsError) as exc:
+            msg = f"{path.name}: cannot read CSV: {exc}"
+            raise ValueError(msg) from exc
+        sha = digest.result()
     return Grid(path.name, "", encoding, sha, _numbered(frame, 1))
+
+
+def _sha256(data: bytes) -> str:
+    """Hex SHA-256 of the bytes."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def _show_big_numbers(text: pl.DataFrame, numeric: pl.DataFrame) -> pl.DataFrame:

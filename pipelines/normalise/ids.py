@@ -9,6 +9,7 @@ null when none): ``id_missing``, ``id_excel_scientific``, ``id_format``, ``id_le
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 import numpy as np
 import polars as pl
@@ -16,6 +17,7 @@ import polars as pl
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
 MIN_BIRTH = dt.date(1900, 1, 1)
+_YMD0 = 19000101  # MIN_BIRTH as yyyymmdd
 _FULL = [chr(0xFF10 + i) for i in range(10)] + ["Ｘ", "ｘ", "\u3000"]
 _HALF = [str(i) for i in range(10)] + ["X", "X", ""]
 SCIENTIFIC = r"(?i)^[0-9](\.[0-9]+)?E\+?[0-9]+$|^[0-9]+\.[0-9]+$"
@@ -53,31 +55,63 @@ def id_check_char_expr(first17: pl.Expr) -> pl.Expr:
         String expression of the check character.
     """
     digits17 = first17.str.contains(r"^[0-9]{17}$")
-    return pl.when(digits17).then(check_char_of_int(first17.cast(pl.Int64, strict=False)))
+    return check_char_of_int(pl.when(digits17).then(first17.cast(pl.Int64, strict=False)))
 
 
 def check_char_of_int(number: pl.Expr) -> pl.Expr:
     """Check character from the first 17 digits held as one Int64 (integer arithmetic).
 
     Args:
-        number: the 17 leading digits as an integer.
+        number: the 17 leading digits as an integer (0 <= number < 10**17).
 
     Returns:
         String expression of the check character (null where the number is null).
     """
-    codes = number.fill_null(0).map_batches(_check_index, return_dtype=pl.Int64)
-    chars = codes.replace_strict(list(range(11)), list(CHECK_CHARS), return_dtype=pl.String)
-    return pl.when(number.is_not_null()).then(chars)
+    return pl.lit(pl.Series(list(CHECK_CHARS), dtype=pl.String)).gather(check_index(number))
+
+
+def check_index(number: pl.Expr) -> pl.Expr:
+    """MOD 11-2 remainder (index into ``CHECK_CHARS``) of the 17 leading digits as an Int64.
+
+    The weighted digit sum is linear, so it is the sum of per-chunk partial sums; the chunks
+    (5 + 4 + 4 + 4 digits) index precomputed tables: a few integer operations per row.
+
+    Args:
+        number: the 17 leading digits as an integer (0 <= number < 10**17), or null.
+
+    Returns:
+        Int64 expression 0..10 (null where the number is null).
+    """
+    return number.map_batches(_check_index, return_dtype=pl.Int64)
 
 
 def _check_index(numbers: pl.Series) -> pl.Series:
-    """MOD 11-2 remainder of 17-digit integers, with numpy (vectorised, no row loop)."""
-    rest = numbers.to_numpy().astype(np.int64, copy=True)
-    total = np.zeros(len(rest), dtype=np.int64)
-    for weight in reversed(WEIGHTS):
-        rest, digit = np.divmod(rest, 10)
-        total += digit * weight
-    return pl.Series(numbers.name, total % 11)
+    """check_index on a materialised Series (so the input expression is evaluated once)."""
+    n = pl.col("n")
+    total = pl.lit(0, pl.Int64)
+    for table, div, mod in zip(_chunk_tables(), _CHUNK_DIV, _CHUNK_MOD, strict=True):
+        total = total + pl.lit(table).gather((n // div) % mod)
+    return numbers.cast(pl.Int64).to_frame("n").select(total % 11).to_series().alias(numbers.name)
+
+
+_CHUNKS = (5, 4, 4, 4)
+_CHUNK_DIV = (10**12, 10**8, 10**4, 1)
+_CHUNK_MOD = (10**5, 10**4, 10**4, 10**4)
+
+
+@lru_cache(maxsize=1)
+def _chunk_tables() -> tuple[pl.Series, ...]:
+    """Weighted digit sums of every value of each digit chunk of the first 17 digits."""
+    tables, start = [], 0
+    for width in _CHUNKS:
+        values = np.arange(10**width, dtype=np.int64)
+        total = np.zeros(10**width, dtype=np.int64)
+        for weight in reversed(WEIGHTS[start:start + width]):
+            values, digit = np.divmod(values, 10)
+            total += digit * weight
+        tables.append(pl.Series(total))
+        start += width
+    return tuple(tables)
 
 
 def clean_id(raw: pl.Expr) -> pl.Expr:
@@ -98,16 +132,47 @@ def clean_id(raw: pl.Expr) -> pl.Expr:
 
 
 def _cleaned(raw: pl.Expr) -> pl.Expr:
-    """clean_id, computed only for the unique values that are not already clean."""
+    """clean_id, computed only for the rows that are not already clean."""
     return raw.fill_null("").map_batches(_clean_series, return_dtype=pl.String)
 
 
 def _clean_series(values: pl.Series) -> pl.Series:
-    dirty = values.filter(~values.str.contains(r"^[0-9]{17}[0-9X]$")).unique()
+    dirty = (~values.str.contains(r"^[0-9]{17}[0-9X]$")).arg_true()
     if dirty.len() == 0:
         return values
-    fixed = dirty.to_frame("v").select(clean_id(pl.col("v")))["v"]
-    return values.replace(dirty, fixed)
+    fixed = values.gather(dirty).to_frame("v").select(clean_id(pl.col("v")))["v"]
+    return values.scatter(dirty, fixed)
+
+
+def _to18(values: pl.Series) -> pl.Series:
+    """15-digit numbers made 18 (``19`` before the year, check character appended)."""
+    rows = values.str.contains(r"^[0-9]{15}$").arg_true()
+    if rows.len() == 0:
+        return values
+    v = pl.col("v")
+    first17 = v.str.slice(0, 6) + pl.lit("19") + v.str.slice(6, 9)
+    longer = values.gather(rows).to_frame("v").select(first17 + id_check_char_expr(first17))
+    return values.scatter(rows, longer["v"])
+
+
+@lru_cache(maxsize=4)
+def _birth_table(today: dt.date) -> pl.Series:
+    """Date per ``yyyymmdd - 19000101`` for every real date from MIN_BIRTH to today, else null."""
+    dates = pl.date_range(MIN_BIRTH, today, eager=True)
+    ymd = (dates.dt.year() * 10000 + dates.dt.month().cast(pl.Int32) * 100
+           + dates.dt.day().cast(pl.Int32)).cast(pl.Int64).to_numpy() - _YMD0
+    days = np.full(int(ymd[-1]) + 1, np.iinfo(np.int32).min, dtype=np.int32)
+    days[ymd] = dates.to_physical().to_numpy()
+    table = pl.Series(days)
+    return table.set(table == np.iinfo(np.int32).min, None).cast(pl.Date)
+
+
+def _birth(n17: pl.Expr, today: dt.date) -> pl.Expr:
+    """Birth date (digits 7-14) of a 17-digit integer, null when not a real date in range."""
+    table = _birth_table(today)
+    index = (n17 // 1000) % 10**8 - _YMD0
+    inside = (index >= 0) & (index < table.len())
+    return pl.lit(table).gather(pl.when(inside).then(index))
 
 
 def normalise_ids(frame: pl.DataFrame | pl.LazyFrame, column: str = "id_raw",
@@ -123,47 +188,47 @@ def normalise_ids(frame: pl.DataFrame | pl.LazyFrame, column: str = "id_raw",
         The frame with ``id_number``, ``id_valid``, ``id_birth_date``, ``id_sex``, ``id_check``.
     """
     today = today or dt.date.today()
-    text, first17, n17 = pl.col("_id"), pl.col("_first17"), pl.col("_n17")
-    is15 = text.str.contains(r"^[0-9]{15}$")
-    t18 = pl.col("_id18")
-    birth = t18.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
-    shape_ok = t18.str.contains(r"^[0-9]{17}[0-9X]$")
-    check_ok = pl.col("_cc") == t18.str.slice(17, 1)
-    birth_ok = birth.is_between(pl.lit(MIN_BIRTH), pl.lit(today))
+    text, n17, check = pl.col("_id"), pl.col("_n17"), pl.col("id_check")
+    is15, is18 = pl.col("_is15"), pl.col("_is18")
+    ends_x = text.str.ends_with("X")
+    number = text.str.strip_suffix("X").cast(pl.Int64, strict=False)
+    n15 = text.cast(pl.Int64, strict=False)
+    cc = check_index(n17)
+    t18 = text.map_batches(_to18, return_dtype=pl.String)
+    check_ok = is15 | ((12 - cc) % 11 == pl.when(ends_x).then(10).otherwise(number % 10))
+    birth = _birth(n17, today)
     problem = (
         pl.when(text == "").then(pl.lit("id_missing"))
         .when(text.str.contains(SCIENTIFIC)).then(pl.lit("id_excel_scientific"))
         .when(~text.str.contains(r"^[0-9X]+$")).then(pl.lit("id_format"))
-        .when(t18.str.len_chars() != 18).then(pl.lit("id_length"))
-        .when(~shape_ok).then(pl.lit("id_format"))
-        .when(~birth_ok.fill_null(False)).then(pl.lit("id_birth_date"))
+        .when(~is15 & (text.str.len_chars() != 18)).then(pl.lit("id_length"))
+        .when(~is15 & ~is18).then(pl.lit("id_format"))
+        .when(birth.is_null()).then(pl.lit("id_birth_date"))
         .when(~check_ok.fill_null(False)).then(pl.lit("id_checksum"))
     )
-    check = pl.col("id_check")
     usable = check.is_null() | check.is_in(["id_checksum", "id_birth_date"])
     out = (
         frame.lazy()
         .with_columns(_cleaned(pl.col(column)).alias("_id"))
         .with_columns(
-            pl.when(is15).then(text.str.slice(0, 6) + pl.lit("19") + text.str.slice(6, 9))
-            .otherwise(text.str.slice(0, 17)).alias("_first17"),
+            text.str.contains(r"^[0-9]{15}$").alias("_is15"),
+            text.str.contains(r"^[0-9]{17}[0-9X]$").alias("_is18"),
         )
-        .with_columns(first17.cast(pl.Int64, strict=False).alias("_n17"))
         .with_columns(
-            pl.when(first17.str.len_chars() == 17).then(check_char_of_int(n17)).alias("_cc")
+            pl.when(is15).then(n15 // 10**9 * 10**11 + 19 * 10**9 + n15 % 10**9)
+            .when(is18).then(pl.when(ends_x).then(number).otherwise(number // 10))
+            .alias("_n17"),
         )
-        .with_columns(pl.when(is15).then(first17 + pl.col("_cc")).otherwise(text).alias("_id18"))
         .with_columns(problem.alias("id_check"))
         .with_columns(
             pl.when(usable).then(t18).alias("id_number"),
             check.is_null().alias("id_valid"),
             pl.when(check.is_null()).then(birth).alias("id_birth_date"),
             pl.when(check.is_null()).then(
-                pl.when(t18.str.slice(16, 1).cast(pl.Int32, strict=False) % 2 == 1)
-                .then(pl.lit("男")).otherwise(pl.lit("女"))
+                pl.when(n17 % 2 == 1).then(pl.lit("男")).otherwise(pl.lit("女"))
             ).alias("id_sex"),
         )
-        .drop("_id", "_first17", "_n17", "_cc", "_id18")
+        .drop("_id", "_is15", "_is18", "_n17")
     )
     return out if isinstance(frame, pl.LazyFrame) else out.collect()
 

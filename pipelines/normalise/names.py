@@ -5,11 +5,13 @@ All work is done on the unique raw names (and their unique characters), then joi
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import polars as pl
 
 MIDDLE_DOTS = r"[·•.・‧･∙⋅･]+"
+_HAN_ONLY = re.compile("[\u4e00-\u9fff]+")
 
 
 @lru_cache(maxsize=1)
@@ -51,9 +53,7 @@ def clean_name(raw: pl.Expr) -> pl.Expr:
 
 def _unique_names(raw: pl.Series) -> pl.DataFrame:
     """name_raw -> name, name_pinyin for each unique raw name."""
-    from pypinyin import lazy_pinyin
-
-    uniq = pl.DataFrame({"name_raw": raw.unique(maintain_order=True)}).with_columns(
+    uniq = pl.DataFrame({"name_raw": raw.unique()}).with_columns(
         clean_name(pl.col("name_raw")).alias("_clean")
     )
     chars = uniq["_clean"].drop_nulls().str.split("").explode().unique().to_list()
@@ -71,14 +71,37 @@ def _unique_names(raw: pl.Series) -> pl.DataFrame:
     names = uniq["name"].drop_nulls().unique()
     special = names.filter(names.str.contains_any(_phrases())).to_list()
     if special:
-        fix = pl.DataFrame({
-            "name": special,
-            "_py": ["".join(p for p in lazy_pinyin(n) if p.isalnum()).lower() for n in special],
-        })
+        fix = pl.DataFrame({"name": special, "_py": _phrase_pinyin(special)})
         uniq = uniq.join(fix, on="name", how="left").with_columns(
             pl.coalesce("_py", "name_pinyin").alias("name_pinyin")
         ).drop("_py")
     return uniq.drop("_clean")
+
+
+def _phrase_pinyin(names: list[str]) -> list[str]:
+    """Phrase-aware toneless pinyin (letters and digits only, lower case) per name.
+
+    Names made only of CJK ideographs go through pypinyin in one call, joined by newlines:
+    pypinyin segments each run of Han characters on its own, so the result per name is the
+    same as one call per name (checked: any surprise falls back to one call per name).
+    """
+    from pypinyin import lazy_pinyin
+
+    def one(items: list[str]) -> str:
+        return "".join(p for p in items if p.isalnum()).lower()
+
+    han = [n for n in names if _HAN_ONLY.fullmatch(n)]
+    out: dict[str, str] = {}
+    if han:
+        groups: list[list[str]] = [[]]
+        for item in lazy_pinyin("\n".join(han)):
+            if item == "\n":
+                groups.append([])
+            else:
+                groups[-1].append(item)
+        if len(groups) == len(han):
+            out = {n: one(g) for n, g in zip(han, groups, strict=True)}
+    return [out[n] if n in out else one(lazy_pinyin(n)) for n in names]
 
 
 def normalise_names(frame: pl.DataFrame, column: str = "name_raw") -> pl.DataFrame:
@@ -92,4 +115,10 @@ def normalise_names(frame: pl.DataFrame, column: str = "name_raw") -> pl.DataFra
         The frame with ``name`` (null when empty) and ``name_pinyin``.
     """
     mapping = _unique_names(frame[column]).rename({"name_raw": column})
-    return frame.join(mapping, on=column, how="left", nulls_equal=True, maintain_order="left")
+    if {"name", "name_pinyin"} & set(frame.columns):
+        return frame.join(mapping, on=column, how="left", nulls_equal=True,
+                          maintain_order="left")
+    looked_up = frame.select(column).join(
+        mapping, on=column, how="left", nulls_equal=True, maintain_order="left"
+    )
+    return frame.with_columns(looked_up["name"], looked_up["name_pinyin"])

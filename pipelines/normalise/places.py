@@ -126,7 +126,14 @@ def resolve_places(frame: pl.DataFrame, regions: pl.DataFrame) -> pl.DataFrame:
     keys = ["township_in", "village_in", "code_in"]
     combos = frame.select(keys).unique()
     resolved = _resolve_unique(combos, regions)
-    return frame.join(resolved, on=keys, how="left", nulls_equal=True, maintain_order="left")
+    added = [c for c in resolved.columns if c not in keys]
+    if set(added) & set(frame.columns):
+        return frame.join(resolved, on=keys, how="left", nulls_equal=True,
+                          maintain_order="left")
+    looked_up = frame.select(keys).join(
+        resolved, on=keys, how="left", nulls_equal=True, maintain_order="left"
+    )
+    return frame.with_columns(looked_up.select(added).get_columns())
 
 
 def _resolve_unique(combos: pl.DataFrame, regions: pl.DataFrame) -> pl.DataFrame:
