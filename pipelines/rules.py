@@ -40,10 +40,12 @@ import polars as pl
 from pipelines.fields import EXTRACTS, SERIOUS_ILLNESSES
 from pipelines.golden import get_table, record_date
 
-MISMATCH_COLUMNS: tuple[str, ...] = (
+RULE_COLUMNS: tuple[str, ...] = (
     "rule", "rule_zh", "rule_en", "person_id", "name", "village_code", "township_code",
     "detail", "evidence",
 )
+MISMATCH_COLUMNS: tuple[str, ...] = (*RULE_COLUMNS, "pending_match")
+PENDING_NOTE = "；待确认匹配 / pending match decision"
 
 RULES: dict[str, tuple[str, str]] = {
     "no_doctor_contract": (
@@ -154,7 +156,7 @@ def _finish(rule: str, hits: pl.DataFrame, person: pl.DataFrame) -> pl.DataFrame
         .join(person.select("person_id", "name", "village_code", "township_code"),
               on="person_id", how="left")
         .with_columns(rule=pl.lit(rule), rule_zh=pl.lit(zh), rule_en=pl.lit(en))
-        .select(MISMATCH_COLUMNS)
+        .select(RULE_COLUMNS)
         .sort("person_id")
     )
 
@@ -491,12 +493,46 @@ def uncertain_matches(uncertain: pl.DataFrame | None) -> pl.DataFrame:
         + pl.col("match_weight").cast(pl.Float64).round(2).cast(pl.String)
         + pl.lit(": ") + pl.col("explain").cast(pl.String).fill_null(""),
         evidence=pl.concat_str("record_id_l", pl.lit(","), "record_id_r"),
+        pending_match=pl.lit(True),
     )
 
 
 def mismatch_schema() -> pl.Schema:
-    """The ``mismatch`` table schema (all text)."""
-    return pl.Schema({c: pl.String() for c in MISMATCH_COLUMNS})
+    """The ``mismatch`` table schema (text, but ``pending_match`` boolean)."""
+    return pl.Schema({c: pl.Boolean() if c == "pending_match" else pl.String()
+                      for c in MISMATCH_COLUMNS})
+
+
+def pending_people(links: pl.DataFrame, uncertain: pl.DataFrame | None) -> pl.DataFrame:
+    """People with a record in an uncertain pair still awaiting a steward's decision.
+
+    Args:
+        links: record_id, record_key, person_id, cluster_size.
+        uncertain: the linker's uncertain pairs (record_id_l, record_id_r, ...), or None.
+
+    Returns:
+        One column, person_id, unique.
+    """
+    if uncertain is None or uncertain.height == 0:
+        return pl.DataFrame(schema={"person_id": pl.String})
+    ids = pl.concat([uncertain.select(record_id=pl.col(c).cast(pl.String))
+                     for c in ("record_id_l", "record_id_r")])
+    return (
+        links.select(pl.col("record_id").cast(pl.String), pl.col("person_id").cast(pl.String))
+        .join(ids.unique(), on="record_id", how="semi")
+        .select("person_id")
+        .unique()
+    )
+
+
+def _flag_pending(hits: pl.DataFrame, pending: pl.DataFrame) -> pl.DataFrame:
+    """Add ``pending_match`` and, where True, the pending note to the rule's detail."""
+    flag = pl.col("person_id").is_in(pending["person_id"].implode())
+    return hits.with_columns(pending_match=flag).with_columns(
+        detail=pl.when(pl.col("pending_match"))
+        .then(pl.col("detail") + pl.lit(PENDING_NOTE))
+        .otherwise(pl.col("detail"))
+    )
 
 
 RuleFn = Callable[[Tables, pl.DataFrame, pl.DataFrame, date], pl.DataFrame]
@@ -524,10 +560,13 @@ def find_mismatches(tables: Tables, links: pl.DataFrame, person: pl.DataFrame,
         uncertain: the linker's uncertain pairs, or None.
 
     Returns:
-        The ``mismatch`` table (``MISMATCH_COLUMNS``).
+        The ``mismatch`` table (``MISMATCH_COLUMNS``); ``pending_match`` is True where the
+        person has a record in an uncertain pair (so the mismatch may be an undecided match).
     """
     month_end = month_end_of(month)
+    pending = pending_people(links, uncertain)
     with as_of_cache():
-        parts = [fn(tables, links, person, month_end) for fn in PERSON_RULES.values()]
+        parts = [_flag_pending(fn(tables, links, person, month_end), pending)
+                 for fn in PERSON_RULES.values()]
     parts.append(uncertain_matches(uncertain))
     return pl.concat([p.cast(mismatch_schema()) for p in parts])

@@ -101,6 +101,7 @@ class Mismatch(pa.DataFrameModel):
     township_code: str = _code(nullable=True)
     detail: str
     evidence: str
+    pending_match: bool = pa.Field(nullable=False)
 
     @pa.dataframe_check
     def person_unless_uncertain(cls, data: pa.PolarsData) -> pl.LazyFrame:

@@ -349,6 +349,28 @@ def _deaths(rng: np.random.Generator, persons: pl.DataFrame, as_of: date) -> pl.
     )
 
 
+def _start_before_death(assistance: pl.DataFrame, deaths: pl.DataFrame) -> pl.DataFrame:
+    """Move a dead recipient's assistance start to at least 30 days before the death date.
+
+    Args:
+        assistance: the assistance table (person_key, start_date, ...).
+        deaths: the death table (person_key, death_date, ...).
+
+    Returns:
+        The assistance table, same rows and columns, with no start after a death.
+    """
+    died = deaths.select("person_key", "death_date")
+    return (
+        assistance.join(died, on="person_key", how="left", maintain_order="left")
+        .with_columns(
+            start_date=pl.min_horizontal(
+                "start_date", pl.col("death_date") - pl.duration(days=30)
+            )
+        )
+        .select(assistance.columns)
+    )
+
+
 def build_county(rng: np.random.Generator, persons: pl.DataFrame, places: Places,
                  as_of: date) -> County:
     """Build every department's clean table for the county's residents.
@@ -375,5 +397,6 @@ def build_county(rng: np.random.Generator, persons: pl.DataFrame, places: Places
         "enrolment": _enrolment(rng, persons),
         "settlement": _settlements(rng, persons, ledger, as_of),
     }
+    tables["assistance"] = _start_before_death(tables["assistance"], tables["death"])
     empty = pl.DataFrame(schema={"rule": pl.String, "person_key": pl.String, "detail": pl.String})
     return County(persons=persons, tables=tables, planted=empty)

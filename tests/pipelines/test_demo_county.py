@@ -16,6 +16,7 @@ import pytest
 
 from pipelines.demo import DirtRates, generate_county
 from pipelines.demo.county import simulate_county
+from pipelines.demo.departments import _start_before_death
 from pipelines.fields import PERSON_HEADERS, SERIOUS_ILLNESSES
 
 PEOPLE = 2000
@@ -246,7 +247,12 @@ def test_clean_tables_hold_exactly_the_planted_mismatches() -> None:
         if st == "已救治" and f"{k}|{ill}" not in settled
     }
     active = registered | set(active_assist) | {k for k, (s, _) in enrol.items() if s == "参保缴费"}
-    found["dead_but_active"] = set(t["death"]["person_key"]) & active
+    died = t["death"].select("person_key", "death_date")
+    dated = {"doctor_contract": "contract_date", "chronic_followup": "followup_date",
+             "settlement": "admission_date", "assistance": "start_date"}
+    after = {k for ext, col in dated.items() for k in t[ext].join(died, on="person_key")
+             .filter(pl.col(col) > pl.col("death_date"))["person_key"]}
+    found["dead_but_active"] = (set(died["person_key"]) & active) | after
     places = pl.concat([f.select("person_key", "village_code") for f in t.values()]).unique()
     found["village_conflict"] = set(places.filter(pl.len().over("person_key") > 1)["person_key"])
     found["assistance_illness_not_monitored"] = set(t["assistance"].filter(
@@ -257,6 +263,18 @@ def test_clean_tables_hold_exactly_the_planted_mismatches() -> None:
         want = set(planted.filter(pl.col("rule") == rule)["person_key"])
         assert want, rule
         assert found[rule] == want, rule
+
+
+def test_dead_recipients_assistance_starts_before_death() -> None:
+    assistance = pl.DataFrame({
+        "person_key": ["A", "B", "C"], "status": ["停保", "停保", "正常"],
+        "start_date": [date(2026, 7, 26), date(2020, 1, 1), date(2026, 9, 1)],
+    })
+    deaths = pl.DataFrame({"person_key": ["A", "B"], "death_date": [date(2026, 7, 13)] * 2})
+    out = _start_before_death(assistance, deaths)
+    assert out.columns == assistance.columns and out["person_key"].to_list() == ["A", "B", "C"]
+    assert out["start_date"].to_list() == [date(2026, 6, 13), date(2020, 1, 1),
+                                           date(2026, 9, 1)]
 
 
 def test_rejects_tiny_county(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ def _run(rule: str, spec: dict) -> pl.DataFrame:
     tables, links = build(spec)
     person = golden_person(tables, links)
     out = rules.PERSON_RULES[rule](tables, links, person, MONTH_END)
-    assert out.columns == list(rules.MISMATCH_COLUMNS)
+    assert out.columns == list(rules.RULE_COLUMNS)
     assert out["person_id"].is_unique().all()
     assert (out["rule"] == rule).all()
     return out
@@ -183,6 +183,26 @@ def test_find_mismatches_adds_uncertain_pairs() -> None:
     u = out.filter(pl.col("rule") == "uncertain_match").row(0, named=True)
     assert u["person_id"] is None and u["evidence"] == "a|1,b|7"
     assert u["name"] == "张伟 / 张玮" and "3.46" in u["detail"]
+    assert u["pending_match"] is True
+    assert not out.filter(pl.col("rule") != "uncertain_match")["pending_match"].any()
+
+
+def test_find_mismatches_flags_people_with_a_pending_match() -> None:
+    from schemas.published import validate_published
+
+    tables, links = build({"poverty_roster": [{"pid": "P1", **ROSTER}, {"pid": "P2", **ROSTER}]})
+    person = golden_person(tables, links)
+    uncertain = pl.DataFrame({
+        "record_id_l": ["poverty_roster|0|P1"], "record_id_r": ["b|7"], "match_weight": [2.5],
+        "explain": ["name equal"],
+    })
+    out = rules.find_mismatches(tables, links, person, "2024-06", uncertain)
+    people = out.filter(pl.col("rule") == "no_doctor_contract").sort("person_id")
+    assert people["person_id"].to_list() == ["P1", "P2"]
+    assert people["pending_match"].to_list() == [True, False]
+    p1, p2 = people["detail"].to_list()
+    assert p1.endswith(rules.PENDING_NOTE) and rules.PENDING_NOTE not in p2
+    assert validate_published("mismatch", out)["pending_match"].dtype == pl.Boolean
 
 
 @pytest.mark.parametrize(("month", "end"), [("2024-02", date(2024, 2, 29)),
