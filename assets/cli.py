@@ -10,13 +10,22 @@ Examples::
 """
 
 import argparse
+import logging
 import os
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import polars as pl
-from dagster import DagsterInstance, ExecuteInProcessResult, materialize
+from dagster import (
+    DagsterInstance,
+    Definitions,
+    ExecuteInProcessResult,
+    colored_console_logger,
+    define_asset_job,
+    logger,
+)
 
 from assets.resources import (
     Clock,
@@ -57,9 +66,50 @@ def instance() -> DagsterInstance:
     return DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
 
 
+JOB_NAME = "__ephemeral_asset_job__"  # the name ``dagster.materialize`` gives its job
+LOG_LEVELS = ("WARNING", "INFO", "DEBUG")  # console level for -v count 0, 1, 2+
+
+
+class _StepTimer(logging.Handler):
+    """Calls ``report(step, seconds)`` each time a step succeeds."""
+
+    def __init__(self, report: Callable[[str, float], None]) -> None:
+        super().__init__(logging.DEBUG)
+        self.report, self.started = report, {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = getattr(record, "dagster_event", None)
+        if event is None or not event.step_key:
+            return
+        if event.event_type_value == "STEP_START":
+            self.started[event.step_key] = time.perf_counter()
+        elif event.event_type_value == "STEP_SUCCESS" and event.step_key in self.started:
+            self.report(event.step_key, time.perf_counter() - self.started.pop(event.step_key))
+
+
+def _progress_logger(report: Callable[[str, float], None]):
+    """A Dagster logger that reports each step's wall time through ``report``."""
+
+    @logger(description="sanji: one progress line per finished step")
+    def progress(_init_context) -> logging.Logger:
+        log = logging.getLogger(f"sanji.progress.{id(report)}")
+        log.setLevel(logging.DEBUG)
+        log.propagate = False
+        log.handlers = [_StepTimer(report)]
+        return log
+
+    return progress
+
+
+def print_progress(step: str, seconds: float) -> None:
+    """Print ``step … done in 3.1 s`` to stderr."""
+    print(f"{step} … done in {seconds:.1f} s", file=sys.stderr, flush=True)
+
+
 def run_graph(resources: dict[str, object], month: str, selection=None,
               dagster_instance: DagsterInstance | None = None,
-              raise_on_error: bool = True) -> ExecuteInProcessResult:
+              raise_on_error: bool = True, log_level: str = "WARNING",
+              progress: Callable[[str, float], None] | None = None) -> ExecuteInProcessResult:
     """Materialise the graph (or a selection of it) for one month, in process.
 
     Args:
@@ -68,17 +118,38 @@ def run_graph(resources: dict[str, object], month: str, selection=None,
         selection: an asset selection; None for everything.
         dagster_instance: the instance to record the run in; None for :func:`instance`.
         raise_on_error: raise when a step fails.
+        log_level: the console logger's level (``WARNING`` keeps the terminal quiet).
+        progress: called with (step, seconds) when a step succeeds; None for no progress.
 
     Returns:
         The run's result.
     """
-    return materialize(graph_assets(), resources=resources, partition_key=month,
-                       instance=dagster_instance or instance(), selection=selection,
-                       raise_on_error=raise_on_error, tags={"sanji/trigger": "cli"})
+    loggers = {"console": colored_console_logger}
+    config: dict[str, dict] = {"console": {"config": {"log_level": log_level}}}
+    if progress is not None:
+        loggers["sanji_progress"] = _progress_logger(progress)
+        config["sanji_progress"] = {}
+    defs = Definitions(jobs=[define_asset_job(JOB_NAME, selection=selection)],
+                       assets=graph_assets(), resources=resources, loggers=loggers)
+    return defs.resolve_job_def(JOB_NAME).execute_in_process(
+        run_config={"loggers": config}, instance=dagster_instance or instance(),
+        partition_key=month, raise_on_error=raise_on_error, tags={"sanji/trigger": "cli"})
+
+
+def _top(frame: pl.DataFrame, column: str, limit: int = 5) -> list[str]:
+    """Indented ``value  count`` lines, most first, for at most ``limit`` values."""
+    if not frame.height or column not in frame.columns:
+        return []
+    counted = frame.group_by(pl.col(column).fill_null("(none)")).len("n")
+    rows = counted.sort(["n", column], descending=[True, False]).iter_rows()
+    lines = [f"    {value:32s} {n}" for value, n in list(rows)[:limit]]
+    if counted.height > limit:
+        lines.append(f"    … and {counted.height - limit} more")
+    return lines
 
 
 def summary(warehouse: str, month: str) -> str:
-    """A few lines on what a run produced, read back from the warehouse."""
+    """A few lines on what a run produced, read back from the warehouse (no ID numbers)."""
     from pipelines.warehouse import Warehouse
 
     store = Warehouse.from_url(warehouse)
@@ -90,17 +161,19 @@ def summary(warehouse: str, month: str) -> str:
 
     quarantine, sources = table("quarantine"), table("person_source", True)
     mismatch, people = table("mismatch", True), table("person", True)
-    rows_read = sources.height + quarantine.height
+    issues = table("field_issue")
     lines = [
-        f"month {month}: rows read {rows_read}, accepted {sources.height}, "
-        f"quarantined {quarantine.height}",
+        f"month {month}: rows read {sources.height + quarantine.height}, "
+        f"accepted {sources.height}, quarantined {quarantine.height}",
+        *_top(quarantine, "check"),
+        f"field issues {issues.height}",
+        *_top(issues, "check"),
         f"people {people.height}, uncertain pairs {table('uncertain_match').height}",
-        "mismatches by rule:",
+        f"mismatches {mismatch.height} by rule:",
+        *_top(mismatch, "rule", limit=50),
+        f"warehouse: {warehouse}",
+        "browse it: `make ui`, then open http://127.0.0.1:3000",
     ]
-    if mismatch.height:
-        for rule, n in mismatch.group_by("rule").len().sort("rule").iter_rows():
-            lines.append(f"  {rule:34s} {n}")
-    lines.append(f"warehouse: {warehouse}")
     return "\n".join(lines)
 
 
@@ -123,7 +196,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     resources = graph_resources(args.landing, args.warehouse, args.storage, args.outbox,
                                 args.inbox)
-    result = run_graph(resources, args.month, raise_on_error=False)
+    level = LOG_LEVELS[min(args.verbose, len(LOG_LEVELS) - 1)]
+    result = run_graph(resources, args.month, raise_on_error=False, log_level=level,
+                       progress=print_progress)
     if not result.success:
         print("run failed:\n  " + "\n  ".join(_failures(result)), file=sys.stderr)
         return 1
@@ -201,6 +276,8 @@ def parser() -> argparse.ArgumentParser:
     common(run)
     run.add_argument("--outbox", default=env("SANJI_OUTBOX", "demo/outbox"))
     run.add_argument("--inbox", default=env("SANJI_INBOX", "demo/inbox"))
+    run.add_argument("-v", "--verbose", action="count", default=0,
+                     help="Dagster events on the console: -v for INFO, -vv for DEBUG")
     run.set_defaults(func=_cmd_run)
 
     decide = sub.add_parser("decide", help="record a steward's match decision")

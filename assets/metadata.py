@@ -53,3 +53,29 @@ def counts(frame: pl.DataFrame, column: str, limit: int = 50) -> MetadataValue:
         return table_preview(pl.DataFrame({column: [], "rows": []}))
     table = frame.group_by(pl.col(column).fill_null("(none)")).len("rows")
     return table_preview(table.sort("rows", descending=True), limit=limit)
+
+
+def township_counts(frame: pl.DataFrame, regions: pl.DataFrame, limit: int = 50) -> MetadataValue:
+    """Rows per township (most first) with the township's name beside its code.
+
+    Args:
+        frame: a frame with a ``township_code`` column.
+        regions: the region table (``code``, ``name``, ``level``).
+        limit: townships to show.
+
+    Returns:
+        ``MetadataValue.table`` with ``township_code``, ``township_name`` and ``rows``.
+    """
+    empty = pl.DataFrame(schema={"township_code": pl.String, "township_name": pl.String,
+                                 "rows": pl.UInt32})
+    if "township_code" not in frame.columns:
+        return table_preview(empty)
+    names = (regions.filter(pl.col("level") == "township")
+             .select(pl.col("code").alias("township_code"), pl.col("name").alias("township_name"))
+             .unique("township_code"))
+    table = (frame.group_by("township_code").len("rows")
+             .join(names, on="township_code", how="left")
+             .select("township_code", "township_name", "rows")
+             .with_columns(pl.col("township_code", "township_name").fill_null("(none)")))
+    return table_preview(table.sort(["rows", "township_code"], descending=[True, False]),
+                         limit=limit)

@@ -21,7 +21,7 @@ from dagster import (
 
 from assets.ingest import OWNERS, TRANSIENT
 from assets.link import EXTRACT_INS, extract_tables
-from assets.metadata import counts, table_preview
+from assets.metadata import counts, table_preview, township_counts
 from assets.validate import validated
 from pipelines.rules import RULES
 
@@ -65,10 +65,11 @@ def _rule_checks() -> list[AssetCheckSpec]:
 
 
 @asset(ins={**EXTRACT_INS, "person_links": AssetIn(), "person": AssetIn(),
-            "uncertain_match": AssetIn()},
+            "uncertain_match": AssetIn(), "region_table": AssetIn()},
        check_specs=_rule_checks(), **PUBLISHED)
 def mismatch(context: AssetExecutionContext, person_links: pl.DataFrame, person: pl.DataFrame,
-             uncertain_match: pl.DataFrame, **tables: pl.DataFrame):
+             uncertain_match: pl.DataFrame, region_table: pl.DataFrame,
+             **tables: pl.DataFrame):
     """部门间不一致: one row per person and rule that does not agree between departments."""
     from pipelines.rules import find_mismatches
 
@@ -77,12 +78,14 @@ def mismatch(context: AssetExecutionContext, person_links: pl.DataFrame, person:
                                                   month, uncertain_match))
     yield Output(frame, metadata={"rows": frame.height, "month": month,
                                   "by_rule": counts(frame, "rule"),
-                                  "by_township": counts(frame, "township_code")})
+                                  "by_township": township_counts(frame, region_table)})
     for rule in RULES:
         hits = frame.filter(pl.col("rule") == rule)
         yield AssetCheckResult(check_name=rule, passed=hits.height == 0,
                                severity=AssetCheckSeverity.WARN,
-                               metadata={"count": hits.height, "preview": table_preview(hits)})
+                               metadata={"count": hits.height,
+                                         "pending_match": int(hits["pending_match"].sum()),
+                                         "preview": table_preview(hits)})
 
 
 @asset(ins={**EXTRACT_INS, "person": AssetIn(), "person_links": AssetIn(),
@@ -95,7 +98,7 @@ def village_monthly(context: AssetExecutionContext, person: pl.DataFrame,
 
     frame = validated("village_monthly", build(extract_tables(tables), person, person_links,
                                                region_table, context.partition_key))
-    context.add_output_metadata({"rows": frame.height})
+    context.add_output_metadata({"rows": frame.height, "preview": table_preview(frame)})
     return frame
 
 
@@ -106,7 +109,7 @@ def township_monthly(context: AssetExecutionContext, village_monthly: pl.DataFra
     from pipelines.rollup import rollup_township
 
     frame = validated("township_monthly", rollup_township(village_monthly, region_table))
-    context.add_output_metadata({"rows": frame.height})
+    context.add_output_metadata({"rows": frame.height, "preview": table_preview(frame)})
     return frame
 
 
@@ -121,7 +124,7 @@ def county_monthly(context: AssetExecutionContext, township_monthly: pl.DataFram
     from pipelines.rollup import check_rollup_consistency, rollup_county
 
     frame = validated("county_monthly", rollup_county(township_monthly, region_table))
-    yield Output(frame, metadata={"rows": frame.height})
+    yield Output(frame, metadata={"rows": frame.height, "preview": table_preview(frame)})
     problems = check_rollup_consistency(village_monthly, township_monthly, frame)
     yield AssetCheckResult(
         check_name="three_level_consistency", passed=not problems,
