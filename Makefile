@@ -49,6 +49,7 @@ bench: setup
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/link.py
+	$(BIN)/python benchmarks/pipeline.py
 
 clean:
 	rm -rf demo .dagster_home
