@@ -21,10 +21,12 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import polars as pl
 
 from pipelines.fields import EXTRACTS, REGION_FIELDS
+from pipelines.normalise.ids import mask_ids_in_text
 from pipelines.read import Grid
 
 REGIONS = "regions"
@@ -81,18 +83,15 @@ class HeaderMapping:
         for extract, fields in raw.items():
             known = _fields_of(extract)
             if known is None:
-                msg = f"{path}: unknown extract {extract!r}; known: {sorted(EXTRACTS)} + regions"
-                raise ValueError(msg)
+                _fail(f"{path}: unknown extract {extract!r}; known: {sorted(EXTRACTS)} + regions")
             for name, variants in (fields or {}).items():
                 if name not in known:
-                    msg = f"{path}: extract {extract!r} has no field {name!r}; known: {known}"
-                    raise ValueError(msg)
+                    _fail(f"{path}: extract {extract!r} has no field {name!r}; known: {known}")
                 values = [variants] if isinstance(variants, str) else list(variants)
                 extra.setdefault(extract, {})[name] = [str(v) for v in values]
         for glob, extract in pin.items():
             if _fields_of(extract) is None:
-                msg = f"{path}: pin {glob!r} names unknown extract {extract!r}"
-                raise ValueError(msg)
+                _fail(f"{path}: pin {glob!r} names unknown extract {extract!r}")
         return cls(extra=extra, pin=pin)
 
     def variants(self, extract: str) -> dict[str, list[str]]:
@@ -188,15 +187,31 @@ def _score(extract: str, headers: list[str], sheet: str, mapping: HeaderMapping)
     return (all(s in matched for s in signature), hint, len(matched))
 
 
-def _header_row(grid: Grid, mapping: HeaderMapping) -> int:
-    """Index (0-based) of the row that looks most like a header among the first rows."""
-    known = {v for e in _candidates(mapping) for vs in mapping.variants(e).values() for v in vs}
+def _known_headers(mapping: HeaderMapping) -> list[str]:
+    """Every normalised header variant of every extract, sorted."""
+    return sorted({v for e in _candidates(mapping) for vs in mapping.variants(e).values()
+                   for v in vs})
+
+
+def _header_row(grid: Grid, mapping: HeaderMapping) -> int | None:
+    """Index (0-based) of the row that looks most like a header among the first rows.
+
+    Args:
+        grid: the grid.
+        mapping: steward mapping.
+
+    Returns:
+        The row with the most known headers (the fuller one on a tie); None when no row of
+        the first ``HEADER_SCAN_ROWS`` holds a single known header (a data row is never taken
+        for the header).
+    """
+    known = set(_known_headers(mapping))
     head = grid.frame.head(HEADER_SCAN_ROWS).drop("row_number")
-    best, best_score = 0, (-1, -1)
+    best, best_score = None, (0, 0)
     for i, row in enumerate(head.iter_rows()):
         cells = [normalise_header(c) for c in row]
         score = (sum(c in known for c in cells), sum(bool(c) for c in cells))
-        if score > best_score:
+        if score[0] > 0 and score > best_score:
             best, best_score = i, score
     return best
 
@@ -217,6 +232,8 @@ def recognise(grid: Grid, mapping: HeaderMapping | None = None) -> Recognised:
     """
     mapping = mapping or HeaderMapping()
     idx = _header_row(grid, mapping)
+    if idx is None:
+        _raise_no_header(grid, mapping)
     raw_headers = [
         "" if v is None else str(v) for v in grid.frame.drop("row_number").row(idx)
     ]
@@ -257,16 +274,31 @@ def _closest(raw_headers: list[str], known: list[str]) -> list[str]:
     return out
 
 
-def _raise_unrecognised(grid: Grid, raw_headers: list[str], mapping: HeaderMapping) -> None:
-    known = sorted({v for e in _candidates(mapping) for vs in mapping.variants(e).values()
-                    for v in vs})
-    near = _closest(raw_headers, known)
+def _fail(msg: str) -> NoReturn:
+    """Raise ValueError with every ID-like run of the message masked."""
+    raise ValueError(mask_ids_in_text(msg))
+
+
+def _raise_no_header(grid: Grid, mapping: HeaderMapping) -> NoReturn:
+    """No known header in the first rows: name only cells that nearly match a header."""
+    cells = [str(c) for row in grid.frame.head(HEADER_SCAN_ROWS).drop("row_number").iter_rows()
+             for c in row if c is not None]
+    near = _closest(list(dict.fromkeys(cells)), _known_headers(mapping))
+    _fail(
+        f"{_where(grid)}: no header row found: none of the first {HEADER_SCAN_ROWS} rows has "
+        f"a known column header. Closest known headers: {'; '.join(near) or 'none'}. "
+        "Add the variants or a pin to sanji_mapping.yaml."
+    )
+
+
+def _raise_unrecognised(grid: Grid, raw_headers: list[str], mapping: HeaderMapping) -> NoReturn:
+    near = _closest(raw_headers, _known_headers(mapping))
     msg = (
         f"{_where(grid)}: no extract recognised from headers {[h for h in raw_headers if h]}. "
         f"Closest known headers: {'; '.join(near) or 'none'}. "
         "Add the variants or a pin to sanji_mapping.yaml."
     )
-    raise ValueError(msg)
+    _fail(msg)
 
 
 def _check_required(grid: Grid, extract: str, raw_headers: list[str], matched: dict[int, str],
@@ -284,7 +316,7 @@ def _check_required(grid: Grid, extract: str, raw_headers: list[str], matched: d
         f"Closest: {'; '.join(near) or 'none'}. "
         f"Add the header under {extract}: <field>: [...] in sanji_mapping.yaml."
     )
-    raise ValueError(msg)
+    _fail(msg)
 
 
 def mapped_frame(rec: Recognised) -> pl.DataFrame:

@@ -15,8 +15,8 @@ import polars as pl
 
 from pipelines.extracts import REGIONS, HeaderMapping, Recognised, mapped_frame, recognise
 from pipelines.fields import COMMON_COLUMNS, EXTRACTS
-from pipelines.normalise.dates import date_problem, parse_dates_unique
-from pipelines.normalise.ids import ID_REASONS, mask_id, normalise_ids
+from pipelines.normalise.dates import parse_dates_unique, unparsed
+from pipelines.normalise.ids import ID_REASONS, mask_id, mask_ids_in_text, normalise_ids
 from pipelines.normalise.names import normalise_names
 from pipelines.normalise.places import (
     PLACE_REASONS,
@@ -197,7 +197,7 @@ def _issue_rows(frame: pl.DataFrame, extract: str) -> pl.DataFrame:
         ("name", "name_missing", pl.col("name").is_null(), pl.lit(None, pl.String)),
         ("village", "", pl.col("place_check").is_not_null(), pl.col("village_raw")),
         ("birth_date", "date_unparseable",
-         date_problem(pl.col("_birth_raw"), pl.col("_birth_col")), pl.col("_birth_raw")),
+         unparsed(pl.col("_birth_raw"), pl.col("_birth_col")), pl.col("_birth_raw")),
         ("sex", "sex_unparseable",
          pl.col("_sex_raw").str.strip_chars().fill_null("").ne("") & pl.col("_sex_col").is_null(),
          pl.col("_sex_raw")),
@@ -210,7 +210,7 @@ def _issue_rows(frame: pl.DataFrame, extract: str) -> pl.DataFrame:
         check = ("date_unparseable" if f in DATE_FIELDS else "money_unparseable"
                  if f in MONEY_FIELDS else "bool_unparseable" if f in BOOL_FIELDS else None)
         if check:
-            specs.append((f, check, date_problem(raw, pl.col(f)), raw))
+            specs.append((f, check, unparsed(raw, pl.col(f)), raw))
     parts = []
     for column, check, cond, value in specs:
         chk = pl.col("id_check") if column == "id_number" and not check else (
@@ -223,15 +223,10 @@ def _issue_rows(frame: pl.DataFrame, extract: str) -> pl.DataFrame:
     return _with_reason(issues)
 
 
-def _safe(value: pl.Expr) -> pl.Expr:
-    """Mask any value that carries an identity-number-like run of digits."""
-    return pl.when(value.str.contains(r"[0-9]{14}")).then(mask_id(value)).otherwise(value)
-
-
 def _with_reason(issues: pl.DataFrame) -> pl.DataFrame:
     reason = pl.col("check").replace_strict(ISSUE_REASONS, default=pl.col("check"))
     return issues.with_columns(
-        reason.alias("reason"), _safe(pl.col("value_masked")).alias("value_masked")
+        reason.alias("reason"), mask_ids_in_text(pl.col("value_masked")).alias("value_masked")
     ).select(list(ISSUE_SCHEMA))
 
 
@@ -242,8 +237,8 @@ def _schema_issues(table: pl.DataFrame, extract: str) -> pl.DataFrame:
     except pe.SchemaErrors as exc:
         cases = exc.failure_cases.filter(pl.col("index").is_not_null())
         if cases.height < exc.failure_cases.height:
-            msg = f"{extract}: table does not fit its schema:\n{exc.failure_cases}"
-            raise ValueError(msg) from exc
+            msg = f"{extract}: table does not fit its schema: {_column_failures(exc)}"
+            raise ValueError(msg) from None
         rows = table.select("record_id", "source_file", "sheet", "row_number").with_row_index()
         value = pl.when(pl.col("column").str.starts_with("id")).then(
             mask_id(pl.col("failure_case"))).otherwise(pl.col("failure_case"))
@@ -257,6 +252,41 @@ def _schema_issues(table: pl.DataFrame, extract: str) -> pl.DataFrame:
     return pl.DataFrame(schema=ISSUE_SCHEMA)
 
 
+def _column_failures(exc: pe.SchemaErrors) -> str:
+    """The failures of a pandera error as text, without cell values, IDs masked.
+
+    Column-level failures (no row index: a missing column, a wrong dtype) show what failed;
+    row-level ones carry cell values (identity numbers among them) and show only the column,
+    the check and how many rows failed.
+    """
+    cases = exc.failure_cases.with_columns(pl.col("failure_case").cast(pl.String))
+    whole = cases.filter(pl.col("index").is_null()).select(
+        pl.format("{}: {} ({})", "column", "check", "failure_case").alias("t"))
+    rows = cases.filter(pl.col("index").is_not_null()).group_by(
+        "column", "check", maintain_order=True).len().select(
+        pl.format("{}: {} ({} rows)", "column", "check", "len").alias("t"))
+    return mask_ids_in_text("; ".join(pl.concat([whole, rows])["t"].to_list()))
+
+
+def _validate_raw(model: type, rows: pl.DataFrame, grid: Grid) -> None:
+    """Validate mapped rows (blank and totals rows already set aside) against a raw model.
+
+    Args:
+        model: a model of :mod:`schemas.raw`.
+        rows: the mapped rows.
+        grid: the grid they come from (for the message).
+
+    Raises:
+        ValueError: naming the file, the sheet and every failed column check (IDs masked).
+    """
+    try:
+        model.validate(rows.drop("_cells", "_first", strict=False), lazy=True)
+    except pe.SchemaErrors as exc:
+        where = f"{grid.source_file}" + (f", sheet {grid.sheet!r}" if grid.sheet else "")
+        msg = f"{where}: mapped rows do not fit {model.__name__}: {_column_failures(exc)}"
+        raise ValueError(msg) from None
+
+
 def ingest_extract(rec: Recognised, regions: pl.DataFrame) -> tuple[pl.DataFrame, ...]:
     """Ingest one recognised extract grid.
 
@@ -268,8 +298,8 @@ def ingest_extract(rec: Recognised, regions: pl.DataFrame) -> tuple[pl.DataFrame
         (typed table, quarantine rows, field-issue rows, accounting row).
     """
     mapped = mapped_frame(rec)
-    RAW_MODELS[rec.extract].validate(mapped.drop("_cells", "_first"))
     rows, dropped = _split_rows(mapped, "name")
+    _validate_raw(RAW_MODELS[rec.extract], rows, rec.grid)
     typed = _typed(rows, rec, regions)
     no_person = pl.col("name").is_null() & pl.col("id_number").is_null()
     lost = typed.filter(no_person).select(
@@ -292,7 +322,7 @@ def ingest_extract(rec: Recognised, regions: pl.DataFrame) -> tuple[pl.DataFrame
 def _quarantine(rows: pl.DataFrame, grid: Grid) -> pl.DataFrame:
     return rows.cast({"value_masked": pl.String}).select(
         pl.lit(grid.source_file).alias("source_file"), pl.lit(grid.sheet).alias("sheet"),
-        "row_number", "column", "check", "reason", _safe(pl.col("value_masked")),
+        "row_number", "column", "check", "reason", mask_ids_in_text(pl.col("value_masked")),
     ).cast(QUARANTINE_SCHEMA).sort("row_number")
 
 
@@ -319,8 +349,8 @@ def ingest_regions(recs: list[Recognised]) -> tuple[pl.DataFrame, ...]:
     tables, quarantine, accounting = [], [], []
     for rec in recs:
         mapped = mapped_frame(rec)
-        RawRegions.validate(mapped.drop("_cells", "_first"))
         rows, dropped = _split_rows(mapped, "name")
+        _validate_raw(RawRegions, rows, rec.grid)
         regions = build_regions(rows)
         valid = rows.filter(clean_code(pl.col("code")).is_not_null())
         bad = rows.join(valid, on="row_number", how="anti").select(

@@ -184,6 +184,36 @@ def _col_index(letters: bytes) -> int:
     return n - 1
 
 
+def _col_letters(index: int) -> bytes:
+    """Column letters of a 0-based column index (0 -> A, 26 -> AA)."""
+    out = b""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = bytes([65 + rem]) + out
+    return out
+
+
+def first_used_column(xml: bytes, upto: int) -> int:
+    """The first column holding a value, as calamine sees it (it drops empty leading columns).
+
+    A cell counts when it has a value, an inline string or a formula; formatted blank cells do
+    not. Columns are tried from A, each by one search that usually stops in the first row.
+
+    Args:
+        xml: the worksheet XML.
+        upto: last column (0-based) worth trying.
+
+    Returns:
+        0-based column index (0 when none of the columns up to ``upto`` holds a value).
+    """
+    for col in range(upto + 1):
+        cell = rb'<c\b[^>]*?\br="' + _col_letters(col) + rb'[0-9]+"[^>/]*>\s*<(?:v|is|f)\b'
+        if re.search(cell, xml):
+            return col
+    return 0
+
+
 def merged_ranges(data: bytes) -> dict[str, list[tuple[int, int, int, int]]]:
     """Merged cell ranges per sheet of an .xlsx (calamine does not report them).
 
@@ -191,7 +221,9 @@ def merged_ranges(data: bytes) -> dict[str, list[tuple[int, int, int, int]]]:
         data: the workbook's bytes.
 
     Returns:
-        sheet name -> (first row, first col, last row, last col), rows 1-based, cols 0-based.
+        sheet name -> (first row, first col, last row, last col), rows 1-based, cols 0-based
+        grid columns: counted from the sheet's first used column, as calamine's columns are.
+        Ranges starting left of it (an empty top-left cell, nothing to fill) are left out.
     """
     out: dict[str, list[tuple[int, int, int, int]]] = {}
     with zipfile.ZipFile(io.BytesIO(data)) as z:
@@ -200,9 +232,11 @@ def merged_ranges(data: bytes) -> dict[str, list[tuple[int, int, int, int]]]:
             target = rels[rid].decode().lstrip("/")
             path = target if target.startswith("xl/") else f"xl/{target}"
             xml = z.read(path)
+            cells = [(int(r0), _col_index(c0), int(r1), _col_index(c1))
+                     for c0, r0, c1, r1 in _MERGE.findall(xml)]
+            shift = first_used_column(xml, max(c for _, c, _, _ in cells)) if cells else 0
             out[html.unescape(name.decode())] = [
-                (int(r0), _col_index(c0), int(r1), _col_index(c1))
-                for c0, r0, c1, r1 in _MERGE.findall(xml)
+                (r0, c0 - shift, r1, c1 - shift) for r0, c0, r1, c1 in cells if c0 >= shift
             ]
     return out
 
@@ -241,8 +275,10 @@ def fill_merged(frame: pl.DataFrame, ranges: list[tuple[int, int, int, int]]) ->
 def read_xlsx_grids(path: Path) -> list[Grid]:
     """Read every sheet of a workbook as text grids (calamine via fastexcel).
 
-    Empty sheets are left out. Leading empty rows that calamine skips are counted back so
-    that ``row_number`` is the spreadsheet's own row number.
+    Empty sheets are left out. Read with ``skip_rows=0`` and no header, calamine keeps the
+    leading empty rows, so ``row_number`` is the spreadsheet's own row number; it drops
+    leading empty columns, so ``c0`` is the first used column (merged ranges are shifted to
+    match, see :func:`merged_ranges`).
 
     Args:
         path: the .xlsx file.

@@ -12,19 +12,18 @@ every failure (column, check, row, value).
 
 from __future__ import annotations
 
-import re
 from typing import ClassVar
 
 import pandera.polars as pa
 import polars as pl
 
 from pipelines.fields import DEPARTMENTS, EXTRACTS
+from pipelines.normalise.ids import mask_ids_in_text as _mask
 from pipelines.rollup import COUNT_COLUMNS, RATES, SUM_COLUMNS
 from pipelines.rules import RULES
 
 CODE = r"^\d{12}$"
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
-ID_LIKE = re.compile(r"\b(\d{6})\d{8}(\d{3}[\dXx])\b")
 EXCHANGE_SIDES = ("ours_only", "theirs_only", "disagree")
 _MAX_LISTED = 30
 
@@ -212,11 +211,6 @@ MODELS: dict[str, type[pa.DataFrameModel]] = {
 
 class PublishedTableError(ValueError):
     """A published table failed its schema; the message lists every failure."""
-
-
-def _mask(text: str) -> str:
-    """Mask anything that looks like an 18-digit ID (410103********123X)."""
-    return ID_LIKE.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)
 
 
 def validate_published(name: str, df: pl.DataFrame) -> pl.DataFrame:

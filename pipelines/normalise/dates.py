@@ -44,17 +44,17 @@ def parse_date(raw: pl.Expr) -> pl.Expr:
     )
 
 
-def date_problem(raw: pl.Expr, parsed: pl.Expr) -> pl.Expr:
-    """True where a non-empty raw value did not parse.
+def unparsed(raw: pl.Expr, typed: pl.Expr) -> pl.Expr:
+    """True where a non-empty raw value did not parse (a date, an amount, a yes/no …).
 
     Args:
-        raw: the date as read.
-        parsed: the parsed date.
+        raw: the value as read.
+        typed: the parsed, typed value (null where parsing failed).
 
     Returns:
         Boolean expression.
     """
-    return raw.str.strip_chars().fill_null("").ne("") & parsed.is_null()
+    return raw.str.strip_chars().fill_null("").ne("") & typed.is_null()
 
 
 def parse_dates_unique(values: pl.Series) -> pl.Series:

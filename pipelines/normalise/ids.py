@@ -9,6 +9,7 @@ null when none): ``id_missing``, ``id_excel_scientific``, ``id_format``, ``id_le
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import lru_cache
 
 import numpy as np
@@ -254,3 +255,37 @@ def mask_id(value: str | pl.Expr | None) -> str | pl.Expr | None:
     if len(text) < 10:
         return "*" * len(text)
     return text[:6] + "*" * (len(text) - 10) + text[-4:]
+
+
+ID_RUN = r"(?<![0-9])[0-9]{14,}[0-9Xx](?![0-9])"
+_ID_RUN = re.compile(ID_RUN)
+
+
+def mask_ids_in_text(text: str | pl.Expr | None) -> str | pl.Expr | None:
+    """Mask every identity-number-like run (15 or more digits, maybe a final X) in free text.
+
+    The one scrubber for error messages, logs and ``value_masked`` cells: each run is masked
+    with :func:`mask_id` (``410103********123X``); other text is left as it is, so Excel's
+    ``4.11421E+17`` stays readable.
+
+    Args:
+        text: a message, a polars string expression, or None.
+
+    Returns:
+        The text with ID-like runs masked; same kind as the input.
+    """
+    if isinstance(text, pl.Expr):
+        return text.map_batches(_scrub_series, return_dtype=pl.String)
+    if text is None:
+        return None
+    return _ID_RUN.sub(lambda m: str(mask_id(m.group(0))), str(text))
+
+
+def _scrub_series(values: pl.Series) -> pl.Series:
+    """mask_ids_in_text over a Series, on the unique values that hold a long digit run."""
+    values = values.cast(pl.String)
+    hits = values.filter(values.str.contains(r"[0-9]{15}")).unique()
+    if hits.len() == 0:
+        return values
+    clean = pl.Series([mask_ids_in_text(v) for v in hits], dtype=pl.String)
+    return values.replace(hits, clean)

@@ -189,3 +189,28 @@ def test_without_region_table_villages_are_flagged_not_dropped(tmp_path: Path) -
     out = ingest_landing(tmp_path)
     assert out.tables["death"]["village_raw"].to_list() == ["东风村"]
     assert out.field_issue["check"].to_list() == ["village_unresolved"]
+
+
+def test_schema_error_lists_column_failures_without_ids() -> None:
+    from pipelines.ingest import _schema_issues
+
+    schema = table_schema("death")
+    row = {c: None for c in schema} | {
+        "record_id": "d.csv||2", "source_file": "d.csv", "sheet": "", "row_number": 2,
+        "extract": "death", "department": "civil", "name": "甲",
+        "id_number": "110105194912310021", "id_valid": True,  # fails its checksum
+    }
+    table = pl.DataFrame([row], schema=schema).drop("death_date")
+    with pytest.raises(ValueError, match="death_date") as err:
+        _schema_issues(table, "death")
+    assert not re.search(r"[0-9]{15}", str(err.value))
+
+
+def test_file_whose_rows_have_no_name_or_id_is_an_error(tmp_path: Path) -> None:
+    text = "姓名,身份证号,死亡日期\n,,2020-01-05\n,,2020-02-05\n\n"
+    (tmp_path / "死亡.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=r"死亡\.csv.*has_name_or_id_number"):
+        ingest_landing(tmp_path)
+    (tmp_path / "死亡.csv").write_text("姓名,身份证号,死亡日期\n\n,,\n", encoding="utf-8")
+    out = ingest_landing(tmp_path)  # only blank rows: nothing to identify, nothing wrong
+    assert out.quarantine["check"].to_list() == ["blank_row", "blank_row"]

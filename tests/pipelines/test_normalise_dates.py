@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from pipelines.normalise.dates import date_problem, parse_date
+from pipelines.normalise.dates import parse_date, unparsed
 
 D = dt.date(2020, 1, 5)
 
@@ -31,5 +31,5 @@ def test_date_table(raw: str | None, expected: dt.date | None) -> None:
 
 def test_problem_only_for_non_empty_unparsed() -> None:
     frame = pl.DataFrame({"d": ["2020-01-05", "垃圾", "", None]}, schema={"d": pl.String})
-    out = frame.select(date_problem(pl.col("d"), parse_date(pl.col("d"))))
+    out = frame.select(unparsed(pl.col("d"), parse_date(pl.col("d"))))
     assert out.to_series().to_list() == [False, True, False, False]

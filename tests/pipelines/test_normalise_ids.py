@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.normalise.ids import id_check_char, mask_id, normalise_ids
+from pipelines.normalise.ids import id_check_char, mask_id, mask_ids_in_text, normalise_ids
 
 TODAY = dt.date(2026, 1, 1)
 
@@ -104,3 +104,22 @@ def test_mask_id_str_and_expr() -> None:
     frame = pl.DataFrame({"v": ["41010319900101123X", "123", None]})
     masked = frame.select(mask_id(pl.col("v")))["v"].to_list()
     assert masked == ["410103********123X", "***", None]
+
+
+def test_mask_ids_in_text_str_and_expr() -> None:
+    text = "headers ['张三', '41010319900101123X', '男'] 410103900101123 4.11421E+17 12345"
+    assert mask_ids_in_text(text) == (
+        "headers ['张三', '410103********123X', '男'] 410103*****1123 4.11421E+17 12345"
+    )
+    assert mask_ids_in_text(None) is None
+    frame = pl.DataFrame({"v": ["号41010319900101123X号", "张三", None, "4.11421E+17"]})
+    masked = frame.select(mask_ids_in_text(pl.col("v")))["v"].to_list()
+    assert masked == ["号410103********123X号", "张三", None, "4.11421E+17"]
+
+
+def test_one_masker_everywhere() -> None:
+    from pipelines.link import ids as link_ids
+    from schemas import published
+
+    assert link_ids.mask_id is mask_id
+    assert published._mask is mask_ids_in_text

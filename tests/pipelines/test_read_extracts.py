@@ -71,7 +71,7 @@ def test_unknown_required_header_error_names_file_sheet_headers_and_closest() ->
 
 def test_unrecognised_file_error_names_file_and_headers() -> None:
     with pytest.raises(ValueError, match="no extract recognised") as err:
-        recognise(grid([["编号", "备注"], ["1", "x"]], "杂项.csv"))
+        recognise(grid([["编号", "姓名", "备注"], ["1", "甲", "x"]], "杂项.csv"))
     assert "杂项.csv" in str(err.value)
     assert "备注" in str(err.value)
 
@@ -106,3 +106,28 @@ def test_mapping_yaml_rejects_unknown_extract_and_field(tmp_path: Path) -> None:
     path.write_text("death:\n  nickname: [x]\n", encoding="utf-8")
     with pytest.raises(ValueError, match="no field 'nickname'"):
         HeaderMapping.from_yaml(path)
+
+
+FULL_ID = "41010319900101123X"
+
+
+def test_grid_of_data_rows_only_has_no_header_and_no_id_in_error() -> None:
+    rows = [["张三", FULL_ID, "男"], ["李四", "410103199202021234", "女"]]
+    with pytest.raises(ValueError, match="no header row found") as err:
+        recognise(grid(rows, "名单.csv"))
+    text = str(err.value)
+    assert "名单.csv" in text
+    assert FULL_ID not in text and "410103199202021234" not in text
+    assert "张三" not in text  # a data row is never shown as if it were the header
+
+
+def test_error_messages_mask_ids_written_in_headers() -> None:
+    rows = [["姓名", f"身份证{FULL_ID}", "签约日期"], ["甲", "1", "2020-01-05"]]
+    with pytest.raises(ValueError, match="missing required") as err:
+        recognise(grid(rows, "签约.csv"))
+    assert FULL_ID not in str(err.value)
+    assert "410103********123X" in str(err.value)
+    with pytest.raises(ValueError, match="no extract recognised") as err:
+        recognise(grid([["姓名", "备注"], ["甲", FULL_ID]], f"{FULL_ID}.csv"))
+    assert FULL_ID not in str(err.value)
+    assert "410103********123X.csv" in str(err.value)

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
-from pipelines.read import detect_encoding, landing_files, read_csv_grid, read_xlsx_grids
+from pipelines.read import (
+    detect_encoding,
+    landing_files,
+    merged_ranges,
+    read_csv_grid,
+    read_xlsx_grids,
+)
 
 TEXT = "姓名,身份证号\n張三,11010519491231002X\n买买提·艾力,110105194912310021\n"
 
@@ -106,3 +112,22 @@ def test_xlsx_merged_cells_filled_from_top_left(tmp_path: Path) -> None:
     assert frame["c0"].to_list() == ["标题", "户编号", "H001", "H001", "H001", "H002"]
     assert frame["c1"].to_list()[:3] == ["标题", "姓名", "甲"]
     assert frame["row_number"].to_list() == [1, 2, 3, 4, 5, 6]
+
+
+def test_xlsx_merged_cells_with_empty_leading_column(tmp_path: Path) -> None:
+    path = tmp_path / "offset.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("名单")
+    bold = wb.add_format({"bold": True})
+    ws.write_blank("A1", None, bold)  # a formatted blank cell does not make column A used
+    ws.write("B2", "花名册")
+    ws.merge_range("B3:C3", "姓名")
+    ws.write("D3", "身份证号")
+    ws.write_row("B4", ["甲", "乙", "1"])
+    wb.close()
+    grid = read_xlsx_grids(path)[0]
+    frame = grid.frame
+    assert frame.columns == ["row_number", "c0", "c1", "c2"]  # calamine drops column A
+    assert frame.row(2) == (3, "姓名", "姓名", "身份证号")
+    assert frame.row(3) == (4, "甲", "乙", "1")
+    assert merged_ranges(path.read_bytes())["名单"] == [(3, 0, 3, 1)]

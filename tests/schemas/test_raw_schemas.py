@@ -20,7 +20,8 @@ def raw_frame(extract: str, n: int = 2) -> pl.DataFrame:
 
 @pytest.mark.parametrize("extract", sorted(EXTRACTS))
 def test_raw_model_accepts_mapped_text(extract: str) -> None:
-    RAW_MODELS[extract].validate(raw_frame(extract))
+    frame = raw_frame(extract).with_columns(pl.Series("id_number", ["1", None]))
+    RAW_MODELS[extract].validate(frame, lazy=True)
 
 
 def test_raw_model_rejects_missing_column_and_numbers() -> None:
@@ -69,3 +70,15 @@ def test_regions_model_rejects_bad_level_and_code() -> None:
     checks = set(err.value.failure_cases["check"].to_list())
     assert "code_12_digits" in checks
     assert any("isin" in c for c in checks)
+
+
+def test_raw_model_needs_a_name_or_id_and_unique_row_numbers() -> None:
+    model = RAW_MODELS["death"]
+    with pytest.raises(pe.SchemaErrors) as err:
+        model.validate(raw_frame("death", 3), lazy=True)
+    assert "has_name_or_id_number" in err.value.failure_cases["check"].to_list()
+    named = raw_frame("death", 3).with_columns(pl.Series("name", [None, "甲", None]))
+    model.validate(named, lazy=True)
+    model.validate(raw_frame("death", 0).cast({"row_number": pl.Int64}), lazy=True)
+    with pytest.raises(pe.SchemaErrors, match="row_number"):
+        model.validate(named.with_columns(pl.lit(2, pl.Int64).alias("row_number")), lazy=True)
