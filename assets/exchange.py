@@ -1,7 +1,6 @@
 """The monthly exchange with the county serious-illness office (group ``exchange``)."""
 
 
-import re
 from pathlib import Path
 
 import polars as pl
@@ -19,9 +18,11 @@ from dagster import (
 from assets.ingest import OWNERS
 from assets.metadata import counts, table_preview
 from assets.publish import monthly
-from assets.resources import Clock, ExchangeFolders
+from assets.resources import Clock, ExchangeFolders, LandingFolder
 from assets.validate import validated
 from pipelines import exchange
+from pipelines.extracts import HeaderMapping
+from pipelines.ingest import MAPPING_FILE
 
 EXCHANGE = {"group_name": "exchange", "owners": OWNERS, "partitions_def": monthly,
             "tags": {"partner": "county-illness-office"}}
@@ -35,17 +36,37 @@ def workbook_name(month: str) -> str:
 
 def month_in_name(name: str) -> str | None:
     """The ``YYYY-MM`` a file name refers to (2026-10, 202610, 2026年10月), or None."""
-    found = re.search(r"(20\d\d)[-_年.]?(0[1-9]|1[0-2])(?!\d)", name)
-    return f"{found[1]}-{found[2]}" if found else None
+    return exchange.month_in_text(name)
+
+
+def file_month(path: Path) -> str | None:
+    """The month a returned file is for: from its name, else from its content, else None."""
+    return month_in_name(path.name) or exchange.month_in_content(path)
+
+
+def inbox_files(inbox: Path) -> list[Path]:
+    """The returned files at the top of the inbox (no hidden or Excel lock files)."""
+    if not inbox.is_dir():
+        return []
+    return sorted(p for p in inbox.iterdir() if p.is_file() and p.suffix.lower() in
+                  RETURN_SUFFIXES and not p.name.startswith((".", "~$")))
 
 
 def returned_file(inbox: Path, month: str) -> Path | None:
-    """The newest file in the inbox whose name refers to ``month``, or None."""
-    if not inbox.is_dir():
-        return None
-    files = [p for p in inbox.iterdir() if p.suffix.lower() in RETURN_SUFFIXES
-             and not p.name.startswith((".", "~$")) and month_in_name(p.name) == month]
+    """The newest inbox file for ``month`` (by its name, else its content), or None."""
+    files = [p for p in inbox_files(inbox) if file_month(p) == month]
     return max(files, key=lambda p: (p.stat().st_mtime, p.name)) if files else None
+
+
+def unplaced_files(inbox: Path) -> list[str]:
+    """Names of inbox files whose month neither their name nor their content tells."""
+    return [p.name for p in inbox_files(inbox) if file_month(p) is None]
+
+
+def steward_mapping(landing: Path) -> HeaderMapping | None:
+    """The steward's header mapping (``sanji_mapping.yaml`` in the landing folder), if any."""
+    path = landing / MAPPING_FILE
+    return HeaderMapping.from_yaml(path) if path.is_file() else None
 
 
 @asset(**EXCHANGE, kinds={"polars"})
@@ -72,19 +93,31 @@ def exchange_workbook(context: AssetExecutionContext, illness_cases: pl.DataFram
 
 
 @asset(**EXCHANGE, kinds={"polars"})
-def office_return(context: AssetExecutionContext,
-                  exchange_folders: ExchangeFolders) -> pl.DataFrame:
-    """县大病办回传的病例表: the office's case list for the month, read from the inbox."""
+def office_return(context: AssetExecutionContext, exchange_folders: ExchangeFolders,
+                  landing: LandingFolder) -> pl.DataFrame:
+    """县大病办回传的病例表: the office's case list for the month, read from the inbox.
+
+    The file's month comes from its name, else its content (统计月份 cell, sheet name, title).
+    Files whose month cannot be told are named in the metadata and a warning; the steward's
+    ``sanji_mapping.yaml`` adds header variants.
+    """
     month = context.partition_key
-    path = returned_file(Path(exchange_folders.inbox), month)
+    inbox = Path(exchange_folders.inbox)
+    path = returned_file(inbox, month)
+    unplaced = unplaced_files(inbox)
+    if unplaced:
+        context.log.warning(f"inbox files without a month (name it like 回传_{month}.xlsx or "
+                            f"add a 统计月份 cell): {', '.join(unplaced)}")
     if path is None:
-        context.add_output_metadata({"received": False, "rows": 0})
+        context.add_output_metadata({"received": False, "rows": 0,
+                                     "unplaced_files": ", ".join(unplaced)})
         return exchange.read_return_empty()
     try:
-        frame = exchange.read_return(path)
+        frame = exchange.read_return(path, steward_mapping(landing.folder))
     except ValueError as exc:  # a bad file will not get better by retrying
         raise Failure(description=str(exc), allow_retries=False) from exc
     context.add_output_metadata({"received": True, "file": path.name, "rows": frame.height,
+                                 "unplaced_files": ", ".join(unplaced),
                                  "preview": table_preview(frame)})
     return frame
 

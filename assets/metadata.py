@@ -12,15 +12,24 @@ from dagster import MetadataValue, TableColumn, TableRecord, TableSchema
 
 from pipelines.normalise.ids import mask_id
 
-# Columns that may hold a full identity number: id_number, id_raw, id_number_l, id_raw_r, ...
-ID_COLUMN = re.compile(r"^(id_number|id_raw|id)(_[lr])?$|^id_number_")
+# Columns that may hold a full identity number: exactly these names, or a strict pattern for
+# their pair / numbered variants (``id_number_l``, ``id_raw_r``, ``id_number_2``). Provenance and
+# flag columns (``id_number_source``, ``id_valid``, ``id_masked``: already masked) are not IDs.
+ID_COLUMNS = frozenset({"id_number", "id_raw", "id", "id_l", "id_r", "id_t",
+                        "id_number_l", "id_number_r", "id_raw_l", "id_raw_r"})
+ID_COLUMN = re.compile(r"^(id_number|id_raw)_(l|r|left|right|\d+)$")
 _KINDS = {pl.Int64: "int", pl.Int32: "int", pl.UInt32: "int", pl.Float64: "float",
           pl.Boolean: "bool"}
 
 
+def is_id_column(name: str) -> bool:
+    """Whether a column named ``name`` may hold a full identity number (and must be masked)."""
+    return name in ID_COLUMNS or ID_COLUMN.fullmatch(name) is not None
+
+
 def masked(frame: pl.DataFrame) -> pl.DataFrame:
     """The frame with every identity-number column masked (``410103********123X``)."""
-    ids = [c for c in frame.columns if ID_COLUMN.search(c)]
+    ids = [c for c in frame.columns if is_id_column(c)]
     return frame.with_columns(mask_id(pl.col(c).cast(pl.String)).alias(c) for c in ids)
 
 

@@ -7,22 +7,68 @@ from pathlib import Path
 
 from dagster import RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
-from assets.exchange import RETURN_SUFFIXES, month_in_name
+from assets.exchange import file_month, inbox_files
 from assets.jobs import everything_job, exchange_import_job
 from assets.resources import ExchangeFolders, LandingFolder, current_month
 
 TAG_LIMIT = 60
+LANDING_SUFFIXES = (".csv", ".xlsx")
+# Besides the extracts, a changed steward file starts a run.
+STEWARD_FILES = ("sanji_mapping.yaml", "decisions.csv")
 
 
-def file_digests(folder: Path, suffixes: tuple[str, ...] = (".csv", ".xlsx")) -> dict[str, str]:
-    """File name -> sha256 of its bytes, for the data files at the top of a folder."""
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file's bytes, read in chunks (extracts may be GBs)."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def watched(folder: Path, suffixes: tuple[str, ...], names: tuple[str, ...] = ()) -> list[Path]:
+    """The files at the top of a folder with one of ``suffixes`` or named in ``names``."""
     if not folder.is_dir():
-        return {}
-    return {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.iterdir())
-        if p.is_file() and p.suffix.lower() in suffixes and not p.name.startswith((".", "~$"))
-    }
+        return []
+    return [p for p in sorted(folder.iterdir())
+            if p.is_file() and not p.name.startswith((".", "~$"))
+            and (p.suffix.lower() in suffixes or p.name in names)]
+
+
+def file_states(files: list[Path], cache: dict[str, dict]) -> dict[str, dict]:
+    """File name -> ``{"size", "mtime_ns", "sha"}``, hashing only files whose stat changed.
+
+    Args:
+        files: the files to describe.
+        cache: the previous states (from the sensor's cursor); a file with the same name, size
+            and ``mtime_ns`` keeps its cached hash without being read.
+
+    Returns:
+        The states of ``files``.
+    """
+    out = {}
+    for path in files:
+        stat = path.stat()
+        old = cache.get(path.name)
+        if isinstance(old, dict) and (old.get("size"), old.get("mtime_ns")) == (
+                stat.st_size, stat.st_mtime_ns):
+            out[path.name] = old
+        else:
+            out[path.name] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+                              "sha": sha256_file(path)}
+    return out
+
+
+def read_cursor(cursor: str | None) -> dict[str, dict]:
+    """The cached file states of a cursor (an older ``name -> sha`` cursor counts as empty)."""
+    raw = json.loads(cursor) if cursor else {}
+    files = raw.get("files") if isinstance(raw.get("files"), dict) else {}
+    return {n: e for n, e in files.items() if isinstance(e, dict) and "sha" in e}
+
+
+def file_digests(folder: Path, suffixes: tuple[str, ...] = LANDING_SUFFIXES,
+                 names: tuple[str, ...] = (), cache: dict[str, dict] | None = None
+                 ) -> dict[str, str]:
+    """File name -> sha256 of its bytes, for the watched files at the top of a folder."""
+    states = file_states(watched(folder, suffixes, names), cache or {})
+    return {name: state["sha"] for name, state in states.items()}
 
 
 def content_key(digests: dict[str, str]) -> str:
@@ -45,39 +91,62 @@ def short_list(names: list[str], limit: int = TAG_LIMIT) -> str:
 @sensor(job=everything_job, minimum_interval_seconds=60,
         description="A run when a new or changed extract lands (same content: no new run).")
 def landing_sensor(context: SensorEvaluationContext, landing: LandingFolder) -> SensorResult:
-    """Request the whole graph for the current month when the landing folder's content changes."""
-    digests = file_digests(landing.folder)
-    if not digests:
+    """Request the whole graph for the current month when the landing folder's content changes.
+
+    The extracts, ``sanji_mapping.yaml`` and ``decisions.csv`` are watched. Hashes are cached
+    in the cursor by (name, size, mtime_ns): only new or touched files are read. The run key is
+    a hash of every watched file's name and content, so the same content never runs twice.
+    """
+    seen = read_cursor(context.cursor)
+    states = file_states(watched(landing.folder, LANDING_SUFFIXES, STEWARD_FILES), seen)
+    digests = {name: state["sha"] for name, state in states.items()}
+    if not set(digests) - set(STEWARD_FILES):
         return SensorResult(skip_reason=SkipReason(f"no extracts in {landing.folder}"))
-    seen = json.loads(context.cursor) if context.cursor else {}
-    changed = sorted(n for n, sha in digests.items() if seen.get(n) != sha)
-    if not changed:
-        return SensorResult(skip_reason=SkipReason("no new or changed extract"))
+    cursor = json.dumps({"files": states})
+    changed = sorted(n for n, sha in digests.items() if seen.get(n, {}).get("sha") != sha)
+    removed = sorted(set(seen) - set(digests))
+    if not changed and not removed:
+        return SensorResult(skip_reason=SkipReason("no new or changed extract"), cursor=cursor)
     key = content_key(digests)
     request = RunRequest(
         run_key=f"landing-{key}", partition_key=current_month(),
-        tags={"sanji/trigger": "landing", "sanji/files": short_list(changed),
+        tags={"sanji/trigger": "landing", "sanji/files": short_list(changed or removed),
               "sanji/landing_hash": key},
     )
-    return SensorResult(run_requests=[request], cursor=json.dumps(digests))
+    return SensorResult(run_requests=[request], cursor=cursor)
 
 
 @sensor(job=exchange_import_job, minimum_interval_seconds=300,
         description="A run when the illness office's returned file arrives in the inbox.")
 def inbox_sensor(context: SensorEvaluationContext,
                  exchange_folders: ExchangeFolders) -> SensorResult:
-    """Request the import and diff for the month named in each new or changed inbox file."""
-    digests = file_digests(Path(exchange_folders.inbox), RETURN_SUFFIXES)
-    seen = json.loads(context.cursor) if context.cursor else {}
-    requests = []
-    for name, sha in sorted(digests.items()):
-        month = month_in_name(name)
-        if seen.get(name) == sha or month is None:
-            continue
-        requests.append(RunRequest(
-            run_key=f"inbox-{month}-{sha[:16]}", partition_key=month,
-            tags={"sanji/trigger": "inbox", "sanji/files": short_list([name])},
-        ))
+    """Request the import and diff for the month of each new or changed inbox file.
+
+    The month comes from the file's name, else its content (:func:`assets.exchange.file_month`);
+    a file whose month cannot be told is named in the skip reason (or a warning) on every tick
+    until it is renamed or replaced. Hashes and months are cached in the cursor.
+    """
+    inbox = Path(exchange_folders.inbox)
+    seen = read_cursor(context.cursor)
+    states = file_states(inbox_files(inbox), seen)
+    requests, unplaced = [], []
+    for name, state in states.items():
+        old = seen.get(name, {})
+        known = old.get("sha") == state["sha"] and "month" in old
+        month = old["month"] if known else file_month(inbox / name)
+        states[name] = {**state, "month": month}
+        if month is None:
+            unplaced.append(name)
+        elif not known:
+            requests.append(RunRequest(
+                run_key=f"inbox-{month}-{state['sha'][:16]}", partition_key=month,
+                tags={"sanji/trigger": "inbox", "sanji/files": short_list([name])},
+            ))
+    cursor = json.dumps({"files": states})
+    note = (f"month unknown for {short_list(unplaced, 200)} (name it like 回传_2026-10.xlsx or add "
+            f"a 统计月份 cell)") if unplaced else ""
     if not requests:
-        return SensorResult(skip_reason=SkipReason("no new returned file"), cursor=context.cursor)
-    return SensorResult(run_requests=requests, cursor=json.dumps(digests))
+        return SensorResult(skip_reason=SkipReason(note or "no new returned file"), cursor=cursor)
+    if note:
+        context.log.warning(note)
+    return SensorResult(run_requests=requests, cursor=cursor)

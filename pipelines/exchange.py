@@ -9,6 +9,7 @@ what must be reconciled before the summary is filed on the 5th of the following 
 - :func:`write_workbook` writes it as ``.xlsx`` (xlsxwriter).
 - :func:`read_return` reads the office's returned file (its headers may vary).
 - :func:`diff_cases` compares the two lists.
+- :func:`month_in_text` / :func:`month_in_content` tell which month a returned file is for.
 
 ID numbers never leave the county in full: the workbook carries them masked.
 """
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.extracts import HeaderMapping, normalise_header
 from pipelines.fields import EXTRACTS, ILLNESS_STATUSES, PERSON_HEADERS
 from pipelines.normalise.ids import mask_id
 
@@ -52,6 +54,11 @@ EXCHANGE_HEADERS: dict[str, tuple[str, ...]] = {
 MONEY = ("total_cost", "basic_insurance", "critical_insurance", "medical_assistance",
          "out_of_pocket")
 REQUIRED = ("illness", "status")
+# An extract field a steward maps in sanji_mapping.yaml -> the exchange field it feeds.
+MAPPED_FIELDS = {"id_number": "id_masked"}
+# Cells that label the month a returned sheet is for (统计月份: 2026年10月).
+MONTH_LABELS = ("统计月份", "报送月份", "所属月份", "报表月份", "统计年月", "月份", "年月")
+_MONTH = re.compile(r"(20\d\d)(?:(0[1-9]|1[0-2])|\s*[-_年./]\s*(0?[1-9]|1[0-2]))(?!\d)")
 
 CASE_SCHEMA: dict[str, pl.DataType] = {
     "person_id": pl.String(), "name": pl.String(), "id_masked": pl.String(),
@@ -260,9 +267,22 @@ def write_workbook(cases: pl.DataFrame, path: Path, month: str) -> Path:
     return path
 
 
-def _header_lookup() -> dict[str, str]:
-    """Header text -> exchange field, over every variant."""
-    return {h: field for field, headers in EXCHANGE_HEADERS.items() for h in headers}
+def _header_lookup(mapping: HeaderMapping | None = None) -> dict[str, str]:
+    """Normalised header text -> exchange field, over every variant and the steward's extras.
+
+    Args:
+        mapping: the steward's header mapping; its extra variants of any extract's field that
+            is also an exchange field (``illness``, ``status``, ``id_number`` …) are added.
+
+    Returns:
+        The lookup (built-in variants win over the steward's).
+    """
+    extra = [(MAPPED_FIELDS.get(name, name), variant)
+             for fields in (mapping.extra.values() if mapping else ())
+             for name, variants in fields.items() for variant in variants]
+    lookup = {normalise_header(v): f for f, v in extra if f in EXCHANGE_HEADERS}
+    lookup.update({normalise_header(h): f for f, hs in EXCHANGE_HEADERS.items() for h in hs})
+    return lookup
 
 
 def _find_header(grid: pl.DataFrame, lookup: dict[str, str]) -> tuple[int, dict[str, str]]:
@@ -272,7 +292,7 @@ def _find_header(grid: pl.DataFrame, lookup: dict[str, str]) -> tuple[int, dict[
         for col, value in row.items():
             if col == "row_number":
                 continue
-            text = re.sub(r"\s+", "", str(value or ""))
+            text = normalise_header(value)
             if text in lookup and lookup[text] not in mapping.values():
                 mapping[col] = lookup[text]
         if len(mapping) >= 3:
@@ -293,7 +313,7 @@ def _pick_grid(path: Path):
     return next((g for g in grids if g.sheet == CASE_SHEET), grids[0])
 
 
-def read_return(path: Path) -> pl.DataFrame:
+def read_return(path: Path, mapping: HeaderMapping | None = None) -> pl.DataFrame:
     """Read and validate the illness office's returned case list.
 
     The file is a workbook (sheet ``大病救治病例`` or its first sheet) or a CSV; the header row
@@ -303,6 +323,8 @@ def read_return(path: Path) -> pl.DataFrame:
 
     Args:
         path: the returned file.
+        mapping: the steward's header mapping (``sanji_mapping.yaml``); its extra header
+            variants for exchange fields are recognised too.
 
     Returns:
         A frame with the columns of ``CASE_SCHEMA`` plus ``row_number``.
@@ -313,12 +335,12 @@ def read_return(path: Path) -> pl.DataFrame:
     """
     grid = _pick_grid(path)
     where = f"{path.name}, sheet {grid.sheet or '(csv)'}"
-    header_row, mapping = _find_header(grid.frame, _header_lookup())
+    header_row, columns = _find_header(grid.frame, _header_lookup(mapping))
     if header_row < 0:
         msg = f"{where}: no header row with the exchange columns (e.g. 人员编号, 病种, 救治状态)"
         raise ValueError(msg)
-    missing = [f for f in REQUIRED if f not in mapping.values()]
-    if "person_id" not in mapping.values() and "id_masked" not in mapping.values():
+    missing = [f for f in REQUIRED if f not in columns.values()]
+    if "person_id" not in columns.values() and "id_masked" not in columns.values():
         missing.append("person_id")
     if missing:
         headers = ", ".join(EXCHANGE_HEADERS[f][0] for f in missing)
@@ -326,7 +348,7 @@ def read_return(path: Path) -> pl.DataFrame:
         raise ValueError(msg)
     rows = (
         grid.frame.filter(pl.col("row_number") > header_row)
-        .select("row_number", *(pl.col(c).str.strip_chars().alias(f) for c, f in mapping.items()))
+        .select("row_number", *(pl.col(c).str.strip_chars().alias(f) for c, f in columns.items()))
         .filter(pl.col("illness").is_not_null() & (pl.col("illness") != ""))
         .filter(~pl.any_horizontal((pl.all().exclude("row_number").cast(pl.String) == "合计")
                                    .fill_null(False)))
@@ -461,3 +483,79 @@ def _fill_their_side(diff: pl.DataFrame, only_b: pl.DataFrame) -> pl.DataFrame:
         )
         .select([c for c in DIFF_SCHEMA if c in diff.columns])
     )
+
+
+def month_in_text(text: object) -> str | None:
+    """The ``YYYY-MM`` a text names (2026-10, 202610, 2026年9月, 2026.10), or None.
+
+    Args:
+        text: a file name, sheet name or cell value.
+
+    Returns:
+        The first month found, or None.
+    """
+    found = _MONTH.search(str(text or ""))
+    return f"{found[1]}-{int(found[2] or found[3]):02d}" if found else None
+
+
+def _labelled_month(top: pl.DataFrame, below: pl.DataFrame) -> str | None:
+    """A month from a label cell: in the cell itself, to its right, or down its column."""
+    for row in top.iter_rows():
+        cells = [normalise_header(v) for v in row[1:]]
+        for i, text in enumerate(cells):
+            label = next((lb for lb in MONTH_LABELS if text.startswith(lb)), None)
+            if label is None:
+                continue
+            found = month_in_text(text[len(label):]) or next(
+                (m for m in map(month_in_text, cells[i + 1:i + 3]) if m), None)
+            column = below.get_column(below.columns[i + 1]) if i + 1 < below.width else None
+            if found is None and column is not None:
+                months = column.map_elements(month_in_text, return_dtype=pl.String).drop_nulls()
+                found = months.mode().sort().first() if months.len() else None
+            if found:
+                return found
+    return None
+
+
+def _workbook_title(path: Path) -> str:
+    """The workbook's title property (``docProps/core.xml``), or ""."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as book:
+            core = book.read("docProps/core.xml").decode("utf-8", "replace")
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return ""
+    found = re.search(r"<dc:title>(.*?)</dc:title>", core, re.S)
+    return found[1] if found else ""
+
+
+def month_in_content(path: Path) -> str | None:
+    """The month a returned file is for, read from its content when its name does not say.
+
+    Looked for in order: a label cell (统计月份/报送月份/月份 …) with the month in it, beside
+    it or down its column; the sheet name; a title cell in the top rows; the workbook's
+    title property.
+
+    Args:
+        path: the returned ``.xlsx`` or ``.csv``.
+
+    Returns:
+        ``YYYY-MM``, or None when the file names no month (or cannot be read).
+    """
+    try:
+        grid = _pick_grid(path)
+    except (ValueError, OSError):
+        return None
+    frame = grid.frame
+    header_row = _find_header(frame, _header_lookup())[0]
+    top = frame.head(10).filter(pl.col("row_number") <= header_row) if header_row >= 0 \
+        else frame.head(10)
+    found = _labelled_month(top, frame) or month_in_text(grid.sheet)
+    if found is None:  # a title above the header row (大病救治病例 2026年10月)
+        above = top.filter(pl.col("row_number") < header_row)
+        titles = (month_in_text(v) for row in above.iter_rows() for v in row[1:])
+        found = next((m for m in titles if m), None)
+    if found is None and path.suffix.lower() == ".xlsx":
+        found = month_in_text(_workbook_title(path))
+    return found

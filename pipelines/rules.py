@@ -20,7 +20,7 @@ last day. Definitions (DOMAIN.md, "Mismatches a steward must see"):
   still active elsewhere: enrolment 参保缴费, assistance status 正常, or in the poverty roster
   and not risk-cleared; or who has activity dated after death (contract, follow-up, settlement
   admission, assistance start).
-- ``village_conflict``: one person's records carry two or more distinct village codes.
+- ``village_conflict``: two or more departments place one person in different villages.
 - ``assistance_illness_not_monitored``: an active 低保/特困供养 recipient whose hardship cause
   contains 因病 and who is not in the poverty roster.
 - ``uncertain_match``: a record pair scored between the accept and reject thresholds, awaiting a
@@ -410,17 +410,49 @@ def dead_but_active(tables: Tables, links: pl.DataFrame, person: pl.DataFrame,
     return _finish("dead_but_active", signs, person)
 
 
+def register_villages(placed: pl.DataFrame) -> pl.DataFrame:
+    """Each register's (extract's) village for each person: most recent, then most frequent.
+
+    Args:
+        placed: person_id, extract, department, village_code, record_date (one row per record).
+
+    Returns:
+        person_id, extract, department, village_code: one row per person and extract.
+    """
+    return (
+        placed.group_by("person_id", "extract", "department", "village_code")
+        .agg(pl.col("record_date").max().alias("latest"), pl.len().alias("n"))
+        .sort("latest", "n", "village_code", nulls_last=False)
+        .group_by("person_id", "extract", "department", maintain_order=True)
+        .agg(pl.col("village_code").last())
+    )
+
+
 def village_conflict(tables: Tables, links: pl.DataFrame, person: pl.DataFrame,
                      month_end: date) -> pl.DataFrame:
-    """People whose records (any department) carry two or more distinct village codes."""
+    """People placed in different villages by different departments.
+
+    Each register (extract) places a person in its most recent (then most frequent) village,
+    so a move over time within one register is no conflict. A person is flagged when those
+    villages differ and come from two or more departments: with at least two departments and
+    two distinct villages some pair of departments always disagrees, so a disagreement only
+    between one department's own registers (and no other department) is not flagged.
+    """
     placed = pl.concat(
         [as_of(tables, links, ext, month_end)
-         .select("person_id", "record_id", "extract", "department", "village_code")
+         .select("person_id", "record_id", "extract", "department", "village_code",
+                 "record_date")
          for ext in EXTRACTS]
     ).filter(pl.col("village_code").is_not_null())
+    conflicted = (
+        register_villages(placed).group_by("person_id")
+        .agg(pl.col("department").n_unique().alias("departments"),
+             pl.col("village_code").n_unique().alias("villages"))
+        .filter((pl.col("departments") > 1) & (pl.col("villages") > 1))
+        .select("person_id")
+    )
     hits = (
-        placed.with_columns(n=pl.col("village_code").n_unique().over("person_id"))
-        .filter(pl.col("n") > 1)
+        placed.join(conflicted, on="person_id", how="semi")
         .group_by("person_id")
         .agg(
             (pl.col("extract") + pl.lit("=") + pl.col("village_code"))

@@ -7,7 +7,7 @@ import xlsxwriter
 from dagster import DagsterInstance
 
 from assets.cli import run_graph
-from assets.exchange import returned_file, workbook_name
+from assets.exchange import returned_file, unplaced_files, workbook_name
 from pipelines.exchange import read_return
 from pipelines.warehouse import Warehouse
 
@@ -30,8 +30,9 @@ def test_export_then_import_same_file_is_no_difference(county_copy):
     assert ours.height > 0
     inbox = county_copy.root / "inbox"
     inbox.mkdir()
-    shutil.copy(sent, inbox / f"大病办回传_{MONTH}.xlsx")
-    assert returned_file(inbox, MONTH) is not None
+    # renamed without a month: the workbook's own title tells it
+    shutil.copy(sent, inbox / "大病办回传.xlsx")
+    assert returned_file(inbox, MONTH) == inbox / "大病办回传.xlsx"
     diff, check = _import(county_copy)
     assert diff.height == 0
     assert check.passed  # nothing to settle, even though the 5th has passed
@@ -81,3 +82,22 @@ def test_deadline_check_warns_only_near_the_fifth_with_open_work():
     result = deadline_check(one, True, MONTH, near)
     assert result.metadata["days_left"].value == 2
     assert result.severity.value == "WARN"
+
+
+def test_inbox_files_are_placed_by_name_or_content_or_reported(tmp_path):
+    (tmp_path / "回传_2026-09.csv").write_text("个人编号,疾病名称,救治状态\n", encoding="utf-8")
+    (tmp_path / "回传.csv").write_text("统计月份,2026年10月\n个人编号,疾病名称,救治状态\n",
+                                     encoding="utf-8")
+    (tmp_path / "无月份.csv").write_text("个人编号,疾病名称,救治状态\n", encoding="utf-8")
+    assert returned_file(tmp_path, "2026-09") == tmp_path / "回传_2026-09.csv"
+    assert returned_file(tmp_path, MONTH) == tmp_path / "回传.csv"
+    assert unplaced_files(tmp_path) == ["无月份.csv"]
+
+
+def test_steward_mapping_from_the_landing_folder(tmp_path):
+    from assets.exchange import steward_mapping
+
+    assert steward_mapping(tmp_path) is None
+    (tmp_path / "sanji_mapping.yaml").write_text("illness_ledger:\n  status: [救治进度]\n",
+                                                 encoding="utf-8")
+    assert steward_mapping(tmp_path).extra == {"illness_ledger": {"status": ["救治进度"]}}

@@ -57,7 +57,47 @@ def test_landing_sensor_run_key_follows_content(tmp_path):
     [second] = changed.run_requests
     assert second.run_key != request.run_key
     assert second.tags["sanji/files"] == "参保名单.csv,死亡名单.csv"
-    assert set(json.loads(changed.cursor)) == {"参保名单.csv", "死亡名单.csv"}
+    assert set(json.loads(changed.cursor)["files"]) == {"参保名单.csv", "死亡名单.csv"}
+
+
+def test_landing_sensor_hashes_only_changed_files(tmp_path, monkeypatch):
+    import assets.sensors as sensors
+
+    (tmp_path / "参保名单.csv").write_text("姓名,证件号码\n张三,1\n", encoding="utf-8")
+    (tmp_path / "死亡名单.csv").write_text("姓名,死亡日期\n李四,2026-01-01\n", encoding="utf-8")
+    first = _landing_eval(tmp_path)
+    hashed = []
+    real = sensors.sha256_file
+    monkeypatch.setattr(sensors, "sha256_file", lambda p: hashed.append(p.name) or real(p))
+    assert not _landing_eval(tmp_path, first.cursor).run_requests
+    assert hashed == []  # same name, size and mtime: nothing read
+    (tmp_path / "死亡名单.csv").write_text("姓名,死亡日期\n李四,2026-02-01,补\n", encoding="utf-8")
+    again = _landing_eval(tmp_path, first.cursor)
+    assert hashed == ["死亡名单.csv"]
+    assert again.run_requests[0].tags["sanji/files"] == "死亡名单.csv"
+
+
+def test_steward_files_start_a_run(tmp_path):
+    (tmp_path / "参保名单.csv").write_text("姓名,证件号码\n张三,1\n", encoding="utf-8")
+    (tmp_path / "readme.txt").write_text("not watched", encoding="utf-8")
+    first = _landing_eval(tmp_path)
+    (tmp_path / "sanji_mapping.yaml").write_text("enrolment:\n  name: [参保人]\n",
+                                                 encoding="utf-8")
+    mapped = _landing_eval(tmp_path, first.cursor)
+    [request] = mapped.run_requests
+    assert request.tags["sanji/files"] == "sanji_mapping.yaml"
+    assert request.run_key != first.run_requests[0].run_key
+    (tmp_path / "decisions.csv").write_text("record_id_l,record_id_r,decision\n",
+                                            encoding="utf-8")
+    decided = _landing_eval(tmp_path, mapped.cursor)
+    assert decided.run_requests[0].tags["sanji/files"] == "decisions.csv"
+    # the same content again from scratch: the same key as the last run
+    assert _landing_eval(tmp_path).run_requests[0].run_key == decided.run_requests[0].run_key
+    # only steward files, no extract: nothing to run
+    only = tmp_path / "only"
+    only.mkdir()
+    (only / "sanji_mapping.yaml").write_text("{}\n", encoding="utf-8")
+    assert not _landing_eval(only).run_requests
 
 
 def test_tag_values_stay_short():
@@ -79,3 +119,34 @@ def test_inbox_sensor_requests_the_month_named_in_the_file(tmp_path):
                                               resources={"exchange_folders": folders},
                                               definitions=defs))
     assert not again.run_requests
+
+
+def _inbox_eval(folder, cursor=None):
+    folders = ExchangeFolders(outbox=str(folder / "out"), inbox=str(folder))
+    return inbox_sensor(build_sensor_context(cursor=cursor, resources={
+        "exchange_folders": folders}, definitions=defs))
+
+
+def test_inbox_sensor_reads_the_month_from_the_content(tmp_path):
+    import xlsxwriter
+
+    with xlsxwriter.Workbook(str(tmp_path / "回传病例.xlsx")) as book:
+        sheet = book.add_worksheet("病例")
+        sheet.write_row(0, 0, ["统计月份：", "2026年9月"])
+        sheet.write_row(1, 0, ["个人编号", "疾病名称", "救治状态"])
+        sheet.write_row(2, 0, ["P1", "白内障", "待救治"])
+    (tmp_path / "回传.csv").write_text(
+        "月份,个人编号,疾病名称,救治状态\n2026-08,P1,白内障,待救治\n", encoding="utf-8")
+    result = _inbox_eval(tmp_path)
+    assert sorted(r.partition_key for r in result.run_requests) == ["2026-08", "2026-09"]
+    assert not _inbox_eval(tmp_path, result.cursor).run_requests
+
+
+def test_inbox_sensor_names_a_file_it_cannot_place(tmp_path):
+    (tmp_path / "回传.csv").write_text("个人编号,疾病名称,救治状态\nP1,白内障,待救治\n",
+                                     encoding="utf-8")
+    result = _inbox_eval(tmp_path)
+    assert not result.run_requests
+    assert "回传.csv" in result.skip_reason.skip_message
+    # still reported on the next tick (never silently dropped)
+    assert "回传.csv" in _inbox_eval(tmp_path, result.cursor).skip_reason.skip_message

@@ -131,3 +131,56 @@ def test_headers_and_deadline():
     assert EXCHANGE_HEADERS["person_id"][0] == "人员编号"
     assert filing_deadline("2026-12") == date(2027, 1, 5)
     assert filing_deadline("2026-10") == date(2026, 11, 5)
+
+
+def test_month_in_text_variants():
+    from pipelines.exchange import month_in_text
+
+    assert month_in_text("回传_202610.xlsx") == "2026-10"
+    assert month_in_text("2026年9月病例") == "2026-09"
+    assert month_in_text("统计月份:2026.1") == "2026-01"
+    assert month_in_text("2026-10-15") == "2026-10"
+    assert month_in_text("20261015") is None  # a full date without separators: ambiguous
+    assert month_in_text("说明") is None
+
+
+def test_month_read_from_the_content(cases, tmp_path):
+    from pipelines.exchange import month_in_content
+
+    # our own workbook renamed by the office: the title property names the month
+    ours = write_workbook(cases, tmp_path / "renamed.xlsx", MONTH)
+    assert month_in_content(ours) == MONTH
+    labelled = tmp_path / "labelled.xlsx"
+    with xlsxwriter.Workbook(str(labelled)) as book:
+        sheet = book.add_worksheet("病例")
+        sheet.write_row(0, 0, ["统计月份", "2026年9月"])
+        sheet.write_row(1, 0, ["个人编号", "疾病名称", "救治状态", "确诊日期"])
+        sheet.write_row(2, 0, ["P1", "胃癌", "救治中", "2024-03-01"])
+    assert month_in_content(labelled) == "2026-09"
+    column = tmp_path / "column.csv"
+    column.write_text("个人编号,疾病名称,救治状态,统计月份\nP1,胃癌,救治中,2026-08\n"
+                      "P2,肺癌,救治中,2026-08\n", encoding="utf-8")
+    assert month_in_content(column) == "2026-08"
+    titled = tmp_path / "titled.csv"
+    titled.write_text("大病救治病例 2026年7月\n个人编号,疾病名称,救治状态\nP1,胃癌,救治中\n",
+                      encoding="utf-8")
+    assert month_in_content(titled) == "2026-07"
+    # a diagnosis date in the data is not the month of the file
+    assert month_in_content(_office_file(tmp_path / "office.xlsx", [])) == MONTH  # title row
+    plain = tmp_path / "plain.csv"
+    plain.write_text("个人编号,疾病名称,救治状态,确诊日期\nP1,胃癌,救治中,2024-03-01\n",
+                     encoding="utf-8")
+    assert month_in_content(plain) is None
+
+
+def test_steward_header_mapping_is_used(tmp_path):
+    from pipelines.extracts import HeaderMapping
+
+    path = tmp_path / "odd.csv"
+    path.write_text("个人编号,所患病种名,救治进度\nP1,胃癌,救治中\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="no header row"):
+        read_return(path)
+    mapping = HeaderMapping(extra={"illness_ledger": {"illness": ["所患病种名"],
+                                                      "status": ["救治进度"]}})
+    got = read_return(path, mapping)
+    assert got.select("person_id", "illness", "status").rows() == [("P1", "胃癌", "救治中")]

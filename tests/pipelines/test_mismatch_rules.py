@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from published_fixtures import VILLAGE_A, VILLAGE_B, build
+from published_fixtures import VILLAGE_A, VILLAGE_B, VILLAGE_C, build
 
 from pipelines import rules
 from pipelines.golden import golden_person
@@ -155,6 +155,35 @@ def test_village_conflict() -> None:
     detail = out["detail"][0]
     assert f"poverty_roster={VILLAGE_A}" in detail and f"enrolment={VILLAGE_B}" in detail
     assert len(out["evidence"][0].split(",")) == 3
+
+
+def test_village_conflict_needs_two_departments_that_disagree() -> None:
+    roster_b = {"population_type": "脱贫人口", "village_code": VILLAGE_B}
+    out = _run("village_conflict", {
+        "poverty_roster": [{"pid": "LATEST_DIFFERS", **ROSTER},
+                           {"pid": "MOVED_AGREES", **roster_b}],
+        "enrolment": [
+            # one department only, two villages over time: not a conflict
+            {"pid": "ONE_DEPT", "village_code": VILLAGE_A, "enrol_year": "2023"},
+            {"pid": "ONE_DEPT", "village_code": VILLAGE_B, "enrol_year": "2024"},
+            # insurance's latest village (B) differs from the roster's (A)
+            {"pid": "LATEST_DIFFERS", "village_code": VILLAGE_A, "enrol_year": "2022"},
+            {"pid": "LATEST_DIFFERS", "village_code": VILLAGE_B, "enrol_year": "2024"},
+            # moved A -> B; insurance's latest agrees with the roster
+            {"pid": "MOVED_AGREES", "village_code": VILLAGE_A, "enrol_year": "2022"},
+            {"pid": "MOVED_AGREES", "village_code": VILLAGE_B, "enrol_year": "2024"},
+        ],
+        "doctor_contract": [
+            {"pid": "HEALTH_ONLY", "village_code": VILLAGE_A, "contract_date": date(2023, 1, 1)},
+            {"pid": "HEALTH_ONLY", "village_code": VILLAGE_C, "contract_date": date(2024, 1, 1)},
+            {"pid": "HEALTH_TWO", "village_code": VILLAGE_A, "contract_date": date(2024, 1, 1)},
+        ],
+        # two registers of one department (health) disagree, no other department: not flagged
+        "chronic_followup": [
+            {"pid": "HEALTH_TWO", "village_code": VILLAGE_B, "followup_date": date(2024, 2, 1)},
+        ],
+    })
+    assert _flagged(out) == ["LATEST_DIFFERS"]
 
 
 def test_assistance_illness_not_monitored() -> None:
