@@ -128,6 +128,8 @@ def ingest(context: AssetExecutionContext, landing: LandingFolder):
     yield Output(validated("quarantine", result.quarantine), output_name="quarantine", metadata={
         "rows": result.quarantine.height,
         "by_reason": table_preview(_count(result.quarantine, "check")),
+        "by_file_and_reason": table_preview(
+            _count(result.quarantine, "source_file", "sheet", "check"), limit=50),
         "preview": table_preview(result.quarantine),
     })
     yield Output(validated("field_issue", result.field_issue), output_name="field_issue", metadata={
@@ -143,6 +145,7 @@ def ingest(context: AssetExecutionContext, landing: LandingFolder):
     yield rows_accounted(result.accounting)
 
 
-def _count(frame: pl.DataFrame, column: str) -> pl.DataFrame:
-    """Rows per value of a column, most frequent first."""
-    return frame.group_by(column).len("rows").sort("rows", descending=True)
+def _count(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
+    """Rows per value of the columns, most frequent first."""
+    return frame.group_by(*columns).len("rows").sort(["rows", *columns],
+                                                     descending=[True, *([False] * len(columns))])

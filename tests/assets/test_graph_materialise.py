@@ -51,3 +51,15 @@ def test_no_full_id_in_any_metadata(county):
     for event in county.result.all_events:
         text = repr(event.event_specific_data)
         assert not FULL_ID.search(text), event.event_type_value
+
+
+def test_quarantine_metadata_counts_rows_by_file_and_reason(county):
+    quarantine = county.result.asset_value("quarantine")
+    materialisation = next(m for m in county.result.get_asset_materialization_events()
+                           if m.asset_key.to_user_string() == "quarantine")
+    table = materialisation.materialization.metadata["by_file_and_reason"].value
+    shown = {(r.data["source_file"], r.data["sheet"], r.data["check"]): r.data["rows"]
+             for r in table.records}
+    expected = quarantine.group_by("source_file", "sheet", "check").len("rows")
+    assert quarantine.height > 0
+    assert shown == {(f, s, c): n for f, s, c, n in expected.iter_rows()}
