@@ -4,10 +4,16 @@ Prints candidate pairs per rule, seconds per stage, peak RSS, pairwise precision
 F1 against truth and twin merges, for sanji and for Splink (DuckDB). Never asserts time.
 Each (size, engine) runs in a fresh subprocess so peak RSS is its own.
 
+By default the records are a generated county: the project's demo generator
+(``pipelines.demo.generate_county``) writes the four departments' landing files and ingest
+reads them, so the linker sees what it sees in production; truth comes from the generator's
+``truth/`` folder. ``--synthetic`` uses this file's faster built-in generator instead.
+``--sizes`` counts linked rows; the demo county gets ``rows / ROWS_PER_PERSON`` residents.
+
 Usage:
-    .venv/bin/python benchmarks/link.py                      # synthetic, 100k rows
+    .venv/bin/python benchmarks/link.py                      # demo county, 100k rows
     .venv/bin/python benchmarks/link.py --sizes 100000,1000000
-    .venv/bin/python benchmarks/link.py --demo               # demo county + ingest
+    .venv/bin/python benchmarks/link.py --synthetic          # built-in generator
     .venv/bin/python benchmarks/link.py --no-splink
 """
 
@@ -16,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from pipelines.fields import COMMON_COLUMNS, EXTRACTS  # noqa: E402
 
+ROWS_PER_PERSON = 1.96  # person_records rows per resident of a demo county (measured)
 WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
 CHECK = np.array(list("10X98765432"))
 SURNAMES = (
@@ -348,6 +356,7 @@ def demo_records(people: int, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
         .join(persons.select("person_key", "twin_of"), on="person_key", how="left")
         .select("record_id", "person_key", pl.col("twin_of").replace("", None))
     )
+    shutil.rmtree(out, ignore_errors=True)
     return records, truth
 
 
@@ -515,7 +524,7 @@ def child(size: int, engine: str, mode: str, seed: int) -> None:
     """Run one engine on one size in this process and print a JSON line of figures."""
     t = time.perf_counter()
     if mode == "demo":
-        records, truth = demo_records(int(size / 2.6), seed)
+        records, truth = demo_records(max(200, round(size / ROWS_PER_PERSON)), seed)
     else:
         records, truth = synthetic_records(size, seed)
     gen = time.perf_counter() - t
@@ -533,17 +542,19 @@ def main() -> None:
     """Parse arguments and run each (size, engine) in a fresh subprocess."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="100000", help="comma-separated row counts")
-    ap.add_argument("--demo", action="store_true", help="demo generator + ingest")
-    ap.add_argument("--synthetic", action="store_true", help="built-in generator (default)")
+    data = ap.add_mutually_exclusive_group()
+    data.add_argument("--demo", action="store_true", help="demo generator + ingest (default)")
+    data.add_argument("--synthetic", action="store_true", help="this file's built-in generator")
     ap.add_argument("--no-splink", action="store_true")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--child", nargs=2, metavar=("SIZE", "ENGINE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
-    mode = "demo" if args.demo else "synthetic"
+    mode = "synthetic" if args.synthetic else "demo"
     if args.child:
         child(int(args.child[0]), args.child[1], mode, args.seed)
         return
     engines = ["sanji"] if args.no_splink else ["sanji", "splink"]
+    print(_header(mode, args), flush=True)
     for size in [int(s) for s in args.sizes.split(",")]:
         results = {}
         for engine in engines:
@@ -555,7 +566,7 @@ def main() -> None:
                 engine,
                 "--seed",
                 str(args.seed),
-                *(["--demo"] if args.demo else []),
+                f"--{mode}",
             ]
             proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
             line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
@@ -564,12 +575,26 @@ def main() -> None:
                 continue
             results[engine] = json.loads(line[-1][7:])
             _report(size, mode, results[engine])
+            sys.stdout.flush()
         if len(results) == 2:
             s, k = results["sanji"], results["splink"]
             print(
                 f"== {size}: splink/sanji time ratio {k['seconds'] / s['seconds']:.1f}x; "
-                f"F1 sanji {s['f1']:.4f} vs splink {k['f1']:.4f}"
+                f"F1 sanji {s['f1']:.5f} vs splink {k['f1']:.5f}"
             )
+
+
+def _header(mode: str, args: argparse.Namespace) -> str:
+    """Return the header line saying what data the figures are measured on."""
+    if mode == "demo":
+        data = (
+            f"demo county (pipelines.demo.generate_county, seed {args.seed}, "
+            f"~{ROWS_PER_PERSON} rows per resident) -> landing files -> ingest -> person_records"
+        )
+    else:
+        data = f"built-in synthetic records (benchmarks/link.py, seed {args.seed}), no ingest"
+    engines = "sanji only" if args.no_splink else "sanji and Splink (DuckDB)"
+    return f"== data: {data}; engines: {engines}; sizes (rows): {args.sizes}"
 
 
 def _report(size: int, mode: str, r: dict) -> None:

@@ -17,16 +17,23 @@ from rapidfuzz.distance import Indel, Levenshtein
 
 # field -> level names, strongest agreement first.
 LEVELS: dict[str, tuple[str, ...]] = {
-    "name": ("exact", "homophone", "fuzzy", "different"),
+    "name": ("exact", "homophone", "fuzzy", "same-surname", "different"),
     "id": ("exact", "one-substitution", "adjacent-swap", "different"),
     "birth": ("exact", "day-month-swapped", "one-part-off", "different"),
     "sex": ("same", "different"),
-    "place": ("same-village", "same-township", "different"),
+    "place": ("same-village", "same-township", "same-county", "different"),
     "household": ("same", "different"),
 }
 FIELDS: tuple[str, ...] = tuple(LEVELS)
 NULL = -1
 PINYIN_FUZZY = 0.85  # normalised Indel similarity of toneless pinyin counted as "fuzzy"
+# Two-character surnames (复姓); any other name's surname is its first character.
+COMPOUND_SURNAMES: tuple[str, ...] = (
+    "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文",
+    "司徒", "夏侯", "轩辕", "令狐", "钟离", "闻人", "澹台", "公冶", "太史", "申屠", "端木",
+    "百里", "东郭", "南宫", "西门", "独孤", "呼延", "万俟", "赫连", "拓跋", "濮阳", "淳于",
+    "单于", "司空", "司寇", "仲孙", "宗政", "第五", "左丘", "谷梁", "羊舌", "微生", "梁丘",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -39,9 +46,11 @@ class Coded:
         id: per record, row of ``id_chars`` (-1 null).
         year, month, day: per record birth date parts (0 when null).
         has_birth: per record, a birth date is present.
-        sex, village, township, household: per record codes (-1 null).
+        sex, village, township, county, household: per record codes (-1 null); the county
+            is the first 6 digits of the village (else township) code.
         names: unique names.
         name_pinyin: per unique name, its pinyin code (-1 null).
+        name_surname: per unique name, its surname code (-1: none, e.g. 买买提·艾力).
         name_lengths: per unique name, its length in characters.
         pinyins: unique pinyins.
         id_chars: (unique IDs, 18) uint8 matrix of ID characters.
@@ -57,9 +66,11 @@ class Coded:
     sex: np.ndarray
     village: np.ndarray
     township: np.ndarray
+    county: np.ndarray
     household: np.ndarray
     names: pl.Series
     name_pinyin: np.ndarray
+    name_surname: np.ndarray
     name_lengths: np.ndarray
     pinyins: pl.Series
     id_chars: np.ndarray
@@ -82,6 +93,33 @@ def _codes(s: pl.Series) -> tuple[np.ndarray, pl.Series]:
         .astype(np.int64)
     )
     return codes, uniq
+
+
+def surname(name: pl.Expr) -> pl.Expr:
+    """Return the surname of a name: a compound surname (欧阳) or the first character.
+
+    Names without a surname (minority names written with a middle dot) and names of one
+    character give null.
+
+    Args:
+        name: normalised names.
+
+    Returns:
+        The surname expression.
+
+    Examples:
+        >>> pl.select(surname(pl.lit("欧阳娜娜"))).item()
+        '欧阳'
+    """
+    two = name.str.slice(0, 2)
+    length = name.str.len_chars()
+    return (
+        pl.when(name.str.contains("·", literal=True) | (length < 2))
+        .then(None)
+        .when(two.is_in(COMPOUND_SURNAMES) & (length >= 3))
+        .then(two)
+        .otherwise(name.str.slice(0, 1))
+    )
 
 
 def code_records(rec: pl.DataFrame) -> Coded:
@@ -107,6 +145,8 @@ def code_records(rec: pl.DataFrame) -> Coded:
         if len(pin_code)
         else np.full(len(name), -1, dtype=np.int64)
     )
+    surname_code = _codes(pl.select(surname(pl.lit(names))).to_series())[0]
+    county = rec.select(pl.coalesce("village_code", "township_code").str.slice(0, 6))
     id_code, ids = _codes(rec["id_number"])
     raw = np.array(ids.to_list(), dtype="S18")
     birth = rec["birth_date"]
@@ -122,9 +162,11 @@ def code_records(rec: pl.DataFrame) -> Coded:
         sex=_codes(rec["sex"])[0],
         village=_codes(rec["village_code"])[0],
         township=_codes(rec["township_code"])[0],
+        county=_codes(county.to_series())[0],
         household=_codes(rec["household_id"])[0],
         names=names,
         name_pinyin=pin_code,
+        name_surname=surname_code,
         name_lengths=names.str.len_chars().to_numpy(),
         pinyins=pinyins,
         id_chars=raw.view(np.uint8).reshape(len(raw), 18),
@@ -152,7 +194,11 @@ def _pinyin_list(c: Coded, name_codes: np.ndarray) -> list[str]:
 
 
 def _name_levels(c: Coded, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """Grade names: exact, homophone (same pinyin), fuzzy, different; null if missing."""
+    """Grade names: exact, homophone (same pinyin), fuzzy, same surname, different.
+
+    Null if missing. "same-surname" is a different given name under the same surname
+    (张伟 / 张敏); "different" means the surnames differ too (or a name has none).
+    """
     a, b = c.name[i], c.name[j]
     out = np.full(len(i), NULL, dtype=np.int8)
     both = (a >= 0) & (b >= 0)
@@ -167,7 +213,9 @@ def _name_levels(c: Coded, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         pin = process.cpdist(pyl, pyr, scorer=Indel.normalized_similarity, workers=-1)
         long = np.minimum(c.name_lengths[ua], c.name_lengths[ub]) >= 3
         fuzzy = (pin >= PINYIN_FUZZY) | ((char <= 1) & long)
-        out[differ] = np.where(fuzzy, 2, 3)[inv]
+        sa, sb = c.name_surname[ua], c.name_surname[ub]
+        same_surname = (sa >= 0) & (sa == sb)
+        out[differ] = np.where(fuzzy, 2, np.where(same_surname, 3, 4))[inv]
     out[both & (pa == pb) & (pa >= 0)] = 1
     out[both & (a == b)] = 0
     return out
@@ -217,11 +265,12 @@ def _eq_levels(codes: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
 
 
 def _place_levels(c: Coded, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """Grade places: same village, same township, different; null when not comparable."""
+    """Grade places: same village, township, county, different; null when not comparable."""
     vl, vr, tl, tr = c.village[i], c.village[j], c.township[i], c.township[j]
+    cl, cr = c.county[i], c.county[j]
     v_ok, t_ok = (vl >= 0) & (vr >= 0), (tl >= 0) & (tr >= 0)
-    level = np.where(v_ok & (vl == vr), 0, np.where(t_ok & (tl == tr), 1, 2))
-    return np.where(v_ok | t_ok, level, NULL).astype(np.int8)
+    level = np.where(v_ok & (vl == vr), 0, np.where(t_ok & (tl == tr), 1, np.where(cl == cr, 2, 3)))
+    return np.where((cl >= 0) & (cr >= 0), level, NULL).astype(np.int8)
 
 
 def compare(c: Coded, i_l: np.ndarray, i_r: np.ndarray) -> dict[str, np.ndarray]:

@@ -1,17 +1,53 @@
-"""Steward decisions: forced links and cannot-links between stable record keys."""
+"""Steward decisions: forced links and cannot-links between two records.
+
+A decision names its records in ``record_key_l`` / ``record_key_r``. Stewards copy what
+``uncertain_match`` shows, which carries both the stable ``record_key_*`` and the run's
+``record_id_*`` (file|sheet|row), so each value is looked up as a record key first and
+then as a record id; older frames whose columns are ``record_id_l`` / ``record_id_r`` are
+read the same way. Decisions naming a record that is not among the current records are
+reported (``unresolved``), never silently dropped.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 import polars as pl
 
+from pipelines.normalise.ids import mask_id
+
 DECISION_COLUMNS: tuple[str, ...] = (
-    "record_id_l",
-    "record_id_r",
+    "record_key_l",
+    "record_key_r",
     "decision",
     "decided_by",
     "decided_at",
 )
+LEGACY_COLUMNS = {"record_id_l": "record_key_l", "record_id_r": "record_key_r"}
 DECISIONS = ("link", "no_link")
+EXAMPLES = 5  # unresolved decisions listed by name
+SHORT = 40  # characters of an unresolved record reference shown
+_ID_LIKE = re.compile(r"[0-9]{14,}[0-9Xx]")
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """Decisions as record positions, and those naming no current record.
+
+    Attributes:
+        pairs: i_l < i_r, decision (the latest per pair).
+        unresolved: how many decisions name a record not among the current records.
+        examples: up to ``EXAMPLES`` of them as "left / right", shortened, IDs masked.
+    """
+
+    pairs: pl.DataFrame
+    unresolved: int
+    examples: list[str]
+
+    def stats(self) -> dict:
+        """Return ``{"count": n, "examples": [...]}`` for ``LinkResult.stats``."""
+        return {"count": self.unresolved, "examples": self.examples}
 
 
 def empty_decisions() -> pl.DataFrame:
@@ -19,46 +55,110 @@ def empty_decisions() -> pl.DataFrame:
     return pl.DataFrame(schema={c: pl.String for c in DECISION_COLUMNS})
 
 
-def resolve(decisions: pl.DataFrame | None, keys: pl.DataFrame) -> pl.DataFrame:
-    """Return the latest decision per pair as record positions.
+def short_reference(value: str | None) -> str:
+    """Return a record reference fit for logs: ID-like digit runs masked, at most SHORT chars.
 
     Args:
-        decisions: record_id_l, record_id_r (record keys), decision, decided_by, decided_at.
-        keys: record_key, i of the current records.
+        value: a record key or record id as a steward wrote it.
 
     Returns:
-        i_l < i_r, decision; decisions naming a record no longer present are dropped.
+        The shortened text ("∅" for a missing value).
+
+    Examples:
+        >>> short_reference("R0123456789abcdef")
+        'R0123456789abcdef'
+    """
+    if value is None:
+        return "∅"
+    text = _ID_LIKE.sub(lambda m: str(mask_id(m.group(0))), value)
+    return text if len(text) <= SHORT else text[: SHORT - 1] + "…"
+
+
+def _canonical(decisions: pl.DataFrame) -> pl.DataFrame:
+    """Return the decisions with ``record_key_l/_r`` (from ``record_id_l/_r`` if need be).
 
     Raises:
         ValueError: when a column is missing or a decision is not ``link`` / ``no_link``.
     """
-    if decisions is None or decisions.height == 0:
-        return pl.DataFrame(schema={"i_l": pl.UInt32, "i_r": pl.UInt32, "decision": pl.String})
-    missing = [c for c in DECISION_COLUMNS[:3] if c not in decisions.columns]
+    renames = {
+        old: new
+        for old, new in LEGACY_COLUMNS.items()
+        if old in decisions.columns and new not in decisions.columns
+    }
+    frame = decisions.rename(renames)
+    missing = [c for c in DECISION_COLUMNS[:3] if c not in frame.columns]
     if missing:
-        msg = f"decisions: missing column(s) {missing}; expected {list(DECISION_COLUMNS)}"
+        msg = (
+            f"decisions: missing column(s) {missing}; expected {list(DECISION_COLUMNS)} "
+            "(record_id_l / record_id_r are accepted for the record columns)"
+        )
         raise ValueError(msg)
-    bad = decisions.filter(~pl.col("decision").is_in(DECISIONS))
+    frame = frame.with_columns(
+        pl.col("record_key_l", "record_key_r").cast(pl.String).str.strip_chars(),
+        pl.col("decision").cast(pl.String).str.strip_chars(),
+    )
+    bad = frame.with_row_index("row", offset=1).filter(~pl.col("decision").is_in(DECISIONS))
     if bad.height:
         msg = (
-            f"decisions: column 'decision' row {bad.row(0, named=True)['record_id_l']}: "
+            f"decisions: row {bad['row'][0]}, column decision: "
             f"{bad['decision'][0]!r} is not one of {list(DECISIONS)}"
         )
         raise ValueError(msg)
-    order = "decided_at" if "decided_at" in decisions.columns else "decision"
-    k = keys.select("record_key", "i")
-    return (
-        decisions.with_columns(pl.col(order).cast(pl.String))
-        .join(k.rename({"record_key": "record_id_l", "i": "a"}), on="record_id_l")
-        .join(k.rename({"record_key": "record_id_r", "i": "b"}), on="record_id_r")
+    return frame
+
+
+def _lookup(keys: pl.DataFrame) -> pl.DataFrame:
+    """Return ref -> i: every record key, then every record id not equal to some key."""
+    by_key = keys.select(ref="record_key", i="i")
+    if "record_id" not in keys.columns:
+        return by_key
+    by_id = keys.select(ref="record_id", i="i").join(by_key, on="ref", how="anti")
+    return pl.concat([by_key, by_id]).unique("ref", keep="first")
+
+
+def resolve(decisions: pl.DataFrame | None, keys: pl.DataFrame) -> Resolved:
+    """Return the latest decision per pair as record positions, and the unresolved ones.
+
+    Args:
+        decisions: record_key_l, record_key_r (a record key or record id each), decision,
+            decided_by, decided_at; ``record_id_l`` / ``record_id_r`` are read as the
+            record columns when ``record_key_*`` are absent.
+        keys: record_key, i (and record_id, to resolve record ids) of the current records.
+
+    Returns:
+        A ``Resolved``: pairs i_l < i_r with their decision, plus the count and examples of
+        decisions naming a record not among ``keys``.
+
+    Raises:
+        ValueError: when a column is missing or a decision is not ``link`` / ``no_link``.
+    """
+    empty = pl.DataFrame(schema={"i_l": pl.UInt32, "i_r": pl.UInt32, "decision": pl.String})
+    if decisions is None or decisions.height == 0:
+        return Resolved(empty, 0, [])
+    frame = _canonical(decisions)
+    order = "decided_at" if "decided_at" in frame.columns else "decision"
+    look = _lookup(keys)
+    joined = (
+        frame.with_columns(pl.col(order).cast(pl.String).alias("_at"))
+        .join(look.rename({"ref": "record_key_l", "i": "a"}), on="record_key_l", how="left")
+        .join(look.rename({"ref": "record_key_r", "i": "b"}), on="record_key_r", how="left")
+    )
+    lost = joined.filter(pl.col("a").is_null() | pl.col("b").is_null())
+    examples = [
+        f"{short_reference(left)} / {short_reference(right)}"
+        for left, right in lost.select("record_key_l", "record_key_r").head(EXAMPLES).rows()
+    ]
+    pairs = (
+        joined.drop_nulls(["a", "b"])
         .filter(pl.col("a") != pl.col("b"))
         .select(
-            i_l=pl.min_horizontal("a", "b"),
-            i_r=pl.max_horizontal("a", "b"),
+            i_l=pl.min_horizontal("a", "b").cast(pl.UInt32),
+            i_r=pl.max_horizontal("a", "b").cast(pl.UInt32),
             decision="decision",
-            _at=pl.col(order),
+            _at="_at",
         )
         .sort("_at", nulls_last=False)
         .unique(["i_l", "i_r"], keep="last", maintain_order=True)
         .drop("_at")
     )
+    return Resolved(pairs, lost.height, examples)

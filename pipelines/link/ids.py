@@ -8,6 +8,7 @@ import duckdb
 import polars as pl
 
 from pipelines.fields import COMMON_COLUMNS
+from pipelines.normalise.ids import mask_id as mask_id  # the one masker
 
 # The normalised content that identifies a record; file names and row numbers are left out
 # because they change between runs when nothing about the person does.
@@ -26,29 +27,6 @@ KEY_COLUMNS: tuple[str, ...] = (
 def _digest(text: str, size: int) -> str:
     """Return ``size`` hex characters of a BLAKE2b hash of ``text``."""
     return hashlib.blake2b(text.encode("utf-8"), digest_size=(size + 1) // 2).hexdigest()[:size]
-
-
-def mask_id(expr: pl.Expr) -> pl.Expr:
-    """Return an ID expression masked as ``410103********123X`` (first 6 + last 4 shown).
-
-    Args:
-        expr: a string expression holding IDs.
-
-    Returns:
-        The masked expression; short values are fully masked, nulls stay null.
-    """
-    n = expr.str.len_chars()
-    return (
-        pl.when(n >= 10)
-        .then(
-            pl.concat_str(
-                expr.str.slice(0, 6),
-                pl.lit("*").repeat_by(n - 10).list.join(""),
-                expr.str.slice(-4),
-            )
-        )
-        .otherwise(pl.lit("*").repeat_by(n).list.join(""))
-    )
 
 
 def _md5_prefix(text: pl.Series) -> pl.Series:

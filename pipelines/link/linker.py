@@ -41,7 +41,8 @@ class LinkResult:
             block_rule, ``w_<field>`` per comparison, explain.
         uncertain: uncertain pairs with both records side by side (IDs masked).
         id_map: record_key, person_id, to store for the next run.
-        stats: pairs per blocking rule, seconds per stage, m/u per level, capped blocks.
+        stats: pairs per blocking rule, seconds per stage, m/u per level, capped blocks,
+            decisions_applied, unresolved_decisions ({"count": n, "examples": [...]}).
     """
 
     links: pl.DataFrame
@@ -239,8 +240,10 @@ def link_records(
     Args:
         records: a ``person_records`` frame (``COMMON_COLUMNS``).
         settings: blocking rules, thresholds, model sizes; defaults to ``LinkSettings()``.
-        decisions: steward decisions: record_id_l, record_id_r (record keys),
-            decision (``link`` | ``no_link``), decided_by, decided_at.
+        decisions: steward decisions: record_key_l, record_key_r (each a record_key or a
+            record_id; ``record_id_l`` / ``record_id_r`` columns are accepted too),
+            decision (``link`` | ``no_link``), decided_by, decided_at. Decisions naming
+            no current record are counted in ``stats["unresolved_decisions"]``.
         previous_ids: record_key, person_id from the last run.
 
     Returns:
@@ -265,7 +268,15 @@ def link_records(
             log.warning(
                 "blocking rule %s: %d block keys over %d records skipped", rule, n, s.max_block_size
             )
-    decided = steward.resolve(decisions, rec.select("record_key", "i"))
+    resolved = steward.resolve(decisions, rec.select("record_key", "record_id", "i"))
+    decided = resolved.pairs
+    stats["unresolved_decisions"] = resolved.stats()
+    if resolved.unresolved:
+        log.warning(
+            "%d steward decision(s) name no current record_key or record_id, e.g. %s",
+            resolved.unresolved,
+            "; ".join(resolved.examples),
+        )
     extra = decided.join(pairs, on=["i_l", "i_r"], how="anti").select(
         "i_l", "i_r", block_rule=pl.lit("steward")
     )

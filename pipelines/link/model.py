@@ -17,19 +17,19 @@ from pipelines.link.comparisons import FIELDS, LEVELS, NULL, Coded, compare
 
 # Domain defaults, used as Dirichlet priors so tiny inputs fall back on sensible values.
 DEFAULT_M: dict[str, tuple[float, ...]] = {
-    "name": (0.85, 0.05, 0.06, 0.04),
+    "name": (0.85, 0.05, 0.06, 0.025, 0.015),
     "id": (0.88, 0.05, 0.03, 0.04),
     "birth": (0.94, 0.01, 0.03, 0.02),
     "sex": (0.98, 0.02),
-    "place": (0.88, 0.07, 0.05),
+    "place": (0.88, 0.07, 0.04, 0.01),
     "household": (0.97, 0.03),
 }
 DEFAULT_U: dict[str, tuple[float, ...]] = {
-    "name": (2e-4, 5e-5, 3e-3, 0.99675),
+    "name": (2e-4, 5e-5, 3e-3, 0.08, 0.91675),
     "id": (2e-6, 2e-7, 2e-8, 0.9999978),
     "birth": (4e-5, 5e-6, 3e-3, 0.996955),
     "sex": (0.5, 0.5),
-    "place": (3e-3, 6e-2, 0.937),
+    "place": (3e-3, 6e-2, 0.837, 0.1),
     "household": (1e-3, 0.999),
 }
 U_PSEUDO = 1_000.0  # pseudo random pairs behind DEFAULT_U

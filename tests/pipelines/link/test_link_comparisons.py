@@ -44,10 +44,38 @@ CASES = [
         "expected": "different",
     },
     {
-        "description": "name one char off, 2 chars, other pinyin",
+        "description": "name one char off, 2 chars, other pinyin: same surname",
         "field": "name",
         "l": {"name": "张伟"},
         "r": {"name": "张敏"},
+        "expected": "same-surname",
+    },
+    {
+        "description": "name other given name, same compound surname",
+        "field": "name",
+        "l": {"name": "欧阳娜娜"},
+        "r": {"name": "欧阳明"},
+        "expected": "same-surname",
+    },
+    {
+        "description": "name compound surname vs its first character",
+        "field": "name",
+        "l": {"name": "欧阳明辉"},
+        "r": {"name": "欧明华"},
+        "expected": "different",
+    },
+    {
+        "description": "name 司马 compound vs 司 single surname",
+        "field": "name",
+        "l": {"name": "司马光明"},
+        "r": {"name": "司光辉"},
+        "expected": "different",
+    },
+    {
+        "description": "name minority names with a middle dot have no surname",
+        "field": "name",
+        "l": {"name": "买买提·艾力"},
+        "r": {"name": "买买提·图尔逊"},
         "expected": "different",
     },
     {
@@ -156,10 +184,17 @@ CASES = [
         "expected": "same-township",
     },
     {
-        "description": "other township",
+        "description": "other township, same county",
         "field": "place",
         "l": {"village": "410526101201"},
         "r": {"village": "410526102201"},
+        "expected": "same-county",
+    },
+    {
+        "description": "other county",
+        "field": "place",
+        "l": {"village": "410526101201"},
+        "r": {"village": "410527101201"},
         "expected": "different",
     },
     {

@@ -87,8 +87,8 @@ def _decision(result, id_l: str, id_r: str, decision: str) -> pl.DataFrame:
     keys = dict(result.links.select("record_id", "record_key").iter_rows())
     return pl.DataFrame(
         {
-            "record_id_l": [keys[id_l]],
-            "record_id_r": [keys[id_r]],
+            "record_key_l": [keys[id_l]],
+            "record_key_r": [keys[id_r]],
             "decision": [decision],
             "decided_by": ["steward"],
             "decided_at": ["2026-01-01T00:00:00"],
