@@ -211,7 +211,7 @@ def _cmd_decide(args: argparse.Namespace) -> int:
 
     row = decision_row(args.a, args.b, "link" if args.link else "no_link", args.by, args.note)
     record_decision(WarehouseResource(url=args.warehouse).open(), row)
-    print(f"recorded {row['decision'][0]} for {row['record_id_l'][0]} / {row['record_id_r'][0]}")
+    print(f"recorded {row['decision'][0]} for {row['record_key_l'][0]} / {row['record_key_r'][0]}")
     return 0
 
 

@@ -83,9 +83,16 @@ def link(context: AssetExecutionContext, person_records: pl.DataFrame,
         previous = previous.select("record_key", "person_id")
     result = link_records(person_records, decisions=decisions, previous_ids=previous)
     people = result.links["person_id"].n_unique()
+    unresolved = result.stats.get("unresolved_decisions", {"count": 0, "examples": []})
+    if unresolved["count"]:
+        context.log.warning(f"{unresolved['count']} steward decision(s) name no current record: "
+                            + "; ".join(unresolved["examples"]))
     yield Output(result.links, output_name="person_links", metadata={
         "rows": result.links.height, "people": people,
-        "decisions_applied": 0 if decisions is None else decisions.height,
+        "decisions_given": 0 if decisions is None else decisions.height,
+        "decisions_applied": result.stats.get("decisions_applied", 0),
+        "decisions_unresolved": unresolved["count"],
+        "decisions_unresolved_examples": "; ".join(unresolved["examples"]) or "none",
         "kept_previous_ids": 0 if previous is None else previous.height,
     })
     yield Output(result.pairs, output_name="match_pairs", metadata={

@@ -1,8 +1,11 @@
 """Stewards' match decisions: from the warehouse table ``match_decision`` and ``decisions.csv``.
 
-A decision names two records by their stable ``record_key`` and says ``link`` or ``no_link``;
-the linker applies them on every later run. The Launchpad job and ``sanji decide`` both go
-through :func:`record_decision`.
+A decision names two records in ``record_key_l`` / ``record_key_r`` and says ``link`` or
+``no_link``; the linker applies them on every later run. Each value may be the stable
+``record_key`` (preferred: it survives re-exports) or the run's ``record_id``
+(file|sheet|row) as ``uncertain_match`` shows both; the linker resolves either and reports
+decisions naming no current record. The Launchpad job and ``sanji decide`` both go through
+:func:`record_decision`.
 """
 
 
@@ -16,13 +19,15 @@ from assets.resources import TIMEZONE, drop_meta, warehouse_has
 
 DECISION_TABLE = "match_decision"
 DECISION_SCHEMA: dict[str, pl.DataType] = {
-    "record_id_l": pl.String(), "record_id_r": pl.String(), "decision": pl.String(),
+    "record_key_l": pl.String(), "record_key_r": pl.String(), "decision": pl.String(),
     "decided_by": pl.String(), "decided_at": pl.String(), "note": pl.String(),
 }
 # Column names a steward may use in decisions.csv -> canonical.
 CSV_SYNONYMS = {
-    "record_key_a": "record_id_l", "record_a": "record_id_l", "记录A": "record_id_l",
-    "record_key_b": "record_id_r", "record_b": "record_id_r", "记录B": "record_id_r",
+    "record_key_a": "record_key_l", "record_a": "record_key_l", "记录A": "record_key_l",
+    "记录键A": "record_key_l", "record_id_l": "record_key_l", "record_id_a": "record_key_l",
+    "record_key_b": "record_key_r", "record_b": "record_key_r", "记录B": "record_key_r",
+    "记录键B": "record_key_r", "record_id_r": "record_key_r", "record_id_b": "record_key_r",
     "决定": "decision", "决定人": "decided_by", "决定时间": "decided_at", "备注": "note",
 }
 DECISION_VALUES = {"link": "link", "no_link": "no_link", "是": "link", "否": "no_link",
@@ -62,6 +67,12 @@ def record_decision(warehouse, row: pl.DataFrame) -> None:
     warehouse.append(DECISION_TABLE, row)
 
 
+def _canonical(frame: pl.DataFrame) -> pl.DataFrame:
+    """``DECISION_SCHEMA`` columns, null where the frame lacks one."""
+    return frame.select([pl.col(c).cast(t) if c in frame.columns else pl.lit(None, t).alias(c)
+                         for c, t in DECISION_SCHEMA.items()])
+
+
 def read_decisions_csv(path: Path) -> pl.DataFrame:
     """Read a steward's ``decisions.csv`` (UTF-8, with or without BOM).
 
@@ -70,10 +81,16 @@ def read_decisions_csv(path: Path) -> pl.DataFrame:
     """
     frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
     clean = {c: c.strip().lstrip("\ufeff") for c in frame.columns}
-    frame = frame.rename({c: CSV_SYNONYMS.get(name, name) for c, name in clean.items()})
-    missing = {"record_id_l", "record_id_r", "decision"} - set(frame.columns)
+    canonical = {c: CSV_SYNONYMS.get(name, name) for c, name in clean.items()}
+    twice = sorted({v for v in canonical.values() if list(canonical.values()).count(v) > 1})
+    if twice:
+        msg = f"{path.name}, row 1: more than one column for {', '.join(twice)}"
+        raise ValueError(msg)
+    frame = frame.rename(canonical)
+    missing = {"record_key_l", "record_key_r", "decision"} - set(frame.columns)
     if missing:
-        msg = f"{path.name}, row 1: missing column(s) {', '.join(sorted(missing))}"
+        msg = (f"{path.name}, row 1: missing column(s) {', '.join(sorted(missing))} "
+               "(write record_key_l, record_key_r, decision; 记录A, 记录B, 决定 also work)")
         raise ValueError(msg)
     frame = frame.with_columns(pl.col("decision").str.strip_chars()
                                .replace_strict(DECISION_VALUES, default=None).alias("value"))
@@ -82,9 +99,7 @@ def read_decisions_csv(path: Path) -> pl.DataFrame:
         msg = (f"{path.name}, row {bad['row'][0]}, column decision: "
                f"{bad['decision'][0]!r} is not link or no_link")
         raise ValueError(msg)
-    frame = frame.with_columns(pl.col("value").alias("decision"))
-    return frame.select([pl.col(c).cast(t) if c in frame.columns else pl.lit(None, t).alias(c)
-                         for c, t in DECISION_SCHEMA.items()])
+    return _canonical(frame.with_columns(pl.col("value").alias("decision")))
 
 
 def all_decisions(warehouse, landing: Path) -> pl.DataFrame | None:
@@ -95,15 +110,12 @@ def all_decisions(warehouse, landing: Path) -> pl.DataFrame | None:
     """
     parts = []
     if warehouse_has(warehouse, DECISION_TABLE):
-        stored = drop_meta(warehouse.read(DECISION_TABLE))
-        parts.append(stored.select([pl.col(c).cast(t) if c in stored.columns
-                                    else pl.lit(None, t).alias(c)
-                                    for c, t in DECISION_SCHEMA.items()]))
+        parts.append(_canonical(drop_meta(warehouse.read(DECISION_TABLE))))
     csv = landing / "decisions.csv"
     if csv.exists():
         parts.append(read_decisions_csv(csv))
     if not parts:
         return None
-    decisions = pl.concat(parts).unique(["record_id_l", "record_id_r"], keep="last",
+    decisions = pl.concat(parts).unique(["record_key_l", "record_key_r"], keep="last",
                                         maintain_order=True)
     return decisions if decisions.height else None

@@ -31,7 +31,7 @@ def test_run_decide_and_exchange(county, tmp_path, capsys, monkeypatch):
 
     assert main(["decide", "KEY_B", "KEY_A", "--link", "--by", "王芳", "--warehouse", wh]) == 0
     decision = Warehouse.from_url(wh).read("match_decision").row(0, named=True)
-    assert (decision["record_id_l"], decision["record_id_r"], decision["decision"]) == (
+    assert (decision["record_key_l"], decision["record_key_r"], decision["decision"]) == (
         "KEY_A", "KEY_B", "link")
 
     assert main(["exchange", "export", *where, "--out", str(tmp_path / "out2")]) == 0

@@ -25,7 +25,7 @@ def test_decision_job_appends_and_next_run_applies_it(county_copy):
         "decided_by": "王芳", "note": "不同人"}}}}
     assert _job("record_match_decision", county_copy, run_config=config).success
     stored = Warehouse.from_url(county_copy.warehouse).read(DECISION_TABLE)
-    assert stored.select("record_id_l", "record_id_r", "decision").rows() == [
+    assert stored.select("record_key_l", "record_key_r", "decision").rows() == [
         (*sorted((a, b)), "no_link")]
 
     result = run_graph(county_copy.resources, "2026-10",
