@@ -34,7 +34,6 @@ demo: setup
 	$(BIN)/sanji run --landing demo/landing --warehouse demo/sanji.duckdb --month $(MONTH)
 	@echo
 	@echo "Published tables: demo/sanji.duckdb  (e.g. $(BIN)/python -c \"import duckdb; print(duckdb.connect('demo/sanji.duckdb').sql('from mismatch limit 5'))\")"
-	@echo "Open the UI:      make ui   then browse http://127.0.0.1:$(PORT)"
 
 ui: setup
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
