@@ -25,3 +25,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> objec
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.outcome = "failed"
         report.longrepr = f"SANJI_REQUIRE_SERVICES=1 but the service is missing: {reason}"
+
+
+TEST_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The test PostgreSQL's URL (trust auth, database ``test``); skips with why when it is down."""
+    import psycopg
+
+    try:
+        with psycopg.connect(TEST_POSTGRES, connect_timeout=3) as con:
+            con.execute("SELECT 1")
+    except psycopg.Error as exc:
+        pytest.skip(f"PostgreSQL at {TEST_POSTGRES} not reachable: {type(exc).__name__}: {exc}")
+    return TEST_POSTGRES

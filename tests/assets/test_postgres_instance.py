@@ -1,6 +1,5 @@
 """The definitions run against a Dagster instance stored in the real PostgreSQL."""
 
-import socket
 from pathlib import Path
 
 import pytest
@@ -12,26 +11,17 @@ from assets.link import link, person_records
 from assets.publish import person
 
 pytestmark = pytest.mark.postgres
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 DB = "sanji_dagster_test"
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "dagster.yaml"
 
 
-def _reachable() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
-    except OSError:
-        return False
-    return True
 
 
 @pytest.fixture
-def pg_instance(tmp_path, monkeypatch):
-    if not _reachable():
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
+def pg_instance(tmp_path, monkeypatch, postgres_url):
     import psycopg
 
-    with psycopg.connect(ADMIN_URL, autocommit=True) as con:
+    with psycopg.connect(postgres_url, autocommit=True) as con:
         con.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
         con.execute(f"CREATE DATABASE {DB}")
     for name, value in {"HOST": "127.0.0.1", "PORT": "5432", "USER": "postgres",
@@ -43,7 +33,7 @@ def pg_instance(tmp_path, monkeypatch):
         yield instance
     finally:
         instance.dispose()
-        with psycopg.connect(ADMIN_URL, autocommit=True) as con:
+        with psycopg.connect(postgres_url, autocommit=True) as con:
             con.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
 
 

@@ -1,7 +1,6 @@
 """The same run published into DuckDB and into PostgreSQL gives the same tables."""
 
 import secrets
-import socket
 
 import polars as pl
 import pytest
@@ -11,34 +10,25 @@ from assets.cli import graph_resources, run_graph
 from pipelines.warehouse import Warehouse
 
 pytestmark = pytest.mark.postgres
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 MONTH = "2026-10"
 TODAY = "2026-11-20"
 META = ("run_id", "published_at")
 
 
-def _reachable() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
-    except OSError:
-        return False
-    return True
 
 
 @pytest.fixture
-def pg_url():
+def pg_url(postgres_url):
     """A fresh database ``sanji_parity_<random>``, dropped afterwards."""
-    if not _reachable():
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
     import psycopg
 
     name = f"sanji_parity_{secrets.token_hex(4)}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as con:
+    with psycopg.connect(postgres_url, autocommit=True) as con:
         con.execute(f"CREATE DATABASE {name}")
     try:
         yield f"postgresql://postgres@127.0.0.1:5432/{name}"
     finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as con:
+        with psycopg.connect(postgres_url, autocommit=True) as con:
             con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 

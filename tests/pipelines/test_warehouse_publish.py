@@ -12,20 +12,6 @@ from polars.testing import assert_frame_equal
 
 from pipelines.warehouse import Warehouse
 
-PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def _pg_reachable() -> str | None:
-    """None when the test PostgreSQL answers, else why not."""
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_URL, connect_timeout=3) as con:
-            con.execute("SELECT 1")
-    except Exception as exc:  # any failure means: skip with the reason
-        return f"PostgreSQL at {PG_URL} not reachable: {type(exc).__name__}: {exc}"
-    return None
-
 
 @pytest.fixture
 def duck(tmp_path: Path) -> Warehouse:
@@ -33,11 +19,8 @@ def duck(tmp_path: Path) -> Warehouse:
 
 
 @pytest.fixture
-def pg() -> Warehouse:
-    reason = _pg_reachable()
-    if reason:
-        pytest.skip(reason)
-    wh = Warehouse.from_url(PG_URL, schema=f"sanji_test_{uuid.uuid4().hex[:10]}")
+def pg(postgres_url: str) -> Warehouse:
+    wh = Warehouse.from_url(postgres_url, schema=f"sanji_test_{uuid.uuid4().hex[:10]}")
     yield wh
     wh.drop_schema()
 
