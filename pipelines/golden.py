@@ -31,15 +31,7 @@ from __future__ import annotations
 import polars as pl
 
 from pipelines.fields import COMMON_COLUMNS, EXTRACTS
-
-DATE_FIELDS = frozenset(
-    {"birth_date", "contract_date", "followup_date", "referral_date", "diagnosis_date",
-     "start_date", "death_date", "cremation_date", "admission_date", "discharge_date"}
-)
-MONEY_FIELDS = frozenset(
-    {"total_cost", "basic_insurance", "critical_insurance", "medical_assistance", "out_of_pocket"}
-)
-BOOL_FIELDS = frozenset({"risk_cleared", "one_stop", "id_valid"})
+from schemas.canonical import table_schema
 
 # The record's own date (most recent wins), per extract; a list is tried left to right.
 RECORD_DATE: dict[str, tuple[str, ...]] = {
@@ -72,43 +64,6 @@ PERSON_COLUMNS: tuple[str, ...] = (
 )
 
 
-def column_dtype(column: str) -> pl.DataType:
-    """The canonical polars dtype of an extract column (design.md §2).
-
-    Args:
-        column: a COMMON_COLUMNS or extract field name.
-
-    Returns:
-        Date for dates, Float64 for money, Boolean for yes/no, Int64 for row_number, else String.
-    """
-    if column in DATE_FIELDS:
-        return pl.Date()
-    if column in MONEY_FIELDS:
-        return pl.Float64()
-    if column in BOOL_FIELDS:
-        return pl.Boolean()
-    if column == "row_number":
-        return pl.Int64()
-    return pl.String()
-
-
-def extract_schema(extract: str) -> pl.Schema:
-    """The column schema of one extract table: COMMON_COLUMNS + the extract's own fields.
-
-    Matches ``schemas.canonical.table_schema`` (person fields live in COMMON_COLUMNS).
-
-    Args:
-        extract: a key of ``EXTRACTS``.
-
-    Returns:
-        The polars schema, COMMON_COLUMNS first.
-    """
-    spec = EXTRACTS[extract]
-    own = [f for f in spec.fields if f not in COMMON_COLUMNS and f not in spec.person_fields]
-    names = [*COMMON_COLUMNS, *own]
-    return pl.Schema({n: column_dtype(n) for n in names})
-
-
 def get_table(tables: dict[str, pl.DataFrame], extract: str) -> pl.DataFrame:
     """One extract table, or an empty one with the right schema when it is missing.
 
@@ -119,7 +74,7 @@ def get_table(tables: dict[str, pl.DataFrame], extract: str) -> pl.DataFrame:
     Returns:
         The table (missing schema columns added as typed nulls).
     """
-    schema = extract_schema(extract)
+    schema = table_schema(extract)
     df = tables.get(extract)
     if df is None:
         return pl.DataFrame(schema=schema)

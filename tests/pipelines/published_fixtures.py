@@ -7,7 +7,7 @@ from typing import Any
 import polars as pl
 
 from pipelines.fields import EXTRACTS
-from pipelines.golden import extract_schema
+from schemas.canonical import table_schema
 
 DEPT = {name: spec.department for name, spec in EXTRACTS.items()}
 TOWN = "410100001000"
@@ -23,7 +23,7 @@ def table(extract: str, rows: list[dict[str, Any]]) -> pl.DataFrame:
     ``record_id`` defaults to ``<extract>|<i>``; ``department``/``extract`` are filled in and
     ``township_code`` is derived from ``village_code`` when not given.
     """
-    schema = extract_schema(extract)
+    schema = table_schema(extract)
     filled = []
     for i, row in enumerate(rows):
         r = {"record_id": f"{extract}|{i}", "department": DEPT[extract], "extract": extract,
