@@ -257,7 +257,8 @@ def link_records(
     stats: dict = {"seconds": {}}
     t0 = time.perf_counter()
     rec = _prepare(records)
-    rec = rec.with_columns(record_key=ids.record_keys(rec))
+    # Keys hash the records' own columns only: the position `i` must not move them.
+    rec = rec.with_columns(record_key=ids.record_keys(rec.select(records.columns)))
     stats["seconds"]["prepare"] = time.perf_counter() - t0
 
     t = time.perf_counter()

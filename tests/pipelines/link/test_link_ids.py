@@ -67,6 +67,17 @@ def test_added_record_keeps_other_ids() -> None:
     assert after[new_key] == nana
 
 
+def test_record_inserted_first_moves_no_other_key_or_id() -> None:
+    first = link_records(frame(_county()))
+    added = record(4, "欧阳娜娜", A, "1980-01-01", extract="settlement")
+    second = link_records(frame([added, *_county()]), previous_ids=first.id_map)
+    keys_before = dict(first.links.select("record_id", "record_key").iter_rows())
+    keys_after = dict(second.links.select("record_id", "record_key").iter_rows())
+    assert all(keys_after[r] == k for r, k in keys_before.items())
+    before, after = _ids(first), _ids(second)
+    assert all(after[k] == v for k, v in before.items())
+
+
 def test_split_keeps_id_for_larger_part() -> None:
     clusters = pl.DataFrame({"record_key": ["a", "b", "c", "d"], "cluster": [1, 1, 1, 2]})
     previous = pl.DataFrame({"record_key": ["a", "b", "c", "d"], "person_id": ["P1"] * 4})
