@@ -25,7 +25,7 @@ import polars as pl
 
 from pipelines.extracts import HeaderMapping, normalise_header
 from pipelines.fields import EXTRACTS, ILLNESS_STATUSES, PERSON_HEADERS
-from pipelines.normalise.ids import mask_id
+from pipelines.normalise.ids import mask_id, mask_ids_in_text
 
 CASE_SHEET = "大病救治病例"
 _LEDGER = EXTRACTS["illness_ledger"].fields
@@ -375,6 +375,8 @@ def _typed(rows: pl.DataFrame, where: str) -> pl.DataFrame:
         elif dtype in (pl.Float64(), pl.Int64()):
             exprs.append(pl.col(col).str.replace_all(",", "").cast(pl.Float64, strict=False)
                          .cast(dtype).alias(col))
+        elif col == "id_masked":  # the office may send full numbers: never keep them
+            exprs.append(mask_ids_in_text(pl.col(col)).alias(col))
         else:
             exprs.append(pl.col(col))
     return rows.select("row_number", *exprs)

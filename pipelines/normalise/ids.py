@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from functools import lru_cache
 
 import numpy as np
@@ -257,7 +258,13 @@ def mask_id(value: str | pl.Expr | None) -> str | pl.Expr | None:
     return text[:6] + "*" * (len(text) - 10) + text[-4:]
 
 
-ID_RUN = r"(?<![0-9])[0-9]{14,}[0-9Xx](?![0-9])"
+# 15 or more digits (half- or full-width), maybe ending in X, or an 18-character number split
+# 6-8-4 by spaces or hyphens as dirty extracts write it (410103 19900307 123X).
+_DIGIT = "[0-9\uff10-\uff19]"
+_CHECK = "[0-9\uff10-\uff19Xx\uff38\uff58]"
+_SEP = "[ \t\u3000-]"
+ID_RUN = (rf"(?<!{_DIGIT})(?:{_DIGIT}{{14,}}{_CHECK}"
+          rf"|{_DIGIT}{{6}}{_SEP}{_DIGIT}{{8}}{_SEP}{_DIGIT}{{3}}{_CHECK})(?!{_DIGIT})")
 _ID_RUN = re.compile(ID_RUN)
 
 
@@ -278,13 +285,18 @@ def mask_ids_in_text(text: str | pl.Expr | None) -> str | pl.Expr | None:
         return text.map_batches(_scrub_series, return_dtype=pl.String)
     if text is None:
         return None
-    return _ID_RUN.sub(lambda m: str(mask_id(m.group(0))), str(text))
+    return _ID_RUN.sub(lambda m: str(mask_id(_compact(m.group(0)))), str(text))
+
+
+def _compact(run: str) -> str:
+    """An ID-like run as plain half-width characters, separators dropped."""
+    return re.sub(r"[ \t\u3000-]", "", unicodedata.normalize("NFKC", run))
 
 
 def _scrub_series(values: pl.Series) -> pl.Series:
     """mask_ids_in_text over a Series, on the unique values that hold a long digit run."""
     values = values.cast(pl.String)
-    hits = values.filter(values.str.contains(r"[0-9]{15}")).unique()
+    hits = values.filter(values.str.count_matches(_DIGIT) >= 15).unique()
     if hits.len() == 0:
         return values
     clean = pl.Series([mask_ids_in_text(v) for v in hits], dtype=pl.String)

@@ -120,6 +120,15 @@ def test_bad_status_names_file_sheet_row_column(tmp_path):
         read_return(path)
 
 
+def test_full_ids_in_a_returned_file_are_masked_on_read(tmp_path):
+    path = _office_file(tmp_path / "回传_2026-10.xlsx", [
+        ["P1", "张伟", "41010319900307123X", "胃癌", "已救治", ""],
+        ["P2", "李娜", "410103 19850101 0029", "肺癌", "救治中", ""],
+    ])
+    back = read_return(path)
+    assert back["id_masked"].to_list() == ["410103********123X", "410103********0029"]
+
+
 def test_missing_header_is_a_clear_error(tmp_path):
     path = tmp_path / "x.csv"
     path.write_text("姓名,病种,备注\n张伟,胃癌,\n", encoding="utf-8")

@@ -117,6 +117,20 @@ def test_mask_ids_in_text_str_and_expr() -> None:
     assert masked == ["号410103********123X号", "张三", None, "4.11421E+17"]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("行 410103 19900307 123X 行", "行 410103********123X 行"),
+        ("410103-19900307-123x", "410103********123x"),
+        ("\uff14\uff11\uff10\uff11\uff10\uff13\uff11\uff19\uff19\uff10\uff10\uff13"
+         "\uff10\uff17\uff11\uff12\uff13\uff38", "410103********123X"),
+        ("电话 13800138000 金额 4.11421E+17", "电话 13800138000 金额 4.11421E+17"),
+    ],
+)
+def test_mask_ids_in_text_catches_dirty_forms(text: str, expected: str) -> None:
+    assert mask_ids_in_text(text) == expected
+
+
 def test_one_masker_everywhere() -> None:
     from pipelines.link import ids as link_ids
     from schemas import published
