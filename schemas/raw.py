@@ -17,7 +17,6 @@ from pandera.api.polars.types import PolarsData
 
 from pipelines.fields import EXTRACTS, REGION_FIELDS
 
-IDENTITY_COLUMNS = ("name", "id_number")
 REGION_IDENTITY = ("code",)
 
 
@@ -42,8 +41,13 @@ def has_identity(columns: tuple[str, ...]) -> Callable[[type, PolarsData], pl.La
     return check
 
 
-def _raw_model(name: str, fields: list[str], identity: tuple[str, ...]) -> type[pa.DataFrameModel]:
-    """A model with one nullable String column per field (extra columns allowed)."""
+def _raw_model(name: str, fields: list[str],
+               identity: tuple[str, ...] = ()) -> type[pa.DataFrameModel]:
+    """A model with one nullable String column per field (extra columns allowed).
+
+    Extract rows without a name or ID are not a schema failure: ingest quarantines each as
+    ``no_identity``. A region table, though, must hold some code (``identity``).
+    """
     attrs: dict[str, object] = {
         "__annotations__": {f: str for f in fields},
         "__doc__": f"Mapped text columns of the {name} extract.",
@@ -53,12 +57,13 @@ def _raw_model(name: str, fields: list[str], identity: tuple[str, ...]) -> type[
     attrs["row_number"] = pa.Field(ge=1, unique=True)
     attrs["__annotations__"]["row_number"] = int
     attrs["Config"] = type("Config", (), {"strict": False, "coerce": False})
-    check = has_identity(identity)
-    attrs[check.__name__] = pa.dataframe_check(classmethod(check))
+    if identity:
+        check = has_identity(identity)
+        attrs[check.__name__] = pa.dataframe_check(classmethod(check))
     return type(f"Raw_{name}", (pa.DataFrameModel,), attrs)
 
 
 RAW_MODELS: dict[str, type[pa.DataFrameModel]] = {
-    name: _raw_model(name, list(spec.fields), IDENTITY_COLUMNS) for name, spec in EXTRACTS.items()
+    name: _raw_model(name, list(spec.fields)) for name, spec in EXTRACTS.items()
 }
 RawRegions = _raw_model("regions", list(REGION_FIELDS), REGION_IDENTITY)

@@ -206,11 +206,13 @@ def test_schema_error_lists_column_failures_without_ids() -> None:
     assert not re.search(r"[0-9]{15}", str(err.value))
 
 
-def test_file_whose_rows_have_no_name_or_id_is_an_error(tmp_path: Path) -> None:
+def test_file_whose_rows_have_no_name_or_id_quarantines_each_row(tmp_path: Path) -> None:
     text = "姓名,身份证号,死亡日期\n,,2020-01-05\n,,2020-02-05\n\n"
     (tmp_path / "死亡.csv").write_text(text, encoding="utf-8")
-    with pytest.raises(ValueError, match=r"死亡\.csv.*has_name_or_id_number"):
-        ingest_landing(tmp_path)
+    out = ingest_landing(tmp_path)
+    assert out.tables["death"].height == 0
+    assert sorted(out.quarantine.select("row_number", "check").rows()) == [
+        (2, "no_identity"), (3, "no_identity"), (4, "blank_row")]
     (tmp_path / "死亡.csv").write_text("姓名,身份证号,死亡日期\n\n,,\n", encoding="utf-8")
     out = ingest_landing(tmp_path)  # only blank rows: nothing to identify, nothing wrong
     assert out.quarantine["check"].to_list() == ["blank_row", "blank_row"]
