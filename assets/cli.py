@@ -215,29 +215,34 @@ def _cmd_decide(args: argparse.Namespace) -> int:
     return 0
 
 
-def _inbox_for(source: Path, month: str) -> Path:
-    """The folder to import ``source`` from: its own, or a temporary one naming the month."""
+def _inbox_with(source: Path, month: str) -> Path:
+    """A temporary inbox holding ``source`` alone, named for ``month``: that file is imported."""
     import shutil
     import tempfile
 
-    from assets.exchange import month_in_name
-
-    if month_in_name(source.name) == month:
-        return source.parent
     folder = Path(tempfile.mkdtemp(prefix="sanji-inbox-"))
     shutil.copy(source, folder / f"回传_{month}{source.suffix.lower()}")
     return folder
 
 
 def _cmd_exchange(args: argparse.Namespace) -> int:
+    import shutil
+
+    from assets.exchange import file_month
+
     outbox = args.out or env("SANJI_OUTBOX", "demo/outbox")
     inbox = env("SANJI_INBOX", "demo/inbox")
     if args.action == "import":
-        inbox = str(_inbox_for(Path(args.file), args.month))
+        args.month = args.month or file_month(Path(args.file)) or current_month()
+        inbox = str(_inbox_with(Path(args.file), args.month))
     resources = graph_resources(args.landing, args.warehouse, args.storage, outbox, inbox)
     keys = (["illness_cases", "exchange_workbook"] if args.action == "export"
             else ["office_return", "exchange_diff"])
-    result = run_graph(resources, args.month, selection=keys, raise_on_error=False)
+    try:
+        result = run_graph(resources, args.month, selection=keys, raise_on_error=False)
+    finally:
+        if args.action == "import":
+            shutil.rmtree(inbox, ignore_errors=True)
     if not result.success:
         print("failed:\n  " + "\n  ".join(_failures(result)), file=sys.stderr)
         return 1
@@ -257,14 +262,14 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="sanji", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
 
-    def common(sp: argparse.ArgumentParser, month: bool = True) -> None:
+    def common(sp: argparse.ArgumentParser, month: bool = True,
+               month_help: str = "YYYY-MM (default: the current month in Asia/Shanghai)") -> None:
         sp.add_argument("--landing", default=env("SANJI_LANDING", "demo/landing"))
         sp.add_argument("--warehouse", default=env("SANJI_WAREHOUSE", "demo/sanji.duckdb"),
                         help="DuckDB path or postgresql:// URL")
         sp.add_argument("--storage", default=env("SANJI_STORAGE", ".dagster_home/storage"))
         if month:
-            sp.add_argument("--month", default=current_month(),
-                            help="YYYY-MM (default: the current month in Asia/Shanghai)")
+            sp.add_argument("--month", default=current_month(), help=month_help)
 
     demo = sub.add_parser("demo-data", help="write a demo county's landing folder and truth")
     demo.add_argument("--people", type=int, default=3000)
@@ -298,8 +303,8 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--out", default=None, help="outbox folder")
     imp = ex_sub.add_parser("import")
     imp.add_argument("file")
-    common(imp)
-    imp.set_defaults(out=None)
+    common(imp, month_help="YYYY-MM (default: the month the file's name or content states)")
+    imp.set_defaults(out=None, month=None)
     ex.set_defaults(func=_cmd_exchange)
     return p
 

@@ -2,6 +2,8 @@
 
 import re
 import shutil
+import tempfile
+from pathlib import Path
 
 import polars as pl
 
@@ -43,6 +45,10 @@ def test_run_decide_and_exchange(county, tmp_path, capsys, monkeypatch):
     capsys.readouterr()
     assert main(["exchange", "import", str(back), *where]) == 0
     assert "differences for 2026-10: 0" in capsys.readouterr().out
+    # without --month the file's own content says which month it is for
+    assert main(["exchange", "import", str(back), *where[:6]]) == 0
+    assert "differences for 2026-10: 0" in capsys.readouterr().out
+    assert not list(Path(tempfile.gettempdir()).glob("sanji-inbox-*"))  # temp inboxes removed
 
 
 def test_verbosity_maps_to_console_log_level():
