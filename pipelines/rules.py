@@ -444,21 +444,25 @@ def village_conflict(tables: Tables, links: pl.DataFrame, person: pl.DataFrame,
                  "record_date")
          for ext in EXTRACTS]
     ).filter(pl.col("village_code").is_not_null())
+    current = register_villages(placed)
     conflicted = (
-        register_villages(placed).group_by("person_id")
+        current.group_by("person_id")
         .agg(pl.col("department").n_unique().alias("departments"),
              pl.col("village_code").n_unique().alias("villages"))
         .filter((pl.col("departments") > 1) & (pl.col("villages") > 1))
         .select("person_id")
     )
-    hits = (
-        placed.join(conflicted, on="person_id", how="semi")
+    current = current.join(conflicted, on="person_id", how="semi")
+    evidence = (  # the records behind each register's current village, not its past ones
+        placed.join(current, on=["person_id", "extract", "village_code"], how="semi")
         .group_by("person_id")
-        .agg(
-            (pl.col("extract") + pl.lit("=") + pl.col("village_code"))
-            .unique().sort().str.join(", ").alias("pairs"),
-            pl.col("record_id").sort().str.join(",").alias("evidence"),
-        )
+        .agg(pl.col("record_id").sort().str.join(",").alias("evidence"))
+    )
+    hits = (
+        current.group_by("person_id")
+        .agg((pl.col("extract") + pl.lit("=") + pl.col("village_code"))
+             .sort().str.join(", ").alias("pairs"))
+        .join(evidence, on="person_id")
         .with_columns(
             detail=pl.lit("各部门登记的村不同 villages differ by department: ") + pl.col("pairs")
         )

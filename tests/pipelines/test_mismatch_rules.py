@@ -184,6 +184,9 @@ def test_village_conflict_needs_two_departments_that_disagree() -> None:
         ],
     })
     assert _flagged(out) == ["LATEST_DIFFERS"]
+    row = out.row(0, named=True)  # only the current villages: not insurance's 2022 one
+    assert row["detail"].endswith(f"enrolment={VILLAGE_B}, poverty_roster={VILLAGE_A}")
+    assert len(row["evidence"].split(",")) == 2
 
 
 def test_assistance_illness_not_monitored() -> None:
