@@ -36,7 +36,7 @@ def workbook_name(month: str) -> str:
 
 def month_in_name(name: str) -> str | None:
     """The ``YYYY-MM`` a file name refers to (2026-10, 202610, 2026年10月), or None."""
-    return exchange.month_in_text(name)
+    return exchange.month_in_file_name(name)
 
 
 def file_month(path: Path) -> str | None:

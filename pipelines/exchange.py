@@ -500,6 +500,18 @@ def month_in_text(text: object) -> str | None:
     return f"{found[1]}-{int(found[2] or found[3]):02d}" if found else None
 
 
+_FULL_DATE = re.compile(r"20\d\d\s*[-_年./]\s*\d{1,2}\s*[-_./月]\s*\d{1,2}(?!\d)")
+
+
+def month_in_file_name(name: str) -> str | None:
+    """The ``YYYY-MM`` a file name states, or None when it only carries a full date.
+
+    A file returned on 3 November (``回传_2026-11-03.xlsx``) is usually for October, so a
+    date in a name says nothing about the month the file covers; its content must.
+    """
+    return None if _FULL_DATE.search(name) else month_in_text(name)
+
+
 def _labelled_month(top: pl.DataFrame, below: pl.DataFrame) -> str | None:
     """A month from a label cell: in the cell itself, to its right, or down its column."""
     for row in top.iter_rows():

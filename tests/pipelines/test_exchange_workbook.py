@@ -153,6 +153,15 @@ def test_month_in_text_variants():
     assert month_in_text("说明") is None
 
 
+def test_a_date_in_a_file_name_is_not_its_month():
+    from pipelines.exchange import month_in_file_name
+
+    assert month_in_file_name("大病回传_2026-11-03.xlsx") is None
+    assert month_in_file_name("回传2026年11月3日.xlsx") is None
+    assert month_in_file_name("回传_2026-10.xlsx") == "2026-10"
+    assert month_in_file_name("2026年10月回传.xlsx") == "2026-10"
+
+
 def test_month_read_from_the_content(cases, tmp_path):
     from pipelines.exchange import month_in_content
 
