@@ -205,13 +205,14 @@ def first_used_column(xml: bytes, upto: int) -> int:
         upto: last column (0-based) worth trying.
 
     Returns:
-        0-based column index (0 when none of the columns up to ``upto`` holds a value).
+        0-based column index; ``upto + 1`` when none of the columns up to ``upto`` holds a
+        value (the first used column, if any, lies further right).
     """
     for col in range(upto + 1):
         cell = rb'<c\b[^>]*?\br="' + _col_letters(col) + rb'[0-9]+"[^>/]*>\s*<(?:v|is|f)\b'
         if re.search(cell, xml):
             return col
-    return 0
+    return upto + 1
 
 
 def merged_ranges(data: bytes) -> dict[str, list[tuple[int, int, int, int]]]:

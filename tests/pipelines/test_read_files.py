@@ -131,3 +131,18 @@ def test_xlsx_merged_cells_with_empty_leading_column(tmp_path: Path) -> None:
     assert frame.row(2) == (3, "姓名", "姓名", "身份证号")
     assert frame.row(3) == (4, "甲", "乙", "1")
     assert merged_ranges(path.read_bytes())["名单"] == [(3, 0, 3, 1)]
+
+
+def test_xlsx_blank_decorative_merge_left_of_the_data_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "decorated.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("名单")
+    ws.merge_range("A3:B3", None)  # blank decoration: columns A and B hold no value
+    ws.write_row("C1", ["姓名", "证件号码"])
+    ws.write_row("C2", ["张三", "110105194912310021"])
+    ws.write("C3", "李四")
+    wb.close()
+    frame = read_xlsx_grids(path)[0].frame
+    assert frame.columns == ["row_number", "c0", "c1"]  # calamine drops columns A and B
+    assert frame.row(2) == (3, "李四", None)  # 李四 is not copied into the empty 证件号码
+    assert merged_ranges(path.read_bytes())["名单"] == []
