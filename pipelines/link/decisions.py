@@ -29,6 +29,12 @@ DECISIONS = ("link", "no_link")
 EXAMPLES = 5  # unresolved decisions listed by name
 SHORT = 40  # characters of an unresolved record reference shown
 _ID_LIKE = re.compile(r"[0-9]{14,}[0-9Xx]")
+# A decided_at without a UTC offset is local time here (assets.resources.TIMEZONE).
+LOCAL_TIME_ZONE = "Asia/Shanghai"
+# Formats tried on a decided_at once its date separators are "-" and a "T" is a space.
+TIME_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y%m%d", "%Y%m%d%H%M%S")
+_OFFSET = r"(:[0-9]{2}(?:\.[0-9]+)?)\s*(Z|[+-][0-9]{2}:?[0-9]{2})$"
+_DATE = r"^([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?(?:[T ]\s*)?"
 
 
 @dataclass(frozen=True)
@@ -116,6 +122,66 @@ def _lookup(keys: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([by_key, by_id]).unique("ref", keep="first")
 
 
+def decision_times(text: pl.Expr) -> pl.Expr:
+    """Return decision timestamps as naive UTC datetimes (null where blank or unreadable).
+
+    Reads ISO 8601 (with or without a UTC offset or ``Z``), ``2026/11/25``, ``2026.11.25``,
+    ``2026-11-25 08:00``, ``2026年11月25日 8:00`` and ``20261125``; a time without an offset is
+    taken as ``LOCAL_TIME_ZONE`` time.
+
+    Args:
+        text: the ``decided_at`` values.
+
+    Returns:
+        A ``Datetime("us")`` expression.
+    """
+    value = text.cast(pl.String).str.strip_chars()
+    offset = value.str.extract(_OFFSET, 2)
+    body = value.str.replace(_OFFSET, "${1}").str.replace(_DATE, "${1}-${2}-${3} ")
+    body = body.str.strip_chars()
+    naive = pl.coalesce(
+        [body.str.strptime(pl.Datetime("us"), f, strict=False) for f in TIME_FORMATS]
+    )
+    sign = pl.when(offset.str.starts_with("-")).then(-1).otherwise(1)
+    minutes = sign * (
+        offset.str.slice(1, 2).cast(pl.Int64, strict=False) * 60
+        + offset.str.slice(-2).cast(pl.Int64, strict=False)
+    )
+    local = (
+        naive.dt.replace_time_zone(LOCAL_TIME_ZONE, ambiguous="earliest", non_existent="null")
+        .dt.convert_time_zone("UTC")
+        .dt.replace_time_zone(None)
+    )
+    return (
+        pl.when(offset.is_null())
+        .then(local)
+        .when(offset == "Z")
+        .then(naive)
+        .otherwise(naive - pl.duration(minutes=minutes))
+    )
+
+
+def _ordered(frame: pl.DataFrame) -> pl.DataFrame:
+    """Return the decisions with ``_n`` (input position) and ``_at`` (UTC decision time).
+
+    Raises:
+        ValueError: when a ``decided_at`` is neither blank nor a readable date/time.
+    """
+    if "decided_at" not in frame.columns:
+        return frame.with_row_index("_n").with_columns(_at=pl.lit(None, pl.Datetime("us")))
+    frame = frame.with_row_index("_n").with_columns(_at=decision_times(pl.col("decided_at")))
+    text = pl.col("decided_at").cast(pl.String).str.strip_chars()
+    bad = frame.filter(pl.col("_at").is_null() & (text.str.len_chars() > 0))
+    if bad.height:
+        value = short_reference(str(bad["decided_at"][0]))
+        msg = (
+            f"decisions: row {bad['_n'][0] + 1}, column decided_at: {value!r} is not a date/time "
+            "(e.g. 2026-11-25T08:00:00+08:00, 2026-11-25 08:00 or 2026/11/25; blank = newest)"
+        )
+        raise ValueError(msg)
+    return frame
+
+
 def resolve(decisions: pl.DataFrame | None, keys: pl.DataFrame) -> Resolved:
     """Return the latest decision per pair as record positions, and the unresolved ones.
 
@@ -135,14 +201,11 @@ def resolve(decisions: pl.DataFrame | None, keys: pl.DataFrame) -> Resolved:
     empty = pl.DataFrame(schema={"i_l": pl.UInt32, "i_r": pl.UInt32, "decision": pl.String})
     if decisions is None or decisions.height == 0:
         return Resolved(empty, 0, [])
-    frame = _canonical(decisions)
-    order = "decided_at" if "decided_at" in frame.columns else "decision"
+    frame = _ordered(_canonical(decisions))
     look = _lookup(keys)
-    joined = (
-        frame.with_columns(pl.col(order).cast(pl.String).alias("_at"))
-        .join(look.rename({"ref": "record_key_l", "i": "a"}), on="record_key_l", how="left")
-        .join(look.rename({"ref": "record_key_r", "i": "b"}), on="record_key_r", how="left")
-    )
+    joined = frame.join(
+        look.rename({"ref": "record_key_l", "i": "a"}), on="record_key_l", how="left"
+    ).join(look.rename({"ref": "record_key_r", "i": "b"}), on="record_key_r", how="left")
     lost = joined.filter(pl.col("a").is_null() | pl.col("b").is_null())
     examples = [
         f"{short_reference(left)} / {short_reference(right)}"
@@ -156,9 +219,11 @@ def resolve(decisions: pl.DataFrame | None, keys: pl.DataFrame) -> Resolved:
             i_r=pl.max_horizontal("a", "b").cast(pl.UInt32),
             decision="decision",
             _at="_at",
+            _n="_n",
         )
-        .sort("_at", nulls_last=False)
+        # oldest first, no time = newest, ties by input order: the last row per pair wins
+        .sort(["_at", "_n"], nulls_last=True, maintain_order=True)
         .unique(["i_l", "i_r"], keep="last", maintain_order=True)
-        .drop("_at")
+        .drop("_at", "_n")
     )
     return Resolved(pairs, lost.height, examples)

@@ -86,3 +86,46 @@ def test_resolve_rejects_bad_rows_and_keeps_latest() -> None:
     with pytest.raises(ValueError, match="missing column"):
         resolve(pl.DataFrame({"a": ["K1"], "b": ["K2"], "decision": ["link"]}), keys)
     assert len(short_reference("x" * 100)) == 40
+
+
+def _pairs(rows: list[tuple[str, str, str, str | None]]) -> list[tuple[int, int, str]]:
+    """Resolve ``(left, right, decision, decided_at)`` rows over records K0 … K9."""
+    keys = pl.DataFrame({"record_key": [f"K{n}" for n in range(10)], "i": range(10)})
+    keys = keys.with_columns(pl.col("i").cast(pl.UInt32))
+    frame = pl.DataFrame(
+        rows, schema=["record_key_l", "record_key_r", "decision", "decided_at"], orient="row"
+    ).with_columns(decided_by=pl.lit("王芳"))
+    return sorted(resolve(frame, keys).pairs.rows())
+
+
+def test_latest_decision_compares_times_not_text() -> None:
+    got = _pairs(
+        [
+            # warehouse rows first, then decisions.csv rows
+            ("K0", "K1", "link", "2026-11-25T08:00:00+08:00"),
+            ("K2", "K3", "no_link", "2026-11-25 08:00"),
+            ("K4", "K5", "link", "2026-11-25T01:00:00Z"),
+            ("K6", "K7", "no_link", "2026-11-25T09:00:00+08:00"),
+            ("K8", "K9", "link", "2026-11-25"),
+            ("K1", "K0", "no_link", None),  # no time: newest, beats the warehouse row
+            ("K3", "K2", "link", "2026/11/24"),  # a day earlier, though later as text
+            ("K5", "K4", "no_link", "2026-11-25T08:00:00+08:00"),  # 09:00 local came later
+            ("K7", "K6", "link", "2026年11月25日 9:00"),  # same instant: later input wins
+            ("K9", "K8", "no_link", " "),
+        ]
+    )
+    assert got == [
+        (0, 1, "no_link"),
+        (2, 3, "no_link"),
+        (4, 5, "link"),
+        (6, 7, "link"),
+        (8, 9, "no_link"),
+    ]
+
+
+def test_decisions_without_times_keep_input_order_and_bad_times_are_named() -> None:
+    rows = [("K0", "K1", "link", None), ("K1", "K0", "no_link", None), ("K0", "K1", "link", "")]
+    assert _pairs(rows) == [(0, 1, "link")]
+    assert _pairs(rows[:2]) == [(0, 1, "no_link")]
+    with pytest.raises(ValueError, match=r"row 2, column decided_at: '2026-13-45'"):
+        _pairs([("K0", "K1", "link", None), ("K1", "K0", "link", "2026-13-45")])
