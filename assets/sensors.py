@@ -15,6 +15,8 @@ TAG_LIMIT = 60
 LANDING_SUFFIXES = (".csv", ".xlsx")
 # Besides the extracts, a changed steward file starts a run.
 STEWARD_FILES = ("sanji_mapping.yaml", "decisions.csv")
+# A file whose stat matches on all of these keeps its cached hash.
+STAT_KEYS = ("size", "mtime_ns", "ino", "ctime_ns")
 
 
 def sha256_file(path: Path) -> str:
@@ -33,12 +35,15 @@ def watched(folder: Path, suffixes: tuple[str, ...], names: tuple[str, ...] = ()
 
 
 def file_states(files: list[Path], cache: dict[str, dict]) -> dict[str, dict]:
-    """File name -> ``{"size", "mtime_ns", "sha"}``, hashing only files whose stat changed.
+    """File name -> ``{"size", "mtime_ns", "ino", "ctime_ns", "sha"}``, hashing changed files.
+
+    ``ino`` and ``ctime_ns`` catch a corrected file of the same size copied in with its old
+    mtime kept (``cp -p``, ``rsync -a``): the copy gets a new inode or change time.
 
     Args:
         files: the files to describe.
-        cache: the previous states (from the sensor's cursor); a file with the same name, size
-            and ``mtime_ns`` keeps its cached hash without being read.
+        cache: the previous states (from the sensor's cursor); a file with the same name, size,
+            ``mtime_ns``, inode and ``ctime_ns`` keeps its cached hash without being read.
 
     Returns:
         The states of ``files``.
@@ -46,13 +51,13 @@ def file_states(files: list[Path], cache: dict[str, dict]) -> dict[str, dict]:
     out = {}
     for path in files:
         stat = path.stat()
+        now = dict(zip(STAT_KEYS, (stat.st_size, stat.st_mtime_ns, stat.st_ino,
+                                   stat.st_ctime_ns), strict=True))
         old = cache.get(path.name)
-        if isinstance(old, dict) and (old.get("size"), old.get("mtime_ns")) == (
-                stat.st_size, stat.st_mtime_ns):
+        if isinstance(old, dict) and all(old.get(k) == v for k, v in now.items()):
             out[path.name] = old
         else:
-            out[path.name] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-                              "sha": sha256_file(path)}
+            out[path.name] = {**now, "sha": sha256_file(path)}
     return out
 
 
@@ -94,8 +99,9 @@ def landing_sensor(context: SensorEvaluationContext, landing: LandingFolder) -> 
     """Request the whole graph for the current month when the landing folder's content changes.
 
     The extracts, ``sanji_mapping.yaml`` and ``decisions.csv`` are watched. Hashes are cached
-    in the cursor by (name, size, mtime_ns): only new or touched files are read. The run key is
-    a hash of every watched file's name and content, so the same content never runs twice.
+    in the cursor by (name, size, mtime_ns, inode, ctime_ns): only new or touched files are
+    read. The run key is a hash of every watched file's name and content, so the same content
+    never runs twice.
     """
     seen = read_cursor(context.cursor)
     states = file_states(watched(landing.folder, LANDING_SUFFIXES, STEWARD_FILES), seen)

@@ -77,6 +77,25 @@ def test_landing_sensor_hashes_only_changed_files(tmp_path, monkeypatch):
     assert again.run_requests[0].tags["sanji/files"] == "死亡名单.csv"
 
 
+def test_landing_sensor_rehashes_a_same_size_file_that_kept_its_mtime(tmp_path):
+    import os
+
+    extract = tmp_path / "参保名单.csv"
+    extract.write_text("姓名,证件号码\n张三,1\n", encoding="utf-8")
+    first = _landing_eval(tmp_path)
+    before = extract.stat()
+    # a corrected file of the same size copied in keeping its mtime (cp -p, rsync -a)
+    fixed = tmp_path / ".参保名单.csv.tmp"
+    fixed.write_text("姓名,证件号码\n张三,2\n", encoding="utf-8")
+    os.utime(fixed, ns=(before.st_atime_ns, before.st_mtime_ns))
+    os.replace(fixed, extract)
+    after = extract.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    [request] = _landing_eval(tmp_path, first.cursor).run_requests
+    assert request.run_key != first.run_requests[0].run_key
+    assert request.tags["sanji/files"] == "参保名单.csv"
+
+
 def test_steward_files_start_a_run(tmp_path):
     (tmp_path / "参保名单.csv").write_text("姓名,证件号码\n张三,1\n", encoding="utf-8")
     (tmp_path / "readme.txt").write_text("not watched", encoding="utf-8")
