@@ -35,20 +35,10 @@ def person_records(context: AssetExecutionContext, **tables: pl.DataFrame) -> pl
     """每条接收记录的公共字段: the common columns of every accepted record, the linker's input."""
     from pipelines.ingest import person_records as build
 
-    records = build(_ingested(extract_tables(tables)))
+    records = build(extract_tables(tables))
     context.add_output_metadata({"rows": records.height,
                                  "by_extract": counts(records, "extract")})
     return records
-
-
-def _ingested(tables: dict[str, pl.DataFrame]):
-    """An ``Ingested`` holding only the extract tables (what ``person_records`` reads)."""
-    from dataclasses import fields
-
-    from pipelines.ingest import Ingested
-
-    empty = {f.name: pl.DataFrame() for f in fields(Ingested) if f.name != "tables"}
-    return Ingested(tables=tables, **empty)
 
 
 @multi_asset(

@@ -111,7 +111,7 @@ def main(rows: int = 1_000_000, as_json: bool = False) -> dict:
         cpu0 = _cpu()
         start = time.perf_counter()
         ingested = ingest_landing(landing)
-        records = person_records(ingested)
+        records = person_records(ingested.tables)
         seconds = time.perf_counter() - start
         cpu = _cpu() - cpu0
     assert records.height == rows, (records.height, rows)

@@ -343,7 +343,7 @@ def demo_records(people: int, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
 
     out = Path(tempfile.mkdtemp(prefix="sanji-bench-"))
     generate_county(people, seed, out)
-    records = person_records(ingest_landing(out / "landing"))
+    records = person_records(ingest_landing(out / "landing").tables)
     truth_rows = pl.read_csv(out / "truth" / "records.csv", infer_schema=False)
     persons = pl.read_csv(out / "truth" / "persons.csv", infer_schema=False)
     truth = (

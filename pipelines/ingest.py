@@ -7,6 +7,7 @@ name and no usable ID). Per file and sheet, rows_read = rows_accepted + rows_qua
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -424,13 +425,13 @@ def ingest_landing(landing: Path, mapping: HeaderMapping | None = None) -> Inges
     )
 
 
-def person_records(ingested: Ingested) -> pl.DataFrame:
+def person_records(tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
     """The COMMON_COLUMNS of all extract tables, one row per accepted input row.
 
     Args:
-        ingested: the result of :func:`ingest_landing`.
+        tables: extract name -> table, e.g. ``ingest_landing(...).tables``.
 
     Returns:
         The concatenated records.
     """
-    return pl.concat([t.select(COMMON_COLUMNS) for t in ingested.tables.values()])
+    return pl.concat([t.select(COMMON_COLUMNS) for t in tables.values()])

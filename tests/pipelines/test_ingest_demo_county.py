@@ -48,7 +48,7 @@ def county(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 def test_no_row_lost_or_invented(county) -> None:
     out, ingested, _ = county
     truth = _truth(out / "truth" / "records.csv")
-    seen = pl.concat([person_records(ingested).select(KEY), ingested.quarantine.select(KEY)])
+    seen = pl.concat([person_records(ingested.tables).select(KEY), ingested.quarantine.select(KEY)])
     assert seen.height == truth.height
     assert truth.join(seen, on=KEY, how="anti").height == 0
     acc = ingested.accounting
@@ -80,7 +80,7 @@ def test_repaired_dirt_matches_truth_without_issue(county) -> None:
     out, ingested, dirt = county
     truth = _truth(out / "truth" / "records.csv").join(
         pl.read_csv(out / "truth" / "persons.csv", infer_schema=False), on="person_key")
-    recs = person_records(ingested).join(truth, on=KEY, suffix="_true")
+    recs = person_records(ingested.tables).join(truth, on=KEY, suffix="_true")
     repaired = dirt.filter(pl.col("expect") == "repaired")
     for field, (issue_col, col, true_col) in REPAIRED.items():
         rows = repaired.filter(pl.col("field") == field).select(*KEY, "kind")
@@ -103,14 +103,14 @@ def test_clean_rows_have_no_id_name_or_village_issue(county) -> None:
     issues = ingested.field_issue.filter(pl.col("column").is_in(["id_number", "name", "village"]))
     stray = issues.join(dirt, on=KEY, how="anti")
     assert stray.height == 0, stray.select(*KEY, "column", "check")
-    assert person_records(ingested).join(dirt, on=KEY, how="anti").height > 0
+    assert person_records(ingested.tables).join(dirt, on=KEY, how="anti").height > 0
 
 
 def test_valid_ids_match_truth(county) -> None:
     out, ingested, _ = county
     truth = _truth(out / "truth" / "records.csv").join(
         pl.read_csv(out / "truth" / "persons.csv", infer_schema=False), on="person_key")
-    recs = person_records(ingested).join(truth, on=KEY, suffix="_true")
+    recs = person_records(ingested.tables).join(truth, on=KEY, suffix="_true")
     valid = recs.filter(pl.col("id_valid"))
     assert (valid["id_number"] == valid["id_number_true"]).all()
     assert recs["village_code"].is_not_null().mean() > 0.99

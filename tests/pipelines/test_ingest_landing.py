@@ -74,7 +74,7 @@ def test_every_row_accounted(ingested) -> None:
     joined = acc.join(q, on=["source_file", "sheet"], how="left").with_columns(
         pl.col("len").fill_null(0))
     assert (joined["len"] == joined["rows_quarantined"]).all()
-    recs = person_records(ingested)
+    recs = person_records(ingested.tables)
     per_file = recs.group_by("source_file", "sheet").len()
     joined = acc.filter(pl.col("extract") != "regions").join(
         per_file, on=["source_file", "sheet"], how="left").with_columns(pl.col("len").fill_null(0))
@@ -146,7 +146,7 @@ def test_tables_typed_and_complete(ingested) -> None:
 
 
 def test_person_records_contract(ingested) -> None:
-    recs = person_records(ingested)
+    recs = person_records(ingested.tables)
     assert recs.columns == list(COMMON_COLUMNS)
     assert recs["record_id"].is_unique().all()
     assert recs.height == ingested.accounting.filter(
@@ -180,7 +180,7 @@ def test_empty_landing_gives_empty_typed_tables(tmp_path: Path) -> None:
     assert all(t.height == 0 for t in out.tables.values())
     assert dict(out.tables["settlement"].schema) == table_schema("settlement")
     assert out.regions.height == out.accounting.height == out.files.height == 0
-    assert person_records(out).columns == list(COMMON_COLUMNS)
+    assert person_records(out.tables).columns == list(COMMON_COLUMNS)
 
 
 def test_without_region_table_villages_are_flagged_not_dropped(tmp_path: Path) -> None:

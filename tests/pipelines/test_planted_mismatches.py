@@ -61,7 +61,7 @@ def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     out = tmp_path_factory.mktemp(f"county{request.param}")
     generate_county(PEOPLE, seed=request.param, out=out)
     ingested = ingest_landing(out / "landing")
-    records = person_records(ingested)
+    records = person_records(ingested.tables)
     linked = link_records(records)
     person = golden_person(ingested.tables, linked.links)
     mismatch = find_mismatches(ingested.tables, linked.links, person, MONTH, linked.uncertain)
