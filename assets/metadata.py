@@ -10,7 +10,7 @@ import re
 import polars as pl
 from dagster import MetadataValue, TableColumn, TableRecord, TableSchema
 
-from pipelines.normalise.ids import mask_id
+from pipelines.normalise.ids import mask_id, mask_ids_in_text
 
 # Columns that may hold a full identity number: exactly these names, or a strict pattern for
 # their pair / numbered variants (``id_number_l``, ``id_raw_r``, ``id_number_2``). Provenance and
@@ -28,9 +28,19 @@ def is_id_column(name: str) -> bool:
 
 
 def masked(frame: pl.DataFrame) -> pl.DataFrame:
-    """The frame with every identity-number column masked (``410103********123X``)."""
+    """The frame with identity numbers masked (``410103********123X``).
+
+    ID columns are masked whole; every other text column is scrubbed of ID-like runs, so a
+    number that strays into free text (a detail, a raw value) never reaches the UI either.
+    Record keys are hashes, not IDs, and stay as they are for stewards to copy.
+    """
     ids = [c for c in frame.columns if is_id_column(c)]
-    return frame.with_columns(mask_id(pl.col(c).cast(pl.String)).alias(c) for c in ids)
+    text = [c for c, t in frame.schema.items()
+            if t == pl.String and c not in ids and not c.startswith("record_key")]
+    return frame.with_columns(
+        *(mask_id(pl.col(c).cast(pl.String)).alias(c) for c in ids),
+        *(mask_ids_in_text(pl.col(c)).alias(c) for c in text),
+    )
 
 
 def _kind(dtype: pl.DataType) -> str:

@@ -24,3 +24,12 @@ def test_strict_pattern():
     assert is_id_column("id_number_2") and is_id_column("id_r")
     assert not any(is_id_column(c) for c in ("id_number_source", "id_numbers", "valid_id_number",
                                              "id_valid_l", "id_number_l_source"))
+
+
+def test_ids_in_free_text_are_scrubbed_but_record_keys_are_kept():
+    key = "R1234567890123456"  # a hash that happens to be all digits: not an ID
+    frame = pl.DataFrame({"detail": [f"证件号 {FULL} 不符"], "record_key_l": [key],
+                          "name": ["张伟"]})
+    out = masked(frame).row(0, named=True)
+    assert out["detail"] == "证件号 410103********123X 不符"
+    assert out["record_key_l"] == key and out["name"] == "张伟"
