@@ -37,7 +37,6 @@ from assets.resources import (
     current_month,
     drop_meta,
     env,
-    warehouse_has,
 )
 
 
@@ -155,7 +154,7 @@ def summary(warehouse: str, month: str) -> str:
     store = Warehouse.from_url(warehouse)
 
     def table(name: str, by_month: bool = False) -> pl.DataFrame:
-        if not warehouse_has(store, name):
+        if not store.has_table(name):
             return pl.DataFrame()
         return drop_meta(store.read(name, month=month if by_month else None), name)
 

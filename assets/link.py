@@ -16,7 +16,7 @@ from dagster import (
 
 from assets.ingest import EXTRACT_ASSETS, OWNERS, TRANSIENT
 from assets.metadata import counts, table_preview
-from assets.resources import LandingFolder, WarehouseResource, warehouse_has
+from assets.resources import LandingFolder, WarehouseResource
 from assets.steward import all_decisions
 from assets.validate import validated
 
@@ -68,7 +68,7 @@ def link(context: AssetExecutionContext, person_records: pl.DataFrame,
 
     store = warehouse.open()
     decisions = all_decisions(store, landing.folder)
-    previous = store.read(ID_MAP_TABLE) if warehouse_has(store, ID_MAP_TABLE) else None
+    previous = store.read(ID_MAP_TABLE) if store.has_table(ID_MAP_TABLE) else None
     if previous is not None:
         previous = previous.select("record_key", "person_id")
     result = link_records(person_records, decisions=decisions, previous_ids=previous)

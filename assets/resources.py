@@ -58,14 +58,9 @@ class WarehouseResource(ConfigurableResource):
     def read_or_none(self, table: str, month: str | None = None) -> pl.DataFrame | None:
         """Read a table (or a month of it), or None when it does not exist yet."""
         warehouse = self.open()
-        if not warehouse_has(warehouse, table):
+        if not warehouse.has_table(table):
             return None
         return drop_meta(warehouse.read(table, month=month), table)
-
-
-def warehouse_has(warehouse, table: str) -> bool:
-    """Whether the warehouse holds a table."""
-    return bool(warehouse.has_table(table))
 
 
 def drop_meta(frame: pl.DataFrame, table: str = "") -> pl.DataFrame:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from assets.resources import TIMEZONE, drop_meta, warehouse_has
+from assets.resources import TIMEZONE, drop_meta
 
 DECISION_TABLE = "match_decision"
 DECISION_SCHEMA: dict[str, pl.DataType] = {
@@ -109,7 +109,7 @@ def all_decisions(warehouse, landing: Path) -> pl.DataFrame | None:
         ``DECISION_SCHEMA`` rows, one per pair (the latest decision), or None when there are none.
     """
     parts = []
-    if warehouse_has(warehouse, DECISION_TABLE):
+    if warehouse.has_table(DECISION_TABLE):
         parts.append(_canonical(drop_meta(warehouse.read(DECISION_TABLE))))
     csv = landing / "decisions.csv"
     if csv.exists():
