@@ -23,10 +23,11 @@ from assets.ingest import OWNERS, TRANSIENT
 from assets.link import EXTRACT_INS, extract_tables
 from assets.metadata import counts, table_preview, township_counts
 from assets.validate import validated
+from pipelines.fields import TIMEZONE
 from pipelines.rules import RULES
 
 # Keys are "YYYY-MM" (the warehouse's month); end_offset=1 so the current month exists.
-monthly = MonthlyPartitionsDefinition(start_date=datetime(2025, 1, 1), timezone="Asia/Shanghai",
+monthly = MonthlyPartitionsDefinition(start_date=datetime(2025, 1, 1), timezone=TIMEZONE,
                                       end_offset=1, fmt="%Y-%m")
 PUBLISHED = {"group_name": "publish", "owners": OWNERS, "partitions_def": monthly,
              "io_manager_key": "warehouse_io_manager", "retry_policy": TRANSIENT,

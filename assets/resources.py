@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 import polars as pl
 from dagster import ConfigurableIOManager, ConfigurableResource, InputContext, OutputContext
 
-TIMEZONE = "Asia/Shanghai"
+from pipelines.fields import TIMEZONE
+
 # Columns the warehouse adds to a published table; dropped when a table is loaded back
 # (``month`` is kept for the tables that carry their own month column).
 WAREHOUSE_META = ("run_id", "month", "published_at")

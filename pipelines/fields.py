@@ -14,6 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# The county's clock: months, schedules and decision times are read in China Standard Time.
+TIMEZONE = "Asia/Shanghai"
+
 DEPARTMENTS: dict[str, str] = {
     "poverty": "乡村振兴局(扶贫办)",
     "health": "卫健局",

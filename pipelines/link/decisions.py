@@ -10,12 +10,12 @@ reported (``unresolved``), never silently dropped.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import polars as pl
 
-from pipelines.normalise.ids import mask_id
+from pipelines.fields import TIMEZONE
+from pipelines.normalise.ids import mask_ids_in_text
 
 DECISION_COLUMNS: tuple[str, ...] = (
     "record_key_l",
@@ -28,9 +28,6 @@ LEGACY_COLUMNS = {"record_id_l": "record_key_l", "record_id_r": "record_key_r"}
 DECISIONS = ("link", "no_link")
 EXAMPLES = 5  # unresolved decisions listed by name
 SHORT = 40  # characters of an unresolved record reference shown
-_ID_LIKE = re.compile(r"[0-9]{14,}[0-9Xx]")
-# A decided_at without a UTC offset is local time here (assets.resources.TIMEZONE).
-LOCAL_TIME_ZONE = "Asia/Shanghai"
 # Formats tried on a decided_at once its date separators are "-" and a "T" is a space.
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y%m%d", "%Y%m%d%H%M%S")
 _OFFSET = r"(:[0-9]{2}(?:\.[0-9]+)?)\s*(Z|[+-][0-9]{2}:?[0-9]{2})$"
@@ -76,7 +73,7 @@ def short_reference(value: str | None) -> str:
     """
     if value is None:
         return "∅"
-    text = _ID_LIKE.sub(lambda m: str(mask_id(m.group(0))), value)
+    text = mask_ids_in_text(value)
     return text if len(text) <= SHORT else text[: SHORT - 1] + "…"
 
 
@@ -127,7 +124,7 @@ def decision_times(text: pl.Expr) -> pl.Expr:
 
     Reads ISO 8601 (with or without a UTC offset or ``Z``), ``2026/11/25``, ``2026.11.25``,
     ``2026-11-25 08:00``, ``2026年11月25日 8:00`` and ``20261125``; a time without an offset is
-    taken as ``LOCAL_TIME_ZONE`` time.
+    taken as ``TIMEZONE`` (county) time.
 
     Args:
         text: the ``decided_at`` values.
@@ -148,7 +145,7 @@ def decision_times(text: pl.Expr) -> pl.Expr:
         + offset.str.slice(-2).cast(pl.Int64, strict=False)
     )
     local = (
-        naive.dt.replace_time_zone(LOCAL_TIME_ZONE, ambiguous="earliest", non_existent="null")
+        naive.dt.replace_time_zone(TIMEZONE, ambiguous="earliest", non_existent="null")
         .dt.convert_time_zone("UTC")
         .dt.replace_time_zone(None)
     )
