@@ -4,7 +4,8 @@ All figures are as of the month's last day (records dated later are ignored). De
 
 - **registered**: people in the poverty roster (``poverty_roster``), placed in the golden
   person's village (``person.village_code``); people whose golden village is not a village of
-  the region table are left out of every level (they surface as mismatches instead). Counted
+  the region table are left out of every level (their records carry ``village_unresolved``
+  field issues; no mismatch rule lists them yet). Counted
   by population type, monitoring category, and risk cause (``registered_cause_<cause>``; a cause
   text naming several causes counts under each).
 - **contracted**: registered people with a family-doctor contract dated on or before month end.
