@@ -206,7 +206,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_decide(args: argparse.Namespace) -> int:
-    from assets.steward import decision_row, record_decision
+    from pipelines.link.decisions import decision_row, record_decision
 
     row = decision_row(args.a, args.b, "link" if args.link else "no_link", args.by, args.note)
     record_decision(WarehouseResource(url=args.warehouse).open(), row)

@@ -23,6 +23,8 @@ from assets.validate import validated
 from pipelines import exchange
 from pipelines.extracts import HeaderMapping
 from pipelines.ingest import MAPPING_FILE
+from schemas.contract import empty_frame
+from schemas.exchange import ExchangeDiff
 
 EXCHANGE = {"group_name": "exchange", "owners": OWNERS, "partitions_def": monthly,
             "tags": {"partner": "county-illness-office"}}
@@ -133,7 +135,7 @@ def exchange_diff(context: AssetExecutionContext, illness_cases: pl.DataFrame,
     month = context.partition_key
     received = office_return.height > 0
     diff = (exchange.diff_cases(illness_cases, office_return, month) if received
-            else pl.DataFrame(schema=exchange.DIFF_SCHEMA))
+            else empty_frame(ExchangeDiff))
     yield Output(validated("exchange_diff", diff), metadata={
         "rows": diff.height, "received": received,
                                  "by_kind": counts(diff, "kind"), "preview": table_preview(diff)})

@@ -23,7 +23,7 @@ from dagster import (
 from assets.metadata import table_preview
 from assets.resources import LandingFolder
 from assets.validate import validated
-from pipelines.fields import EXTRACTS
+from pipelines.domain.extracts import EXTRACTS
 
 OWNERS = ["team:county-health-data"]
 # Transient failures (a file still being written, the database not up yet) are retried.

@@ -15,7 +15,7 @@ from dagster import (
 from assets.ingest import TRANSIENT
 from assets.publish import monthly
 from assets.resources import WarehouseResource
-from assets.steward import decision_row, record_decision
+from pipelines.link.decisions import decision_row, record_decision
 
 everything_job = define_asset_job(
     "sanji_nightly", selection=AssetSelection.all(), partitions_def=monthly,

@@ -17,8 +17,8 @@ from dagster import (
 from assets.ingest import EXTRACT_ASSETS, OWNERS, TRANSIENT
 from assets.metadata import counts, table_preview
 from assets.resources import LandingFolder, WarehouseResource
-from assets.steward import all_decisions
 from assets.validate import validated
+from pipelines.link.decisions import all_decisions
 
 EXTRACT_INS = {name: AssetIn(name) for name in EXTRACT_ASSETS}
 ID_MAP_TABLE = "person_id_map"

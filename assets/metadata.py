@@ -10,7 +10,7 @@ import re
 import polars as pl
 from dagster import MetadataValue, TableColumn, TableRecord, TableSchema
 
-from pipelines.normalise.ids import mask_id, mask_ids_in_text
+from pipelines.domain.identity import mask_id, mask_ids_in_text
 
 # Columns that may hold a full identity number: exactly these names, or a strict pattern for
 # their pair / numbered variants (``id_number_l``, ``id_raw_r``, ``id_number_2``). Provenance and

@@ -23,7 +23,7 @@ from assets.ingest import OWNERS, TRANSIENT
 from assets.link import EXTRACT_INS, extract_tables
 from assets.metadata import counts, table_preview, township_counts
 from assets.validate import validated
-from pipelines.fields import TIMEZONE
+from pipelines.domain.county import TIMEZONE
 from pipelines.rules import RULES
 
 # Keys are "YYYY-MM" (the warehouse's month); end_offset=1 so the current month exists.
@@ -60,8 +60,9 @@ def person_source(context: AssetExecutionContext, person_records: pl.DataFrame,
 
 def _rule_checks() -> list[AssetCheckSpec]:
     return [
-        AssetCheckSpec(rule, asset="mismatch", description=f"{zh}. {en[:1].upper()}{en[1:]}.")
-        for rule, (zh, en) in RULES.items()
+        AssetCheckSpec(rule.id, asset="mismatch",
+                       description=f"{rule.zh}. {rule.en[:1].upper()}{rule.en[1:]}.")
+        for rule in RULES
     ]
 
 
@@ -81,8 +82,8 @@ def mismatch(context: AssetExecutionContext, person_links: pl.DataFrame, person:
                                   "by_rule": counts(frame, "rule"),
                                   "by_township": township_counts(frame, region_table)})
     for rule in RULES:
-        hits = frame.filter(pl.col("rule") == rule)
-        yield AssetCheckResult(check_name=rule, passed=hits.height == 0,
+        hits = frame.filter(pl.col("rule") == rule.id)
+        yield AssetCheckResult(check_name=rule.id, passed=hits.height == 0,
                                severity=AssetCheckSeverity.WARN,
                                metadata={"count": hits.height,
                                          "pending_match": int(hits["pending_match"].sum()),

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 from dagster import ConfigurableIOManager, ConfigurableResource, InputContext, OutputContext
 
-from pipelines.fields import TIMEZONE
+from pipelines.domain.county import TIMEZONE
 
 # Columns the warehouse adds to a published table; dropped when a table is loaded back
 # (``month`` is kept for the tables that carry their own month column).

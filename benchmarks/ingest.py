@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from pipelines.domain.identity import id_check_char_expr
 from pipelines.ingest import ingest_landing, person_records
-from pipelines.normalise.ids import id_check_char_expr
 
 SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭"
                 "曾肖田董袁潘于蒋蔡余杜叶程")

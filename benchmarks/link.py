@@ -35,7 +35,8 @@ import polars as pl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipelines.fields import COMMON_COLUMNS, EXTRACTS  # noqa: E402
+from pipelines.domain.extracts import EXTRACTS  # noqa: E402
+from schemas.canonical import COMMON_COLUMNS  # noqa: E402
 
 ROWS_PER_PERSON = 1.96  # person_records rows per resident of a demo county (measured)
 WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])

@@ -25,8 +25,8 @@ from typing import NoReturn
 
 import polars as pl
 
-from pipelines.fields import EXTRACTS, REGION_FIELDS
-from pipelines.normalise.ids import mask_ids_in_text
+from pipelines.domain.extracts import EXTRACTS, REGION_FIELDS
+from pipelines.domain.identity import mask_ids_in_text
 from pipelines.read import Grid
 
 REGIONS = "regions"

@@ -30,8 +30,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.fields import COMMON_COLUMNS, EXTRACTS
-from schemas.canonical import table_schema
+from pipelines.domain.extracts import EXTRACTS
+from schemas.canonical import COMMON_COLUMNS, table_schema
+from schemas.contract import columns
+from schemas.published import Person
 
 # The record's own date (most recent wins), per extract; a list is tried left to right.
 RECORD_DATE: dict[str, tuple[str, ...]] = {
@@ -56,12 +58,7 @@ TRUST: dict[str, tuple[tuple[str, ...], bool]] = {
     "household_id": (ID_TRUST, False),
 }
 
-PERSON_COLUMNS: tuple[str, ...] = (
-    "person_id", "name", "id_number", "sex", "birth_date", "township_code", "village_code",
-    "household_id", "departments", "n_records",
-    *(f"{f}_source" for f in ("name", "id_number", "sex", "birth_date", "township_code",
-                              "village_code", "household_id")),
-)
+PERSON_COLUMNS: tuple[str, ...] = tuple(columns(Person))
 
 
 def get_table(tables: dict[str, pl.DataFrame], extract: str) -> pl.DataFrame:

@@ -14,10 +14,11 @@ from pathlib import Path
 import pandera.errors as pe
 import polars as pl
 
+from pipelines.domain.extracts import BOOL_FIELDS, DATE_FIELDS, EXTRACTS, MONEY_FIELDS
+from pipelines.domain.identity import mask_id, mask_ids_in_text
 from pipelines.extracts import REGIONS, HeaderMapping, Recognised, mapped_frame, recognise
-from pipelines.fields import COMMON_COLUMNS, EXTRACTS
 from pipelines.normalise.dates import parse_dates_unique, unparsed
-from pipelines.normalise.ids import ID_REASONS, mask_id, mask_ids_in_text, normalise_ids
+from pipelines.normalise.ids import ID_REASONS, normalise_ids
 from pipelines.normalise.names import normalise_names
 from pipelines.normalise.places import (
     PLACE_REASONS,
@@ -27,13 +28,16 @@ from pipelines.normalise.places import (
 )
 from pipelines.read import Grid, read_grids
 from schemas.canonical import (
-    BOOL_FIELDS,
-    DATE_FIELDS,
-    MONEY_FIELDS,
+    COMMON_COLUMNS,
     TABLE_MODELS,
+    IngestAccounting,
+    IngestFiles,
+    Regions,
     own_fields,
     table_schema,
 )
+from schemas.contract import polars_schema
+from schemas.published import FieldIssue, Quarantine
 from schemas.raw import RAW_MODELS, RawRegions
 
 MAPPING_FILE = "sanji_mapping.yaml"
@@ -41,27 +45,11 @@ TOTALS = r"^\s*(合|总|小|共)\s*计"
 TRUE_WORDS = ["是", "y", "yes", "true", "1", "√", "✓", "有"]
 FALSE_WORDS = ["否", "n", "no", "false", "0", "×", "✗", "无"]
 
-QUARANTINE_SCHEMA = {
-    "source_file": pl.String, "sheet": pl.String, "row_number": pl.Int64, "column": pl.String,
-    "check": pl.String, "reason": pl.String, "value_masked": pl.String,
-}
-ISSUE_SCHEMA = {
-    "record_id": pl.String, "source_file": pl.String, "sheet": pl.String,
-    "row_number": pl.Int64, "extract": pl.String, "column": pl.String, "check": pl.String,
-    "reason": pl.String, "value_masked": pl.String,
-}
-ACCOUNTING_SCHEMA = {
-    "source_file": pl.String, "sheet": pl.String, "extract": pl.String,
-    "rows_read": pl.Int64, "rows_accepted": pl.Int64, "rows_quarantined": pl.Int64,
-}
-FILES_SCHEMA = {
-    "source_file": pl.String, "sheet": pl.String, "extract": pl.String,
-    "department": pl.String, "encoding": pl.String, "sha256": pl.String, "rows_read": pl.Int64,
-}
-REGION_SCHEMA = {
-    "code": pl.String, "name": pl.String, "level": pl.String, "parent_code": pl.String,
-    "township_code": pl.String, "former_name": pl.String,
-}
+QUARANTINE_SCHEMA = polars_schema(Quarantine)
+ISSUE_SCHEMA = polars_schema(FieldIssue)
+ACCOUNTING_SCHEMA = polars_schema(IngestAccounting)
+FILES_SCHEMA = polars_schema(IngestFiles)
+REGION_SCHEMA = polars_schema(Regions)
 ISSUE_REASONS = {
     **ID_REASONS, **PLACE_REASONS,
     "name_missing": "no name",

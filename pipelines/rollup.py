@@ -31,62 +31,21 @@ from datetime import date
 
 import polars as pl
 
-from pipelines.fields import CHRONIC_DISEASES, MONITORING_CATEGORIES, RISK_CAUSES
-from pipelines.rules import as_of, as_of_cache, expected_subsidy, month_end_of
-
-CAUSE_NAMES: dict[str, str] = dict(zip(RISK_CAUSES, (
-    "illness", "disability", "education", "disaster", "accident", "labour", "employment", "other",
-), strict=True))
-CATEGORY_NAMES: dict[str, str] = dict(zip(MONITORING_CATEGORIES,
-                                          ("unstable", "marginal", "sudden"), strict=True))
-DISEASE_NAMES: dict[str, str] = dict(zip(CHRONIC_DISEASES,
-                                         ("hypertension", "diabetes", "tb", "mental"), strict=True))
-STATUS_NAMES: dict[str, str] = {"待救治": "pending", "救治中": "in_treatment", "已救治": "treated",
-                                "死亡": "died", "放弃救治": "abandoned"}
-FOLLOWUPS_PER_YEAR = 4
-TB_DAYS = 14
-
-COUNT_COLUMNS: tuple[str, ...] = (
-    "registered_total", "registered_poverty_alleviated", "registered_monitored",
-    "registered_risk_cleared",
-    *(f"registered_cat_{n}" for n in CATEGORY_NAMES.values()),
-    *(f"registered_cause_{n}" for n in CAUSE_NAMES.values()),
-    "contracted",
-    "chronic_patients", *(f"chronic_{n}" for n in DISEASE_NAMES.values()),
-    "chronic_contracted", "chronic_standard_met",
-    "illness_patients", *(f"illness_{n}" for n in STATUS_NAMES.values()),
-    "illness_with_settlement", "illness_settlements", "illness_one_stop_settlements",
-    "insured", "subsidy_consistent",
+from pipelines.domain.codes import CHRONIC_DISEASES
+from pipelines.domain.metrics import (
+    CATEGORY_NAMES,
+    CAUSE_NAMES,
+    COUNT_COLUMNS,
+    DISEASE_NAMES,
+    FOLLOWUPS_PER_YEAR,
+    LEVEL_KEYS,
+    RATES,
+    STATUS_NAMES,
+    SUM_COLUMNS,
+    TB_DAYS,
 )
-SUM_COLUMNS: tuple[str, ...] = ("illness_total_cost", "illness_out_of_pocket")
-# rate -> (numerator, denominator); null when the denominator is zero.
-RATES: dict[str, tuple[str, str]] = {
-    "contract_rate": ("contracted", "registered_total"),
-    "chronic_contract_rate": ("chronic_contracted", "chronic_patients"),
-    "chronic_standard_rate": ("chronic_standard_met", "chronic_patients"),
-    "illness_treated_rate": ("illness_treated", "illness_patients"),
-    "illness_one_stop_rate": ("illness_one_stop_settlements", "illness_settlements"),
-    "illness_out_of_pocket_share": ("illness_out_of_pocket", "illness_total_cost"),
-    "insured_rate": ("insured", "registered_total"),
-    "subsidy_consistent_rate": ("subsidy_consistent", "insured"),
-}
-LEVEL_KEYS: dict[str, tuple[str, ...]] = {
-    "village": ("month", "county_code", "county_name", "township_code", "township_name",
-                "village_code", "village_name"),
-    "township": ("month", "county_code", "county_name", "township_code", "township_name"),
-    "county": ("month", "county_code", "county_name"),
-}
-
-
-def _window_start(month_end: date) -> date:
-    """First day of the 12 calendar months that end on ``month_end``."""
-    if month_end.month == 12:
-        return date(month_end.year, 1, 1)
-    return date(month_end.year - 1, month_end.month + 1, 1)
-
-
-def _flag(name: str) -> pl.Expr:
-    return pl.col(name).fill_null(False).cast(pl.Int64)
+from pipelines.domain.months import Month
+from pipelines.rules.base import as_of, as_of_cache, expected_subsidy
 
 
 def _registered(tables: dict, links: pl.DataFrame, person: pl.DataFrame,
@@ -120,7 +79,7 @@ def _chronic(tables: dict, links: pl.DataFrame, month_end: date,
         .filter(pl.col("disease").is_in(CHRONIC_DISEASES))
         .join(who, on="person_id", how="semi")
     )
-    start = _window_start(month_end)
+    start = Month.of(month_end).window_start()
     in_window = pl.col("followup_date").is_between(start, month_end)
     referral = pl.col("referral_date").min()
     first_after = pl.col("followup_date").filter(pl.col("followup_date") >= referral).min()
@@ -159,7 +118,7 @@ def _illness(tables: dict, links: pl.DataFrame, month_end: date,
         as_of(tables, links, "settlement", month_end)
         .join(who, on="person_id", how="semi")
         .filter(pl.col("record_date").is_null()
-                | (pl.col("record_date") >= _window_start(month_end)))
+                | (pl.col("record_date") >= Month.of(month_end).window_start()))
         .group_by("person_id")
         .agg(
             illness_with_settlement=pl.lit(True),
@@ -233,7 +192,7 @@ def village_monthly(tables: dict[str, pl.DataFrame], person: pl.DataFrame, links
         ``LEVEL_KEYS['village']`` + ``COUNT_COLUMNS`` + ``SUM_COLUMNS`` + rates (zeros where
         nobody is registered).
     """
-    month_end = month_end_of(month)
+    month_end = Month.parse(month).last_day
     with as_of_cache():
         reg = _registered(tables, links, person, month_end)
         who = reg.select("person_id")

@@ -1,9 +1,11 @@
-"""Pandera models of the typed extract tables and of ``person_records``.
+"""Pandera models of the ingested tables: ``person_records``, the typed extract tables, the
+region table, and ingest's accounting of files and rows.
 
-Custom checks: ``id_checksum`` (ISO 7064 MOD 11-2 on ``id_number``; ingest turns its failures
-into warning-level field issues, the row stays) and ``code_12_digits`` on region codes.
-Each extract table is ``COMMON_COLUMNS`` plus the extract's own fields, typed per
-``FIELD_TYPES``.
+``PersonRecords`` is the contract of the columns every accepted record carries
+(``COMMON_COLUMNS``, derived from it); each extract table is those columns plus the extract's
+own fields, typed by ``pipelines.domain.extracts.field_type``. Custom checks: ``id_checksum``
+(ISO 7064 MOD 11-2 on ``id_number``; ingest turns its failures into field issues, the row stays)
+and ``code_12_digits`` on region codes.
 """
 
 from __future__ import annotations
@@ -12,64 +14,9 @@ import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
 
-from pipelines.fields import COMMON_COLUMNS, EXTRACTS
-from pipelines.normalise.ids import id_check_char_expr
-
-DATE_FIELDS = frozenset({
-    "contract_date", "followup_date", "referral_date", "diagnosis_date", "start_date",
-    "death_date", "cremation_date", "admission_date", "discharge_date",
-})
-MONEY_FIELDS = frozenset({
-    "total_cost", "basic_insurance", "critical_insurance", "medical_assistance", "out_of_pocket",
-})
-BOOL_FIELDS = frozenset({"risk_cleared", "one_stop"})
-COMMON_TYPES: dict[str, pl.DataType] = {
-    **{c: pl.String() for c in COMMON_COLUMNS},
-    "row_number": pl.Int64(), "id_valid": pl.Boolean(), "birth_date": pl.Date(),
-}
-
-
-def field_type(name: str) -> pl.DataType:
-    """The polars type of an extract field.
-
-    Args:
-        name: canonical field name.
-
-    Returns:
-        Date, Float64, Boolean or String.
-    """
-    if name in DATE_FIELDS:
-        return pl.Date()
-    if name in MONEY_FIELDS:
-        return pl.Float64()
-    if name in BOOL_FIELDS:
-        return pl.Boolean()
-    return pl.String()
-
-
-def own_fields(extract: str) -> list[str]:
-    """The fields an extract table carries beyond ``COMMON_COLUMNS``.
-
-    Args:
-        extract: extract name.
-
-    Returns:
-        Field names in spec order.
-    """
-    spec = EXTRACTS[extract]
-    return [f for f in spec.fields if f not in spec.person_fields and f not in COMMON_COLUMNS]
-
-
-def table_schema(extract: str) -> dict[str, pl.DataType]:
-    """Column -> type of a typed extract table.
-
-    Args:
-        extract: extract name.
-
-    Returns:
-        Ordered mapping: COMMON_COLUMNS then the extract's own fields.
-    """
-    return {**COMMON_TYPES, **{f: field_type(f) for f in own_fields(extract)}}
+from pipelines.domain.extracts import EXTRACTS, MONEY_FIELDS, field_type
+from pipelines.domain.identity import id_check_char_expr
+from schemas.contract import columns, polars_schema
 
 
 def id_checksum_ok(data: PolarsData) -> pl.LazyFrame:
@@ -120,6 +67,22 @@ class PersonRecords(pa.DataFrameModel):
         coerce = False
 
 
+COMMON_COLUMNS: tuple[str, ...] = tuple(columns(PersonRecords))
+
+
+def own_fields(extract: str) -> list[str]:
+    """The fields an extract table carries beyond ``COMMON_COLUMNS``.
+
+    Args:
+        extract: extract name.
+
+    Returns:
+        Field names in spec order.
+    """
+    spec = EXTRACTS[extract]
+    return [f for f in spec.fields if f not in spec.person_fields and f not in COMMON_COLUMNS]
+
+
 def _table_model(extract: str) -> type[pa.DataFrameModel]:
     """PersonRecords plus the extract's own typed, nullable fields."""
     annotations: dict[str, object] = {}
@@ -135,6 +98,18 @@ def _table_model(extract: str) -> type[pa.DataFrameModel]:
 
 
 TABLE_MODELS: dict[str, type[pa.DataFrameModel]] = {e: _table_model(e) for e in EXTRACTS}
+
+
+def table_schema(extract: str) -> pl.Schema:
+    """Column -> type of a typed extract table: ``COMMON_COLUMNS`` then its own fields.
+
+    Args:
+        extract: extract name.
+
+    Returns:
+        The polars schema of ``TABLE_MODELS[extract]``.
+    """
+    return polars_schema(TABLE_MODELS[extract])
 
 
 class Regions(pa.DataFrameModel):
@@ -153,3 +128,26 @@ class Regions(pa.DataFrameModel):
 
     class Config:
         strict = False
+
+
+class IngestAccounting(pa.DataFrameModel):
+    """Rows read, accepted and quarantined per file and sheet (read = accepted + quarantined)."""
+
+    source_file: str
+    sheet: str
+    extract: str
+    rows_read: int = pa.Field(ge=0)
+    rows_accepted: int = pa.Field(ge=0)
+    rows_quarantined: int = pa.Field(ge=0)
+
+
+class IngestFiles(pa.DataFrameModel):
+    """Each file and sheet read: what it was recognised as, its encoding and content hash."""
+
+    source_file: str
+    sheet: str
+    extract: str
+    department: str = pa.Field(nullable=True)
+    encoding: str
+    sha256: str
+    rows_read: int = pa.Field(ge=0)

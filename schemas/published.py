@@ -1,6 +1,8 @@
-"""Pandera models of the published tables (``PUBLISHED_TABLES`` in fields.py), polars backend.
+"""Pandera models of the published tables (``PUBLISHED_TABLES``), polars backend.
 
-One ``DataFrameModel`` per table. Models are not strict: the warehouse adds ``run_id``,
+One ``DataFrameModel`` per table; the engine takes column order and dtypes from them
+(``schemas.contract``). The exchange's tables are in ``schemas.exchange``, the steward's in
+``schemas.steward``. Models are not strict: the warehouse adds ``run_id``,
 ``month`` and ``published_at``, and extra columns are allowed. Checks: region codes are 12
 digits, rates and shares lie in [0, 1] (or are null), counts are non-negative, ``rule`` is a
 known mismatch rule, ``side`` a known exchange side. Published tables may hold full IDs
@@ -17,14 +19,15 @@ from typing import ClassVar
 import pandera.polars as pa
 import polars as pl
 
-from pipelines.fields import DEPARTMENTS, EXTRACTS
-from pipelines.normalise.ids import mask_ids_in_text as _mask
-from pipelines.rollup import COUNT_COLUMNS, RATES, SUM_COLUMNS
-from pipelines.rules import RULES
+from pipelines.domain.county import DEPARTMENTS
+from pipelines.domain.extracts import EXTRACTS
+from pipelines.domain.identity import mask_ids_in_text as _mask
+from pipelines.domain.metrics import CLINIC_COUNTS, CLINIC_RATES, COUNT_COLUMNS, RATES, SUM_COLUMNS
+from pipelines.domain.rules import RULE_IDS
+from schemas.exchange import MONTH, ExchangeDiff
+from schemas.steward import MatchDecision, PersonIdMap
 
 CODE = r"^\d{12}$"
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
-EXCHANGE_SIDES = ("ours_only", "theirs_only", "disagree")
 _MAX_LISTED = 30
 
 
@@ -59,7 +62,11 @@ class Person(pa.DataFrameModel):
     n_records: int = pa.Field(ge=1)
     name_source: str = pa.Field(nullable=True)
     id_number_source: str = pa.Field(nullable=True)
+    sex_source: str = pa.Field(nullable=True)
+    birth_date_source: str = pa.Field(nullable=True)
+    township_code_source: str = pa.Field(nullable=True)
     village_code_source: str = pa.Field(nullable=True)
+    household_id_source: str = pa.Field(nullable=True)
 
 
 class Quarantine(pa.DataFrameModel):
@@ -91,7 +98,7 @@ class FieldIssue(pa.DataFrameModel):
 class Mismatch(pa.DataFrameModel):
     """``mismatch``: what does not agree between departments (one row per person and rule)."""
 
-    rule: str = pa.Field(isin=list(RULES))
+    rule: str = pa.Field(isin=list(RULE_IDS))
     rule_zh: str
     rule_en: str
     person_id: str = pa.Field(nullable=True)
@@ -136,9 +143,15 @@ def _metrics_model() -> type[pa.DataFrameModel]:
         annotations[col], fields[col] = int, pa.Field(ge=0)
     for col in SUM_COLUMNS:
         annotations[col], fields[col] = float, pa.Field(ge=0)
-    for col in (*RATES, "clinic_coverage"):
+    for col in RATES:
         annotations[col] = float
         fields[col] = pa.Field(nullable=True, in_range={"min_value": 0, "max_value": 1})
+    for col in CLINIC_COUNTS:  # only when the county lands a village-clinic list
+        annotations[col], fields[col] = int, pa.Field(ge=0, required=False)
+    for col in CLINIC_RATES:
+        annotations[col] = float
+        fields[col] = pa.Field(nullable=True, required=False,
+                               in_range={"min_value": 0, "max_value": 1})
     return type("MonthlyMetrics", (pa.DataFrameModel,), {"__annotations__": annotations,
                                                          **fields})
 
@@ -183,18 +196,6 @@ class VillageMonthly(TownshipMonthly):
         unique: ClassVar[list[str]] = ["month", "village_code"]
 
 
-class ExchangeDiff(pa.DataFrameModel):
-    """``exchange_diff``: our serious-illness case list against the illness office's."""
-
-    month: str = pa.Field(str_matches=MONTH)
-    person_id: str = pa.Field(nullable=True)
-    illness: str = pa.Field(nullable=True)
-    side: str = pa.Field(isin=list(EXCHANGE_SIDES))
-    field: str = pa.Field(nullable=True)
-    ours: str = pa.Field(nullable=True)
-    theirs: str = pa.Field(nullable=True)
-
-
 MODELS: dict[str, type[pa.DataFrameModel]] = {
     "person_source": PersonSource,
     "person": Person,
@@ -206,6 +207,8 @@ MODELS: dict[str, type[pa.DataFrameModel]] = {
     "township_monthly": TownshipMonthly,
     "county_monthly": CountyMonthly,
     "exchange_diff": ExchangeDiff,
+    "person_id_map": PersonIdMap,
+    "match_decision": MatchDecision,
 }
 
 

@@ -1,7 +1,8 @@
 """Pandera models of the mapped extract tables: every field text, nullable, required present.
 
 One ``DataFrameModel`` per extract (``RAW_MODELS[name]``) and one for the region table, built
-from ``pipelines.fields`` so that a field added there is checked here too. Beyond the columns,
+from ``pipelines.domain.extracts`` so that a field added there is checked here too. Beyond the
+columns,
 each model checks that ``row_number`` is a unique spreadsheet row (>= 1) and, at frame level,
 that a non-empty frame identifies something: some row has a name or an identity number
 (a region: a code). Validate the rows below the header without blank and totals rows, lazily.
@@ -15,7 +16,7 @@ import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
 
-from pipelines.fields import EXTRACTS, REGION_FIELDS
+from pipelines.domain.extracts import EXTRACTS, REGION_FIELDS
 
 REGION_IDENTITY = ("code",)
 

@@ -1,7 +1,7 @@
 """What each department knows about the residents: the true (clean) extract tables.
 
 Every table holds `person_key`, the `village_code` the department places the person in, and
-the extract's own canonical fields (see `pipelines.fields.EXTRACTS`). Rows are consistent
+the extract's own canonical fields (see `pipelines.domain.extracts.EXTRACTS`). Rows are consistent
 across departments, except for the mismatches `plant` adds on purpose.
 """
 
@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 
 from pipelines.demo.places import Places
-from pipelines.fields import MONITORING_CATEGORIES, SERIOUS_ILLNESSES
+from pipelines.domain.codes import MONITORING_CATEGORIES, SERIOUS_ILLNESSES
 
 ORDINARY_DIAGNOSES = (
     "肺炎", "脑梗死", "冠心病", "慢性阻塞性肺疾病", "腰椎间盘突出", "股骨颈骨折", "急性阑尾炎",

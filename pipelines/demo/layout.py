@@ -13,7 +13,7 @@ class SheetLayout:
     """One table as a department writes it.
 
     Attributes:
-        extract: key of `pipelines.fields.EXTRACTS`.
+        extract: key of `pipelines.domain.extracts.EXTRACTS`.
         sheet: sheet name ("" for CSV).
         columns: (source, header) pairs; source is a canonical field, or "seq" (序号).
         dates: source -> style: iso, slash, compact, zh, mixed, serial (Excel number) or

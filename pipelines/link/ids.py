@@ -7,8 +7,8 @@ import hashlib
 import duckdb
 import polars as pl
 
-from pipelines.fields import COMMON_COLUMNS
-from pipelines.normalise.ids import mask_id as mask_id  # the one masker
+from pipelines.domain.identity import mask_id as mask_id  # the one masker
+from schemas.canonical import COMMON_COLUMNS
 
 # The normalised content that identifies a record; file names and row numbers are left out
 # because they change between runs when nothing about the person does.

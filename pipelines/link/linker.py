@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from pipelines.fields import COMMON_COLUMNS, EXTRACTS
+from pipelines.domain.extracts import EXTRACTS
 from pipelines.link import blocking, cluster, ids, model
 from pipelines.link import decisions as steward
 from pipelines.link.comparisons import FIELDS, LEVELS, NULL, code_records, compare
 from pipelines.link.settings import LinkSettings
+from schemas.canonical import COMMON_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ def _prepare(records: pl.DataFrame) -> pl.DataFrame:
         if records.schema[column] not in dtypes:
             msg = (
                 f"person_records: column {column!r} is {records.schema[column]}, expected "
-                f"{dtypes[0]} (ingest types it; see COMMON_COLUMNS in pipelines/fields.py)"
+                f"{dtypes[0]} (ingest types it; see schemas.canonical.PersonRecords)"
             )
             raise ValueError(msg)
     text = [

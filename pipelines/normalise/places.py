@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.fields import REGION_LEVELS
+from pipelines.domain.extracts import REGION_LEVELS
 
 VILLAGE_SUFFIX = r"(村民委员会|居民委员会|社区居委会|村委会|居委会|村委|社区|村)$"
 TOWNSHIP_SUFFIX = r"(人民政府|街道办事处|办事处|街道|镇|乡)$"

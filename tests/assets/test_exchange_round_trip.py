@@ -69,7 +69,7 @@ def test_planted_differences_come_back_exactly(county_copy):
 def test_deadline_check_warns_only_near_the_fifth_with_open_work():
     from assets.exchange import deadline_check
     from assets.resources import Clock
-    from pipelines.exchange import DIFF_SCHEMA
+    from pipelines.exchange.diff import DIFF_SCHEMA
 
     empty = pl.DataFrame(schema=DIFF_SCHEMA)
     one = pl.DataFrame({"month": [MONTH]}).with_columns(

@@ -5,7 +5,8 @@ import re
 import polars as pl
 
 from assets.resources import drop_meta
-from pipelines.fields import EXTRACTS, PUBLISHED_TABLES
+from pipelines.domain.county import PUBLISHED_TABLES
+from pipelines.domain.extracts import EXTRACTS
 from pipelines.read import landing_files, read_grids
 from pipelines.warehouse import Warehouse
 

@@ -3,8 +3,7 @@
 import polars as pl
 import pytest
 
-from assets.steward import (
-    DECISION_SCHEMA,
+from pipelines.link.decisions import (
     DECISION_TABLE,
     all_decisions,
     decision_row,
@@ -12,6 +11,8 @@ from assets.steward import (
     record_decision,
 )
 from pipelines.warehouse import Warehouse
+from schemas.contract import columns
+from schemas.steward import MatchDecision
 
 
 def test_csv_and_warehouse_decisions_merge(tmp_path):
@@ -24,7 +25,7 @@ def test_csv_and_warehouse_decisions_merge(tmp_path):
     (tmp_path / "decisions.csv").write_text(
         "\ufeff记录A,记录B,决定,决定人\nK1,K2,否,李强\n", encoding="utf-8")
     merged = all_decisions(wh, tmp_path)
-    assert list(merged.columns) == list(DECISION_SCHEMA)
+    assert merged.columns == columns(MatchDecision)
     assert sorted(merged.select("record_key_l", "record_key_r", "decision").rows()) == [
         ("K1", "K2", "no_link"), ("K3", "K4", "link")]
 

@@ -5,7 +5,7 @@ from dagster import DagsterInstance
 
 from assets.cli import run_graph
 from assets.definitions import defs
-from assets.steward import DECISION_TABLE
+from pipelines.link.decisions import DECISION_TABLE
 from pipelines.warehouse import Warehouse
 
 

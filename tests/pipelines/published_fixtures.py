@@ -6,7 +6,7 @@ from typing import Any
 
 import polars as pl
 
-from pipelines.fields import EXTRACTS
+from pipelines.domain.extracts import EXTRACTS
 from schemas.canonical import table_schema
 
 DEPT = {name: spec.department for name, spec in EXTRACTS.items()}

@@ -17,7 +17,8 @@ import pytest
 from pipelines.demo import DirtRates, generate_county
 from pipelines.demo.county import simulate_county
 from pipelines.demo.departments import _start_before_death
-from pipelines.fields import PERSON_HEADERS, SERIOUS_ILLNESSES
+from pipelines.domain.codes import SERIOUS_ILLNESSES
+from pipelines.domain.extracts import PERSON_HEADERS
 
 PEOPLE = 2000
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.fields import COMMON_COLUMNS
+from schemas.canonical import COMMON_COLUMNS
 
 sys.path.insert(0, str(Path(__file__).parent))
 from published_fixtures import VILLAGE_A, VILLAGE_B, VILLAGE_C, build

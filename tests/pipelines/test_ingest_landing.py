@@ -10,9 +10,9 @@ import polars as pl
 import pytest
 import xlsxwriter
 
-from pipelines.fields import COMMON_COLUMNS, EXTRACTS
+from pipelines.domain.extracts import EXTRACTS
 from pipelines.ingest import ingest_landing, person_records
-from schemas.canonical import table_schema
+from schemas.canonical import COMMON_COLUMNS, table_schema
 
 REGIONS = (
     "区划代码,名称,级别,上级代码,曾用名\n"

@@ -14,6 +14,7 @@ from published_fixtures import VILLAGE_A, VILLAGE_B, VILLAGE_C, build
 
 from pipelines import rules
 from pipelines.golden import golden_person
+from pipelines.rules.base import RULE_COLUMNS
 
 MONTH_END = date(2024, 6, 30)
 ROSTER = {"population_type": "脱贫人口", "village_code": VILLAGE_A}
@@ -22,8 +23,8 @@ ROSTER = {"population_type": "脱贫人口", "village_code": VILLAGE_A}
 def _run(rule: str, spec: dict) -> pl.DataFrame:
     tables, links = build(spec)
     person = golden_person(tables, links)
-    out = rules.PERSON_RULES[rule](tables, links, person, MONTH_END)
-    assert out.columns == list(rules.RULE_COLUMNS)
+    out = rules.RULE_BY_ID[rule].fn(tables, links, person, MONTH_END)
+    assert out.columns == list(RULE_COLUMNS)
     assert out["person_id"].is_unique().all()
     assert (out["rule"] == rule).all()
     return out
@@ -235,17 +236,6 @@ def test_find_mismatches_flags_people_with_a_pending_match() -> None:
     p1, p2 = people["detail"].to_list()
     assert p1.endswith(rules.PENDING_NOTE) and rules.PENDING_NOTE not in p2
     assert validate_published("mismatch", out)["pending_match"].dtype == pl.Boolean
-
-
-@pytest.mark.parametrize(("month", "end"), [("2024-02", date(2024, 2, 29)),
-                                            ("2024-12", date(2024, 12, 31))])
-def test_month_end_of(month: str, end: date) -> None:
-    assert rules.month_end_of(month) == end
-
-
-def test_month_end_of_rejects_bad_month() -> None:
-    with pytest.raises(ValueError, match="YYYY-MM"):
-        rules.month_end_of("2024/6")
 
 
 def test_mismatch_table_passes_schema_and_schema_catches_double_counting() -> None:

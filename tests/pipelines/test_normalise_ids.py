@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.normalise.ids import id_check_char, mask_id, mask_ids_in_text, normalise_ids
+from pipelines.domain.identity import id_check_char, mask_id, mask_ids_in_text
+from pipelines.normalise.ids import normalise_ids
 
 TODAY = dt.date(2026, 1, 1)
 

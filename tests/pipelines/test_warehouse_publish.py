@@ -153,11 +153,14 @@ def test_unsupported_url() -> None:
 
 
 def test_validate_published_lists_failures_and_masks_ids() -> None:
-    from schemas.published import PublishedTableError, validate_published
+    from schemas.contract import conform
+    from schemas.exchange import ExchangeDiff
+    from schemas.published import Person, PublishedTableError, validate_published
 
-    diff = pl.DataFrame({"month": ["2024-06", "2024-13"], "person_id": ["P1", None],
-                         "illness": ["胃癌", "肺癌"], "side": ["ours_only", "both"],
-                         "field": [None, "status"], "ours": [None, "x"], "theirs": [None, "y"]})
+    diff = conform(pl.DataFrame({"month": ["2024-06", "2024-13"], "person_id": ["P1", None],
+                                 "illness": ["胃癌", "肺癌"], "kind": ["only_ours", "only_ours"],
+                                 "side": ["ours_only", "both"], "field": [None, "status"],
+                                 "ours": [None, "x"], "theirs": [None, "y"]}), ExchangeDiff)
     with pytest.raises(PublishedTableError) as err:
         validate_published("exchange_diff", diff)
     text = str(err.value)
@@ -168,6 +171,7 @@ def test_validate_published_lists_failures_and_masks_ids() -> None:
                            "village_code": [None], "household_id": [None],
                            "departments": ["health"], "n_records": [0], "name_source": [None],
                            "id_number_source": [None], "village_code_source": [None]})
+    person = conform(person, Person)
     with pytest.raises(PublishedTableError, match="n_records"):
         validate_published("person", person)
     quarantine = pl.DataFrame({"source_file": ["a.csv"], "sheet": [""], "row_number": [0],

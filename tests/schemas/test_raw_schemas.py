@@ -8,8 +8,8 @@ import pandera.errors as pe
 import polars as pl
 import pytest
 
-from pipelines.fields import COMMON_COLUMNS, EXTRACTS
-from schemas.canonical import TABLE_MODELS, PersonRecords, Regions, table_schema
+from pipelines.domain.extracts import EXTRACTS
+from schemas.canonical import COMMON_COLUMNS, TABLE_MODELS, PersonRecords, Regions, table_schema
 from schemas.raw import RAW_MODELS
 
 

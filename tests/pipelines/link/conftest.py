@@ -9,7 +9,8 @@ import polars as pl
 import pytest
 from pypinyin import lazy_pinyin
 
-from pipelines.fields import COMMON_COLUMNS, EXTRACTS
+from pipelines.domain.extracts import EXTRACTS
+from schemas.canonical import COMMON_COLUMNS
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 

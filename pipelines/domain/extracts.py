@@ -1,28 +1,19 @@
-"""The vocabulary every stage shares: departments, extracts, canonical fields and their headers.
+"""The extracts a county lands: who sends each, its fields, and the header words for them.
 
-This module is the contract between the demo generator, the readers, the linker and the
-published tables. It holds data only; behaviour lives in the modules that use it.
-
-- ``EXTRACTS`` names each extract sanji recognises, the department that sends it, its
-  canonical fields with the header variants the departments' systems use, and the headers
-  that identify it (its signature).
-- ``COMMON_COLUMNS`` are the columns every canonical record carries after ingest; the
-  linker reads exactly these.
+- ``EXTRACTS`` names each extract sanji recognises, the department that sends it, its canonical
+  fields with the header variants the departments' systems use, and the headers that identify
+  it (its signature).
+- ``REGION_FIELDS`` are the columns of the county's division table (统计用区划代码).
+- ``DATE_FIELDS``, ``MONEY_FIELDS`` and ``BOOL_FIELDS`` say how an extract's own fields are
+  typed (:func:`field_type`). The columns every accepted record carries are the contract
+  ``schemas.canonical.PersonRecords``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# The county's clock: months, schedules and decision times are read in China Standard Time.
-TIMEZONE = "Asia/Shanghai"
-
-DEPARTMENTS: dict[str, str] = {
-    "poverty": "乡村振兴局(扶贫办)",
-    "health": "卫健局",
-    "civil": "民政局",
-    "insurance": "医保局",
-}
+import polars as pl
 
 # Header variants shared by most extracts. The first variant is the canonical Chinese header
 # used when sanji writes a file (exchange workbook, steward exports).
@@ -222,51 +213,30 @@ REGION_FIELDS: dict[str, tuple[str, ...]] = {
 }
 REGION_LEVELS = {"县": "county", "乡镇": "township", "村": "village"}
 
-# Columns every canonical record carries after ingest (one row per accepted input row).
-# Types: record_id/source_file/sheet/department/extract/name*/id*/sex/household_id/codes: str;
-# row_number: Int64; id_valid: Boolean; birth_date: Date.
-COMMON_COLUMNS: tuple[str, ...] = (
-    "record_id",      # f"{source_file}|{sheet}|{row_number}", unique within a run
-    "source_file",    # file name within the landing folder
-    "sheet",          # sheet name, "" for CSV
-    "row_number",     # the row a person sees in the file (CSV header is line 1)
-    "department",     # key of DEPARTMENTS
-    "extract",        # key of EXTRACTS
-    "name_raw",       # as read
-    "name",           # normalised (NFKC, no spaces, one middle dot, simplified); null if none
-    "name_pinyin",    # toneless pinyin of `name`, syllables joined without separator
-    "id_raw",         # as read (text)
-    "id_number",      # normalised 18-char ID (upper X), null when unusable; may fail checksum
-    "id_valid",       # checksum and birth date in the ID are right
-    "sex",            # "男" / "女" / null; from a valid ID, else from the sex column
-    "birth_date",     # from a valid ID, else from the birth date column
-    "township_code",  # 12-digit code of the township (xxxxxxyyy000), null if unresolved
-    "village_code",   # 12-digit code of the village, null if unresolved
-    "village_raw",    # the village as written (name or code)
-    "household_id",   # poverty roster only, else null
-)
+DATE_FIELDS = frozenset({
+    "contract_date", "followup_date", "referral_date", "diagnosis_date", "start_date",
+    "death_date", "cremation_date", "admission_date", "discharge_date",
+})
+MONEY_FIELDS = frozenset({
+    "total_cost", "basic_insurance", "critical_insurance", "medical_assistance", "out_of_pocket",
+})
+BOOL_FIELDS = frozenset({"risk_cleared", "one_stop"})
 
-POPULATION_TYPES = ("脱贫人口", "监测对象")
-MONITORING_CATEGORIES = ("脱贫不稳定户", "边缘易致贫户", "突发严重困难户")
-RISK_CAUSES = ("因病", "因残", "因学", "因灾", "因意外事故", "缺劳力", "因务工就业不稳", "其他")
-CHRONIC_DISEASES = ("高血压", "2型糖尿病", "肺结核", "严重精神障碍")
-ILLNESS_STATUSES = ("待救治", "救治中", "已救治", "死亡", "放弃救治")
-ASSISTANCE_TYPES = ("低保", "特困供养", "临时救助")
-ENROL_STATUSES = ("参保缴费", "暂停", "终止")
-SUBSIDY_TYPES = ("特困全额资助", "低保定额资助", "脱贫人口资助", "监测对象资助", "无")
 
-# The 30 serious illnesses of 大病专项救治 (国卫办医函〔2019〕 30 种).
-SERIOUS_ILLNESSES: tuple[str, ...] = (
-    "儿童急性淋巴细胞白血病", "儿童急性早幼粒细胞白血病", "儿童先天性房间隔缺损",
-    "儿童先天性室间隔缺损", "儿童先天性动脉导管未闭", "儿童先天性肺动脉瓣狭窄", "食管癌", "胃癌",
-    "结肠癌", "直肠癌", "终末期肾病", "乳腺癌", "宫颈癌", "重性精神病", "耐多药结核病",
-    "艾滋病机会性感染", "肺癌", "肝癌", "急性心肌梗死", "白内障", "尘肺", "神经母细胞瘤",
-    "儿童淋巴瘤", "骨肉瘤", "血友病", "地中海贫血", "唇腭裂", "尿道下裂", "发育性髋关节发育不良",
-    "1型糖尿病",
-)
+def field_type(name: str) -> pl.DataType:
+    """The polars type of an extract field.
 
-# Published table names: a contract with stewards and the illness office.
-PUBLISHED_TABLES: tuple[str, ...] = (
-    "person_source", "person", "quarantine", "field_issue", "mismatch", "uncertain_match",
-    "village_monthly", "township_monthly", "county_monthly", "exchange_diff",
-)
+    Args:
+        name: canonical field name.
+
+    Returns:
+        Date, Float64, Boolean or String.
+    """
+    if name in DATE_FIELDS:
+        return pl.Date()
+    if name in MONEY_FIELDS:
+        return pl.Float64()
+    if name in BOOL_FIELDS:
+        return pl.Boolean()
+    return pl.String()
+

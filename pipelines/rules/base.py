@@ -1,0 +1,174 @@
+"""What every rule stands on: extract rows as of a month's end, attached to their person.
+
+``as_of`` is the one way a rule or a rollup reads an extract: rows dated after the month's last
+day are left out, each row carries its ``person_id``. Inside ``as_of_cache()`` each (extract,
+month end) is computed once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date
+
+import polars as pl
+
+from pipelines.domain.codes import SERIOUS_ILLNESSES
+from pipelines.domain.rules import RULE_TEXTS
+from pipelines.golden import get_table, record_date
+from schemas.contract import columns
+from schemas.published import Mismatch
+
+MISMATCH_COLUMNS: tuple[str, ...] = tuple(columns(Mismatch))
+RULE_COLUMNS: tuple[str, ...] = MISMATCH_COLUMNS[:-1]  # all but pending_match
+ACTIVE_ENROL = "参保缴费"
+TREATING = ("已救治", "救治中")
+_ILLNESS_PATTERN = "(" + "|".join(
+    re.escape(s) for s in sorted(SERIOUS_ILLNESSES, key=len, reverse=True)
+) + ")"
+
+Tables = dict[str, pl.DataFrame]
+_AS_OF_CACHE: ContextVar[dict[tuple[str, date], pl.DataFrame] | None] = ContextVar(
+    "_AS_OF_CACHE", default=None
+)
+
+
+def as_of(tables: Tables, links: pl.DataFrame, extract: str, month_end: date) -> pl.DataFrame:
+    """One extract's rows with ``person_id``, ignoring rows dated after ``month_end``.
+
+    Args:
+        tables: extract name -> table.
+        links: record_id, record_key, person_id, cluster_size.
+        extract: a key of ``EXTRACTS``.
+        month_end: last day of the month.
+
+    Returns:
+        The rows (with ``record_date`` and ``person_id``) as of month end.
+    """
+    cache = _AS_OF_CACHE.get()
+    if cache is not None and (extract, month_end) in cache:
+        return cache[(extract, month_end)]
+    out = (
+        get_table(tables, extract)
+        .with_columns(record_date(extract))
+        .filter(pl.col("record_date").is_null() | (pl.col("record_date") <= month_end))
+        .join(links.select("record_id", "person_id"), on="record_id", how="inner")
+    )
+    if cache is not None:
+        cache[(extract, month_end)] = out
+    return out
+
+
+@contextmanager
+def as_of_cache() -> Iterator[None]:
+    """Within the block, ``as_of`` computes each (extract, month end) once.
+
+    Only for a block where ``tables`` and ``links`` stay the same (one ``find_mismatches`` or
+    ``village_monthly`` call).
+    """
+    token = _AS_OF_CACHE.set({})
+    try:
+        yield
+    finally:
+        _AS_OF_CACHE.reset(token)
+
+
+def registered(tables: Tables, links: pl.DataFrame, month_end: date) -> pl.DataFrame:
+    """Registered people (in the poverty roster): person_id and their roster record ids."""
+    return (
+        as_of(tables, links, "poverty_roster", month_end)
+        .group_by("person_id")
+        .agg(pl.col("record_id").sort().str.join(",").alias("roster_ids"))
+    )
+
+
+def finish_rule(rule: str, hits: pl.DataFrame, person: pl.DataFrame) -> pl.DataFrame:
+    """Add rule texts and the golden person's name and places; keep the mismatch columns."""
+    zh, en = RULE_TEXTS[rule]
+    return (
+        hits.unique(subset="person_id", keep="first", maintain_order=True)
+        .join(person.select("person_id", "name", "village_code", "township_code"),
+              on="person_id", how="left")
+        .with_columns(rule=pl.lit(rule), rule_zh=pl.lit(zh), rule_en=pl.lit(en))
+        .select(RULE_COLUMNS)
+        .sort("person_id")
+    )
+
+
+def evidence_ids(*cols: str) -> pl.Expr:
+    """Comma-joined evidence from comma-joined id columns, empty parts dropped."""
+    joined = pl.concat_str([pl.col(c).fill_null("") for c in cols], separator=",")
+    return joined.str.split(",").list.eval(pl.element().filter(pl.element() != "")).list.unique(
+        maintain_order=True
+    ).list.join(",").alias("evidence")
+
+
+def expected_subsidy(tables: Tables, links: pl.DataFrame, month_end: date) -> pl.DataFrame:
+    """Insured people, the subsidy types they hold, those they should hold, and whether it fits.
+
+    Args:
+        tables: extract name -> table.
+        links: record_id, record_key, person_id, cluster_size.
+        month_end: last day of the month.
+
+    Returns:
+        person_id, actual (list[str]), expected (list[str]), basis (str), consistent (bool),
+        evidence_ids (str): one row per insured person who has a basis to check.
+    """
+    assist = (
+        as_of(tables, links, "assistance", month_end)
+        .filter(pl.col("status").is_null() | (pl.col("status") == "正常"))
+        .group_by("person_id")
+        .agg(
+            (pl.col("assistance_type") == "特困供养").any().alias("tekun"),
+            (pl.col("assistance_type") == "低保").any().alias("dibao"),
+            pl.col("record_id").sort().str.join(",").alias("assist_ids"),
+        )
+    )
+    reg = registered(tables, links, month_end).with_columns(reg=pl.lit(True))
+    basis_ids = pl.concat([assist.select("person_id"), reg.select("person_id")])
+    insured = (
+        as_of(tables, links, "enrolment", month_end)
+        .filter(pl.col("enrol_status") == ACTIVE_ENROL)
+        .join(basis_ids, on="person_id", how="semi")
+        .group_by("person_id")
+        .agg(
+            pl.col("subsidy_type").fill_null("空").unique().sort().alias("actual"),
+            pl.col("record_id").sort().str.join(",").alias("enrol_ids"),
+        )
+    )
+    basis = (
+        pl.when(pl.col("tekun").fill_null(False)).then(pl.lit("特困供养"))
+        .when(pl.col("dibao").fill_null(False)).then(pl.lit("低保"))
+        .when(pl.col("reg").fill_null(False)).then(pl.lit("防返贫监测"))
+    )
+    expected = (
+        pl.when(pl.col("basis") == "特困供养").then(pl.lit(["特困全额资助"]))
+        .when(pl.col("basis") == "低保").then(pl.lit(["低保定额资助"]))
+        .otherwise(pl.lit(["脱贫人口资助", "监测对象资助"]))
+    )
+    return (
+        insured.join(assist, on="person_id", how="left")
+        .join(reg, on="person_id", how="left")
+        .with_columns(basis=basis)
+        .filter(pl.col("basis").is_not_null())
+        .with_columns(expected=expected)
+        .with_columns(
+            consistent=pl.col("actual").list.set_intersection("expected").list.len() > 0,
+            evidence_ids=evidence_ids("enrol_ids", "assist_ids", "roster_ids"),
+        )
+        .select("person_id", "actual", "expected", "basis", "consistent", "evidence_ids")
+    )
+
+
+def serious_settlements(tables: Tables, links: pl.DataFrame, month_end: date) -> pl.DataFrame:
+    """Settlements whose diagnosis names one of the 30 serious illnesses, with ``illness``."""
+    return (
+        as_of(tables, links, "settlement", month_end)
+        .with_columns(illness=pl.col("diagnosis").str.extract(_ILLNESS_PATTERN, 1))
+        .filter(pl.col("illness").is_not_null())
+    )
+
+

@@ -1,0 +1,139 @@
+"""Rules about a person's life and place: death against activity, villages across departments."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from pipelines.domain.extracts import EXTRACTS
+from pipelines.rules.base import ACTIVE_ENROL, Tables, as_of, evidence_ids, finish_rule
+
+
+def _activity_after_death(tables: Tables, links: pl.DataFrame, month_end: date) -> pl.DataFrame:
+    """person_id, what (text), record_id for every sign of life: active rosters, later dates."""
+    dated = {
+        "doctor_contract": ("contract_date", "签约"),
+        "chronic_followup": ("followup_date", "随访"),
+        "settlement": ("admission_date", "住院"),
+        "assistance": ("start_date", "救助起始"),
+    }
+    no_date = pl.lit(None, pl.Date).alias("when")
+    active = [
+        as_of(tables, links, "enrolment", month_end)
+        .filter(pl.col("enrol_status") == ACTIVE_ENROL)
+        .select("person_id", "record_id", no_date, what=pl.lit("医保参保缴费 enrolled")),
+        as_of(tables, links, "assistance", month_end)
+        .filter(pl.col("status") == "正常")
+        .select("person_id", "record_id", no_date,
+                what=pl.lit("救助状态正常 assistance active")),
+        as_of(tables, links, "poverty_roster", month_end)
+        .filter(~pl.col("risk_cleared").fill_null(False))
+        .select("person_id", "record_id", no_date,
+                what=pl.lit("防返贫监测未消除风险 in roster, risk not cleared")),
+    ]
+    later = [
+        as_of(tables, links, ext, month_end)
+        .filter(pl.col(col).is_not_null())
+        .select("person_id", "record_id", pl.col(col).alias("when"), what=pl.lit(f"{zh} {col}"))
+        for ext, (col, zh) in dated.items()
+    ]
+    return pl.concat(active + later)
+
+
+def dead_but_active(tables: Tables, links: pl.DataFrame, person: pl.DataFrame,
+                    month_end: date) -> pl.DataFrame:
+    """People dead by month end who are still active in another roster or act after death."""
+    deaths = (
+        as_of(tables, links, "death", month_end)
+        .filter(pl.col("death_date").is_not_null())
+        .group_by("person_id")
+        .agg(
+            pl.col("death_date").min(),
+            pl.col("record_id").sort().str.join(",").alias("death_ids"),
+        )
+    )
+    signs = (
+        _activity_after_death(tables, links, month_end)
+        .join(deaths, on="person_id", how="inner")
+        .filter(pl.col("when").is_null() | (pl.col("when") > pl.col("death_date")))
+        .with_columns(
+            what=pl.col("what") + pl.when(pl.col("when").is_not_null())
+            .then(pl.lit(" ") + pl.col("when").dt.to_string("%Y-%m-%d")).otherwise(pl.lit(""))
+        )
+        .group_by("person_id")
+        .agg(
+            pl.col("what").unique().sort().str.join("; ").alias("whats"),
+            pl.col("record_id").sort().str.join(",").alias("active_ids"),
+            pl.col("death_date").first(),
+            pl.col("death_ids").first(),
+        )
+        .with_columns(
+            detail=pl.lit("死亡日期 death date ") + pl.col("death_date").dt.to_string("%Y-%m-%d")
+            + pl.lit("; 仍有效 still active: ") + pl.col("whats"),
+            evidence=evidence_ids("death_ids", "active_ids"),
+        )
+    )
+    return finish_rule("dead_but_active", signs, person)
+
+
+def register_villages(placed: pl.DataFrame) -> pl.DataFrame:
+    """Each register's (extract's) village for each person: most recent, then most frequent.
+
+    Args:
+        placed: person_id, extract, department, village_code, record_date (one row per record).
+
+    Returns:
+        person_id, extract, department, village_code: one row per person and extract.
+    """
+    return (
+        placed.group_by("person_id", "extract", "department", "village_code")
+        .agg(pl.col("record_date").max().alias("latest"), pl.len().alias("n"))
+        .sort("latest", "n", "village_code", nulls_last=False)
+        .group_by("person_id", "extract", "department", maintain_order=True)
+        .agg(pl.col("village_code").last())
+    )
+
+
+def village_conflict(tables: Tables, links: pl.DataFrame, person: pl.DataFrame,
+                     month_end: date) -> pl.DataFrame:
+    """People placed in different villages by different departments.
+
+    Each register (extract) places a person in its most recent (then most frequent) village,
+    so a move over time within one register is no conflict. A person is flagged when those
+    villages differ and come from two or more departments: with at least two departments and
+    two distinct villages some pair of departments always disagrees, so a disagreement only
+    between one department's own registers (and no other department) is not flagged.
+    """
+    placed = pl.concat(
+        [as_of(tables, links, ext, month_end)
+         .select("person_id", "record_id", "extract", "department", "village_code",
+                 "record_date")
+         for ext in EXTRACTS]
+    ).filter(pl.col("village_code").is_not_null())
+    current = register_villages(placed)
+    conflicted = (
+        current.group_by("person_id")
+        .agg(pl.col("department").n_unique().alias("departments"),
+             pl.col("village_code").n_unique().alias("villages"))
+        .filter((pl.col("departments") > 1) & (pl.col("villages") > 1))
+        .select("person_id")
+    )
+    current = current.join(conflicted, on="person_id", how="semi")
+    evidence = (  # the records behind each register's current village, not its past ones
+        placed.join(current, on=["person_id", "extract", "village_code"], how="semi")
+        .group_by("person_id")
+        .agg(pl.col("record_id").sort().str.join(",").alias("evidence"))
+    )
+    hits = (
+        current.group_by("person_id")
+        .agg((pl.col("extract") + pl.lit("=") + pl.col("village_code"))
+             .sort().str.join(", ").alias("pairs"))
+        .join(evidence, on="person_id")
+        .with_columns(
+            detail=pl.lit("各部门登记的村不同 villages differ by department: ") + pl.col("pairs")
+        )
+    )
+    return finish_rule("village_conflict", hits, person)
+
+
