@@ -192,7 +192,7 @@ def test_without_region_table_villages_are_flagged_not_dropped(tmp_path: Path) -
 
 
 def test_schema_error_lists_column_failures_without_ids() -> None:
-    from pipelines.ingest import _schema_issues
+    from pipelines.ingest.issues import schema_issues as _schema_issues
 
     schema = table_schema("death")
     row = {c: None for c in schema} | {

@@ -1,0 +1,129 @@
+"""Field issues: values that were repaired or flagged in accepted rows, with the reason."""
+
+from __future__ import annotations
+
+import pandera.errors as pe
+import polars as pl
+
+from pipelines.domain.extracts import BOOL_FIELDS, DATE_FIELDS, MONEY_FIELDS
+from pipelines.domain.identity import mask_id, mask_ids_in_text
+from pipelines.normalise.dates import unparsed
+from pipelines.normalise.ids import ID_REASONS
+from pipelines.normalise.places import PLACE_REASONS
+from pipelines.read import Grid
+from schemas.canonical import TABLE_MODELS, own_fields
+from schemas.contract import polars_schema
+from schemas.published import FieldIssue
+
+ISSUE_SCHEMA = polars_schema(FieldIssue)
+ISSUE_REASONS = {
+    **ID_REASONS, **PLACE_REASONS,
+    "name_missing": "no name",
+    "date_unparseable": "date not understood",
+    "money_unparseable": "amount is not a number",
+    "bool_unparseable": "yes/no value not understood (是/否)",
+    "sex_unparseable": "sex not understood (男/女)",
+    "sex_conflict": "sex column disagrees with the identity number",
+    "id_checksum": ID_REASONS["id_checksum"],
+    "code_12_digits": "division code is not 12 digits",
+}
+
+
+def issue_rows(frame: pl.DataFrame, extract: str) -> pl.DataFrame:
+    """Field-issue rows of a typed frame (still carrying the helper columns)."""
+    base = ["record_id", "source_file", "sheet", "row_number"]
+    specs: list[tuple[str, str, pl.Expr, pl.Expr]] = [
+        ("id_number", "", pl.col("id_check").is_not_null(), mask_id(pl.col("id_raw"))),
+        ("name", "name_missing", pl.col("name").is_null(), pl.lit(None, pl.String)),
+        ("village", "", pl.col("place_check").is_not_null(), pl.col("village_raw")),
+        ("birth_date", "date_unparseable",
+         unparsed(pl.col("_birth_raw"), pl.col("_birth_col")), pl.col("_birth_raw")),
+        ("sex", "sex_unparseable",
+         pl.col("_sex_raw").str.strip_chars().fill_null("").ne("") & pl.col("_sex_col").is_null(),
+         pl.col("_sex_raw")),
+        ("sex", "sex_conflict",
+         pl.col("id_sex").is_not_null() & pl.col("_sex_col").is_not_null()
+         & (pl.col("id_sex") != pl.col("_sex_col")), pl.col("_sex_raw")),
+    ]
+    for f in own_fields(extract):
+        raw = pl.col(f"_raw_{f}")
+        check = ("date_unparseable" if f in DATE_FIELDS else "money_unparseable"
+                 if f in MONEY_FIELDS else "bool_unparseable" if f in BOOL_FIELDS else None)
+        if check:
+            specs.append((f, check, unparsed(raw, pl.col(f)), raw))
+    parts = []
+    for column, check, cond, value in specs:
+        chk = pl.col("id_check") if column == "id_number" and not check else (
+            pl.col("place_check") if column == "village" and not check else pl.lit(check))
+        parts.append(frame.filter(cond).select(
+            *base, pl.lit(extract).alias("extract"), pl.lit(column).alias("column"),
+            chk.alias("check"), value.alias("value_masked"),
+        ))
+    issues = pl.concat(parts) if parts else pl.DataFrame(schema=ISSUE_SCHEMA)
+    return _with_reason(issues)
+
+
+def _with_reason(issues: pl.DataFrame) -> pl.DataFrame:
+    reason = pl.col("check").replace_strict(ISSUE_REASONS, default=pl.col("check"))
+    return issues.with_columns(
+        reason.alias("reason"), mask_ids_in_text(pl.col("value_masked")).alias("value_masked")
+    ).select(list(ISSUE_SCHEMA))
+
+
+def schema_issues(table: pl.DataFrame, extract: str) -> pl.DataFrame:
+    """Validate a typed table with pandera (lazy) and turn row failures into field issues."""
+    try:
+        TABLE_MODELS[extract].validate(table, lazy=True)
+    except pe.SchemaErrors as exc:
+        cases = exc.failure_cases.filter(pl.col("index").is_not_null())
+        if cases.height < exc.failure_cases.height:
+            msg = f"{extract}: table does not fit its schema: {column_failures(exc)}"
+            raise ValueError(msg) from None
+        rows = table.select("record_id", "source_file", "sheet", "row_number").with_row_index()
+        value = pl.when(pl.col("column").str.starts_with("id")).then(
+            mask_id(pl.col("failure_case"))).otherwise(pl.col("failure_case"))
+        issues = cases.with_columns(pl.col("index").cast(pl.UInt32)).join(
+            rows, on="index", how="left"
+        ).select(
+            "record_id", "source_file", "sheet", "row_number", pl.lit(extract).alias("extract"),
+            "column", "check", value.alias("value_masked"),
+        )
+        return _with_reason(issues)
+    return pl.DataFrame(schema=ISSUE_SCHEMA)
+
+
+def column_failures(exc: pe.SchemaErrors) -> str:
+    """The failures of a pandera error as text, without cell values, IDs masked.
+
+    Column-level failures (no row index: a missing column, a wrong dtype) show what failed;
+    row-level ones carry cell values (identity numbers among them) and show only the column,
+    the check and how many rows failed.
+    """
+    cases = exc.failure_cases.with_columns(pl.col("failure_case").cast(pl.String))
+    whole = cases.filter(pl.col("index").is_null()).select(
+        pl.format("{}: {} ({})", "column", "check", "failure_case").alias("t"))
+    rows = cases.filter(pl.col("index").is_not_null()).group_by(
+        "column", "check", maintain_order=True).len().select(
+        pl.format("{}: {} ({} rows)", "column", "check", "len").alias("t"))
+    return mask_ids_in_text("; ".join(pl.concat([whole, rows])["t"].to_list()))
+
+
+def validate_raw(model: type, rows: pl.DataFrame, grid: Grid) -> None:
+    """Validate mapped rows (blank and totals rows already set aside) against a raw model.
+
+    Args:
+        model: a model of :mod:`schemas.raw`.
+        rows: the mapped rows.
+        grid: the grid they come from (for the message).
+
+    Raises:
+        ValueError: naming the file, the sheet and every failed column check (IDs masked).
+    """
+    try:
+        model.validate(rows.drop("_cells", "_first", strict=False), lazy=True)
+    except pe.SchemaErrors as exc:
+        where = f"{grid.source_file}" + (f", sheet {grid.sheet!r}" if grid.sheet else "")
+        msg = f"{where}: mapped rows do not fit {model.__name__}: {column_failures(exc)}"
+        raise ValueError(msg) from None
+
+

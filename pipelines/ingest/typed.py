@@ -1,0 +1,86 @@
+"""A mapped extract grid to its typed table: IDs, names, places, dates, money, yes/no."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pipelines.domain.extracts import BOOL_FIELDS, DATE_FIELDS, EXTRACTS, MONEY_FIELDS
+from pipelines.extracts import Recognised
+from pipelines.normalise.dates import parse_dates_unique
+from pipelines.normalise.ids import normalise_ids
+from pipelines.normalise.names import normalise_names
+from pipelines.normalise.places import resolve_places
+from schemas.canonical import own_fields
+
+TRUE_WORDS = ["是", "y", "yes", "true", "1", "√", "✓", "有"]
+FALSE_WORDS = ["否", "n", "no", "false", "0", "×", "✗", "无"]
+
+
+def _sex(raw: pl.Expr) -> pl.Expr:
+    text = raw.str.strip_chars().str.to_uppercase()
+    return (
+        pl.when(text.is_in(["男", "1", "M", "男性"])).then(pl.lit("男"))
+        .when(text.is_in(["女", "2", "F", "女性"])).then(pl.lit("女"))
+    )
+
+
+def _money(raw: pl.Expr) -> pl.Expr:
+    text = raw.str.replace_all(r"[\s,，￥¥元]", "")
+    return text.cast(pl.Float64, strict=False)
+
+
+def _bool(raw: pl.Expr) -> pl.Expr:
+    text = raw.str.strip_chars().str.to_lowercase()
+    return pl.when(text.is_in(TRUE_WORDS)).then(True).when(text.is_in(FALSE_WORDS)).then(False)
+
+
+def typed_frame(frame: pl.DataFrame, rec: Recognised, regions: pl.DataFrame) -> pl.DataFrame:
+    """Normalise a mapped frame into the typed table columns plus ``_chk_*`` helper flags."""
+    spec = EXTRACTS[rec.extract]
+    grid = rec.grid
+    frame = frame.with_columns(
+        pl.col("name").alias("name_raw"),
+        pl.col("id_number").alias("id_raw"),
+        pl.col("township").alias("township_in"),
+        pl.col("village").alias("village_in"),
+        pl.col("village_code").alias("code_in"),
+        pl.col("sex").alias("_sex_raw"),
+        pl.col("birth_date").alias("_birth_raw"),
+    ).drop("name", "id_number", "sex", "birth_date", "village_code")
+    frame = normalise_ids(frame, "id_raw")
+    frame = normalise_names(frame, "name_raw")
+    frame = resolve_places(frame, regions)
+    own = own_fields(rec.extract)
+    frame = frame.with_columns(
+        parse_dates_unique(frame["_birth_raw"]).alias("_birth_col"),
+        *(parse_dates_unique(frame[f]).alias(f"_d_{f}") for f in own if f in DATE_FIELDS),
+    )
+    birth_col = pl.col("_birth_col")
+    sex_col = _sex(pl.col("_sex_raw"))
+    household = (pl.col("household_id").str.strip_chars() if "household_id" in spec.fields
+                 else pl.lit(None, pl.String))
+    typed = []
+    for f in own:
+        if f in DATE_FIELDS:
+            typed.append(pl.col(f"_d_{f}").alias(f))
+        elif f in MONEY_FIELDS:
+            typed.append(_money(pl.col(f)).alias(f))
+        elif f in BOOL_FIELDS:
+            typed.append(_bool(pl.col(f)).alias(f))
+        else:
+            typed.append(pl.col(f).str.strip_chars().alias(f))
+    return frame.with_columns(
+        pl.lit(grid.source_file).alias("source_file"),
+        pl.lit(grid.sheet).alias("sheet"),
+        (pl.lit(f"{grid.source_file}|{grid.sheet}|") + pl.col("row_number").cast(pl.String))
+        .alias("record_id"),
+        pl.lit(spec.department).alias("department"),
+        pl.lit(rec.extract).alias("extract"),
+        pl.coalesce("id_sex", sex_col).alias("sex"),
+        pl.coalesce("id_birth_date", birth_col).alias("birth_date"),
+        household.alias("household_id"),
+        *(pl.col(f).alias(f"_raw_{f}") for f in own),
+        sex_col.alias("_sex_col"),
+    ).with_columns(typed)
+
+
