@@ -6,7 +6,7 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-from benchmarks.foreign_county.generate import generate
+from benchmarks.foreign_county.generate import default_jobs, generate
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -20,8 +20,11 @@ def main(argv: list[str] | None = None) -> None:
                         help="day the extracts are taken (default 2025-09-30)")
     parser.add_argument("--no-libreoffice", action="store_true",
                         help="write the LibreOffice file with xlwt instead")
+    parser.add_argument("--jobs", type=int, default=default_jobs(),
+                        help="writer processes (default: cores + 1, at most 4)")
     args = parser.parse_args(argv)
-    result = generate(args.people, args.seed, args.out, args.as_of, not args.no_libreoffice)
+    result = generate(args.people, args.seed, args.out, args.as_of, not args.no_libreoffice,
+                      args.jobs)
     print(f"{result.people} people, {len(result.files)} files in {result.landing}, "
           f"truth in {result.truth}, {result.seconds:.1f} s")
 

@@ -105,7 +105,7 @@ def spoil_ids(ids: pl.Series, rng: np.random.Generator, dirt: IdDirt,
     x_rows = np.flatnonzero((pick == len(kinds)) & np.char.endswith(clean.astype(str), "X"))
     lower = x_rows[rng.random(x_rows.size) < dirt.lower_x]
     out[lower] = [s[:-1] + "x" for s in clean[lower]]
-    return pl.Series(ids.name, out, dtype=pl.String)
+    return pl.Series(ids.name, out.tolist(), dtype=pl.String)
 
 
 def _respace(name: str, rng: np.random.Generator) -> str:
@@ -156,7 +156,7 @@ def spoil_names(names: pl.Series, rng: np.random.Generator, dirt: NameDirt) -> p
     seps = np.array(MINORITY_SEPARATORS[1:], dtype=object)[
         rng.integers(0, len(MINORITY_SEPARATORS) - 1, moved.size)]
     out[moved] = [n.replace("·", s) for n, s in zip(out[moved], seps, strict=True)]
-    return pl.Series(names.name, out, dtype=pl.String)
+    return pl.Series(names.name, out.tolist(), dtype=pl.String)
 
 
 DATE_STYLES = {

@@ -9,14 +9,13 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import xlwt
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet.cell_range import CellRange
 
 from benchmarks.foreign_county.layout import DATE, KEY, KIND, NUM, Extract, Sheet
@@ -34,12 +33,23 @@ def _value(cell: str | None) -> object:
         number = float(cell[1:])
         return int(number) if number.is_integer() and abs(number) < 1e15 else number
     if cell[0] == DATE:
-        return datetime.fromisoformat(cell[1:])
+        moment = datetime.fromisoformat(cell[1:])
+        return moment.date() if moment.hour == moment.minute == moment.second == 0 else moment
     return cell
 
 
+def _column_values(col: pl.Series) -> list[object]:
+    """A body column as cell values; only columns holding typed-cell markers are decoded."""
+    typed = col.str.starts_with(NUM) | col.str.starts_with(DATE)
+    if not typed.any():
+        return col.replace("", None).to_list()
+    return [_value(v) for v in col.to_list()]
+
+
 def _rows(sheet: Sheet) -> list[tuple]:
-    return sheet.body.drop(KEY, KIND).rows()
+    """Body rows as tuples of cell values (str, int, float, date, datetime or None)."""
+    body = sheet.body.drop(KEY, KIND)
+    return list(zip(*(_column_values(body[c]) for c in body.columns), strict=True))
 
 
 def _xlsx_sheet(wb: Workbook, sheet: Sheet) -> None:
@@ -51,16 +61,7 @@ def _xlsx_sheet(wb: Workbook, sheet: Sheet) -> None:
             ws.merged_cells.add(CellRange(min_col=1, min_row=i + 1, max_col=width, max_row=i + 1))
     ws.append([c.header for c in sheet.columns])
     for row in _rows(sheet):
-        values = []
-        for cell in row:
-            value = _value(cell)
-            if isinstance(value, datetime):
-                fmt = "yyyy-mm-dd" if value.hour == value.minute == 0 else "yyyy-mm-dd hh:mm:ss"
-                wrapped = WriteOnlyCell(ws, value=value)
-                wrapped.number_format = fmt
-                value = wrapped
-            values.append(value)
-        ws.append(values)
+        ws.append(row)
 
 
 def write_xlsx(path: Path, sheets: list[Sheet]) -> None:
@@ -86,13 +87,13 @@ def write_xls(path: Path, sheets: list[Sheet]) -> None:
         for j, col in enumerate(sheet.columns):
             ws.write(top, j, col.header)
         for r, row in enumerate(_rows(sheet), start=top + 1):
-            for j, cell in enumerate(row):
-                value = _value(cell)
+            for j, value in enumerate(row):
                 if value is None:
                     continue
                 if isinstance(value, datetime):
-                    style = XLS_DATE if value.hour == value.minute == 0 else XLS_DATETIME
-                    ws.write(r, j, value, style)
+                    ws.write(r, j, value, XLS_DATETIME)
+                elif isinstance(value, date):
+                    ws.write(r, j, value, XLS_DATE)
                 else:
                     ws.write(r, j, value)
     book.save(str(path))
@@ -139,7 +140,7 @@ def _render_text_columns(body: pl.DataFrame) -> pl.DataFrame:
         if rows.size:
             values = col.to_numpy().astype(object)
             values[rows] = [_excel_text(v) for v in values[rows]]
-            col = pl.Series(name, values, dtype=pl.String)
+            col = pl.Series(name, values.tolist(), dtype=pl.String)
         columns.append(col)
     return pl.DataFrame(columns)
 
