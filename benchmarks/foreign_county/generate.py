@@ -117,5 +117,5 @@ def generate(people: int, seed: int, out: Path, as_of: date = date(2025, 9, 30),
     landing, truth = out / "landing", out / "truth"
     landing.mkdir(parents=True, exist_ok=True)
     files = write_all(extracts, landing, libreoffice, jobs)
-    write_truth(residents, extracts, truth)
+    write_truth(residents, county.villages, extracts, truth)
     return Generated(landing, truth, files, people, time.perf_counter() - start)

@@ -7,6 +7,9 @@
 - ``words.csv``: concept, word as written, meaning in plain English — every value written in a
   column that carries a concept.
 - ``headers.csv``: source_file, sheet, header as written, meaning in plain English.
+- ``villages.csv``: village_code, township_code, township_name, name (as the division table
+  writes it), core (the name without 村 / 社区 / committee words), kind (村 or 社区),
+  urban_rural, former_core (the name before a merger, still written by civil affairs).
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ def _written(extract: Extract) -> list[tuple[str, str]]:
     """(concept, word) for every distinct value in the extract's concept columns."""
     pairs = []
     for sheet in extract.sheets:
-        persons = sheet.body.filter(pl.col(KIND) == "person")
+        persons = sheet.body.filter(pl.col(KIND).is_in(["person", "place"]))
         for col in sheet.columns:
             if col.concept is None:
                 continue
@@ -74,9 +77,13 @@ def headers(extracts: list[Extract]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=["source_file", "sheet", "header", "meaning"], orient="row")
 
 
-def write_truth(people: pl.DataFrame, extracts: list[Extract], folder: Path) -> None:
-    """Write the four truth files into ``folder``."""
+def write_truth(people: pl.DataFrame, villages: pl.DataFrame, extracts: list[Extract],
+                folder: Path) -> None:
+    """Write the truth files into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
+    villages.select("village_code", "township_code", "township_name",
+                    pl.col("committee").alias("name"), "core", "kind", "urban_rural",
+                    "former_core").write_csv(folder / "villages.csv")
     write_persons(people, folder / "persons.csv")
     records(extracts).write_csv(folder / "records.csv")
     words(extracts).write_csv(folder / "words.csv")

@@ -166,6 +166,11 @@ def test_villages_are_in_the_division_table(county: Path, truth: dict) -> None:
     names = [row[2] for row in rows]
     assert any(n.endswith("村民委员会") for n in names)
     assert any(n.endswith("居民委员会") for n in names)
+    villages = pl.read_csv(county / "truth" / "villages.csv", infer_schema=False)
+    assert set(villages["village_code"]) <= codes
+    renamed = villages.filter(pl.col("former_core").is_not_null())
+    assert renamed.height == 1  # the table knows only the new name
+    assert not any(n.startswith(renamed["former_core"][0]) for n in names)
 
 
 def test_words_and_headers_carry_meanings(truth: dict) -> None:
