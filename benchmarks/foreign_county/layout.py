@@ -111,9 +111,10 @@ def split_sheet(sheet: Sheet, limit: int) -> list[Sheet]:
     """Split a sheet longer than ``limit`` body rows into Sheet1, Sheet2 … (.xls has 65,536)."""
     if sheet.body.height <= limit:
         return [sheet]
+    base = sheet.name.rstrip("0123456789")
     parts = []
     for i, start in enumerate(range(0, sheet.body.height, limit)):
-        parts.append(Sheet(f"{sheet.name}{i + 1}" if i else sheet.name, sheet.columns,
+        parts.append(Sheet(f"{base}{i + 1}" if i else sheet.name, sheet.columns,
                            sheet.body.slice(start, limit), sheet.title, sheet.merge_title))
     return parts
 
