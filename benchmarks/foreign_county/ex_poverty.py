@@ -140,7 +140,8 @@ def township_ledger(ctx: Context) -> Extract:
     """A township clerk's ledger of monitored people, saved from Excel as GBK CSV."""
     rng = ctx.rng
     members = _members(ctx).filter(pl.col("pov_kind") != programs.ALLEVIATED)
-    keep = ~members["risk_cleared"].to_numpy() | (rng.random(members.height) < 0.3)
+    still = rng.random(int(members["household_no"].max() or 0) + 1) < 0.3
+    keep = ~members["risk_cleared"].to_numpy() | still[members["household_no"].to_numpy()]
     members = members.filter(pl.Series(keep)).with_columns(
         pl.col("name").first().over("household_no").alias("head_name"))
     short = {k: v.removesuffix("户") for k, v in CATEGORY.items()}

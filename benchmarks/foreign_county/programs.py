@@ -24,6 +24,8 @@ ILLNESSES = ("chd_child", "leukaemia_child", "oesophagus", "stomach", "colon", "
              "stroke", "haemophilia", "t1dm", "hyperthyroid", "cleft", "liver",
              "pneumoconiosis", "cataract", "copd")
 TREATMENT = ("under", "awaiting", "treated", "died", "declined")
+CHILD_ONLY = np.array([ILLNESSES.index(i) for i in ("chd_child", "leukaemia_child", "cleft")])
+ADULT = np.setdiff1d(np.arange(len(ILLNESSES)), CHILD_ONLY)
 
 
 def _household_draw(rng: np.random.Generator, households: int, p: float) -> np.ndarray:
@@ -68,7 +70,7 @@ def _assistance(rng: np.random.Generator, people: pl.DataFrame, pov_kind: np.nda
             "assist_start": start, "assist_stopped": stopped}
 
 
-def _health(rng: np.random.Generator, age: np.ndarray, key: np.ndarray,
+def _health(rng: np.random.Generator, age: np.ndarray, birth: np.ndarray, key: np.ndarray,
             as_of: date) -> dict[str, np.ndarray]:
     """Chronic diseases, family-doctor contracts and serious illnesses."""
     n = age.size
@@ -79,11 +81,14 @@ def _health(rng: np.random.Generator, age: np.ndarray, key: np.ndarray,
     chronic = htn | dm | mental | tb
     priority = key | chronic | (age >= 65)
     contract = rng.random(n) < np.where(priority, 0.93, 0.12)
-    signed = np.datetime64(as_of) - rng.integers(5, 700, n)
+    signed = np.maximum(np.datetime64(as_of) - rng.integers(5, 700, n), birth)
     serious = key & (rng.random(n) < 0.045)
     illness = np.where(serious, rng.integers(0, len(ILLNESSES), n), -1)
+    grown = np.isin(illness, CHILD_ONLY) & (age >= 18)
+    illness[grown] = ADULT[rng.integers(0, ADULT.size, int(grown.sum()))]
     status = rng.choice(len(TREATMENT), n, p=[0.35, 0.05, 0.5, 0.05, 0.05])
-    diagnosed = np.datetime64(as_of) - rng.integers(20, 1500, n)
+    diagnosed = np.minimum(np.maximum(np.datetime64(as_of) - rng.integers(20, 1500, n),
+                                      birth + 30), np.datetime64(as_of))
     return {"htn": htn, "dm": dm, "mental": mental, "tb": tb, "contract": contract,
             "contract_date": signed, "illness": illness, "treatment": status,
             "diagnosed": diagnosed}
@@ -108,7 +113,7 @@ def make_facts(rng: np.random.Generator, people: pl.DataFrame, county: County,
     pov = _poverty(rng, frame, frame["kind"].to_numpy() == "村", as_of)
     aid = _assistance(rng, frame, pov["pov_kind"], age, as_of)
     key = (pov["pov_kind"] != NONE) | aid["dibao"] | aid["tekun"]
-    health = _health(rng, age, key, as_of)
+    health = _health(rng, age, birth, key, as_of)
     n = age.size
     stays_rate = 0.07 + 0.18 * (health["htn"] | health["dm"]) * (age >= 60) + \
         1.1 * (health["illness"] >= 0)
