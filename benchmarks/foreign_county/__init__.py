@@ -1,0 +1,1 @@
+"""Foreign county: an independent generator of county department exports."""
