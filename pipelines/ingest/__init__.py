@@ -2,7 +2,9 @@
 
 A bad field is not a bad row: field problems become ``field_issue`` rows and the row goes on.
 A row goes to ``quarantine`` only when it cannot stand for a person (blank, a totals row, no
-name and no usable ID). Per file and sheet, rows_read = rows_accepted + rows_quarantined.
+name and no usable ID). Per file and sheet, rows_read should equal rows_accepted +
+rows_quarantined: ``accounting`` records the figures as counted and ``unaccounted`` names the
+files and sheets where they do not balance (the ``rows_accounted`` check), ingest never raises.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pipelines.ingest.rows import (
     concat_or_empty,
     quarantine_rows,
     split_rows,
+    unaccounted,
 )
 from pipelines.ingest.typed import typed_frame
 from pipelines.normalise.places import build_regions, clean_code
@@ -32,6 +35,8 @@ from schemas.canonical import COMMON_COLUMNS, IngestFiles, Regions, table_schema
 from schemas.contract import polars_schema
 from schemas.raw import RAW_MODELS, RawRegions
 
+__all__ = ["MAPPING_FILE", "Ingested", "empty_table", "ingest_extract", "ingest_landing",
+           "ingest_regions", "person_records", "unaccounted"]
 MAPPING_FILE = "sanji_mapping.yaml"
 FILES_SCHEMA = polars_schema(IngestFiles)
 REGION_SCHEMA = polars_schema(Regions)

@@ -136,10 +136,21 @@ def test_missing_header_is_a_clear_error(tmp_path):
         read_return(path)
 
 
-def test_headers_and_deadline():
-    assert EXCHANGE_HEADERS["person_id"][0] == "人员编号"
-    assert filing_deadline("2026-12") == date(2027, 1, 5)
-    assert filing_deadline("2026-10") == date(2026, 11, 5)
+@pytest.mark.parametrize(("month", "due"), [
+    ("2026-10", date(2026, 11, 5)), ("2026-12", date(2027, 1, 5)), ("2024-01", date(2024, 2, 5)),
+])
+def test_summary_is_due_on_the_fifth_of_the_next_month(month, due):
+    assert filing_deadline(month) == due
+
+
+def test_workbook_headers_are_the_first_name_of_each_field(cases, tmp_path):
+    """What the office sees: our own header words, which read_return then reads back."""
+    import fastexcel
+
+    path = write_workbook(cases, tmp_path / "out.xlsx", MONTH)
+    sheet = fastexcel.read_excel(path.read_bytes()).load_sheet(CASE_SHEET, header_row=None)
+    words = {str(v) for row in sheet.to_polars().head(5).rows() for v in row if v is not None}
+    assert {EXCHANGE_HEADERS[f][0] for f in ("person_id", "illness", "status")} <= words
 
 
 def test_month_in_text_variants():

@@ -3,16 +3,18 @@ quarantined under the check it calls for, and clean rows left without field issu
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from pipelines.ingest import ingest_landing, person_records
+from pipelines.ingest import person_records
 
-demo = pytest.importorskip("pipelines.demo")
+sys.path.insert(0, str(Path(__file__).parent))
+from demo_fixtures import DEMO_SEEDS
+
 KEY = ["source_file", "sheet", "row_number"]
-PEOPLE = 2000
 # dirt kind -> the checks that may name it (a typo or swap inside the birth digits can make
 # an impossible date, which is reported before the checksum)
 FLAG_CHECKS = {
@@ -35,14 +37,13 @@ def _truth(path: Path) -> pl.DataFrame:
         pl.col("sheet").fill_null(""), pl.col("row_number").cast(pl.Int64))
 
 
-@pytest.fixture(scope="module", params=[1, 2], ids=["seed1", "seed2"])
-def county(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
-    out = tmp_path_factory.mktemp(f"demo{request.param}")
-    demo.generate_county(PEOPLE, request.param, out)
-    ingested = ingest_landing(out / "landing")
-    dirt = _truth(out / "truth" / "dirt.csv")
+@pytest.fixture(scope="module", params=DEMO_SEEDS, ids=lambda s: f"seed{s}")
+def county(request: pytest.FixtureRequest, demo_county):
+    """The shared county of the seed (tests/pipelines/conftest.py), ingested, and its dirt."""
+    shared = demo_county(request.param)
+    dirt = _truth(shared.out / "truth" / "dirt.csv")
     assert dirt.height > 0
-    return out, ingested, dirt
+    return shared.out, shared.ingested, dirt
 
 
 def test_no_row_lost_or_invented(county) -> None:

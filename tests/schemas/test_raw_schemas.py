@@ -8,9 +8,9 @@ import pandera.errors as pe
 import polars as pl
 import pytest
 
-from pipelines.domain.extracts import EXTRACTS
+from pipelines.domain.extracts import EXTRACTS, REGION_FIELDS
 from schemas.canonical import COMMON_COLUMNS, TABLE_MODELS, PersonRecords, Regions, table_schema
-from schemas.raw import RAW_MODELS
+from schemas.raw import RAW_MODELS, RawRegions
 
 
 def raw_frame(extract: str, n: int = 2) -> pl.DataFrame:
@@ -54,9 +54,51 @@ def test_person_records_checks_have_row_index() -> None:
     assert got == {("id_number", "id_checksum", 1), ("village_code", "code_12_digits", 1)}
 
 
-def test_table_models_cover_own_fields() -> None:
-    for name, model in TABLE_MODELS.items():
-        assert list(model.to_schema().columns) == list(table_schema(name)), name
+TYPED_FIELDS = [  # (extract, column, dtype): the types the rules and rollups compute with
+    ("poverty_roster", "risk_cleared", pl.Boolean), ("poverty_roster", "head_name", pl.String),
+    ("doctor_contract", "contract_date", pl.Date), ("chronic_followup", "referral_date", pl.Date),
+    ("illness_ledger", "diagnosis_date", pl.Date), ("assistance", "start_date", pl.Date),
+    ("death", "death_date", pl.Date), ("enrolment", "enrol_year", pl.String),
+    ("settlement", "total_cost", pl.Float64), ("settlement", "out_of_pocket", pl.Float64),
+    ("settlement", "one_stop", pl.Boolean), ("settlement", "discharge_date", pl.Date),
+]
+
+
+@pytest.mark.parametrize(("extract", "column", "dtype"), TYPED_FIELDS)
+def test_typed_table_gives_each_field_its_type(extract: str, column: str,
+                                               dtype: pl.DataType) -> None:
+    assert table_schema(extract)[column] == dtype
+
+
+@pytest.mark.parametrize("extract", sorted(EXTRACTS))
+def test_typed_table_is_the_common_columns_then_every_other_field_once(extract: str) -> None:
+    """Person fields (name, ID, village …) live in the common columns, never twice."""
+    cols = list(table_schema(extract))
+    assert cols[: len(COMMON_COLUMNS)] == list(COMMON_COLUMNS)
+    assert len(cols) == len(set(cols))
+    spec = EXTRACTS[extract]
+    own = [f for f in spec.fields if f not in spec.person_fields]
+    assert set(cols[len(COMMON_COLUMNS):]) == set(own) - set(COMMON_COLUMNS)
+    assert list(TABLE_MODELS[extract].to_schema().columns) == cols
+
+
+def test_money_fields_refuse_negative_amounts() -> None:
+    schema = table_schema("settlement")
+    row = {c: None for c in schema} | {
+        "record_id": "s||2", "source_file": "s.csv", "sheet": "", "row_number": 2,
+        "department": "insurance", "extract": "settlement", "id_valid": False,
+        "total_cost": -1.0}
+    with pytest.raises(pe.SchemaErrors, match="total_cost"):
+        TABLE_MODELS["settlement"].validate(pl.DataFrame([row], schema=schema), lazy=True)
+
+
+def test_region_raw_model_needs_some_code_unlike_extracts() -> None:
+    blank = pl.DataFrame({"row_number": [2, 3], **{f: [None, " "] for f in REGION_FIELDS}},
+                         schema={"row_number": pl.Int64, **{f: pl.String for f in REGION_FIELDS}})
+    with pytest.raises(pe.SchemaErrors, match="has_code"):
+        RawRegions.validate(blank, lazy=True)
+    RawRegions.validate(blank.head(0), lazy=True)
+    RawRegions.validate(blank.with_columns(code=pl.Series(["411421000000", None])), lazy=True)
 
 
 def test_regions_model_rejects_bad_level_and_code() -> None:

@@ -51,4 +51,7 @@ def test_current_month_is_read_in_the_county_time_zone() -> None:
 
 def test_months_order_and_parse_accepts_dates_and_months() -> None:
     assert Month.parse(date(2026, 3, 9)) == Month(2026, 3) < Month(2026, 4)
-    assert Month.parse(Month(2026, 3)) is not None
+    assert Month.parse(Month(2026, 3)) == Month(2026, 3)
+    assert Month.parse("2026-03") == Month(2026, 3)
+    assert sorted([Month(2026, 1), Month(2025, 12), Month(2025, 2)]) == [
+        Month(2025, 2), Month(2025, 12), Month(2026, 1)]
