@@ -31,7 +31,6 @@ from datetime import date
 
 import polars as pl
 
-from pipelines.domain.codes import CHRONIC_DISEASES
 from pipelines.domain.metrics import (
     CATEGORY_NAMES,
     CAUSE_NAMES,
@@ -39,12 +38,23 @@ from pipelines.domain.metrics import (
     DISEASE_NAMES,
     FOLLOWUPS_PER_YEAR,
     LEVEL_KEYS,
+    OTHER_CAUSE,
     RATES,
     STATUS_NAMES,
     SUM_COLUMNS,
     TB_DAYS,
+    TB_DISEASE,
 )
 from pipelines.domain.months import Month
+from pipelines.domain.predicates import (
+    LIST_SEPARATOR,
+    has_code,
+    insured,
+    managed_disease,
+    monitored,
+    poverty_alleviated,
+    registered_row,
+)
 from pipelines.rules.base import as_of, as_of_cache, expected_subsidy
 
 
@@ -53,22 +63,30 @@ def _registered(tables: dict, links: pl.DataFrame, person: pl.DataFrame,
     """One row per registered person: village_code and 0/1 columns for type, category, cause."""
     roster = (
         as_of(tables, links, "poverty_roster", month_end)
+        .filter(registered_row())
         .sort("person_id", "record_id")
         .unique(subset="person_id", keep="first", maintain_order=True)
     )
-    cause = pl.col("risk_cause").fill_null("")
     return roster.join(person.select("person_id", "village_code"), on="person_id",
                        how="inner").select(
         "person_id", "village_code",
         registered_total=pl.lit(1, pl.Int64),
-        registered_poverty_alleviated=(pl.col("population_type") == "脱贫人口").fill_null(False),
-        registered_monitored=(pl.col("population_type") == "监测对象").fill_null(False),
+        registered_poverty_alleviated=poverty_alleviated(),
+        registered_monitored=monitored(),
         registered_risk_cleared=pl.col("risk_cleared").fill_null(False),
         **{f"registered_cat_{n}": (pl.col("monitoring_category") == c).fill_null(False)
            for c, n in CATEGORY_NAMES.items()},
-        **{f"registered_cause_{n}": cause.str.contains(c, literal=True)
-           for c, n in CAUSE_NAMES.items()},
+        **{f"registered_cause_{n}": _cause(c) for c, n in CAUSE_NAMES.items()},
     )
+
+
+def _cause(code: str) -> pl.Expr:
+    """A cause list holds ``code``; 其他 also counts every cause not reported by name."""
+    if code != OTHER_CAUSE:
+        return has_code("risk_cause", code)
+    named = [c for c in CAUSE_NAMES if c != OTHER_CAUSE]
+    return (pl.col("risk_cause").str.split(LIST_SEPARATOR)
+            .list.eval(~pl.element().is_in(named)).list.any().fill_null(False))
 
 
 def _chronic(tables: dict, links: pl.DataFrame, month_end: date,
@@ -76,7 +94,7 @@ def _chronic(tables: dict, links: pl.DataFrame, month_end: date,
     """Per chronic patient among ``who``: disease flags and whether the standard is met."""
     rows = (
         as_of(tables, links, "chronic_followup", month_end)
-        .filter(pl.col("disease").is_in(CHRONIC_DISEASES))
+        .filter(managed_disease())
         .join(who, on="person_id", how="semi")
     )
     start = Month.of(month_end).window_start()
@@ -87,7 +105,7 @@ def _chronic(tables: dict, links: pl.DataFrame, month_end: date,
         n_window=in_window.fill_null(False).sum(),
         tb_days=(first_after - referral).dt.total_days(),
     ).with_columns(
-        met=pl.when(pl.col("disease") == "肺结核")
+        met=pl.when(pl.col("disease") == TB_DISEASE)
         .then(pl.col("tb_days").is_not_null() & (pl.col("tb_days") <= TB_DAYS))
         .otherwise(pl.col("n_window") >= FOLLOWUPS_PER_YEAR)
     )
@@ -137,7 +155,7 @@ def _insurance(tables: dict, links: pl.DataFrame, month_end: date,
     subsidy = expected_subsidy(tables, links, month_end).select("person_id", "consistent")
     return (
         as_of(tables, links, "enrolment", month_end)
-        .filter(pl.col("enrol_status") == "参保缴费")
+        .filter(insured())
         .join(who, on="person_id", how="semi")
         .select("person_id").unique()
         .join(subsidy, on="person_id", how="left")
