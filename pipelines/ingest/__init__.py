@@ -8,14 +8,22 @@ name and no usable ID). Per file and sheet, rows_read = rows_accepted + rows_qua
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 from pipelines.domain.extracts import EXTRACTS
 from pipelines.domain.identity import mask_id
-from pipelines.extracts import REGIONS, HeaderMapping, Recognised, mapped_frame, recognise
+from pipelines.extracts import (
+    RECOGNITION_SCHEMA,
+    REGIONS,
+    HeaderMapping,
+    Recognised,
+    mapped_frame,
+    recognise,
+    recognition_frame,
+)
 from pipelines.ingest.issues import ISSUE_SCHEMA, issue_rows, schema_issues, validate_raw
 from pipelines.ingest.rows import (
     ACCOUNTING_SCHEMA,
@@ -39,7 +47,11 @@ REGION_SCHEMA = polars_schema(Regions)
 
 @dataclass
 class Ingested:
-    """Everything ingest produces (see docs/design.md §2)."""
+    """Everything ingest produces (see docs/design.md §2).
+
+    ``recognition`` holds every header decision (``pipelines.extracts.recognition_frame``):
+    which header became which field of which extract, and how.
+    """
 
     tables: dict[str, pl.DataFrame]
     regions: pl.DataFrame
@@ -47,6 +59,8 @@ class Ingested:
     field_issue: pl.DataFrame
     accounting: pl.DataFrame
     files: pl.DataFrame
+    recognition: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema=RECOGNITION_SCHEMA))
 
 
 def empty_table(extract: str) -> pl.DataFrame:
@@ -173,6 +187,7 @@ def ingest_landing(landing: Path, mapping: HeaderMapping | None = None) -> Inges
         field_issue=concat_or_empty(issues, ISSUE_SCHEMA),
         accounting=accounting,
         files=files,
+        recognition=recognition_frame(recs),
     )
 
 
