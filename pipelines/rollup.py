@@ -19,7 +19,9 @@ All figures are as of the month's last day (records dated later are ignored). De
   one-stop count, total cost and out-of-pocket sums; share = sum out of pocket / sum total cost).
 - **insured**: registered people with an enrolment 参保缴费; **subsidy_consistent**: insured
   registered people whose subsidy type fits their status (``rules.expected_subsidy``).
-- **clinic_coverage**: null (no clinic list is given yet).
+- **clinic coverage** (only when a village clinic list landed, ``regions.clinics``):
+  ``villages`` (1 per village), ``villages_with_clinic`` and ``clinic_coverage``; without a list
+  the three columns are absent, never null.
 
 Counts are summed up the levels and every rate is recomputed from the summed counts
 (``RATES``), never averaged.
@@ -34,6 +36,8 @@ import polars as pl
 from pipelines.domain.metrics import (
     CATEGORY_NAMES,
     CAUSE_NAMES,
+    CLINIC_COUNTS,
+    CLINIC_RATES,
     COUNT_COLUMNS,
     DISEASE_NAMES,
     FOLLOWUPS_PER_YEAR,
@@ -163,35 +167,52 @@ def _insurance(tables: dict, links: pl.DataFrame, month_end: date,
     )
 
 
+def counts_of(df: pl.DataFrame) -> list[str]:
+    """The count columns of a monthly frame: ``COUNT_COLUMNS``, and the clinic counts if any."""
+    return [*COUNT_COLUMNS, *(c for c in CLINIC_COUNTS if c in df.columns)]
+
+
+def rates_of(df: pl.DataFrame) -> dict[str, tuple[str, str]]:
+    """The rates of a monthly frame: ``RATES``, and clinic coverage when it has clinic counts."""
+    clinics = all(c in df.columns for c in CLINIC_COUNTS)
+    return {**RATES, **(CLINIC_RATES if clinics else {})}
+
+
 def add_rates(df: pl.DataFrame) -> pl.DataFrame:
-    """(Re)compute every rate in ``RATES`` from its counts, and the null clinic coverage.
+    """(Re)compute every rate from its counts (clinic coverage only when a clinic list landed).
 
     Args:
-        df: a frame holding ``COUNT_COLUMNS`` and ``SUM_COLUMNS``.
+        df: a frame holding ``COUNT_COLUMNS`` and ``SUM_COLUMNS`` (and ``CLINIC_COUNTS``).
 
     Returns:
         ``df`` with the rate columns (Float64; null when the denominator is zero).
     """
     return df.with_columns(
-        *(pl.when(pl.col(d) > 0).then(pl.col(n) / pl.col(d)).otherwise(None)
-          .cast(pl.Float64).alias(r) for r, (n, d) in RATES.items()),
-        clinic_coverage=pl.lit(None, dtype=pl.Float64),
+        pl.when(pl.col(d) > 0).then(pl.col(n) / pl.col(d)).otherwise(None)
+        .cast(pl.Float64).alias(r) for r, (n, d) in rates_of(df).items()
     )
 
 
 def _villages(regions: pl.DataFrame, month: str) -> pl.DataFrame:
-    """Every village with its township and county codes and names."""
+    """Every village with its township and county codes and names (and clinic counts).
+
+    When the region table carries ``clinics`` (a clinic list landed), each village counts once
+    in ``villages`` and once in ``villages_with_clinic`` if it has a clinic.
+    """
+    clinics = [] if "clinics" not in regions.columns else [
+        pl.lit(1, pl.Int64).alias(CLINIC_COUNTS[0]),
+        (pl.col("clinics").fill_null(0) > 0).cast(pl.Int64).alias(CLINIC_COUNTS[1])]
     names = regions.select("code", "name", "parent_code")
     townships = regions.filter(pl.col("level") == "township").select(
         township_code="code", township_name="name", county_code="parent_code"
     ).join(names.select(county_code="code", county_name="name"), on="county_code", how="left")
     return (
         regions.filter(pl.col("level") == "village")
-        .select(village_code="code", village_name="name",
+        .select(*clinics, village_code="code", village_name="name",
                 township_code=pl.coalesce("township_code", "parent_code"))
         .join(townships, on="township_code", how="left")
         .with_columns(month=pl.lit(month))
-        .select(LEVEL_KEYS["village"])
+        .select(*LEVEL_KEYS["village"], *(c.meta.output_name() for c in clinics))
     )
 
 
@@ -203,12 +224,14 @@ def village_monthly(tables: dict[str, pl.DataFrame], person: pl.DataFrame, links
         tables: extract name -> table.
         person: the golden person table.
         links: record_id, record_key, person_id, cluster_size.
-        regions: code, name, level, parent_code, township_code, former_name.
+        regions: code, name, level, parent_code, township_code, former_name (and
+            ``clinics``, the clinic count per village, when a clinic list landed).
         month: ``'YYYY-MM'``.
 
     Returns:
-        ``LEVEL_KEYS['village']`` + ``COUNT_COLUMNS`` + ``SUM_COLUMNS`` + rates (zeros where
-        nobody is registered).
+        ``LEVEL_KEYS['village']`` + ``COUNT_COLUMNS`` (+ ``CLINIC_COUNTS`` when the region
+        table carries clinic counts) + ``SUM_COLUMNS`` + rates (zeros where nobody is
+        registered).
     """
     month_end = Month.parse(month).last_day
     with as_of_cache():
@@ -236,10 +259,11 @@ def village_monthly(tables: dict[str, pl.DataFrame], person: pl.DataFrame, links
         *(pl.col(c).cast(pl.Int64).fill_null(0).sum().alias(c) for c in COUNT_COLUMNS),
         *(pl.col(c).fill_null(0.0).sum().alias(c) for c in SUM_COLUMNS),
     )
+    villages = _villages(regions, month)
     return add_rates(
-        _villages(regions, month)
-        .join(counts, on="village_code", how="left")
+        villages.join(counts, on="village_code", how="left")
         .with_columns(pl.col(*COUNT_COLUMNS).fill_null(0), pl.col(*SUM_COLUMNS).fill_null(0.0))
+        .select(*LEVEL_KEYS["village"], *counts_of(villages), *SUM_COLUMNS)
         .sort("village_code")
     )
 
@@ -247,10 +271,11 @@ def village_monthly(tables: dict[str, pl.DataFrame], person: pl.DataFrame, links
 def _roll(lower: pl.DataFrame, level: str, frame: pl.DataFrame) -> pl.DataFrame:
     """Sum ``lower`` to ``level`` keys, keep every unit of ``frame`` (zeros), recompute rates."""
     keys = list(LEVEL_KEYS[level])
-    sums = lower.group_by(keys).agg(pl.col(*COUNT_COLUMNS, *SUM_COLUMNS).sum())
+    counts = counts_of(lower)
+    sums = lower.group_by(keys).agg(pl.col(*counts, *SUM_COLUMNS).sum())
     return add_rates(
         frame.join(sums, on=keys, how="left", nulls_equal=True)
-        .with_columns(pl.col(*COUNT_COLUMNS).fill_null(0), pl.col(*SUM_COLUMNS).fill_null(0.0))
+        .with_columns(pl.col(*counts).fill_null(0), pl.col(*SUM_COLUMNS).fill_null(0.0))
         .sort(keys[1:])
     )
 
@@ -300,10 +325,10 @@ def rollup_county(township: pl.DataFrame, regions: pl.DataFrame) -> pl.DataFrame
 def _sum_problems(lower: pl.DataFrame, upper: pl.DataFrame, level: str, what: str) -> list[str]:
     """Count/sum columns of ``upper`` that differ from the sums of ``lower``."""
     keys = ["month", f"{level}_code"]
-    sums = lower.group_by(keys).agg(pl.col(*COUNT_COLUMNS, *SUM_COLUMNS).sum())
+    sums = lower.group_by(keys).agg(pl.col(*counts_of(lower), *SUM_COLUMNS).sum())
     joined = upper.join(sums, on=keys, how="full", suffix="_sum", coalesce=True)
     problems = []
-    for col in (*COUNT_COLUMNS, *SUM_COLUMNS):
+    for col in (*counts_of(lower), *SUM_COLUMNS):
         got, want = pl.col(col).fill_null(0), pl.col(f"{col}_sum").fill_null(0)
         bad = joined.filter((got - want).abs() > 1e-6)
         problems += [
@@ -317,7 +342,7 @@ def _sum_problems(lower: pl.DataFrame, upper: pl.DataFrame, level: str, what: st
 def _rate_problems(df: pl.DataFrame, level: str) -> list[str]:
     """Rates that are not their counts' quotient, and duplicated units."""
     problems = []
-    for rate, (num, den) in RATES.items():
+    for rate, (num, den) in rates_of(df).items():
         want = pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den))
         bad = df.filter(
             (pl.col(rate).is_null() != want.is_null())
