@@ -106,11 +106,8 @@ def national_sheets(ym: str, year: int) -> dict[str, NationalSheet]:
     contract = "家庭医生签约服务管理系统_签约居民明细.xlsx"
     followup = "基本公共卫生服务系统_慢病随访记录.xlsx"
     ledger = "大病专项救治系统_救治台账.xlsx"
-    assistance = "民政社会救助系统_城乡低保特困对象名册.xlsx"
-    enrolment = f"国家医保信息平台_参保人员信息_{ym}.xlsx"
-    settlement = f"国家医保信息平台_结算信息查询_{year}.xlsx"
-    id_type = ("=居民身份证(户口簿)", "人员证件类型")
     sheets = (
+        *_insurance_and_civil(ym, year),
         NationalSheet("poverty_roster", poverty, "", "gbk", (
             (f"={COUNTY_NAME}", "县(市、区、旗)"), ("township", "乡(镇)"), ("village", "行政村"),
             ("household_id", "户编号"), ("@person_code", "人编号"), ("name", "姓名"),
@@ -141,6 +138,17 @@ def national_sheets(ym: str, year: int) -> dict[str, NationalSheet]:
             ("status", "救治情况"),
         ), {"diagnosis_date": "%Y年%m月%d日"}, merged=True,
             title=f"{COUNTY_NAME}农村贫困人口大病专项救治工作台账"),
+    )
+    return {s.extract: s for s in sheets}
+
+
+def _insurance_and_civil(ym: str, year: int) -> tuple[NationalSheet, ...]:
+    """Civil affairs (低保/特困, 殡葬) and medical insurance (参保, 结算) sheets."""
+    assistance = "民政社会救助系统_城乡低保特困对象名册.xlsx"
+    enrolment = f"国家医保信息平台_参保人员信息_{ym}.xlsx"
+    settlement = f"国家医保信息平台_结算信息查询_{year}.xlsx"
+    id_type = ("=居民身份证(户口簿)", "人员证件类型")
+    return (
         NationalSheet("assistance", assistance, "保障对象名册", "xlsx", (
             ("seq", "序号"), ("head_name", "户主姓名"), ("name", "家庭成员姓名"),
             ("id_number", "身份证号码"), ("sex", "性别"), ("birth_date", "出生日期"),
@@ -176,7 +184,8 @@ def national_sheets(ym: str, year: int) -> dict[str, NationalSheet]:
             ("one_stop", "结算方式"),
         ), {"admission_date": DATETIME, "discharge_date": DATETIME}),
     )
-    return {s.extract: s for s in sheets}
+
+
 
 
 # The clinic list as a county's health bureau keeps it (classic header -> national header).
