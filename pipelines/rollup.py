@@ -2,23 +2,27 @@
 
 All figures are as of the month's last day (records dated later are ignored). Definitions:
 
-- **registered**: people in the poverty roster (``poverty_roster``), placed in the golden
-  person's village (``person.village_code``); people whose golden village is not a village of
-  the region table are left out of every level (their records carry ``village_unresolved``
-  field issues; no mismatch rule lists them yet). Counted
-  by population type, monitoring category, and risk cause (``registered_cause_<cause>``; a cause
-  text naming several causes counts under each).
+- **registered**: people with a ``registered_row`` in the poverty roster (脱贫人口, 监测对象 or
+  no type given; population type derived from 监测对象类别 / 户类型 where the export has none),
+  placed in the golden person's village (``person.village_code``); people whose golden village
+  is not a village of the region table are left out of every level (their records carry
+  ``village_unresolved`` field issues; no mismatch rule lists them yet). Counted by
+  ``poverty_alleviated`` and ``monitored`` (``pipelines.domain.predicates``: a 脱贫不稳定户
+  member is both), by monitoring category, and by risk cause (``registered_cause_<cause>``; a
+  person with several causes counts under each; causes outside the eight reported by name
+  count under 其他).
 - **contracted**: registered people with a family-doctor contract dated on or before month end.
-- **chronic**: registered people with a follow-up for one of ``CHRONIC_DISEASES`` (patients
-  under management). Standard met, per disease, in the 12 calendar months to month end:
+- **chronic**: registered people with a follow-up for a ``managed_disease`` (the four 公卫
+  programmes; patients under management). Standard met, per disease, in the 12 calendar months to month end:
   hypertension, type 2 diabetes and severe mental disorder at least 4 follow-ups; TB the first
   follow-up on or after the earliest referral date within 14 days of it (no referral date: not
   met). A patient meets the standard when every disease they are followed for does.
 - **illness**: registered people in the serious-illness ledger; status from their most recent
   ledger entry; their inpatient settlements in the 12 calendar months to month end (count,
   one-stop count, total cost and out-of-pocket sums; share = sum out of pocket / sum total cost).
-- **insured**: registered people with an enrolment 参保缴费; **subsidy_consistent**: insured
-  registered people whose subsidy type fits their status (``rules.expected_subsidy``).
+- **insured**: registered people with an ``insured`` enrolment (参保缴费, 异地参保);
+  **subsidy_consistent**: insured registered people whose subsidy type fits their status
+  (``rules.expected_subsidy``).
 - **clinic coverage** (only when a village clinic list landed, ``regions.clinics``):
   ``villages`` (1 per village), ``villages_with_clinic`` and ``clinic_coverage``; without a list
   the three columns are absent, never null.
