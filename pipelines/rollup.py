@@ -13,10 +13,11 @@ All figures are as of the month's last day (records dated later are ignored). De
   count under 其他).
 - **contracted**: registered people with a family-doctor contract dated on or before month end.
 - **chronic**: registered people with a follow-up for a ``managed_disease`` (the four 公卫
-  programmes; patients under management). Standard met, per disease, in the 12 calendar months to month end:
-  hypertension, type 2 diabetes and severe mental disorder at least 4 follow-ups; TB the first
-  follow-up on or after the earliest referral date within 14 days of it (no referral date: not
-  met). A patient meets the standard when every disease they are followed for does.
+  programmes; patients under management). Standard met, per disease, in the 12 calendar
+  months to month end: hypertension, type 2 diabetes and severe mental disorder at least 4
+  follow-ups; TB the first follow-up on or after the earliest referral date within 14 days of
+  it (no referral date: not met). A patient meets the standard when every disease they are
+  followed for does.
 - **illness**: registered people in the serious-illness ledger; status from their most recent
   ledger entry; their inpatient settlements in the 12 calendar months to month end (count,
   one-stop count, total cost and out-of-pocket sums; share = sum out of pocket / sum total cost).
