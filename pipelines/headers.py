@@ -19,7 +19,9 @@ The fallback, for headers never seen, in order:
    fields whose base word it contains (身份证 / 证件号 -> ID, 姓名 -> name …), and the date
    fields whose word stem it contains (签约生效时间 -> 签约 -> contract_date); role words decide
    whose name or ID it is: 户主 makes a name the head's, 监护人 / 家属 / 医生 … (other party)
-   make it nobody's; a place word in a facility name (乡镇卫生院) is no place;
+   make it nobody's, a subject role before a base word is only the role (签约居民身份证号 is an
+   ID); a place word in a facility name (乡镇卫生院) is no place; a date with 下次 / 预约 / 截止 …
+   is a plan, not the event;
 4. exactly one candidate field not yet read: accepted as ``inferred``; none: ``unmapped``;
    several, or a field already read: refused, naming the candidates.
 """
@@ -144,6 +146,11 @@ def infer(header: str, spec: ExtractSpec, variants: dict[str, list[str]]
     words = _word_candidates(header, spec, variants)
     if note:  # a role decided: person fields only as the role allows
         words = {k: v for k, v in words.items() if k not in (*PERSON_FIELDS, "head_name")}
+    if "name" in words and set(people) - {"name"}:  # 签约居民身份证号: 签约居民 is the role
+        words.pop("name")
+    if any(w in header for w in FALLBACK.not_event):  # 下次随访日期: a plan, not the event
+        words = {k: v for k, v in words.items() if k not in DATE_FIELDS}
+        people.pop("birth_date", None)
     if any(w in header for w in FALLBACK.not_place):
         people = {k: v for k, v in people.items() if k not in PLACE_FIELDS}
         words = {k: v for k, v in words.items() if k not in PLACE_FIELDS}

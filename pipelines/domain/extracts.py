@@ -69,6 +69,7 @@ class FallbackWords:
         roles: subject / head / other_party -> role words (患者, 户主, 监护人 …).
         base_words: person field -> words naming it inside a longer header (身份证 …).
         date_words: words that make a header a date (日期, 时间 …).
+        not_event: words that make a date a plan or deadline, not the event (下次, 预约 …).
         money_words: words that make a header money (费用, 金额 …).
         not_money: words that make it a ratio, count or label instead (比例, 次数 …).
         money_qualifiers: (money field, qualifier words), most specific first.
@@ -79,6 +80,7 @@ class FallbackWords:
     roles: dict[str, tuple[str, ...]]
     base_words: dict[str, tuple[str, ...]]
     date_words: tuple[str, ...]
+    not_event: tuple[str, ...]
     money_words: tuple[str, ...]
     not_money: tuple[str, ...]
     money_qualifiers: tuple[tuple[str, tuple[str, ...]], ...]
@@ -156,6 +158,7 @@ def _fallback(raw: dict[str, Any]) -> FallbackWords:
         roles={k: _norm(v) for k, v in raw["roles"].items()},
         base_words={k: _norm(v) for k, v in raw["base_words"].items()},
         date_words=_norm(raw["date_words"]),
+        not_event=_norm(raw["not_event"]),
         money_words=_norm(raw["money_words"]),
         not_money=_norm(raw["not_money"]),
         money_qualifiers=tuple((str(f), _norm(w)) for f, w in raw["money_qualifiers"]),
