@@ -2,7 +2,8 @@
 
 Examples::
 
-    sanji demo-data --people 3000 --seed 7 --out demo
+    sanji demo-data --people 3000 --seed 7 --out demo [--style national]
+    sanji check demo/landing
     sanji run --landing demo/landing --warehouse demo/sanji.duckdb --month 2026-10
     sanji decide KEY_A KEY_B --no-link --by 王芳 --note "twins"
     sanji exchange export --month 2026-10 --out demo/outbox
@@ -184,12 +185,20 @@ def _failures(result: ExecuteInProcessResult) -> list[str]:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from pipelines.demo import generate_county
+    from pipelines.demo.national import generate_national_county
 
-    result = generate_county(args.people, args.seed, Path(args.out))
+    make = generate_national_county if args.style == "national" else generate_county
+    result = make(args.people, args.seed, Path(args.out))
     rows = getattr(result, "rows", {})
     print(f"demo county: {args.people} people, {len(rows)} files/sheets, "
           f"{sum(rows.values())} rows -> {Path(args.out) / 'landing'}")
     return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from pipelines.check import run_check
+
+    return run_check(Path(args.landing), Path(args.out) if args.out else None, args.force)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -274,7 +283,16 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--people", type=int, default=3000)
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--out", default="demo")
+    demo.add_argument("--style", choices=("classic", "national"), default="classic",
+                      help="national: the files as the national systems export them")
     demo.set_defaults(func=_cmd_demo)
+
+    check = sub.add_parser("check", help="dry run: every recognition decision and problem")
+    check.add_argument("landing")
+    check.add_argument("--out", default=None, help="where to write the proposed mapping")
+    check.add_argument("--force", action="store_true",
+                       help="replace the steward's sanji_mapping.yaml with the proposal")
+    check.set_defaults(func=_cmd_check)
 
     run = sub.add_parser("run", help="materialise the whole graph for a month")
     common(run)

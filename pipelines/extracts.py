@@ -1,138 +1,53 @@
 """Which extract a grid holds, where its header row is, and which column is which field.
 
-Recognition uses the headers (and the sheet name as a tie-breaker), never the file name;
-a steward mapping may pin a file glob to an extract and add header variants per field::
-
-    # sanji_mapping.yaml
-    poverty_roster:
-      id_number: [身份证号(新), 证件号码1]
-    regions:
-      name: [村名]
-    pin:
-      "扶贫*.csv": poverty_roster
-      "卫健*.xlsx#随访*": chronic_followup
+Recognition uses the headers (and the sheet name as a tie-breaker), never the file name; the
+steward's ``sanji_mapping.yaml`` (:mod:`pipelines.mapping`) may pin a file glob to an extract
+and add header and value words. Every header decision is kept (:class:`Recognised.decisions`,
+:func:`recognition_frame`): which header became which field and how (built-in word, steward
+word, inferred by the fallback of :mod:`pipelines.headers`, pinned), and which headers were not
+read, so a steward can confirm or correct it.
 """
 
 from __future__ import annotations
 
 import difflib
-import fnmatch
-import re
-import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import NoReturn
 
 import polars as pl
 
-from pipelines.domain.extracts import EXTRACTS, REGION_FIELDS
+from pipelines.domain.extracts import CLINIC_LIST, CLINICS, EXTRACTS, REGION_FIELDS, ExtractSpec
 from pipelines.domain.identity import mask_ids_in_text
+from pipelines.domain.predicates import LIST_SEPARATOR
+from pipelines.domain.vocabulary import normalise_header
+from pipelines.headers import Decision, match_headers
+from pipelines.mapping import REGIONS, HeaderMapping, fields_of
 from pipelines.read import Grid
 
-REGIONS = "regions"
+__all__ = ["REGIONS", "HeaderMapping", "Recognised", "mapped_frame", "normalise_header",
+           "recognise", "recognition_frame"]
+
 HEADER_SCAN_ROWS = 15
-_BRACKETS = str.maketrans({"（": "(", "）": ")", "【": "(", "】": ")", "[": "(", "]": ")"})
+REGION_REQUIRED = ("code", "name", "level")
+REGION_SPEC = ExtractSpec(name=REGIONS, department="", title="行政区划", fields=REGION_FIELDS,
+                          required=REGION_REQUIRED, signature=REGION_REQUIRED,
+                          person_fields=())
+SPECS: dict[str, ExtractSpec] = {REGIONS: REGION_SPEC, CLINICS: CLINIC_LIST, **EXTRACTS}
+RECOGNITION_SCHEMA = {
+    "source_file": pl.String, "sheet": pl.String, "extract": pl.String,
+    "header_row": pl.Int64, "column": pl.String, "header": pl.String, "field": pl.String,
+    "how": pl.String, "note": pl.String,
+}
+DERIVED_TYPE = "population_type"
 
 
-def normalise_header(header: str | None) -> str:
-    """Normalise a header for matching: NFKC, no whitespace, ASCII brackets, lower case.
+class RecognitionError(ValueError):
+    """A grid no extract fits, or missing a required column; ``closest`` names near headers."""
 
-    Args:
-        header: the header cell text.
-
-    Returns:
-        The normalised header ("" for an empty cell).
-    """
-    if header is None:
-        return ""
-    text = unicodedata.normalize("NFKC", str(header)).translate(_BRACKETS)
-    text = re.sub(r"[\s*＊]+", "", text)
-    return text.lower()
-
-
-@dataclass
-class HeaderMapping:
-    """Header variants per extract and field, plus file globs pinned to an extract.
-
-    Attributes:
-        extra: extract (or "regions") -> field -> extra header variants.
-        pin: file glob (optionally ``glob#sheet-glob``) -> extract name.
-    """
-
-    extra: dict[str, dict[str, list[str]]] = field(default_factory=dict)
-    pin: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def from_yaml(cls, path: Path) -> HeaderMapping:
-        """Load a steward mapping file.
-
-        Args:
-            path: the YAML file (see the module docstring for its shape).
-
-        Returns:
-            The mapping.
-
-        Raises:
-            ValueError: when the file names an unknown extract or field.
-        """
-        import yaml
-
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        pin = {str(k): str(v) for k, v in (raw.pop("pin", None) or {}).items()}
-        extra: dict[str, dict[str, list[str]]] = {}
-        for extract, fields in raw.items():
-            known = _fields_of(extract)
-            if known is None:
-                _fail(f"{path}: unknown extract {extract!r}; known: {sorted(EXTRACTS)} + regions")
-            for name, variants in (fields or {}).items():
-                if name not in known:
-                    _fail(f"{path}: extract {extract!r} has no field {name!r}; known: {known}")
-                values = [variants] if isinstance(variants, str) else list(variants)
-                extra.setdefault(extract, {})[name] = [str(v) for v in values]
-        for glob, extract in pin.items():
-            if _fields_of(extract) is None:
-                _fail(f"{path}: pin {glob!r} names unknown extract {extract!r}")
-        return cls(extra=extra, pin=pin)
-
-    def variants(self, extract: str) -> dict[str, list[str]]:
-        """Header variants per field of an extract, normalised, built-in ones first.
-
-        Args:
-            extract: extract name or "regions".
-
-        Returns:
-            field -> normalised header variants.
-        """
-        base = REGION_FIELDS if extract == REGIONS else EXTRACTS[extract].fields
-        out = {f: [normalise_header(v) for v in vs] for f, vs in base.items()}
-        for name, values in self.extra.get(extract, {}).items():
-            out[name] = [*out[name], *(normalise_header(v) for v in values)]
-        return out
-
-    def pinned(self, source_file: str, sheet: str) -> str | None:
-        """The extract pinned to a file (and sheet), if any.
-
-        Args:
-            source_file: file name.
-            sheet: sheet name ("" for CSV).
-
-        Returns:
-            The extract name or None.
-        """
-        for glob, extract in self.pin.items():
-            file_glob, _, sheet_glob = glob.partition("#")
-            if fnmatch.fnmatch(source_file, file_glob) and (
-                not sheet_glob or fnmatch.fnmatch(sheet, sheet_glob)
-            ):
-                return extract
-        return None
-
-
-def _fields_of(extract: str) -> list[str] | None:
-    if extract == REGIONS:
-        return list(REGION_FIELDS)
-    spec = EXTRACTS.get(extract)
-    return list(spec.fields) if spec else None
+    def __init__(self, msg: str, closest: list[str]) -> None:
+        """Keep the message (IDs masked) and the closest known headers."""
+        super().__init__(mask_ids_in_text(msg))
+        self.closest = [mask_ids_in_text(c) for c in closest]
 
 
 @dataclass(frozen=True)
@@ -141,10 +56,15 @@ class Recognised:
 
     Attributes:
         grid: the grid.
-        extract: extract name or "regions".
+        extract: extract name, "regions" or "village_clinic".
         header_row: the row_number of the header row.
         headers: header text per grid column (c0 …), as written.
-        columns: grid column -> canonical field, for mapped columns.
+        columns: grid column -> canonical field, for mapped columns (a list field may have
+            several columns).
+        decisions: every header decision, plus derived fields (``how`` = derived).
+        how: how the extract was told: pinned, or the weakest way its signature headers were
+            read (builtin, steward, inferred).
+        mapping: the steward mapping in force (its value words are used at ingest).
     """
 
     grid: Grid
@@ -152,60 +72,27 @@ class Recognised:
     header_row: int
     headers: dict[str, str]
     columns: dict[str, str]
+    decisions: tuple[Decision, ...] = ()
+    how: str = "builtin"
+    mapping: HeaderMapping = field(default_factory=HeaderMapping)
 
 
-def _match(headers: list[str], variants: dict[str, list[str]]) -> dict[int, str]:
-    """Map header positions to fields: exact variant first, each field used once."""
-    lookup: dict[str, str] = {}
-    for name, values in variants.items():
-        for v in values:
-            lookup.setdefault(v, name)
-    out: dict[int, str] = {}
-    for i, h in enumerate(headers):
-        name = lookup.get(h)
-        if name and name not in out.values():
-            out[i] = name
-    return out
-
-
-def _candidates(mapping: HeaderMapping) -> list[str]:
-    """Every extract a grid may hold, the region table first."""
-    del mapping
-    return [REGIONS, *EXTRACTS]
-
-
-def _score(extract: str, headers: list[str], sheet: str, mapping: HeaderMapping) -> tuple:
-    """Score how well headers fit an extract: (signature met, hint, fields matched)."""
-    matched = set(_match(headers, mapping.variants(extract)).values())
-    if extract == REGIONS:
-        signature: tuple[str, ...] = ("code", "name", "level")
-        hint = False
-    else:
-        spec = EXTRACTS[extract]
-        signature = spec.signature
-        hint = any(h in sheet for h in spec.sheet_hints)
-    return (all(s in matched for s in signature), hint, len(matched))
-
-
-def _known_headers(mapping: HeaderMapping) -> list[str]:
-    """Every normalised header variant of every extract, sorted."""
-    return sorted({v for e in _candidates(mapping) for vs in mapping.variants(e).values()
-                   for v in vs})
+def _known_headers(mapping: HeaderMapping) -> set[str]:
+    """Every normalised header word sanji knows (fields and unused, all extracts)."""
+    known = {w for name in SPECS for words in mapping.variants(name).values() for w in words}
+    for spec in SPECS.values():
+        known |= spec.unused | mapping.unused(spec.name)
+    return known - {""}
 
 
 def _header_row(grid: Grid, mapping: HeaderMapping) -> int | None:
     """Index (0-based) of the row that looks most like a header among the first rows.
 
-    Args:
-        grid: the grid.
-        mapping: steward mapping.
-
-    Returns:
-        The row with the most known headers (the fuller one on a tie); None when no row of
-        the first ``HEADER_SCAN_ROWS`` holds a single known header (a data row is never taken
-        for the header).
+    The row with the most known headers (the fuller one on a tie); None when no row of the
+    first ``HEADER_SCAN_ROWS`` holds a single known header (a data row is never taken for the
+    header).
     """
-    known = set(_known_headers(mapping))
+    known = _known_headers(mapping)
     head = grid.frame.head(HEADER_SCAN_ROWS).drop("row_number")
     best, best_score = None, (0, 0)
     for i, row in enumerate(head.iter_rows()):
@@ -216,44 +103,76 @@ def _header_row(grid: Grid, mapping: HeaderMapping) -> int | None:
     return best
 
 
+def _score(decisions: list[Decision], spec: ExtractSpec, sheet: str) -> tuple:
+    """(signature met, sheet hint, headers read exactly, headers inferred)."""
+    fields = {d.field for d in decisions if d.field}
+    exact = sum(d.how in ("builtin", "steward") for d in decisions)
+    inferred = sum(d.how == "inferred" for d in decisions)
+    hint = any(h in sheet for h in spec.sheet_hints)
+    return (all(s in fields for s in spec.signature), hint, exact, inferred)
+
+
+def _signature_how(decisions: list[Decision], spec: ExtractSpec) -> str:
+    """The weakest way a signature field was read: inferred < steward < builtin."""
+    hows = {d.how for d in decisions if d.field in spec.signature}
+    return next((h for h in ("inferred", "steward") if h in hows), "builtin")
+
+
+def _derived(extract: str, decisions: list[Decision]) -> list[Decision]:
+    """Fields derived from others: the roster's population type from category / household type."""
+    fields = {d.field for d in decisions}
+    if extract != "poverty_roster" or DERIVED_TYPE in fields:
+        return []
+    sources = [f for f in ("monitoring_category", "household_type") if f in fields]
+    note = ("监测对象类别 filled -> 监测对象; else 户类型 脱贫户 -> 脱贫人口, 一般农户 -> 一般农户"
+            if sources else "no population type, category or household type: rows count as "
+            "registered with no type")
+    return [Decision("", "", DERIVED_TYPE, "derived", note)]
+
+
 def recognise(grid: Grid, mapping: HeaderMapping | None = None) -> Recognised:
     """Find the header row, the extract and the column mapping of a grid.
 
     Args:
         grid: a CSV file or sheet as text.
-        mapping: steward mapping; None for the built-in synonyms only.
+        mapping: steward mapping; None for the built-in vocabulary only.
 
     Returns:
-        The recognised grid.
+        The recognised grid, with every header decision.
 
     Raises:
-        ValueError: when no extract fits or a required column is missing; the message names
-            the file, the sheet, the headers seen and the closest known header names.
+        RecognitionError: (a ValueError) when no extract fits or a required column is missing;
+            the message names the file, the sheet, the headers seen and the closest known
+            header names (also in ``.closest``).
     """
     mapping = mapping or HeaderMapping()
     idx = _header_row(grid, mapping)
     if idx is None:
         _raise_no_header(grid, mapping)
-    raw_headers = [
-        "" if v is None else str(v) for v in grid.frame.drop("row_number").row(idx)
-    ]
-    headers = [normalise_header(h) for h in raw_headers]
+    raw = ["" if v is None else str(v) for v in grid.frame.drop("row_number").row(idx)]
+    headers = [normalise_header(h) for h in raw]
     extract = mapping.pinned(grid.source_file, grid.sheet)
+    names = [extract] if extract else list(SPECS)
+    tried = {name: match_headers(headers, raw, SPECS[name], mapping) for name in names}
     if extract is None:
-        scores = {e: _score(e, headers, grid.sheet, mapping) for e in _candidates(mapping)}
-        fitting = [e for e, s in scores.items() if s[0]]
+        scores = {name: _score(tried[name], SPECS[name], grid.sheet) for name in names}
+        fitting = [name for name, s in scores.items() if s[0]]
         if not fitting:
-            _raise_unrecognised(grid, raw_headers, mapping)
-        extract = max(fitting, key=lambda e: scores[e])
-    variants = mapping.variants(extract)
-    matched = _match(headers, variants)
-    _check_required(grid, extract, raw_headers, matched, variants)
+            _raise_unrecognised(grid, raw, mapping)
+        extract = max(fitting, key=lambda name: scores[name])
+    decisions = tried[extract]
+    _check_required(grid, SPECS[extract], raw, decisions, mapping)
+    how = "pinned" if mapping.pinned(grid.source_file, grid.sheet) else _signature_how(
+        decisions, SPECS[extract])
     return Recognised(
         grid=grid,
         extract=extract,
         header_row=int(grid.frame["row_number"][idx]),
-        headers={f"c{i}": h for i, h in enumerate(raw_headers)},
-        columns={f"c{i}": name for i, name in matched.items()},
+        headers={f"c{i}": h for i, h in enumerate(raw)},
+        columns={d.column: d.field for d in decisions if d.field and d.column},
+        decisions=(*decisions, *_derived(extract, decisions)),
+        how=how,
+        mapping=mapping,
     )
 
 
@@ -274,53 +193,73 @@ def _closest(raw_headers: list[str], known: list[str]) -> list[str]:
     return out
 
 
-def _fail(msg: str) -> NoReturn:
-    """Raise ValueError with every ID-like run of the message masked."""
-    raise ValueError(mask_ids_in_text(msg))
+def _fail(msg: str, closest: list[str]) -> NoReturn:
+    raise RecognitionError(msg, closest)
 
 
 def _raise_no_header(grid: Grid, mapping: HeaderMapping) -> NoReturn:
     """No known header in the first rows: name only cells that nearly match a header."""
     cells = [str(c) for row in grid.frame.head(HEADER_SCAN_ROWS).drop("row_number").iter_rows()
              for c in row if c is not None]
-    near = _closest(list(dict.fromkeys(cells)), _known_headers(mapping))
-    _fail(
-        f"{_where(grid)}: no header row found: none of the first {HEADER_SCAN_ROWS} rows has "
-        f"a known column header. Closest known headers: {'; '.join(near) or 'none'}. "
-        "Add the variants or a pin to sanji_mapping.yaml."
-    )
+    near = _closest(list(dict.fromkeys(cells)), sorted(_known_headers(mapping)))
+    _fail(f"{_where(grid)}: no header row found: none of the first {HEADER_SCAN_ROWS} rows has "
+          f"a known column header. Closest known headers: {'; '.join(near) or 'none'}. "
+          "Add the variants or a pin to sanji_mapping.yaml.", near)
 
 
 def _raise_unrecognised(grid: Grid, raw_headers: list[str], mapping: HeaderMapping) -> NoReturn:
-    near = _closest(raw_headers, _known_headers(mapping))
-    msg = (
-        f"{_where(grid)}: no extract recognised from headers {[h for h in raw_headers if h]}. "
-        f"Closest known headers: {'; '.join(near) or 'none'}. "
-        "Add the variants or a pin to sanji_mapping.yaml."
-    )
-    _fail(msg)
+    near = _closest(raw_headers, sorted(_known_headers(mapping)))
+    _fail(f"{_where(grid)}: no extract recognised from headers {[h for h in raw_headers if h]}. "
+          f"Closest known headers: {'; '.join(near) or 'none'}. "
+          "Add the variants or a pin to sanji_mapping.yaml.", near)
 
 
-def _check_required(grid: Grid, extract: str, raw_headers: list[str], matched: dict[int, str],
-                    variants: dict[str, list[str]]) -> None:
-    required = ("code", "name", "level") if extract == REGIONS else EXTRACTS[extract].required
-    missing = [f for f in required if f not in matched.values()]
+def _check_required(grid: Grid, spec: ExtractSpec, raw_headers: list[str],
+                    decisions: list[Decision], mapping: HeaderMapping) -> None:
+    found = {d.field for d in decisions if d.field}
+    missing = [f for f in spec.required if f not in found]
     if not missing:
         return
-    wanted = [v for f in missing for v in variants[f]]
-    near = _closest(raw_headers, wanted)
+    variants = mapping.variants(spec.name)
+    near = _closest(raw_headers, [v for f in missing for v in variants[f]])
     needs = "; ".join(f"{f} (one of {variants[f]})" for f in missing)
-    msg = (
-        f"{_where(grid)}: extract {extract!r} is missing required column(s) {needs}. "
-        f"Headers seen: {[h for h in raw_headers if h]}. "
-        f"Closest: {'; '.join(near) or 'none'}. "
-        f"Add the header under {extract}: <field>: [...] in sanji_mapping.yaml."
-    )
-    _fail(msg)
+    _fail(f"{_where(grid)}: extract {spec.name!r} is missing required column(s) {needs}. "
+          f"Headers seen: {[h for h in raw_headers if h]}. "
+          f"Closest: {'; '.join(near) or 'none'}. "
+          f"Add the header under {spec.name}: <field>: [...] in sanji_mapping.yaml.", near)
+
+
+def recognition_frame(recs: list[Recognised]) -> pl.DataFrame:
+    """Every recognition decision of the grids, one row each (IDs masked).
+
+    One row per grid for the extract itself (``column`` null; ``how`` pinned / builtin /
+    steward / inferred), then one per header cell and per derived field.
+
+    Args:
+        recs: the recognised grids.
+
+    Returns:
+        ``RECOGNITION_SCHEMA`` rows.
+    """
+    rows = []
+    for rec in recs:
+        g = rec.grid
+        base = (g.source_file, g.sheet, rec.extract, rec.header_row)
+        pin = rec.mapping.pin_glob(g.source_file, g.sheet)
+        told = (f"pin {pin!r}" if pin
+                else f"signature {'+'.join(SPECS[rec.extract].signature)}")
+        rows.append((*base, None, None, None, rec.how, told))
+        rows.extend((*base, d.column or None, d.header or None, d.field, d.how, d.note)
+                    for d in rec.decisions)
+    frame = pl.DataFrame(rows, schema=RECOGNITION_SCHEMA, orient="row")
+    return frame.with_columns(mask_ids_in_text(pl.col("header")), mask_ids_in_text(pl.col("note")))
 
 
 def mapped_frame(rec: Recognised) -> pl.DataFrame:
     """The rows below the header with canonical field names, all text.
+
+    Excel's text guard (``="…"``, a leading apostrophe) is removed from every cell; a list
+    field read from several columns (致贫/返贫风险1 … 5) is one column, its cells joined by 、.
 
     Args:
         rec: a recognised grid.
@@ -330,21 +269,41 @@ def mapped_frame(rec: Recognised) -> pl.DataFrame:
         plus ``_cells`` (0 when every cell is empty or blank, else 1) and ``_first`` (the
         first cell, where totals rows often say 合计).
     """
-    names = list(_fields_of(rec.extract) or [])
+    names = list(fields_of(rec.extract) or [])
     frame = _below_header(rec.grid.frame, rec.header_row)
     data_cols = [c for c in frame.columns if c != "row_number"]
-    present = {name: col for col, name in rec.columns.items()}
+    present: dict[str, list[str]] = {}
+    for col, name in rec.columns.items():
+        present.setdefault(name, []).append(col)
     first = pl.col(data_cols[0]) if data_cols else pl.lit(None, pl.String)
     return frame.select(
         "row_number",
-        *(
-            pl.col(present[n]).alias(n) if n in present else pl.lit(None, pl.String).alias(n)
-            for n in names
-        ),
+        *(_field_expr(frame, present.get(n, [])).alias(n) for n in names),
         first.alias("_first"),
     ).with_columns(_cell_flags(frame, data_cols).alias("_cells")).select(
         "row_number", *names, "_cells", "_first"
     )
+
+
+def _unguarded(frame: pl.DataFrame, col: str) -> pl.Expr:
+    """A column without Excel's ="…" guard or leading apostrophe (checked before replacing)."""
+    values = frame[col]
+    guarded = (values.str.starts_with("=") | values.str.starts_with("'")).any()
+    expr = pl.col(col)
+    return expr.str.replace(r"^\s*=\"(.*)\"\s*$", "${1}").str.replace(r"^\s*'", "") \
+        if guarded else expr
+
+
+def _field_expr(frame: pl.DataFrame, cols: list[str]) -> pl.Expr:
+    """One field from its column(s); several columns are joined by the list separator."""
+    if not cols:
+        return pl.lit(None, pl.String)
+    if len(cols) == 1:
+        return _unguarded(frame, cols[0])
+    parts = [_unguarded(frame, c).str.strip_chars() for c in cols]
+    parts = [pl.when(p != "").then(p) for p in parts]
+    joined = pl.concat_str(parts, separator=LIST_SEPARATOR, ignore_nulls=True)
+    return pl.when(pl.any_horizontal(p.is_not_null() for p in parts)).then(joined)
 
 
 def _below_header(frame: pl.DataFrame, header_row: int) -> pl.DataFrame:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from pipelines.demo.clinics import CLINIC_FILE, write_clinic_list
 from pipelines.demo.departments import County, build_county
 from pipelines.demo.dirt import DirtRates
 from pipelines.demo.layout import FileLayout, layouts
@@ -165,11 +166,12 @@ def generate_county(people: int, seed: int, out: Path, *, rates: DirtRates | Non
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
     _csv(places.regions, landing / "行政区划.csv")
+    clinics = write_clinic_list(places, seed, landing)
     created = datetime(as_of.year, as_of.month, as_of.day, 18, 0, 0)
     records, dirt, counts = _write_files(rng, county, places, rates, landing, layouts(as_of),
                                          created)
     _write_truth(truth, county, records, dirt)
-    counts = {"行政区划.csv": places.regions.height, **counts}
+    counts = {"行政区划.csv": places.regions.height, CLINIC_FILE: clinics, **counts}
     return DemoSummary(
         people=people,
         households=int(county.persons["household_key"].n_unique()),

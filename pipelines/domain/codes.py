@@ -1,22 +1,132 @@
-"""Canonical code lists: the categorical values the rules and rollups reason about."""
+"""Canonical code lists: the categorical values the rules and rollups reason about.
+
+The lists and their words are data (``values.yaml`` beside this module); this module loads them
+into :class:`CodeList` objects (``CODE_LISTS``) and names the code tuples the rest of sanji
+uses. Ingest maps every categorical cell to one of these codes
+(``pipelines.ingest.values``); rules and rollups compare only codes, through the predicates of
+:mod:`pipelines.domain.predicates`.
+"""
 
 from __future__ import annotations
 
-POPULATION_TYPES = ("脱贫人口", "监测对象")
-MONITORING_CATEGORIES = ("脱贫不稳定户", "边缘易致贫户", "突发严重困难户")
-RISK_CAUSES = ("因病", "因残", "因学", "因灾", "因意外事故", "缺劳力", "因务工就业不稳", "其他")
-CHRONIC_DISEASES = ("高血压", "2型糖尿病", "肺结核", "严重精神障碍")
-ILLNESS_STATUSES = ("待救治", "救治中", "已救治", "死亡", "放弃救治")
-ASSISTANCE_TYPES = ("低保", "特困供养", "临时救助")
-ENROL_STATUSES = ("参保缴费", "暂停", "终止")
-SUBSIDY_TYPES = ("特困全额资助", "低保定额资助", "脱贫人口资助", "监测对象资助", "无")
+from dataclasses import dataclass, field
+from typing import Any
 
+from pipelines.domain.vocabulary import load, normalise_header, normalise_value
+
+TRUE_CODE, FALSE_CODE = "是", "否"
+
+
+@dataclass(frozen=True)
+class CodeList:
+    """One list of canonical codes and the words for them.
+
+    Attributes:
+        name: the list's name (a key of ``values.yaml``).
+        about: what the list is.
+        codes: the canonical codes, in order.
+        words: normalised word -> code (every code is a word for itself).
+        groups: named subsets of the codes.
+        digits: bare numeric codes valid in any column of this list.
+        contextual: normalised header word -> {normalised value -> code}.
+    """
+
+    name: str
+    about: str
+    codes: tuple[str, ...]
+    words: dict[str, str]
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    digits: dict[str, str] = field(default_factory=dict)
+    contextual: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def group(self, name: str) -> tuple[str, ...]:
+        """The codes of a named group.
+
+        Args:
+            name: the group.
+
+        Returns:
+            Its codes.
+
+        Raises:
+            KeyError: naming the list's groups when there is no such group.
+        """
+        if name not in self.groups:
+            msg = f"code list {self.name!r} has no group {name!r}; groups: {sorted(self.groups)}"
+            raise KeyError(msg)
+        return self.groups[name]
+
+    def lookup(self, value: str, header: str = "") -> str | None:
+        """The code of one normalised value, in a column with the given header.
+
+        Args:
+            value: a value normalised with ``normalise_value``.
+            header: the column's header, normalised with ``normalise_header``.
+
+        Returns:
+            The code, or None when the word is not in the list.
+        """
+        for word, table in self.contextual.items():
+            if word in header and value in table:
+                return table[value]
+        return self.words.get(value) or self.digits.get(value)
+
+
+def _words(name: str, codes: dict[str, list[str] | None], base: dict[str, str]) -> dict[str, str]:
+    """Normalised word -> code; a word naming two codes is an error in the vocabulary."""
+    words = dict(base)
+    for code, synonyms in codes.items():
+        for word in (code, *(synonyms or [])):
+            key = normalise_value(word)
+            if words.get(key, code) != code and key not in base:
+                msg = f"values.yaml {name}: {word!r} names both {words[key]!r} and {code!r}"
+                raise ValueError(msg)
+            words[key] = code
+    return words
+
+
+def _code_list(name: str, raw: dict[str, Any], lists: dict[str, CodeList]) -> CodeList:
+    base = lists[raw["extends"]].words if raw.get("extends") else {}
+    codes = raw.get("codes") or {}
+    groups = {g: tuple(v) for g, v in (raw.get("groups") or {}).items()}
+    for group, members in groups.items():
+        unknown = [c for c in members if c not in codes]
+        if unknown:
+            msg = f"values.yaml {name}: group {group} names unknown codes {unknown}"
+            raise ValueError(msg)
+    contextual = {
+        normalise_header(h): {normalise_value(k): str(v) for k, v in table.items()}
+        for h, table in (raw.get("contextual") or {}).items()
+    }
+    return CodeList(
+        name=name,
+        about=" ".join(str(raw.get("about", "")).split()),
+        codes=tuple(str(c) for c in codes),
+        words=_words(name, codes, base),
+        groups=groups,
+        digits={str(k): str(v) for k, v in (raw.get("digits") or {}).items()},
+        contextual=contextual,
+    )
+
+
+def _load() -> tuple[dict[str, CodeList], frozenset[str]]:
+    raw = load("values")
+    lists: dict[str, CodeList] = {}
+    for name, body in raw.items():
+        if name != "null_words":
+            lists[name] = _code_list(name, body, lists)
+    return lists, frozenset(normalise_value(w) for w in raw.get("null_words") or ())
+
+
+CODE_LISTS, NULL_WORDS = _load()
+
+POPULATION_TYPES = CODE_LISTS["population_type"].group("registered")
+MONITORING_CATEGORIES = CODE_LISTS["monitoring_category"].codes
+RISK_CAUSES = CODE_LISTS["risk_cause"].group("reported")
+CHRONIC_DISEASES = CODE_LISTS["chronic_disease"].group("managed")
+ILLNESS_STATUSES = CODE_LISTS["treatment_status"].group("reported")
+ASSISTANCE_TYPES = CODE_LISTS["assistance_type"].codes
+ENROL_STATUSES = CODE_LISTS["enrolment_status"].codes
+SUBSIDY_TYPES = CODE_LISTS["subsidy_type"].codes
 # The 30 serious illnesses of 大病专项救治 (国卫办医函〔2019〕 30 种).
-SERIOUS_ILLNESSES: tuple[str, ...] = (
-    "儿童急性淋巴细胞白血病", "儿童急性早幼粒细胞白血病", "儿童先天性房间隔缺损",
-    "儿童先天性室间隔缺损", "儿童先天性动脉导管未闭", "儿童先天性肺动脉瓣狭窄", "食管癌", "胃癌",
-    "结肠癌", "直肠癌", "终末期肾病", "乳腺癌", "宫颈癌", "重性精神病", "耐多药结核病",
-    "艾滋病机会性感染", "肺癌", "肝癌", "急性心肌梗死", "白内障", "尘肺", "神经母细胞瘤",
-    "儿童淋巴瘤", "骨肉瘤", "血友病", "地中海贫血", "唇腭裂", "尿道下裂", "发育性髋关节发育不良",
-    "1型糖尿病",
-)
+SERIOUS_ILLNESSES = CODE_LISTS["serious_illness"].codes

@@ -1,33 +1,31 @@
 """The extracts a county lands: who sends each, its fields, and the header words for them.
 
-- ``EXTRACTS`` names each extract sanji recognises, the department that sends it, its canonical
-  fields with the header variants the departments' systems use, and the headers that identify
-  it (its signature).
-- ``REGION_FIELDS`` are the columns of the county's division table (统计用区划代码).
+The words are data (``headers.yaml`` beside this module); this module builds from them:
+
+- ``EXTRACTS``: each extract sanji recognises, the department that sends it, its canonical
+  fields with the header variants the departments' systems use, the code list each
+  categorical field is mapped to, the headers sanji knows and does not read, and the headers
+  that identify it (its signature).
+- ``CLINIC_LIST``: the village clinic list (村卫生室), recognised like the region table.
+- ``REGION_FIELDS``: the columns of the county's division table (统计用区划代码).
 - ``DATE_FIELDS``, ``MONEY_FIELDS`` and ``BOOL_FIELDS`` say how an extract's own fields are
   typed (:func:`field_type`). The columns every accepted record carries are the contract
   ``schemas.canonical.PersonRecords``.
+- ``FALLBACK``: the role, base and money words of the fallback for unseen headers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
-# Header variants shared by most extracts. The first variant is the canonical Chinese header
-# used when sanji writes a file (exchange workbook, steward exports).
-PERSON_HEADERS: dict[str, tuple[str, ...]] = {
-    "name": ("姓名", "人员姓名", "患者姓名", "参保人姓名", "救助对象姓名", "成员姓名", "死者姓名"),
-    "id_number": (
-        "证件号码", "身份证号", "公民身份号码", "身份证号码", "身份证件号码", "证件号", "身份证",
-    ),
-    "sex": ("性别",),
-    "birth_date": ("出生日期", "出生年月日"),
-    "township": ("乡镇", "乡(镇)", "乡镇(街道)", "所属乡镇", "乡镇名称"),
-    "village": ("行政村", "村", "村(社区)", "所属村", "村委会", "村名称"),
-    "village_code": ("村级区划代码", "区划代码", "行政区划代码", "统计用区划代码"),
-}
+from pipelines.domain.codes import CODE_LISTS
+from pipelines.domain.vocabulary import load, normalise_header
+
+PERSON_FIELDS = ("name", "id_number", "sex", "birth_date", "township", "village", "village_code")
+CLINICS = "village_clinic"
 
 
 @dataclass(frozen=True)
@@ -44,6 +42,9 @@ class ExtractSpec:
         sheet_hints: sheet names that identify it in a workbook.
         one_row_per_person: True when the extract lists each person once, so two of its
             records are two different people (a cannot-link constraint in linkage).
+        codes: categorical field -> the code list (``CODE_LISTS``) its values map to.
+        multi: fields read from several columns, several values per cell (a list of codes).
+        unused: headers (normalised) of this extract's systems that sanji does not read.
     """
 
     name: str
@@ -54,154 +55,119 @@ class ExtractSpec:
     signature: tuple[str, ...]
     sheet_hints: tuple[str, ...] = ()
     one_row_per_person: bool = False
-    person_fields: tuple[str, ...] = field(default=("name", "id_number", "sex", "birth_date",
-                                                    "township", "village", "village_code"))
+    person_fields: tuple[str, ...] = PERSON_FIELDS
+    codes: dict[str, str] = field(default_factory=dict)
+    multi: frozenset[str] = frozenset()
+    unused: frozenset[str] = frozenset()
 
 
-def _person(*names: str) -> dict[str, tuple[str, ...]]:
-    return {n: PERSON_HEADERS[n] for n in names}
+@dataclass(frozen=True)
+class FallbackWords:
+    """The words of the fallback for headers never seen (all normalised).
+
+    Attributes:
+        roles: subject / head / other_party -> role words (患者, 户主, 监护人 …).
+        base_words: person field -> words naming it inside a longer header (身份证 …).
+        date_words: words that make a header a date (日期, 时间 …).
+        not_event: words that make a date a plan or deadline, not the event (下次, 预约 …).
+        money_words: words that make a header money (费用, 金额 …).
+        not_money: words that make it a ratio, count or label instead (比例, 次数 …).
+        money_qualifiers: (money field, qualifier words), most specific first.
+        not_place: words that make a place word name a facility (乡镇卫生院).
+        data_digits: a header cell with a run of this many digits is data, not a header.
+    """
+
+    roles: dict[str, tuple[str, ...]]
+    base_words: dict[str, tuple[str, ...]]
+    date_words: tuple[str, ...]
+    not_event: tuple[str, ...]
+    money_words: tuple[str, ...]
+    not_money: tuple[str, ...]
+    money_qualifiers: tuple[tuple[str, tuple[str, ...]], ...]
+    not_place: tuple[str, ...]
+    data_digits: int
 
 
-_PLACE = ("township", "village", "village_code")
+def _norm(words: Any) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(normalise_header(w) for w in words or ()))
 
-EXTRACTS: dict[str, ExtractSpec] = {
-    spec.name: spec
-    for spec in (
-        ExtractSpec(
-            name="poverty_roster",
-            department="poverty",
-            title="防返贫动态监测名单",
-            fields={
-                "household_id": ("户编号", "户号", "家庭编号"),
-                "head_name": ("户主姓名", "户主"),
-                **_person("name", "id_number", "sex", "birth_date", *_PLACE),
-                "relation": ("与户主关系", "与户主关系(称谓)"),
-                "population_type": ("人口类型", "人员类型"),
-                "monitoring_category": ("监测对象类别", "监测类型"),
-                "risk_cause": ("风险类型", "主要风险", "致贫原因", "主要致贫(返贫)原因"),
-                "risk_cleared": ("风险是否消除", "风险消除"),
-            },
-            required=("household_id", "name", "id_number", "relation", "population_type"),
-            signature=("household_id", "relation"),
-            sheet_hints=("防返贫", "监测", "脱贫人口"),
-            one_row_per_person=True,
-        ),
-        ExtractSpec(
-            name="doctor_contract",
-            department="health",
-            title="家庭医生签约",
-            fields={
-                **_person("name", "id_number", "sex", "birth_date", *_PLACE),
-                "team": ("签约团队", "家庭医生团队"),
-                "contract_date": ("签约日期", "签约时间"),
-                "service_package": ("服务包", "签约服务包"),
-                "groups": ("人群分类", "重点人群"),
-            },
-            required=("name", "id_number", "contract_date"),
-            signature=("contract_date",),
-            sheet_hints=("家庭医生签约", "签约"),
-            one_row_per_person=True,
-        ),
-        ExtractSpec(
-            name="chronic_followup",
-            department="health",
-            title="慢病随访",
-            fields={
-                **_person("name", "id_number", "sex", "birth_date", *_PLACE),
-                "disease": ("疾病类型", "慢病类型", "管理病种"),
-                "followup_date": ("随访日期", "随访时间"),
-                "followup_way": ("随访方式",),
-                "clinic": ("随访机构", "随访医疗机构"),
-                "referral_date": ("转诊日期", "转诊时间"),
-            },
-            required=("name", "id_number", "disease", "followup_date"),
-            signature=("followup_date",),
-            sheet_hints=("慢病随访", "随访"),
-        ),
-        ExtractSpec(
-            name="illness_ledger",
-            department="health",
-            title="大病专项救治台账",
-            fields={
-                **_person("name", "id_number", "sex", "birth_date", *_PLACE),
-                "illness": ("病种", "大病病种", "疾病名称"),
-                "hospital": ("定点医院", "救治医院"),
-                "diagnosis_date": ("确诊日期", "诊断日期"),
-                "status": ("救治状态",),
-            },
-            required=("name", "id_number", "illness", "status"),
-            signature=("illness", "status"),
-            sheet_hints=("大病专项救治", "大病救治", "台账"),
-        ),
-        ExtractSpec(
-            name="assistance",
-            department="civil",
-            title="低保特困临时救助对象",
-            fields={
-                **_person("name", "id_number", "sex", "birth_date", *_PLACE),
-                "head_name": ("户主姓名", "户主"),
-                "assistance_type": ("救助类型", "保障类型", "救助类别"),
-                "start_date": ("起始日期", "享受起始日期", "救助开始日期"),
-                "status": ("状态", "保障状态"),
-                "hardship_cause": ("致困原因", "主要致困原因"),
-            },
-            required=("name", "id_number", "assistance_type"),
-            signature=("assistance_type",),
-            sheet_hints=("救助", "低保", "特困"),
-            one_row_per_person=True,
-        ),
-        ExtractSpec(
-            name="death",
-            department="civil",
-            title="死亡火化记录",
-            fields={
-                **_person("name", "id_number", "sex", "birth_date", *_PLACE),
-                "death_date": ("死亡日期", "死亡时间"),
-                "cremation_date": ("火化日期", "火化时间"),
-            },
-            required=("name", "id_number", "death_date"),
-            signature=("death_date",),
-            sheet_hints=("死亡", "火化"),
-            one_row_per_person=True,
-        ),
-        ExtractSpec(
-            name="enrolment",
-            department="insurance",
-            title="城乡居民医保参保",
-            fields={
-                **_person("name", "id_number", "sex", "birth_date", *_PLACE),
-                "enrol_status": ("参保状态", "缴费状态"),
-                "subsidy_type": ("资助类型", "资助类别", "医疗救助资助类型"),
-                "enrol_year": ("参保年度", "缴费年度"),
-            },
-            required=("name", "id_number", "enrol_status"),
-            signature=("enrol_status",),
-            sheet_hints=("参保",),
-            one_row_per_person=True,
-        ),
-        ExtractSpec(
-            name="settlement",
-            department="insurance",
-            title="住院结算",
-            fields={
-                **_person("name", "id_number", "sex", "birth_date", *_PLACE),
-                "hospital": ("就诊医院", "医疗机构名称", "定点医疗机构"),
-                "diagnosis": ("主要诊断", "出院诊断", "结算病种"),
-                "admission_date": ("入院日期", "入院时间"),
-                "discharge_date": ("出院日期", "出院时间"),
-                "total_cost": ("医疗总费用", "总费用"),
-                "basic_insurance": ("基本医保支付", "统筹基金支付", "基本医疗保险支付"),
-                "critical_insurance": ("大病保险支付",),
-                "medical_assistance": ("医疗救助支付",),
-                "out_of_pocket": ("个人自付", "个人负担"),
-                "one_stop": ("一站式结算", "是否一站式结算"),
-            },
-            required=("name", "id_number", "admission_date", "total_cost"),
-            signature=("admission_date",),
-            sheet_hints=("结算", "住院"),
-        ),
-    )
+
+_RAW = load("headers")
+PERSON_HEADERS: dict[str, tuple[str, ...]] = {
+    name: tuple(str(h) for h in words) for name, words in _RAW["person"].items()
 }
+UNUSED_HEADERS: frozenset[str] = frozenset(_norm(_RAW["unused"]))
+
+
+def _field(name: str, body: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """A field's header words (person words first for a person field) and its options."""
+    options = body if isinstance(body, dict) else {"headers": body}
+    own = tuple(str(h) for h in options.get("headers") or ())
+    words = (*PERSON_HEADERS.get(name, ()), *own)
+    return tuple(dict.fromkeys(words)), options
+
+
+def _check_words(where: str, fields: dict[str, tuple[str, ...]], unused: frozenset[str]) -> None:
+    """A normalised header names one field of an extract, and no unused header names one."""
+    seen: dict[str, str] = {}
+    for name, words in fields.items():
+        for word in _norm(words):
+            if seen.setdefault(word, name) != name:
+                msg = f"headers.yaml {where}: {word!r} names both {seen[word]!r} and {name!r}"
+                raise ValueError(msg)
+            if word in unused:
+                msg = f"headers.yaml {where}: {word!r} is both field {name!r} and unused"
+                raise ValueError(msg)
+
+
+def _spec(name: str, raw: dict[str, Any], department: str = "",
+          person_fields: tuple[str, ...] = PERSON_FIELDS) -> ExtractSpec:
+    fields, codes, multi, types = {}, {}, set(), {}
+    for fname, body in raw["fields"].items():
+        fields[fname], options = _field(fname, body)
+        if options.get("codes"):
+            codes[fname] = CODE_LISTS[options["codes"]].name
+        if options.get("multi"):
+            multi.add(fname)
+        if options.get("type"):
+            types[fname] = options["type"]
+    own_unused = frozenset(_norm(raw.get("unused")))
+    _check_words(name, fields, own_unused)
+    field_words = {w for words in fields.values() for w in _norm(words)}
+    unused = own_unused | (UNUSED_HEADERS - field_words)
+    _TYPES.update(types)
+    return ExtractSpec(
+        name=name, department=raw.get("department", department), title=raw.get("title", name),
+        fields=fields, required=tuple(raw["required"]), signature=tuple(raw["signature"]),
+        sheet_hints=tuple(raw.get("sheet_hints") or ()),
+        one_row_per_person=bool(raw.get("one_row_per_person")), person_fields=person_fields,
+        codes=codes, multi=frozenset(multi), unused=unused,
+    )
+
+
+_TYPES: dict[str, str] = {}
+EXTRACTS: dict[str, ExtractSpec] = {
+    name: _spec(name, raw) for name, raw in _RAW["extracts"].items()
+}
+CLINIC_LIST: ExtractSpec = _spec(CLINICS, {"title": "村卫生室名单", **_RAW["clinics"]},
+                                 department="health", person_fields=())
+
+
+def _fallback(raw: dict[str, Any]) -> FallbackWords:
+    return FallbackWords(
+        roles={k: _norm(v) for k, v in raw["roles"].items()},
+        base_words={k: _norm(v) for k, v in raw["base_words"].items()},
+        date_words=_norm(raw["date_words"]),
+        not_event=_norm(raw["not_event"]),
+        money_words=_norm(raw["money_words"]),
+        not_money=_norm(raw["not_money"]),
+        money_qualifiers=tuple((str(f), _norm(w)) for f, w in raw["money_qualifiers"]),
+        not_place=_norm(raw["not_place"]),
+        data_digits=int(raw["data_digits"]),
+    )
+
+
+FALLBACK = _fallback(_RAW["recognition"])
 
 # The county's statistical division table (统计用区划代码), read from the landing folder.
 REGION_FIELDS: dict[str, tuple[str, ...]] = {
@@ -213,14 +179,9 @@ REGION_FIELDS: dict[str, tuple[str, ...]] = {
 }
 REGION_LEVELS = {"县": "county", "乡镇": "township", "村": "village"}
 
-DATE_FIELDS = frozenset({
-    "contract_date", "followup_date", "referral_date", "diagnosis_date", "start_date",
-    "death_date", "cremation_date", "admission_date", "discharge_date",
-})
-MONEY_FIELDS = frozenset({
-    "total_cost", "basic_insurance", "critical_insurance", "medical_assistance", "out_of_pocket",
-})
-BOOL_FIELDS = frozenset({"risk_cleared", "one_stop"})
+DATE_FIELDS = frozenset(f for f, t in _TYPES.items() if t == "date")
+MONEY_FIELDS = frozenset(f for f, t in _TYPES.items() if t == "money")
+BOOL_FIELDS = frozenset(f for f, t in _TYPES.items() if t == "bool")
 
 
 def field_type(name: str) -> pl.DataType:
@@ -239,4 +200,3 @@ def field_type(name: str) -> pl.DataType:
     if name in BOOL_FIELDS:
         return pl.Boolean()
     return pl.String()
-

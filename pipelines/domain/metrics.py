@@ -19,6 +19,8 @@ STATUS_NAMES: dict[str, str] = {"待救治": "pending", "救治中": "in_treatme
                                 "死亡": "died", "放弃救治": "abandoned"}
 FOLLOWUPS_PER_YEAR = 4
 TB_DAYS = 14
+TB_DISEASE = "肺结核"  # followed up within TB_DAYS of referral instead of 4 times a year
+OTHER_CAUSE = "其他"  # counts every cause not reported by name too
 
 COUNT_COLUMNS: tuple[str, ...] = (
     "registered_total", "registered_poverty_alleviated", "registered_monitored",

@@ -10,14 +10,23 @@ files and sheets where they do not balance (the ``rows_accounted`` check), inges
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-from pipelines.domain.extracts import EXTRACTS
+from pipelines.domain.extracts import CLINICS, EXTRACTS
 from pipelines.domain.identity import mask_id
-from pipelines.extracts import REGIONS, HeaderMapping, Recognised, mapped_frame, recognise
+from pipelines.extracts import (
+    RECOGNITION_SCHEMA,
+    REGIONS,
+    HeaderMapping,
+    Recognised,
+    mapped_frame,
+    recognise,
+    recognition_frame,
+)
+from pipelines.ingest.clinics import CLINIC_SCHEMA, ingest_clinic_grid, with_clinic_counts
 from pipelines.ingest.issues import ISSUE_SCHEMA, issue_rows, schema_issues, validate_raw
 from pipelines.ingest.rows import (
     ACCOUNTING_SCHEMA,
@@ -44,7 +53,13 @@ REGION_SCHEMA = polars_schema(Regions)
 
 @dataclass
 class Ingested:
-    """Everything ingest produces (see docs/design.md §2)."""
+    """Everything ingest produces (see docs/design.md §2).
+
+    ``recognition`` holds every header decision (``pipelines.extracts.recognition_frame``):
+    which header became which field of which extract, and how. ``clinics`` is the village
+    clinic list when one landed (then ``regions`` carries each village's clinic count in
+    ``clinics``; without a list it has no such column).
+    """
 
     tables: dict[str, pl.DataFrame]
     regions: pl.DataFrame
@@ -52,6 +67,9 @@ class Ingested:
     field_issue: pl.DataFrame
     accounting: pl.DataFrame
     files: pl.DataFrame
+    recognition: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema=RECOGNITION_SCHEMA))
+    clinics: pl.DataFrame | None = None
 
 
 def empty_table(extract: str) -> pl.DataFrame:
@@ -157,8 +175,12 @@ def ingest_landing(landing: Path, mapping: HeaderMapping | None = None) -> Inges
     recs = [recognise(g, mapping) for g in read_grids(landing)]
     regions, quarantine, accounting = ingest_regions([r for r in recs if r.extract == REGIONS])
     quarantines, issues, accountings = [quarantine], [], [accounting]
+    clinic_parts = [ingest_clinic_grid(r, regions) for r in recs if r.extract == CLINICS]
+    for _, q, acc in clinic_parts:
+        quarantines.append(q)
+        accountings.append(acc)
     parts: dict[str, list[pl.DataFrame]] = {e: [] for e in EXTRACTS}
-    for rec in (r for r in recs if r.extract != REGIONS):
+    for rec in (r for r in recs if r.extract in EXTRACTS):
         table, q, fi, acc = ingest_extract(rec, regions)
         parts[rec.extract].append(table)
         quarantines.append(q)
@@ -171,13 +193,18 @@ def ingest_landing(landing: Path, mapping: HeaderMapping | None = None) -> Inges
         [_files_row(r, reads[(r.grid.source_file, r.grid.sheet)]) for r in recs],
         schema=FILES_SCHEMA,
     )
+    clinics = concat_or_empty([c for c, _, _ in clinic_parts], CLINIC_SCHEMA) \
+        if clinic_parts else None
+    regions = regions.select(list(REGION_SCHEMA))
     return Ingested(
         tables={e: pl.concat(p) if p else empty_table(e) for e, p in parts.items()},
-        regions=regions.select(list(REGION_SCHEMA)),
+        regions=regions if clinics is None else with_clinic_counts(regions, clinics),
         quarantine=concat_or_empty(quarantines, QUARANTINE_SCHEMA),
         field_issue=concat_or_empty(issues, ISSUE_SCHEMA),
         accounting=accounting,
         files=files,
+        recognition=recognition_frame(recs),
+        clinics=clinics,
     )
 
 

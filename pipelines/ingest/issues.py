@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandera.errors as pe
 import polars as pl
 
-from pipelines.domain.extracts import BOOL_FIELDS, DATE_FIELDS, MONEY_FIELDS
+from pipelines.domain.extracts import BOOL_FIELDS, DATE_FIELDS, EXTRACTS, MONEY_FIELDS
 from pipelines.domain.identity import mask_id, mask_ids_in_text
 from pipelines.normalise.dates import unparsed
 from pipelines.normalise.ids import ID_REASONS
@@ -23,6 +23,8 @@ ISSUE_REASONS = {
     "money_unparseable": "amount is not a number",
     "bool_unparseable": "yes/no value not understood (是/否)",
     "sex_unparseable": "sex not understood (男/女)",
+    "value_unknown": "value not in the field's code list (add it under values: in "
+                     "sanji_mapping.yaml)",
     "sex_conflict": "sex column disagrees with the identity number",
     "id_checksum": ID_REASONS["id_checksum"],
     "code_12_digits": "division code is not 12 digits",
@@ -38,18 +40,21 @@ def issue_rows(frame: pl.DataFrame, extract: str) -> pl.DataFrame:
         ("village", "", pl.col("place_check").is_not_null(), pl.col("village_raw")),
         ("birth_date", "date_unparseable",
          unparsed(pl.col("_birth_raw"), pl.col("_birth_col")), pl.col("_birth_raw")),
-        ("sex", "sex_unparseable",
-         pl.col("_sex_raw").str.strip_chars().fill_null("").ne("") & pl.col("_sex_col").is_null(),
-         pl.col("_sex_raw")),
+        ("sex", "sex_unparseable", pl.col("_unk_sex").is_not_null(), pl.col("_sex_raw")),
         ("sex", "sex_conflict",
          pl.col("id_sex").is_not_null() & pl.col("_sex_col").is_not_null()
          & (pl.col("id_sex") != pl.col("_sex_col")), pl.col("_sex_raw")),
     ]
+    coded = EXTRACTS[extract].codes
     for f in own_fields(extract):
         raw = pl.col(f"_raw_{f}")
-        check = ("date_unparseable" if f in DATE_FIELDS else "money_unparseable"
-                 if f in MONEY_FIELDS else "bool_unparseable" if f in BOOL_FIELDS else None)
-        if check:
+        if f in BOOL_FIELDS:
+            specs.append((f, "bool_unparseable", pl.col(f"_unk_{f}").is_not_null(), raw))
+        elif f in coded:
+            specs.append((f, "value_unknown", pl.col(f"_unk_{f}").is_not_null(),
+                          pl.col(f"_unk_{f}")))
+        elif f in DATE_FIELDS or f in MONEY_FIELDS:
+            check = "date_unparseable" if f in DATE_FIELDS else "money_unparseable"
             specs.append((f, check, unparsed(raw, pl.col(f)), raw))
     parts = []
     for column, check, cond, value in specs:

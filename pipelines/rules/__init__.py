@@ -3,26 +3,31 @@
 Every rule has the signature ``(tables, links, person, month_end) -> mismatch rows`` and returns
 at most one row per person (``MISMATCH_COLUMNS``). Records dated after ``month_end`` (by the
 record's own date, ``golden.record_date``) are ignored, so a month's mismatches are as of its
-last day. Definitions (DOMAIN.md, "Mismatches a steward must see"):
+last day. Rules compare canonical codes only (ingest mapped every department's words), and ask
+about statuses only through the named predicates of ``pipelines.domain.predicates``
+(``registered_row``, ``insured``, ``active_assistance``, ``subsistence``, ``illness_risk``,
+``treating``, ``risk_open``). Definitions (DOMAIN.md, "Mismatches a steward must see"):
 
-- ``no_doctor_contract``: registered (in the poverty roster) with no family-doctor contract.
-- ``not_insured``: registered with no enrolment whose status is 参保缴费.
-- ``wrong_subsidy``: insured (参保缴费) with a subsidy type other than the expected one:
-  active (status 正常 or empty) 特困供养 -> 特困全额资助; else active 低保 -> 低保定额资助; else
-  registered -> 脱贫人口资助 or 监测对象资助 (``无`` or empty is wrong). People with none of these
-  statuses are not checked.
+- ``no_doctor_contract``: registered (a ``registered_row`` of the poverty roster) with no
+  family-doctor contract.
+- ``not_insured``: registered with no enrolment that is ``insured`` (参保缴费, 异地参保).
+- ``wrong_subsidy``: insured with a subsidy type other than the expected one: an
+  ``active_assistance`` (status 正常 or empty) 特困供养 -> 特困全额资助; else active 低保 ->
+  低保定额资助; else registered -> 脱贫人口资助 or 监测对象资助 (``无`` or empty is wrong). People
+  with none of these statuses are not checked.
 - ``settlement_not_in_ledger``: a registered person's settlement whose diagnosis names one of the
-  30 serious illnesses, with no ledger entry for that illness.
-- ``ledger_without_settlement``: a ledger entry with status 已救治 or 救治中 whose person has no
-  settlement at all (any diagnosis: settlement diagnoses are free text and rarely match the
+  30 serious illnesses (by the words of the ``serious_illness`` code list: 食道癌 names 食管癌),
+  with no ledger entry for that illness.
+- ``ledger_without_settlement``: a ledger entry ``treating`` (已救治 or 救治中) whose person has
+  no settlement at all (any diagnosis: settlement diagnoses are free text and rarely match the
   ledger's illness names).
 - ``dead_but_active``: a person with a death record (death date on or before month end) who is
-  still active elsewhere: enrolment 参保缴费, assistance status 正常, or in the poverty roster
-  and not risk-cleared; or who has activity dated after death (contract, follow-up, settlement
-  admission, assistance start).
+  still active elsewhere: an ``insured`` enrolment, an ``active_assistance``, or in the poverty
+  roster with ``risk_open``; or who has activity dated after death (contract, follow-up,
+  settlement admission, assistance start).
 - ``village_conflict``: two or more departments place one person in different villages.
-- ``assistance_illness_not_monitored``: an active 低保/特困供养 recipient whose hardship cause
-  contains 因病 and who is not in the poverty roster.
+- ``assistance_illness_not_monitored``: an active ``subsistence`` recipient (低保, 特困供养)
+  whose hardship causes include 因病 (``illness_risk``) and who is not in the poverty roster.
 - ``uncertain_match``: a record pair scored between the accept and reject thresholds, awaiting a
   steward's decision (from the linker's ``uncertain`` frame; no person id).
 """

@@ -7,7 +7,6 @@ month end) is computed once.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -15,19 +14,23 @@ from datetime import date
 
 import polars as pl
 
-from pipelines.domain.codes import SERIOUS_ILLNESSES
+from pipelines.domain.predicates import (
+    DIBAO,
+    EXPECTED_SUBSIDY,
+    REGISTERED_BASIS,
+    TEKUN,
+    active_assistance,
+    insured,
+    registered_row,
+)
 from pipelines.domain.rules import RULE_TEXTS
 from pipelines.golden import get_table, record_date
+from pipelines.values import serious_illness_in
 from schemas.contract import columns
 from schemas.published import Mismatch
 
 MISMATCH_COLUMNS: tuple[str, ...] = tuple(columns(Mismatch))
 RULE_COLUMNS: tuple[str, ...] = MISMATCH_COLUMNS[:-1]  # all but pending_match
-ACTIVE_ENROL = "参保缴费"
-TREATING = ("已救治", "救治中")
-_ILLNESS_PATTERN = "(" + "|".join(
-    re.escape(s) for s in sorted(SERIOUS_ILLNESSES, key=len, reverse=True)
-) + ")"
 
 Tables = dict[str, pl.DataFrame]
 _AS_OF_CACHE: ContextVar[dict[tuple[str, date], pl.DataFrame] | None] = ContextVar(
@@ -76,9 +79,10 @@ def as_of_cache() -> Iterator[None]:
 
 
 def registered(tables: Tables, links: pl.DataFrame, month_end: date) -> pl.DataFrame:
-    """Registered people (in the poverty roster): person_id and their roster record ids."""
+    """Registered people (``registered_row`` of the roster): person_id and their roster ids."""
     return (
         as_of(tables, links, "poverty_roster", month_end)
+        .filter(registered_row())
         .group_by("person_id")
         .agg(pl.col("record_id").sort().str.join(",").alias("roster_ids"))
     )
@@ -119,19 +123,19 @@ def expected_subsidy(tables: Tables, links: pl.DataFrame, month_end: date) -> pl
     """
     assist = (
         as_of(tables, links, "assistance", month_end)
-        .filter(pl.col("status").is_null() | (pl.col("status") == "正常"))
+        .filter(active_assistance())
         .group_by("person_id")
         .agg(
-            (pl.col("assistance_type") == "特困供养").any().alias("tekun"),
-            (pl.col("assistance_type") == "低保").any().alias("dibao"),
+            (pl.col("assistance_type") == TEKUN).any().alias("tekun"),
+            (pl.col("assistance_type") == DIBAO).any().alias("dibao"),
             pl.col("record_id").sort().str.join(",").alias("assist_ids"),
         )
     )
     reg = registered(tables, links, month_end).with_columns(reg=pl.lit(True))
     basis_ids = pl.concat([assist.select("person_id"), reg.select("person_id")])
-    insured = (
+    enrolled = (
         as_of(tables, links, "enrolment", month_end)
-        .filter(pl.col("enrol_status") == ACTIVE_ENROL)
+        .filter(insured())
         .join(basis_ids, on="person_id", how="semi")
         .group_by("person_id")
         .agg(
@@ -140,17 +144,17 @@ def expected_subsidy(tables: Tables, links: pl.DataFrame, month_end: date) -> pl
         )
     )
     basis = (
-        pl.when(pl.col("tekun").fill_null(False)).then(pl.lit("特困供养"))
-        .when(pl.col("dibao").fill_null(False)).then(pl.lit("低保"))
-        .when(pl.col("reg").fill_null(False)).then(pl.lit("防返贫监测"))
+        pl.when(pl.col("tekun").fill_null(False)).then(pl.lit(TEKUN))
+        .when(pl.col("dibao").fill_null(False)).then(pl.lit(DIBAO))
+        .when(pl.col("reg").fill_null(False)).then(pl.lit(REGISTERED_BASIS))
     )
     expected = (
-        pl.when(pl.col("basis") == "特困供养").then(pl.lit(["特困全额资助"]))
-        .when(pl.col("basis") == "低保").then(pl.lit(["低保定额资助"]))
-        .otherwise(pl.lit(["脱贫人口资助", "监测对象资助"]))
+        pl.when(pl.col("basis") == TEKUN).then(pl.lit(list(EXPECTED_SUBSIDY[TEKUN])))
+        .when(pl.col("basis") == DIBAO).then(pl.lit(list(EXPECTED_SUBSIDY[DIBAO])))
+        .otherwise(pl.lit(list(EXPECTED_SUBSIDY[REGISTERED_BASIS])))
     )
     return (
-        insured.join(assist, on="person_id", how="left")
+        enrolled.join(assist, on="person_id", how="left")
         .join(reg, on="person_id", how="left")
         .with_columns(basis=basis)
         .filter(pl.col("basis").is_not_null())
@@ -164,10 +168,14 @@ def expected_subsidy(tables: Tables, links: pl.DataFrame, month_end: date) -> pl
 
 
 def serious_settlements(tables: Tables, links: pl.DataFrame, month_end: date) -> pl.DataFrame:
-    """Settlements whose diagnosis names one of the 30 serious illnesses, with ``illness``."""
+    """Settlements whose diagnosis names one of the 30 serious illnesses, with ``illness``.
+
+    The diagnosis names an illness when it contains one of its words (``serious_illness`` in
+    ``values.yaml``: 食道癌 names 食管癌), the longest word first.
+    """
+    rows = as_of(tables, links, "settlement", month_end)
     return (
-        as_of(tables, links, "settlement", month_end)
-        .with_columns(illness=pl.col("diagnosis").str.extract(_ILLNESS_PATTERN, 1))
+        rows.with_columns(illness=serious_illness_in(rows["diagnosis"]))
         .filter(pl.col("illness").is_not_null())
     )
 

@@ -6,8 +6,8 @@ from datetime import date
 
 import polars as pl
 
+from pipelines.domain.predicates import treating
 from pipelines.rules.base import (
-    TREATING,
     Tables,
     as_of,
     finish_rule,
@@ -45,7 +45,7 @@ def ledger_without_settlement(tables: Tables, links: pl.DataFrame, person: pl.Da
     settled = as_of(tables, links, "settlement", month_end).select("person_id")
     hits = (
         as_of(tables, links, "illness_ledger", month_end)
-        .filter(pl.col("status").is_in(TREATING))
+        .filter(treating())
         .join(settled, on="person_id", how="anti")
         .group_by("person_id")
         .agg(

@@ -7,7 +7,8 @@ from datetime import date
 import polars as pl
 
 from pipelines.domain.extracts import EXTRACTS
-from pipelines.rules.base import ACTIVE_ENROL, Tables, as_of, evidence_ids, finish_rule
+from pipelines.domain.predicates import active_assistance, insured, risk_open
+from pipelines.rules.base import Tables, as_of, evidence_ids, finish_rule
 
 
 def _activity_after_death(tables: Tables, links: pl.DataFrame, month_end: date) -> pl.DataFrame:
@@ -21,14 +22,14 @@ def _activity_after_death(tables: Tables, links: pl.DataFrame, month_end: date) 
     no_date = pl.lit(None, pl.Date).alias("when")
     active = [
         as_of(tables, links, "enrolment", month_end)
-        .filter(pl.col("enrol_status") == ACTIVE_ENROL)
+        .filter(insured())
         .select("person_id", "record_id", no_date, what=pl.lit("医保参保缴费 enrolled")),
         as_of(tables, links, "assistance", month_end)
-        .filter(pl.col("status") == "正常")
+        .filter(active_assistance())
         .select("person_id", "record_id", no_date,
                 what=pl.lit("救助状态正常 assistance active")),
         as_of(tables, links, "poverty_roster", month_end)
-        .filter(~pl.col("risk_cleared").fill_null(False))
+        .filter(risk_open())
         .select("person_id", "record_id", no_date,
                 what=pl.lit("防返贫监测未消除风险 in roster, risk not cleared")),
     ]

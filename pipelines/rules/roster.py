@@ -6,8 +6,8 @@ from datetime import date
 
 import polars as pl
 
+from pipelines.domain.predicates import active_assistance, illness_risk, insured, subsistence
 from pipelines.rules.base import (
-    ACTIVE_ENROL,
     Tables,
     as_of,
     evidence_ids,
@@ -35,7 +35,7 @@ def no_doctor_contract(tables: Tables, links: pl.DataFrame, person: pl.DataFrame
 
 def not_insured(tables: Tables, links: pl.DataFrame, person: pl.DataFrame,
                 month_end: date) -> pl.DataFrame:
-    """Registered people with no enrolment in status 参保缴费."""
+    """Registered people with no enrolment counting as insured (``insured``: 参保缴费 …)."""
     reg = registered(tables, links, month_end)
     enrol = (
         as_of(tables, links, "enrolment", month_end)
@@ -43,7 +43,7 @@ def not_insured(tables: Tables, links: pl.DataFrame, person: pl.DataFrame,
         .group_by("person_id")
         .agg(
             pl.col("enrol_status").fill_null("空").unique().sort().str.join("、").alias("statuses"),
-            (pl.col("enrol_status") == ACTIVE_ENROL).any().alias("insured"),
+            insured().any().alias("insured"),
             pl.col("record_id").sort().str.join(",").alias("enrol_ids"),
         )
     )
@@ -85,11 +85,7 @@ def assistance_illness_not_monitored(tables: Tables, links: pl.DataFrame, person
     reg = registered(tables, links, month_end).select("person_id")
     hits = (
         as_of(tables, links, "assistance", month_end)
-        .filter(
-            pl.col("assistance_type").is_in(["低保", "特困供养"])
-            & pl.col("hardship_cause").str.contains("因病").fill_null(False)
-            & (pl.col("status").is_null() | (pl.col("status") == "正常"))
-        )
+        .filter(subsistence() & illness_risk("hardship_cause") & active_assistance())
         .join(reg, on="person_id", how="anti")
         .group_by("person_id")
         .agg(

@@ -257,9 +257,9 @@ ASSISTANCE_ILLNESS_NOT_MONITORED = [
          assistance=_hardship("因病")),
     case("assistance_illness_not_monitored", "特困供养 因病 not registered", True,
          assistance=_hardship("因病", "特困供养")),
-    # oracle: required the cause to be exactly 因病
-    case("assistance_illness_not_monitored", "cause written 因病致贫", True,
-         assistance=_hardship("因病致贫")),
+    # oracle: required the cause to be exactly 因病; ingest maps the words (因病致贫 …) to codes
+    case("assistance_illness_not_monitored", "因病 among several causes", True,
+         assistance=_hardship("因残、因病")),
     case("assistance_illness_not_monitored", "status not written counts as active", True,
          assistance=_hardship("因病", status=None)),
     case("assistance_illness_not_monitored", "stopped (停保)", False,

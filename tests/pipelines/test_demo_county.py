@@ -83,7 +83,7 @@ def test_same_seed_same_bytes_other_seed_differs(tmp_path: Path) -> None:
     generate_county(400, seed=5, out=b)
     generate_county(400, seed=6, out=c)
     files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
-    assert len(files) == 11
+    assert len(files) == 12
     for rel in files:
         assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
     differ = [rel for rel in files if (a / rel).read_bytes() != (c / rel).read_bytes()]

@@ -95,7 +95,8 @@ def test_every_village_of_the_region_table_with_names(levels) -> None:
 def test_registered_counts_by_type_category_and_cause(levels) -> None:
     a = _row(levels[0], "village_code", VILLAGE_A)
     assert a["registered_total"] == 2
-    assert (a["registered_poverty_alleviated"], a["registered_monitored"]) == (1, 1)
+    # A1 is 脱贫人口 in a 脱贫不稳定户: a monitored 脱贫人口, counted in both (predicates).
+    assert (a["registered_poverty_alleviated"], a["registered_monitored"]) == (1, 2)
     assert a["registered_cat_unstable"] == 1
     assert (a["registered_cause_illness"], a["registered_cause_disability"]) == (2, 1)
     assert _row(levels[0], "village_code", VILLAGE_C)["registered_risk_cleared"] == 1
@@ -135,7 +136,41 @@ def test_empty_village_has_zeros_and_null_rates() -> None:
     village = village_monthly(tables, golden_person(tables, links), links, regions(), "2024-06")
     c = _row(village, "village_code", VILLAGE_C)
     assert c["registered_total"] == 0 and c["contracted"] == 0
-    assert c["contract_rate"] is None and c["clinic_coverage"] is None
+    assert c["contract_rate"] is None
+
+
+def test_no_clinic_list_no_clinic_columns(levels) -> None:
+    for df in levels:
+        assert not {"villages", "villages_with_clinic", "clinic_coverage"} & set(df.columns)
+
+
+@pytest.mark.parametrize(
+    ("clinics", "village", "township", "county"),
+    [
+        # clinics per village A, B, C -> (villages, with clinic, coverage) at each level
+        ({VILLAGE_A: 1, VILLAGE_B: 0, VILLAGE_C: 2}, (1, 1, 1.0), (2, 1, 0.5), (3, 2, 2 / 3)),
+        ({VILLAGE_A: 0, VILLAGE_B: 0, VILLAGE_C: 0}, (1, 0, 0.0), (2, 0, 0.0), (3, 0, 0.0)),
+        ({VILLAGE_A: 3, VILLAGE_B: 1, VILLAGE_C: 1}, (1, 1, 1.0), (2, 2, 1.0), (3, 3, 1.0)),
+    ],
+)
+def test_clinic_coverage_when_a_clinic_list_landed(clinics, village, township, county) -> None:
+    with_list = regions().with_columns(
+        clinics=pl.col("code").replace_strict(clinics, default=None, return_dtype=pl.Int64))
+    tables, links = build(SPEC)
+    person = golden_person(tables, links)
+    v = village_monthly(tables, person, links, with_list, "2024-06")
+    t = rollup_township(v, with_list)
+    c = rollup_county(t, with_list)
+    cols = ["villages", "villages_with_clinic", "clinic_coverage"]
+    assert tuple(_row(v, "village_code", VILLAGE_A)[k] for k in cols) == village
+    assert tuple(_row(t, "township_code", TOWN)[k] for k in cols) == pytest.approx(township)
+    assert tuple(c.row(0, named=True)[k] for k in cols) == pytest.approx(county)
+    assert check_rollup_consistency(v, t, c) == []
+    for name, df in zip(("village_monthly", "township_monthly", "county_monthly"), (v, t, c),
+                        strict=True):
+        from schemas.published import validate_published
+
+        assert validate_published(name, df).height == df.height
 
 
 def test_rates_are_recomputed_from_sums_not_averaged(levels) -> None:

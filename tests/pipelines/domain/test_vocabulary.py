@@ -1,89 +1,103 @@
-"""The vocabulary's invariants: each word defined once agrees with every place that uses it.
-
-Rule ids live in ``pipelines.domain.rules``, their functions in ``pipelines.rules.RULES`` and the
-accepted values in the ``mismatch`` contract; metric names live in ``pipelines.domain.metrics``.
-A rule added in one place and forgotten in another, or a rate naming a count that does not
-exist, fails here rather than in a night's run.
-"""
+"""The vocabulary as data: normalisation, its own consistency checks, predicates, steward values."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import polars as pl
 import pytest
 
-from pipelines.domain.metrics import (
-    CLINIC_COUNTS,
-    CLINIC_RATES,
-    COUNT_COLUMNS,
-    LEVEL_KEYS,
-    RATES,
-    SUM_COLUMNS,
+from pipelines.domain import predicates as p
+from pipelines.domain.codes import CODE_LISTS, _code_list
+from pipelines.domain.extracts import EXTRACTS, PERSON_HEADERS, _check_words
+from pipelines.domain.vocabulary import normalise_header, normalise_value
+from pipelines.mapping import HeaderMapping
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [(" 身份证号 ", "身份证号"), ("总费用（元）", "总费用"), ("姓名(必填)", "姓名"),
+     ("致贫/返贫风险3", "致贫/返贫风险"), ("参保年度(居民)", "参保年度(居民)"),
+     ("身份证号(18位)", "身份证号(18位)"), ("\ufeff姓\u200b名", "姓名"), ("结算ID", "结算id"),
+     (None, "")],
 )
-from pipelines.domain.rules import RULE_IDS, RULE_TEXTS
-from pipelines.rules import PERSON_RULES, RULE_BY_ID, RULES
-from schemas.published import Mismatch
-
-FROM_LINKER = {"uncertain_match"}  # rows from the linker's uncertain pairs, not a function
+def test_normalise_header(header: str | None, expected: str) -> None:
+    assert normalise_header(header) == expected
 
 
-def _isin(model: type, column: str) -> list[str]:
-    (check,) = [c for c in model.to_schema().columns[column].checks if c.name == "isin"]
-    return list(check.statistics["allowed_values"])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [('="特困人员-7131"', "特困人员"), ("'正常参保", "正常参保"),
+     ("390-城乡居民基本医疗保险", "城乡居民基本医疗保险"), ("男(1)", "男"), ("1|男", "男"),
+     ("2型糖尿病", "2型糖尿病"), ("农村特困人员（分散供养）", "农村特困人员(分散供养)"),
+     ("  Y ", "y"), ("03", "03"), (None, "")],
+)
+def test_normalise_value(value: str | None, expected: str) -> None:
+    assert normalise_value(value) == expected
 
 
-def test_every_rule_id_is_registered_once_in_the_same_order() -> None:
-    assert tuple(rule.id for rule in RULES) == RULE_IDS
-    assert len(set(RULE_IDS)) == len(RULE_IDS)
-    assert set(RULE_BY_ID) == set(RULE_IDS)
+def test_a_word_naming_two_codes_is_refused() -> None:
+    with pytest.raises(ValueError, match="names both"):
+        _code_list("demo", {"codes": {"甲": ["同"], "乙": ["同"]}}, {})
+    with pytest.raises(ValueError, match="unknown codes"):
+        _code_list("demo", {"codes": {"甲": []}, "groups": {"g": ["丙"]}}, {})
 
 
-@pytest.mark.parametrize("rule_id", RULE_IDS)
-def test_every_rule_has_a_function_unless_it_comes_from_the_linker(rule_id: str) -> None:
-    rule = RULE_BY_ID[rule_id]
-    if rule_id in FROM_LINKER:
-        assert rule.fn is None
-        assert rule_id not in PERSON_RULES
-    else:
-        assert callable(rule.fn), rule_id
-        assert rule_id in PERSON_RULES
+def test_a_header_naming_two_fields_is_refused() -> None:
+    with pytest.raises(ValueError, match="names both"):
+        _check_words("demo", {"a": ("户号",), "b": ("户 号",)}, frozenset())
+    with pytest.raises(ValueError, match="unused"):
+        _check_words("demo", {"a": ("户号",)}, frozenset({"户号"}))
 
 
-@pytest.mark.parametrize("rule_id", RULE_IDS)
-def test_rule_words_are_the_vocabulary_s(rule_id: str) -> None:
-    rule = RULE_BY_ID[rule_id]
-    assert (rule.zh, rule.en) == RULE_TEXTS[rule_id]
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in rule.zh), "zh text has Chinese"
-    assert rule.en.strip() and rule.en != rule.zh
+def test_written_headers_stay_first() -> None:
+    assert PERSON_HEADERS["name"][0] == "姓名" and PERSON_HEADERS["id_number"][0] == "证件号码"
+    assert EXTRACTS["settlement"].fields["total_cost"][0] == "医疗总费用"
+    assert EXTRACTS["death"].fields["name"][0] == "姓名"
 
 
-def test_mismatch_contract_accepts_exactly_the_rule_ids() -> None:
-    assert _isin(Mismatch, "rule") == list(RULE_IDS)
+ROWS = pl.DataFrame({
+    "enrol_status": ["参保缴费", "异地参保", "暂停", None],
+    "status": [None, "正常", "暂停", "终止"],
+    "assistance_type": ["低保", "特困供养", "临时救助", None],
+    "risk_cause": ["因病", "因残、因病", "因残", None],
+    "population_type": ["脱贫人口", "监测对象", None, "一般农户"],
+    "monitoring_category": [None, "边缘易致贫户", "脱贫不稳定户", None],
+    "household_type": [None, "一般农户", "脱贫户", "一般农户"],
+    "disease": ["高血压", "冠心病", "肺结核", None],
+})
 
 
-METRIC_NAMES = (*COUNT_COLUMNS, *SUM_COLUMNS, *RATES, *CLINIC_COUNTS, *CLINIC_RATES)
+@pytest.mark.parametrize(
+    ("predicate", "expected"),
+    [
+        (p.insured(), [True, True, False, False]),
+        (p.active_assistance(), [True, True, False, False]),
+        (p.subsistence(), [True, True, False, False]),
+        (p.illness_risk("risk_cause"), [True, True, False, False]),
+        (p.registered_row(), [True, True, True, False]),
+        (p.monitored(), [False, True, True, False]),
+        (p.poverty_alleviated(), [True, False, True, False]),
+        (p.managed_disease(), [True, False, True, False]),
+        (p.derived_population_type(pl.col("monitoring_category"), pl.col("household_type")),
+         [None, "监测对象", "监测对象", "一般农户"]),
+    ],
+)
+def test_predicates(predicate: pl.Expr, expected: list) -> None:
+    assert ROWS.select(predicate).to_series().to_list() == expected
 
 
-def test_metric_names_are_unique_and_not_level_keys() -> None:
-    assert len(set(METRIC_NAMES)) == len(METRIC_NAMES)
-    keys = {k for level in LEVEL_KEYS.values() for k in level}
-    assert not keys & set(METRIC_NAMES)
+def test_steward_values_checked_against_the_code_lists(tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text("values:\n  enrolment_status:\n    参保缴费: [正常在保]\n", encoding="utf-8")
+    assert HeaderMapping.from_yaml(path).value_words("enrolment_status") == {"正常在保": "参保缴费"}
+    path.write_text("values:\n  colours:\n    红: [赤]\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown code list 'colours'"):
+        HeaderMapping.from_yaml(path)
+    path.write_text("values:\n  enrolment_status:\n    在保: [x]\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="has no code '在保'"):
+        HeaderMapping.from_yaml(path)
 
 
-@pytest.mark.parametrize(("rate", "parts"), list(RATES.items()))
-def test_each_rate_divides_existing_summed_columns(rate: str, parts: tuple[str, str]) -> None:
-    summed = set(COUNT_COLUMNS) | set(SUM_COLUMNS)
-    numerator, denominator = parts
-    assert numerator in summed and denominator in summed, rate
-    assert numerator != denominator
-    # a share of money is money over money, a rate of people is people over people
-    assert (numerator in SUM_COLUMNS) == (denominator in SUM_COLUMNS), rate
-
-
-@pytest.mark.parametrize(("rate", "parts"), list(CLINIC_RATES.items()))
-def test_clinic_rates_divide_clinic_counts(rate: str, parts: tuple[str, str]) -> None:
-    assert set(parts) <= set(CLINIC_COUNTS), rate
-
-
-def test_level_keys_nest_village_in_township_in_county() -> None:
-    village, township, county = (LEVEL_KEYS[k] for k in ("village", "township", "county"))
-    assert village[: len(township)] == township
-    assert township[: len(county)] == county
+def test_every_code_list_is_documented() -> None:
+    assert all(codes.about for codes in CODE_LISTS.values())
