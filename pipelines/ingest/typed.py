@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 
 from pipelines.domain.extracts import BOOL_FIELDS, DATE_FIELDS, EXTRACTS, MONEY_FIELDS
@@ -34,8 +36,19 @@ def _bool(raw: pl.Expr) -> pl.Expr:
     return pl.when(text.is_in(TRUE_WORDS)).then(True).when(text.is_in(FALSE_WORDS)).then(False)
 
 
-def typed_frame(frame: pl.DataFrame, rec: Recognised, regions: pl.DataFrame) -> pl.DataFrame:
-    """Normalise a mapped frame into the typed table columns plus ``_chk_*`` helper flags."""
+def typed_frame(frame: pl.DataFrame, rec: Recognised, regions: pl.DataFrame,
+                as_of: date | None = None) -> pl.DataFrame:
+    """Normalise a mapped frame into the typed table columns plus ``_chk_*`` helper flags.
+
+    Args:
+        frame: the mapped rows.
+        rec: the recognised grid they come from.
+        regions: the region table.
+        as_of: the day the data is read as of (IDs born after it are invalid); None for today.
+
+    Returns:
+        The typed rows.
+    """
     spec = EXTRACTS[rec.extract]
     grid = rec.grid
     frame = frame.with_columns(
@@ -47,7 +60,7 @@ def typed_frame(frame: pl.DataFrame, rec: Recognised, regions: pl.DataFrame) -> 
         pl.col("sex").alias("_sex_raw"),
         pl.col("birth_date").alias("_birth_raw"),
     ).drop("name", "id_number", "sex", "birth_date", "village_code")
-    frame = normalise_ids(frame, "id_raw")
+    frame = normalise_ids(frame, "id_raw", today=as_of)
     frame = normalise_names(frame, "name_raw")
     frame = resolve_places(frame, regions)
     own = own_fields(rec.extract)
