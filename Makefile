@@ -8,12 +8,11 @@ SEED   ?= 7
 MONTH  ?= 2026-10
 PORT   ?= 3000
 
+# The project's Dagster instance: `make ui` shows it, `sanji` records its runs in it (the CLI
+# falls back to this folder when DAGSTER_HOME is unset). The SANJI_* folders default to demo/
+# (assets/settings.py); export them to point elsewhere. SANJI_AUTOMATION=off make ui starts the
+# schedules and sensors stopped.
 export DAGSTER_HOME   := $(CURDIR)/.dagster_home
-export SANJI_LANDING  ?= $(CURDIR)/demo/landing
-export SANJI_WAREHOUSE ?= $(CURDIR)/demo/sanji.duckdb
-export SANJI_STORAGE  ?= $(CURDIR)/.dagster_home/storage
-export SANJI_OUTBOX   ?= $(CURDIR)/demo/outbox
-export SANJI_INBOX    ?= $(CURDIR)/demo/inbox
 
 .PHONY: setup demo ui test lint bench clean
 

@@ -1,23 +1,59 @@
-"""The one place where sanji's assets, checks, jobs, schedules, sensors and resources meet."""
+"""The one place where sanji's assets, checks, jobs, schedules, sensors and resources meet.
 
+``dagster dev`` (``make ui``), the daemon and ``sanji`` (the CLI) all run jobs from ``defs``.
+Resources are built once here from ``dagster.EnvVar`` (see ``assets/settings.py`` for the
+variables and their local defaults); a run may override any field through run config.
+"""
 
-from dagster import Definitions, load_asset_checks_from_modules, load_assets_from_modules
+from dagster import (
+    Definitions,
+    EnvVar,
+    colored_console_logger,
+    load_asset_checks_from_modules,
+    load_assets_from_modules,
+)
 
 from assets import exchange, ingest, jobs, link, publish
-from assets.resources import default_resources
+from assets.io_managers import PolarsParquetIOManager, WarehouseIOManager
+from assets.loggers import progress
+from assets.resources import Clock, ExchangeFolders, LandingFolder, WarehouseResource
 from assets.schedules import monthly_export, nightly
 from assets.sensors import inbox_sensor, landing_sensor
+from assets.settings import use_local_defaults
 
 ASSET_MODULES = (ingest, link, publish, exchange)
 all_assets = load_assets_from_modules(ASSET_MODULES)
 all_checks = load_asset_checks_from_modules(ASSET_MODULES)
 
+
+def resources() -> dict[str, object]:
+    """The resources, each field an ``EnvVar`` (resolved when a run starts).
+
+    Each is configured at launch: a run's config may set any one field and keep the others'
+    ``EnvVar``; the ``warehouse`` a run configures (the CLI's ``--warehouse``) is the one the
+    warehouse IO manager uses, so the URL is held in one place.
+    """
+    warehouse = WarehouseResource.configure_at_launch(url=EnvVar("SANJI_WAREHOUSE"))
+    return {
+        "landing": LandingFolder.configure_at_launch(path=EnvVar("SANJI_LANDING")),
+        "warehouse": warehouse,
+        "exchange_folders": ExchangeFolders.configure_at_launch(
+            outbox=EnvVar("SANJI_OUTBOX"), inbox=EnvVar("SANJI_INBOX")),
+        "clock": Clock.configure_at_launch(warn_days=EnvVar.int("SANJI_DEADLINE_WARN_DAYS")),
+        "io_manager": PolarsParquetIOManager.configure_at_launch(
+            base_dir=EnvVar("SANJI_STORAGE")),
+        "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
+    }
+
+
+use_local_defaults()
 defs = Definitions(
     assets=all_assets,
     asset_checks=all_checks,
-    jobs=[jobs.everything_job, jobs.exchange_export_job, jobs.exchange_import_job,
-          jobs.rerun_month, jobs.record_match_decision],
+    jobs=[jobs.nightly, jobs.rerun_month, jobs.illness_exchange_export,
+          jobs.illness_exchange_import, jobs.steward_decision],
     schedules=[nightly, monthly_export],
     sensors=[landing_sensor, inbox_sensor],
-    resources=default_resources(),
+    resources=resources(),
+    loggers={"console": colored_console_logger, "progress": progress},
 )

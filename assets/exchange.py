@@ -17,58 +17,18 @@ from dagster import (
 
 from assets.ingest import OWNERS
 from assets.metadata import counts, table_preview
-from assets.publish import monthly
 from assets.resources import Clock, ExchangeFolders, LandingFolder
+from assets.settings import monthly
 from assets.validate import validated
 from pipelines import exchange
+from pipelines.exchange.inbox import returned_file, unplaced_files, unplaced_hint, workbook_name
 from pipelines.extracts import HeaderMapping
-from pipelines.ingest import MAPPING_FILE
+from pipelines.landing import MAPPING_FILE
 from schemas.contract import empty_frame
 from schemas.exchange import ExchangeDiff
 
 EXCHANGE = {"group_name": "exchange", "owners": OWNERS, "partitions_def": monthly,
             "tags": {"partner": "county-illness-office"}}
-RETURN_SUFFIXES = (".xlsx", ".csv")
-
-
-def workbook_name(month: str) -> str:
-    """The outgoing workbook's file name for a month."""
-    return f"大病救治病例_{month}.xlsx"
-
-
-def month_in_name(name: str) -> str | None:
-    """The ``YYYY-MM`` a file name refers to (2026-10, 202610, 2026年10月), or None."""
-    return exchange.month_in_file_name(name)
-
-
-def file_month(path: Path) -> str | None:
-    """The month a returned file is for: from its name, else from its content, else None."""
-    return month_in_name(path.name) or exchange.month_in_content(path)
-
-
-def inbox_files(inbox: Path) -> list[Path]:
-    """The returned files at the top of the inbox (no hidden or Excel lock files)."""
-    if not inbox.is_dir():
-        return []
-    return sorted(p for p in inbox.iterdir() if p.is_file() and p.suffix.lower() in
-                  RETURN_SUFFIXES and not p.name.startswith((".", "~$")))
-
-
-def returned_file(inbox: Path, month: str) -> Path | None:
-    """The newest inbox file for ``month`` (by its name, else its content), or None."""
-    files = [p for p in inbox_files(inbox) if file_month(p) == month]
-    return max(files, key=lambda p: (p.stat().st_mtime, p.name)) if files else None
-
-
-def unplaced_files(inbox: Path) -> list[str]:
-    """Names of inbox files whose month neither their name nor their content tells."""
-    return [p.name for p in inbox_files(inbox) if file_month(p) is None]
-
-
-def steward_mapping(landing: Path) -> HeaderMapping | None:
-    """The steward's header mapping (``sanji_mapping.yaml`` in the landing folder), if any."""
-    path = landing / MAPPING_FILE
-    return HeaderMapping.from_yaml(path) if path.is_file() else None
 
 
 @asset(**EXCHANGE, kinds={"polars"})
@@ -108,15 +68,18 @@ def office_return(context: AssetExecutionContext, exchange_folders: ExchangeFold
     path = returned_file(inbox, month)
     unplaced = unplaced_files(inbox)
     if unplaced:
-        context.log.warning(f"inbox files without a month (name it like 回传_{month}.xlsx or "
-                            f"add a 统计月份 cell): {', '.join(unplaced)}")
+        context.log.warning(f"inbox files without a month ({unplaced_hint(month)}): "
+                            f"{', '.join(unplaced)}")
     if path is None:
         context.add_output_metadata({"received": False, "rows": 0,
                                      "unplaced_files": ", ".join(unplaced)})
         return exchange.read_return_empty()
+    from yaml import YAMLError
+
+    mapping = landing.listing().file(MAPPING_FILE)
     try:
-        frame = exchange.read_return(path, steward_mapping(landing.folder))
-    except ValueError as exc:  # a bad file will not get better by retrying
+        frame = exchange.read_return(path, HeaderMapping.from_yaml(mapping) if mapping else None)
+    except (ValueError, YAMLError) as exc:  # a bad file will not get better by retrying
         raise Failure(description=str(exc), allow_retries=False) from exc
     context.add_output_metadata({"received": True, "file": path.name, "rows": frame.height,
                                  "unplaced_files": ", ".join(unplaced),
@@ -137,8 +100,8 @@ def exchange_diff(context: AssetExecutionContext, illness_cases: pl.DataFrame,
     diff = (exchange.diff_cases(illness_cases, office_return, month) if received
             else empty_frame(ExchangeDiff))
     yield Output(validated("exchange_diff", diff), metadata={
-        "rows": diff.height, "received": received,
-                                 "by_kind": counts(diff, "kind"), "preview": table_preview(diff)})
+        "rows": diff.height, "received": received, "by_kind": counts(diff, "kind"),
+        "preview": table_preview(diff)})
     yield deadline_check(diff, received, month, clock)
 
 

@@ -22,8 +22,11 @@ from dagster import (
 
 from assets.metadata import table_preview
 from assets.resources import LandingFolder
+from assets.settings import monthly
 from assets.validate import validated
 from pipelines.domain.extracts import EXTRACTS
+from pipelines.domain.identity import mask_ids_in_text
+from pipelines.domain.months import Month
 
 OWNERS = ["team:county-health-data"]
 # Transient failures (a file still being written, the database not up yet) are retried.
@@ -93,6 +96,7 @@ def rows_accounted(accounting: pl.DataFrame) -> AssetCheckResult:
 @multi_asset(
     outs=_outs(),
     group_name="ingest",
+    partitions_def=monthly,
     retry_policy=TRANSIENT,
     check_specs=[AssetCheckSpec(
         "rows_accounted", asset="ingest_accounting",
@@ -101,18 +105,27 @@ def rows_accounted(accounting: pl.DataFrame) -> AssetCheckResult:
     )],
 )
 def ingest(context: AssetExecutionContext, landing: LandingFolder):
-    """Read every extract in the landing folder into canonical tables (pipelines.ingest)."""
+    """Read every extract in the landing folder into canonical tables (pipelines.ingest).
+
+    The month's last day is the day the landing is read as of (no one is born after it).
+    Files that are not read (drafts, lock files, other formats) are named with the reason.
+    """
+    from yaml import YAMLError
+
     from pipelines.ingest import ingest_landing
-    from pipelines.read import landing_files
 
     folder = landing.folder
     if not folder.is_dir():
         raise Failure(f"landing folder {folder} does not exist", allow_retries=False)
-    wait_until_settled(landing_files(folder), landing.settle_seconds)
+    listing = landing.listing()
+    wait_until_settled(list(listing.watched), landing.settle_seconds)
+    skipped = [mask_ids_in_text(str(s)) for s in listing.skipped]
+    if skipped:
+        context.log.warning(f"{len(skipped)} landing file(s) not read: " + "; ".join(skipped))
     try:
-        result = ingest_landing(folder)
-    except ValueError as exc:  # bad header, unreadable file: retrying will not help
-        raise Failure(description=str(exc), allow_retries=False) from exc
+        result = ingest_landing(folder, as_of=Month.parse(context.partition_key).last_day)
+    except (ValueError, YAMLError) as exc:  # bad header, unreadable file: retrying won't help
+        raise Failure(description=mask_ids_in_text(str(exc)), allow_retries=False) from exc
     by_file = result.accounting.group_by("source_file").agg(
         pl.col("rows_read").sum(), pl.col("rows_accepted").sum(),
         pl.col("rows_quarantined").sum(),
@@ -141,6 +154,7 @@ def ingest(context: AssetExecutionContext, landing: LandingFolder):
         "rows_read": int(result.accounting["rows_read"].sum() or 0),
         "rows_by_file": table_preview(by_file, limit=100),
         "files": MetadataValue.int(result.files.height),
+        "not_read": MetadataValue.text("\n".join(skipped) or "none"),
     })
     yield rows_accounted(result.accounting)
 

@@ -1,5 +1,13 @@
-"""Jobs: the nightly graph, the monthly exchange, and the stewards' Launchpad jobs."""
+"""Jobs, named after what a run does, whoever starts it (CLI, schedule, sensor, Launchpad).
 
+- ``nightly``: the whole graph for one month (``sanji run``, the nightly schedule, the landing
+  sensor).
+- ``rerun_month``: re-publish one month from that month's own stored ingest and link outputs.
+- ``illness_exchange_export`` / ``illness_exchange_import``: the illness-office workbook out
+  (``sanji exchange export``, the monthly schedule) and its return in (``sanji exchange
+  import``, the inbox sensor).
+- ``steward_decision``: record a steward's link / no_link decision (``sanji decide``).
+"""
 
 from typing import Literal
 
@@ -13,31 +21,33 @@ from dagster import (
 )
 
 from assets.ingest import TRANSIENT
-from assets.publish import monthly
 from assets.resources import WarehouseResource
+from assets.settings import monthly
 from pipelines.link.decisions import decision_row, record_decision
 
-everything_job = define_asset_job(
-    "sanji_nightly", selection=AssetSelection.all(), partitions_def=monthly,
-    description="Ingest, link, publish and exchange for one month (the whole graph).",
+EXPORT_ASSETS = ("illness_cases", "exchange_workbook")
+IMPORT_ASSETS = ("office_return", "exchange_diff")
+
+nightly = define_asset_job(
+    "nightly", selection=AssetSelection.all(), partitions_def=monthly,
+    description="The whole graph for one month: ingest, link, publish, exchange.",
     op_retry_policy=TRANSIENT,
-)
-exchange_export_job = define_asset_job(
-    "illness_exchange_export",
-    selection=AssetSelection.assets("illness_cases", "exchange_workbook"),
-    partitions_def=monthly,
-    description="Write the month's serious-illness case workbook to the outbox.",
-)
-exchange_import_job = define_asset_job(
-    "illness_exchange_import",
-    selection=AssetSelection.assets("office_return", "exchange_diff"),
-    partitions_def=monthly,
-    description="Read the illness office's returned file and publish the difference.",
 )
 rerun_month = define_asset_job(
     "rerun_month", selection=AssetSelection.groups("publish"), partitions_def=monthly,
-    description="Re-publish one month (choose the partition): person, mismatches, rollups.",
+    description="Re-publish one month (choose the partition) from that month's own ingest and "
+                "link outputs: person, mismatches, roll-ups.",
     op_retry_policy=TRANSIENT,
+)
+illness_exchange_export = define_asset_job(
+    "illness_exchange_export", selection=AssetSelection.assets(*EXPORT_ASSETS),
+    partitions_def=monthly,
+    description="Write the month's serious-illness case workbook to the outbox.",
+)
+illness_exchange_import = define_asset_job(
+    "illness_exchange_import", selection=AssetSelection.assets(*IMPORT_ASSETS),
+    partitions_def=monthly,
+    description="Read the illness office's returned file and publish the difference.",
 )
 
 
@@ -64,6 +74,13 @@ def append_match_decision(context: OpExecutionContext, config: MatchDecisionConf
 
 @job(description="数据专员确认疑似同一人: record a link / no_link decision for two records.",
      tags={"kind": "steward"})
-def record_match_decision() -> None:
+def steward_decision() -> None:
     """Record one match decision (run config: record_key_a/b, decision, decided_by, note)."""
     append_match_decision()
+
+
+def decision_config(a: str, b: str, decision: str, by: str, note: str = "") -> dict:
+    """The ``steward_decision`` run config for one decision."""
+    return {"ops": {"append_match_decision": {"config": {
+        "record_key_a": a, "record_key_b": b, "decision": decision, "decided_by": by,
+        "note": note}}}}

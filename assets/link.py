@@ -17,6 +17,7 @@ from dagster import (
 from assets.ingest import EXTRACT_ASSETS, OWNERS, TRANSIENT
 from assets.metadata import counts, table_preview
 from assets.resources import LandingFolder, WarehouseResource
+from assets.settings import monthly
 from assets.validate import validated
 from pipelines.link.decisions import all_decisions
 
@@ -30,7 +31,7 @@ def extract_tables(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
 
 
 @asset(ins=EXTRACT_INS, group_name="link", owners=OWNERS, kinds={"polars"},
-       tags={"stage": "link"})
+       partitions_def=monthly, tags={"stage": "link"})
 def person_records(context: AssetExecutionContext, **tables: pl.DataFrame) -> pl.DataFrame:
     """每条接收记录的公共字段: the common columns of every accepted record, the linker's input."""
     from pipelines.ingest import person_records as build
@@ -51,9 +52,11 @@ def person_records(context: AssetExecutionContext, **tables: pl.DataFrame) -> pl
                                     description="待确认的疑似同一人: uncertain pairs side by side, "
                                                 "awaiting a steward's decision."),
         "person_id_map": AssetOut(io_manager_key="warehouse_io_manager", owners=OWNERS,
-                                  description="record_key → person_id, kept for the next run."),
+                                  description="record_key → person_id (per month): the next "
+                                              "run's previous ids."),
     },
     group_name="link",
+    partitions_def=monthly,
     retry_policy=TRANSIENT,
     check_specs=[AssetCheckSpec(
         "uncertain_awaiting_decision", asset="uncertain_match",
@@ -63,12 +66,14 @@ def person_records(context: AssetExecutionContext, **tables: pl.DataFrame) -> pl
 )
 def link(context: AssetExecutionContext, person_records: pl.DataFrame,
          warehouse: WarehouseResource, landing: LandingFolder):
-    """Link records into people, applying stewards' decisions and keeping previous ids."""
+    """Link records into people, applying stewards' decisions and keeping previous ids.
+
+    Previous ids come from the latest published ``person_id_map`` (whichever month it was for).
+    """
     from pipelines.link import link_records
 
-    store = warehouse.open()
-    decisions = all_decisions(store, landing.folder)
-    previous = store.read(ID_MAP_TABLE) if store.has_table(ID_MAP_TABLE) else None
+    decisions = all_decisions(warehouse.open(), landing.folder)
+    previous = warehouse.latest(ID_MAP_TABLE)
     if previous is not None:
         previous = previous.select("record_key", "person_id")
     result = link_records(person_records, decisions=decisions, previous_ids=previous)

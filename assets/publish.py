@@ -5,8 +5,6 @@ to the warehouse IO manager, which replaces the month's slice in the warehouse.
 """
 
 
-from datetime import datetime
-
 import polars as pl
 from dagster import (
     AssetCheckResult,
@@ -14,7 +12,6 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetIn,
-    MonthlyPartitionsDefinition,
     Output,
     asset,
 )
@@ -22,13 +19,10 @@ from dagster import (
 from assets.ingest import OWNERS, TRANSIENT
 from assets.link import EXTRACT_INS, extract_tables
 from assets.metadata import counts, table_preview, township_counts
+from assets.settings import monthly
 from assets.validate import validated
-from pipelines.domain.county import TIMEZONE
 from pipelines.rules import RULES
 
-# Keys are "YYYY-MM" (the warehouse's month); end_offset=1 so the current month exists.
-monthly = MonthlyPartitionsDefinition(start_date=datetime(2025, 1, 1), timezone=TIMEZONE,
-                                      end_offset=1, fmt="%Y-%m")
 PUBLISHED = {"group_name": "publish", "owners": OWNERS, "partitions_def": monthly,
              "io_manager_key": "warehouse_io_manager", "retry_policy": TRANSIENT,
              "kinds": {"polars", "duckdb"}, "tags": {"layer": "published"}}

@@ -1,20 +1,19 @@
-"""Resources: the landing folder, the warehouse, the exchange folders, a clock, IO managers.
+"""Resources: the landing folder, the warehouse, the exchange folders and a clock.
 
-Every resource is a ``ConfigurableResource`` whose defaults come from the environment
-(``SANJI_*``) with local defaults, so ``dagster dev`` works in a fresh checkout and tests swap
-in temporary folders.
+Each is a ``ConfigurableResource``; ``assets/definitions.py`` builds them once with
+``dagster.EnvVar`` values, and a run (the CLI, a test, the Launchpad) may override any field
+through run config (:func:`resource_config`).
 """
 
-
-import os
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from dagster import ConfigurableIOManager, ConfigurableResource, InputContext, OutputContext
+from dagster import ConfigurableResource
 
 from pipelines.domain.county import TIMEZONE
+from pipelines.landing import Landing, list_landing
 
 # Columns the warehouse adds to a published table; dropped when a table is loaded back
 # (``month`` is kept for the tables that carry their own month column).
@@ -22,21 +21,15 @@ WAREHOUSE_META = ("run_id", "month", "published_at")
 OWN_MONTH = ("village_monthly", "township_monthly", "county_monthly", "exchange_diff")
 
 
-def env(name: str, default: str) -> str:
-    """An environment variable, or the default when unset or empty."""
-    return os.environ.get(name) or default
-
-
-def current_month(now: datetime | None = None) -> str:
-    """The current month in Asia/Shanghai as ``YYYY-MM``."""
-    now = now or datetime.now(ZoneInfo(TIMEZONE))
-    return now.astimezone(ZoneInfo(TIMEZONE)).strftime("%Y-%m")
-
-
 class LandingFolder(ConfigurableResource):
-    """The folder where the departments' extracts land (``SANJI_LANDING``)."""
+    """The folder where the departments' extracts land (``SANJI_LANDING``).
 
-    path: str = "demo/landing"
+    Attributes:
+        path: the folder.
+        settle_seconds: how long a file's size must hold still before it is read.
+    """
+
+    path: str
     settle_seconds: float = 1.0
 
     @property
@@ -44,11 +37,15 @@ class LandingFolder(ConfigurableResource):
         """The landing folder as a path."""
         return Path(self.path)
 
+    def listing(self) -> Landing:
+        """The folder's data files, steward files and skipped entries."""
+        return list_landing(self.folder)
+
 
 class WarehouseResource(ConfigurableResource):
     """The warehouse: a DuckDB path or a ``postgresql://`` URL (``SANJI_WAREHOUSE``)."""
 
-    url: str = "demo/sanji.duckdb"
+    url: str
 
     def open(self):
         """A :class:`pipelines.warehouse.Warehouse` for the URL."""
@@ -56,12 +53,21 @@ class WarehouseResource(ConfigurableResource):
 
         return Warehouse.from_url(self.url)
 
-    def read_or_none(self, table: str, month: str | None = None) -> pl.DataFrame | None:
-        """Read a table (or a month of it), or None when it does not exist yet."""
-        warehouse = self.open()
-        if not warehouse.has_table(table):
+    def latest(self, table: str) -> pl.DataFrame | None:
+        """The rows of a table's latest publication (any month), or None before the first.
+
+        Args:
+            table: the published table.
+
+        Returns:
+            The rows the most recent run published, publishing columns dropped.
+        """
+        store = self.open()
+        if not store.has_table(table):
             return None
-        return drop_meta(warehouse.read(table, month=month), table)
+        rows = store.read(table)
+        newest = rows.filter(pl.col("published_at") == pl.col("published_at").max())
+        return drop_meta(newest, table)
 
 
 def drop_meta(frame: pl.DataFrame, table: str = "") -> pl.DataFrame:
@@ -74,12 +80,18 @@ def drop_meta(frame: pl.DataFrame, table: str = "") -> pl.DataFrame:
 class ExchangeFolders(ConfigurableResource):
     """Where the illness-office workbook goes out and comes back (``SANJI_OUTBOX``/``INBOX``)."""
 
-    outbox: str = "demo/outbox"
-    inbox: str = "demo/inbox"
+    outbox: str
+    inbox: str
 
 
 class Clock(ConfigurableResource):
-    """Today's date in Asia/Shanghai; ``today`` (YYYY-MM-DD) pins it for tests."""
+    """Today's date in Asia/Shanghai; ``today`` (YYYY-MM-DD) pins it for tests.
+
+    Attributes:
+        today: a pinned date, or "" for the real one.
+        warn_days: days before the filing deadline from which open work is a warning
+            (``SANJI_DEADLINE_WARN_DAYS``).
+    """
 
     today: str = ""
     warn_days: int = 3
@@ -91,62 +103,35 @@ class Clock(ConfigurableResource):
         return datetime.now(ZoneInfo(TIMEZONE)).date()
 
 
-class ParquetIOManager(ConfigurableIOManager):
-    """Intermediate polars frames as parquet: one file per asset (per partition)."""
+def resource_config(*, landing: str | Path | None = None, warehouse: str | Path | None = None,
+                    storage: str | Path | None = None, outbox: str | Path | None = None,
+                    inbox: str | Path | None = None, today: str | None = None,
+                    settle_seconds: float | None = None) -> dict[str, dict]:
+    """Run config for the resources: only the fields given, each overriding its ``EnvVar``.
 
-    base_dir: str = ".dagster_home/storage"
+    Args:
+        landing: the landing folder.
+        warehouse: the warehouse path or URL.
+        storage: the folder of the intermediate parquet files.
+        outbox: the exchange outbox.
+        inbox: the exchange inbox.
+        today: a pinned date for the clock (``YYYY-MM-DD``).
+        settle_seconds: the landing settle time.
 
-    def _path(self, context: InputContext | OutputContext) -> Path:
-        stem = Path(self.base_dir, *context.asset_key.path)
-        if context.has_asset_partitions:
-            return stem / f"{context.asset_partition_key}.parquet"
-        return stem.with_suffix(".parquet")
-
-    def handle_output(self, context: OutputContext, obj: pl.DataFrame) -> None:
-        """Write the frame to its parquet file."""
-        path = self._path(context)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        obj.write_parquet(path)
-        context.add_output_metadata({"rows": obj.height, "path": str(path)})
-
-    def load_input(self, context: InputContext) -> pl.DataFrame:
-        """Read the upstream asset's parquet file."""
-        return pl.read_parquet(self._path(context))
-
-
-class WarehouseIOManager(ConfigurableIOManager):
-    """Published tables: written to the warehouse (month = partition key), loaded back."""
-
-    url: str = "demo/sanji.duckdb"
-
-    def handle_output(self, context: OutputContext, obj: pl.DataFrame) -> None:
-        """Publish the table, replacing the month's slice (or the whole unpartitioned table)."""
-        from pipelines.warehouse import Warehouse
-
-        table = context.asset_key.path[-1]
-        month = context.asset_partition_key if context.has_asset_partitions else None
-        Warehouse.from_url(self.url).publish(table, obj, run_id=context.run_id, month=month)
-        context.add_output_metadata({"rows": obj.height, "table": table,
-                                     "month": month or "(all)"})
-
-    def load_input(self, context: InputContext) -> pl.DataFrame:
-        """Read the published table (the partition's month) back without publishing columns."""
-        from pipelines.warehouse import Warehouse
-
-        table = context.asset_key.path[-1]
-        month = context.asset_partition_key if context.has_asset_partitions else None
-        return drop_meta(Warehouse.from_url(self.url).read(table, month=month), table)
-
-
-def default_resources() -> dict[str, object]:
-    """The resources for a local run, configured from ``SANJI_*`` environment variables."""
-    warehouse = env("SANJI_WAREHOUSE", "demo/sanji.duckdb")
-    return {
-        "landing": LandingFolder(path=env("SANJI_LANDING", "demo/landing")),
-        "warehouse": WarehouseResource(url=warehouse),
-        "exchange_folders": ExchangeFolders(outbox=env("SANJI_OUTBOX", "demo/outbox"),
-                                            inbox=env("SANJI_INBOX", "demo/inbox")),
-        "clock": Clock(warn_days=int(env("SANJI_DEADLINE_WARN_DAYS", "3"))),
-        "io_manager": ParquetIOManager(base_dir=env("SANJI_STORAGE", ".dagster_home/storage")),
-        "warehouse_io_manager": WarehouseIOManager(url=warehouse),
+    Returns:
+        ``{"resources": {...}}`` to merge into a run config.
+    """
+    fields = {
+        "landing": {"path": landing, "settle_seconds": settle_seconds},
+        "warehouse": {"url": warehouse},
+        "io_manager": {"base_dir": storage},
+        "exchange_folders": {"outbox": outbox, "inbox": inbox},
+        "clock": {"today": today},
     }
+    resources = {}
+    for key, values in fields.items():
+        given = {k: str(v) if isinstance(v, Path) else v for k, v in values.items()
+                 if v is not None}
+        if given:
+            resources[key] = {"config": given}
+    return {"resources": resources}

@@ -1,4 +1,9 @@
-"""Sensors: new or changed extracts in the landing folder; the office's file in the inbox."""
+"""Sensors, running by default (``SANJI_AUTOMATION=off`` stops them).
+
+- ``landing_sensor``: a ``nightly`` run when the landing folder's extracts or steward files
+  change (the folder as :func:`pipelines.landing.list_landing` lists it).
+- ``inbox_sensor``: an ``illness_exchange_import`` run for each new or changed returned file.
+"""
 
 
 import hashlib
@@ -7,14 +12,13 @@ from pathlib import Path
 
 from dagster import RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
-from assets.exchange import file_month, inbox_files
-from assets.jobs import everything_job, exchange_import_job
-from assets.resources import ExchangeFolders, LandingFolder, current_month
+from assets.jobs import illness_exchange_import, nightly
+from assets.resources import ExchangeFolders, LandingFolder
+from assets.settings import SENSOR_STATUS
+from pipelines.domain.months import Month
+from pipelines.exchange.inbox import file_month, inbox_files, unplaced_hint
 
 TAG_LIMIT = 60
-LANDING_SUFFIXES = (".csv", ".xlsx")
-# Besides the extracts, a changed steward file starts a run.
-STEWARD_FILES = ("sanji_mapping.yaml", "decisions.csv")
 # A file whose stat matches on all of these keeps its cached hash.
 STAT_KEYS = ("size", "mtime_ns", "ino", "ctime_ns")
 
@@ -23,15 +27,6 @@ def sha256_file(path: Path) -> str:
     """Hex sha256 of a file's bytes, read in chunks (extracts may be GBs)."""
     with path.open("rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
-def watched(folder: Path, suffixes: tuple[str, ...], names: tuple[str, ...] = ()) -> list[Path]:
-    """The files at the top of a folder with one of ``suffixes`` or named in ``names``."""
-    if not folder.is_dir():
-        return []
-    return [p for p in sorted(folder.iterdir())
-            if p.is_file() and not p.name.startswith((".", "~$"))
-            and (p.suffix.lower() in suffixes or p.name in names)]
 
 
 def file_states(files: list[Path], cache: dict[str, dict]) -> dict[str, dict]:
@@ -68,14 +63,6 @@ def read_cursor(cursor: str | None) -> dict[str, dict]:
     return {n: e for n, e in files.items() if isinstance(e, dict) and "sha" in e}
 
 
-def file_digests(folder: Path, suffixes: tuple[str, ...] = LANDING_SUFFIXES,
-                 names: tuple[str, ...] = (), cache: dict[str, dict] | None = None
-                 ) -> dict[str, str]:
-    """File name -> sha256 of its bytes, for the watched files at the top of a folder."""
-    states = file_states(watched(folder, suffixes, names), cache or {})
-    return {name: state["sha"] for name, state in states.items()}
-
-
 def content_key(digests: dict[str, str]) -> str:
     """One short hash of a set of files' names and contents."""
     joined = "\n".join(f"{name}:{sha}" for name, sha in sorted(digests.items()))
@@ -93,7 +80,7 @@ def short_list(names: list[str], limit: int = TAG_LIMIT) -> str:
     return text
 
 
-@sensor(job=everything_job, minimum_interval_seconds=60,
+@sensor(job=nightly, minimum_interval_seconds=60, default_status=SENSOR_STATUS,
         description="A run when a new or changed extract lands (same content: no new run).")
 def landing_sensor(context: SensorEvaluationContext, landing: LandingFolder) -> SensorResult:
     """Request the whole graph for the current month when the landing folder's content changes.
@@ -104,10 +91,13 @@ def landing_sensor(context: SensorEvaluationContext, landing: LandingFolder) -> 
     never runs twice.
     """
     seen = read_cursor(context.cursor)
-    states = file_states(watched(landing.folder, LANDING_SUFFIXES, STEWARD_FILES), seen)
+    listing = landing.listing()
+    states = file_states(list(listing.watched), seen)
     digests = {name: state["sha"] for name, state in states.items()}
-    if not set(digests) - set(STEWARD_FILES):
-        return SensorResult(skip_reason=SkipReason(f"no extracts in {landing.folder}"))
+    if not listing.data:
+        unread = "; ".join(map(str, listing.skipped[:5]))
+        return SensorResult(skip_reason=SkipReason(
+            f"no extracts in {landing.folder}" + (f" (not read: {unread})" if unread else "")))
     cursor = json.dumps({"files": states})
     changed = sorted(n for n, sha in digests.items() if seen.get(n, {}).get("sha") != sha)
     removed = sorted(set(seen) - set(digests))
@@ -115,20 +105,21 @@ def landing_sensor(context: SensorEvaluationContext, landing: LandingFolder) -> 
         return SensorResult(skip_reason=SkipReason("no new or changed extract"), cursor=cursor)
     key = content_key(digests)
     request = RunRequest(
-        run_key=f"landing-{key}", partition_key=current_month(),
+        run_key=f"landing-{key}", partition_key=str(Month.current()),
         tags={"sanji/trigger": "landing", "sanji/files": short_list(changed or removed),
               "sanji/landing_hash": key},
     )
     return SensorResult(run_requests=[request], cursor=cursor)
 
 
-@sensor(job=exchange_import_job, minimum_interval_seconds=300,
+@sensor(job=illness_exchange_import, minimum_interval_seconds=300, default_status=SENSOR_STATUS,
         description="A run when the illness office's returned file arrives in the inbox.")
 def inbox_sensor(context: SensorEvaluationContext,
                  exchange_folders: ExchangeFolders) -> SensorResult:
     """Request the import and diff for the month of each new or changed inbox file.
 
-    The month comes from the file's name, else its content (:func:`assets.exchange.file_month`);
+    The month comes from the file's name, else its content
+    (:func:`pipelines.exchange.inbox.file_month`);
     a file whose month cannot be told is named in the skip reason (or a warning) on every tick
     until it is renamed or replaced. Hashes and months are cached in the cursor.
     """
@@ -149,8 +140,8 @@ def inbox_sensor(context: SensorEvaluationContext,
                 tags={"sanji/trigger": "inbox", "sanji/files": short_list([name])},
             ))
     cursor = json.dumps({"files": states})
-    note = (f"month unknown for {short_list(unplaced, 200)} (name it like 回传_2026-10.xlsx or add "
-            f"a 统计月份 cell)") if unplaced else ""
+    note = (f"month unknown for {short_list(unplaced, 200)} "
+            f"({unplaced_hint(Month.current())})") if unplaced else ""
     if not requests:
         return SensorResult(skip_reason=SkipReason(note or "no new returned file"), cursor=cursor)
     if note:

@@ -21,8 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
-DATA_SUFFIXES = (".csv", ".xlsx")
-DECISION_STEMS = ("decisions",)
+from pipelines.landing import list_landing
 
 
 @dataclass(frozen=True)
@@ -51,17 +50,10 @@ def landing_files(landing: Path) -> list[Path]:
         landing: the landing folder.
 
     Returns:
-        ``.csv``/``.xlsx`` files sorted by name, without dot/underscore files and without the
-        stewards' decision file (``decisions.csv``).
+        The extracts :func:`pipelines.landing.list_landing` finds (``.csv``/``.xlsx``), sorted by
+        name; steward files and skipped entries (with their reasons) are in its listing.
     """
-    return sorted(
-        p
-        for p in landing.iterdir()
-        if p.is_file()
-        and p.suffix.lower() in DATA_SUFFIXES
-        and not p.name.startswith((".", "_", "~$"))
-        and p.stem.lower() not in DECISION_STEMS
-    )
+    return list(list_landing(landing).data)
 
 
 def detect_encoding(data: bytes) -> str:

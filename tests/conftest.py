@@ -1,15 +1,35 @@
-"""Suite-wide settings.
+"""Suite-wide settings and the one materialised county every Dagster-layer test shares.
 
 Tests that need PostgreSQL (marker ``postgres``) or Chromium (marker ``ui``) skip with a reason
 when the service is missing on a developer's machine. CI sets ``SANJI_REQUIRE_SERVICES=1``: there a
 skipped service test is a failure, so a server that did not start can never pass as green.
+
+Every test runs with ``DAGSTER_HOME`` and the ``SANJI_*`` folders pointed into the session's
+temporary folder, so a test that forgets to configure a run can never write into the checkout.
 """
 
+import importlib.util
 import os
+import sys
+from pathlib import Path
 
 import pytest
 
 SERVICE_MARKERS = ("postgres", "ui")
+TEST_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def _load(name: str, path: Path):
+    """Load a helper module beside this file once, under a fixed name (importlib mode)."""
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+county_lib = _load("sanji_tests_county", Path(__file__).with_name("materialised_county.py"))
 
 
 def services_required() -> bool:
@@ -27,7 +47,23 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> objec
         report.longrepr = f"SANJI_REQUIRE_SERVICES=1 but the service is missing: {reason}"
 
 
-TEST_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+@pytest.fixture(scope="session", autouse=True)
+def _nothing_written_into_the_checkout(tmp_path_factory):
+    """Point DAGSTER_HOME and every SANJI_* folder at an empty temporary place."""
+    nowhere = tmp_path_factory.mktemp("unconfigured")
+    county_lib.write_dagster_yaml(nowhere / "dagster_home")
+    values = {"DAGSTER_HOME": str(nowhere / "dagster_home"),
+              **{name: str(nowhere / name.lower()) for name in (
+                  "SANJI_LANDING", "SANJI_WAREHOUSE", "SANJI_STORAGE", "SANJI_OUTBOX",
+                  "SANJI_INBOX")}}
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +77,15 @@ def postgres_url() -> str:
     except psycopg.Error as exc:
         pytest.skip(f"PostgreSQL at {TEST_POSTGRES} not reachable: {type(exc).__name__}: {exc}")
     return TEST_POSTGRES
+
+
+@pytest.fixture(scope="session")
+def county(tmp_path_factory):
+    """The demo county, materialised once per session by ``sanji run`` (read it, do not write)."""
+    return county_lib.shared_county(tmp_path_factory)
+
+
+@pytest.fixture
+def county_copy(county, tmp_path):
+    """A private copy of the county's folders and warehouse, for a test that writes."""
+    return county.copy(tmp_path / "county")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -38,6 +39,7 @@ from pipelines.ingest.rows import (
     unaccounted,
 )
 from pipelines.ingest.typed import typed_frame
+from pipelines.landing import MAPPING_FILE
 from pipelines.normalise.places import build_regions, clean_code
 from pipelines.read import read_grids
 from schemas.canonical import COMMON_COLUMNS, IngestFiles, Regions, table_schema
@@ -46,7 +48,6 @@ from schemas.raw import RAW_MODELS, RawRegions
 
 __all__ = ["MAPPING_FILE", "Ingested", "empty_table", "ingest_extract", "ingest_landing",
            "ingest_regions", "person_records", "unaccounted"]
-MAPPING_FILE = "sanji_mapping.yaml"
 FILES_SCHEMA = polars_schema(IngestFiles)
 REGION_SCHEMA = polars_schema(Regions)
 
@@ -84,12 +85,14 @@ def empty_table(extract: str) -> pl.DataFrame:
     return pl.DataFrame(schema=table_schema(extract))
 
 
-def ingest_extract(rec: Recognised, regions: pl.DataFrame) -> tuple[pl.DataFrame, ...]:
+def ingest_extract(rec: Recognised, regions: pl.DataFrame,
+                   as_of: date | None = None) -> tuple[pl.DataFrame, ...]:
     """Ingest one recognised extract grid.
 
     Args:
         rec: the recognised grid.
         regions: the region table.
+        as_of: the day the data is read as of (no one is born after it); None for today.
 
     Returns:
         (typed table, quarantine rows, field-issue rows, accounting row).
@@ -97,7 +100,7 @@ def ingest_extract(rec: Recognised, regions: pl.DataFrame) -> tuple[pl.DataFrame
     mapped = mapped_frame(rec)
     rows, dropped = split_rows(mapped, "name")
     validate_raw(RAW_MODELS[rec.extract], rows, rec.grid)
-    typed = typed_frame(rows, rec, regions)
+    typed = typed_frame(rows, rec, regions, as_of)
     no_person = pl.col("name").is_null() & pl.col("id_number").is_null()
     lost = typed.filter(no_person).select(
         "row_number", pl.lit("name").alias("column"), pl.lit("no_identity").alias("check"),
@@ -154,13 +157,16 @@ def _files_row(rec: Recognised, rows_read: int) -> dict:
             "rows_read": rows_read}
 
 
-def ingest_landing(landing: Path, mapping: HeaderMapping | None = None) -> Ingested:
+def ingest_landing(landing: Path, mapping: HeaderMapping | None = None,
+                   as_of: date | None = None) -> Ingested:
     """Read, recognise, normalise and validate every file of a landing folder.
 
     Args:
         landing: the landing folder.
         mapping: steward header mapping; when None, ``landing/sanji_mapping.yaml`` is used if
             present.
+        as_of: the day the landing is read as of, e.g. the reporting month's last day: an ID
+            whose birth date lies after it is not valid. None for today.
 
     Returns:
         The ingested tables (docs/design.md §2).
@@ -181,7 +187,7 @@ def ingest_landing(landing: Path, mapping: HeaderMapping | None = None) -> Inges
         accountings.append(acc)
     parts: dict[str, list[pl.DataFrame]] = {e: [] for e in EXTRACTS}
     for rec in (r for r in recs if r.extract in EXTRACTS):
-        table, q, fi, acc = ingest_extract(rec, regions)
+        table, q, fi, acc = ingest_extract(rec, regions, as_of)
         parts[rec.extract].append(table)
         quarantines.append(q)
         issues.append(fi)

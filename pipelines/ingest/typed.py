@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 
 from pipelines.domain.codes import CODE_LISTS, FALSE_CODE, TRUE_CODE
@@ -69,8 +71,19 @@ def _typed_field(name: str, codes: dict[str, str]) -> pl.Expr:
     return pl.col(name).str.strip_chars().alias(name)
 
 
-def typed_frame(frame: pl.DataFrame, rec: Recognised, regions: pl.DataFrame) -> pl.DataFrame:
-    """Normalise a mapped frame into the typed table columns plus ``_chk_*`` helper flags."""
+def typed_frame(frame: pl.DataFrame, rec: Recognised, regions: pl.DataFrame,
+                as_of: date | None = None) -> pl.DataFrame:
+    """Normalise a mapped frame into the typed table columns plus ``_chk_*`` helper flags.
+
+    Args:
+        frame: the mapped rows.
+        rec: the recognised grid they come from.
+        regions: the region table.
+        as_of: the day the data is read as of (IDs born after it are invalid); None for today.
+
+    Returns:
+        The typed rows.
+    """
     spec = EXTRACTS[rec.extract]
     grid = rec.grid
     frame = frame.with_columns(
@@ -82,7 +95,7 @@ def typed_frame(frame: pl.DataFrame, rec: Recognised, regions: pl.DataFrame) -> 
         pl.col("sex").alias("_sex_raw"),
         pl.col("birth_date").alias("_birth_raw"),
     ).drop("name", "id_number", "sex", "birth_date", "village_code")
-    frame = normalise_ids(frame, "id_raw")
+    frame = normalise_ids(frame, "id_raw", today=as_of)
     frame = normalise_names(frame, "name_raw")
     frame = resolve_places(frame, regions)
     frame = map_codes(frame, rec)

@@ -1,87 +1,167 @@
-"""``sanji`` end to end on the tiny county: run, decide, exchange export and import."""
+"""``sanji`` as a user meets it: run (the session's shared run), decide, exchange, errors, help."""
 
+import argparse
+import os
 import re
 import shutil
 import tempfile
 from pathlib import Path
 
-import polars as pl
+import pytest
+from dagster import AssetKey, DagsterInstance, RunsFilter
 
-from assets.cli import LOG_LEVELS, main, parser
-from assets.resources import current_month
+from assets.cli import main, parser
+from assets.runs import ensure_dagster_home
+from assets.settings import month_range
 from pipelines.warehouse import Warehouse
 
 
-def test_run_decide_and_exchange(county, tmp_path, capsys, monkeypatch):
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    wh = str(tmp_path / "w.duckdb")
-    where = ["--landing", str(county.landing), "--warehouse", wh,
-             "--storage", str(tmp_path / "st"), "--month", "2026-10"]
-    assert main(["run", *where, "--outbox", str(tmp_path / "out"),
-                 "--inbox", str(tmp_path / "in")]) == 0
-    captured = capsys.readouterr()
-    out, err = captured.out, captured.err
-    people = Warehouse.from_url(wh).read("person", month="2026-10").height
-    assert f"people {people}," in out and f"warehouse: {wh}" in out
-    assert "rows read" in out and "quarantined" in out and "make ui" in out
-    rules = Warehouse.from_url(wh).read("mismatch", month="2026-10")["rule"].unique()
+def test_run_prints_a_summary_that_matches_the_warehouse(county):
+    out, err = county.stdout, county.stderr
+    wh = Warehouse.from_url(county.warehouse)
+    people = wh.read("person", month=county.month).height
+    assert f"people {people}," in out and f"warehouse: {county.warehouse}" in out
+    assert "rows read" in out and "quarantined" in out
+    assert f"run recorded in {county.dagster_home} (job nightly)" in out
+    assert f"DAGSTER_HOME={county.dagster_home} dagster dev" in out  # not `make ui`'s instance
+    rules = wh.read("mismatch", month=county.month)["rule"].unique()
     assert all(rule in out for rule in rules)
-    # quiet by default: our progress lines, none of Dagster's DEBUG/INFO events
+    # quiet by default: one progress line per step, none of Dagster's events or banners
     assert "ingest … done in" in err and "link … done in" in err
-    assert "STEP_START" not in err and "DEBUG" not in err and "LOADED_INPUT" not in err
+    assert "STEP_START" not in err and "DEBUG" not in err and "Telemetry" not in err
     assert not re.search(r"\d{17}[\dX]", out + err)  # no full ID number anywhere
 
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    """A fresh DAGSTER_HOME for the commands of one test."""
+    path = tmp_path / "home"
+    path.mkdir()
+    (path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    monkeypatch.setenv("DAGSTER_HOME", str(path))
+    return path
+
+
+def _runs(home: Path) -> list[tuple[str, str]]:
+    """(job, trigger tag) of every run recorded in ``home``, oldest first."""
+    with DagsterInstance.from_config(str(home)) as instance:
+        runs = instance.get_runs(RunsFilter())
+        return [(r.job_name, r.tags.get("sanji/trigger")) for r in reversed(runs)]
+
+
+def test_decide_and_exchange_run_their_jobs_in_the_instance(county_copy, home, capsys,
+                                                           monkeypatch):
+    wh, month = str(county_copy.warehouse), county_copy.month
+    where = ["--landing", str(county_copy.landing), "--warehouse", wh,
+             "--storage", str(county_copy.storage)]
     assert main(["decide", "KEY_B", "KEY_A", "--link", "--by", "王芳", "--warehouse", wh]) == 0
     decision = Warehouse.from_url(wh).read("match_decision").row(0, named=True)
     assert (decision["record_key_l"], decision["record_key_r"], decision["decision"]) == (
         "KEY_A", "KEY_B", "link")
 
-    assert main(["exchange", "export", *where, "--out", str(tmp_path / "out2")]) == 0
-    sent = tmp_path / "out2" / "大病救治病例_2026-10.xlsx"
+    out2 = county_copy.root / "out2"
+    assert main(["exchange", "export", *where, "--month", month, "--out", str(out2)]) == 0
+    sent = out2 / f"大病救治病例_{month}.xlsx"
     assert sent.exists()
-    back = tmp_path / "in" / "大病办回传.xlsx"  # no month in the name: --month says it
-    back.parent.mkdir(exist_ok=True)
+    back = county_copy.root / "大病办回传.xlsx"  # no month in the name: --month says it
     shutil.copy(sent, back)
     capsys.readouterr()
-    assert main(["exchange", "import", str(back), *where]) == 0
-    assert "differences for 2026-10: 0" in capsys.readouterr().out
+    assert main(["exchange", "import", str(back), *where, "--month", month]) == 0
+    assert f"differences for {month}: 0" in capsys.readouterr().out
     # without --month the file's own content says which month it is for
-    inboxes_before = set(Path(tempfile.gettempdir()).glob("sanji-inbox-*"))
-    assert main(["exchange", "import", str(back), *where[:6]]) == 0
-    assert "differences for 2026-10: 0" in capsys.readouterr().out
-    assert set(Path(tempfile.gettempdir()).glob("sanji-inbox-*")) <= inboxes_before  # removed
+    private_tmp = county_copy.root / "tmp"
+    private_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
+    assert main(["exchange", "import", str(back), *where]) == 0
+    assert f"differences for {month}: 0" in capsys.readouterr().out
+    assert list(private_tmp.iterdir()) == []  # the temporary inbox was removed
+    assert _runs(home) == [("steward_decision", "cli"), ("illness_exchange_export", "cli"),
+                           ("illness_exchange_import", "cli"), ("illness_exchange_import", "cli")]
 
 
-def test_verbosity_maps_to_console_log_level():
-    counts = [parser().parse_args(["run", *flag]).verbose for flag in ([], ["-v"], ["-vv"])]
-    assert [LOG_LEVELS[min(n, len(LOG_LEVELS) - 1)] for n in counts] == [
-        "WARNING", "INFO", "DEBUG"]
+def _error(capsys, argv: list[str]) -> str:
+    """Run a command that must fail as a user error; return its one line."""
+    capsys.readouterr()
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err and captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sanji: error: "), captured.err
+    return lines[0]
 
 
-def test_default_month_is_current_shanghai_month():
-    args = parser().parse_args(["run"])
-    assert args.month == current_month()
+def test_user_errors_are_one_line_with_the_fix(county, tmp_path, home, capsys):
+    first, last = month_range()
+    landing = ["--landing", str(county.landing)]
+    assert "--landing" in _error(capsys, ["run", "--landing", str(tmp_path / "nope")])
+    assert "YYYY-MM" in _error(capsys, ["run", *landing, "--month", "2026-13"])
+    before = str(first.previous())
+    assert f"SANJI_FIRST_MONTH={before}" in _error(capsys, ["run", *landing, "--month", before])
+    assert f"latest month is {last}" in _error(capsys, ["run", *landing, "--month",
+                                                        str(last.next())])
+    bad = tmp_path / "landing"
+    shutil.copytree(county.landing, bad)
+    (bad / "sanji_mapping.yaml").write_text("enrolment: [\n", encoding="utf-8")
+    assert "sanji_mapping.yaml" in _error(capsys, ["run", "--landing", str(bad)])
+    (bad / "sanji_mapping.yaml").write_text("nosuch:\n  name: [x]\n", encoding="utf-8")
+    assert "nosuch" in _error(capsys, ["run", "--landing", str(bad)])
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "_draft.csv").write_text("姓名\n", encoding="utf-8")
+    assert "_draft.csv" in _error(capsys, ["run", "--landing", str(empty)])
+    missing = tmp_path / "typo.duckdb"
+    assert "no warehouse" in _error(capsys, ["decide", "A", "B", "--link", "--by", "x",
+                                             "--warehouse", str(missing)])
+    assert not missing.exists()  # a typo creates no new warehouse
+    assert "no file" in _error(capsys, ["exchange", "import", str(tmp_path / "nope.xlsx")])
+    assert _runs(home) == []  # nothing ran
 
 
-def _metadata(result, key: str) -> dict:
-    (event,) = [m for m in result.get_asset_materialization_events()
-                if m.asset_key.to_user_string() == key]
-    return event.materialization.metadata
+def test_a_failed_step_is_one_line_without_a_traceback(county_copy, home, capsys):
+    wh = str(county_copy.warehouse)
+    month = str(month_range()[0])  # never run: nothing stored for it
+    assert main(["exchange", "export", "--warehouse", wh, "--storage", str(county_copy.storage),
+                 "--month", month]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert f"no stored month {month}" in err and "run the job `nightly`" in err
 
 
-def test_steward_metadata_names_townships_and_previews_monthly_tables(county):
-    regions = county.result.output_for_node("ingest", "region_table")
-    names = dict(regions.filter(level="township").select("code", "name").iter_rows())
-    mismatch = Warehouse.from_url(county.warehouse).read("mismatch", month="2026-10")
-    by_township = _metadata(county.result, "mismatch")["by_township"].value.records
-    shown = {r.data["township_code"]: (r.data["township_name"], r.data["rows"])
-             for r in by_township}
-    expected = dict(mismatch.group_by(pl.col("township_code").fill_null("(none)"))
-                    .len().iter_rows())
-    assert shown and {c: n for c, (_, n) in shown.items()} == expected
-    assert all(name == names.get(code, "(none)") for code, (name, _) in shown.items())
-    assert any(code in names for code in shown)
-    for key in ("village_monthly", "township_monthly", "county_monthly"):
-        preview = _metadata(county.result, key)["preview"].value
-        assert 0 < len(preview.records) <= 10
-        assert "month" in {c.name for c in preview.schema.columns}
+def _options(p: argparse.ArgumentParser, path: str = "sanji"):
+    """(command path, action) for every argument of every (sub)command."""
+    for action in p._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _options(sub, f"{path} {name}")
+        elif not isinstance(action, argparse._HelpAction):
+            yield path, action
+
+
+def test_every_command_and_option_has_help():
+    commands = [a for a in parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    assert all(c.help for c in commands[0]._choices_actions)
+    missing = [f"{path} {a.dest}" for path, a in _options(parser()) if not a.help]
+    assert missing == []
+
+
+def test_quiet_by_default_dagster_events_with_vv(county_copy, home, capsys):
+    config = ["--warehouse", str(county_copy.warehouse), "--storage", str(county_copy.storage),
+              "--month", county_copy.month, "--out", str(county_copy.root / "o")]
+    assert main(["exchange", "export", *config]) == 0
+    quiet = capsys.readouterr().err
+    assert "illness_cases … done in" in quiet and "STEP_START" not in quiet
+    assert main(["exchange", "export", "-vv", *config]) == 0
+    assert "STEP_START" in capsys.readouterr().err
+
+
+def test_cli_runs_land_in_the_project_instance_when_dagster_home_is_unset(tmp_path,
+                                                                          monkeypatch):
+    monkeypatch.delenv("DAGSTER_HOME")
+    home = ensure_dagster_home(project=tmp_path)
+    assert home == tmp_path / ".dagster_home"
+    assert (home / "dagster.yaml").read_text(encoding="utf-8").split() == [
+        "telemetry:", "enabled:", "false"]
+    assert os.environ["DAGSTER_HOME"] == str(home)
+    with DagsterInstance.get() as instance:  # the instance `make ui` opens is this one
+        assert Path(instance.root_directory) == home
+        assert instance.get_latest_materialization_event(AssetKey("person")) is None

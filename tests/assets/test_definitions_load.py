@@ -1,37 +1,65 @@
-"""The Definitions load, validate, and the workspace points at them."""
+"""The one Definitions: they load, every asset is monthly, resources come from EnvVar."""
 
+import itertools
 import subprocess
 import sys
 from pathlib import Path
 
-from dagster import Definitions
+import yaml
+from dagster import DagsterInstance, Definitions
 
 from assets.definitions import defs
+from assets.settings import monthly
+from pipelines.domain.months import Month
+from pipelines.warehouse import Warehouse
 
 ROOT = Path(__file__).resolve().parents[2]
+JOBS = {"nightly", "rerun_month", "steward_decision", "illness_exchange_export",
+        "illness_exchange_import"}
 
 
-def test_definitions_validate_and_hold_every_group():
+def test_definitions_validate_and_hold_every_group_and_job():
     Definitions.validate_loadable(defs)
     repo = defs.get_repository_def()
-    groups = {a.group_names_by_key[k] for a in repo.assets_defs_by_key.values()
-              for k in a.keys}
+    groups = {a.group_names_by_key[k] for a in repo.assets_defs_by_key.values() for k in a.keys}
     assert groups == {"ingest", "link", "publish", "exchange"}
-    jobs = {j.name for j in repo.get_all_jobs()}
-    assert {"sanji_nightly", "rerun_month", "record_match_decision",
-            "illness_exchange_export", "illness_exchange_import"} <= jobs
-    assert {s.name for s in repo.schedule_defs} == {"nightly", "monthly_export"}
-    assert {s.name for s in repo.sensor_defs} == {"landing_sensor", "inbox_sensor"}
+    assert {j.name for j in repo.get_all_jobs()} - {"__ASSET_JOB"} == JOBS
+    assert {s.name: s.job_name for s in repo.schedule_defs} == {
+        "nightly": "nightly", "monthly_export": "illness_exchange_export"}
+    assert {s.name: s.job_name for s in repo.sensor_defs} == {
+        "landing_sensor": "nightly", "inbox_sensor": "illness_exchange_import"}
 
 
-def test_published_assets_are_monthly_with_the_current_month():
-    repo = defs.get_repository_def()
-    person = repo.assets_defs_by_key[next(k for k in repo.assets_defs_by_key
-                                          if k.path == ["person"])]
-    keys = person.partitions_def.get_partition_keys()
-    assert keys[0] == "2025-01"
-    from assets.resources import current_month
-    assert keys[-1] == current_month()
+def test_every_asset_is_partitioned_by_month_up_to_the_current_one():
+    assets = defs.get_repository_def().assets_defs_by_key.values()
+    assert {a.partitions_def for a in assets} == {monthly}
+    keys = monthly.get_partition_keys()
+    assert keys[-1] == str(Month.current())
+    assert all(Month.parse(b) == Month.parse(a).next() for a, b in itertools.pairwise(keys))
+
+
+LAUNCHPAD = """
+ops:
+  append_match_decision:
+    config:
+      record_key_a: K2
+      record_key_b: K1
+      decision: no_link
+      decided_by: 王芳
+      note: 不同人
+"""
+
+
+def test_a_launchpad_run_takes_its_resources_from_the_environment(tmp_path, monkeypatch):
+    """The steward's Launchpad run: op config only, the warehouse from SANJI_WAREHOUSE."""
+    warehouse = tmp_path / "from-env.duckdb"
+    monkeypatch.setenv("SANJI_WAREHOUSE", str(warehouse))
+    result = defs.resolve_job_def("steward_decision").execute_in_process(
+        run_config=yaml.safe_load(LAUNCHPAD), instance=DagsterInstance.ephemeral())
+    assert result.success
+    row = Warehouse.from_url(warehouse).read("match_decision").row(0, named=True)
+    assert (row["record_key_l"], row["record_key_r"], row["decision"], row["decided_by"]) == (
+        "K1", "K2", "no_link", "王芳")
 
 
 def test_dagster_cli_validates_the_workspace():

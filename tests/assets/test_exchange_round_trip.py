@@ -1,4 +1,5 @@
-"""The exchange assets: export month M, import the office's file, publish the difference."""
+"""The exchange jobs on a copy of the shared county: the month's workbook went out with the
+nightly run; the office's file comes back (``illness_exchange_import``) as a difference."""
 
 import shutil
 
@@ -6,17 +7,18 @@ import polars as pl
 import xlsxwriter
 from dagster import DagsterInstance
 
-from assets.cli import run_graph
-from assets.exchange import returned_file, unplaced_files, workbook_name
+from assets.definitions import defs
 from pipelines.exchange import read_return
+from pipelines.exchange.inbox import returned_file, workbook_name
 from pipelines.warehouse import Warehouse
 
 MONTH = "2026-10"
 
 
 def _import(county):
-    result = run_graph(county.resources, MONTH, selection=["office_return", "exchange_diff"],
-                       dagster_instance=DagsterInstance.ephemeral())
+    result = defs.resolve_job_def("illness_exchange_import").execute_in_process(
+        run_config=county.run_config(), partition_key=MONTH,
+        instance=DagsterInstance.ephemeral())
     check = next(e for e in result.get_asset_check_evaluations()
                  if e.check_name == "diff_settled_before_deadline")
     return Warehouse.from_url(county.warehouse).read("exchange_diff", month=MONTH), check
@@ -28,8 +30,7 @@ def test_export_then_import_same_file_is_no_difference(county_copy):
     assert sent.exists()  # the whole-graph run wrote it
     ours = read_return(sent)
     assert ours.height > 0
-    inbox = county_copy.root / "inbox"
-    inbox.mkdir()
+    inbox = county_copy.inbox
     # renamed without a month: the workbook's own title tells it
     shutil.copy(sent, inbox / "大病办回传.xlsx")
     assert returned_file(inbox, MONTH) == inbox / "大病办回传.xlsx"
@@ -46,8 +47,7 @@ def test_planted_differences_come_back_exactly(county_copy):
             for i, (pid, ill, st) in enumerate(ours.select("person_id", "illness", "status").rows())
             if i != 1]
     rows.append(["PX-not-ours", "白内障", "待救治"])
-    inbox = county_copy.root / "inbox"
-    inbox.mkdir()
+    inbox = county_copy.inbox
     with xlsxwriter.Workbook(str(inbox / f"回传{MONTH.replace('-', '')}.xlsx")) as book:
         sheet = book.add_worksheet("病例")
         sheet.write_row(0, 0, ["个人编号", "疾病名称", "救治状态"])
@@ -82,22 +82,3 @@ def test_deadline_check_warns_only_near_the_fifth_with_open_work():
     result = deadline_check(one, True, MONTH, near)
     assert result.metadata["days_left"].value == 2
     assert result.severity.value == "WARN"
-
-
-def test_inbox_files_are_placed_by_name_or_content_or_reported(tmp_path):
-    (tmp_path / "回传_2026-09.csv").write_text("个人编号,疾病名称,救治状态\n", encoding="utf-8")
-    (tmp_path / "回传.csv").write_text("统计月份,2026年10月\n个人编号,疾病名称,救治状态\n",
-                                     encoding="utf-8")
-    (tmp_path / "无月份.csv").write_text("个人编号,疾病名称,救治状态\n", encoding="utf-8")
-    assert returned_file(tmp_path, "2026-09") == tmp_path / "回传_2026-09.csv"
-    assert returned_file(tmp_path, MONTH) == tmp_path / "回传.csv"
-    assert unplaced_files(tmp_path) == ["无月份.csv"]
-
-
-def test_steward_mapping_from_the_landing_folder(tmp_path):
-    from assets.exchange import steward_mapping
-
-    assert steward_mapping(tmp_path) is None
-    (tmp_path / "sanji_mapping.yaml").write_text("illness_ledger:\n  status: [救治进度]\n",
-                                                 encoding="utf-8")
-    assert steward_mapping(tmp_path).extra == {"illness_ledger": {"status": ["救治进度"]}}

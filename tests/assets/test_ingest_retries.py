@@ -7,7 +7,8 @@ import pytest
 from dagster import DagsterInstance, RetryPolicy, materialize
 
 from assets.ingest import TRANSIENT, LandingNotSettled, ingest, wait_until_settled
-from assets.resources import LandingFolder, ParquetIOManager, WarehouseIOManager
+from assets.io_managers import PolarsParquetIOManager, WarehouseIOManager
+from assets.resources import LandingFolder, WarehouseResource
 
 
 def test_a_growing_file_is_not_settled(tmp_path):
@@ -28,12 +29,13 @@ def test_a_growing_file_is_not_settled(tmp_path):
     wait_until_settled([path], 0.05)  # settled now: no error
 
 
-def _ingest(tmp_path):
+def _ingest(tmp_path, month="2026-10"):
+    warehouse = WarehouseResource(url=str(tmp_path / "w.duckdb"))
     return materialize(
-        [ingest], instance=DagsterInstance.ephemeral(), raise_on_error=False,
+        [ingest], instance=DagsterInstance.ephemeral(), raise_on_error=False, partition_key=month,
         resources={"landing": LandingFolder(path=str(tmp_path), settle_seconds=0),
-                   "io_manager": ParquetIOManager(base_dir=str(tmp_path / "s")),
-                   "warehouse_io_manager": WarehouseIOManager(url=str(tmp_path / "w.duckdb"))},
+                   "io_manager": PolarsParquetIOManager(base_dir=str(tmp_path / "s")),
+                   "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse)},
     )
 
 
@@ -42,11 +44,11 @@ def test_a_transient_error_is_retried(tmp_path, monkeypatch):
 
     real, calls = pipelines.ingest.ingest_landing, []
 
-    def flaky(landing, mapping=None):
+    def flaky(landing, mapping=None, as_of=None):
         calls.append(landing)
         if len(calls) == 1:
             raise ConnectionError("database is starting up")
-        return real(landing, mapping)
+        return real(landing, mapping, as_of)
 
     monkeypatch.setattr(pipelines.ingest, "ingest_landing", flaky)
     result = _ingest(tmp_path)

@@ -1,20 +1,18 @@
 """No full resident ID reaches what the Dagster UI shows: metadata, descriptions, event logs.
 
-A small demo county is run through ``sanji run`` into a temporary DAGSTER_HOME (the same one the
-browser tests in ``tests/ui/`` use, when they run in the same session); every event the instance
-stored is then read back through ``DagsterInstance`` and scanned for 18-character and old
-15-digit identity numbers. A positive control proves the scanner finds a planted one.
+The session's shared county (``sanji run`` into a temporary DAGSTER_HOME, the instance the
+browser tests in ``tests/ui/`` browse) is read back through ``DagsterInstance``: every event
+it stored is scanned for 18-character and old 15-digit identity numbers, and so are the run's
+console output and compute logs. A positive control proves the scanner finds a planted one.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 
 import duckdb
 import pytest
+import sanji_tests_county as mc
 from dagster import (
     AssetCheckEvaluation,
     AssetCheckKey,
@@ -35,21 +33,6 @@ PLANTED_18 = "41010319900307123X"
 PLANTED_15 = "410103900307123"
 
 
-def _helper():
-    """Load ``tests/ui/materialised_county.py`` once, under the name the UI conftest uses."""
-    name = "sanji_tests_materialised_county"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "ui" / "materialised_county.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-mc = _helper()
-
-
 def metadata_hits(metadata: Mapping[str, object], description: str | None = None) -> list[str]:
     """Scan one event's metadata (every key and serialised value) and description.
 
@@ -68,10 +51,9 @@ def metadata_hits(metadata: Mapping[str, object], description: str | None = None
 
 
 @pytest.fixture(scope="module")
-def instance(tmp_path_factory) -> Iterator[DagsterInstance]:
+def instance(county) -> Iterator[DagsterInstance]:
     """The instance holding the materialised demo county's events."""
-    county = mc.shared_county(tmp_path_factory)
-    with DagsterInstance.from_config(str(county.dagster_home)) as opened:
+    with county.instance() as opened:
         yield opened
 
 
@@ -133,9 +115,9 @@ def test_check_evaluations_have_no_full_id(events):
     assert hits == []
 
 
-def test_event_log_has_no_full_id(events, tmp_path_factory):
-    """Nothing stored for the UI (log messages, errors, metadata) holds a published full ID."""
-    county = mc.shared_county(tmp_path_factory)
+def test_event_log_has_no_full_id(events, county):
+    """Nothing stored for the UI (log messages, errors, metadata) or printed by ``sanji run``
+    holds a published full ID."""
     with duckdb.connect(str(county.warehouse), read_only=True) as con:
         ids = [
             row[0]
@@ -144,7 +126,8 @@ def test_event_log_has_no_full_id(events, tmp_path_factory):
             ).fetchall()
         ]
     assert ids, "the published person table holds no full ID: the scan would prove nothing"
-    stored = "\n".join(serialize_value(entry) for entry in events)
+    stored = "\n".join([county.stdout, county.stderr,
+                        *(serialize_value(entry) for entry in events)])
     compute_logs = county.dagster_home / "storage"
     if compute_logs.exists():
         stored += "\n".join(

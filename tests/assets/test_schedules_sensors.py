@@ -1,35 +1,73 @@
-"""Schedules and sensors: what they request, and that the same content never runs twice."""
+"""Schedules and sensors: what they request, when, and that the same content never runs twice."""
 
 import json
+import os
+import subprocess
+import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from dagster import build_schedule_context, build_sensor_context
+from dagster import (
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    build_schedule_context,
+    build_sensor_context,
+)
+from dagster._utils.schedules import cron_string_iterator
 
 from assets.definitions import defs
-from assets.resources import ExchangeFolders, LandingFolder, current_month
-from assets.schedules import monthly_export, nightly, previous_month
+from assets.resources import ExchangeFolders, LandingFolder
+from assets.schedules import monthly_export, nightly
 from assets.sensors import inbox_sensor, landing_sensor, short_list
+from pipelines.domain.months import Month
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def test_nightly_requests_the_current_month_in_shanghai():
-    # 2026-10-31 18:30 UTC is already November 1st in Shanghai
-    when = datetime(2026, 11, 1, 2, 30, tzinfo=SHANGHAI)
-    request = nightly(build_schedule_context(scheduled_execution_time=when))
-    assert request.partition_key == "2026-11"
-    assert request.run_key == "nightly-2026-11-01"
-    assert nightly.execution_timezone == "Asia/Shanghai"
-    assert nightly.cron_schedule == "0 2 * * *"
-    assert nightly.job_name == "sanji_nightly"
+def _ticks(schedule, start: datetime, count: int = 3) -> list[datetime]:
+    """The schedule's next tick times after ``start``, in its own time zone."""
+    times = cron_string_iterator(start.timestamp(), schedule.cron_schedule,
+                                 schedule.execution_timezone)
+    return [next(times) for _ in range(count)]
 
 
-def test_monthly_export_requests_the_previous_month():
-    when = datetime(2026, 1, 1, 6, 0, tzinfo=SHANGHAI)
-    request = monthly_export(build_schedule_context(scheduled_execution_time=when))
-    assert request.partition_key == "2025-12"
-    assert previous_month("2026-10") == "2026-09"
+def test_nightly_runs_the_whole_graph_at_two_every_night_for_that_nights_month():
+    ticks = _ticks(nightly, datetime(2026, 10, 30, 12, 0, tzinfo=SHANGHAI))
+    assert [(t.day, t.hour, t.minute) for t in ticks] == [(31, 2, 0), (1, 2, 0), (2, 2, 0)]
+    requests = [nightly(build_schedule_context(scheduled_execution_time=t)) for t in ticks]
+    assert [r.partition_key for r in requests] == ["2026-10", "2026-11", "2026-11"]
+    assert [r.run_key for r in requests] == ["nightly-2026-10-31", "nightly-2026-11-01",
+                                             "nightly-2026-11-02"]
+    # 2026-10-31 18:30 UTC is already November 1st in Shanghai: the county's month counts
+    late = nightly(build_schedule_context(
+        scheduled_execution_time=datetime(2026, 10, 31, 18, 30, tzinfo=ZoneInfo("UTC"))))
+    assert late.partition_key == "2026-11"
+    assert nightly.job_name == "nightly" and nightly.job.name == "nightly"
+
+
+def test_monthly_export_on_the_first_for_the_month_just_ended():
+    ticks = _ticks(monthly_export, datetime(2025, 12, 15, tzinfo=SHANGHAI))
+    assert [(t.month, t.day, t.hour) for t in ticks] == [(1, 1, 6), (2, 1, 6), (3, 1, 6)]
+    requests = [monthly_export(build_schedule_context(scheduled_execution_time=t))
+                for t in ticks]
+    assert [r.partition_key for r in requests] == ["2025-12", "2026-01", "2026-02"]
+    assert monthly_export.job_name == "illness_exchange_export"
+
+
+def test_automation_runs_by_default_and_a_switch_stops_it():
+    repo = defs.get_repository_def()
+    assert {s.default_status for s in repo.schedule_defs} == {DefaultScheduleStatus.RUNNING}
+    assert {s.default_status for s in repo.sensor_defs} == {DefaultSensorStatus.RUNNING}
+    probe = ("from assets.definitions import defs\n"
+             "repo = defs.get_repository_def()\n"
+             "print(sorted({s.default_status.value for s in [*repo.schedule_defs, "
+             "*repo.sensor_defs]}))\n"
+             "print(repo.assets_defs_by_key[next(iter(repo.assets_defs_by_key))]"
+             ".partitions_def.get_first_partition_key())\n")
+    env = {**os.environ, "SANJI_AUTOMATION": "off", "SANJI_FIRST_MONTH": "2019-07"}
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
+                          text=True, timeout=120, check=True)
+    assert done.stdout.split("\n")[:2] == ["['STOPPED']", "2019-07"]
 
 
 def _landing_eval(folder, cursor=None):
@@ -38,13 +76,33 @@ def _landing_eval(folder, cursor=None):
     return landing_sensor(context)
 
 
+def test_the_landing_sensor_requests_a_nightly_run(tmp_path):
+    (tmp_path / "参保名单.csv").write_text("姓名,证件号码\n张三,1\n", encoding="utf-8")
+    [request] = _landing_eval(tmp_path).run_requests
+    assert landing_sensor.job_name == "nightly"
+    assert request.tags["sanji/trigger"] == "landing"
+
+
+def test_a_draft_or_lock_file_starts_no_run_and_is_named(tmp_path):
+    (tmp_path / "_参保名单_草稿.csv").write_text("姓名\n张三\n", encoding="utf-8")
+    (tmp_path / "~$参保名单.xlsx").write_bytes(b"lock")
+    result = _landing_eval(tmp_path)
+    assert not result.run_requests
+    assert "_参保名单_草稿.csv" in result.skip_reason.skip_message
+    (tmp_path / "参保名单.csv").write_text("姓名,证件号码\n张三,1\n", encoding="utf-8")
+    first = _landing_eval(tmp_path)
+    assert first.run_requests[0].tags["sanji/files"] == "参保名单.csv"
+    (tmp_path / "_参保名单_草稿.csv").write_text("姓名\n李四\n", encoding="utf-8")
+    assert not _landing_eval(tmp_path, first.cursor).run_requests  # a draft changed: no run
+
+
 def test_landing_sensor_run_key_follows_content(tmp_path):
     assert not _landing_eval(tmp_path).run_requests
     (tmp_path / "参保名单.csv").write_text("姓名,证件号码\n张三,1\n", encoding="utf-8")
     first = _landing_eval(tmp_path)
     [request] = first.run_requests
     assert request.tags["sanji/files"] == "参保名单.csv"
-    assert request.partition_key == current_month()
+    assert request.partition_key == str(Month.current())
     # the same file again (no cursor: a restarted daemon) -> the same run_key, so no second run
     again = _landing_eval(tmp_path)
     assert again.run_requests[0].run_key == request.run_key
@@ -167,5 +225,6 @@ def test_inbox_sensor_names_a_file_it_cannot_place(tmp_path):
     result = _inbox_eval(tmp_path)
     assert not result.run_requests
     assert "回传.csv" in result.skip_reason.skip_message
+    assert inbox_sensor.job_name == "illness_exchange_import"
     # still reported on the next tick (never silently dropped)
     assert "回传.csv" in _inbox_eval(tmp_path, result.cursor).skip_reason.skip_message

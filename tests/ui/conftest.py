@@ -1,20 +1,29 @@
-"""Fixtures for the steward's browser tests: a materialised county, its Dagster UI, a browser.
+"""Fixtures for the steward's browser tests: the shared county's Dagster UI, a browser.
 
-The county is generated (``pipelines.demo``), run through ``sanji run`` into a temporary
-DAGSTER_HOME, then ``dagster-webserver`` serves the repository's ``workspace.yaml`` over that
-instance until the session ends. Chromium is Debian's (``/usr/bin/chromium``); the tests skip
-when it is absent.
+The county is the session's one materialised county (``tests/conftest.py``: ``sanji run`` into
+a temporary DAGSTER_HOME); ``dagster-webserver`` serves the repository's ``workspace.yaml`` over
+that instance until the session ends. Chromium is Debian's (``/usr/bin/chromium``); the tests
+skip when it is absent.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sanji_tests_county as county_lib
 
+REPO_ROOT = county_lib.REPO_ROOT
+SERVER_TIMEOUT_S = 90
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -29,32 +38,128 @@ VIEWPORT = {"width": 1400, "height": 1000}
 NUX_TITLE = "Join the Dagster community"
 
 
-def _helper():
-    """Load ``materialised_county.py`` (beside this file) once, under a fixed module name."""
-    name = "sanji_tests_materialised_county"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).with_name("materialised_county.py")
+def _tail(path: Path, lines: int = 40) -> str:
+    """The last lines of a log file, masked, for an error message."""
+    if not path.exists():
+        return "(no log)"
+    text = path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
+    return county_lib.mask_full_id("\n".join(text))
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_server(url: str, proc: subprocess.Popen, log: Path, timeout: float) -> None:
+    """Poll ``url/server_info`` until it answers, the process dies, or ``timeout`` passes.
+
+    Args:
+        url: Base URL of the webserver.
+        proc: The webserver process.
+        log: Its log file (quoted on failure).
+        timeout: Seconds to wait at most.
+
+    Raises:
+        RuntimeError: When the server exits or does not answer in time.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            msg = f"dagster-webserver exited {proc.returncode}; log {log}:\n{_tail(log)}"
+            raise RuntimeError(msg)
+        with (
+            contextlib.suppress(OSError),
+            urllib.request.urlopen(f"{url}/server_info", timeout=2) as answer,
+        ):
+            if answer.status == 200:
+                return
+        time.sleep(0.5)
+    msg = f"dagster-webserver did not answer {url}/server_info in {timeout}s; log:\n{_tail(log)}"
+    raise RuntimeError(msg)
+
+
+def stop_process_group(proc: subprocess.Popen, grace: float = 10.0) -> None:
+    """Terminate a process started in its own session, and all its children.
+
+    Args:
+        proc: A process started with ``start_new_session=True``.
+        grace: Seconds between SIGTERM and SIGKILL.
+    """
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=grace)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    # Children (the code server) may outlive the leader briefly: make sure the group is gone.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def dagster_webserver(
+    env: dict[str, str],
+    log: Path,
+    workspace: Path = REPO_ROOT / "workspace.yaml",
+    cwd: Path = REPO_ROOT,
+    timeout: float = SERVER_TIMEOUT_S,
+) -> Iterator[str]:
+    """Run ``dagster-webserver`` on a free port for the duration of the block.
+
+    Args:
+        env: Environment (DAGSTER_HOME and the resources' variables).
+        log: File receiving the server's output.
+        workspace: The workspace file to load.
+        cwd: Working directory (the workspace's module must import from there).
+        timeout: Seconds to wait for the server to answer.
+
+    Yields:
+        The server's base URL, e.g. ``http://127.0.0.1:41234``.
+    """
+    port = free_port()
+    argv = [
+        *county_lib.console_script("dagster-webserver", "dagster_webserver"),
+        "-w",
+        str(workspace),
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+    ]
+    with log.open("w", encoding="utf-8") as out:
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-mc = _helper()
-
-
-@pytest.fixture(scope="session")
-def county(tmp_path_factory):
-    """The session's materialised demo county (shared with the metadata-masking test)."""
-    return mc.shared_county(tmp_path_factory)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for_server(url, proc, log, timeout)
+        yield url
+    finally:
+        stop_process_group(proc)
 
 
 @pytest.fixture(scope="session")
-def dagster_url(county) -> Iterator[str]:
-    """Base URL of a ``dagster-webserver`` serving the county's instance; stopped at the end."""
-    with mc.dagster_webserver(county.env, county.root / "webserver.log") as url:
+def dagster_url(county, tmp_path_factory) -> Iterator[str]:
+    """Base URL of a ``dagster-webserver`` serving the county's instance; stopped at the end.
+
+    Each test process serves its own copy of the instance: the UI writes to DAGSTER_HOME
+    (the first-visit dialog's dismissal), and the shared county is read-only.
+    """
+    home = tmp_path_factory.mktemp("ui") / "dagster_home"
+    shutil.copytree(county.dagster_home, home)
+    env = {**county.env(), "DAGSTER_HOME": str(home)}
+    with dagster_webserver(env, home.parent / "webserver.log") as url:
         yield url
 
 

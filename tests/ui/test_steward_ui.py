@@ -1,9 +1,10 @@
 """A steward's morning in the Dagster UI, driven in headless Chromium.
 
-The county was materialised by ``sanji run`` (see ``conftest.py``); the steward opens the
-``mismatch`` asset, reads how many people each rule caught, then opens a rule's check, which
-must show as a failed *warning* with its description, its count and the people it names. What
-the page shows is compared with what was published to the warehouse.
+The county was materialised by ``sanji run`` (the session's shared county, see
+``tests/conftest.py``); the steward opens the ``mismatch`` asset, reads how many people each rule
+caught, then opens a rule's check, which must show as a failed *warning* with its description,
+its count and the people it names. What the page shows is compared with what was published to
+the warehouse.
 
 Screenshots go to ``tests/ui/screenshots/``; with ``SANJI_UPDATE_DOCS=1`` the mismatch page is
 also copied to ``docs/steward-mismatch.png`` for ``docs/steward.md``.
@@ -14,11 +15,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
+import sanji_tests_county as county_lib
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow]
 
@@ -55,11 +56,6 @@ READ_METADATA_JS = """
 """
 
 
-def _helper():
-    """The shared county helper, as registered by ``conftest.py``."""
-    return sys.modules["sanji_tests_materialised_county"]
-
-
 def read_metadata(locator) -> dict[str, dict]:
     """Read the metadata entries rendered under a locator.
 
@@ -90,7 +86,7 @@ def shoot(page, name: str) -> Path:
 
 def assert_no_full_id(page) -> None:
     """Fail when the rendered page shows an unmasked resident ID."""
-    assert _helper().find_full_ids(page.inner_text("body")) == []
+    assert county_lib.find_full_ids(page.inner_text("body")) == []
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,208 @@
+"""Runs started from the command line: jobs of ``defs``, recorded in the project's instance.
+
+A ``sanji`` command executes a job of :data:`assets.definitions.defs` in process, with its
+arguments as run config, into the Dagster instance of ``DAGSTER_HOME``; when that is not set
+it is the checkout's ``.dagster_home`` (the one ``make ui`` shows), created on first use with
+telemetry off. The run carries the job's name (``nightly``, ``steward_decision`` …) and the tag
+``sanji/trigger=cli``, as a scheduled or sensor run carries its own trigger.
+"""
+
+import os
+from pathlib import Path
+
+import polars as pl
+from dagster import DagsterInstance, ExecuteInProcessResult
+
+from assets.resources import drop_meta
+from assets.settings import PROJECT, month_range
+from pipelines.domain.identity import mask_ids_in_text
+from pipelines.domain.months import Month
+from pipelines.landing import MAPPING_FILE, list_landing
+
+QUIET_DAGSTER_YAML = "telemetry:\n  enabled: false\n"
+CONSOLE_LEVELS = ("INFO", "DEBUG")  # Dagster's console logger for -v, -vv
+
+
+class UserError(Exception):
+    """A mistake the user can fix: shown as one line with the fix (exit code 2)."""
+
+
+def check_month(text: str) -> str:
+    """The month a run is for, validated against the month partitions.
+
+    Raises:
+        UserError: when it is not ``YYYY-MM`` or lies outside the partitions, with the fix.
+    """
+    try:
+        month = Month.parse(text)
+    except ValueError as exc:
+        msg = f"--month {text!r}: {exc}"
+        raise UserError(msg) from exc
+    first, last = month_range()
+    if month < first:
+        msg = (f"--month {month} is before the first month {first}: to report it, set "
+               f"SANJI_FIRST_MONTH={month}")
+        raise UserError(msg)
+    if month > last:
+        msg = f"--month {month} has not begun yet: the latest month is {last}"
+        raise UserError(msg)
+    return str(month)
+
+
+def check_landing(folder: Path) -> None:
+    """Refuse a landing folder that is missing, holds no extract, or has a bad mapping file.
+
+    Raises:
+        UserError: naming the folder or file and what to do.
+    """
+    from yaml import YAMLError
+
+    from pipelines.extracts import HeaderMapping
+
+    if not folder.is_dir():
+        msg = (f"landing folder {folder} does not exist: pass --landing FOLDER or set "
+               "SANJI_LANDING (`make demo` writes demo/landing)")
+        raise UserError(msg)
+    listing = list_landing(folder)
+    if not listing.data:
+        unread = "; ".join(map(str, listing.skipped[:3]))
+        msg = (f"no extracts (.csv or .xlsx) in {folder}: copy the departments' files in"
+               + (f" (not read: {unread})" if unread else ""))
+        raise UserError(mask_ids_in_text(msg))
+    mapping = listing.file(MAPPING_FILE)
+    if mapping is not None:
+        try:
+            HeaderMapping.from_yaml(mapping)
+        except (ValueError, YAMLError, AttributeError, TypeError) as exc:
+            said = " ".join(str(exc).split())[:300] or type(exc).__name__
+            msg = f"bad mapping file {mapping}: {said} - fix it or move it out of the folder"
+            raise UserError(mask_ids_in_text(msg)) from exc
+
+
+def check_warehouse(url: str) -> None:
+    """Refuse a DuckDB warehouse file that does not exist (a typo would create a new one).
+
+    Raises:
+        UserError: naming the path.
+    """
+    if "://" in url and not url.startswith("duckdb://"):
+        return
+    path = Path(url.removeprefix("duckdb://"))
+    if str(path) != ":memory:" and not path.is_file():
+        msg = (f"no warehouse at {path}: run `sanji run` first, or pass --warehouse / set "
+               "SANJI_WAREHOUSE to the existing one")
+        raise UserError(msg)
+
+
+def ensure_dagster_home(project: Path = PROJECT) -> Path:
+    """The Dagster instance folder: ``DAGSTER_HOME``, else ``<project>/.dagster_home``.
+
+    When ``DAGSTER_HOME`` is not set it is set to the project's folder, which is created with a
+    ``dagster.yaml`` turning telemetry off (the same file ``make setup`` writes).
+
+    Args:
+        project: the checkout.
+
+    Returns:
+        The folder, which exists.
+    """
+    if os.environ.get("DAGSTER_HOME"):
+        home = Path(os.environ["DAGSTER_HOME"])
+        home.mkdir(parents=True, exist_ok=True)
+        return home
+    home = project / ".dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    settings = home / "dagster.yaml"
+    if not settings.exists():
+        settings.write_text(QUIET_DAGSTER_YAML, encoding="utf-8")
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def run_job(job_name: str, run_config: dict, month: str | None = None,
+            verbose: int = 0) -> ExecuteInProcessResult:
+    """Execute a job of the definitions in process, recorded in the project's instance.
+
+    Args:
+        job_name: a job of ``defs`` (``nightly``, ``rerun_month``, ``steward_decision``,
+            ``illness_exchange_export``, ``illness_exchange_import``).
+        run_config: resources and ops config (:func:`assets.resources.resource_config`).
+        month: the partition, ``YYYY-MM``; None for an unpartitioned job.
+        verbose: 0 prints one line per step; 1 and 2 add Dagster's events (INFO, DEBUG).
+
+    Returns:
+        The run's result (failures are not raised: see :func:`failures`).
+    """
+    ensure_dagster_home()
+    from assets.definitions import defs
+
+    loggers: dict[str, dict] = {"progress": {}}
+    if verbose:
+        level = CONSOLE_LEVELS[min(verbose, len(CONSOLE_LEVELS)) - 1]
+        loggers["console"] = {"config": {"log_level": level}}
+    job = defs.resolve_job_def(job_name)
+    with DagsterInstance.get() as instance:
+        return job.execute_in_process(
+            run_config={**run_config, "loggers": loggers}, instance=instance,
+            partition_key=month, raise_on_error=False, tags={"sanji/trigger": "cli"})
+
+
+def failures(result: ExecuteInProcessResult) -> list[str]:
+    """One line per failed step: the step and the first line of its error, IDs masked."""
+    lines = []
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data.error:
+            error = event.step_failure_data.error
+            while error.cause is not None and "while loading input" in error.message:
+                error = error.cause  # the IO manager's own message, not Dagster's wrapper
+            message = error.message.strip().splitlines()[0] if error.message.strip() else ""
+            lines.append(f"{event.step_key}: {mask_ids_in_text(message)}")
+    return lines or [f"run {result.run_id} did not succeed"]
+
+
+def _top(frame: pl.DataFrame, column: str, limit: int = 5) -> list[str]:
+    """Indented ``value  count`` lines, most first, for at most ``limit`` values."""
+    if not frame.height or column not in frame.columns:
+        return []
+    counted = frame.group_by(pl.col(column).fill_null("(none)")).len("n")
+    rows = counted.sort(["n", column], descending=[True, False]).iter_rows()
+    lines = [f"    {value:32s} {n}" for value, n in list(rows)[:limit]]
+    if counted.height > limit:
+        lines.append(f"    … and {counted.height - limit} more")
+    return lines
+
+
+def summary(warehouse: str, month: str) -> str:
+    """A few lines on what a run produced, read back from the warehouse (no ID numbers)."""
+    from pipelines.warehouse import Warehouse
+
+    store = Warehouse.from_url(warehouse)
+
+    def table(name: str) -> pl.DataFrame:
+        if not store.has_table(name):
+            return pl.DataFrame()
+        return drop_meta(store.read(name, month=month), name)
+
+    quarantine, sources = table("quarantine"), table("person_source")
+    mismatch, people, issues = table("mismatch"), table("person"), table("field_issue")
+    lines = [
+        f"month {month}: rows read {sources.height + quarantine.height}, "
+        f"accepted {sources.height}, quarantined {quarantine.height}",
+        *_top(quarantine, "check"),
+        f"field issues {issues.height}",
+        *_top(issues, "check"),
+        f"people {people.height}, uncertain pairs {table('uncertain_match').height}",
+        f"mismatches {mismatch.height} by rule:",
+        *_top(mismatch, "rule", limit=50),
+        f"warehouse: {warehouse}",
+        f"run recorded in {os.environ.get('DAGSTER_HOME')} (job nightly); {browse_hint()}",
+    ]
+    return "\n".join(lines)
+
+
+def browse_hint() -> str:
+    """How to open the UI over the instance the CLI records in."""
+    home = Path(os.environ.get("DAGSTER_HOME") or PROJECT / ".dagster_home")
+    if home.resolve() == (PROJECT / ".dagster_home").resolve():
+        return "browse it: `make ui`, then open http://127.0.0.1:3000"
+    return f"browse it: DAGSTER_HOME={home} dagster dev -w {PROJECT / 'workspace.yaml'}"

@@ -1,0 +1,40 @@
+"""Inbox files are placed in a month by name or content, or reported; the outbox name."""
+
+import os
+from pathlib import Path
+
+from pipelines.exchange.inbox import (
+    inbox_files,
+    returned_file,
+    unplaced_files,
+    unplaced_hint,
+    workbook_name,
+)
+
+HEADER = "个人编号,疾病名称,救治状态\n"
+
+
+def test_inbox_files_are_placed_by_name_or_content_or_reported(tmp_path):
+    (tmp_path / "回传_2026-09.csv").write_text(HEADER, encoding="utf-8")
+    (tmp_path / "回传.csv").write_text("统计月份,2026年10月\n" + HEADER, encoding="utf-8")
+    (tmp_path / "无月份.csv").write_text(HEADER, encoding="utf-8")
+    (tmp_path / "~$回传_2026-10.xlsx").write_bytes(b"lock")
+    assert returned_file(tmp_path, "2026-09") == tmp_path / "回传_2026-09.csv"
+    assert returned_file(tmp_path, "2026-10") == tmp_path / "回传.csv"
+    assert returned_file(tmp_path, "2026-08") is None
+    assert unplaced_files(tmp_path) == ["无月份.csv"]
+    assert "~$回传_2026-10.xlsx" not in {p.name for p in inbox_files(tmp_path)}
+    assert "回传_2026-10.xlsx" in unplaced_hint("2026-10")
+
+
+def test_the_newest_file_for_a_month_wins(tmp_path):
+    old, new = tmp_path / "回传_2026-10.csv", tmp_path / "回传_202610_更正.csv"
+    old.write_text(HEADER, encoding="utf-8")
+    new.write_text(HEADER, encoding="utf-8")
+    os.utime(old, (1_700_000_000, 1_700_000_000))
+    assert returned_file(tmp_path, "2026-10") == new
+
+
+def test_workbook_name_and_a_missing_inbox():
+    assert workbook_name("2026-10") == "大病救治病例_2026-10.xlsx"
+    assert inbox_files(Path("/nonexistent-sanji-inbox")) == []
