@@ -17,7 +17,6 @@ from datetime import datetime
 
 import polars as pl
 
-from pipelines.extracts import SPECS
 from pipelines.guard import LandingSnapshot, NightPolicy, NightRefused, NightVerdict, judge_night
 from pipelines.warehouse import Publication, RunLock, RunMeta, Warehouse
 from pipelines.warehouse.publication import record_run
@@ -56,9 +55,13 @@ def judge(warehouse: Warehouse, run: NightRun, landing: LandingSnapshot,
           policy: NightPolicy | None = None) -> NightVerdict:
     """The guard's verdict on tonight against the last publication of the run's county."""
     last = warehouse.last_publication(run.county)
+    known: Collection[str] = ()
+    if policy and policy.allow_missing:  # the recognisable extracts, only to check the names
+        from pipelines.extracts import SPECS
+
+        known = SPECS
     return judge_night(last.extract_rows if last else None, landing.extract_rows, policy,
-                       last_version=last.version if last and last.version else 0,
-                       known=SPECS)
+                       last_version=last.version if last and last.version else 0, known=known)
 
 
 def publish_night(warehouse: Warehouse, run: NightRun, tables: Mapping[str, pl.DataFrame],
