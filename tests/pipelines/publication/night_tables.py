@@ -67,23 +67,33 @@ def landing(people: int, *, drop: set[str] = frozenset(), empty: set[str] = froz
     return LandingSnapshot.from_ingest(files, accounting)
 
 
-def read_all(wh: Warehouse, month: str = MONTH):
-    """Every run table (the month's slice of the sliced ones) in one snapshot."""
+def read_all(wh: Warehouse, month: str | None = MONTH):
+    """Every run table (the month's slice of the sliced ones; all months with None) at once."""
     return wh.read_many({t: month if t in SLICED else None for t in TABLES})
 
 
-def assert_one_run(wh: Warehouse, month: str = MONTH) -> str:
+def assert_one_run(wh: Warehouse, month: str = MONTH,
+                   kept: dict[str, tuple[str, dict[str, int]]] | None = None) -> str:
     """Every table is the last publication's, whole: its run id and its row counts.
+
+    Args:
+        wh: the warehouse.
+        month: the month the last publication published.
+        kept: month -> (run id, row counts) of other months' slices that must be untouched.
 
     Returns:
         The run id of the last publication.
     """
-    snap = read_all(wh, month)
+    snap = read_all(wh, None)
     last = snap.publication
     assert last is not None and last.status == "published"
     for table, frame in snap.tables.items():
-        assert frame["run_id"].unique().to_list() == [last.run_id], table
-        assert frame.height == last.row_counts[table], table
+        for slice_month, (run_id, counts) in {month: (last.run_id, last.row_counts),
+                                              **(kept or {})}.items():
+            rows = frame.filter(pl.col("month") == slice_month) if table in SLICED else frame
+            if table in SLICED or slice_month == month:
+                assert rows["run_id"].unique().to_list() == [run_id], (table, slice_month)
+                assert rows.height == counts[table], (table, slice_month)
     with wh._db.connect() as con:
         names = [r[0] for r in wh._db.execute(
             con, "SELECT table_name FROM information_schema.tables WHERE table_schema = ?",

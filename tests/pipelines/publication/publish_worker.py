@@ -1,7 +1,7 @@
 """A run's publication in its own process, for the fault and two-at-once tests.
 
     python publish_worker.py URL SCHEMA RUN_ID PEOPLE [--kill-at STEP] [--pause-at STEP]
-                             [--wait SECONDS]
+                             [--wait SECONDS] [--landing-people N]
 
 Imports, prints ``ready`` and waits for a ``go`` line on stdin (so tests can start workers ahead
 of time), then publishes ``night_tables.run_tables(PEOPLE)`` with ``pipelines.night.publish_night``
@@ -42,9 +42,11 @@ def main() -> int:
     parser.add_argument("--kill-at", default="")
     parser.add_argument("--pause-at", default="")
     parser.add_argument("--wait", type=float, default=10.0)
+    parser.add_argument("--landing-people", type=int, default=0)
     args = parser.parse_args()
     wh = Warehouse.from_url(args.url, schema=None if args.schema == "-" else args.schema)
     tables = run_tables(args.people)
+    snapshot = landing(args.landing_people or args.people)
     say("ready")
     if sys.stdin.readline().strip() != "go":
         return 1
@@ -59,7 +61,7 @@ def main() -> int:
 
     start = time.monotonic()
     try:
-        out = publish_night(wh, NightRun(args.run_id, MONTH), tables, landing(args.people),
+        out = publish_night(wh, NightRun(args.run_id, MONTH), tables, snapshot,
                             month_sliced=SLICED, wait_seconds=args.wait, on_step=step)
     except Exception as exc:
         say("error " + json.dumps({"type": type(exc).__name__, "message": str(exc)},
