@@ -90,6 +90,9 @@ def publish_night(warehouse: Warehouse, run: NightRun, tables: Mapping[str, pl.D
         NightRefused: the guard refused (recorded ``refused`` in ``publication``).
         PublicationConflict: another run published since ``run.base_version``.
     """
+    if lock is not None and not lock.held:
+        msg = f"run {run.run_id}: the run lock passed to publish_night was already released"
+        raise ValueError(msg)
     held = nullcontext(lock) if lock is not None else warehouse.run_lock(
         run.run_id, county=run.county, wait_seconds=wait_seconds)
     with held:

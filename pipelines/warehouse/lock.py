@@ -12,6 +12,9 @@ warehouse locks a file in the temporary folder named after the process and the w
 
 ``acquire_run_lock`` tries, waits up to ``wait_seconds`` (polling), then raises
 ``WarehouseBusy`` naming the holder. The lock is a context manager; ``release`` is idempotent.
+Take it on ``Warehouse.at(url)`` (no connection) before anything opens the warehouse: a DuckDB
+file held by a publishing process would otherwise keep a second run waiting for the file
+before it could even be told who holds the lock. The lock file stays; only its flock counts.
 """
 
 from __future__ import annotations
@@ -194,7 +197,9 @@ def _pg_lock(wh: Warehouse, holder: LockHolder, county: str | None,
     con = psycopg.connect(wh._db.url, autocommit=True,
                           application_name=f"sanji run lock {holder.run_id}"[:63])
     try:
-        with contextlib.suppress(psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable):
+        with contextlib.suppress(psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable,
+                                 psycopg.errors.DuplicateSchema):
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(schema)}")
             con.execute(f"CREATE TABLE IF NOT EXISTS {table} (lock_key BIGINT PRIMARY KEY, "
                         "run_id TEXT, pid BIGINT, host TEXT, since TIMESTAMP, backend_pid BIGINT)")
         _poll(lambda: con.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0],

@@ -133,17 +133,17 @@ class Warehouse:
         self.kind = "duckdb" if isinstance(backend, DuckBackend) else "postgresql"
 
     @classmethod
-    def from_url(cls, url_or_path: str | Path, *, schema: str | None = None) -> Warehouse:
-        """A warehouse for a DuckDB path / ``duckdb://`` URL or a ``postgresql://`` URL.
+    def at(cls, url_or_path: str | Path, *, schema: str | None = None) -> Warehouse:
+        """A handle on a warehouse without connecting (e.g. to take the run lock first).
 
         Args:
             url_or_path: ``out/sanji.duckdb``, ``duckdb:///abs/x.duckdb``, ``:memory:``, or
                 ``postgresql://user@host:port/db``.
-            schema: SQL schema for the tables (created when missing); default ``main`` for
-                DuckDB, ``public`` for PostgreSQL.
+            schema: SQL schema for the tables; default ``main`` for DuckDB, ``public`` for
+                PostgreSQL.
 
         Returns:
-            The warehouse.
+            The warehouse (its schema not created yet: see ``from_url``).
         """
         text = str(url_or_path)
         if text.startswith(("postgresql://", "postgres://")):
@@ -155,9 +155,23 @@ class Warehouse:
         else:
             backend = DuckBackend(text.removeprefix("duckdb://") or ":memory:", schema or "main")
         ident(backend.schema)
-        wh = cls(backend)
-        with backend.connect() as con:
-            backend.execute(con, f"CREATE SCHEMA IF NOT EXISTS {ident(backend.schema)}")
+        return cls(backend)
+
+    @classmethod
+    def from_url(cls, url_or_path: str | Path, *, schema: str | None = None) -> Warehouse:
+        """A warehouse for a DuckDB path / ``duckdb://`` URL or a ``postgresql://`` URL.
+
+        Args:
+            url_or_path: see ``at``.
+            schema: SQL schema for the tables (created when missing); default ``main`` for
+                DuckDB, ``public`` for PostgreSQL.
+
+        Returns:
+            The warehouse.
+        """
+        wh = cls.at(url_or_path, schema=schema)
+        with wh._db.connect() as con:
+            wh._db.execute(con, f"CREATE SCHEMA IF NOT EXISTS {ident(wh._db.schema)}")
         return wh
 
     @property

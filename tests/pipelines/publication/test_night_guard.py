@@ -128,3 +128,11 @@ def test_a_confirmed_night_is_published(wh: Warehouse) -> None:
     assert assert_one_run(wh) == "confirmed"
     assert {d["verdict"] for d in out.publication.guard} >= {"allowed_missing", "allowed_drop"}
     assert "death_record" not in out.publication.extract_rows
+
+
+def test_a_run_holding_the_lock_passes_it_in(wh: Warehouse) -> None:
+    with wh.run_lock("whole-run") as lock:
+        out = night(wh, "whole-run", 50, lock=lock)
+        assert out.publication.version == 1 and lock.held
+    with pytest.raises(ValueError, match="already released"):
+        night(wh, "late", 50, lock=lock)

@@ -7,6 +7,8 @@ import os
 import socket
 import threading
 import time
+import uuid
+from pathlib import Path
 
 import pytest
 from night_tables import assert_one_run
@@ -47,6 +49,23 @@ def test_counties_lock_apart(wh: Warehouse) -> None:
         wh.run_lock("c", county="410526")
     with pytest.raises(ValueError, match="plain code"):
         wh.run_lock("d", county="../x")
+
+
+@pytest.mark.parametrize("backend", ["duckdb", pytest.param("postgres",
+                                                             marks=pytest.mark.postgres)])
+def test_the_lock_is_taken_before_the_warehouse_is_opened(
+        backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    path = tmp_path / "new" / "sanji.duckdb"
+    schema = f"sanji_pub_{uuid.uuid4().hex[:10]}"
+    url, kwargs = (path, {}) if backend == "duckdb" else \
+        (request.getfixturevalue("postgres_url"), {"schema": schema})
+    with (Warehouse.at(url, **kwargs).run_lock("first", wait_seconds=1),
+          pytest.raises(WarehouseBusy, match="run first ")):
+        Warehouse.at(url, **kwargs).run_lock("second")
+    if backend == "duckdb":
+        assert not path.exists() and path.with_name("sanji.duckdb.run.lock").exists()
+    else:
+        Warehouse.at(url, **kwargs).drop_schema()
 
 
 def test_two_runs_at_once_one_waits_one_refuses(wh: Warehouse, workers: list[Worker]) -> None:
