@@ -1,5 +1,6 @@
-"""Fault test: runs SIGKILLed at every step of their publication, and at random moments, over a
-good publication; after each kill every table belongs to one run, and the next run completes.
+"""Fault test: runs SIGKILLed after each kind of step of their publication (11 points) and at
+random moments (3), over a good publication; after each kill every table belongs to one run,
+and the next run completes.
 
 Workers are started a few ahead (``AHEAD``) and wait for ``go``, so their start-up overlaps
 the previous kill's checks; each kill is checked before the next worker goes.
@@ -17,12 +18,24 @@ from publication_workers import Worker
 from pipelines.night import NightRun, publish_night
 from pipelines.warehouse import Warehouse, publications
 
-# every step of a run's publication (month slices of unchanged columns are written in place)
-STEPS = ["started", "begun", *(f"loaded:{t}" for t in TABLES),
-         *(f"swapped:{t}" for t in WHOLE), "recorded", "committed"]
+# Every kind of step of a run's publication: the attempt recorded, the transaction begun, a
+# month slice written in place (first and last table), a whole table staged (a small and the
+# largest), the first, a middle and the last swap, the run recorded, the commit done.
+STEPS = ["started", "begun", "loaded:county_monthly", "loaded:field_issue",
+         "loaded:person_id_map", "loaded:village_monthly", "swapped:field_issue",
+         "swapped:quarantine", "swapped:uncertain_match", "recorded", "committed"]
 RANDOM_KILLS = 3
 AHEAD = 3
 LANDING_PEOPLE = 200
+
+
+def test_the_steps_are_the_publications_own() -> None:
+    wh = Warehouse.from_url(":memory:")
+    wh.publish_run("first", "2024-01", run_tables(20), month_sliced=SLICED)
+    done: list[str] = []
+    wh.publish_run("second", "2024-02", run_tables(20), month_sliced=SLICED, on_step=done.append)
+    assert [s for s in done if s in STEPS] == STEPS
+    assert len(done) == 2 + len(TABLES) + len(WHOLE) + 2  # the others: more of these kinds
 
 
 def _plan(seed: int) -> list[tuple[str, str, float]]:
