@@ -1,0 +1,232 @@
+"""The two warehouse backends, DuckDB and PostgreSQL, behind one small interface.
+
+Each backend opens connections and transactions, runs SQL with ``?`` placeholders, bulk-loads a
+polars frame (PostgreSQL ``COPY … FROM STDIN`` as CSV, DuckDB through Arrow) and fetches a query
+as a typed frame. DuckDB files are opened per operation (not held between calls), waiting up to a
+minute while another process holds the file. PostgreSQL adds what DuckDB does not need: explicit
+table locks (``lock``) so that a publication's swaps and a reader's snapshot take their locks in
+one order (see ``pipelines.warehouse.publication``), and REPEATABLE READ snapshots (DuckDB's
+transactions, catalog included, are snapshots already).
+
+Polars dtypes map to SQL as ``SQL_TYPES``; ``List(String)`` is joined with ``,`` into text;
+other integer and float widths widen to BIGINT / DOUBLE PRECISION. Frames read back as the same
+polars dtypes on both backends.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+SQL_TYPES: dict[type[pl.DataType], str] = {
+    pl.String: "TEXT",
+    pl.Int64: "BIGINT",
+    pl.Float64: "DOUBLE PRECISION",
+    pl.Boolean: "BOOLEAN",
+    pl.Date: "DATE",
+    pl.Datetime: "TIMESTAMP",
+}
+# information_schema data_type (lower-case, both backends) -> polars dtype
+POLARS_TYPES: dict[str, pl.DataType] = {
+    "text": pl.String(), "varchar": pl.String(), "character varying": pl.String(),
+    "bigint": pl.Int64(), "integer": pl.Int64(), "int64": pl.Int64(),
+    "double": pl.Float64(), "double precision": pl.Float64(), "float": pl.Float64(),
+    "boolean": pl.Boolean(), "date": pl.Date(),
+    "timestamp": pl.Datetime("us"), "timestamp without time zone": pl.Datetime("us"),
+}
+RUN_COLUMNS = ("run_id", "month", "published_at")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_COPY_CHUNK = 200_000
+
+
+def ident(name: str) -> str:
+    """A quoted SQL identifier; only plain names are allowed."""
+    if not _NAME.match(name):
+        msg = f"not a valid table/column/schema name: {name!r} (letters, digits, _ only)"
+        raise ValueError(msg)
+    return f'"{name}"'
+
+
+def to_sql_frame(df: pl.DataFrame) -> pl.DataFrame:
+    """Cast a frame to the dtypes the warehouse stores (see ``SQL_TYPES``).
+
+    Args:
+        df: any frame of supported dtypes.
+
+    Returns:
+        The frame with lists joined to text, ints/floats widened, datetimes naive UTC in µs.
+
+    Raises:
+        TypeError: naming the column whose dtype has no SQL mapping.
+    """
+    casts = []
+    for name, dtype in df.schema.items():
+        col = pl.col(name)
+        if isinstance(dtype, pl.List):
+            casts.append(col.cast(pl.List(pl.String)).list.join(","))
+        elif dtype.is_integer():
+            casts.append(col.cast(pl.Int64))
+        elif dtype.is_float():
+            casts.append(col.cast(pl.Float64))
+        elif isinstance(dtype, pl.Datetime):
+            if dtype.time_zone is not None:
+                col = col.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+            casts.append(col.cast(pl.Datetime("us")))
+        elif dtype in (pl.Null, pl.Categorical) or isinstance(dtype, pl.Enum):
+            casts.append(col.cast(pl.String))
+        elif type(dtype) not in SQL_TYPES:
+            msg = f"column {name!r} has dtype {dtype}, which the warehouse cannot store"
+            raise TypeError(msg)
+    return df.with_columns(casts) if casts else df
+
+
+def _from_text(name: str, dtype: pl.DataType) -> pl.Expr:
+    """Parse a PostgreSQL CSV text column back to its polars dtype."""
+    col = pl.col(name)
+    if dtype == pl.Boolean:
+        return (col == "t").alias(name).cast(pl.Boolean)
+    if dtype == pl.Date:
+        return col.str.to_date("%Y-%m-%d").alias(name)
+    if isinstance(dtype, pl.Datetime):
+        return col.str.to_datetime(time_unit="us").alias(name)
+    return col.cast(dtype).alias(name)
+
+
+def columns_sql(schema: pl.Schema) -> str:
+    return ", ".join(f"{ident(n)} {SQL_TYPES[type(t)]}" for n, t in schema.items())
+
+
+def _duck_connect(path: str, wait_seconds: float = 60.0) -> Any:
+    """Open a DuckDB file, waiting while another process holds its lock (parallel steps)."""
+    import duckdb
+
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(path)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
+@dataclass
+class DuckBackend:
+    """DuckDB backend: a connection per operation (the file is not held open between calls)."""
+
+    path: str
+    schema: str
+    _memory: Any = None
+
+    @contextmanager
+    def connect(self) -> Iterator[Any]:
+        import duckdb
+
+        if self.path == ":memory:":
+            self._memory = self._memory or duckdb.connect(":memory:")
+            yield self._memory
+            return
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        con = _duck_connect(self.path)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+
+    def execute(self, con: Any, sql: str, params: tuple = ()) -> list[tuple]:
+        cur = con.execute(sql, params)
+        return cur.fetchall() if cur.description else []
+
+    def load(self, con: Any, table: str, df: pl.DataFrame) -> None:
+        view = f"_sanji_src_{uuid.uuid4().hex[:8]}"
+        con.register(view, df.to_arrow())
+        try:
+            cols = ", ".join(ident(c) for c in df.columns)
+            con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {view}")
+        finally:
+            con.unregister(view)
+
+    def fetch(self, con: Any, sql: str, params: tuple, schema: pl.Schema) -> pl.DataFrame:
+        out = con.sql(sql, params=params or None).pl()
+        return out.cast(dict(schema)) if out.schema != schema else out
+
+    def lock(self, con: Any, tables: list[str], mode: str) -> None:
+        """No-op: one process writes a DuckDB file, and its catalog is versioned per transaction."""
+
+    def snapshot(self, con: Any) -> None:
+        """No-op: a DuckDB transaction reads one snapshot, catalog included."""
+
+
+@dataclass
+class PostgresBackend:
+    """PostgreSQL backend (psycopg 3), bulk load with COPY."""
+
+    url: str
+    schema: str
+
+    @contextmanager
+    def connect(self) -> Iterator[Any]:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as con:
+            yield con
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        with self.connect() as con, con.transaction():
+            yield con
+
+    def execute(self, con: Any, sql: str, params: tuple = ()) -> list[tuple]:
+        cur = con.execute(sql.replace("?", "%s"), params)
+        return cur.fetchall() if cur.description else []
+
+    def load(self, con: Any, table: str, df: pl.DataFrame) -> None:
+        cols = ", ".join(ident(c) for c in df.columns)
+        with con.cursor().copy(f"COPY {table} ({cols}) FROM STDIN (FORMAT csv)") as copy:
+            for chunk in df.iter_slices(_COPY_CHUNK):
+                copy.write(chunk.write_csv(include_header=False, null_value="").encode())
+
+    def fetch(self, con: Any, sql: str, params: tuple, schema: pl.Schema) -> pl.DataFrame:
+        """Read with ``COPY (query) TO STDOUT`` as CSV (NULL unquoted, '' quoted), then type."""
+        from psycopg import sql as pgsql
+
+        query = pgsql.SQL(sql.replace("?", "{}")).format(*(pgsql.Literal(p) for p in params))
+        statement = pgsql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(query)
+        buf = io.BytesIO()
+        with con.cursor().copy(statement) as copy:
+            for block in copy:
+                buf.write(block)
+        text = pl.read_csv(buf.getvalue(), has_header=False, new_columns=list(schema),
+                           schema=dict.fromkeys(schema, pl.String()))
+        return text.select(_from_text(n, t) for n, t in schema.items())
+
+    def lock(self, con: Any, tables: list[str], mode: str) -> None:
+        """Inside a transaction: lock the (qualified) tables, in the order given, in ``mode``."""
+        if tables:
+            self.execute(con, f"LOCK TABLE {', '.join(tables)} IN {mode} MODE")
+
+    def snapshot(self, con: Any) -> None:
+        """Inside a transaction, before any query: read one snapshot (REPEATABLE READ)."""
+        self.execute(con, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
