@@ -51,12 +51,23 @@ def quarantine_rows(rows: pl.DataFrame, grid: Grid) -> pl.DataFrame:
 
 
 def accounting_row(rec: Recognised, read: int, accepted: int, quarantined: int) -> pl.DataFrame:
+    """The accounting row of a recognised grid (see :func:`grid_accounting`)."""
+    return grid_accounting(rec.grid, rec.extract, read, accepted, quarantined)
+
+
+def grid_accounting(grid: Grid, extract: str, read: int, accepted: int,
+                    quarantined: int) -> pl.DataFrame:
+    """One accounting row; read must equal accepted + quarantined.
+
+    Raises:
+        AssertionError: when the rows do not add up (a bug, never a data problem).
+    """
     if read != accepted + quarantined:
-        msg = (f"{rec.grid.source_file} {rec.grid.sheet}: {read} rows read but {accepted} "
+        msg = (f"{grid.source_file} {grid.sheet}: {read} rows read but {accepted} "
                f"accepted + {quarantined} quarantined")
         raise AssertionError(msg)
     return pl.DataFrame(
-        [[rec.grid.source_file, rec.grid.sheet, rec.extract, read, accepted, quarantined]],
+        [[grid.source_file, grid.sheet, extract, read, accepted, quarantined]],
         schema=ACCOUNTING_SCHEMA, orient="row",
     )
 
