@@ -178,7 +178,7 @@ def _score(extract: str, headers: list[str], sheet: str, mapping: HeaderMapping)
     """Score how well headers fit an extract: (signature met, hint, fields matched)."""
     matched = set(_match(headers, mapping.variants(extract)).values())
     if extract == REGIONS:
-        signature: tuple[str, ...] = ("code", "name", "level")
+        signature: tuple[str, ...] = ("code", "name")
         hint = False
     else:
         spec = EXTRACTS[extract]
@@ -303,7 +303,7 @@ def _raise_unrecognised(grid: Grid, raw_headers: list[str], mapping: HeaderMappi
 
 def _check_required(grid: Grid, extract: str, raw_headers: list[str], matched: dict[int, str],
                     variants: dict[str, list[str]]) -> None:
-    required = ("code", "name", "level") if extract == REGIONS else EXTRACTS[extract].required
+    required = ("code", "name") if extract == REGIONS else EXTRACTS[extract].required
     missing = [f for f in required if f not in matched.values()]
     if not missing:
         return
