@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 
 from pipelines.domain.extracts import BOOL_FIELDS, DATE_FIELDS, EXTRACTS, MONEY_FIELDS
 from pipelines.extracts import Recognised
-from pipelines.normalise.dates import parse_dates_unique
+from pipelines.normalise.dates import BIRTH, EVENT, normalise_dates
 from pipelines.normalise.ids import normalise_ids
+from pipelines.normalise.money import money_check, parse_money
 from pipelines.normalise.names import normalise_names
 from pipelines.normalise.places import resolve_places
 from schemas.canonical import own_fields
@@ -24,18 +27,37 @@ def _sex(raw: pl.Expr) -> pl.Expr:
     )
 
 
-def _money(raw: pl.Expr) -> pl.Expr:
-    text = raw.str.replace_all(r"[\s,，￥¥元]", "")
-    return text.cast(pl.Float64, strict=False)
-
-
 def _bool(raw: pl.Expr) -> pl.Expr:
     text = raw.str.strip_chars().str.to_lowercase()
     return pl.when(text.is_in(TRUE_WORDS)).then(True).when(text.is_in(FALSE_WORDS)).then(False)
 
 
-def typed_frame(frame: pl.DataFrame, rec: Recognised, regions: pl.DataFrame) -> pl.DataFrame:
-    """Normalise a mapped frame into the typed table columns plus ``_chk_*`` helper flags."""
+def _dates(frame: pl.DataFrame, own: list[str], as_of: dt.date | None) -> pl.DataFrame:
+    """Birth and event dates parsed in their ranges: ``_birth_col``/``_d_<field>`` and the
+    problem of each, ``_chk_birth_date``/``_chk_<field>``."""
+    parts = [("_birth_raw", "_birth_col", "_chk_birth_date", BIRTH)] + [
+        (f, f"_d_{f}", f"_chk_{f}", EVENT) for f in own if f in DATE_FIELDS]
+    columns = []
+    for raw, out, chk, kind in parts:
+        done = normalise_dates(frame[raw], kind, as_of)
+        columns += [done["date"].alias(out), done["check"].alias(chk)]
+    return frame.with_columns(columns)
+
+
+def typed_frame(frame: pl.DataFrame, rec: Recognised, regions: pl.DataFrame,
+                as_of: dt.date | None = None) -> pl.DataFrame:
+    """Normalise a mapped frame into the typed table columns plus ``_chk_*`` helper columns.
+
+    Args:
+        frame: the mapped rows.
+        rec: the recognised grid they come from.
+        regions: the region table.
+        as_of: the as-of date that bounds birth and event dates (default: today).
+
+    Returns:
+        The typed columns, the raw ones (``_raw_<field>``) and each field's problem
+        (``_chk_<field>``, null when none).
+    """
     spec = EXTRACTS[rec.extract]
     grid = rec.grid
     frame = frame.with_columns(
@@ -47,14 +69,11 @@ def typed_frame(frame: pl.DataFrame, rec: Recognised, regions: pl.DataFrame) -> 
         pl.col("sex").alias("_sex_raw"),
         pl.col("birth_date").alias("_birth_raw"),
     ).drop("name", "id_number", "sex", "birth_date", "village_code")
-    frame = normalise_ids(frame, "id_raw")
+    frame = normalise_ids(frame, "id_raw", today=as_of)
     frame = normalise_names(frame, "name_raw")
     frame = resolve_places(frame, regions)
     own = own_fields(rec.extract)
-    frame = frame.with_columns(
-        parse_dates_unique(frame["_birth_raw"]).alias("_birth_col"),
-        *(parse_dates_unique(frame[f]).alias(f"_d_{f}") for f in own if f in DATE_FIELDS),
-    )
+    frame = _dates(frame, own, as_of)
     birth_col = pl.col("_birth_col")
     sex_col = _sex(pl.col("_sex_raw"))
     household = (pl.col("household_id").str.strip_chars() if "household_id" in spec.fields
@@ -64,7 +83,7 @@ def typed_frame(frame: pl.DataFrame, rec: Recognised, regions: pl.DataFrame) -> 
         if f in DATE_FIELDS:
             typed.append(pl.col(f"_d_{f}").alias(f))
         elif f in MONEY_FIELDS:
-            typed.append(_money(pl.col(f)).alias(f))
+            typed += [parse_money(pl.col(f)).alias(f), money_check(pl.col(f)).alias(f"_chk_{f}")]
         elif f in BOOL_FIELDS:
             typed.append(_bool(pl.col(f)).alias(f))
         else:

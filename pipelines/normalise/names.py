@@ -1,6 +1,12 @@
-"""Person names: NFKC, no spaces, one middle dot, simplified characters, toneless pinyin.
+"""Person names: NFKC, no spaces or invisible characters, one middle dot, simplified
+characters, toneless pinyin.
 
-All work is done on the unique raw names (and their unique characters), then joined back.
+Invisible characters (zero-width spaces and joiners, BOMs, soft hyphens, bidirectional marks,
+control characters, variation selectors) are dropped. Pinyin covers every CJK ideograph
+block (the extensions beyond U+9FFF too, as far as pypinyin knows them), and a name that
+starts with a polyphonic surname gets the surname's reading (单 shan, 曾 zeng, 解 xie …; see
+:data:`SURNAME_READINGS`), not the word's. All work is done on the unique raw names (and
+their unique characters), then joined back.
 """
 
 from __future__ import annotations
@@ -11,7 +17,31 @@ from functools import lru_cache
 import polars as pl
 
 MIDDLE_DOTS = r"[·•.・‧･∙⋅･]+"
-_HAN_ONLY = re.compile("[\u4e00-\u9fff]+")
+INVISIBLE = r"[\p{Cc}\p{Cf}\x{FE00}-\x{FE0F}\x{E0100}-\x{E01EF}]"
+_HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x323AF))
+_HAN = "".join(f"{chr(a)}-{chr(b)}" for a, b in _HAN_RANGES)
+_HAN_ONLY = re.compile(f"[{_HAN}]+")
+# Surnames whose reading as a surname is not the character's common reading (toneless).
+# Compound surnames come first: 单于 is chanyu, not shan + yu.
+SURNAME_READINGS = {
+    "单于": "chanyu", "尉迟": "yuchi", "万俟": "moqi", "长孙": "zhangsun", "澹台": "tantai",
+    "单": "shan", "曾": "zeng", "解": "xie", "区": "ou", "仇": "qiu", "查": "zha", "朴": "piao",
+    "覃": "qin", "翟": "zhai", "缪": "miao", "盖": "ge", "乐": "yue", "召": "shao", "秘": "bi",
+    "宓": "fu", "繁": "po", "员": "yun", "黑": "he", "种": "chong", "折": "she", "句": "gou",
+    "隗": "wei", "洗": "xian", "能": "nai", "都": "du", "阚": "kan", "藏": "zang",
+}
+
+
+def is_han(char: str) -> bool:
+    """True for a CJK ideograph of any block (basic, extension A, B … , compatibility).
+
+    Args:
+        char: one character.
+
+    Returns:
+        Whether it is a Chinese character.
+    """
+    return any(a <= ord(char) <= b for a, b in _HAN_RANGES)
 
 
 @lru_cache(maxsize=1)
@@ -29,12 +59,13 @@ def _char_maps(chars: list[str]) -> tuple[dict[str, str], dict[str, str]]:
 
     simp = {c: s for c in chars if (s := zhconv.convert(c, "zh-cn")) != c and len(s) == 1}
     han = [simp.get(c, c) for c in chars]
-    pinyin = {c: lazy_pinyin(c)[0] for c in set(han) if "\u3400" <= c <= "\u9fff"}
+    pinyin = {c: lazy_pinyin(c)[0] for c in set(han) if len(c) == 1 and is_han(c)}
     return simp, pinyin
 
 
 def clean_name(raw: pl.Expr) -> pl.Expr:
-    """NFKC, strip all whitespace, unify middle dots (before simplification).
+    """NFKC, strip all whitespace and invisible characters, unify middle dots (before
+    simplification).
 
     Args:
         raw: the name as read.
@@ -44,6 +75,7 @@ def clean_name(raw: pl.Expr) -> pl.Expr:
     """
     text = (
         raw.str.normalize("NFKC")
+        .str.replace_all(INVISIBLE, "")
         .str.replace_all(r"\s+", "")
         .str.replace_all(MIDDLE_DOTS, "·")
         .str.strip_chars("·")
@@ -75,7 +107,25 @@ def _unique_names(raw: pl.Series) -> pl.DataFrame:
         uniq = uniq.join(fix, on="name", how="left").with_columns(
             pl.coalesce("_py", "name_pinyin").alias("name_pinyin")
         ).drop("_py")
-    return uniq.drop("_clean")
+    return _surname_readings(uniq).drop("_clean")
+
+
+def _surname_readings(uniq: pl.DataFrame) -> pl.DataFrame:
+    """name_pinyin of names starting with a polyphonic surname: its reading + the rest's."""
+    surnames = list(SURNAME_READINGS)
+    first = pl.col("name").str.slice(0, 2)
+    hits = uniq.filter(
+        (first.is_in(surnames) | pl.col("name").str.slice(0, 1).is_in(surnames))
+        & ~pl.col("name").str.contains("·", literal=True)
+    )["name"].unique().to_list()
+    if not hits:
+        return uniq
+    split = [(n[:2], n[2:]) if n[:2] in SURNAME_READINGS else (n[:1], n[1:]) for n in hits]
+    rests = _phrase_pinyin([rest for _, rest in split])
+    fix = pl.DataFrame({"name": hits, "_py": [
+        SURNAME_READINGS[s] + r for (s, _), r in zip(split, rests, strict=True)]})
+    return uniq.join(fix, on="name", how="left").with_columns(
+        pl.coalesce("_py", "name_pinyin").alias("name_pinyin")).drop("_py")
 
 
 def _phrase_pinyin(names: list[str]) -> list[str]:
