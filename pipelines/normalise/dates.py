@@ -138,13 +138,20 @@ def normalise_dates(values: pl.Series, kind: str = EVENT,
     v = pl.col("v")
     done = uniq.with_columns(parse_date(v).alias("_d")).select(
         "v", date_check(v, pl.col("_d"), low, high).alias("check"), pl.col("_d"))
-    done = done.with_columns(pl.when(pl.col("check").is_null()).then(pl.col("_d")).alias("date"))
-    return pl.DataFrame({
-        "date": values.replace_strict(done["v"], done["date"], default=None,
-                                      return_dtype=pl.Date),
-        "check": values.replace_strict(done["v"], done["check"], default=None,
-                                       return_dtype=pl.String),
-    })
+    done = done.select(pl.when(pl.col("check").is_null()).then(pl.col("_d")).alias("date"),
+                       "check")
+    if done.height == 0:
+        return pl.DataFrame({"date": pl.repeat(None, values.len(), dtype=pl.Date, eager=True),
+                             "check": pl.repeat(None, values.len(), dtype=pl.String,
+                                                eager=True)})
+    index = values.replace_strict(uniq["v"], pl.int_range(done.height, eager=True),
+                                  default=None, return_dtype=pl.UInt32)
+    return _gather(done, index)
+
+
+def _gather(done: pl.DataFrame, index: pl.Series) -> pl.DataFrame:
+    """Rows of ``done`` by index (null index: a null row)."""
+    return done.select(pl.all().gather(index))
 
 
 def parse_dates_unique(values: pl.Series, kind: str = EVENT,

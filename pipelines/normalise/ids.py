@@ -35,6 +35,7 @@ PROVINCES = (
     "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64",
     "65", "71", "81", "82", "83",
 )
+_PROVINCE_INTS = [int(p) for p in PROVINCES]
 SCIENTIFIC = r"(?i)^[0-9](\.[0-9]+)?E\+?[0-9]+$|^[0-9]+\.[0-9]+$"
 
 ID_REASONS = {
@@ -140,13 +141,13 @@ def normalise_ids(frame: pl.DataFrame | pl.LazyFrame, column: str = "id_raw",
         .when(~text.str.contains(r"^[0-9X]+$")).then(pl.lit("id_format"))
         .when(~is15 & (text.str.len_chars() != 18)).then(pl.lit("id_length"))
         .when(~is15 & ~is18).then(pl.lit("id_format"))
-        .when(~text.str.slice(0, 2).is_in(PROVINCES)).then(pl.lit("id_region"))
-        .when(is18 & text.str.ends_with("000")).then(pl.lit("id_excel_rounded"))
+        .when(~(n17 // 10**15).is_in(_PROVINCE_INTS)).then(pl.lit("id_region"))
+        .when(is18 & ~ends_x & (number % 1000 == 0)).then(pl.lit("id_excel_rounded"))
         .when(birth.is_null()).then(pl.lit("id_birth_date"))
         .when(~check_ok.fill_null(False)).then(pl.lit("id_checksum"))
     )
     usable = (check.is_null() | check.is_in(["id_checksum", "id_birth_date", "id_excel_rounded"])
-              | ((check == "id_region") & ~text.str.starts_with("000000")))
+              | ((check == "id_region") & (n17 >= 10**11)))  # region 000000: a placeholder
     out = (
         frame.lazy()
         .with_columns(_cleaned(pl.col(column)).alias("_id"))

@@ -101,31 +101,33 @@ def _unique_names(raw: pl.Series) -> pl.DataFrame:
         per_char.str.to_lowercase().str.replace_all(r"[^a-z0-9]", "").alias("name_pinyin")
     )
     names = uniq["name"].drop_nulls().unique()
-    special = names.filter(names.str.contains_any(_phrases())).to_list()
+    surname = (names.str.slice(0, 1).is_in(list(SURNAME_READINGS))
+               | names.str.slice(0, 2).is_in(list(SURNAME_READINGS))) & ~names.str.contains(
+        "·", literal=True)
+    special = names.filter(surname | names.str.contains_any(_phrases())).to_list()
     if special:
-        fix = pl.DataFrame({"name": special, "_py": _phrase_pinyin(special)})
+        fix = pl.DataFrame({"name": special, "_py": _special_pinyin(special)})
         uniq = uniq.join(fix, on="name", how="left").with_columns(
             pl.coalesce("_py", "name_pinyin").alias("name_pinyin")
         ).drop("_py")
-    return _surname_readings(uniq).drop("_clean")
+    return uniq.drop("_clean")
 
 
-def _surname_readings(uniq: pl.DataFrame) -> pl.DataFrame:
-    """name_pinyin of names starting with a polyphonic surname: its reading + the rest's."""
-    surnames = list(SURNAME_READINGS)
-    first = pl.col("name").str.slice(0, 2)
-    hits = uniq.filter(
-        (first.is_in(surnames) | pl.col("name").str.slice(0, 1).is_in(surnames))
-        & ~pl.col("name").str.contains("·", literal=True)
-    )["name"].unique().to_list()
-    if not hits:
-        return uniq
-    split = [(n[:2], n[2:]) if n[:2] in SURNAME_READINGS else (n[:1], n[1:]) for n in hits]
+def _special_pinyin(names: list[str]) -> list[str]:
+    """Pinyin of names the per-character map may get wrong: phrase-aware, and a leading
+    polyphonic surname (compound ones first) read as a surname."""
+    split = []
+    for n in names:
+        if "·" in n:
+            split.append(("", n))
+        elif n[:2] in SURNAME_READINGS:
+            split.append((SURNAME_READINGS[n[:2]], n[2:]))
+        elif n[:1] in SURNAME_READINGS:
+            split.append((SURNAME_READINGS[n[:1]], n[1:]))
+        else:
+            split.append(("", n))
     rests = _phrase_pinyin([rest for _, rest in split])
-    fix = pl.DataFrame({"name": hits, "_py": [
-        SURNAME_READINGS[s] + r for (s, _), r in zip(split, rests, strict=True)]})
-    return uniq.join(fix, on="name", how="left").with_columns(
-        pl.coalesce("_py", "name_pinyin").alias("name_pinyin")).drop("_py")
+    return [head + rest for (head, _), rest in zip(split, rests, strict=True)]
 
 
 def _phrase_pinyin(names: list[str]) -> list[str]:

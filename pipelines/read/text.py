@@ -126,9 +126,9 @@ def detect_delimiter(text: str, prefer: str = ",") -> str:
     return best
 
 
-def _width(text: str, delimiter: str, quoting: bool) -> int:
+def _width(sample: str, delimiter: str, quoting: bool) -> int:
     """Most fields in any of the first records (a title row above the header has fewer)."""
-    reader = csv.reader(io.StringIO(_sample(text)), delimiter=delimiter,
+    reader = csv.reader(io.StringIO(sample), delimiter=delimiter,
                         quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE)
     try:
         return max((len(r) for r in reader), default=1) or 1
@@ -136,9 +136,8 @@ def _width(text: str, delimiter: str, quoting: bool) -> int:
         return 1
 
 
-def _parse(data: bytes, text: str, delimiter: str, quoting: bool) -> pl.DataFrame:
-    """Read UTF-8 bytes (``data``, or ``text`` encoded) behind a synthetic c0,c1… header."""
-    width = _width(text, delimiter, quoting)
+def _parse(data: bytes, width: int, delimiter: str, quoting: bool) -> pl.DataFrame:
+    """Read UTF-8 bytes behind a synthetic c0,c1… header of ``width`` columns."""
     head = delimiter.join(f"c{i}" for i in range(width)).encode() + b"\n"
     return pl.read_csv(
         head + data,
@@ -170,17 +169,19 @@ def read_text_grid(path: Path) -> Grid:
         except ValueError as exc:
             msg = f"{path.name}: {exc}"
             raise ValueError(msg) from None
-        delimiter = detect_delimiter(text, "\t" if path.suffix.lower() == ".tsv" else ",")
+        sample = _sample(text)
+        delimiter = detect_delimiter(sample, "\t" if path.suffix.lower() == ".tsv" else ",")
         utf8 = data if encoding == "utf-8" else text.encode("utf-8")
+        del text  # the decoded text is large: free it before parsing
         try:
-            frame = _parse(utf8, text, delimiter, quoting=True)
+            frame = _parse(utf8, _width(sample, delimiter, True), delimiter, quoting=True)
         except pl.exceptions.PolarsError:
             try:  # an unclosed quote: one record per line
-                frame = _parse(utf8, text, delimiter, quoting=False)
+                frame = _parse(utf8, _width(sample, delimiter, False), delimiter, quoting=False)
             except pl.exceptions.PolarsError as exc:
                 msg = f"{path.name}: {safe_reason('text file', exc)}"
                 raise ValueError(msg) from None
-        del text, utf8
+        del utf8
         sha = digest.result()
     return Grid(path.name, "", encoding, sha, numbered(frame, 1))
 
