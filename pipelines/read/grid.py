@@ -17,7 +17,8 @@ class Grid:
     Attributes:
         source_file: file name within the landing folder.
         sheet: sheet name, "" for a text file.
-        encoding: "utf-8", "utf-8-sig", "utf-16", "gbk", "gb18030" (text), "xlsx" or "xls".
+        encoding: "utf-8", "utf-8-sig", "utf-16", "gbk", "gb18030" (text), "xlsx", "xls",
+            "html" or "xml2003" (markup saved as .xls).
         sha256: hex digest of the file's bytes.
         frame: ``row_number`` (Int64) then ``c0``, ``c1`` … (String), one row per sheet row.
     """

@@ -1,5 +1,8 @@
 """Workbooks (``.xlsx``, ``.xlsm``, legacy ``.xls``) to grids, one per non-empty sheet.
 
+An ``.xls`` that is really an HTML page or Excel 2003 XML (as web systems export) is read by
+:mod:`pipelines.read.markup`.
+
 Cells are read by calamine (via fastexcel) as text; merged ranges (which fastexcel does not
 report) come from :mod:`pipelines.read.merged` and :mod:`pipelines.read.biff`, and every cell
 of a range gets the value of its top-left cell, as a person sees it.
@@ -16,6 +19,7 @@ import polars as pl
 
 from pipelines.read.biff import NotCompoundFile, xls_merged_ranges
 from pipelines.read.grid import Grid, numbered, safe_reason, sha256
+from pipelines.read.markup import html_grids, markup_kind, xml2003_grids
 from pipelines.read.merged import Range, xlsx_merged_ranges
 
 XLS_SUFFIXES = (".xls",)
@@ -129,6 +133,9 @@ def read_workbook_grids(path: Path) -> list[Grid]:
     data = path.read_bytes()
     xls = path.suffix.lower() in XLS_SUFFIXES
     kind = "xls" if xls else "xlsx"
+    markup = markup_kind(data) if xls else None
+    if markup:
+        return _markup_grids(path, data, markup)
     try:
         reader = fastexcel.read_excel(data)
         merged = merged_ranges(data, xls)
@@ -142,6 +149,17 @@ def read_workbook_grids(path: Path) -> list[Grid]:
         msg = f"{path.name}: {safe_reason('workbook', exc)}"
         raise ValueError(msg) from None
     return grids
+
+
+def _markup_grids(path: Path, data: bytes, kind: str) -> list[Grid]:
+    """Grids of an HTML or Excel 2003 XML file saved as ``.xls``."""
+    try:
+        sheets = html_grids(data) if kind == "html" else xml2003_grids(data)
+    except (ValueError, ParseError) as exc:
+        msg = f"{path.name}: {safe_reason(f'{kind} workbook', exc)}"
+        raise ValueError(msg) from None
+    digest = sha256(data)
+    return [Grid(path.name, name, kind, digest, frame) for name, frame in sheets]
 
 
 read_xlsx_grids = read_workbook_grids

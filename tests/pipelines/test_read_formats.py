@@ -195,3 +195,54 @@ def test_unreadable_file_is_set_aside_without_its_content(tmp_path: Path, name: 
     assert [g.source_file for g in grids] == ["ok.csv"]
     assert [(u.source_file, u.sha256 != "") for u in unreadable] == [(name, True)]
     assert not re.search(r"\d{15,}", unreadable[0].reason)
+
+
+HTML_XLS = f"""<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312">
+</head><body><table border="1">
+<tr><td colspan="3">某县防返贫监测名单</td></tr>
+<tr><th>户编号</th><th>姓名</th><th>身份证号</th></tr>
+<tr><td rowspan="2">H001</td><td>甲</td><td style="mso-number-format:'\\@'">{FULL_ID}</td></tr>
+<tr><td>乙&nbsp;</td><td>{FULL_ID}</td></tr>
+<tr><td>H002</td><td>丙<br>丁</td><td><table><tr><td>嵌套</td></tr></table></td></tr>
+</table></body></html>"""
+
+XML2003 = f"""<?xml version="1.0" encoding="UTF-8"?>
+<?mso-application progid="Excel.Sheet"?>
+<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"
+ xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet">
+ <Worksheet ss:Name="监测对象"><Table>
+  <Row><Cell ss:MergeAcross="2"><Data ss:Type="String">某县名单</Data></Cell></Row>
+  <Row><Cell><Data ss:Type="String">户编号</Data></Cell><Cell><Data ss:Type="String">姓名</Data>
+   </Cell><Cell><Data ss:Type="String">身份证号</Data></Cell></Row>
+  <Row><Cell ss:MergeDown="1"><Data ss:Type="String">H001</Data></Cell>
+   <Cell><Data ss:Type="String">甲</Data></Cell>
+   <Cell><Data ss:Type="String">{FULL_ID}</Data></Cell></Row>
+  <Row><Cell ss:Index="2"><Data ss:Type="String">乙</Data></Cell></Row>
+  <Row ss:Index="6"><Cell ss:Index="3"><Data ss:Type="Number">1</Data></Cell></Row>
+ </Table></Worksheet>
+ <Worksheet ss:Name="空"><Table/></Worksheet>
+</Workbook>"""
+
+
+def test_html_table_saved_as_xls(tmp_path: Path) -> None:
+    path = tmp_path / "web.xls"
+    path.write_bytes(HTML_XLS.encode("gbk"))
+    grids = read_workbook_grids(path)
+    assert [(g.sheet, g.encoding) for g in grids] == [("", "html")]
+    frame = grids[0].frame
+    assert frame["row_number"].to_list() == [1, 2, 3, 4, 5]
+    assert frame["c0"].to_list() == ["某县防返贫监测名单", "户编号", "H001", "H001", "H002"]
+    assert frame["c1"].to_list() == ["某县防返贫监测名单", "姓名", "甲", "乙", "丙 丁"]
+    assert frame["c2"].to_list()[2:] == [FULL_ID, FULL_ID, "嵌套"]
+
+
+def test_excel_2003_xml_saved_as_xls(tmp_path: Path) -> None:
+    path = tmp_path / "xml.xls"
+    path.write_text(XML2003, encoding="utf-8")
+    grids = read_workbook_grids(path)
+    assert [(g.sheet, g.encoding) for g in grids] == [("监测对象", "xml2003")]
+    frame = grids[0].frame
+    assert frame["row_number"].to_list() == [1, 2, 3, 4, 5, 6]
+    assert frame["c0"].to_list() == ["某县名单", "户编号", "H001", "H001", None, None]
+    assert frame["c1"].to_list()[2:4] == ["甲", "乙"]
+    assert frame["c2"].to_list()[5] == "1"
