@@ -100,17 +100,37 @@ def _unique_names(raw: pl.Series) -> pl.DataFrame:
     uniq = uniq.with_columns(
         per_char.str.to_lowercase().str.replace_all(r"[^a-z0-9]", "").alias("name_pinyin")
     )
+    uniq = uniq.with_columns(_surname_fix().alias("name_pinyin"))
     names = uniq["name"].drop_nulls().unique()
-    surname = (names.str.slice(0, 1).is_in(list(SURNAME_READINGS))
-               | names.str.slice(0, 2).is_in(list(SURNAME_READINGS))) & ~names.str.contains(
-        "·", literal=True)
-    special = names.filter(surname | names.str.contains_any(_phrases())).to_list()
+    special = names.filter(names.str.contains_any(_phrases())).to_list()
     if special:
         fix = pl.DataFrame({"name": special, "_py": _special_pinyin(special)})
         uniq = uniq.join(fix, on="name", how="left").with_columns(
             pl.coalesce("_py", "name_pinyin").alias("name_pinyin")
         ).drop("_py")
     return uniq.drop("_clean")
+
+
+@lru_cache(maxsize=1)
+def _surname_defaults() -> dict[str, str]:
+    """Each polyphonic surname's per-character (non-surname) pinyin, as names first get it."""
+    from pypinyin import lazy_pinyin
+
+    return {s: "".join(lazy_pinyin(c)[0] for c in s) for s in SURNAME_READINGS}
+
+
+def _surname_fix() -> pl.Expr:
+    """name_pinyin with a leading polyphonic surname's reading put in place of its
+    per-character pinyin (compound surnames first); names with a middle dot are left."""
+    name = pl.col("name")
+    key = (pl.when(name.str.slice(0, 2).is_in(list(SURNAME_READINGS))).then(name.str.slice(0, 2))
+           .when(name.str.slice(0, 1).is_in(list(SURNAME_READINGS))).then(name.str.slice(0, 1)))
+    default = key.replace_strict(_surname_defaults(), default=None, return_dtype=pl.String)
+    reading = key.replace_strict(SURNAME_READINGS, default=None, return_dtype=pl.String)
+    py = pl.col("name_pinyin")
+    fits = (key.is_not_null() & ~name.str.contains("·", literal=True)
+            & py.str.starts_with(default).fill_null(False))
+    return pl.when(fits).then(reading + py.str.slice(default.str.len_chars())).otherwise(py)
 
 
 def _special_pinyin(names: list[str]) -> list[str]:

@@ -136,11 +136,15 @@ def _width(sample: str, delimiter: str, quoting: bool) -> int:
         return 1
 
 
-def _parse(data: bytes, width: int, delimiter: str, quoting: bool) -> pl.DataFrame:
-    """Read UTF-8 bytes behind a synthetic c0,c1… header of ``width`` columns."""
-    head = delimiter.join(f"c{i}" for i in range(width)).encode() + b"\n"
+def _head(width: int, delimiter: str) -> bytes:
+    """The synthetic header line c0,c1,… of ``width`` columns."""
+    return delimiter.join(f"c{i}" for i in range(width)).encode() + b"\n"
+
+
+def _parse(blob: bytes, delimiter: str, quoting: bool) -> pl.DataFrame:
+    """Read UTF-8 bytes that start with the synthetic header line."""
     return pl.read_csv(
-        head + data,
+        blob,
         has_header=True,
         separator=delimiter,
         quote_char='"' if quoting else None,
@@ -171,17 +175,20 @@ def read_text_grid(path: Path) -> Grid:
             raise ValueError(msg) from None
         sample = _sample(text)
         delimiter = detect_delimiter(sample, "\t" if path.suffix.lower() == ".tsv" else ",")
-        utf8 = data if encoding == "utf-8" else text.encode("utf-8")
+        head = _head(_width(sample, delimiter, True), delimiter)
+        blob = head + (data if encoding == "utf-8" else text.encode("utf-8"))
         del text  # the decoded text is large: free it before parsing
         try:
-            frame = _parse(utf8, _width(sample, delimiter, True), delimiter, quoting=True)
+            frame = _parse(blob, delimiter, quoting=True)
         except pl.exceptions.PolarsError:
+            body = blob[len(head):]
+            del blob
             try:  # an unclosed quote: one record per line
-                frame = _parse(utf8, _width(sample, delimiter, False), delimiter, quoting=False)
+                head = _head(_width(sample, delimiter, False), delimiter)
+                frame = _parse(head + body, delimiter, quoting=False)
             except pl.exceptions.PolarsError as exc:
                 msg = f"{path.name}: {safe_reason('text file', exc)}"
                 raise ValueError(msg) from None
-        del utf8
         sha = digest.result()
     return Grid(path.name, "", encoding, sha, numbered(frame, 1))
 
