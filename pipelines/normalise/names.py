@@ -12,12 +12,14 @@ their unique characters), then joined back.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 import polars as pl
 
 MIDDLE_DOTS = r"[·•.・‧･∙⋅･]+"
 INVISIBLE = r"[\p{Cc}\p{Cf}\x{FE00}-\x{FE0F}\x{E0100}-\x{E01EF}]"
+_BLANK = r"[\s\p{Cc}\p{Cf}\x{FE00}-\x{FE0F}\x{E0100}-\x{E01EF}]+"  # spaces and invisibles
 _HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x323AF))
 _HAN = "".join(f"{chr(a)}-{chr(b)}" for a, b in _HAN_RANGES)
 _HAN_ONLY = re.compile(f"[{_HAN}]+")
@@ -44,12 +46,30 @@ def is_han(char: str) -> bool:
     return any(a <= ord(char) <= b for a, b in _HAN_RANGES)
 
 
+def _toneless(syllable: str) -> str:
+    """A pinyin syllable without tone marks, ü written v (as lazy_pinyin writes it)."""
+    decomposed = unicodedata.normalize("NFD", syllable)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("ü", "v")
+
+
 @lru_cache(maxsize=1)
 def _phrases() -> list[str]:
-    """Two-character prefixes of pypinyin's phrase dictionary (phrases change readings)."""
+    """Two-character prefixes of the pypinyin phrases that read differently from their
+    characters' own readings (重庆 chongqing, not zhongqing).
+
+    Only a name holding one of them can get other pinyin from the phrase-aware pass than from
+    the per-character map, so only those names take that (slow) pass.
+    """
+    from pypinyin import lazy_pinyin
     from pypinyin.phrases_dict import phrases_dict
 
-    return sorted({p[:2] for p in phrases_dict if len(p) >= 2})
+    own: dict[str, str] = {}
+    differing = set()
+    for phrase, readings in phrases_dict.items():
+        chars = [own.get(c) or own.setdefault(c, lazy_pinyin(c)[0]) for c in phrase]
+        if len(phrase) >= 2 and chars != [_toneless(r[0]) for r in readings]:
+            differing.add(phrase[:2])
+    return sorted(differing)
 
 
 def _char_maps(chars: list[str]) -> tuple[dict[str, str], dict[str, str]]:
@@ -75,8 +95,7 @@ def clean_name(raw: pl.Expr) -> pl.Expr:
     """
     text = (
         raw.str.normalize("NFKC")
-        .str.replace_all(INVISIBLE, "")
-        .str.replace_all(r"\s+", "")
+        .str.replace_all(_BLANK, "")
         .str.replace_all(MIDDLE_DOTS, "·")
         .str.strip_chars("·")
     )
@@ -160,7 +179,7 @@ def _phrase_pinyin(names: list[str]) -> list[str]:
     from pypinyin import lazy_pinyin
 
     def one(items: list[str]) -> str:
-        return "".join(p for p in items if p.isalnum()).lower()
+        return "".join(p for p in items if p.isascii() and p.isalnum()).lower()
 
     han = [n for n in names if _HAN_ONLY.fullmatch(n)]
     out: dict[str, str] = {}
