@@ -39,8 +39,8 @@ def issue_rows(frame: pl.DataFrame, extract: str) -> pl.DataFrame:
         ("name", "name_missing", pl.col("name").is_null(), pl.lit(None, pl.String)),
         ("village", pl.col("place_check"), pl.col("place_check").is_not_null(),
          pl.col("village_raw")),
-        ("birth_date", pl.col("_chk_birth_date"), pl.col("_chk_birth_date").is_not_null(),
-         pl.col("_birth_raw")),
+        ("birth_date", pl.col("_chk_birth_date").cast(pl.String),
+         pl.col("_chk_birth_date").is_not_null(), pl.col("_birth_raw")),
         ("sex", "sex_unparseable",
          sex_raw.str.strip_chars().fill_null("").ne("") & pl.col("_sex_col").is_null(), sex_raw),
         ("sex", "sex_conflict",
@@ -50,7 +50,7 @@ def issue_rows(frame: pl.DataFrame, extract: str) -> pl.DataFrame:
     for f in own_fields(extract):
         raw, chk = pl.col(f"_raw_{f}"), pl.col(f"_chk_{f}")
         if f in DATE_FIELDS or f in MONEY_FIELDS:
-            specs.append((f, chk, chk.is_not_null(), raw))
+            specs.append((f, chk.cast(pl.String), chk.is_not_null(), raw))
         elif f in BOOL_FIELDS:
             specs.append((f, "bool_unparseable", unparsed(raw, pl.col(f)), raw))
     parts = []

@@ -8,13 +8,15 @@ import polars as pl
 
 from pipelines.domain.extracts import BOOL_FIELDS, DATE_FIELDS, EXTRACTS, MONEY_FIELDS
 from pipelines.extracts import Recognised
-from pipelines.normalise.dates import BIRTH, EVENT, normalise_dates
+from pipelines.normalise.dates import BIRTH, DATE_REASONS, EVENT, normalise_dates
 from pipelines.normalise.ids import normalise_ids
-from pipelines.normalise.money import money_check, parse_money
+from pipelines.normalise.money import MONEY_REASONS, money_check, parse_money
 from pipelines.normalise.names import normalise_names
 from pipelines.normalise.places import resolve_places
 from schemas.canonical import own_fields
 
+# Problem names of dates and amounts, as a small categorical (a String per row costs 16 bytes).
+CHECKS = pl.Enum(sorted({*DATE_REASONS, *MONEY_REASONS}))
 TRUE_WORDS = ["是", "y", "yes", "true", "1", "√", "✓", "有"]
 FALSE_WORDS = ["否", "n", "no", "false", "0", "×", "✗", "无"]
 
@@ -37,10 +39,13 @@ def _dates(frame: pl.DataFrame, own: list[str], as_of: dt.date | None) -> pl.Dat
     problem of each, ``_chk_birth_date``/``_chk_<field>``."""
     parts = [("_birth_raw", "_birth_col", "_chk_birth_date", BIRTH)] + [
         (f, f"_d_{f}", f"_chk_{f}", EVENT) for f in own if f in DATE_FIELDS]
-    columns = []
+    columns: list[pl.Series | pl.Expr] = []
     for raw, out, chk, kind in parts:
+        if frame[raw].null_count() == frame.height:  # no such column: nothing to keep per row
+            columns += [pl.lit(None, pl.Date).alias(out), pl.lit(None, CHECKS).alias(chk)]
+            continue
         done = normalise_dates(frame[raw], kind, as_of)
-        columns += [done["date"].alias(out), done["check"].alias(chk)]
+        columns += [done["date"].alias(out), done["check"].cast(CHECKS).alias(chk)]
     return frame.with_columns(columns)
 
 
@@ -83,7 +88,8 @@ def typed_frame(frame: pl.DataFrame, rec: Recognised, regions: pl.DataFrame,
         if f in DATE_FIELDS:
             typed.append(pl.col(f"_d_{f}").alias(f))
         elif f in MONEY_FIELDS:
-            typed += [parse_money(pl.col(f)).alias(f), money_check(pl.col(f)).alias(f"_chk_{f}")]
+            typed += [parse_money(pl.col(f)).alias(f),
+                      money_check(pl.col(f)).cast(CHECKS).alias(f"_chk_{f}")]
         elif f in BOOL_FIELDS:
             typed.append(_bool(pl.col(f)).alias(f))
         else:
