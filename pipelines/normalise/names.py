@@ -96,6 +96,7 @@ def clean_name(raw: pl.Expr) -> pl.Expr:
     text = (
         raw.str.normalize("NFKC")
         .str.replace_all(_BLANK, "")
+        .str.normalize("NFKC")  # a dropped space can leave a mark that composes (R¸ → Ŗ)
         .str.replace_all(MIDDLE_DOTS, "·")
         .str.strip_chars("·")
     )
@@ -117,7 +118,8 @@ def _unique_names(raw: pl.Series) -> pl.DataFrame:
     if pinyin:
         per_char = per_char.str.replace_many(list(pinyin), list(pinyin.values()))
     uniq = uniq.with_columns(
-        per_char.str.to_lowercase().str.replace_all(r"[^a-z0-9]", "").alias("name_pinyin")
+        per_char.str.normalize("NFD").str.to_lowercase().str.replace_all(r"[^a-z0-9]", "")
+        .alias("name_pinyin")
     )
     uniq = uniq.with_columns(_surname_fix().alias("name_pinyin"))
     names = uniq["name"].drop_nulls().unique()

@@ -139,6 +139,7 @@ def test_id_fixes_table(raw: str, id_number: str | None, valid: bool, check: str
         ("简单", "简单", "jiandan"),  # not a surname where it is not first
         ("𠀀豆", "𠀀豆", "hedou"),  # CJK extension B
         ("陈𪚥", "陈𪚥", "chenzhe"),
+        ("R¸", "Ŗ", "r"),  # NFKC splits the cedilla off a space; dropping the space composes it
     ],
 )
 def test_name_fixes_table(raw: str, name: str, pinyin: str) -> None:
