@@ -1,6 +1,7 @@
 """``sanji check LANDING``: a dry run that reports every recognition decision and problem at once.
 
-No linkage: every file is read, recognised and normalised like a nightly run, and what a
+No linkage: every file is read, recognised and normalised by the nightly run's own ingest
+(:func:`pipelines.ingest.ingest_landing`), and what a
 steward must look at is gathered in one :class:`CheckReport` (one frame per question, and a
 text rendering): which header became which field of which extract and how, the files that no
 extract fits (with the closest known headers), unknown values with counts, unresolved places
@@ -19,14 +20,9 @@ import polars as pl
 
 from pipelines.domain.extracts import CLINICS, EXTRACTS
 from pipelines.domain.identity import mask_ids_in_text
-from pipelines.extracts import REGIONS, Recognised, RecognitionError, recognise, recognition_frame
-from pipelines.ingest import MAPPING_FILE, ingest_extract, ingest_regions
-from pipelines.ingest.clinics import ingest_clinic_grid
-from pipelines.ingest.issues import ISSUE_SCHEMA
-from pipelines.ingest.rows import ACCOUNTING_SCHEMA, QUARANTINE_SCHEMA, concat_or_empty
+from pipelines.ingest import MAPPING_FILE, ingest_landing
 from pipelines.mapping import HeaderMapping
 from pipelines.normalise.places import PLACE_REASONS
-from pipelines.read import Grid, landing_files, read_csv_grid, read_xlsx_grids
 
 UNRECOGNISED_SCHEMA = {"source_file": pl.String, "sheet": pl.String, "check": pl.String,
                        "reason": pl.String, "closest": pl.String}
@@ -70,25 +66,6 @@ class CheckReport:
                 + bool(self.mapping_error))
 
 
-def _grids(landing: Path) -> tuple[list[Grid], list[dict]]:
-    """Every grid of the landing folder; files that cannot be read, as unrecognised rows."""
-    grids, bad = [], []
-    for path in landing_files(landing):
-        try:
-            grids.extend([read_csv_grid(path)] if path.suffix.lower() == ".csv"
-                         else read_xlsx_grids(path))
-        except ValueError as exc:
-            bad.append(_unrecognised(path.name, "", "file_unreadable", exc))
-    return [g for g in grids if g.frame.height], bad
-
-
-def _unrecognised(source_file: str, sheet: str, check: str, exc: Exception) -> dict:
-    closest = getattr(exc, "closest", None)
-    return {"source_file": source_file, "sheet": sheet, "check": check,
-            "reason": mask_ids_in_text(" ".join(str(exc).split())),
-            "closest": mask_ids_in_text("; ".join(closest)) if closest else None}
-
-
 def _mapping(landing: Path, mapping: HeaderMapping | None) -> tuple[HeaderMapping, str]:
     if mapping is not None or not (landing / MAPPING_FILE).exists():
         return mapping or HeaderMapping(), ""
@@ -96,27 +73,6 @@ def _mapping(landing: Path, mapping: HeaderMapping | None) -> tuple[HeaderMappin
         return HeaderMapping.from_yaml(landing / MAPPING_FILE), ""
     except (ValueError, OSError) as exc:  # a broken mapping is reported, not fatal
         return HeaderMapping(), mask_ids_in_text(f"{MAPPING_FILE} not used: {exc}")
-
-
-def _ingest(recs: list[Recognised], bad: list[dict]) -> tuple[list[pl.DataFrame], ...]:
-    """Regions, clinics and extracts of the recognised grids; a grid that fails is set aside."""
-    quarantine, issues, accounting = [], [], []
-    regions, q, acc = ingest_regions([r for r in recs if r.extract == REGIONS])
-    quarantine.append(q)
-    accounting.append(acc)
-    for rec in (r for r in recs if r.extract != REGIONS):
-        try:
-            if rec.extract == CLINICS:
-                _, q, acc = ingest_clinic_grid(rec, regions)
-            else:
-                _, q, fi, acc = ingest_extract(rec, regions)
-                issues.append(fi)
-        except ValueError as exc:
-            bad.append(_unrecognised(rec.grid.source_file, rec.grid.sheet, "sheet_invalid", exc))
-            continue
-        quarantine.append(q)
-        accounting.append(acc)
-    return quarantine, issues, accounting
 
 
 def check_landing(landing: Path, mapping: HeaderMapping | None = None) -> CheckReport:
@@ -132,24 +88,16 @@ def check_landing(landing: Path, mapping: HeaderMapping | None = None) -> CheckR
     """
     landing = Path(landing)
     mapping, mapping_error = _mapping(landing, mapping)
-    grids, bad = _grids(landing)
-    recs = []
-    for grid in grids:
-        try:
-            recs.append(recognise(grid, mapping))
-        except RecognitionError as exc:
-            bad.append(_unrecognised(grid.source_file, grid.sheet, "sheet_unrecognised", exc))
-    quarantine, issues, accounting = _ingest(recs, bad)
-    issue = concat_or_empty(issues, ISSUE_SCHEMA)
-    set_aside = concat_or_empty(quarantine, QUARANTINE_SCHEMA)
+    ingested = ingest_landing(landing, mapping)
+    issue, set_aside = ingested.field_issue, ingested.quarantine
     return CheckReport(
-        landing=landing, recognition=recognition_frame(recs),
-        unrecognised=pl.DataFrame(bad, schema=UNRECOGNISED_SCHEMA),
+        landing=landing, recognition=ingested.recognition,
+        unrecognised=ingested.unrecognised.select(list(UNRECOGNISED_SCHEMA)),
         values=unknown_values(issue), places=unresolved_places(issue, set_aside),
         rejected=rejected_fields(issue),
         set_aside=set_aside.group_by("source_file", "sheet", "check").len("rows")
         .sort("source_file", "sheet", "check"),
-        accounting=concat_or_empty(accounting, ACCOUNTING_SCHEMA),
+        accounting=ingested.accounting,
         mapping_error=mapping_error, mapping=mapping,
     )
 

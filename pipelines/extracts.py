@@ -28,7 +28,7 @@ __all__ = ["REGIONS", "HeaderMapping", "Recognised", "mapped_frame", "normalise_
            "recognise", "recognition_frame"]
 
 HEADER_SCAN_ROWS = 15
-REGION_REQUIRED = ("code", "name", "level")
+REGION_REQUIRED = ("code", "name")  # the level comes from the code when no column gives it
 REGION_SPEC = ExtractSpec(name=REGIONS, department="", title="行政区划", fields=REGION_FIELDS,
                           required=REGION_REQUIRED, signature=REGION_REQUIRED,
                           person_fields=())

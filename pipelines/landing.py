@@ -17,17 +17,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Files the readers in ``pipelines.read`` turn into grids.
-DATA_SUFFIXES = (".csv", ".xlsx")
+TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+DATA_SUFFIXES = TEXT_SUFFIXES + WORKBOOK_SUFFIXES
 # The steward's own files in the landing folder (header mapping, match decisions).
 MAPPING_FILE = "sanji_mapping.yaml"
 DECISIONS_FILE = "decisions.csv"
 STEWARD_FILES = (MAPPING_FILE, DECISIONS_FILE)
 # Extract formats a department may send that are not read (yet): the fix to give.
 UNREAD_FORMATS = {
-    ".xls": "old Excel format (.xls) is not read - open it and save it as .xlsx",
     ".et": "WPS spreadsheet (.et) is not read - save it as .xlsx",
-    ".txt": "text export is not read - save it as .csv (comma-separated, UTF-8 or GBK)",
-    ".tsv": "tab-separated text is not read - save it as .csv (comma-separated)",
+    ".ods": "OpenDocument spreadsheet (.ods) is not read - save it as .xlsx",
+    ".xlsb": "binary Excel workbook (.xlsb) is not read - save it as .xlsx",
 }
 
 
@@ -53,7 +54,7 @@ class Landing:
 
     Attributes:
         folder: the folder.
-        data: the extracts to read (``.csv``, ``.xlsx``), sorted by name.
+        data: the extracts to read (``DATA_SUFFIXES``), sorted by name.
         steward: the steward files present (``sanji_mapping.yaml``, ``decisions.csv``).
         skipped: everything else at the top of the folder, each with its reason.
     """
@@ -102,7 +103,8 @@ def skip_reason(path: Path, folder: Path) -> str | None:
         return f"steward decisions are read from {DECISIONS_FILE} only - save it as CSV"
     if suffix in DATA_SUFFIXES:
         return None
-    return UNREAD_FORMATS.get(suffix, "not an extract (.csv or .xlsx) or a steward file")
+    return UNREAD_FORMATS.get(
+        suffix, "not an extract (.csv, .txt, .tsv, .xlsx, .xls) or a steward file")
 
 
 def list_landing(folder: Path) -> Landing:

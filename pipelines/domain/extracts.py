@@ -171,10 +171,10 @@ FALLBACK = _fallback(_RAW["recognition"])
 
 # The county's statistical division table (统计用区划代码), read from the landing folder.
 REGION_FIELDS: dict[str, tuple[str, ...]] = {
-    "code": ("区划代码", "统计用区划代码", "代码"),
-    "name": ("名称", "区划名称", "单位名称"),
-    "level": ("级别", "层级"),
-    "parent_code": ("上级代码", "上级区划代码"),
+    "code": ("区划代码", "统计用区划代码", "代码", "code"),
+    "name": ("名称", "区划名称", "单位名称", "name"),
+    "level": ("级别", "层级", "level"),
+    "parent_code": ("上级代码", "上级区划代码", "parent_code"),
     "former_name": ("曾用名", "原名称"),
 }
 REGION_LEVELS = {"县": "county", "乡镇": "township", "村": "village"}

@@ -29,25 +29,34 @@ from pipelines.extracts import (
 )
 from pipelines.ingest.clinics import CLINIC_SCHEMA, ingest_clinic_grid, with_clinic_counts
 from pipelines.ingest.issues import ISSUE_SCHEMA, issue_rows, schema_issues, validate_raw
+from pipelines.ingest.rejected import (
+    UNREADABLE_EXTRACT,
+    UNRECOGNISED_EXTRACT,
+    UNRECOGNISED_SCHEMA,
+    rejected_grid,
+    unreadable_row,
+    unrecognised_frame,
+)
 from pipelines.ingest.rows import (
     ACCOUNTING_SCHEMA,
     QUARANTINE_SCHEMA,
     accounting_row,
     concat_or_empty,
+    grid_accounting,
     quarantine_rows,
     split_rows,
     unaccounted,
 )
 from pipelines.ingest.typed import typed_frame
 from pipelines.landing import MAPPING_FILE
-from pipelines.normalise.places import build_regions, clean_code
-from pipelines.read import read_grids
+from pipelines.normalise.places import region_rows
+from pipelines.read import Grid, read_landing
 from schemas.canonical import COMMON_COLUMNS, IngestFiles, Regions, table_schema
 from schemas.contract import polars_schema
 from schemas.raw import RAW_MODELS, RawRegions
 
 __all__ = ["MAPPING_FILE", "Ingested", "empty_table", "ingest_extract", "ingest_landing",
-           "ingest_regions", "person_records", "unaccounted"]
+           "ingest_region_grid", "person_records", "unaccounted"]
 FILES_SCHEMA = polars_schema(IngestFiles)
 REGION_SCHEMA = polars_schema(Regions)
 
@@ -59,7 +68,9 @@ class Ingested:
     ``recognition`` holds every header decision (``pipelines.extracts.recognition_frame``):
     which header became which field of which extract, and how. ``clinics`` is the village
     clinic list when one landed (then ``regions`` carries each village's clinic count in
-    ``clinics``; without a list it has no such column).
+    ``clinics``; without a list it has no such column). ``unrecognised`` lists each file or
+    sheet set aside whole (schema ``schemas.canonical.IngestUnrecognised``): a night with any
+    row there is not clean.
     """
 
     tables: dict[str, pl.DataFrame]
@@ -68,6 +79,8 @@ class Ingested:
     field_issue: pl.DataFrame
     accounting: pl.DataFrame
     files: pl.DataFrame
+    unrecognised: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema=UNRECOGNISED_SCHEMA))
     recognition: pl.DataFrame = field(
         default_factory=lambda: pl.DataFrame(schema=RECOGNITION_SCHEMA))
     clinics: pl.DataFrame | None = None
@@ -92,7 +105,7 @@ def ingest_extract(rec: Recognised, regions: pl.DataFrame,
     Args:
         rec: the recognised grid.
         regions: the region table.
-        as_of: the day the data is read as of (no one is born after it); None for today.
+        as_of: the as-of date bounding birth and event dates (default: today).
 
     Returns:
         (typed table, quarantine rows, field-issue rows, accounting row).
@@ -119,96 +132,143 @@ def ingest_extract(rec: Recognised, regions: pl.DataFrame,
     return table, quarantine, issues, accounting
 
 
-def ingest_regions(recs: list[Recognised]) -> tuple[pl.DataFrame, ...]:
-    """Build the region table from the recognised region grids.
+def ingest_region_grid(rec: Recognised) -> tuple[pl.DataFrame, ...]:
+    """Build the region rows of one recognised region grid.
 
     Args:
-        recs: grids recognised as the region table.
+        rec: a grid recognised as the region table.
 
     Returns:
-        (regions, quarantine rows, accounting rows).
+        (regions, quarantine rows, accounting row).
     """
-    tables, quarantine, accounting = [], [], []
-    for rec in recs:
-        mapped = mapped_frame(rec)
-        rows, dropped = split_rows(mapped, "name")
-        validate_raw(RawRegions, rows, rec.grid)
-        regions = build_regions(rows)
-        valid = rows.filter(clean_code(pl.col("code")).is_not_null())
-        bad = rows.join(valid, on="row_number", how="anti").select(
-            "row_number", pl.lit("code").alias("column"), pl.lit("code_12_digits").alias("check"),
-            pl.lit("region row without a 12-digit code").alias("reason"),
-            pl.col("code").alias("value_masked"),
-        )
-        q = quarantine_rows(pl.concat([dropped, bad]), rec.grid)
-        tables.append(regions)
-        quarantine.append(q)
-        accounting.append(accounting_row(rec, mapped.height, regions.height, q.height))
-    regions = pl.concat(tables) if tables else pl.DataFrame(schema=REGION_SCHEMA)
-    return (regions.unique("code", keep="first", maintain_order=True), concat_or_empty(quarantine,
-            QUARANTINE_SCHEMA), concat_or_empty(accounting, ACCOUNTING_SCHEMA))
+    mapped = mapped_frame(rec)
+    rows, dropped = split_rows(mapped, "name")
+    validate_raw(RawRegions, rows, rec.grid)
+    regions, set_aside = region_rows(rows)
+    q = quarantine_rows(pl.concat([dropped, set_aside]), rec.grid)
+    return regions, q, accounting_row(rec, mapped.height, regions.height, q.height)
 
 
-def _files_row(rec: Recognised, rows_read: int) -> dict:
-    g = rec.grid
-    department = EXTRACTS[rec.extract].department if rec.extract in EXTRACTS else None
-    return {"source_file": g.source_file, "sheet": g.sheet, "extract": rec.extract,
-            "department": department, "encoding": g.encoding, "sha256": g.sha256,
+def _files_row(grid: Grid, extract: str, rows_read: int) -> dict:
+    department = EXTRACTS[extract].department if extract in EXTRACTS else None
+    return {"source_file": grid.source_file, "sheet": grid.sheet, "extract": extract,
+            "department": department, "encoding": grid.encoding, "sha256": grid.sha256,
             "rows_read": rows_read}
+
+
+@dataclass
+class _Parts:
+    """What ingest collects while it goes through the grids."""
+
+    tables: dict[str, list[pl.DataFrame]] = field(
+        default_factory=lambda: {e: [] for e in EXTRACTS})
+    regions: list[pl.DataFrame] = field(default_factory=list)
+    quarantine: list[pl.DataFrame] = field(default_factory=list)
+    issues: list[pl.DataFrame] = field(default_factory=list)
+    accounting: list[pl.DataFrame] = field(default_factory=list)
+    files: list[dict] = field(default_factory=list)
+    unrecognised: list[dict] = field(default_factory=list)
+    clinics: list[pl.DataFrame] = field(default_factory=list)
+
+    def done(self, grid: Grid, extract: str, q: pl.DataFrame, acc: pl.DataFrame) -> None:
+        self.quarantine.append(q)
+        self.accounting.append(acc)
+        self.files.append(_files_row(grid, extract, acc["rows_read"].item()))
+
+    def reject(self, grid: Grid, check: str, exc: Exception) -> None:
+        row, rows = rejected_grid(grid, check, exc)
+        self.unrecognised.append(row)
+        n = grid.frame.height
+        self.done(grid, UNRECOGNISED_EXTRACT, quarantine_rows(rows, grid),
+                  grid_accounting(grid, UNRECOGNISED_EXTRACT, n, 0, n))
+
+
+def _recognised(grids: list[Grid], mapping: HeaderMapping | None,
+                parts: _Parts) -> list[Recognised]:
+    """The grids an extract was recognised in; the others are set aside whole."""
+    recs = []
+    for grid in grids:
+        try:
+            recs.append(recognise(grid, mapping))
+        except ValueError as exc:
+            parts.reject(grid, "sheet_unrecognised", exc)
+    return recs
+
+
+def _ingest_all(recs: list[Recognised], parts: _Parts, as_of: date | None) -> pl.DataFrame:
+    """Regions first, then every extract grid; a grid that does not fit is set aside."""
+    for rec in (r for r in recs if r.extract == REGIONS):
+        try:
+            regions, q, acc = ingest_region_grid(rec)
+        except ValueError as exc:
+            parts.reject(rec.grid, "sheet_invalid", exc)
+            continue
+        parts.regions.append(regions)
+        parts.done(rec.grid, REGIONS, q, acc)
+    regions = (pl.concat(parts.regions).unique("code", keep="first", maintain_order=True)
+               if parts.regions else pl.DataFrame(schema=REGION_SCHEMA))
+    for rec in (r for r in recs if r.extract == CLINICS):
+        try:
+            clinics, q, acc = ingest_clinic_grid(rec, regions)
+        except ValueError as exc:
+            parts.reject(rec.grid, "sheet_invalid", exc)
+            continue
+        parts.clinics.append(clinics)
+        parts.done(rec.grid, CLINICS, q, acc)
+    for rec in (r for r in recs if r.extract in EXTRACTS):
+        try:
+            table, q, fi, acc = ingest_extract(rec, regions, as_of)
+        except ValueError as exc:
+            parts.reject(rec.grid, "sheet_invalid", exc)
+            continue
+        parts.tables[rec.extract].append(table)
+        parts.issues.append(fi)
+        parts.done(rec.grid, rec.extract, q, acc)
+    return regions
 
 
 def ingest_landing(landing: Path, mapping: HeaderMapping | None = None,
                    as_of: date | None = None) -> Ingested:
     """Read, recognise, normalise and validate every file of a landing folder.
 
+    A file that cannot be read, or a sheet no extract is recognised in (or whose rows do not
+    fit it), is set aside whole (``Ingested.unrecognised``, its rows in ``quarantine``) and
+    the other files go on.
+
     Args:
         landing: the landing folder.
         mapping: steward header mapping; when None, ``landing/sanji_mapping.yaml`` is used if
             present.
-        as_of: the day the landing is read as of, e.g. the reporting month's last day: an ID
-            whose birth date lies after it is not valid. None for today.
+        as_of: the day the landing is read as of, e.g. the reporting month's last day: births
+            after it, and events more than a year after it, are implausible (default: today).
 
     Returns:
         The ingested tables (docs/design.md §2).
 
     Raises:
-        ValueError: on a file no extract fits or a missing required column (naming the file,
-            sheet, headers seen and the closest known header names).
+        ValueError: when the steward's mapping file itself is wrong.
     """
     landing = Path(landing)
     if mapping is None and (landing / MAPPING_FILE).exists():
         mapping = HeaderMapping.from_yaml(landing / MAPPING_FILE)
-    recs = [recognise(g, mapping) for g in read_grids(landing)]
-    regions, quarantine, accounting = ingest_regions([r for r in recs if r.extract == REGIONS])
-    quarantines, issues, accountings = [quarantine], [], [accounting]
-    clinic_parts = [ingest_clinic_grid(r, regions) for r in recs if r.extract == CLINICS]
-    for _, q, acc in clinic_parts:
-        quarantines.append(q)
-        accountings.append(acc)
-    parts: dict[str, list[pl.DataFrame]] = {e: [] for e in EXTRACTS}
-    for rec in (r for r in recs if r.extract in EXTRACTS):
-        table, q, fi, acc = ingest_extract(rec, regions, as_of)
-        parts[rec.extract].append(table)
-        quarantines.append(q)
-        issues.append(fi)
-        accountings.append(acc)
-    accounting = concat_or_empty(accountings, ACCOUNTING_SCHEMA)
-    reads = {(a, b): n for a, b, n in accounting.select("source_file", "sheet", "rows_read")
-             .iter_rows()}
-    files = pl.DataFrame(
-        [_files_row(r, reads[(r.grid.source_file, r.grid.sheet)]) for r in recs],
-        schema=FILES_SCHEMA,
-    )
-    clinics = concat_or_empty([c for c, _, _ in clinic_parts], CLINIC_SCHEMA) \
-        if clinic_parts else None
-    regions = regions.select(list(REGION_SCHEMA))
+    grids, unreadable = read_landing(landing)
+    parts = _Parts()
+    recs = _recognised(grids, mapping, parts)
+    regions = _ingest_all(recs, parts, as_of).select(list(REGION_SCHEMA))
+    for item in unreadable:
+        parts.unrecognised.append(unreadable_row(item))
+        grid = Grid(item.source_file, "", "", item.sha256, pl.DataFrame())
+        parts.accounting.append(grid_accounting(grid, UNREADABLE_EXTRACT, 0, 0, 0))
+        parts.files.append(_files_row(grid, UNREADABLE_EXTRACT, 0))
+    clinics = concat_or_empty(parts.clinics, CLINIC_SCHEMA) if parts.clinics else None
     return Ingested(
-        tables={e: pl.concat(p) if p else empty_table(e) for e, p in parts.items()},
+        tables={e: pl.concat(p) if p else empty_table(e) for e, p in parts.tables.items()},
         regions=regions if clinics is None else with_clinic_counts(regions, clinics),
-        quarantine=concat_or_empty(quarantines, QUARANTINE_SCHEMA),
-        field_issue=concat_or_empty(issues, ISSUE_SCHEMA),
-        accounting=accounting,
-        files=files,
+        quarantine=concat_or_empty(parts.quarantine, QUARANTINE_SCHEMA),
+        field_issue=concat_or_empty(parts.issues, ISSUE_SCHEMA),
+        accounting=concat_or_empty(parts.accounting, ACCOUNTING_SCHEMA),
+        files=pl.DataFrame(parts.files, schema=FILES_SCHEMA),
+        unrecognised=unrecognised_frame(parts.unrecognised),
         recognition=recognition_frame(recs),
         clinics=clinics,
     )

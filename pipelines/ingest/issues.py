@@ -7,8 +7,9 @@ import polars as pl
 
 from pipelines.domain.extracts import BOOL_FIELDS, DATE_FIELDS, EXTRACTS, MONEY_FIELDS
 from pipelines.domain.identity import mask_id, mask_ids_in_text
-from pipelines.normalise.dates import unparsed
+from pipelines.normalise.dates import DATE_REASONS
 from pipelines.normalise.ids import ID_REASONS
+from pipelines.normalise.money import MONEY_REASONS
 from pipelines.normalise.places import PLACE_REASONS
 from pipelines.read import Grid
 from schemas.canonical import TABLE_MODELS, own_fields
@@ -17,10 +18,8 @@ from schemas.published import FieldIssue
 
 ISSUE_SCHEMA = polars_schema(FieldIssue)
 ISSUE_REASONS = {
-    **ID_REASONS, **PLACE_REASONS,
+    **ID_REASONS, **PLACE_REASONS, **DATE_REASONS, **MONEY_REASONS,
     "name_missing": "no name",
-    "date_unparseable": "date not understood",
-    "money_unparseable": "amount is not a number",
     "bool_unparseable": "yes/no value not understood (是/否)",
     "sex_unparseable": "sex not understood (男/女)",
     "value_unknown": "value not in the field's code list (add it under values: in "
@@ -34,32 +33,34 @@ ISSUE_REASONS = {
 def issue_rows(frame: pl.DataFrame, extract: str) -> pl.DataFrame:
     """Field-issue rows of a typed frame (still carrying the helper columns)."""
     base = ["record_id", "source_file", "sheet", "row_number"]
-    specs: list[tuple[str, str, pl.Expr, pl.Expr]] = [
-        ("id_number", "", pl.col("id_check").is_not_null(), mask_id(pl.col("id_raw"))),
+    sex_raw = pl.col("_sex_raw")
+    # (column, check: a check name or an expression giving one, condition, value shown)
+    specs: list[tuple[str, str | pl.Expr, pl.Expr, pl.Expr]] = [
+        ("id_number", pl.col("id_check"), pl.col("id_check").is_not_null(),
+         mask_id(pl.col("id_raw"))),
         ("name", "name_missing", pl.col("name").is_null(), pl.lit(None, pl.String)),
-        ("village", "", pl.col("place_check").is_not_null(), pl.col("village_raw")),
-        ("birth_date", "date_unparseable",
-         unparsed(pl.col("_birth_raw"), pl.col("_birth_col")), pl.col("_birth_raw")),
-        ("sex", "sex_unparseable", pl.col("_unk_sex").is_not_null(), pl.col("_sex_raw")),
+        ("village", pl.col("place_check"), pl.col("place_check").is_not_null(),
+         pl.col("village_raw")),
+        ("birth_date", pl.col("_chk_birth_date").cast(pl.String),
+         pl.col("_chk_birth_date").is_not_null(), pl.col("_birth_raw")),
+        ("sex", "sex_unparseable", pl.col("_unk_sex").is_not_null(), sex_raw),
         ("sex", "sex_conflict",
          pl.col("id_sex").is_not_null() & pl.col("_sex_col").is_not_null()
-         & (pl.col("id_sex") != pl.col("_sex_col")), pl.col("_sex_raw")),
+         & (pl.col("id_sex") != pl.col("_sex_col")), sex_raw),
     ]
     coded = EXTRACTS[extract].codes
     for f in own_fields(extract):
-        raw = pl.col(f"_raw_{f}")
+        raw, chk = pl.col(f"_raw_{f}"), pl.col(f"_chk_{f}")
         if f in BOOL_FIELDS:
             specs.append((f, "bool_unparseable", pl.col(f"_unk_{f}").is_not_null(), raw))
         elif f in coded:
             specs.append((f, "value_unknown", pl.col(f"_unk_{f}").is_not_null(),
                           pl.col(f"_unk_{f}")))
         elif f in DATE_FIELDS or f in MONEY_FIELDS:
-            check = "date_unparseable" if f in DATE_FIELDS else "money_unparseable"
-            specs.append((f, check, unparsed(raw, pl.col(f)), raw))
+            specs.append((f, chk.cast(pl.String), chk.is_not_null(), raw))
     parts = []
     for column, check, cond, value in specs:
-        chk = pl.col("id_check") if column == "id_number" and not check else (
-            pl.col("place_check") if column == "village" and not check else pl.lit(check))
+        chk = pl.lit(check) if isinstance(check, str) else check
         parts.append(frame.filter(cond).select(
             *base, pl.lit(extract).alias("extract"), pl.lit(column).alias("column"),
             chk.alias("check"), value.alias("value_masked"),

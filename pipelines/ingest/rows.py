@@ -52,6 +52,12 @@ def quarantine_rows(rows: pl.DataFrame, grid: Grid) -> pl.DataFrame:
 
 
 def accounting_row(rec: Recognised, read: int, accepted: int, quarantined: int) -> pl.DataFrame:
+    """The accounting row of one recognised grid (see :func:`grid_accounting`)."""
+    return grid_accounting(rec.grid, rec.extract, read, accepted, quarantined)
+
+
+def grid_accounting(grid: Grid, extract: str, read: int, accepted: int,
+                    quarantined: int) -> pl.DataFrame:
     """The accounting row of one file and sheet, recorded as counted, balanced or not.
 
     Ingest never stops on an unbalanced count: the figures are the evidence the
@@ -59,7 +65,8 @@ def accounting_row(rec: Recognised, read: int, accepted: int, quarantined: int) 
     there, named by file and sheet, instead of as an exception that hides the figures.
 
     Args:
-        rec: the recognised grid (its file, sheet and extract).
+        grid: the file or sheet.
+        extract: what it was recognised as (or why it was set aside).
         read: data rows read below the header.
         accepted: rows in the typed table.
         quarantined: rows in the quarantine.
@@ -68,7 +75,7 @@ def accounting_row(rec: Recognised, read: int, accepted: int, quarantined: int) 
         One row of ``IngestAccounting``.
     """
     return pl.DataFrame(
-        [[rec.grid.source_file, rec.grid.sheet, rec.extract, read, accepted, quarantined]],
+        [[grid.source_file, grid.sheet, extract, read, accepted, quarantined]],
         schema=ACCOUNTING_SCHEMA, orient="row",
     )
 

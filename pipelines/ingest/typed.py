@@ -10,19 +10,17 @@ from pipelines.domain.codes import CODE_LISTS, FALSE_CODE, TRUE_CODE
 from pipelines.domain.extracts import BOOL_FIELDS, DATE_FIELDS, EXTRACTS, MONEY_FIELDS
 from pipelines.domain.predicates import derived_population_type
 from pipelines.extracts import Recognised
-from pipelines.normalise.dates import parse_dates_unique
+from pipelines.normalise.dates import BIRTH, DATE_REASONS, EVENT, normalise_dates
 from pipelines.normalise.ids import normalise_ids
+from pipelines.normalise.money import MONEY_REASONS, money_check, parse_money
 from pipelines.normalise.names import normalise_names
 from pipelines.normalise.places import resolve_places
 from pipelines.values import header_of, map_column
 from schemas.canonical import own_fields
 
 SEXES = ("男", "女")
-
-
-def _money(raw: pl.Expr) -> pl.Expr:
-    text = raw.str.replace_all(r"[\s,，￥¥元]", "")
-    return text.cast(pl.Float64, strict=False)
+# Problem names of dates and amounts, as a small categorical (a String per row costs 16 bytes).
+CHECKS = pl.Enum(sorted({*DATE_REASONS, *MONEY_REASONS}))
 
 
 def _bool(code: pl.Expr) -> pl.Expr:
@@ -58,12 +56,27 @@ def map_codes(frame: pl.DataFrame, rec: Recognised) -> pl.DataFrame:
     return frame
 
 
+def _dates(frame: pl.DataFrame, own: list[str], as_of: date | None) -> pl.DataFrame:
+    """Birth and event dates parsed in their ranges: ``_birth_col``/``_d_<field>`` and the
+    problem of each, ``_chk_birth_date``/``_chk_<field>``."""
+    parts = [("_birth_raw", "_birth_col", "_chk_birth_date", BIRTH)] + [
+        (f, f"_d_{f}", f"_chk_{f}", EVENT) for f in own if f in DATE_FIELDS]
+    columns: list[pl.Series | pl.Expr] = []
+    for raw, out, chk, kind in parts:
+        if frame[raw].null_count() == frame.height:  # no such column: nothing to keep per row
+            columns += [pl.lit(None, pl.Date).alias(out), pl.lit(None, CHECKS).alias(chk)]
+            continue
+        done = normalise_dates(frame[raw], kind, as_of)
+        columns += [done["date"].alias(out), done["check"].cast(CHECKS).alias(chk)]
+    return frame.with_columns(columns)
+
+
 def _typed_field(name: str, codes: dict[str, str]) -> pl.Expr:
     """The typed expression of an extract's own field."""
     if name in DATE_FIELDS:
         return pl.col(f"_d_{name}").alias(name)
     if name in MONEY_FIELDS:
-        return _money(pl.col(name)).alias(name)
+        return parse_money(pl.col(name)).alias(name)
     if name in BOOL_FIELDS:
         return _bool(pl.col(f"_code_{name}")).alias(name)
     if name in codes:
@@ -73,16 +86,18 @@ def _typed_field(name: str, codes: dict[str, str]) -> pl.Expr:
 
 def typed_frame(frame: pl.DataFrame, rec: Recognised, regions: pl.DataFrame,
                 as_of: date | None = None) -> pl.DataFrame:
-    """Normalise a mapped frame into the typed table columns plus ``_chk_*`` helper flags.
+    """Normalise a mapped frame into the typed table columns plus ``_chk_*`` helper columns.
 
     Args:
         frame: the mapped rows.
         rec: the recognised grid they come from.
         regions: the region table.
-        as_of: the day the data is read as of (IDs born after it are invalid); None for today.
+        as_of: the day the data is read as of: it bounds birth and event dates (IDs born
+            after it are invalid); None for today.
 
     Returns:
-        The typed rows.
+        The typed columns, the raw ones (``_raw_<field>``), each field's problem
+        (``_chk_<field>``, null when none) and the unknown code words (``_unk_<field>``).
     """
     spec = EXTRACTS[rec.extract]
     grid = rec.grid
@@ -100,10 +115,7 @@ def typed_frame(frame: pl.DataFrame, rec: Recognised, regions: pl.DataFrame,
     frame = resolve_places(frame, regions)
     frame = map_codes(frame, rec)
     own = own_fields(rec.extract)
-    frame = frame.with_columns(
-        parse_dates_unique(frame["_birth_raw"]).alias("_birth_col"),
-        *(parse_dates_unique(frame[f]).alias(f"_d_{f}") for f in own if f in DATE_FIELDS),
-    )
+    frame = _dates(frame, own, as_of)
     sex_col = pl.when(pl.col("_code_sex").is_in(SEXES)).then(pl.col("_code_sex"))
     household = (pl.col("household_id").str.strip_chars() if "household_id" in spec.fields
                  else pl.lit(None, pl.String))
@@ -119,4 +131,6 @@ def typed_frame(frame: pl.DataFrame, rec: Recognised, regions: pl.DataFrame,
         household.alias("household_id"),
         *(pl.col(f).alias(f"_raw_{f}") for f in own),
         sex_col.alias("_sex_col"),
+        *(money_check(pl.col(f)).cast(CHECKS).alias(f"_chk_{f}")
+          for f in own if f in MONEY_FIELDS),
     ).with_columns(_typed_field(f, spec.codes) for f in own)

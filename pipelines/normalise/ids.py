@@ -3,7 +3,16 @@
 ``normalise_ids(frame, "id_raw")`` adds ``id_number`` (18 chars, upper X, null when unusable),
 ``id_valid``, ``id_birth_date``, ``id_sex`` and ``id_check`` (the name of the first problem,
 null when none): ``id_missing``, ``id_excel_scientific``, ``id_format``, ``id_length``,
-``id_birth_date``, ``id_checksum``.
+``id_excel_rounded``, ``id_region``, ``id_birth_date``, ``id_checksum``.
+
+Cleaning drops spaces, hyphens and dashes, zero-width and other invisible characters, Excel's
+text markers (``'``, ``="…"``) and makes full-width digits and a lower-case x plain. An
+18-digit number ending in ``000`` is what Excel leaves of an ID it held as a number (15
+significant digits, the rest zeros): it is never trusted, even when its check character
+happens to fit (about 1 in 11 do). The first two digits must be a province code (``000000``
+is no region). Such numbers, a wrong check character or birth date keep the number, flagged
+and not valid (no sex or birth date is read from them), for linkage to weigh; a number whose
+region is ``000000`` is a placeholder and is not used at all.
 """
 
 from __future__ import annotations
@@ -20,6 +29,13 @@ MIN_BIRTH = dt.date(1900, 1, 1)
 _YMD0 = 19000101  # MIN_BIRTH as yyyymmdd
 _FULL = [chr(0xFF10 + i) for i in range(10)] + ["Ｘ", "ｘ", "\u3000"]
 _HALF = [str(i) for i in range(10)] + ["X", "X", ""]
+_NOISE = r"[\s\-\u2010-\u2015\u2212\uFF0D\u00AD\u200B-\u200F\u2060-\u2064\uFEFF'\"=]"
+PROVINCES = (
+    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37",
+    "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64",
+    "65", "71", "81", "82", "83",
+)
+_PROVINCE_INTS = [int(p) for p in PROVINCES]
 SCIENTIFIC = r"(?i)^[0-9](\.[0-9]+)?E\+?[0-9]+$|^[0-9]+\.[0-9]+$"
 
 ID_REASONS = {
@@ -27,13 +43,18 @@ ID_REASONS = {
     "id_excel_scientific": "identity number was stored by Excel as a number and lost digits",
     "id_format": "identity number has characters other than digits and a final X",
     "id_length": "identity number is not 15 or 18 characters long",
+    "id_excel_rounded": (
+        "identity number ends in 000, as Excel leaves a number it held as a float (15 "
+        "significant digits): its last digits are lost"),
+    "id_region": "identity number does not start with a province code (e.g. 000000)",
     "id_birth_date": "birth date inside the identity number is not a real date in range",
     "id_checksum": "identity number fails its check character (ISO 7064 MOD 11-2)",
 }
 
 
 def clean_id(raw: pl.Expr) -> pl.Expr:
-    """Trim, full-width to half-width, drop inner spaces, upper-case X.
+    """Full-width to half-width, drop spaces, hyphens, invisible characters and Excel's text
+    markers, upper-case X.
 
     Args:
         raw: the identity number as read.
@@ -43,9 +64,8 @@ def clean_id(raw: pl.Expr) -> pl.Expr:
     """
     return (
         raw.str.replace_many(_FULL, _HALF)
-        .str.replace_all(r"\s+", "")
+        .str.replace_all(_NOISE, "")
         .str.replace_all("x", "X", literal=True)
-        .str.replace_all("'", "", literal=True)
     )
 
 
@@ -121,10 +141,13 @@ def normalise_ids(frame: pl.DataFrame | pl.LazyFrame, column: str = "id_raw",
         .when(~text.str.contains(r"^[0-9X]+$")).then(pl.lit("id_format"))
         .when(~is15 & (text.str.len_chars() != 18)).then(pl.lit("id_length"))
         .when(~is15 & ~is18).then(pl.lit("id_format"))
+        .when(~(n17 // 10**15).is_in(_PROVINCE_INTS)).then(pl.lit("id_region"))
+        .when(is18 & ~ends_x & (number % 1000 == 0)).then(pl.lit("id_excel_rounded"))
         .when(birth.is_null()).then(pl.lit("id_birth_date"))
         .when(~check_ok.fill_null(False)).then(pl.lit("id_checksum"))
     )
-    usable = check.is_null() | check.is_in(["id_checksum", "id_birth_date"])
+    usable = (check.is_null() | check.is_in(["id_checksum", "id_birth_date", "id_excel_rounded"])
+              | ((check == "id_region") & (n17 >= 10**11)))  # region 000000: a placeholder
     out = (
         frame.lazy()
         .with_columns(_cleaned(pl.col(column)).alias("_id"))

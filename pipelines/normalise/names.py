@@ -1,25 +1,75 @@
-"""Person names: NFKC, no spaces, one middle dot, simplified characters, toneless pinyin.
+"""Person names: NFKC, no spaces or invisible characters, one middle dot, simplified
+characters, toneless pinyin.
 
-All work is done on the unique raw names (and their unique characters), then joined back.
+Invisible characters (zero-width spaces and joiners, BOMs, soft hyphens, bidirectional marks,
+control characters, variation selectors) are dropped. Pinyin covers every CJK ideograph
+block (the extensions beyond U+9FFF too, as far as pypinyin knows them), and a name that
+starts with a polyphonic surname gets the surname's reading (单 shan, 曾 zeng, 解 xie …; see
+:data:`SURNAME_READINGS`), not the word's. All work is done on the unique raw names (and
+their unique characters), then joined back.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 import polars as pl
 
 MIDDLE_DOTS = r"[·•.・‧･∙⋅･]+"
-_HAN_ONLY = re.compile("[\u4e00-\u9fff]+")
+INVISIBLE = r"[\p{Cc}\p{Cf}\x{FE00}-\x{FE0F}\x{E0100}-\x{E01EF}]"
+_BLANK = r"[\s\p{Cc}\p{Cf}\x{FE00}-\x{FE0F}\x{E0100}-\x{E01EF}]+"  # spaces and invisibles
+_HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x323AF))
+_HAN = "".join(f"{chr(a)}-{chr(b)}" for a, b in _HAN_RANGES)
+_HAN_ONLY = re.compile(f"[{_HAN}]+")
+# Surnames whose reading as a surname is not the character's common reading (toneless).
+# Compound surnames come first: 单于 is chanyu, not shan + yu.
+SURNAME_READINGS = {
+    "单于": "chanyu", "尉迟": "yuchi", "万俟": "moqi", "长孙": "zhangsun", "澹台": "tantai",
+    "单": "shan", "曾": "zeng", "解": "xie", "区": "ou", "仇": "qiu", "查": "zha", "朴": "piao",
+    "覃": "qin", "翟": "zhai", "缪": "miao", "盖": "ge", "乐": "yue", "召": "shao", "秘": "bi",
+    "宓": "fu", "繁": "po", "员": "yun", "黑": "he", "种": "chong", "折": "she", "句": "gou",
+    "隗": "wei", "洗": "xian", "能": "nai", "都": "du", "阚": "kan", "藏": "zang",
+}
+
+
+def is_han(char: str) -> bool:
+    """True for a CJK ideograph of any block (basic, extension A, B … , compatibility).
+
+    Args:
+        char: one character.
+
+    Returns:
+        Whether it is a Chinese character.
+    """
+    return any(a <= ord(char) <= b for a, b in _HAN_RANGES)
+
+
+def _toneless(syllable: str) -> str:
+    """A pinyin syllable without tone marks, ü written v (as lazy_pinyin writes it)."""
+    decomposed = unicodedata.normalize("NFD", syllable)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("ü", "v")
 
 
 @lru_cache(maxsize=1)
 def _phrases() -> list[str]:
-    """Two-character prefixes of pypinyin's phrase dictionary (phrases change readings)."""
+    """Two-character prefixes of the pypinyin phrases that read differently from their
+    characters' own readings (重庆 chongqing, not zhongqing).
+
+    Only a name holding one of them can get other pinyin from the phrase-aware pass than from
+    the per-character map, so only those names take that (slow) pass.
+    """
+    from pypinyin import lazy_pinyin
     from pypinyin.phrases_dict import phrases_dict
 
-    return sorted({p[:2] for p in phrases_dict if len(p) >= 2})
+    own: dict[str, str] = {}
+    differing = set()
+    for phrase, readings in phrases_dict.items():
+        chars = [own.get(c) or own.setdefault(c, lazy_pinyin(c)[0]) for c in phrase]
+        if len(phrase) >= 2 and chars != [_toneless(r[0]) for r in readings]:
+            differing.add(phrase[:2])
+    return sorted(differing)
 
 
 def _char_maps(chars: list[str]) -> tuple[dict[str, str], dict[str, str]]:
@@ -29,12 +79,13 @@ def _char_maps(chars: list[str]) -> tuple[dict[str, str], dict[str, str]]:
 
     simp = {c: s for c in chars if (s := zhconv.convert(c, "zh-cn")) != c and len(s) == 1}
     han = [simp.get(c, c) for c in chars]
-    pinyin = {c: lazy_pinyin(c)[0] for c in set(han) if "\u3400" <= c <= "\u9fff"}
+    pinyin = {c: lazy_pinyin(c)[0] for c in set(han) if len(c) == 1 and is_han(c)}
     return simp, pinyin
 
 
 def clean_name(raw: pl.Expr) -> pl.Expr:
-    """NFKC, strip all whitespace, unify middle dots (before simplification).
+    """NFKC, strip all whitespace and invisible characters, unify middle dots (before
+    simplification).
 
     Args:
         raw: the name as read.
@@ -44,7 +95,8 @@ def clean_name(raw: pl.Expr) -> pl.Expr:
     """
     text = (
         raw.str.normalize("NFKC")
-        .str.replace_all(r"\s+", "")
+        .str.replace_all(_BLANK, "")
+        .str.normalize("NFKC")  # a dropped space can leave a mark that composes (R¸ → Ŗ)
         .str.replace_all(MIDDLE_DOTS, "·")
         .str.strip_chars("·")
     )
@@ -66,16 +118,57 @@ def _unique_names(raw: pl.Series) -> pl.DataFrame:
     if pinyin:
         per_char = per_char.str.replace_many(list(pinyin), list(pinyin.values()))
     uniq = uniq.with_columns(
-        per_char.str.to_lowercase().str.replace_all(r"[^a-z0-9]", "").alias("name_pinyin")
+        per_char.str.normalize("NFD").str.to_lowercase().str.replace_all(r"[^a-z0-9]", "")
+        .alias("name_pinyin")
     )
+    uniq = uniq.with_columns(_surname_fix().alias("name_pinyin"))
     names = uniq["name"].drop_nulls().unique()
     special = names.filter(names.str.contains_any(_phrases())).to_list()
     if special:
-        fix = pl.DataFrame({"name": special, "_py": _phrase_pinyin(special)})
+        fix = pl.DataFrame({"name": special, "_py": _special_pinyin(special)})
         uniq = uniq.join(fix, on="name", how="left").with_columns(
             pl.coalesce("_py", "name_pinyin").alias("name_pinyin")
         ).drop("_py")
     return uniq.drop("_clean")
+
+
+@lru_cache(maxsize=1)
+def _surname_defaults() -> dict[str, str]:
+    """Each polyphonic surname's per-character (non-surname) pinyin, as names first get it."""
+    from pypinyin import lazy_pinyin
+
+    return {s: "".join(lazy_pinyin(c)[0] for c in s) for s in SURNAME_READINGS}
+
+
+def _surname_fix() -> pl.Expr:
+    """name_pinyin with a leading polyphonic surname's reading put in place of its
+    per-character pinyin (compound surnames first); names with a middle dot are left."""
+    name = pl.col("name")
+    key = (pl.when(name.str.slice(0, 2).is_in(list(SURNAME_READINGS))).then(name.str.slice(0, 2))
+           .when(name.str.slice(0, 1).is_in(list(SURNAME_READINGS))).then(name.str.slice(0, 1)))
+    default = key.replace_strict(_surname_defaults(), default=None, return_dtype=pl.String)
+    reading = key.replace_strict(SURNAME_READINGS, default=None, return_dtype=pl.String)
+    py = pl.col("name_pinyin")
+    fits = (key.is_not_null() & ~name.str.contains("·", literal=True)
+            & py.str.starts_with(default).fill_null(False))
+    return pl.when(fits).then(reading + py.str.slice(default.str.len_chars())).otherwise(py)
+
+
+def _special_pinyin(names: list[str]) -> list[str]:
+    """Pinyin of names the per-character map may get wrong: phrase-aware, and a leading
+    polyphonic surname (compound ones first) read as a surname."""
+    split = []
+    for n in names:
+        if "·" in n:
+            split.append(("", n))
+        elif n[:2] in SURNAME_READINGS:
+            split.append((SURNAME_READINGS[n[:2]], n[2:]))
+        elif n[:1] in SURNAME_READINGS:
+            split.append((SURNAME_READINGS[n[:1]], n[1:]))
+        else:
+            split.append(("", n))
+    rests = _phrase_pinyin([rest for _, rest in split])
+    return [head + rest for (head, _), rest in zip(split, rests, strict=True)]
 
 
 def _phrase_pinyin(names: list[str]) -> list[str]:
@@ -88,7 +181,7 @@ def _phrase_pinyin(names: list[str]) -> list[str]:
     from pypinyin import lazy_pinyin
 
     def one(items: list[str]) -> str:
-        return "".join(p for p in items if p.isalnum()).lower()
+        return "".join(p for p in items if p.isascii() and p.isalnum()).lower()
 
     han = [n for n in names if _HAN_ONLY.fullmatch(n)]
     out: dict[str, str] = {}

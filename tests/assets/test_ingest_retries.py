@@ -57,11 +57,14 @@ def test_a_transient_error_is_retried(tmp_path, monkeypatch):
 
 
 def test_ingest_retries_with_backoff_but_not_on_a_bad_file(tmp_path):
+    """A file that cannot be read is no transient error: nothing is retried, the other files
+    go on, and ingest names the file (``Ingested.unrecognised``) for the night's ERROR check."""
+    from pipelines.ingest import ingest_landing
+
     assert isinstance(TRANSIENT, RetryPolicy) and TRANSIENT.max_retries >= 2
     (tmp_path / "坏文件.csv").write_bytes(b"\xff\xfe\x00\x01\x80\x81garbage\n")
     result = _ingest(tmp_path)
-    assert not result.success
-    failures = [e for e in result.all_events if e.is_step_failure]
-    assert len(failures) == 1
-    assert "坏文件.csv" in failures[0].step_failure_data.error.message
     assert not [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    unrecognised = ingest_landing(tmp_path).unrecognised
+    assert unrecognised.select("source_file", "check").rows() == [
+        ("坏文件.csv", "file_unreadable")]

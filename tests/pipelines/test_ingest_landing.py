@@ -93,13 +93,25 @@ def test_files_encodings_and_extracts(ingested) -> None:
         ("卫健委报表.xlsx", "大病专项救治台账"): ("illness_ledger", "xlsx"),
         ("民政救助.csv", ""): ("assistance", "utf-8-sig"),
         ("医保结算.csv", ""): ("settlement", "gb18030"),
+        ("readme.txt", ""): ("unrecognised", "utf-8"),
     }
+
+
+def test_a_file_that_is_no_extract_is_set_aside_whole_and_named(ingested) -> None:
+    row = ingested.unrecognised.row(0, named=True)
+    assert ingested.unrecognised.height == 1
+    assert (row["source_file"], row["check"], row["rows_read"]) == (
+        "readme.txt", "sheet_unrecognised", 1)
+    assert "no header row" in row["reason"]
+    q = ingested.quarantine.filter(pl.col("source_file") == "readme.txt")
+    assert q.select("row_number", "check").rows() == [(1, "sheet_unrecognised")]
 
 
 def test_quarantine_reasons_and_row_numbers(ingested) -> None:
     q = {(r["source_file"], r["row_number"]): r["check"]
          for r in ingested.quarantine.iter_rows(named=True)}
     assert q == {
+        ("readme.txt", 1): "sheet_unrecognised",
         ("扶贫.csv", 4): "blank_row",
         ("扶贫.csv", 6): "no_identity",
         ("扶贫.csv", 8): "totals_row",
@@ -165,8 +177,12 @@ def test_mapping_file_in_landing_is_used(tmp_path: Path) -> None:
     landing.mkdir()
     (landing / "死亡.csv").write_text("姓名,身份号,死亡日期\n甲,11010519491231002X,2020-01-05\n",
                                     encoding="utf-8")
-    with pytest.raises(ValueError, match=r"死亡\.csv.*id_number.*身份号"):
-        ingest_landing(landing)
+    unmapped = ingest_landing(landing)
+    row = unmapped.unrecognised.row(0, named=True)
+    assert (row["source_file"], row["check"]) == ("死亡.csv", "sheet_unrecognised")
+    assert re.search(r"id_number.*身份号", row["reason"])
+    assert "身份号" in row["closest"]
+    assert unmapped.accounting.select("rows_read", "rows_quarantined").row(0) == (2, 2)
     (landing / "sanji_mapping.yaml").write_text("death:\n  id_number: [身份号]\n",
                                                 encoding="utf-8")
     out = ingest_landing(landing)

@@ -17,12 +17,13 @@ def _touch(folder: Path, *names: str) -> None:
 def test_every_entry_is_data_steward_or_skipped_with_a_reason(tmp_path):
     names = ["参保.csv", "b.XLSX", "sanji_mapping.yaml", "decisions.csv", "_draft.csv",
              "~$参保.xlsx", ".hidden.csv", "old.xls", "export.txt", "tab.tsv", "readme.md",
-             "decisions.xlsx"]
+             "decisions.xlsx", "wps.et"]
     _touch(tmp_path, *names)
     (tmp_path / "sub").mkdir()
     _touch(tmp_path / "sub", "c.csv")
     landing = list_landing(tmp_path)
-    assert [p.name for p in landing.data] == ["b.XLSX", "参保.csv"]
+    assert [p.name for p in landing.data] == ["b.XLSX", "export.txt", "old.xls", "tab.tsv",
+                                              "参保.csv"]
     assert [p.name for p in landing.steward] == ["decisions.csv", "sanji_mapping.yaml"]
     skipped = {s.name: s.reason for s in landing.skipped}
     listed = {p.name for p in landing.data + landing.steward} | set(skipped)
@@ -30,14 +31,14 @@ def test_every_entry_is_data_steward_or_skipped_with_a_reason(tmp_path):
     assert "draft" in skipped["_draft.csv"] and "rename" in skipped["_draft.csv"]
     assert "lock file" in skipped["~$参保.xlsx"]
     assert "hidden" in skipped[".hidden.csv"]
-    assert ".xlsx" in skipped["old.xls"]  # the fix: save it as .xlsx
-    assert ".csv" in skipped["export.txt"] and ".csv" in skipped["tab.tsv"]
+    assert ".xlsx" in skipped["wps.et"]  # the fix: save it as .xlsx
     assert "decisions.csv" in skipped["decisions.xlsx"]
     assert "folder" in skipped["sub"]
-    assert [p.name for p in landing.watched] == ["b.XLSX", "decisions.csv", "sanji_mapping.yaml",
-                                                 "参保.csv"]
+    assert [p.name for p in landing.watched] == [
+        "b.XLSX", "decisions.csv", "export.txt", "old.xls", "sanji_mapping.yaml", "tab.tsv",
+        "参保.csv"]
     assert landing.file("sanji_mapping.yaml") == tmp_path / "sanji_mapping.yaml"
-    assert [p.name for p in landing_files(tmp_path)] == ["b.XLSX", "参保.csv"]
+    assert landing_files(tmp_path) == list(landing.data)
 
 
 @pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symlinks here")

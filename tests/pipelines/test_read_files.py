@@ -81,11 +81,13 @@ def test_xlsx_sheets_are_text_with_sheet_row_numbers(tmp_path: Path) -> None:
 
 def test_landing_files_skip_decisions_dot_and_other_files(tmp_path: Path) -> None:
     for name in ["a.csv", "b.XLSX", "decisions.csv", "decisions.yaml", ".x.csv", "_tmp.csv",
-                 "notes.txt", "sanji_mapping.yaml"]:
+                 "notes.txt", "c.tsv", "d.xls", "~$d.xls", "e.xlsm", "sanji_mapping.yaml",
+                 "readme.md", "f.pdf"]:
         (tmp_path / name).write_text("x")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "c.csv").write_text("x")
-    assert [p.name for p in landing_files(tmp_path)] == ["a.csv", "b.XLSX"]
+    assert [p.name for p in landing_files(tmp_path)] == [
+        "a.csv", "b.XLSX", "c.tsv", "d.xls", "e.xlsm", "notes.txt"]
 
 
 def test_csv_title_row_above_wider_header(tmp_path: Path) -> None:
@@ -130,7 +132,7 @@ def test_xlsx_merged_cells_with_empty_leading_column(tmp_path: Path) -> None:
     assert frame.columns == ["row_number", "c0", "c1", "c2"]  # calamine drops column A
     assert frame.row(2) == (3, "姓名", "姓名", "身份证号")
     assert frame.row(3) == (4, "甲", "乙", "1")
-    assert merged_ranges(path.read_bytes())["名单"] == [(3, 0, 3, 1)]
+    assert merged_ranges(path.read_bytes())["名单"] == [(3, 1, 3, 2)]  # absolute columns
 
 
 def test_xlsx_blank_decorative_merge_left_of_the_data_is_ignored(tmp_path: Path) -> None:
@@ -145,4 +147,4 @@ def test_xlsx_blank_decorative_merge_left_of_the_data_is_ignored(tmp_path: Path)
     frame = read_xlsx_grids(path)[0].frame
     assert frame.columns == ["row_number", "c0", "c1"]  # calamine drops columns A and B
     assert frame.row(2) == (3, "李四", None)  # 李四 is not copied into the empty 证件号码
-    assert merged_ranges(path.read_bytes())["名单"] == []
+    assert merged_ranges(path.read_bytes())["名单"] == [(3, 0, 3, 1)]  # left of the grid

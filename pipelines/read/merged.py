@@ -1,0 +1,141 @@
+"""Merged cell ranges of ``.xlsx`` workbooks, whoever wrote them.
+
+fastexcel does not report merged cells, so they are read from the package itself: the
+workbook part is found through ``_rels/.rels``, the sheets through the workbook and its
+relationships (both parsed as XML, so attribute order, quoting and namespace prefixes do not
+matter: openpyxl, LibreOffice, WPS, Excel and .NET writers differ in all three). In a sheet
+only the small ``mergeCells`` block after the cell data is parsed, never the cells.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+from xml.etree import ElementTree
+
+Range = tuple[int, int, int, int]
+
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_OFFICE_DOC = re.compile(r"/officeDocument$")
+_BLOCK = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?mergeCells\b[^>]*?(?:/>|>.*?"
+                    rb"</(?:[A-Za-z_][\w.-]*:)?mergeCells\s*>)", re.DOTALL)
+_PREFIX = re.compile(rb"[\s<]/?([A-Za-z_][\w.-]*):[A-Za-z_]")
+_REF = re.compile(r"^\$?([A-Z]+)\$?([0-9]+)(?::\$?([A-Z]+)\$?([0-9]+))?$")
+
+
+def _local(tag: str) -> str:
+    """An element's name without its namespace."""
+    return tag.rsplit("}", 1)[-1]
+
+
+def _relationships(z: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
+    """Id -> (type, target part path) of a part's relationships ({} when it has none)."""
+    folder, name = posixpath.split(part)
+    rels = posixpath.join(folder, "_rels", f"{name}.rels")
+    if rels not in z.namelist():
+        return {}
+    out = {}
+    for el in ElementTree.fromstring(z.read(rels)).iter():
+        if _local(el.tag) != "Relationship" or el.get("TargetMode") == "External":
+            continue
+        target = el.get("Target", "")
+        path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+            posixpath.join(folder, target))
+        out[el.get("Id", "")] = (el.get("Type", ""), path)
+    return out
+
+
+def _workbook_part(z: zipfile.ZipFile) -> str:
+    """The workbook part named by the package relationships (usually xl/workbook.xml)."""
+    for kind, path in _relationships(z, "").values():
+        if _OFFICE_DOC.search(kind):
+            return path
+    return "xl/workbook.xml"
+
+
+def sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> worksheet part path, in workbook order.
+
+    Args:
+        z: the opened workbook package.
+
+    Returns:
+        The mapping (chart sheets and missing parts left out).
+    """
+    book = _workbook_part(z)
+    rels = _relationships(z, book)
+    names = set(z.namelist())
+    out = {}
+    for el in ElementTree.fromstring(z.read(book)).iter():
+        if _local(el.tag) != "sheet":
+            continue
+        rid = el.get(f"{{{_REL_NS}}}id") or next(
+            (v for k, v in el.attrib.items() if _local(k) == "id"), "")
+        path = rels.get(rid, ("", ""))[1]
+        if path in names:
+            out[el.get("name", "")] = path
+    return out
+
+
+def _col_index(letters: str) -> int:
+    """0-based index of column letters (A -> 0, AA -> 26)."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def parse_ref(ref: str) -> Range | None:
+    """A cell range reference (``A1:C3``, ``$B$2``) as (row0, col0, row1, col1).
+
+    Args:
+        ref: the reference.
+
+    Returns:
+        Rows 1-based, columns 0-based (absolute), or None when it is not a reference.
+    """
+    m = _REF.match(ref.strip().upper())
+    if not m:
+        return None
+    c0, r0, c1, r1 = m.groups()
+    return int(r0), _col_index(c0), int(r1 or r0), _col_index(c1 or c0)
+
+
+def sheet_merges(xml: bytes) -> list[Range]:
+    """Merged ranges of one worksheet part, absolute columns.
+
+    Args:
+        xml: the worksheet XML.
+
+    Returns:
+        (first row, first col, last row, last col), rows 1-based, columns 0-based.
+    """
+    block = _BLOCK.search(xml, max(0, xml.rfind(b"sheetData") - 1))
+    if block is None:
+        return []
+    text = block.group(0)
+    prefixes = sorted(set(_PREFIX.findall(text)) - {b"xml", b"xmlns"})
+    declared = b"".join(b' xmlns:%s="urn:%s"' % (p, p) for p in prefixes)
+    root = ElementTree.fromstring(b"<root" + declared + b">" + text + b"</root>")
+    out = []
+    for el in root.iter():
+        if _local(el.tag) == "mergeCell":
+            rng = parse_ref(el.get("ref", ""))
+            if rng:
+                out.append(rng)
+    return out
+
+
+def xlsx_merged_ranges(data: bytes) -> dict[str, list[Range]]:
+    """Merged cell ranges per sheet of an ``.xlsx`` (absolute columns).
+
+    Args:
+        data: the workbook's bytes.
+
+    Returns:
+        sheet name -> ranges (see :func:`sheet_merges`).
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return {name: sheet_merges(z.read(part)) for name, part in sheet_parts(z).items()}

@@ -1,0 +1,165 @@
+"""Workbooks (``.xlsx``, ``.xlsm``, legacy ``.xls``) to grids, one per non-empty sheet.
+
+An ``.xls`` that is really an HTML page or Excel 2003 XML (as web systems export) is read by
+:mod:`pipelines.read.markup`.
+
+Cells are read by calamine (via fastexcel) as text; merged ranges (which fastexcel does not
+report) come from :mod:`pipelines.read.merged` and :mod:`pipelines.read.biff`, and every cell
+of a range gets the value of its top-left cell, as a person sees it.
+"""
+
+from __future__ import annotations
+
+import struct
+import zipfile
+from pathlib import Path
+from xml.etree.ElementTree import ParseError
+
+import polars as pl
+
+from pipelines.read.biff import NotCompoundFile, xls_merged_ranges
+from pipelines.read.grid import Grid, numbered, safe_reason, sha256
+from pipelines.read.markup import html_grids, markup_kind, xml2003_grids
+from pipelines.read.merged import Range, xlsx_merged_ranges
+
+XLS_SUFFIXES = (".xls",)
+
+
+def _show_big_numbers(text: pl.DataFrame, numeric: pl.DataFrame) -> pl.DataFrame:
+    """Numeric cells of 16+ digits as Excel shows them (``4.11421E+17``).
+
+    Such a cell is an identity number Excel stored as a float: its last digits are already
+    lost, and writing it as Excel displays it lets the ID normaliser flag it for what it is.
+    """
+    exprs = []
+    for col, flag in zip(text.columns, numeric.columns, strict=True):
+        s = pl.col(col)
+        sci = (s.str.slice(0, 1) + pl.lit(".") + s.str.slice(1, 5) + pl.lit("E+")
+               + (s.str.len_chars() - 1).cast(pl.String))
+        big = numeric[flag].is_not_null() & s.str.contains(r"^[0-9]{16,}$")
+        exprs.append(pl.when(big).then(sci).otherwise(s).alias(col))
+    return text.with_columns(exprs)
+
+
+def grid_ranges(ranges: list[Range], shift: int) -> list[Range]:
+    """Absolute merged ranges as grid columns (calamine drops leading empty columns).
+
+    Args:
+        ranges: (row0, col0, row1, col1) with absolute 0-based columns.
+        shift: absolute index of the grid's first column.
+
+    Returns:
+        The ranges with columns counted from the grid's first column; ranges starting left of
+        it (an empty top-left cell, nothing to fill) are left out.
+    """
+    return [(r0, c0 - shift, r1, c1 - shift) for r0, c0, r1, c1 in ranges if c0 >= shift]
+
+
+def fill_merged(frame: pl.DataFrame, ranges: list[Range]) -> pl.DataFrame:
+    """Give every cell of a merged range the value of its top-left cell, as a person sees it.
+
+    Args:
+        frame: the sheet grid (``row_number``, ``c0`` …).
+        ranges: merged ranges in grid columns (see :func:`grid_ranges`).
+
+    Returns:
+        The grid with merged cells filled.
+    """
+    if not ranges:
+        return frame
+    tops = frame.filter(pl.col("row_number").is_in([r[0] for r in ranges]))
+    values = dict(zip(tops["row_number"].to_list(), tops.drop("row_number").rows(), strict=True))
+    fills: dict[str, dict[int, str]] = {}
+    for r0, c0, r1, c1 in ranges:
+        top = values.get(r0)
+        if top is None or c0 >= len(top) or top[c0] is None:
+            continue
+        for col in range(c0, min(c1, len(top) - 1) + 1):
+            for row in range(r0, r1 + 1):
+                if (row, col) != (r0, c0):
+                    fills.setdefault(f"c{col}", {})[row] = top[c0]
+    for col, cells in fills.items():
+        fill = pl.DataFrame({"row_number": list(cells), "_v": list(cells.values())},
+                            schema={"row_number": pl.Int64, "_v": pl.String})
+        frame = frame.join(fill, on="row_number", how="left", maintain_order="left").with_columns(
+            pl.coalesce(col, "_v").alias(col)).drop("_v")
+    return frame
+
+
+def merged_ranges(data: bytes, xls: bool = False) -> dict[str, list[Range]]:
+    """Merged ranges per sheet, absolute columns (see :mod:`pipelines.read.merged`).
+
+    Args:
+        data: the workbook's bytes.
+        xls: True for a legacy ``.xls``.
+
+    Returns:
+        sheet name -> ranges.
+    """
+    return xls_merged_ranges(data) if xls else xlsx_merged_ranges(data)
+
+
+def _load(reader, name: str, merges: list[Range]) -> pl.DataFrame | None:
+    """One sheet as a numbered, merge-filled text grid; None when it is empty."""
+    sheet = reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=0)
+    frame = sheet.to_polars()
+    if frame.width == 0 or frame.height == 0:
+        return None
+    shift = sheet.available_columns()[0].absolute_index
+    numeric = reader.load_sheet(name, header_row=None, dtypes="boolean", skip_rows=0)
+    frame = _show_big_numbers(frame, numeric.to_polars())
+    return fill_merged(numbered(frame, 1), grid_ranges(merges, shift))
+
+
+def read_workbook_grids(path: Path) -> list[Grid]:
+    """Read every sheet of a workbook as text grids (calamine via fastexcel).
+
+    Read with ``skip_rows=0`` and no header, calamine keeps the leading empty rows, so
+    ``row_number`` is the spreadsheet's own row number; it drops leading empty columns, so
+    ``c0`` is the first used column (merged ranges are shifted to match). Empty sheets are
+    left out.
+
+    Args:
+        path: the ``.xlsx``/``.xlsm``/``.xls`` file.
+
+    Returns:
+        One grid per non-empty sheet.
+
+    Raises:
+        ValueError: when the workbook cannot be opened, naming the file but no cell content.
+    """
+    import fastexcel
+
+    data = path.read_bytes()
+    xls = path.suffix.lower() in XLS_SUFFIXES
+    kind = "xls" if xls else "xlsx"
+    markup = markup_kind(data) if xls else None
+    if markup:
+        return _markup_grids(path, data, markup)
+    try:
+        reader = fastexcel.read_excel(data)
+        merged = merged_ranges(data, xls)
+        grids = []
+        for name in reader.sheet_names:
+            frame = _load(reader, name, merged.get(name, []))
+            if frame is not None:
+                grids.append(Grid(path.name, name, kind, sha256(data), frame))
+    except (ValueError, KeyError, IndexError, struct.error, ParseError, zipfile.BadZipFile,
+            NotCompoundFile, fastexcel.FastExcelError) as exc:
+        msg = f"{path.name}: {safe_reason('workbook', exc)}"
+        raise ValueError(msg) from None
+    return grids
+
+
+def _markup_grids(path: Path, data: bytes, kind: str) -> list[Grid]:
+    """Grids of an HTML or Excel 2003 XML file saved as ``.xls``."""
+    try:
+        sheets = html_grids(data) if kind == "html" else xml2003_grids(data)
+    except (ValueError, ParseError) as exc:
+        msg = f"{path.name}: {safe_reason(f'{kind} workbook', exc)}"
+        raise ValueError(msg) from None
+    digest = sha256(data)
+    return [Grid(path.name, name, kind, digest, frame) for name, frame in sheets]
+
+
+read_xlsx_grids = read_workbook_grids
