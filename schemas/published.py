@@ -96,12 +96,18 @@ class FieldIssue(pa.DataFrameModel):
 
 
 class Mismatch(pa.DataFrameModel):
-    """``mismatch``: what does not agree between departments (one row per person and rule)."""
+    """``mismatch``: what does not agree between departments.
+
+    One row per rule, person and ``case_key``: the rule's own key where a person can break it
+    more than once (the illness for the two serious-illness rules, the record-key pair for
+    ``uncertain_match``), null where once per person is all a rule can say.
+    """
 
     rule: str = pa.Field(isin=list(RULE_IDS))
     rule_zh: str
     rule_en: str
     person_id: str = pa.Field(nullable=True)
+    case_key: str = pa.Field(nullable=True)
     name: str = pa.Field(nullable=True)
     village_code: str = _code(nullable=True)
     township_code: str = _code(nullable=True)
@@ -118,9 +124,10 @@ class Mismatch(pa.DataFrameModel):
 
     @pa.dataframe_check
     def person_once_per_rule(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        """No person counted twice in one rule."""
+        """No person counted twice in one rule (for one case key)."""
         return data.lazyframe.select(
-            pl.col("person_id").is_null() | ~pl.struct("rule", "person_id").is_duplicated()
+            pl.col("person_id").is_null()
+            | ~pl.struct("rule", "person_id", "case_key").is_duplicated()
         )
 
 
