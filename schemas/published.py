@@ -22,7 +22,14 @@ import polars as pl
 from pipelines.domain.county import DEPARTMENTS
 from pipelines.domain.extracts import EXTRACTS
 from pipelines.domain.identity import mask_ids_in_text as _mask
-from pipelines.domain.metrics import CLINIC_COUNTS, CLINIC_RATES, COUNT_COLUMNS, RATES, SUM_COLUMNS
+from pipelines.domain.metrics import (
+    CASE_COUNTS,
+    CLINIC_COUNTS,
+    CLINIC_RATES,
+    COUNT_COLUMNS,
+    RATES,
+    SUM_COLUMNS,
+)
 from pipelines.domain.rules import RULE_IDS
 from schemas.exchange import MONTH, ExchangeDiff
 from schemas.steward import MatchDecision, PersonIdMap
@@ -154,6 +161,8 @@ def _metrics_model() -> type[pa.DataFrameModel]:
         annotations[col] = float
         fields[col] = pa.Field(nullable=True, in_range={"min_value": 0, "max_value": 1})
     for col in CLINIC_COUNTS:  # only when the county lands a village-clinic list
+        annotations[col], fields[col] = int, pa.Field(ge=0, required=False)
+    for col in CASE_COUNTS:  # from pipelines.cases.with_case_counts, once cases are tracked
         annotations[col], fields[col] = int, pa.Field(ge=0, required=False)
     for col in CLINIC_RATES:
         annotations[col] = float
