@@ -1,7 +1,8 @@
 """Suite-wide settings.
 
-Tests that need PostgreSQL (marker ``postgres``) or Chromium (marker ``ui``) skip with a reason
-when the service is missing on a developer's machine. CI sets ``SANJI_REQUIRE_SERVICES=1``: there a
+Tests that need PostgreSQL (marker ``postgres``), Chromium (marker ``ui``) or LibreOffice and
+pdftotext (marker ``libreoffice``) skip with a reason when the service is missing on a developer's
+machine. CI sets ``SANJI_REQUIRE_SERVICES=1``: there a
 skipped service test is a failure, so a server that did not start can never pass as green.
 """
 
@@ -9,7 +10,7 @@ import os
 
 import pytest
 
-SERVICE_MARKERS = ("postgres", "ui")
+SERVICE_MARKERS = ("postgres", "ui", "libreoffice")
 
 
 def services_required() -> bool:
