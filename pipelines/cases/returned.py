@@ -133,7 +133,8 @@ def _problems(rows: pl.DataFrame, source: str) -> pl.DataFrame:
          "result", pl.col("result_raw"),
          pl.lit("核实结果不是下拉选项之一 (属实已整改/属实未整改/非同一人/信息有误/其他) / "
                 "unknown answer")),
-        ("answer_without_result", pl.col("result_raw").is_null() & pl.any_horizontal(
+        ("answer_without_result", pl.col("case_id").is_not_null()
+         & pl.col("result_raw").is_null() & pl.any_horizontal(
             pl.col("note", "verified_by", "verified_on").is_not_null()), "result", pl.col("note"),
          pl.lit("填写了说明、核实人或日期，但未选核实结果 / note without an answer")),
         ("bad_date", pl.col("verified_on").is_not_null() & pl.col("day").is_null(),

@@ -33,4 +33,7 @@ RESULT_WORDS: dict[str, tuple[str, ...]] = {
     WRONG_INFO: ("信息有误", "信息错误", "数据有误", "数据错误", "信息不符", "误报"),
     OTHER: ("其他", "其它"),
 }
-DEFAULT_DEADLINE_DAYS = 30  # days after the month a case was opened in before it is overdue
+# Days after the last day of the month a case was opened in until it is due. 31 gives the
+# township the whole following month, whatever its length: a case found in October is due
+# 1 December, counts as open in November's report and as overdue from December's.
+DEFAULT_DEADLINE_DAYS = 31

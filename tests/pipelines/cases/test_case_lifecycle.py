@@ -38,7 +38,7 @@ def test_first_month_opens_every_case_new(october: pl.DataFrame) -> None:
     assert set(october["status"]) == {"new"} and set(october["first_seen"]) == {"2026-10"}
     assert october["case_id"].str.contains(r"^C[0-9a-f]{11}$").all()
     row = by_rule(october)[("not_insured", "PA", None)]
-    assert row["due"] == date(2026, 11, 30)  # 30 days after the month's last day
+    assert row["due"] == date(2026, 12, 1)  # 31 days after the month's last day
     assert row["evidence_keys"] == "enrolment:Kenrolment|1,poverty_roster:Kpoverty_roster|1"
     assert row["status_by"] == "sanji" and row["status_at"] == date(2026, 10, 31)
     assert not october["overdue"].any()
@@ -80,14 +80,14 @@ def test_a_resolved_case_found_again_reopens_with_its_first_month(october) -> No
                       records(OWNERS), "2026-12")
     row = by_rule(dec)[("no_doctor_contract", "PB", None)]
     assert (row["status"], row["first_seen"], row["due"]) == ("open", "2026-10",
-                                                             date(2027, 1, 30))
+                                                             date(2027, 1, 31))
     assert row["status_reason"].startswith("再次出现")
 
 
 def test_overdue_after_the_townships_deadline(october: pl.DataFrame) -> None:
     rows = mismatch(("not_insured", "PA", None, "poverty_roster|1,enrolment|1"))
     nov = track_cases(october, rows, records(OWNERS), "2026-11")
-    assert not nov.filter(pl.col("rule") == "not_insured")["overdue"].item()  # due 30 Nov
+    assert not nov.filter(pl.col("rule") == "not_insured")["overdue"].item()  # due 1 Dec
     dec = track_cases(nov, rows, records(OWNERS), "2026-12")
     assert dec.filter(pl.col("rule") == "not_insured")["overdue"].item()
     strict = CaseSettings(township_deadline_days={TOWN: 10})
