@@ -59,15 +59,7 @@ def diff_cases(ours: pl.DataFrame, theirs: pl.DataFrame, month: str) -> pl.DataF
         pl.col("illness").alias("theirs_illness"),
     )
     only_a, only_b = both.filter(in_a & ~in_b), both.filter(in_b & ~in_a)
-    single = pl.len().over("person_id") == 1
-    pa = only_a.filter(single & pl.col("person_id").is_not_null())
-    pb = only_b.filter(single & pl.col("person_id").is_not_null())
-    swapped = pa.select("person_id", pl.col("illness").alias("ours_illness"), "ours_status",
-                        "name", "id_masked", "township").join(
-        pb.select("person_id", pl.col("illness").alias("theirs_illness"), "theirs_status",
-                  "match", "their_row"),
-        on="person_id", how="inner",
-    ).with_columns(pl.lit("illness_differs").alias("kind"), pl.col("ours_illness").alias("illness"))
+    swapped = _swapped(only_a, only_b)
     swapped_ids = swapped.get_column("person_id").implode()
     rest_a = only_a.filter(~pl.col("person_id").is_in(swapped_ids).fill_null(False))
     rest_b = only_b.filter(~pl.col("person_id").is_in(swapped_ids).fill_null(False))
@@ -90,6 +82,19 @@ def diff_cases(ours: pl.DataFrame, theirs: pl.DataFrame, month: str) -> pl.DataF
         ).alias("detail"),
     )
     return _long_form(out).sort("kind", "person_id", "illness", "their_row", nulls_last=True)
+
+
+def _swapped(only_a: pl.DataFrame, only_b: pl.DataFrame) -> pl.DataFrame:
+    """People with exactly one unmatched case on each side: one ``illness_differs`` row."""
+    single = pl.len().over("person_id") == 1
+    pa = only_a.filter(single & pl.col("person_id").is_not_null())
+    pb = only_b.filter(single & pl.col("person_id").is_not_null())
+    return pa.select("person_id", pl.col("illness").alias("ours_illness"), "ours_status",
+                     "name", "id_masked", "township").join(
+        pb.select("person_id", pl.col("illness").alias("theirs_illness"), "theirs_status",
+                  "match", "their_row"),
+        on="person_id", how="inner",
+    ).with_columns(pl.lit("illness_differs").alias("kind"), pl.col("ours_illness").alias("illness"))
 
 
 def _long_form(diff: pl.DataFrame) -> pl.DataFrame:

@@ -167,7 +167,7 @@ def _typed(rows: pl.DataFrame, where: str) -> pl.DataFrame:
             exprs.append(mask_ids_in_text(pl.col(col)).alias(col))
         else:
             exprs.append(pl.col(col))
-    return rows.select("row_number", *exprs)
+    return rows.select(*exprs, "row_number")
 
 
 def read_return_empty() -> pl.DataFrame:
