@@ -45,10 +45,21 @@ LIVE = ("new", "open", "explained")
 CLOSED = ("resolved", "merged")
 
 
-def previous_cases(previous: pl.DataFrame | None) -> pl.DataFrame:
-    """Last month's cases in the contract's columns (without ``month``), or none."""
-    frame = empty_frame(MismatchCase) if previous is None else conform(previous, MismatchCase)
-    return frame.drop("month")
+def previous_cases(previous: pl.DataFrame | None, month: Month) -> pl.DataFrame:
+    """Last month's cases in the contract's columns (without ``month``), or none.
+
+    Raises:
+        ValueError: when ``previous`` holds rows of ``month`` or later (a rerun must start from
+            the month before, not from its own earlier result) or of several months.
+    """
+    if previous is None:
+        return empty_frame(MismatchCase).drop("month")
+    months = previous["month"].unique().to_list() if "month" in previous.columns else []
+    if len(months) > 1 or any(m is not None and m >= str(month) for m in months):
+        msg = (f"previous cases must be one earlier month's mismatch_case, not {sorted(months)} "
+               f"for {month} (pass the latest month before {month})")
+        raise ValueError(msg)
+    return conform(previous, MismatchCase).drop("month")
 
 
 def _by_evidence(cands: pl.DataFrame, prev: pl.DataFrame) -> pl.DataFrame:
@@ -211,7 +222,7 @@ def track_cases(previous: pl.DataFrame | None, mismatch: pl.DataFrame, records: 
         ``MismatchCase`` rows: every case ever found, with this month's status.
     """
     month, settings = Month.parse(month), settings or CaseSettings()
-    prev = previous_cases(previous)
+    prev = previous_cases(previous, month)
     cands = candidates(mismatch, records)
     pairs = match_cases(cands, prev)
     live = pl.concat([_continued(prev, cands, pairs, month, settings),

@@ -196,3 +196,12 @@ def test_a_village_move_updates_the_case_place(october) -> None:
     row = by_rule(nov)[("not_insured", "PA", None)]
     assert row["village_code"] == VILLAGE_C and by_rule(october)[
         ("not_insured", "PA", None)]["village_code"] == VILLAGE_A
+
+
+def test_a_rerun_must_start_from_the_month_before(october) -> None:
+    rows = mismatch(("not_insured", "PA", None, "poverty_roster|1"))
+    with pytest.raises(ValueError, match="one earlier month"):
+        track_cases(october, rows, records(OWNERS), "2026-10")
+    with pytest.raises(ValueError, match="one earlier month"):
+        track_cases(pl.concat([october, october.with_columns(month=pl.lit("2026-09"))]), rows,
+                    records(OWNERS), "2026-11")
