@@ -22,7 +22,9 @@ import polars as pl
 from pipelines.domain.cases import RESULT_WORDS
 from pipelines.domain.county import TIMEZONE
 from pipelines.domain.identity import mask_ids_in_text
+from pipelines.domain.months import Month
 from pipelines.domain.vocabulary import normalise_header
+from pipelines.exchange.archive import archived_returns
 from pipelines.exchange.months import month_in_file_name, month_in_text
 from pipelines.normalise.dates import parse_date
 from schemas.cases import ReturnProblem, Verification
@@ -232,3 +234,28 @@ def read_worklist(path: Path, known_cases: pl.DataFrame | None = None,
                                                  .is_null()))
     return WorklistReturn(verifications, _problems(rows, source), used.height,
                           unanswered["case_id"].n_unique(), month)
+
+
+def verifications_received(archive: Path, known_cases: pl.DataFrame | None,
+                           month: str | Month) -> WorklistReturn:
+    """Every answer archived up to a month's last day, for that month's ``track_cases``.
+
+    Reads each archived work-list return (any list month) received on or before the month's
+    last day, so a rerun of an earlier month never sees later answers; answers already
+    recorded on a case are skipped by ``track_cases`` itself.
+
+    Args:
+        archive: the archive folder (:func:`pipelines.exchange.archive.archive_return`).
+        known_cases: the cases the answers may name (see :func:`read_worklist`).
+        month: the month being built.
+
+    Returns:
+        One :class:`WorklistReturn` over all those files (``month`` is the month asked for).
+    """
+    last = Month.parse(month).last_day.isoformat()
+    kept = [a for a in archived_returns(archive, "worklist") if a.received_at[:10] <= last]
+    read = [read_worklist(a.path, known_cases, a.received_at, a.original_name) for a in kept]
+    return WorklistReturn(
+        pl.concat([empty_frame(Verification), *(r.verifications for r in read)]),
+        pl.concat([empty_frame(ReturnProblem), *(r.problems for r in read)]),
+        sum(r.answered for r in read), sum(r.unanswered for r in read), str(Month.parse(month)))

@@ -91,6 +91,16 @@ def test_the_townships_answers_explain_one_case_and_separate_the_dead(story: Sto
         pl.col("record_key").is_in(pair))["person_id"].n_unique() == 1
 
 
+def test_answers_count_from_the_month_they_arrive_in(story: Story) -> None:
+    from pipelines.cases import verifications_received
+
+    archive = story.out / "archive"
+    cases = story.months[1].cases
+    assert verifications_received(archive, cases, "2026-11").answered == 0  # came 3 December
+    december = verifications_received(archive, cases, "2026-12")
+    assert december.answered == 2 and december.problems.height == 1
+
+
 def test_the_extra_row_of_the_return_is_reported(story: Story) -> None:
     problems = story.returned.problems
     assert problems.select("column", "problem").rows() == [("问题编号", "no_case_id")]

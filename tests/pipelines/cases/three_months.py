@@ -20,7 +20,7 @@ import polars as pl
 import xlsxwriter
 
 from pipelines.cases import case_records, not_same_person_decisions, track_cases
-from pipelines.cases.returned import WorklistReturn, read_worklist
+from pipelines.cases.returned import WorklistReturn, read_worklist, verifications_received
 from pipelines.cases.worklist import household_heads, write_worklists
 from pipelines.demo import generate_county
 from pipelines.domain.identity import mask_id
@@ -188,8 +188,8 @@ def tell(out: Path) -> Story:
         ours, november.person, inbox / "大病办回传.xlsx")
     archive_return(inbox / "大病办回传.xlsx", out / "archive", "office", MONTHS[1], RECEIVED)
     shutil.rmtree(inbox)  # the CLI's temporary inbox is gone; the archive is not
-    december = run_month(tables, MONTHS[2], november, story.decisions,
-                         story.returned.verifications)
+    answers = verifications_received(out / "archive", november.cases, MONTHS[2])
+    december = run_month(tables, MONTHS[2], november, story.decisions, answers.verifications)
     story.months = [october, november, december]
     return story
 
