@@ -144,11 +144,11 @@ def worklist_rows(cases: pl.DataFrame, person: pl.DataFrame, person_source: pl.D
     shown = pl.col("id_number") if settings.full_ids else mask_id(pl.col("id_number"))
     heads = heads if heads is not None else pl.DataFrame(
         schema={"person_id": pl.String, "head_name": pl.String})
+    listed = cases.filter(pl.col("status").is_in(OPEN_STATUSES))
     return (
-        cases.filter(pl.col("status").is_in(OPEN_STATUSES))
-        .join(people, on="person_id", how="left")
+        listed.join(people, on="person_id", how="left")
         .join(heads, on="person_id", how="left")
-        .join(evidence_text(cases, person_source), on="case_id", how="left")
+        .join(evidence_text(listed, person_source), on="case_id", how="left")
         .join(names.rename({"code": "township_code", "name": "township"}), on="township_code",
               how="left")
         .join(names.rename({"code": "village_code", "name": "village"}), on="village_code",
