@@ -31,6 +31,7 @@ from pipelines.domain.metrics import (
     SUM_COLUMNS,
 )
 from pipelines.domain.rules import RULE_IDS
+from schemas.cases import MismatchCase
 from schemas.exchange import MONTH, ExchangeDiff
 from schemas.steward import MatchDecision, PersonIdMap
 
@@ -218,6 +219,7 @@ MODELS: dict[str, type[pa.DataFrameModel]] = {
     "quarantine": Quarantine,
     "field_issue": FieldIssue,
     "mismatch": Mismatch,
+    "mismatch_case": MismatchCase,
     "uncertain_match": UncertainMatch,
     "village_monthly": VillageMonthly,
     "township_monthly": TownshipMonthly,
