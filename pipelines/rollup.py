@@ -29,7 +29,8 @@ All figures are as of the month's last day (records dated later are ignored). De
   the three columns are absent, never null.
 
 Counts are summed up the levels and every rate is recomputed from the summed counts
-(``RATES``), never averaged.
+(``RATES``), never averaged. The case counts (``CASE_COUNTS``) join the village table through
+``pipelines.cases.with_case_counts`` and are summed up the levels like every other count.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from datetime import date
 import polars as pl
 
 from pipelines.domain.metrics import (
+    CASE_COUNTS,
     CATEGORY_NAMES,
     CAUSE_NAMES,
     CLINIC_COUNTS,
@@ -173,8 +175,8 @@ def _insurance(tables: dict, links: pl.DataFrame, month_end: date,
 
 
 def counts_of(df: pl.DataFrame) -> list[str]:
-    """The count columns of a monthly frame: ``COUNT_COLUMNS``, and the clinic counts if any."""
-    return [*COUNT_COLUMNS, *(c for c in CLINIC_COUNTS if c in df.columns)]
+    """The count columns of a monthly frame: ``COUNT_COLUMNS``, clinic and case counts if any."""
+    return [*COUNT_COLUMNS, *(c for c in (*CLINIC_COUNTS, *CASE_COUNTS) if c in df.columns)]
 
 
 def rates_of(df: pl.DataFrame) -> dict[str, tuple[str, str]]:

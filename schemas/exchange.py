@@ -12,6 +12,8 @@ import polars as pl
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 EXCHANGE_SIDES = ("ours_only", "theirs_only", "disagree")
 DIFF_KINDS = ("only_ours", "only_theirs", "status_differs", "illness_differs")
+# How a row of the office's own list was matched to a person (pipelines.exchange.match).
+MATCH_METHODS = ("person_id", "id", "name_birth", "name_masked_id", "name_id_typo", "unmatched")
 
 
 class IllnessCase(pa.DataFrameModel):
@@ -46,6 +48,13 @@ class ReturnedCase(IllnessCase):
     row_number: int = pa.Field(ge=1)
 
 
+class MatchedCase(ReturnedCase):
+    """A row of the office's own list with the person it was matched to (or why not)."""
+
+    match: str = pa.Field(isin=list(MATCH_METHODS))
+    match_note: str = pa.Field(nullable=True)
+
+
 class ExchangeDiff(pa.DataFrameModel):
     """``exchange_diff``: our serious-illness case list against the illness office's."""
 
@@ -65,3 +74,5 @@ class ExchangeDiff(pa.DataFrameModel):
     field: str = pa.Field(nullable=True)
     ours: str = pa.Field(nullable=True)
     theirs: str = pa.Field(nullable=True)
+    match: str = pa.Field(nullable=True, isin=list(MATCH_METHODS), required=False)
+    their_row: int = pa.Field(nullable=True, ge=1, required=False)

@@ -22,8 +22,16 @@ import polars as pl
 from pipelines.domain.county import DEPARTMENTS
 from pipelines.domain.extracts import EXTRACTS
 from pipelines.domain.identity import mask_ids_in_text as _mask
-from pipelines.domain.metrics import CLINIC_COUNTS, CLINIC_RATES, COUNT_COLUMNS, RATES, SUM_COLUMNS
+from pipelines.domain.metrics import (
+    CASE_COUNTS,
+    CLINIC_COUNTS,
+    CLINIC_RATES,
+    COUNT_COLUMNS,
+    RATES,
+    SUM_COLUMNS,
+)
 from pipelines.domain.rules import RULE_IDS
+from schemas.cases import MismatchCase
 from schemas.exchange import MONTH, ExchangeDiff
 from schemas.steward import MatchDecision, PersonIdMap
 
@@ -96,12 +104,18 @@ class FieldIssue(pa.DataFrameModel):
 
 
 class Mismatch(pa.DataFrameModel):
-    """``mismatch``: what does not agree between departments (one row per person and rule)."""
+    """``mismatch``: what does not agree between departments.
+
+    One row per rule, person and ``case_key``: the rule's own key where a person can break it
+    more than once (the illness for the two serious-illness rules, the record-key pair for
+    ``uncertain_match``), null where once per person is all a rule can say.
+    """
 
     rule: str = pa.Field(isin=list(RULE_IDS))
     rule_zh: str
     rule_en: str
     person_id: str = pa.Field(nullable=True)
+    case_key: str = pa.Field(nullable=True)
     name: str = pa.Field(nullable=True)
     village_code: str = _code(nullable=True)
     township_code: str = _code(nullable=True)
@@ -118,9 +132,10 @@ class Mismatch(pa.DataFrameModel):
 
     @pa.dataframe_check
     def person_once_per_rule(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        """No person counted twice in one rule."""
+        """No person counted twice in one rule (for one case key)."""
         return data.lazyframe.select(
-            pl.col("person_id").is_null() | ~pl.struct("rule", "person_id").is_duplicated()
+            pl.col("person_id").is_null()
+            | ~pl.struct("rule", "person_id", "case_key").is_duplicated()
         )
 
 
@@ -147,6 +162,8 @@ def _metrics_model() -> type[pa.DataFrameModel]:
         annotations[col] = float
         fields[col] = pa.Field(nullable=True, in_range={"min_value": 0, "max_value": 1})
     for col in CLINIC_COUNTS:  # only when the county lands a village-clinic list
+        annotations[col], fields[col] = int, pa.Field(ge=0, required=False)
+    for col in CASE_COUNTS:  # from pipelines.cases.with_case_counts, once cases are tracked
         annotations[col], fields[col] = int, pa.Field(ge=0, required=False)
     for col in CLINIC_RATES:
         annotations[col] = float
@@ -202,6 +219,7 @@ MODELS: dict[str, type[pa.DataFrameModel]] = {
     "quarantine": Quarantine,
     "field_issue": FieldIssue,
     "mismatch": Mismatch,
+    "mismatch_case": MismatchCase,
     "uncertain_match": UncertainMatch,
     "village_monthly": VillageMonthly,
     "township_monthly": TownshipMonthly,

@@ -1,7 +1,8 @@
 """Suite-wide settings and the one materialised county every Dagster-layer test shares.
 
-Tests that need PostgreSQL (marker ``postgres``) or Chromium (marker ``ui``) skip with a reason
-when the service is missing on a developer's machine. CI sets ``SANJI_REQUIRE_SERVICES=1``: there a
+Tests that need PostgreSQL (marker ``postgres``), Chromium (marker ``ui``) or LibreOffice and
+pdftotext (marker ``libreoffice``) skip with a reason when the service is missing on a developer's
+machine. CI sets ``SANJI_REQUIRE_SERVICES=1``: there a
 skipped service test is a failure, so a server that did not start can never pass as green.
 
 Every test runs with ``DAGSTER_HOME`` and the ``SANJI_*`` folders pointed into the session's
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-SERVICE_MARKERS = ("postgres", "ui")
+SERVICE_MARKERS = ("postgres", "ui", "libreoffice")
 TEST_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
 

@@ -11,4 +11,5 @@ wiring (``tests/test_layering.py`` enforces it).
 - :mod:`.identity` — the resident identity number's check character and its masking.
 - :mod:`.rules` — the mismatch rules a steward sees, by id, in Chinese and English.
 - :mod:`.metrics` — the monthly figures published per village, township and county.
+- :mod:`.cases` — a problem's life: case statuses and the township's verification answers.
 """

@@ -14,7 +14,8 @@ DEPARTMENTS: dict[str, str] = {
 
 # Published table names: a contract with stewards and the illness office.
 PUBLISHED_TABLES: tuple[str, ...] = (
-    "person_source", "person", "quarantine", "field_issue", "mismatch", "uncertain_match",
+    "person_source", "person", "quarantine", "field_issue", "mismatch",
+    "uncertain_match",
     "village_monthly", "township_monthly", "county_monthly", "exchange_diff",
 )
 FILING_DAY = 5  # 每月5日前报备: the monthly exchange is filed by the 5th of the next month

@@ -58,3 +58,10 @@ CLINIC_COUNTS: tuple[str, ...] = ("villages", "villages_with_clinic")
 CLINIC_RATES: dict[str, tuple[str, str]] = {
     "clinic_coverage": ("villages_with_clinic", "villages"),
 }
+
+# Mismatch cases (pipelines.cases): per unit and month, cases new this month, open at month end
+# (new ones included), open past their due date, resolved (rule stopped firing) and explained
+# this month. Counted by the case's village; published once the case table is wired.
+CASE_COUNTS: tuple[str, ...] = (
+    "cases_new", "cases_open", "cases_overdue", "cases_resolved", "cases_explained",
+)

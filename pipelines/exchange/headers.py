@@ -28,6 +28,12 @@ EXCHANGE_HEADERS: dict[str, tuple[str, ...]] = {
     "out_of_pocket": _SETTLEMENT["out_of_pocket"],
     "one_stop": _SETTLEMENT["one_stop"],
 }
+# Fields only a return carries: the office's own system lists people by name, ID and birth
+# date (no person id of ours); read to match its rows to people, never written back.
+RETURN_HEADERS: dict[str, tuple[str, ...]] = {
+    "birth_date": PERSON_HEADERS["birth_date"],
+    "sex": PERSON_HEADERS["sex"],
+}
 REQUIRED = ("illness", "status")
 # An extract field a steward maps in sanji_mapping.yaml -> the exchange field it feeds.
 MAPPED_FIELDS = {"id_number": "id_masked"}

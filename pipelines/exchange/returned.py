@@ -6,10 +6,17 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.domain.codes import ILLNESS_STATUSES
+from pipelines.domain.codes import CODE_LISTS, ILLNESS_STATUSES
 from pipelines.domain.identity import mask_ids_in_text
-from pipelines.exchange.headers import CASE_SHEET, EXCHANGE_HEADERS, MAPPED_FIELDS, REQUIRED
+from pipelines.exchange.headers import (
+    CASE_SHEET,
+    EXCHANGE_HEADERS,
+    MAPPED_FIELDS,
+    REQUIRED,
+    RETURN_HEADERS,
+)
 from pipelines.extracts import HeaderMapping, normalise_header
+from pipelines.values import map_column, serious_illness_in
 from schemas.contract import polars_schema
 from schemas.exchange import IllnessCase, ReturnedCase
 
@@ -29,8 +36,9 @@ def header_lookup(mapping: HeaderMapping | None = None) -> dict[str, str]:
     extra = [(MAPPED_FIELDS.get(name, name), variant)
              for fields in (mapping.extra.values() if mapping else ())
              for name, variants in fields.items() for variant in variants]
-    lookup = {normalise_header(v): f for f, v in extra if f in EXCHANGE_HEADERS}
-    lookup.update({normalise_header(h): f for f, hs in EXCHANGE_HEADERS.items() for h in hs})
+    known = {**RETURN_HEADERS, **EXCHANGE_HEADERS}
+    lookup = {normalise_header(v): f for f, v in extra if f in known}
+    lookup.update({normalise_header(h): f for f, hs in known.items() for h in hs})
     return lookup
 
 
@@ -62,25 +70,23 @@ def pick_grid(path: Path):
     return next((g for g in grids if g.sheet == CASE_SHEET), grids[0])
 
 
-def read_return(path: Path, mapping: HeaderMapping | None = None) -> pl.DataFrame:
-    """Read and validate the illness office's returned case list.
+def read_return_rows(path: Path, mapping: HeaderMapping | None = None
+                     ) -> tuple[pl.DataFrame, str]:
+    """The returned list's rows as text, as the office wrote them (full IDs included).
 
-    The file is a workbook (sheet ``大病救治病例`` or its first sheet) or a CSV; the header row
-    is the first of the top ten rows naming at least three known headers, in any variant of
-    ``EXCHANGE_HEADERS``. Rows without a person and an illness (blank rows, a totals row
-    ``合计``) are skipped.
+    Only for matching rows to people in memory (:mod:`pipelines.exchange.match`); what is kept
+    or published goes through :func:`read_return`, which masks identity numbers.
 
     Args:
         path: the returned file.
-        mapping: the steward's header mapping (``sanji_mapping.yaml``); its extra header
-            variants for exchange fields are recognised too.
+        mapping: the steward's header mapping.
 
     Returns:
-        A frame with the columns of ``CASE_SCHEMA`` plus ``row_number``.
+        (row_number + the fields found, as text; "file, sheet" for messages).
 
     Raises:
-        ValueError: naming file, sheet, row and column, when the header is not found, a
-            required column is missing, or a status is not one of ``ILLNESS_STATUSES``.
+        ValueError: naming file, sheet and row when the header is not found or a required
+            column is missing.
     """
     grid = pick_grid(path)
     where = f"{path.name}, sheet {grid.sheet or '(csv)'}"
@@ -102,6 +108,39 @@ def read_return(path: Path, mapping: HeaderMapping | None = None) -> pl.DataFram
         .filter(~pl.any_horizontal((pl.all().exclude("row_number").cast(pl.String) == "合计")
                                    .fill_null(False)))
     )
+    return _canonical(rows), where
+
+
+def _canonical(rows: pl.DataFrame) -> pl.DataFrame:
+    """Statuses and illnesses in the county's words (治疗中 -> 救治中, 胃癌晚期 -> 胃癌)."""
+    codes, _ = map_column(rows, "status", CODE_LISTS["treatment_status"])
+    illness = serious_illness_in(rows["illness"])
+    return rows.with_columns(status=pl.coalesce(codes, pl.col("status")),
+                             illness=pl.coalesce(illness, pl.col("illness")))
+
+
+def read_return(path: Path, mapping: HeaderMapping | None = None) -> pl.DataFrame:
+    """Read and validate the illness office's returned case list.
+
+    The file is a workbook (sheet ``大病救治病例`` or its first sheet) or a CSV; the header row
+    is the first of the top ten rows naming at least three known headers, in any variant of
+    ``EXCHANGE_HEADERS``. Rows without a person and an illness (blank rows, a totals row
+    ``合计``) are skipped. Statuses and illnesses written in the office's words are read as the
+    county's (``treatment_status`` and ``serious_illness`` code lists).
+
+    Args:
+        path: the returned file.
+        mapping: the steward's header mapping (``sanji_mapping.yaml``); its extra header
+            variants for exchange fields are recognised too.
+
+    Returns:
+        A frame with the columns of ``CASE_SCHEMA`` plus ``row_number``.
+
+    Raises:
+        ValueError: naming file, sheet, row and column, when the header is not found, a
+            required column is missing, or a status is not one of ``ILLNESS_STATUSES``.
+    """
+    rows, where = read_return_rows(path, mapping)
     return _typed(rows, where)
 
 
@@ -128,7 +167,7 @@ def _typed(rows: pl.DataFrame, where: str) -> pl.DataFrame:
             exprs.append(mask_ids_in_text(pl.col(col)).alias(col))
         else:
             exprs.append(pl.col(col))
-    return rows.select("row_number", *exprs)
+    return rows.select(*exprs, "row_number")
 
 
 def read_return_empty() -> pl.DataFrame:

@@ -1,4 +1,10 @@
-"""The month's case list as the workbook the illness office opens (xlsxwriter)."""
+"""The month's case list as the workbook the illness office opens and prints (xlsxwriter).
+
+Sheet ``大病救治病例``: a title row, then one row per case under the Chinese headers of
+``EXCHANGE_HEADERS``, sorted by township; then one summary sheet per township (by village).
+Every sheet prints on A4 landscape fitted to the page width, its header row repeated on each
+page (:mod:`pipelines.exchange.printing`).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,16 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.exchange.cases import township_summary
+from pipelines.domain.months import Month
+from pipelines.exchange.cases import MONEY, township_summary
 from pipelines.exchange.headers import CASE_SHEET, EXCHANGE_HEADERS
+from pipelines.exchange.printing import Column, formats, row_heights, setup_page, widths
+
+WRAPPED = {"hospital": 16}
+CASE_COLUMNS: list[Column] = [
+    Column(field, headers[0], wrap=WRAPPED.get(field), max_width=22)
+    for field, headers in EXCHANGE_HEADERS.items()
+]
 
 
 def _sheet_name(name: str, used: set[str]) -> str:
@@ -22,52 +36,67 @@ def _sheet_name(name: str, used: set[str]) -> str:
     return candidate
 
 
-def _write_frame(sheet, frame: pl.DataFrame, formats: dict) -> None:
-    """Write a frame's header and rows to an xlsxwriter worksheet."""
-    for col, header in enumerate(frame.columns):
-        sheet.write(0, col, header, formats["header"])
-        sheet.set_column(col, col, max(10, 2 * len(header) + 2))
-    for r, row in enumerate(frame.iter_rows(), start=1):
+def _write_table(sheet, frame: pl.DataFrame, columns: list[Column], fmt: dict,
+                 header_row: int) -> None:
+    """Headers at ``header_row``, then the rows, with widths, heights and cell formats."""
+    column_widths = widths(frame, columns)
+    for c, (col, width) in enumerate(zip(columns, column_widths, strict=True)):
+        sheet.set_column(c, c, width)
+        sheet.write(header_row, c, col.header, fmt["header"])
+    heights = row_heights(frame, columns, column_widths)
+    cell = [fmt["money"] if col.field in MONEY else fmt["wrap"] if col.wrap else fmt["cell"]
+            for col in columns]
+    for r, row in enumerate(frame.select([c.field for c in columns]).iter_rows(),
+                            start=header_row + 1):
+        sheet.set_row(r, heights[r - header_row - 1])
         for c, value in enumerate(row):
             if value is None:
-                continue
-            if isinstance(value, date):
-                sheet.write_datetime(r, c, value, formats["date"])
+                sheet.write_blank(r, c, None, cell[c])
+            elif isinstance(value, date):
+                sheet.write_datetime(r, c, value, fmt["date"])
             else:
-                sheet.write(r, c, value)
+                sheet.write(r, c, value, cell[c])
+
+
+def _case_sheet(book, cases: pl.DataFrame, month: Month, fmt: dict) -> None:
+    """The case list: a title, then the cases by township (each township's summary follows on
+    its own sheet; manual page breaks would be ignored by fit-to-width printing)."""
+    sheet = book.add_worksheet(CASE_SHEET)
+    title = f"大病专项救治病例 {month.year}年{month.month}月"
+    sheet.write(0, 0, f"{title}（共 {cases.height} 例）", fmt["title"])
+    _write_table(sheet, cases, CASE_COLUMNS, fmt, header_row=1)
+    setup_page(sheet, title, header_row=1)
 
 
 def write_workbook(cases: pl.DataFrame, path: Path, month: str) -> Path:
     """Write the month's case list as the workbook the illness office opens.
 
-    Sheet ``大病救治病例`` holds one row per case with the Chinese headers of
-    ``EXCHANGE_HEADERS``; then one summary sheet per township (by village).
-
     Args:
         cases: from :func:`illness_cases`.
         path: the ``.xlsx`` file to write (parent folders are created).
-        month: ``YYYY-MM`` (written in the workbook's properties).
+        month: ``YYYY-MM`` (written in the title and the workbook's properties).
 
     Returns:
         ``path``.
     """
     import xlsxwriter
 
+    month_ = Month.parse(month)
     path.parent.mkdir(parents=True, exist_ok=True)
-    out = cases.select([
-        pl.col(field).alias(headers[0]) for field, headers in EXCHANGE_HEADERS.items()
-    ])
+    cases = cases.sort("township_code", "village_code", "person_id", "illness", nulls_last=True)
     with xlsxwriter.Workbook(str(path)) as book:
         book.set_properties({"title": f"大病专项救治病例 {month}", "author": "sanji"})
-        formats = {"header": book.add_format({"bold": True, "bg_color": "#DDEBF7"}),
-                   "date": book.add_format({"num_format": "yyyy-mm-dd"})}
-        _write_frame(book.add_worksheet(CASE_SHEET), out, formats)
+        fmt = formats(book)
+        _case_sheet(book, cases, month_, fmt)
         used = {CASE_SHEET}
         townships = cases.select(pl.col("township").fill_null("未定位")).unique().sort("township")
         for township in townships.to_series():
-            part = cases.filter(pl.col("township").fill_null("未定位") == township)
-            _write_frame(book.add_worksheet(_sheet_name(str(township), used)),
-                         township_summary(part), formats)
+            part = township_summary(cases.filter(pl.col("township").fill_null("未定位")
+                                                 == township))
+            sheet = book.add_worksheet(_sheet_name(str(township), used))
+            sheet.write(0, 0, f"{township} 大病救治汇总 {month_.year}年{month_.month}月",
+                        fmt["title"])
+            columns = [Column(c, c) for c in part.columns]
+            _write_table(sheet, part, columns, fmt, header_row=1)
+            setup_page(sheet, f"{township} 大病救治汇总 {month}", header_row=1)
     return path
-
-

@@ -1,7 +1,10 @@
 """Mismatch rules: what does not agree between departments, one small function per rule.
 
 Every rule has the signature ``(tables, links, person, month_end) -> mismatch rows`` and returns
-at most one row per person (``MISMATCH_COLUMNS``). Records dated after ``month_end`` (by the
+at most one row per person and ``case_key`` (``MISMATCH_COLUMNS``): the key is null for a rule a
+person breaks once, the illness for ``settlement_not_in_ledger`` and
+``ledger_without_settlement`` (each illness is its own problem), and the pair's two record keys
+for ``uncertain_match``. Records dated after ``month_end`` (by the
 record's own date, ``golden.record_date``) are ignored, so a month's mismatches are as of its
 last day. Rules compare canonical codes only (ingest mapped every department's words), and ask
 about statuses only through the named predicates of ``pipelines.domain.predicates``
@@ -103,6 +106,15 @@ def _side(uncertain: pl.DataFrame, col: str) -> pl.Expr:
     return (pl.coalesce(present) if present else pl.lit(None, dtype=pl.String)).alias(col)
 
 
+def _pair_key(uncertain: pl.DataFrame) -> pl.Expr:
+    """The pair's stable key: its two record keys (else record ids), ordered, comma-joined."""
+    left, right = (("record_key_l", "record_key_r")
+                   if {"record_key_l", "record_key_r"} <= set(uncertain.columns)
+                   else ("record_id_l", "record_id_r"))
+    a, b = pl.col(left).cast(pl.String), pl.col(right).cast(pl.String)
+    return (pl.min_horizontal(a, b) + pl.lit(",") + pl.max_horizontal(a, b)).alias("case_key")
+
+
 def uncertain_matches(uncertain: pl.DataFrame | None) -> pl.DataFrame:
     """Mismatch rows for pairs awaiting a steward's decision (no person id).
 
@@ -124,6 +136,7 @@ def uncertain_matches(uncertain: pl.DataFrame | None) -> pl.DataFrame:
     return uncertain.select(
         rule=pl.lit("uncertain_match"), rule_zh=pl.lit(zh), rule_en=pl.lit(en),
         person_id=pl.lit(None, dtype=pl.String),
+        case_key=_pair_key(uncertain),
         name=names.alias("name"),
         village_code=_side(uncertain, "village_code"),
         township_code=_side(uncertain, "township_code"),

@@ -89,15 +89,22 @@ def registered(tables: Tables, links: pl.DataFrame, month_end: date) -> pl.DataF
 
 
 def finish_rule(rule: str, hits: pl.DataFrame, person: pl.DataFrame) -> pl.DataFrame:
-    """Add rule texts and the golden person's name and places; keep the mismatch columns."""
+    """Add rule texts and the golden person's name and places; keep the mismatch columns.
+
+    ``hits`` has one row per person, or per person and ``case_key`` for a rule a person can
+    break more than once (a missing ``case_key`` is null: once per person).
+    """
     zh, en = RULE_TEXTS[rule]
+    if "case_key" not in hits.columns:
+        hits = hits.with_columns(case_key=pl.lit(None, pl.String))
     return (
-        hits.unique(subset="person_id", keep="first", maintain_order=True)
+        hits.unique(subset=["person_id", "case_key"], keep="first", maintain_order=True)
         .join(person.select("person_id", "name", "village_code", "township_code"),
               on="person_id", how="left")
-        .with_columns(rule=pl.lit(rule), rule_zh=pl.lit(zh), rule_en=pl.lit(en))
+        .with_columns(rule=pl.lit(rule), rule_zh=pl.lit(zh), rule_en=pl.lit(en),
+                      case_key=pl.col("case_key").cast(pl.String))
         .select(RULE_COLUMNS)
-        .sort("person_id")
+        .sort("person_id", "case_key", nulls_last=False)
     )
 
 

@@ -113,10 +113,8 @@ CONTRACTS: dict[str, type[pa.DataFrameModel]] = {
 }
 
 
-# read_return puts row_number first, ReturnedCase (and read_return_empty) last: the two
-# producers of one table disagree on its column order. pipelines/exchange is outside the test
-# engineer's scope; strict, so the mark must go when the order is fixed.
-DRIFT = {("returned_cases", "rows"): "read_return: row_number first, contract declares it last"}
+# Known drifts between a producer and its contract (strict xfail: the mark goes when fixed).
+DRIFT: dict[tuple[str, str], str] = {}
 
 
 @pytest.mark.parametrize("variant", ["rows", "empty"])

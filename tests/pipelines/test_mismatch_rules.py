@@ -29,7 +29,7 @@ def _run(rule: str, spec: dict) -> pl.DataFrame:
     person = golden_person(tables, links)
     out = rules.RULE_BY_ID[rule].fn(tables, links, person, MONTH_END)
     assert out.columns == list(RULE_COLUMNS)
-    assert out["person_id"].is_unique().all()
+    assert not out.select("person_id", "case_key").is_duplicated().any()
     assert (out["rule"] == rule).all()
     return out
 
@@ -106,16 +106,33 @@ def test_settlement_not_in_ledger_lists_every_settlement_of_the_illness() -> Non
     row = out.row(0, named=True)
     assert row["evidence"] == "settlement|0|MISSING,settlement|1|MISSING"
     assert "胃癌" in row["detail"] and "术后" not in row["detail"]
+    assert row["case_key"] == "胃癌"
 
 
-def test_ledger_without_settlement_lists_each_entry() -> None:
+def test_settlement_not_in_ledger_is_one_case_per_illness() -> None:
+    """Two illnesses missing from the ledger are two problems, each fixed by its own entry."""
+    out = _run("settlement_not_in_ledger", {
+        "poverty_roster": [{"pid": "TWO", **ROSTER}],
+        "settlement": [
+            {"pid": "TWO", "diagnosis": "胃癌", "admission_date": date(2024, 3, 1)},
+            {"pid": "TWO", "diagnosis": "肺癌", "admission_date": date(2024, 4, 1)},
+        ],
+        "illness_ledger": [{"pid": "TWO", "illness": "胃癌", "status": "救治中"}],
+    })
+    assert out.select("person_id", "case_key").rows() == [("TWO", "肺癌")]
+    assert out["evidence"].item() == "settlement|1|TWO"
+
+
+def test_ledger_without_settlement_is_one_row_per_illness() -> None:
     out = _run("ledger_without_settlement", {"illness_ledger": [
         {"pid": "BAD", "illness": "肺癌", "status": "救治中"},
         {"pid": "BAD", "illness": "肝癌", "status": "已救治"},
     ]})
-    row = out.row(0, named=True)
-    assert row["evidence"] == "illness_ledger|0|BAD,illness_ledger|1|BAD"
-    assert "肝癌(已救治)" in row["detail"] and "肺癌(救治中)" in row["detail"]
+    rows = {r["case_key"]: r for r in out.iter_rows(named=True)}
+    assert set(rows) == {"肺癌", "肝癌"}
+    assert rows["肝癌"]["evidence"] == "illness_ledger|1|BAD"
+    assert "肝癌(已救治)" in rows["肝癌"]["detail"] and "肺癌" not in rows["肝癌"]["detail"]
+    assert "肺癌(救治中)" in rows["肺癌"]["detail"]
 
 
 def test_dead_but_active_detail_has_death_and_later_activity_dates() -> None:
@@ -165,6 +182,7 @@ def test_find_mismatches_adds_uncertain_pairs() -> None:
     assert set(out["rule"]) == {"no_doctor_contract", "not_insured", "uncertain_match"}
     u = out.filter(pl.col("rule") == "uncertain_match").row(0, named=True)
     assert u["person_id"] is None and u["evidence"] == "a|1,b|7"
+    assert u["case_key"] == "a|1,b|7"  # record keys when the linker gives them
     assert u["name"] == "张伟 / 张玮" and "3.46" in u["detail"]
     assert u["pending_match"] is True
     assert not out.filter(pl.col("rule") != "uncertain_match")["pending_match"].any()
@@ -197,5 +215,7 @@ def test_mismatch_table_passes_schema_and_schema_catches_double_counting() -> No
     doubled = pl.concat([out, out.head(1)])
     with pytest.raises(PublishedTableError, match="person_once_per_rule"):
         validate_published("mismatch", doubled)
+    other_key = pl.concat([out, out.head(1).with_columns(case_key=pl.lit("胃癌"))])
+    assert validate_published("mismatch", other_key).height == 5  # another case of the person
     with pytest.raises(PublishedTableError, match="rule"):
         validate_published("mismatch", out.with_columns(rule=pl.lit("made_up")))
