@@ -20,6 +20,12 @@ Usage:
     .venv/bin/python benchmarks/link.py --sizes 100000,1000000
     .venv/bin/python benchmarks/link.py --county /path/to/county --no-splink
     .venv/bin/python benchmarks/link.py --synthetic
+    .venv/bin/python benchmarks/link.py --no-splink --settings county.yaml   # overrides
+    .venv/bin/python benchmarks/link.py --no-splink --ablate   # each new piece switched off
+
+``--ablate`` runs sanji with the default settings, then once per piece of evidence with that
+piece switched off (``ABLATIONS``), on the same county, and prints one line per run: what
+each piece is worth.
 """
 
 from __future__ import annotations
@@ -43,8 +49,23 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from link_eval import HARD_CLASSES, evaluate, record_classes  # noqa: E402
+from link_splink import run_splink  # noqa: E402
 
 ROWS_PER_PERSON = 1.96  # person_records rows per resident of a demo county (measured)
+# piece of evidence -> the LinkSettings overrides that switch it off
+ABLATIONS: dict[str, dict] = {
+    "name_frequency": {"comparisons": {"name_frequency": {"enabled": False}}},
+    "sex_id_digit": {"comparisons": {"sex": {"params": {"id_digit": 0}}}},
+    "household_head": {"comparisons": {"household_head": {"enabled": False}},
+                       "blocking_rules": ["id_exact", "id_one_off", "pinyin_birth",
+                                          "birth_village", "pinyin_village", "household_name",
+                                          "name_unidentified"]},
+    "hospital": {"comparisons": {"hospital": {"enabled": False}}},
+    "clinic": {"comparisons": {"clinic": {"enabled": False}}},
+    "name_unidentified_rule": {"blocking_rules": ["id_exact", "id_one_off", "pinyin_birth",
+                                                  "birth_village", "pinyin_village",
+                                                  "household_name", "head_name"]},
+}
 
 
 @dataclass
@@ -120,16 +141,21 @@ def peak_rss_mb() -> float:
 
 
 # ----------------------------------------------------------------------------- engines
-def run_sanji(data: Data) -> dict:
-    """Link with pipelines.link (with record evidence when the linker takes it); evaluate."""
+def run_sanji(data: Data, overrides: dict | None = None) -> dict:
+    """Link with pipelines.link (with record evidence when the linker takes it); evaluate.
+
+    Timed: building the evidence from the extract tables and linking.
+    """
     from pipelines.link import link_records
 
     kwargs = {}
+    t = time.perf_counter()
     if data.tables is not None and "evidence" in inspect.signature(link_records).parameters:
-        from pipelines.link.evidence import record_evidence
+        from pipelines.link import LinkSettings, record_evidence
 
         kwargs["evidence"] = record_evidence(data.tables)
-    t = time.perf_counter()
+        if overrides:
+            kwargs["settings"] = LinkSettings.from_mapping(overrides)
     result = link_records(data.records, **kwargs)
     seconds = time.perf_counter() - t
     clusters = result.links.select("record_id", cluster="person_id")
@@ -145,110 +171,9 @@ def run_sanji(data: Data) -> dict:
     return out
 
 
-def _splink_settings():
-    """Return Splink settings a competent user would write for these records."""
-    import splink.comparison_level_library as cll
-    import splink.comparison_library as cl
-    from splink import SettingsCreator, block_on
-
-    name = cl.CustomComparison(
-        output_column_name="name",
-        comparison_levels=[
-            cll.NullLevel("name"),
-            cll.ExactMatchLevel("name", term_frequency_adjustments=True),
-            cll.ExactMatchLevel("name_pinyin"),
-            cll.JaroWinklerLevel("name_pinyin", 0.9),
-            cll.LevenshteinLevel("name", 1),
-            cll.ElseLevel(),
-        ],
-    )
-    id_cmp = cl.CustomComparison(
-        output_column_name="id_number",
-        comparison_levels=[
-            cll.NullLevel("id_number"),
-            cll.ExactMatchLevel("id_number"),
-            cll.DamerauLevenshteinLevel("id_number", 1),
-            cll.ElseLevel(),
-        ],
-    )
-    return SettingsCreator(
-        link_type="dedupe_only",
-        unique_id_column_name="record_id",
-        comparisons=[
-            name,
-            id_cmp,
-            cl.DateOfBirthComparison("birth_date", input_is_string=False),
-            cl.ExactMatch("sex"),
-            cl.CustomComparison(
-                output_column_name="place",
-                comparison_levels=[
-                    cll.And(cll.NullLevel("village_code"), cll.NullLevel("township_code")),
-                    cll.ExactMatchLevel("village_code"),
-                    cll.ExactMatchLevel("township_code"),
-                    cll.ElseLevel(),
-                ],
-            ),
-        ],
-        blocking_rules_to_generate_predictions=[
-            block_on("id_number"),
-            block_on("substr(id_number, 1, 14)"),  # region + birth date: typos in the tail
-            block_on("name_pinyin", "birth_date"),
-            block_on("birth_date", "village_code"),
-            block_on("name_pinyin", "village_code"),
-        ],
-        retain_intermediate_calculation_columns=False,
-    )
-
-
-def run_splink(data: Data) -> dict:
-    """Link the same records with Splink 5 (DuckDB); the threshold is chosen for best F1.
-
-    Timed: registering, training (prior, u by random sampling, two EM sessions), predict and
-    one clustering; the threshold sweep itself is not timed beyond the chosen clustering.
-    """
-    from splink import DuckDBAPI, Linker, block_on
-
-    records = data.records
-    t = time.perf_counter()
-    db_api = DuckDBAPI()
-    table = records.select(
-        "record_id",
-        "name",
-        "name_pinyin",
-        "id_number",
-        "sex",
-        "birth_date",
-        "village_code",
-        "township_code",
-    ).to_arrow()
-    linker = Linker(db_api.register(table), _splink_settings())
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("id_number"), block_on("name_pinyin", "birth_date", "village_code")],
-        recall=0.9,
-    )
-    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("name_pinyin", "birth_date")
-    )
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("id_number"))
-    predictions = linker.inference.predict(threshold_match_probability=0.01)
-    train_predict = time.perf_counter() - t
-    best = None
-    for threshold in (0.5, 0.8, 0.9, 0.95, 0.99, 0.999):
-        tc = time.perf_counter()
-        clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-            predictions, threshold
-        )
-        frame = pl.from_arrow(clusters.as_pyarrow_table())
-        cluster_seconds = time.perf_counter() - tc
-        scores = evaluate(frame.select("record_id", cluster="cluster_id"), data.truth, records)
-        if best is None or scores["f1"] > best["f1"]:
-            best = {**scores, "threshold": threshold, "seconds": train_predict + cluster_seconds}
-    return {"engine": "splink", **best, "stages": {"train_predict": round(train_predict, 2)}}
-
-
 # ----------------------------------------------------------------------------- driver
-def child(size: int, engine: str, mode: str, seed: int, county: str | None) -> None:
+def child(size: int, engine: str, mode: str, seed: int, county: str | None,
+          overrides: dict | None) -> None:
     """Run one engine on one size in this process and print a JSON line of figures."""
     t = time.perf_counter()
     if county:
@@ -258,7 +183,7 @@ def child(size: int, engine: str, mode: str, seed: int, county: str | None) -> N
     else:
         data = synthetic_data(size, seed)
     gen = time.perf_counter() - t
-    out = (run_sanji if engine == "sanji" else run_splink)(data)
+    out = run_sanji(data, overrides) if engine == "sanji" else run_splink(data)
     out |= {
         "rows": data.records.height,
         "generate_seconds": round(gen, 1),
@@ -278,6 +203,10 @@ def _args() -> argparse.Namespace:
     ap.add_argument("--no-splink", action="store_true")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--json", help="also write every figure to this JSON file")
+    ap.add_argument("--settings", help="YAML file of LinkSettings overrides for sanji")
+    ap.add_argument("--ablate", action="store_true",
+                    help="sanji once per piece of evidence switched off (ABLATIONS)")
+    ap.add_argument("--overrides", help=argparse.SUPPRESS)  # JSON, for the child
     ap.add_argument("--child", nargs=2, metavar=("SIZE", "ENGINE"), help=argparse.SUPPRESS)
     return ap.parse_args()
 
@@ -287,23 +216,25 @@ def main() -> None:
     args = _args()
     mode = "synthetic" if args.synthetic else "demo"
     if args.child:
-        child(int(args.child[0]), args.child[1], mode, args.seed, args.county)
+        overrides = json.loads(args.overrides) if args.overrides else None
+        child(int(args.child[0]), args.child[1], mode, args.seed, args.county, overrides)
         return
-    engines = ["sanji"] if args.no_splink else ["sanji", "splink"]
+    overrides = _overrides(args.settings)
     sizes = [0] if args.county else [int(s) for s in args.sizes.split(",")]
     print(_header(mode, args), flush=True)
+    if args.ablate:
+        for size in sizes:
+            _ablate(size, mode, args, overrides)
+        return
+    engines = ["sanji"] if args.no_splink else ["sanji", "splink"]
     everything = []
     for size in sizes:
         results = {}
         for engine in engines:
-            cmd = [sys.executable, __file__, "--child", str(size), engine, "--seed",
-                   str(args.seed), *(["--county", args.county] if args.county else [f"--{mode}"])]
-            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-            line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
-            if not line:
-                print(f"{engine} {size}: could not run\n{proc.stderr[-3000:]}")
+            result = _run_child(size, engine, mode, args, overrides)
+            if result is None:
                 continue
-            results[engine] = json.loads(line[-1][7:])
+            results[engine] = result
             _report(size, mode, results[engine])
             sys.stdout.flush()
         if len(results) == 2:
@@ -313,6 +244,50 @@ def main() -> None:
         everything.append({"size": size, **results})
     if args.json:
         Path(args.json).write_text(json.dumps(everything, indent=1, default=str))
+
+
+def _overrides(path: str | None) -> dict | None:
+    """Return the LinkSettings overrides of a YAML file (checked here, applied by the child)."""
+    if not path:
+        return None
+    import yaml
+
+    from pipelines.link import LinkSettings
+
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    LinkSettings.from_mapping(data)
+    return data
+
+
+def _run_child(size: int, engine: str, mode: str, args: argparse.Namespace,
+               overrides: dict | None) -> dict | None:
+    """Run one (size, engine) in a fresh process; return its figures (None: it failed)."""
+    cmd = [sys.executable, __file__, "--child", str(size), engine, "--seed", str(args.seed),
+           *(["--county", args.county] if args.county else [f"--{mode}"])]
+    if overrides:
+        cmd += ["--overrides", json.dumps(overrides)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+    if not line:
+        print(f"{engine} {size}: could not run\n{proc.stderr[-3000:]}")
+        return None
+    return json.loads(line[-1][7:])
+
+
+def _ablate(size: int, mode: str, args: argparse.Namespace, base: dict | None) -> None:
+    """Print sanji's figures with everything on, then with each piece of evidence off."""
+    print(f"-- ablation {mode} {size}: one run per line, the named piece switched off")
+    print(f"   {'switched off':<24} {'P':>8} {'R':>8} {'F1':>8} {'no-ID R':>8} {'queue':>6} "
+          f"{'twins':>6} {'s':>5}")
+    for label, change in [("(nothing)", {}), *ABLATIONS.items()]:
+        overrides = {**(base or {}), **change}
+        r = _run_child(size, "sanji", mode, args, overrides or None)
+        if r is None:
+            continue
+        no_id = r["per_class"].get("no_usable_id", {}).get("recall", float("nan"))
+        print(f"   {label:<24} {r['precision']:8.5f} {r['recall']:8.5f} {r['f1']:8.5f} "
+              f"{no_id:8.4f} {r['uncertain_pairs']:6d} {r['twin_merges']:6d} "
+              f"{r['seconds']:5.1f}", flush=True)
 
 
 def _header(mode: str, args: argparse.Namespace) -> str:

@@ -30,10 +30,12 @@ class Coded:
         name: per record, index into ``names`` (-1 null).
         pinyin: per record, code of the name's pinyin (-1 null).
         id: per record, row of ``id_chars`` (-1 null).
+        id_valid: per record, the ID passes its checksum.
         year, month, day: per record birth date parts (0 when null).
         has_birth: per record, a birth date is present.
         sex: per record, 0 men / 1 women / -1 unknown: the ID's sex digit where the record
             carries an 18-character ID, else its sex column.
+        sex_stated: per record, the record's own sex column as coded (0 / 1 / -1).
         village, township, county, household: per record codes (-1 null); the county is the
             first 6 digits of the village (else township) code. ``village`` and ``township``
             share their code space with ``clinic_village`` / ``clinic_township``.
@@ -61,11 +63,13 @@ class Coded:
     name: np.ndarray
     pinyin: np.ndarray
     id: np.ndarray
+    id_valid: np.ndarray
     year: np.ndarray
     month: np.ndarray
     day: np.ndarray
     has_birth: np.ndarray
     sex: np.ndarray
+    sex_stated: np.ndarray
     village: np.ndarray
     township: np.ndarray
     county: np.ndarray
@@ -227,11 +231,13 @@ def code_records(rec: pl.DataFrame) -> Coded:
     return Coded(
         **_name_parts(rec),
         id=id_code,
+        id_valid=rec["id_valid"].to_numpy(),
         year=birth.dt.year().fill_null(0).to_numpy().astype(np.int32),
         month=birth.dt.month().fill_null(0).to_numpy().astype(np.int32),
         day=birth.dt.day().fill_null(0).to_numpy().astype(np.int32),
         has_birth=birth.is_not_null().to_numpy(),
         sex=rec["sex_id"].replace_strict({"男": 0, "女": 1}, default=-1).to_numpy(),
+        sex_stated=rec["sex"].replace_strict({"男": 0, "女": 1}, default=-1).to_numpy(),
         village=village,
         township=township,
         county=codes(county.to_series())[0],

@@ -97,9 +97,9 @@ def name_levels(c: Coded, i: np.ndarray, j: np.ndarray, p: Params) -> np.ndarray
 
 def name_frequency_levels(c: Coded, i: np.ndarray, j: np.ndarray, p: Params) -> np.ndarray:
     """Grade agreeing names by how many people with a valid ID hold them: one, two, few
-    (<= few_max), many. For an exact agreement the name's holders count, for a homophone
-    (张伟 / 张玮) the holders of the pinyin. Null when the names disagree otherwise or
-    nobody with a valid ID holds the name.
+    (<= few_max), some (<= some_max), many. For an exact agreement the name's holders
+    count, for a homophone (张伟 / 张玮) the holders of the pinyin. Null when the names
+    disagree otherwise or nobody with a valid ID holds the name.
     """
     a, b = c.name[i], c.name[j]
     pa, pb = c.pinyin[i], c.pinyin[j]
@@ -107,12 +107,14 @@ def name_frequency_levels(c: Coded, i: np.ndarray, j: np.ndarray, p: Params) -> 
     homophone = ~exact & (a >= 0) & (b >= 0) & (pa >= 0) & (pa == pb)
     held = np.where(exact, c.name_holders[np.maximum(a, 0)],
                     np.where(homophone, c.pinyin_holders[np.maximum(pa, 0)], 0))
-    return np.where(held > 0, holder_level(held, p.get("few_max", 5)), NULL).astype(np.int8)
+    level = holder_level(held, p.get("few_max", 5), p.get("some_max", 20))
+    return np.where(held > 0, level, NULL).astype(np.int8)
 
 
-def holder_level(held: np.ndarray, few_max: float) -> np.ndarray:
-    """Return the ``name_frequency`` level of a holder count (one, two, few, many)."""
-    return np.where(held == 1, 0, np.where(held == 2, 1, np.where(held <= few_max, 2, 3)))
+def holder_level(held: np.ndarray, few_max: float, some_max: float) -> np.ndarray:
+    """Return the ``name_frequency`` level of a holder count: one, two, few (<= few_max),
+    some (<= some_max), many."""
+    return np.select([held == 1, held == 2, held <= few_max, held <= some_max], [0, 1, 2, 3], 4)
 
 
 def id_levels(c: Coded, i: np.ndarray, j: np.ndarray, p: Params) -> np.ndarray:
@@ -171,12 +173,14 @@ def place_levels(c: Coded, i: np.ndarray, j: np.ndarray, p: Params) -> np.ndarra
 
 COMPARATORS: dict[str, Comparator] = {
     "name": Comparator(("exact", "homophone", "fuzzy", "same-surname", "different"), name_levels),
-    "name_frequency": Comparator(("one-holder", "two-holders", "few-holders", "many-holders"),
+    "name_frequency": Comparator(("one-holder", "two-holders", "few-holders", "some-holders",
+                                  "many-holders"),
                                  name_frequency_levels),
     "id": Comparator(("exact", "one-substitution", "adjacent-swap", "different"), id_levels),
     "birth": Comparator(("exact", "day-month-swapped", "one-part-off", "different"),
                         birth_levels),
-    "sex": Comparator(("same", "different"), lambda c, i, j, p: equal_levels(c.sex, i, j)),
+    "sex": Comparator(("same", "different"), lambda c, i, j, p: equal_levels(
+        c.sex if p.get("id_digit", 1) else c.sex_stated, i, j)),
     "place": Comparator(("same-village", "same-township", "same-county", "different"),
                         place_levels),
     "household": Comparator(("same", "different"),

@@ -24,10 +24,11 @@ COMPARISONS: tuple[Comparison, ...] = (
               "the name is held by exactly one person with a valid ID"),
         Level("two-holders", 0.15, 0.05, False, "held by two people with a valid ID"),
         Level("few-holders", 0.15, 0.15, False, "held by 3..few_max people with a valid ID"),
-        Level("many-holders", 0.2, 0.79, False, "held by more (王芳, 张伟)"),
+        Level("some-holders", 0.1, 0.3, False, "held by few_max+1..some_max people"),
+        Level("many-holders", 0.1, 0.49, False, "held by more (王芳, 张伟)"),
     ), "how many people in the county with a valid ID hold the agreeing name (for a "
        "homophone, its pinyin)",
-        {"few_max": 5, "unheld_share": 0.05}, u_from="holders"),
+        {"few_max": 5, "some_max": 20, "unheld_share": 0.05}, u_from="holders"),
     Comparison("id", (
         Level("exact", 0.88, 2e-6, True, "same 18-character ID"),
         Level("one-substitution", 0.05, 2e-7, True, "one digit mistyped"),
@@ -44,7 +45,8 @@ COMPARISONS: tuple[Comparison, ...] = (
         Level("same", 0.98, 0.5, False, "same sex"),
         Level("different", 0.02, 0.5, False, "other sex"),
     ), "sex, read off the ID's 17th digit wherever a record carries an 18-character ID "
-       "(even one failing its checksum), else the sex column"),
+       "(even one failing its checksum), else the sex column (id_digit: 0 reads the column)",
+        {"id_digit": 1}),
     Comparison("place", (
         Level("same-village", 0.88, 3e-3, False, "same village code"),
         Level("same-township", 0.07, 6e-2, False, "same township"),

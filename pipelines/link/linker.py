@@ -211,7 +211,8 @@ def _refused_to_uncertain(scored: pl.DataFrame, labels: np.ndarray, stats: dict)
 
 
 def _uncertain(
-    rec: pl.DataFrame, pairs: pl.DataFrame, labels: np.ndarray, no_links: pl.DataFrame
+    rec: pl.DataFrame, pairs: pl.DataFrame, labels: np.ndarray, no_links: pl.DataFrame,
+    s: LinkSettings,
 ) -> pl.DataFrame:
     """Return the steward queue: one uncertain pair per two people, side by side (IDs
     masked), ranked by what a decision would change (``queue``), with ``impact``,
@@ -219,6 +220,7 @@ def _uncertain(
     unc = pairs.filter(pl.col("status") == "uncertain").select(
         "i_l", "i_r", "match_weight", "match_probability", "explain"
     )
+    unc = queue.outweighed(unc, pairs, s.queue_margin)
     unc = queue.one_per_decision(unc, labels, no_links)
     involved = pl.concat([unc["i_l"], unc["i_r"]]).unique().implode()
     side = rec.filter(pl.col("i").is_in(involved)).select(
@@ -319,8 +321,10 @@ def _outputs(
         **{f"w_{f}": f"w_{f}" for f in names},
         explain="explain",
     )
-    uncertain = _uncertain(rec, scored, labels, decided.filter(pl.col("decision") == "no_link"))
-    cands = queue.candidates(scored, rec, links["person_id"], s.candidates_per_record)
+    no_links = decided.filter(pl.col("decision") == "no_link")
+    uncertain = _uncertain(rec, scored, labels, no_links, s)
+    queued = pl.concat([uncertain["record_id_l"], uncertain["record_id_r"]])
+    cands = queue.candidates(scored, rec, links["person_id"], queued, s.candidates_per_record)
     stats["status_counts"] = dict(out_pairs.group_by("status").len().iter_rows())
     stats["queue"] = queue.queue_stats(uncertain, cands, rec.height,
                                        stats["status_counts"].get("uncertain", 0))

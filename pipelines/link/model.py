@@ -88,13 +88,13 @@ def _prior(c: Comparison, which: str) -> np.ndarray:
 def holder_u(coded: Coded, c: Comparison) -> np.ndarray:
     """Return the u of ``name_frequency``'s levels from the holders of each name."""
     eps = float(c.params.get("unheld_share", 0.05))
-    few = float(c.params.get("few_max", 5))
+    few, some = float(c.params.get("few_max", 5)), float(c.params.get("some_max", 20))
     held = coded.name_holders[coded.name_holders > 0].astype(float)
     if not len(held):
         return _prior(c, "u")
     k = held * (1.0 + eps)
     pairs = k * (k - 1.0)
-    level = holder_level(held, few)
+    level = holder_level(held, few, some)
     u = np.bincount(level, weights=pairs, minlength=len(c.levels))[: len(c.levels)]
     return _smooth(u / u.sum(), _prior(c, "u"), 1e-3)
 
@@ -103,6 +103,8 @@ def estimate_u(
     coded: Coded, n: int, n_pairs: int, seed: int, comparisons: tuple[Comparison, ...]
 ) -> dict[str, np.ndarray]:
     """Estimate u probabilities from a sample of random record pairs (and name holders).
+
+    Random pairs known to be one person (the same valid ID) are left out.
 
     Args:
         coded: coded records.
@@ -122,6 +124,10 @@ def estimate_u(
         a = rng.integers(0, n, size, dtype=np.int64)
         b = rng.integers(0, n - 1, size, dtype=np.int64)
         b = np.where(b >= a, b + 1, b)
+        # a random pair that is one person (same valid ID) is not a non-match: drop it, or a
+        # small county's u (where 1 random pair in 2,000 is a match) is inflated
+        same = coded.id_valid[a] & coded.id_valid[b] & (coded.id[a] == coded.id[b])
+        a, b = a[~same], b[~same]
         lv = compare(coded, a, b, tuple(sampled))
         for c in sampled:
             counts = _frequencies(lv[c.name], None, len(c.levels))

@@ -123,6 +123,40 @@ def one_per_decision(
     )
 
 
+def outweighed(unc: pl.DataFrame, pairs: pl.DataFrame, margin: float) -> pl.DataFrame:
+    """Drop uncertain pairs a record's own link outweighs by ``margin`` bits or more.
+
+    A settlement 张玮 linked to the only 张玮 (exact name, one holder) also scores an
+    uncertain homophone pair with some 张伟; choosing 张伟 would overturn a link 2^margin
+    times likelier, so the pair is not worth a steward's time. It stays ``uncertain`` in
+    ``pairs``; only the queue leaves it out.
+
+    Args:
+        unc: uncertain pairs (i_l, i_r, match_weight, ...).
+        pairs: all scored pairs (i_l, i_r, status, match_weight).
+        margin: bits by which the record's best link must exceed the pair.
+
+    Returns:
+        The uncertain pairs kept.
+    """
+    linked = pairs.filter(pl.col("status").is_in(["linked", "decided_link"]))
+    best = (
+        pl.concat([linked.select(i="i_l", w="match_weight"),
+                   linked.select(i="i_r", w="match_weight")])
+        .group_by("i")
+        .agg(pl.col("w").max())
+    )
+    return (
+        unc.join(best.rename({"i": "i_l", "w": "_wl"}), on="i_l", how="left")
+        .join(best.rename({"i": "i_r", "w": "_wr"}), on="i_r", how="left")
+        .filter(
+            (pl.max_horizontal(pl.col("_wl").fill_null(-1e9), pl.col("_wr").fill_null(-1e9))
+             - pl.col("match_weight")) < margin
+        )
+        .drop("_wl", "_wr")
+    )
+
+
 def rank(uncertain: pl.DataFrame) -> pl.DataFrame:
     """Order the queue: pairs whose decision may change mismatches first (most rules first),
     then other pairs between two people, then pairs inside one person; by weight within.
@@ -142,14 +176,15 @@ def rank(uncertain: pl.DataFrame) -> pl.DataFrame:
 
 
 def candidates(
-    pairs: pl.DataFrame, rec: pl.DataFrame, person: pl.Series, k: int
+    pairs: pl.DataFrame, rec: pl.DataFrame, person: pl.Series, queued: pl.Series, k: int
 ) -> pl.DataFrame:
-    """Return, for each record without a usable ID in an uncertain pair, its k best people.
+    """Return, for each record without a usable ID in the queue, its k best people.
 
     Args:
         pairs: scored pairs (i_l, i_r, status, match_weight, match_probability, explain).
         rec: prepared records (i, record_id, record_key, id_number).
         person: per record, its person id after linkage.
+        queued: record ids appearing in the steward queue.
         k: candidates per record.
 
     Returns:
@@ -159,15 +194,14 @@ def candidates(
     cols = ["i_l", "i_r", "match_weight", "match_probability", "explain"]
     live = pairs.filter(pl.col("status").is_in(["linked", "uncertain", "decided_link"]))
     both = pl.concat([
-        live.select(*cols, unc=pl.col("status") == "uncertain"),
-        live.select(pl.col("i_r").alias("i_l"), pl.col("i_l").alias("i_r"), *cols[2:],
-                    unc=pl.col("status") == "uncertain"),
+        live.select(*cols),
+        live.select(pl.col("i_r").alias("i_l"), pl.col("i_l").alias("i_r"), *cols[2:]),
     ])
-    no_id = rec.select("i", "record_id", "record_key", none=pl.col("id_number").is_null())
+    no_id = rec.filter(pl.col("id_number").is_null() & pl.col("record_id").is_in(
+        queued.implode())).select(i_l="i", record_id="record_id", record_key="record_key")
     pid = pl.DataFrame({"i": rec["i"], "person_id": person})
     out = (
-        both.join(no_id.rename({"i": "i_l"}), on="i_l")
-        .filter(pl.col("none") & pl.col("unc").any().over("i_l"))
+        both.join(no_id, on="i_l")
         .join(pid.rename({"i": "i_r"}), on="i_r")
         .join(pid.rename({"i": "i_l", "person_id": "own"}), on="i_l")
         .sort("match_weight", descending=True)

@@ -164,6 +164,8 @@ class LinkSettings:
             confirming level (``Level.confirms``); others above ``accept_weight`` are
             uncertain.
         candidates_per_record: candidate people listed for a record without a usable ID.
+        queue_margin: an uncertain pair leaves the steward queue when one of its records
+            is linked by a pair this many bits (log2 odds) stronger.
 
     Examples:
         >>> LinkSettings(accept_weight=10.0, review_weight=2.0).accept_weight
@@ -180,6 +182,7 @@ class LinkSettings:
     seed: int = 42
     require_confirming_level: bool = True
     candidates_per_record: int = 3
+    queue_margin: float = 6.0
 
     def __post_init__(self) -> None:
         """Reject settings that cannot work, naming what to write instead."""

@@ -11,7 +11,7 @@ from sanji_link_frames import background, frame, record, valid_id
 
 from pipelines.link import LinkSettings, link_records, record_evidence
 from pipelines.link.evidence import EVIDENCE_COLUMNS
-from pipelines.link.queue import SETTLED, impact, rank
+from pipelines.link.queue import SETTLED, impact, one_per_decision, outweighed, rank
 
 A = valid_id("19800101", "123")
 B = valid_id("19750505", "245")
@@ -167,3 +167,24 @@ def test_queue_puts_mismatch_changes_first_and_settled_pairs_last() -> None:
     assert ranked["impact_reason"].to_list() == [
         "not_insured, dead_but_active", "not_insured", "", SETTLED]
     assert ranked["queue_rank"].to_list() == [1, 2, 3, 4]
+
+
+def test_one_queue_item_per_two_people_and_none_for_people_kept_apart() -> None:
+    labels = np.array([0, 0, 1, 1, 2])  # records 0,1 one person; 2,3 another; 4 a third
+    unc = pl.DataFrame({"i_l": [0, 1, 0, 2], "i_r": [2, 3, 4, 4],
+                        "match_weight": [1.0, 2.0, 0.5, 0.0]}, schema_overrides={
+                            "i_l": pl.UInt32, "i_r": pl.UInt32})
+    no_links = pl.DataFrame({"i_l": [3], "i_r": [4]}, schema={"i_l": pl.UInt32,
+                                                              "i_r": pl.UInt32})
+    kept = one_per_decision(unc, labels, no_links)
+    assert kept.select("i_l", "i_r", "pairs_behind").rows() == [(1, 3, 2), (0, 4, 1)]
+
+
+@pytest.mark.parametrize(("own_link", "kept"), [(8.0, False), (5.0, True), (None, True)])
+def test_a_pair_outweighed_by_the_records_own_link_leaves_the_queue(
+    own_link: float | None, kept: bool
+) -> None:
+    unc = pl.DataFrame({"i_l": [0], "i_r": [1], "match_weight": [1.0]})
+    rows = [(0, 2, "uncertain", 1.0)] if own_link is None else [(0, 2, "linked", own_link)]
+    pairs = pl.DataFrame(rows, schema=["i_l", "i_r", "status", "match_weight"], orient="row")
+    assert outweighed(unc, pairs, margin=6.0).height == (1 if kept else 0)

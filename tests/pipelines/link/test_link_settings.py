@@ -120,3 +120,22 @@ def test_a_switched_off_comparison_weighs_nothing() -> None:
         {"comparisons": {"birth": {"enabled": False}}}))
     assert "w_birth" not in result.pairs.columns
     assert "birth" not in result.stats["model"]
+
+
+def test_sex_from_the_id_digit_can_be_switched_off() -> None:
+    import numpy as np
+
+    from pipelines.link.coding import code_records
+    from pipelines.link.comparisons import compare
+    from pipelines.link.linker import _prepare
+
+    typo = A[:8] + ("9" if A[8] != "9" else "8") + A[9:]  # digit 17 still says a man
+    rows = [record(0, "张伟", None, "1980-01-01", sex="男"),
+            record(1, "张伟", typo, "1980-01-01", sex="女")]
+    coded = code_records(_prepare(frame(rows)))
+    pair = (np.array([0]), np.array([1]))
+    by_digit = LinkSettings().comparisons
+    by_column = LinkSettings.from_mapping(
+        {"comparisons": {"sex": {"params": {"id_digit": 0}}}}).comparisons
+    assert compare(coded, *pair, by_digit)["sex"][0] == 0  # same
+    assert compare(coded, *pair, by_column)["sex"][0] == 1  # different
