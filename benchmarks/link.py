@@ -61,7 +61,11 @@ ABLATIONS: dict[str, dict] = {
                                           "birth_village", "pinyin_village", "household_name",
                                           "name_unidentified"]},
     "hospital": {"comparisons": {"hospital": {"enabled": False}}},
-    "clinic": {"comparisons": {"clinic": {"enabled": False}}},
+    "clinic": {"comparisons": {"clinic": {"enabled": False}}, "blocking_rules": [
+        "id_exact", "id_one_off", "pinyin_birth",
+        {"name": "birth_village", "keys": ["birth_date", "village_code"]},
+        {"name": "pinyin_village", "keys": ["name_pinyin", "village_code"]},
+        "household_name", "head_name", "name_unidentified"]},
     "name_unidentified_rule": {"blocking_rules": ["id_exact", "id_one_off", "pinyin_birth",
                                                   "birth_village", "pinyin_village",
                                                   "household_name", "head_name"]},

@@ -36,15 +36,15 @@ class Coded:
         sex: per record, 0 men / 1 women / -1 unknown: the ID's sex digit where the record
             carries an 18-character ID, else its sex column.
         sex_stated: per record, the record's own sex column as coded (0 / 1 / -1).
-        village, township, county, household: per record codes (-1 null); the county is the
-            first 6 digits of the village (else township) code. ``village`` and ``township``
-            share their code space with ``clinic_village`` / ``clinic_township``.
-        head, head_pinyin: per record, the household head's name and its pinyin (-1 null).
-        hospital: per record, the normalised hospital (-1 null).
+        village, township, county, household: per record keys (``keys``, -1 null); the
+            county is the first 6 digits of the village (else township) code.
+        head, head_pinyin: per record, keys of the household head's name and pinyin.
+        hospital: per record, the key of the normalised hospital (-1 null).
         admission, diagnosis: per record, settlement admission / ledger diagnosis date as
             days since 1970 (``NO_DAY`` when null).
-        clinic_village, clinic_township: per record, the village (and its township) a
-            follow-up clinic names, only where the record's own village is blank (-1).
+        clinic_village, clinic_township: per record, keys of the village (and its
+            township) a follow-up clinic names, only where the record's own village is
+            blank (-1); equal to ``village`` / ``township`` keys of the same code.
         names: unique names.
         name_pinyin: per unique name, its pinyin code (-1 null).
         name_surname: per unique name, its surname code (-1: none, e.g. 买买提·艾力).
@@ -114,11 +114,15 @@ def codes(s: pl.Series) -> tuple[np.ndarray, pl.Series]:
     return coded, uniq
 
 
-def _joint_codes(*columns: pl.Series) -> list[np.ndarray]:
-    """Code several columns in one code space (equal values, equal codes)."""
-    n = [len(c) for c in columns]
-    coded, _ = codes(pl.concat([c.cast(pl.String) for c in columns]))
-    return np.split(coded, np.cumsum(n)[:-1])
+def keys(s: pl.Series) -> np.ndarray:
+    """Return per value a non-negative int64 hash key (-1 for null).
+
+    For columns compared only for equality, where dense codes (and the sort behind them) are
+    not needed; equal strings get equal keys in any column (a 63-bit hash: a collision
+    would only make two values compare equal, with odds of about n^2 / 2^64).
+    """
+    h = s.cast(pl.String).hash(seed=11).to_numpy() >> np.uint64(1)
+    return np.where(s.is_null().to_numpy(), -1, h.astype(np.int64))
 
 
 def surname(name: pl.Expr) -> pl.Expr:
@@ -157,8 +161,10 @@ def _holders(rec: pl.DataFrame, column: str, values: pl.Series) -> np.ndarray:
     """Return per unique value of ``column`` the number of distinct valid IDs carrying it."""
     held = (
         rec.filter(pl.col("id_valid") & pl.col(column).is_not_null())
+        .select(column, "id_number")
+        .unique()
         .group_by(column)
-        .agg(h=pl.col("id_number").n_unique())
+        .agg(h=pl.len())
     )
     return (
         pl.DataFrame({column: values})
@@ -199,7 +205,7 @@ def _name_parts(rec: pl.DataFrame) -> dict:
     )
     return {
         "name": name, "pinyin": pinyin, "names": names, "name_pinyin": pin_code,
-        "name_surname": codes(pl.select(surname(pl.lit(names))).to_series())[0],
+        "name_surname": keys(pl.select(surname(pl.lit(names))).to_series()),
         "name_lengths": names.str.len_chars().to_numpy().astype(np.int64),
         "name_holders": _holders(rec, "name", names),
         "pinyin_holders": _holders(rec, "name_pinyin", pinyins), "pinyins": pinyins,
@@ -223,8 +229,6 @@ def code_records(rec: pl.DataFrame) -> Coded:
     """
     county = rec.select(pl.coalesce("village_code", "township_code").str.slice(0, 6))
     clinic_town = rec.select(pl.col("clinic_village").str.slice(0, 9) + "000").to_series()
-    village, clinic_village = _joint_codes(rec["village_code"], rec["clinic_village"])
-    township, clinic_township = _joint_codes(rec["township_code"], clinic_town)
     id_code, ids = codes(rec["id_number"])
     raw = np.array(ids.to_list(), dtype="S18")
     birth = rec["birth_date"]
@@ -238,16 +242,16 @@ def code_records(rec: pl.DataFrame) -> Coded:
         has_birth=birth.is_not_null().to_numpy(),
         sex=rec["sex_id"].replace_strict({"男": 0, "女": 1}, default=-1).to_numpy(),
         sex_stated=rec["sex"].replace_strict({"男": 0, "女": 1}, default=-1).to_numpy(),
-        village=village,
-        township=township,
-        county=codes(county.to_series())[0],
-        household=codes(rec["household_id"])[0],
-        head=codes(rec["head_name"])[0],
-        head_pinyin=codes(rec["head_pinyin"])[0],
-        hospital=codes(rec["hospital"])[0],
+        village=keys(rec["village_code"]),
+        township=keys(rec["township_code"]),
+        county=keys(county.to_series()),
+        household=keys(rec["household_id"]),
+        head=keys(rec["head_name"]),
+        head_pinyin=keys(rec["head_pinyin"]),
+        hospital=keys(rec["hospital"]),
         admission=_days(rec["admission_date"]),
         diagnosis=_days(rec["diagnosis_date"]),
-        clinic_village=clinic_village,
-        clinic_township=clinic_township,
+        clinic_village=keys(rec["clinic_village"]),
+        clinic_township=keys(clinic_town),
         id_chars=raw.view(np.uint8).reshape(len(raw), 18),
     )

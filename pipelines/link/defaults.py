@@ -18,7 +18,7 @@ COMPARISONS: tuple[Comparison, ...] = (
               "pinyin similarity >= pinyin_fuzzy, or one character off in 3+ characters"),
         Level("same-surname", 0.025, 0.08, False, "another given name, same surname"),
         Level("different", 0.015, 0.91675, False, "the surnames differ too"),
-    ), "the normalised name", {"pinyin_fuzzy": 0.85}),
+    ), "the normalised name", {"pinyin_fuzzy": 0.85, "exact_u_from_counts": 1}),
     Comparison("name_frequency", (
         Level("one-holder", 0.5, 0.01, False,
               "the name is held by exactly one person with a valid ID"),
@@ -85,7 +85,9 @@ BLOCKING_RULES: tuple[BlockingRule, ...] = (
                              "one adjacent swap away"),
     BlockingRule("pinyin_birth", ("name_pinyin", "birth_date"),
                  description="homophones (张伟 / 张玮) born the same day"),
-    BlockingRule("birth_village", ("birth_date", "village_code"), description="name typos"),
+    BlockingRule("birth_village", ("birth_date", "place"),
+                 description="name typos; the place is the village, or the village a "
+                             "follow-up clinic names"),
     BlockingRule("pinyin_village", ("name_pinyin", "place"),
                  description="a wrong birth date; the place is the village, or the village "
                              "a follow-up clinic names"),

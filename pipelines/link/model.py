@@ -99,12 +99,40 @@ def holder_u(coded: Coded, c: Comparison) -> np.ndarray:
     return _smooth(u / u.sum(), _prior(c, "u"), 1e-3)
 
 
+def exact_name_u(coded: Coded) -> float:
+    """Return P(names agree exactly | different people) counted from the names themselves.
+
+    Pairs of records sharing a name, less pairs of records of one person (the same valid
+    ID and name); a random sample of 400,000 pairs sees only a handful of exact agreements in
+    a county of a million records, too few to estimate this rare level.
+    """
+    n = len(coded.name)
+    named = coded.name[coded.name >= 0]
+    if n < 2 or not len(named):
+        return 0.0
+    c = np.bincount(named).astype(float)
+    own = coded.id_valid & (coded.name >= 0) & (coded.id >= 0)
+    key = coded.id[own].astype(np.int64) * (len(c) + 1) + coded.name[own]
+    r = np.unique(key, return_counts=True)[1].astype(float)
+    return float(max((c * (c - 1)).sum() - (r * (r - 1)).sum(), 0.0) / (n * (n - 1)))
+
+
+def _with_exact(u: np.ndarray, exact: float) -> np.ndarray:
+    """Return u with its first (exact) level set to ``exact`` and the rest rescaled."""
+    if exact <= 0 or exact >= 1:
+        return u
+    rest = u[1:] / max(u[1:].sum(), FLOOR) * (1.0 - exact)
+    return np.concatenate([[exact], rest])
+
+
 def estimate_u(
     coded: Coded, n: int, n_pairs: int, seed: int, comparisons: tuple[Comparison, ...]
 ) -> dict[str, np.ndarray]:
     """Estimate u probabilities from a sample of random record pairs (and name holders).
 
-    Random pairs known to be one person (the same valid ID) are left out.
+    Random pairs known to be one person (the same valid ID) are left out. A comparison
+    with the parameter ``exact_u_from_counts`` (the name) takes the u of its exact level
+    from the names' counts (``exact_name_u``).
 
     Args:
         coded: coded records.
@@ -135,6 +163,8 @@ def estimate_u(
     for c in comparisons:
         if c.u_from == "holders":
             out[c.name] = holder_u(coded, c)
+        if c.params.get("exact_u_from_counts", 0):
+            out[c.name] = _with_exact(out[c.name], exact_name_u(coded))
     return out
 
 
@@ -170,6 +200,36 @@ class _LevelMatrix:
         return {f: joint[self.offsets[k]: self.offsets[k + 1]] for k, f in enumerate(self.names)}
 
 
+def _patterns(
+    levels: dict[str, np.ndarray], comparisons: tuple[Comparison, ...], anchor: np.ndarray | None
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Return the distinct (level vector, anchor) patterns of the pairs and their counts.
+
+    Millions of candidate pairs share a few thousand patterns, so EM runs on those.
+
+    Returns:
+        (comparison -> level per pattern, anchor per pattern (NaN unknown), count per
+        pattern).
+    """
+    n = len(next(iter(levels.values()))) if levels else 0
+    state = np.zeros(n, dtype=np.int64)
+    if anchor is not None:
+        state = np.where(np.isnan(anchor), 0, np.where(anchor > 0.5, 1, 2))
+    cols = [levels[c.name].astype(np.int64) + 1 for c in comparisons] + [state]
+    sizes = [len(c.levels) + 1 for c in comparisons] + [3]
+    if float(np.prod(np.array(sizes, dtype=float))) < 2.0**62:
+        key = np.zeros(n, dtype=np.int64)
+        for col, size in zip(cols, sizes, strict=True):
+            key = key * size + col
+        _, first, counts = np.unique(key, return_index=True, return_counts=True)
+    else:  # too many comparisons for one int64 key
+        _, first, counts = np.unique(np.stack(cols, axis=1), axis=0, return_index=True,
+                                     return_counts=True)
+    pattern_levels = {c.name: levels[c.name][first] for c in comparisons}
+    pattern_anchor = np.where(state[first] == 0, np.nan, (state[first] == 1).astype(float))
+    return pattern_levels, pattern_anchor, counts.astype(float)
+
+
 def estimate_m(
     levels: dict[str, np.ndarray],
     u: dict[str, np.ndarray],
@@ -177,12 +237,13 @@ def estimate_m(
     comparisons: tuple[Comparison, ...],
     anchor: np.ndarray | None = None,
 ) -> tuple[dict[str, np.ndarray], float]:
-    """Estimate m probabilities by EM over the candidate pairs' level matrix.
+    """Estimate m probabilities by EM over the candidate pairs' level patterns.
 
     Pairs whose match status is known (``anchor`` 1 or 0: both IDs valid, equal or not)
     keep that status in every E-step; they pin the latent classes so that, say, two
     same-named neighbours do not become the "match" class. A comparison with
-    ``fit_m=False`` keeps its priors.
+    ``fit_m=False`` keeps its priors. EM runs on the distinct patterns (``_patterns``),
+    each weighted by its number of pairs: the same result as on every pair.
 
     Args:
         levels: comparison -> level array over the candidate pairs.
@@ -194,22 +255,24 @@ def estimate_m(
     Returns:
         comparison -> m per level, and the expected number of matches among the candidates.
     """
-    grid = _LevelMatrix(levels, comparisons)
     m = {c.name: _prior(c, "m") for c in comparisons}
+    if not levels or not len(next(iter(levels.values()))):
+        return m, 0.0
+    pattern_levels, pattern_anchor, count = _patterns(levels, comparisons, anchor)
+    grid = _LevelMatrix(pattern_levels, comparisons)
     uc = {c.name: np.asarray(u[c.name], dtype=float) for c in comparisons}
     lam, p = 0.5, np.zeros(grid.n)
-    for _ in range(iterations if grid.n else 0):
+    for _ in range(iterations):
         logit = np.log(lam / (1 - lam)) + grid.log_lik(m) - grid.log_lik(uc)
         p = 1.0 / (1.0 + np.exp(-np.clip(logit, -60, 60)))
-        if anchor is not None:
-            p = np.where(np.isnan(anchor), p, anchor)
-        lam = float(np.clip(p.mean(), 1e-6, 1 - 1e-6))
-        on, off = grid.counts(p), grid.counts(1 - p)
+        p = np.where(np.isnan(pattern_anchor), p, pattern_anchor)
+        lam = float(np.clip((p * count).sum() / count.sum(), 1e-6, 1 - 1e-6))
+        on, off = grid.counts(p * count), grid.counts((1 - p) * count)
         for c in comparisons:
             if c.fit_m:
                 m[c.name] = _smooth(on[c.name], _prior(c, "m"), M_PSEUDO)
             uc[c.name] = _smooth(off[c.name], u[c.name], M_PSEUDO)
-    return m, float(p.sum())
+    return m, float((p * count).sum())
 
 
 def fit(

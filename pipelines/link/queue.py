@@ -28,18 +28,21 @@ IMPACT_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
 SETTLED = "already one person"
 
 
-def _masks(extract: pl.Series, labels: np.ndarray, names: list[str]) -> np.ndarray:
-    """Return per record the bit mask of the extracts present in its cluster."""
-    bit = extract.replace_strict({e: 1 << k for k, e in enumerate(names)}, default=0,
-                                 return_dtype=pl.Int64)
+def _masks(extract: pl.Series, labels: np.ndarray, wanted: np.ndarray, names: list[str]
+           ) -> np.ndarray:
+    """Return per wanted cluster label the bit mask of the extracts present in it."""
+    keep = np.isin(labels, wanted)
+    bit = extract.filter(pl.Series(keep)).replace_strict(
+        {e: 1 << k for k, e in enumerate(names)}, default=0, return_dtype=pl.Int64)
     per = (
-        pl.DataFrame({"c": labels, "b": bit})
+        pl.DataFrame({"c": labels[keep], "b": bit})
         .group_by("c")
         .agg(m=pl.col("b").unique().sum())
     )
     return (
-        pl.DataFrame({"c": labels})
+        pl.DataFrame({"c": wanted})
         .join(per, on="c", how="left", maintain_order="left")["m"]
+        .fill_null(0)
         .to_numpy()
     )
 
@@ -60,9 +63,10 @@ def impact(
         (impact count per pair, reasons per pair: rule names joined by ", ", or
         ``SETTLED`` when both records already form one person).
     """
-    names = sorted(set(extract.drop_nulls().to_list()))
-    masks = _masks(extract, labels, names)
-    ml, mr = masks[i_l], masks[i_r]
+    names = sorted(extract.drop_nulls().unique().to_list())
+    wanted, where = np.unique(np.concatenate([labels[i_l], labels[i_r]]), return_inverse=True)
+    masks = _masks(extract, labels, wanted, names)[where]
+    ml, mr = masks[: len(i_l)], masks[len(i_l):]
 
     def bits(group: tuple[str, ...]) -> int:
         return sum(1 << names.index(e) for e in group if e in names)
@@ -139,7 +143,11 @@ def outweighed(unc: pl.DataFrame, pairs: pl.DataFrame, margin: float) -> pl.Data
     Returns:
         The uncertain pairs kept.
     """
-    linked = pairs.filter(pl.col("status").is_in(["linked", "decided_link"]))
+    involved = pl.concat([unc["i_l"], unc["i_r"]]).unique().implode()
+    linked = pairs.filter(
+        pl.col("status").is_in(["linked", "decided_link"])
+        & (pl.col("i_l").is_in(involved) | pl.col("i_r").is_in(involved))
+    )
     best = (
         pl.concat([linked.select(i="i_l", w="match_weight"),
                    linked.select(i="i_r", w="match_weight")])

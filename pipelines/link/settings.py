@@ -175,7 +175,7 @@ class LinkSettings:
     comparisons: tuple[Comparison, ...] = field(default_factory=_default_comparisons)
     blocking_rules: tuple[BlockingRule, ...] = field(default_factory=_default_rules)
     accept_weight: float = 3.0
-    review_weight: float = -3.0
+    review_weight: float = -2.0
     max_block_size: int = 200
     u_sample_pairs: int = 400_000
     em_iterations: int = 12

@@ -47,7 +47,7 @@ ERRORS = [
     ({"blocking_rules": [{"name": "x", "keys": ["name"], "method": "soundex"}]}, "method"),
     ({"comparisons": {"shoe": {}}}, "unknown comparison(s) ['shoe']"),
     ({"comparisons": {"name": {"levels": {"exactly": {"m": 1}}}}}, "unknown level(s)"),
-    ({"accept_weight": -5.0}, "review_weight -3.0 must not exceed"),
+    ({"accept_weight": -5.0}, "review_weight -2.0 must not exceed"),
     ({"max_block_size": 1}, "max_block_size"),
 ]
 
