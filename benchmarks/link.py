@@ -66,6 +66,7 @@ ABLATIONS: dict[str, dict] = {
         {"name": "birth_village", "keys": ["birth_date", "village_code"]},
         {"name": "pinyin_village", "keys": ["name_pinyin", "village_code"]},
         "household_name", "head_name", "name_unidentified"]},
+    "other_records": {"comparisons": {"other_records": {"enabled": False}}},
     "name_unidentified_rule": {"blocking_rules": ["id_exact", "id_one_off", "pinyin_birth",
                                                   "birth_village", "pinyin_village",
                                                   "household_name", "head_name"]},

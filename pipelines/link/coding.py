@@ -31,6 +31,11 @@ class Coded:
         pinyin: per record, code of the name's pinyin (-1 null).
         id: per record, row of ``id_chars`` (-1 null).
         id_valid: per record, the ID passes its checksum.
+        extract_bit: per record, the bit of its extract (1 << extract's code).
+        multi_row: per record, its extract may list a person more than once (stays,
+            follow-ups).
+        id_extracts: per record with a valid ID, the bits of every extract some record
+            with that ID comes from (0 without a valid ID).
         year, month, day: per record birth date parts (0 when null).
         has_birth: per record, a birth date is present.
         sex: per record, 0 men / 1 women / -1 unknown: the ID's sex digit where the record
@@ -64,6 +69,9 @@ class Coded:
     pinyin: np.ndarray
     id: np.ndarray
     id_valid: np.ndarray
+    extract_bit: np.ndarray
+    multi_row: np.ndarray
+    id_extracts: np.ndarray
     year: np.ndarray
     month: np.ndarray
     day: np.ndarray
@@ -216,6 +224,19 @@ def _name_parts(rec: pl.DataFrame) -> dict:
     }
 
 
+def _extract_bits(rec: pl.DataFrame) -> dict:
+    """Return each record's extract bit and, per valid ID, the extracts it appears in."""
+    code, _ = codes(rec["extract"])
+    bit = np.left_shift(np.int64(1), np.maximum(code, 0)).astype(np.int64) * (code >= 0)
+    frame = pl.DataFrame({"id": rec["id_number"], "ok": rec["id_valid"], "bit": bit})
+    mask = frame.select(
+        pl.when(pl.col("ok")).then(pl.col("bit").unique().sum().over("id")).otherwise(0)
+    ).to_series()
+    multi = rec["multi_row"] if "multi_row" in rec.columns else pl.Series([True] * rec.height)
+    return {"extract_bit": bit, "multi_row": multi.fill_null(True).to_numpy(),
+            "id_extracts": mask.to_numpy().astype(np.int64)}
+
+
 def code_records(rec: pl.DataFrame) -> Coded:
     """Return the compared columns of the prepared records as integer codes.
 
@@ -236,6 +257,7 @@ def code_records(rec: pl.DataFrame) -> Coded:
         **_name_parts(rec),
         id=id_code,
         id_valid=rec["id_valid"].to_numpy(),
+        **_extract_bits(rec),
         year=birth.dt.year().fill_null(0).to_numpy().astype(np.int32),
         month=birth.dt.month().fill_null(0).to_numpy().astype(np.int32),
         day=birth.dt.day().fill_null(0).to_numpy().astype(np.int32),

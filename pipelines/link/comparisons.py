@@ -191,6 +191,7 @@ COMPARATORS: dict[str, Comparator] = {
                            evidence.hospital_levels),
     "clinic": Comparator(("clinic-in-village", "clinic-in-township", "clinic-elsewhere"),
                          evidence.clinic_levels),
+    "other_records": Comparator(("has-others", "has-none"), evidence.other_records_levels),
 }
 
 

@@ -76,6 +76,13 @@ COMPARISONS: tuple[Comparison, ...] = (
         Level("clinic-in-township", 0.1, 0.1, False, "in the other record's township"),
         Level("clinic-elsewhere", 0.05, 0.89, False, "elsewhere"),
     ), "the village named by a follow-up clinic, for a follow-up whose village is blank"),
+    Comparison("other_records", (
+        Level("has-others", 0.6, 0.1, False,
+              "the valid ID's person has other records in this extract (other stays)"),
+        Level("has-none", 0.4, 0.9, False, "the valid ID's person has none"),
+    ), "for a record without an ID in an extract that lists a person more than once "
+       "(settlements, follow-ups): whether the other record's person (by its valid ID) has "
+       "records there too"),
 )
 
 BLOCKING_RULES: tuple[BlockingRule, ...] = (

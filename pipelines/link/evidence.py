@@ -175,3 +175,19 @@ def clinic_levels(c: Coded, i: np.ndarray, j: np.ndarray, p: Mapping) -> np.ndar
     level = np.where(vi == vj, 0, np.where((ti >= 0) & (ti == tj), 1, 2))
     ok = ((ci >= 0) | (cj >= 0)) & (vi >= 0) & (vj >= 0)
     return np.where(ok, level, -1).astype(np.int8)
+
+
+def other_records_levels(c: Coded, i: np.ndarray, j: np.ndarray, p: Mapping) -> np.ndarray:
+    """Grade whether the person of a valid ID has other records in the extract of a record
+    without one: has-others, has-none. Only for extracts that list a person more than once
+    (a settlement without an ID against someone whose ID appears on other stays); null
+    otherwise.
+    """
+    def side(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ok = ~c.id_valid[x] & c.multi_row[x] & c.id_valid[y]
+        return ok, (c.id_extracts[y] & c.extract_bit[x]) > 0
+
+    ok_l, has_l = side(i, j)
+    ok_r, has_r = side(j, i)
+    level = np.where(np.where(ok_l, has_l, has_r), 0, 1)
+    return np.where(ok_l | ok_r, level, -1).astype(np.int8)

@@ -91,6 +91,7 @@ def _prepare(records: pl.DataFrame, record_evidence: pl.DataFrame | None = None)
         birth_date=pl.col("birth_date").cast(pl.Date),
         id_valid=pl.col("id_valid").cast(pl.Boolean).fill_null(False),
     )
+    rec = rec.with_columns(multi_row=~pl.col("extract").is_in(ONE_ROW_EXTRACTS))
     return evidence.attach(rec, record_evidence)
 
 
@@ -197,7 +198,11 @@ def _clusters(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame) ->
     ).to_series()
     valid_id = rec.select(pl.when(pl.col("id_valid")).then("id_number")).to_series()
     no_links = decided.filter(pl.col("decision") == "no_link")
-    return cluster.cluster(rec.height, edges, one_row, valid_id, no_links)
+    birth = rec.select(
+        pl.col("birth_date").dt.year() * 10000 + pl.col("birth_date").dt.month() * 100
+        + pl.col("birth_date").dt.day()
+    ).to_series().cast(pl.Int64)
+    return cluster.cluster(rec.height, edges, one_row, valid_id, no_links, birth)
 
 
 def _refused_to_uncertain(scored: pl.DataFrame, labels: np.ndarray, stats: dict) -> pl.DataFrame:
