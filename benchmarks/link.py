@@ -1,25 +1,37 @@
 """Benchmark of the person linker (pipelines.link) beside Splink on the same records.
 
-Prints candidate pairs per rule, seconds per stage, peak RSS, pairwise precision / recall /
-F1 against truth and twin merges, for sanji and for Splink (DuckDB). Never asserts time.
-Each (size, engine) runs in a fresh subprocess so peak RSS is its own.
+Prints, per engine: pairwise precision / recall / F1 against truth, twin merges, recall per
+hard class (no usable ID, typo'd ID, changed name, name typo, minority name, traditional
+form) and per department pair, uncertain pairs (count and per 100k records), candidate
+pairs per rule, seconds per stage and peak RSS. Never asserts. Each (size, engine) runs in
+a fresh subprocess so peak RSS is its own.
 
-By default the records are a generated county: the project's demo generator
-(``pipelines.demo.generate_county``) writes the four departments' landing files and ingest
-reads them, so the linker sees what it sees in production; truth comes from the generator's
-``truth/`` folder. ``--synthetic`` uses this file's faster built-in generator instead.
-``--sizes`` counts linked rows; the demo county gets ``rows / ROWS_PER_PERSON`` residents.
+Data: by default a generated county: the demo generator (``pipelines.demo.generate_county``)
+writes the four departments' landing files and ingest reads them, so the linker sees what
+it sees in production; truth (people, twins, the damage done to each row) comes from the
+generator's ``truth/`` folder. ``--county DIR`` reads any folder with the same layout
+(``DIR/landing``, ``DIR/truth/records.csv``, ``persons.csv``, optional ``dirt.csv``), e.g. a
+county another generator wrote. ``--synthetic`` uses ``benchmarks/synthetic_county.py``
+(no files, no ingest). ``--sizes`` counts rows; the demo county gets ``rows /
+ROWS_PER_PERSON`` residents.
 
 Usage:
     .venv/bin/python benchmarks/link.py                      # demo county, 100k rows
     .venv/bin/python benchmarks/link.py --sizes 100000,1000000
-    .venv/bin/python benchmarks/link.py --synthetic          # built-in generator
-    .venv/bin/python benchmarks/link.py --no-splink
+    .venv/bin/python benchmarks/link.py --county /path/to/county --no-splink
+    .venv/bin/python benchmarks/link.py --synthetic
+    .venv/bin/python benchmarks/link.py --no-splink --settings county.yaml   # overrides
+    .venv/bin/python benchmarks/link.py --no-splink --ablate   # each new piece switched off
+
+``--ablate`` runs sanji with the default settings, then once per piece of evidence with that
+piece switched off (``ABLATIONS``), on the same county, and prints one line per run: what
+each piece is worth.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import resource
 import shutil
@@ -27,372 +39,105 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from pipelines.domain.extracts import EXTRACTS  # noqa: E402
-from schemas.canonical import COMMON_COLUMNS  # noqa: E402
+from link_eval import HARD_CLASSES, evaluate, record_classes  # noqa: E402
+from link_splink import run_splink  # noqa: E402
 
 ROWS_PER_PERSON = 1.96  # person_records rows per resident of a demo county (measured)
-WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
-CHECK = np.array(list("10X98765432"))
-SURNAMES = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
-    "余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯"
-    "龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
-)
-# homophone groups (same toneless pinyin) and look-alike pairs used for name typos
-HOMOPHONES = [
-    "伟玮炜苇",
-    "芳方坊",
-    "静敬靖",
-    "丽莉利力",
-    "华花",
-    "明铭鸣",
-    "军君均",
-    "英莹颖",
-    "强墙",
-    "敏民",
-    "杰洁",
-    "涛滔",
-    "勇永",
-    "艳燕",
-    "娟鹃",
-    "霞侠",
-    "平萍",
-    "刚钢",
-    "辉晖",
-    "玲琳",
-    "秀绣",
-    "兰岚",
-    "红宏鸿",
-    "梅玫",
-    "建健",
-    "志智",
-    "文雯",
-    "国帼",
-    "海",
-    "春椿",
-    "云芸",
-    "峰锋丰",
-    "斌彬",
-    "俊峻",
-    "磊",
-    "超",
-    "波",
-    "鹏",
-    "飞菲",
-]
-LOOKALIKE = {"己": "已", "未": "末", "土": "士", "王": "玉", "田": "由", "天": "夭"}
-COMMON_NAMES = [
-    "张伟",
-    "王伟",
-    "王芳",
-    "李伟",
-    "李娜",
-    "张敏",
-    "李静",
-    "王静",
-    "刘伟",
-    "王秀英",
-    "张丽",
-    "李秀英",
-    "王丽",
-    "张静",
-    "张秀英",
-    "李强",
-    "王敏",
-    "李敏",
-    "王磊",
-    "刘洋",
-]
-EXTRACT_NAMES = list(EXTRACTS)
+# piece of evidence -> the LinkSettings overrides that switch it off
+ABLATIONS: dict[str, dict] = {
+    "name_frequency": {"comparisons": {"name_frequency": {"enabled": False}}},
+    "sex_id_digit": {"comparisons": {"sex": {"params": {"id_digit": 0}}}},
+    "household_head": {"comparisons": {"household_head": {"enabled": False}},
+                       "blocking_rules": ["id_exact", "id_one_off", "pinyin_birth",
+                                          "birth_village", "pinyin_village", "household_name",
+                                          "name_unidentified"]},
+    "hospital": {"comparisons": {"hospital": {"enabled": False}}},
+    "clinic": {"comparisons": {"clinic": {"enabled": False}}, "blocking_rules": [
+        "id_exact", "id_one_off", "pinyin_birth",
+        {"name": "birth_village", "keys": ["birth_date", "village_code"]},
+        {"name": "pinyin_village", "keys": ["name_pinyin", "village_code"]},
+        "household_name", "head_name", "name_unidentified"]},
+    "other_records": {"comparisons": {"other_records": {"enabled": False}}},
+    "name_unidentified_rule": {"blocking_rules": ["id_exact", "id_one_off", "pinyin_birth",
+                                                  "birth_village", "pinyin_village",
+                                                  "household_name", "head_name"]},
+}
 
 
-# ----------------------------------------------------------------------------- synthetic data
-def _check_chars(first17: np.ndarray) -> np.ndarray:
-    """Return the MOD 11-2 check character for an (n, 17) digit matrix."""
-    return CHECK[(first17 * WEIGHTS).sum(axis=1) % 11]
+@dataclass
+class Data:
+    """Records to link, what a correct linkage says about them, and the extract tables.
 
-
-def _char_tables() -> tuple[list[str], dict[str, int], np.ndarray, list[str]]:
-    """Return the character pool, its index, homophone partner per char, pinyin per char."""
-    from pypinyin import lazy_pinyin
-
-    pool = list(
-        dict.fromkeys(
-            SURNAMES
-            + "".join(HOMOPHONES)
-            + "".join(LOOKALIKE)
-            + "".join(LOOKALIKE.values())
-            + "".join(COMMON_NAMES)
-        )
-    )
-    index = {c: k for k, c in enumerate(pool)}
-    partner = np.arange(len(pool))
-    for group in HOMOPHONES:
-        for k, c in enumerate(group):
-            partner[index[c]] = index[group[(k + 1) % len(group)]]
-    pinyin = ["".join(lazy_pinyin(c)) for c in pool]
-    return pool, index, partner, pinyin
-
-
-def _ids(region: str, birth: np.ndarray, seq: np.ndarray) -> np.ndarray:
-    """Return an (n, 18) uint8 digit matrix (check 'X' as 10) of IDs."""
-    digits = np.zeros((len(birth), 17), dtype=np.int64)
-    digits[:, :6] = [int(c) for c in region]
-    ymd = birth.astype("datetime64[D]").astype(str)
-    ymd_digits = np.frombuffer("".join(ymd).replace("-", "").encode(), dtype=np.uint8) - 48
-    digits[:, 6:14] = ymd_digits.reshape(-1, 8)
-    digits[:, 14] = seq // 100
-    digits[:, 15] = seq // 10 % 10
-    digits[:, 16] = seq % 10
-    return digits
-
-
-def _id_strings(digits: np.ndarray) -> np.ndarray:
-    """Return ID strings from a (n, 17) digit matrix, with the check character."""
-    body = (digits + 48).astype(np.uint8).view("S17").ravel().astype(str)
-    return np.char.add(body, _check_chars(digits))
-
-
-def synthetic_records(rows: int, seed: int = 7) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Build a person_records frame of about ``rows`` rows with truth.
-
-    People live in households (some with twins), some carry very common names; each has
-    1-5 records across extracts with typos: one substituted or two swapped ID digits,
-    missing IDs (sometimes also missing birth dates), homophone / look-alike names,
-    missing or moved villages, missing sex.
-
-    Args:
-        rows: wanted number of records (approximate).
-        seed: random seed.
-
-    Returns:
-        (records, truth): truth has record_id, person_key, twin_of.
+    Attributes:
+        records: person_records.
+        truth: record_id, person_key, twin_of, one boolean column per hard class.
+        tables: extract name -> typed table (None for synthetic records).
     """
-    rng = np.random.default_rng(seed)
-    pool, index, partner, pinyin = _char_tables()
-    n_people = int(rows / 2.6)
-    region = "410526"
-    # households and places
-    sizes = rng.choice([1, 2, 3, 4, 5], size=n_people, p=[0.2, 0.3, 0.25, 0.15, 0.1])
-    hh = np.repeat(np.arange(n_people), sizes)[:n_people]
-    first_in_hh = np.r_[True, hh[1:] != hh[:-1]]
-    n_villages = max(20, n_people // 800)
-    hh_village = rng.integers(0, n_villages, hh.max() + 1)
-    village = hh_village[hh]
-    # names: surname of the household, 1-2 given chars; 3% very common full names
-    surname_idx = np.array([index[c] for c in SURNAMES])
-    zipf = 1.0 / np.arange(1, len(surname_idx) + 1) ** 0.9
-    hh_surname = rng.choice(surname_idx, size=hh.max() + 1, p=zipf / zipf.sum())
-    given_pool = np.array([index[c] for c in "".join(HOMOPHONES) + "".join(LOOKALIKE)])
-    c0 = hh_surname[hh]
-    c1 = rng.choice(given_pool, n_people)
-    c2 = np.where(rng.random(n_people) < 0.6, rng.choice(given_pool, n_people), -1)
-    common = rng.random(n_people) < 0.03
-    pick = rng.integers(0, len(COMMON_NAMES), n_people)
-    for k, name in enumerate(COMMON_NAMES):
-        sel = common & (pick == k)
-        chars = [index[c] for c in name] + [-1]
-        c0[sel], c1[sel], c2[sel] = chars[0], chars[1], chars[2]
-    birth = np.datetime64("1940-01-01") + rng.integers(0, 80 * 365, n_people)
-    sex = rng.integers(0, 2, n_people)  # 1 = male
-    # twins: second member of 1.5% of multi-person households
-    twin = np.zeros(n_people, dtype=bool)
-    cand = np.flatnonzero(~first_in_hh & np.r_[False, first_in_hh[:-1]])
-    twin[cand[rng.random(len(cand)) < 0.015]] = True
-    twin_of = np.where(twin, np.arange(n_people) - 1, -1)
-    tw = np.flatnonzero(twin)
-    birth[tw] = birth[tw - 1]
-    c0[tw], c1[tw] = c0[tw - 1], c1[tw - 1]
-    # near-identical names whose pinyin differs, so a homophone typo never yields the twin's
-    pin = np.array(pinyin)
-    other = rng.choice(given_pool, len(tw))
-    clash = pin[other] == pin[np.maximum(c2[tw - 1], 0)]
-    other[clash] = rng.choice(given_pool, clash.sum())
-    c2[tw] = np.where(pin[other] == pin[np.maximum(c2[tw - 1], 0)], index["磊"], other)
-    # unique IDs: random sequence, parity = sex
-    seq = rng.integers(0, 500, n_people) * 2 + sex
-    digits = _ids(region, birth, seq)
-    ids = _id_strings(digits)
-    _, first = np.unique(ids, return_index=True)
-    keep = np.zeros(n_people, dtype=bool)
-    keep[first] = True  # drop the rare colliding persons
-    # records: 1-5 per person, distinct extracts
-    n_rec = rng.choice([1, 2, 3, 4, 5], size=n_people, p=[0.15, 0.3, 0.3, 0.15, 0.1])
-    n_rec[~keep] = 0
-    order = rng.random((n_people, len(EXTRACT_NAMES))).argsort(axis=1)
-    person = np.repeat(np.arange(n_people), n_rec)
-    slot = np.arange(len(person)) - np.repeat(np.cumsum(n_rec) - n_rec, n_rec)
-    extract = order[person, slot]
-    n = len(person)
-    r = rng.random((n, 10))
-    rd = digits[person].copy()
-    check = _check_chars(rd).astype("U1")
-    # ID dirt
-    pos = rng.integers(0, 17, n)
-    sub = r[:, 0] < 0.02
-    rd[sub, pos[sub]] = (rd[sub, pos[sub]] + rng.integers(1, 10, sub.sum())) % 10
-    swp = (r[:, 0] >= 0.02) & (r[:, 0] < 0.03)
-    p2 = np.minimum(pos, 15)
-    a_, b_ = rd[swp, p2[swp]].copy(), rd[swp, p2[swp] + 1].copy()
-    rd[swp, p2[swp]], rd[swp, p2[swp] + 1] = b_, a_
-    id_str = np.char.add((rd + 48).astype(np.uint8).view("S17").ravel().astype(str), check)
-    missing_id = r[:, 1] < 0.05
-    # names: homophone / look-alike typos
-    rc0, rc1, rc2 = c0[person], c1[person], c2[person].copy()
-    homo = r[:, 2] < 0.03
-    last_is2 = rc2 >= 0
-    rc2 = np.where(homo & last_is2, partner[np.maximum(rc2, 0)], rc2)
-    rc1 = np.where(homo & ~last_is2, partner[rc1], rc1)
-    look = {index[a]: index[b] for a, b in LOOKALIKE.items()}
-    lk = (r[:, 3] < 0.01) & np.isin(rc1, list(look))
-    rc1[lk] = [look[c] for c in rc1[lk]]
-    # places, birth, sex
-    rvillage = village[person].copy()
-    moved = r[:, 4] < 0.02
-    rvillage[moved] = rng.integers(0, n_villages, moved.sum())
-    no_village = r[:, 5] < 0.03
-    no_birth = missing_id & (r[:, 6] < 0.3)
-    no_sex = r[:, 7] < 0.02
-    chars = pl.Series(pool)
-    pys = pl.Series(pinyin)
 
-    def col(idx: np.ndarray, table: pl.Series) -> pl.Series:
-        s = table.gather(pl.Series(np.maximum(idx, 0)))
-        return pl.select(pl.when(pl.Series(idx) >= 0).then(s).otherwise(pl.lit(""))).to_series()
-
-    ext_names = np.array(EXTRACT_NAMES)[extract]
-    vcode = np.char.add(region, np.char.zfill((100 + rvillage // 20).astype(str), 3))
-    tcode = np.char.add(vcode, "000")
-    vcode = np.char.add(vcode, np.char.zfill((200 + rvillage % 20).astype(str), 3))
-    df = pl.DataFrame(
-        {
-            "extract": ext_names,
-            "name": col(rc0, chars) + col(rc1, chars) + col(rc2, chars),
-            "name_pinyin": col(rc0, pys) + col(rc1, pys) + col(rc2, pys),
-            "id_number": _null_where(missing_id, id_str),
-            "sex_true": np.where(sex[person] == 1, "男", "女"),
-            "birth_true": birth[person],
-            "township_code": _null_where(no_village, tcode),
-            "village_code": _null_where(no_village, vcode),
-            "household": np.char.add("H", hh[person].astype(str)),
-            "person_key": np.char.add("K", person.astype(str)),
-            "twin_of": _null_where(
-                twin_of[person] < 0, np.char.add("K", twin_of[person].astype(str))
-            ),
-            "no_birth": no_birth,
-            "no_sex": no_sex,
-        }
-    )
-    valid = _valid_expr(pl.col("id_number"))
-    df = (
-        df.with_columns(
-            row_number=pl.int_range(pl.len()).over("extract") + 2,
-            id_valid=valid.fill_null(False),
-            department=pl.col("extract").replace_strict(
-                {k: v.department for k, v in EXTRACTS.items()}
-            ),
-        )
-        .with_columns(
-            source_file=pl.col("extract") + ".csv",
-            sheet=pl.lit(""),
-            name_raw=pl.col("name"),
-            id_raw=pl.col("id_number"),
-            sex=pl.when(pl.col("no_sex") & ~pl.col("id_valid")).then(None).otherwise("sex_true"),
-            birth_date=pl.when(pl.col("no_birth")).then(None).otherwise("birth_true"),
-            village_raw=pl.col("village_code"),
-            household_id=pl.when(pl.col("extract") == "poverty_roster").then("household"),
-        )
-        .with_columns(
-            record_id=pl.concat_str(
-                "source_file", "sheet", pl.col("row_number").cast(pl.String), separator="|"
-            ),
-        )
-    )
-    records = df.select(COMMON_COLUMNS).cast({"row_number": pl.Int64, "birth_date": pl.Date})
-    truth = df.select("record_id", "person_key", "twin_of")
-    return records, truth
+    records: pl.DataFrame
+    truth: pl.DataFrame
+    tables: dict[str, pl.DataFrame] | None = None
 
 
-def _null_where(mask: np.ndarray, values: np.ndarray) -> pl.Series:
-    """Return ``values`` as a String series with nulls where ``mask``."""
-    return pl.select(
-        pl.when(pl.Series(mask)).then(None).otherwise(pl.Series(values, dtype=pl.String))
-    ).to_series()
-
-
-def _valid_expr(idn: pl.Expr) -> pl.Expr:
-    """Return whether an 18-character ID passes its MOD 11-2 check (polars expression)."""
-    total = sum(
-        idn.str.slice(k, 1).cast(pl.Int64, strict=False) * int(w) for k, w in enumerate(WEIGHTS)
-    )
-    want = pl.lit("10X98765432").str.slice(total % 11, 1)
-    return (idn.str.len_chars() == 18) & (idn.str.slice(17, 1) == want)
-
-
-def demo_records(people: int, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Build records through the demo generator and ingest, with truth from truth/records.csv."""
-    from pipelines.demo import generate_county
+def county_data(folder: Path) -> Data:
+    """Ingest ``folder/landing`` and read the truth in ``folder/truth``."""
     from pipelines.ingest import ingest_landing, person_records
 
+    tables = ingest_landing(folder / "landing").tables
+    records = person_records(tables)
+    key = ["source_file", "sheet", "row_number"]
+    truth_dir = folder / "truth"
+    rows = pl.read_csv(truth_dir / "records.csv", infer_schema=False).with_columns(
+        pl.col("sheet").fill_null(""), pl.col("row_number").cast(pl.Int64)
+    )
+    persons = pl.read_csv(truth_dir / "persons.csv", infer_schema=False)
+    dirt_path = truth_dir / "dirt.csv"
+    dirt = None
+    if dirt_path.exists():
+        dirt = pl.read_csv(dirt_path, infer_schema=False).with_columns(
+            pl.col("sheet").fill_null(""), pl.col("row_number").cast(pl.Int64)
+        )
+    who = (
+        records.select("record_id", *key)
+        .join(rows, on=key, how="left")
+        .join(persons.select("person_key", "twin_of", true_name="name"), on="person_key",
+              how="left")
+    )
+    classes = record_classes(records, dirt, who.select("record_id", "true_name"))
+    truth = who.select("record_id", "person_key", pl.col("twin_of").replace("", None)).join(
+        classes, on="record_id"
+    )
+    return Data(records, truth, tables)
+
+
+def demo_data(people: int, seed: int) -> Data:
+    """Generate a demo county in a temporary folder and read it as ``county_data``."""
+    from pipelines.demo import generate_county
+
     out = Path(tempfile.mkdtemp(prefix="sanji-bench-"))
-    generate_county(people, seed, out)
-    records = person_records(ingest_landing(out / "landing").tables)
-    truth_rows = pl.read_csv(out / "truth" / "records.csv", infer_schema=False)
-    persons = pl.read_csv(out / "truth" / "persons.csv", infer_schema=False)
-    truth = (
-        records.select("record_id", "source_file", "sheet", pl.col("row_number").cast(pl.String))
-        .join(
-            truth_rows.with_columns(pl.col("sheet").fill_null("")),
-            on=["source_file", "sheet", "row_number"],
-            how="left",
-        )
-        .join(persons.select("person_key", "twin_of"), on="person_key", how="left")
-        .select("record_id", "person_key", pl.col("twin_of").replace("", None))
-    )
-    shutil.rmtree(out, ignore_errors=True)
-    return records, truth
+    try:
+        generate_county(people, seed, out)
+        return county_data(out)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
 
 
-# ----------------------------------------------------------------------------- evaluation
-def evaluate(clusters: pl.DataFrame, truth: pl.DataFrame) -> dict:
-    """Return pairwise precision / recall / F1 and twin merges of record_id -> cluster."""
-    df = clusters.join(truth, on="record_id").with_columns(
-        pl.col("person_key").fill_null(pl.col("record_id"))
-    )
+def synthetic_data(rows: int, seed: int) -> Data:
+    """Records and truth from ``benchmarks/synthetic_county.py``."""
+    from synthetic_county import synthetic_records
 
-    def pairs(keys: list[str]) -> int:
-        return int(
-            df.group_by(keys).len().select((pl.col("len") * (pl.col("len") - 1) // 2).sum()).item()
-        )
-
-    predicted, actual = pairs(["cluster"]), pairs(["person_key"])
-    tp = pairs(["cluster", "person_key"])
-    precision = tp / predicted if predicted else 1.0
-    recall = tp / actual if actual else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    owners = df.select("cluster", "person_key").unique()
-    twins = truth.drop_nulls("twin_of").select("person_key", "twin_of").unique()
-    merged = (
-        twins.join(owners, on="person_key")
-        .join(owners.rename({"person_key": "twin_of"}), on=["twin_of", "cluster"])
-        .select("person_key")
-        .n_unique()
-    )
-    return {
-        "precision": precision,
-        "recall": recall,
-        "f1": f1,
-        "twin_pairs": twins.height,
-        "twin_merges": merged,
-    }
+    records, truth = synthetic_records(rows, seed)
+    classes = record_classes(records, None, None)
+    return Data(records, truth.join(classes, on="record_id"), None)
 
 
 def peak_rss_mb() -> float:
@@ -401,222 +146,187 @@ def peak_rss_mb() -> float:
 
 
 # ----------------------------------------------------------------------------- engines
-def run_sanji(records: pl.DataFrame, truth: pl.DataFrame) -> dict:
-    """Link with pipelines.link and evaluate."""
+def run_sanji(data: Data, overrides: dict | None = None) -> dict:
+    """Link with pipelines.link (with record evidence when the linker takes it); evaluate.
+
+    Timed: building the evidence from the extract tables and linking.
+    """
     from pipelines.link import link_records
 
+    kwargs = {}
     t = time.perf_counter()
-    result = link_records(records)
+    if data.tables is not None and "evidence" in inspect.signature(link_records).parameters:
+        from pipelines.link import LinkSettings, record_evidence
+
+        kwargs["evidence"] = record_evidence(data.tables)
+        if overrides:
+            kwargs["settings"] = LinkSettings.from_mapping(overrides)
+    result = link_records(data.records, **kwargs)
     seconds = time.perf_counter() - t
     clusters = result.links.select("record_id", cluster="person_id")
-    out = {"engine": "sanji", "seconds": seconds, **evaluate(clusters, truth)}
-    out["stages"] = {k: round(v, 2) for k, v in result.stats["seconds"].items()}
-    out["pairs_per_rule"] = result.stats["pairs_per_rule"]
-    out["new_pairs_per_rule"] = result.stats["new_pairs_per_rule"]
-    out["capped_blocks"] = result.stats["capped_blocks"]
-    out["seconds_per_rule"] = result.stats["seconds_per_rule"]
-    out["status_counts"] = result.stats["status_counts"]
+    out = {"engine": "sanji", "seconds": seconds,
+           **evaluate(clusters, data.truth, data.records)}
+    stats = result.stats
+    out["stages"] = {k: round(v, 2) for k, v in stats["seconds"].items()}
+    for key in ("pairs_per_rule", "new_pairs_per_rule", "capped_blocks", "seconds_per_rule",
+                "status_counts", "queue"):
+        if key in stats:
+            out[key] = stats[key]
+    out["uncertain_pairs"] = result.uncertain.height
     return out
 
 
-def _splink_settings():
-    """Return Splink settings a competent user would write for these records."""
-    import splink.comparison_level_library as cll
-    import splink.comparison_library as cl
-    from splink import SettingsCreator, block_on
-
-    name = cl.CustomComparison(
-        output_column_name="name",
-        comparison_levels=[
-            cll.NullLevel("name"),
-            cll.ExactMatchLevel("name", term_frequency_adjustments=True),
-            cll.ExactMatchLevel("name_pinyin"),
-            cll.JaroWinklerLevel("name_pinyin", 0.9),
-            cll.LevenshteinLevel("name", 1),
-            cll.ElseLevel(),
-        ],
-    )
-    id_cmp = cl.CustomComparison(
-        output_column_name="id_number",
-        comparison_levels=[
-            cll.NullLevel("id_number"),
-            cll.ExactMatchLevel("id_number"),
-            cll.DamerauLevenshteinLevel("id_number", 1),
-            cll.ElseLevel(),
-        ],
-    )
-    return SettingsCreator(
-        link_type="dedupe_only",
-        unique_id_column_name="record_id",
-        comparisons=[
-            name,
-            id_cmp,
-            cl.DateOfBirthComparison("birth_date", input_is_string=False),
-            cl.ExactMatch("sex"),
-            cl.CustomComparison(
-                output_column_name="place",
-                comparison_levels=[
-                    cll.And(cll.NullLevel("village_code"), cll.NullLevel("township_code")),
-                    cll.ExactMatchLevel("village_code"),
-                    cll.ExactMatchLevel("township_code"),
-                    cll.ElseLevel(),
-                ],
-            ),
-        ],
-        blocking_rules_to_generate_predictions=[
-            block_on("id_number"),
-            block_on("substr(id_number, 1, 14)"),  # region + birth date: typos in the tail
-            block_on("name_pinyin", "birth_date"),
-            block_on("birth_date", "village_code"),
-            block_on("name_pinyin", "village_code"),
-        ],
-        retain_intermediate_calculation_columns=False,
-    )
-
-
-def run_splink(records: pl.DataFrame, truth: pl.DataFrame) -> dict:
-    """Link the same records with Splink 5 (DuckDB); the threshold is chosen for best F1.
-
-    Timed: registering, training (prior, u by random sampling, two EM sessions), predict and
-    one clustering; the threshold sweep itself is not timed beyond the chosen clustering.
-    """
-    from splink import DuckDBAPI, Linker, block_on
-
-    t = time.perf_counter()
-    db_api = DuckDBAPI()
-    table = records.select(
-        "record_id",
-        "name",
-        "name_pinyin",
-        "id_number",
-        "sex",
-        "birth_date",
-        "village_code",
-        "township_code",
-    ).to_arrow()
-    linker = Linker(db_api.register(table), _splink_settings())
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("id_number"), block_on("name_pinyin", "birth_date", "village_code")],
-        recall=0.9,
-    )
-    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("name_pinyin", "birth_date")
-    )
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("id_number"))
-    predictions = linker.inference.predict(threshold_match_probability=0.01)
-    train_predict = time.perf_counter() - t
-    best = None
-    for threshold in (0.5, 0.8, 0.9, 0.95, 0.99, 0.999):
-        tc = time.perf_counter()
-        clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-            predictions, threshold
-        )
-        frame = pl.from_arrow(clusters.as_pyarrow_table())
-        cluster_seconds = time.perf_counter() - tc
-        scores = evaluate(frame.select("record_id", cluster="cluster_id"), truth)
-        if best is None or scores["f1"] > best["f1"]:
-            best = {**scores, "threshold": threshold, "seconds": train_predict + cluster_seconds}
-    return {"engine": "splink", **best, "stages": {"train_predict": round(train_predict, 2)}}
-
-
 # ----------------------------------------------------------------------------- driver
-def child(size: int, engine: str, mode: str, seed: int) -> None:
+def child(size: int, engine: str, mode: str, seed: int, county: str | None,
+          overrides: dict | None) -> None:
     """Run one engine on one size in this process and print a JSON line of figures."""
     t = time.perf_counter()
-    if mode == "demo":
-        records, truth = demo_records(max(200, round(size / ROWS_PER_PERSON)), seed)
+    if county:
+        data = county_data(Path(county))
+    elif mode == "demo":
+        data = demo_data(max(200, round(size / ROWS_PER_PERSON)), seed)
     else:
-        records, truth = synthetic_records(size, seed)
+        data = synthetic_data(size, seed)
     gen = time.perf_counter() - t
-    run = run_sanji if engine == "sanji" else run_splink
-    out = run(records, truth)
+    out = run_sanji(data, overrides) if engine == "sanji" else run_splink(data)
     out |= {
-        "rows": records.height,
+        "rows": data.records.height,
         "generate_seconds": round(gen, 1),
         "peak_rss_mb": round(peak_rss_mb()),
     }
     print("RESULT " + json.dumps(out, default=str))
 
 
-def main() -> None:
-    """Parse arguments and run each (size, engine) in a fresh subprocess."""
+def _args() -> argparse.Namespace:
+    """Parse the command line."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="100000", help="comma-separated row counts")
     data = ap.add_mutually_exclusive_group()
     data.add_argument("--demo", action="store_true", help="demo generator + ingest (default)")
-    data.add_argument("--synthetic", action="store_true", help="this file's built-in generator")
+    data.add_argument("--synthetic", action="store_true", help="benchmarks/synthetic_county.py")
+    data.add_argument("--county", help="a folder with landing/ and truth/ (demo layout)")
     ap.add_argument("--no-splink", action="store_true")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--json", help="also write every figure to this JSON file")
+    ap.add_argument("--settings", help="YAML file of LinkSettings overrides for sanji")
+    ap.add_argument("--ablate", action="store_true",
+                    help="sanji once per piece of evidence switched off (ABLATIONS)")
+    ap.add_argument("--overrides", help=argparse.SUPPRESS)  # JSON, for the child
     ap.add_argument("--child", nargs=2, metavar=("SIZE", "ENGINE"), help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    return ap.parse_args()
+
+
+def main() -> None:
+    """Run each (size, engine) in a fresh subprocess and print the figures."""
+    args = _args()
     mode = "synthetic" if args.synthetic else "demo"
     if args.child:
-        child(int(args.child[0]), args.child[1], mode, args.seed)
+        overrides = json.loads(args.overrides) if args.overrides else None
+        child(int(args.child[0]), args.child[1], mode, args.seed, args.county, overrides)
+        return
+    overrides = _overrides(args.settings)
+    sizes = [0] if args.county else [int(s) for s in args.sizes.split(",")]
+    print(_header(mode, args), flush=True)
+    if args.ablate:
+        for size in sizes:
+            _ablate(size, mode, args, overrides)
         return
     engines = ["sanji"] if args.no_splink else ["sanji", "splink"]
-    print(_header(mode, args), flush=True)
-    for size in [int(s) for s in args.sizes.split(",")]:
+    everything = []
+    for size in sizes:
         results = {}
         for engine in engines:
-            cmd = [
-                sys.executable,
-                __file__,
-                "--child",
-                str(size),
-                engine,
-                "--seed",
-                str(args.seed),
-                f"--{mode}",
-            ]
-            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-            line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
-            if not line:
-                print(f"{engine} {size}: failed\n{proc.stderr[-3000:]}")
+            result = _run_child(size, engine, mode, args, overrides)
+            if result is None:
                 continue
-            results[engine] = json.loads(line[-1][7:])
+            results[engine] = result
             _report(size, mode, results[engine])
             sys.stdout.flush()
         if len(results) == 2:
             s, k = results["sanji"], results["splink"]
-            print(
-                f"== {size}: splink/sanji time ratio {k['seconds'] / s['seconds']:.1f}x; "
-                f"F1 sanji {s['f1']:.5f} vs splink {k['f1']:.5f}"
-            )
+            print(f"== {size}: splink/sanji time ratio {k['seconds'] / s['seconds']:.1f}x; "
+                  f"F1 sanji {s['f1']:.5f} vs splink {k['f1']:.5f}")
+        everything.append({"size": size, **results})
+    if args.json:
+        Path(args.json).write_text(json.dumps(everything, indent=1, default=str))
+
+
+def _overrides(path: str | None) -> dict | None:
+    """Return the LinkSettings overrides of a YAML file (checked here, applied by the child)."""
+    if not path:
+        return None
+    import yaml
+
+    from pipelines.link import LinkSettings
+
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    LinkSettings.from_mapping(data)
+    return data
+
+
+def _run_child(size: int, engine: str, mode: str, args: argparse.Namespace,
+               overrides: dict | None) -> dict | None:
+    """Run one (size, engine) in a fresh process; return its figures (None: it failed)."""
+    cmd = [sys.executable, __file__, "--child", str(size), engine, "--seed", str(args.seed),
+           *(["--county", args.county] if args.county else [f"--{mode}"])]
+    if overrides:
+        cmd += ["--overrides", json.dumps(overrides)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+    if not line:
+        print(f"{engine} {size}: could not run\n{proc.stderr[-3000:]}")
+        return None
+    return json.loads(line[-1][7:])
+
+
+def _ablate(size: int, mode: str, args: argparse.Namespace, base: dict | None) -> None:
+    """Print sanji's figures with everything on, then with each piece of evidence off."""
+    print(f"-- ablation {mode} {size}: one run per line, the named piece switched off")
+    print(f"   {'switched off':<24} {'P':>8} {'R':>8} {'F1':>8} {'no-ID R':>8} {'queue':>6} "
+          f"{'twins':>6} {'s':>5}")
+    for label, change in [("(nothing)", {}), *ABLATIONS.items()]:
+        overrides = {**(base or {}), **change}
+        r = _run_child(size, "sanji", mode, args, overrides or None)
+        if r is None:
+            continue
+        no_id = r["per_class"].get("no_usable_id", {}).get("recall", float("nan"))
+        print(f"   {label:<24} {r['precision']:8.5f} {r['recall']:8.5f} {r['f1']:8.5f} "
+              f"{no_id:8.4f} {r['uncertain_pairs']:6d} {r['twin_merges']:6d} "
+              f"{r['seconds']:5.1f}", flush=True)
 
 
 def _header(mode: str, args: argparse.Namespace) -> str:
     """Return the header line saying what data the figures are measured on."""
-    if mode == "demo":
-        data = (
-            f"demo county (pipelines.demo.generate_county, seed {args.seed}, "
-            f"~{ROWS_PER_PERSON} rows per resident) -> landing files -> ingest -> person_records"
-        )
+    if args.county:
+        data = f"county folder {args.county} -> ingest -> person_records"
+    elif mode == "demo":
+        data = (f"demo county (pipelines.demo.generate_county, seed {args.seed}, "
+                f"~{ROWS_PER_PERSON} rows per resident) -> landing files -> ingest")
     else:
-        data = f"built-in synthetic records (benchmarks/link.py, seed {args.seed}), no ingest"
+        data = f"synthetic records (benchmarks/synthetic_county.py, seed {args.seed}), no ingest"
     engines = "sanji only" if args.no_splink else "sanji and Splink (DuckDB)"
     return f"== data: {data}; engines: {engines}; sizes (rows): {args.sizes}"
 
 
 def _report(size: int, mode: str, r: dict) -> None:
     """Print one engine's figures."""
-    print(
-        f"-- {r['engine']} {mode} {size} (rows {r['rows']}): {r['seconds']:.1f} s, "
-        f"peak RSS {r['peak_rss_mb']} MB, generate {r['generate_seconds']} s"
-    )
-    print(
-        f"   precision {r['precision']:.5f} recall {r['recall']:.5f} F1 {r['f1']:.5f} "
-        f"twin merges {r['twin_merges']}/{r['twin_pairs']}"
-        + (f" threshold {r['threshold']}" if "threshold" in r else "")
-    )
-    for key in (
-        "stages",
-        "pairs_per_rule",
-        "new_pairs_per_rule",
-        "seconds_per_rule",
-        "capped_blocks",
-        "status_counts",
-    ):
+    print(f"-- {r['engine']} {mode} {size} (rows {r['rows']}): {r['seconds']:.1f} s, "
+          f"peak RSS {r['peak_rss_mb']} MB, generate {r['generate_seconds']} s")
+    print(f"   precision {r['precision']:.5f} recall {r['recall']:.5f} F1 {r['f1']:.5f} "
+          f"(true pairs {r['true_pairs']}, false pairs {r['false_pairs']}) "
+          f"twin merges {r['twin_merges']}/{r['twin_pairs']}"
+          + (f" threshold {r['threshold']}" if "threshold" in r else ""))
+    if "uncertain_pairs" in r:
+        per = 1e5 * r["uncertain_pairs"] / r["rows"]
+        print(f"   uncertain pairs {r['uncertain_pairs']} ({per:.0f} per 100k records, "
+              f"{per / 1000:.3f}% of records)")
+    print("   recall per hard class: " + "; ".join(
+        f"{c} {v['recall']:.4f} ({v['pairs']} pairs, {v['records']} rec)"
+        for c, v in r["per_class"].items() if c in HARD_CLASSES))
+    print("   recall per department pair: " + "; ".join(
+        f"{p} {v['recall']:.4f} ({v['pairs']})" for p, v in r["per_department_pair"].items()))
+    for key in ("queue", "stages", "pairs_per_rule", "new_pairs_per_rule", "seconds_per_rule",
+                "capped_blocks", "status_counts"):
         if key in r:
             print(f"   {key}: {r[key]}")
 

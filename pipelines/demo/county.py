@@ -43,27 +43,17 @@ class DemoSummary:
     truth: Path = Path()
 
 
-def _unique_keys(persons: pl.DataFrame) -> pl.DataFrame:
-    """Who stays identifiable without an ID: unique name+birth+village / name+village."""
-    return persons.select(
-        "person_key",
-        uniq_nbv=pl.len().over("name", "birth_date", "village_code") == 1,
-        uniq_nv=pl.len().over("name", "village_code") == 1,
-    )
-
-
 def _write_files(rng: np.random.Generator, county: County, places: Places, rates: DirtRates,
                  landing: Path, files: tuple[FileLayout, ...], created: datetime
                  ) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int]]:
     """Write every landing file; return (records, dirt, rows per file/sheet)."""
     planted = county.planted["person_key"]
-    unique_keys = _unique_keys(county.persons)
     records, dirt, counts = [], [], {}
     for f in files:
         built = []
         for sheet in f.sheets:
             frame, keys, d = build_sheet(rng, county.tables[sheet.extract], county.persons,
-                                         places.villages, f, sheet, rates, planted, unique_keys)
+                                         places.villages, f, sheet, rates, planted)
             first = sheet.first_data_row
             meta = {"source_file": f.name, "sheet": sheet.sheet}
             rec = pl.DataFrame({"row_number": np.arange(frame.height) + first,

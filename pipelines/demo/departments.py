@@ -13,25 +13,11 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
+from pipelines.demo.draw import days_before, pick
+from pipelines.demo.hospital import ledger, settlements
 from pipelines.demo.places import Places
-from pipelines.domain.codes import MONITORING_CATEGORIES, SERIOUS_ILLNESSES
+from pipelines.domain.codes import MONITORING_CATEGORIES
 
-ORDINARY_DIAGNOSES = (
-    "肺炎", "脑梗死", "冠心病", "慢性阻塞性肺疾病", "腰椎间盘突出", "股骨颈骨折", "急性阑尾炎",
-    "胆囊结石", "高血压病", "2型糖尿病", "慢性胃炎", "支气管炎", "心力衰竭", "泌尿系感染", "分娩",
-)
-HOSPITALS = (
-    "县人民医院", "县中医院", "县妇幼保健院", "市第一人民医院", "市中心医院", "省人民医院",
-    "郑州大学第一附属医院",
-)
-CHILD_ILLNESSES = (
-    *(s for s in SERIOUS_ILLNESSES if s.startswith("儿童")),
-    "神经母细胞瘤", "唇腭裂", "尿道下裂", "发育性髋关节发育不良", "血友病", "地中海贫血",
-)
-FEMALE_ILLNESSES = ("乳腺癌", "宫颈癌")
-ADULT_ILLNESSES = tuple(
-    s for s in SERIOUS_ILLNESSES if s not in CHILD_ILLNESSES and s not in FEMALE_ILLNESSES
-)
 _NON_ILLNESS_CAUSES = ("因残", "因学", "因灾", "因意外事故", "缺劳力", "因务工就业不稳", "其他")
 
 
@@ -49,17 +35,6 @@ class County:
     persons: pl.DataFrame
     tables: dict[str, pl.DataFrame]
     planted: pl.DataFrame
-
-
-def _days_before(rng: np.random.Generator, as_of: date, n: int, low: int, high: int) -> pl.Series:
-    """n dates between `high` and `low` days before as_of."""
-    back = rng.integers(low, high + 1, size=n)
-    return pl.Series(np.datetime64(as_of, "D") - back.astype("timedelta64[D]")).cast(pl.Date)
-
-
-def _pick(rng: np.random.Generator, pool: pl.Series, n: int) -> pl.Series:
-    """Pick n values of `pool` at random (with replacement)."""
-    return pool.gather(rng.integers(pool.len(), size=n))
 
 
 def _mark_people(rng: np.random.Generator, persons: pl.DataFrame) -> pl.DataFrame:
@@ -100,8 +75,8 @@ def _roster(rng: np.random.Generator, persons: pl.DataFrame) -> pl.DataFrame:
     per_hh = pl.DataFrame(
         {
             "hh": hh_ids,
-            "monitoring_category": _pick(rng, cats, k),
-            "risk_cause": _pick(rng, cause_pool, k),
+            "monitoring_category": pick(rng, cats, k),
+            "risk_cause": pick(rng, cause_pool, k),
             "risk_cleared": pl.Series(np.where(rng.random(k) < 0.6, "是", "否")),
             "household_id": pl.Series(rng.permutation(k) + 1).cast(pl.String).str.zfill(6),
         }
@@ -134,13 +109,13 @@ def _assistance(rng: np.random.Generator, persons: pl.DataFrame, roster: pl.Data
     n = rec.height
     hh_cause = rng.random(int(persons["hh"].max()) + 1) < 0.4
     illness = pl.Series(hh_cause[rec["hh"].to_numpy()]) & in_roster
-    other = _pick(rng, pl.Series(_NON_ILLNESS_CAUSES), n)
+    other = pick(rng, pl.Series(_NON_ILLNESS_CAUSES), n)
     return rec.select(
         "person_key",
         "village_code",
         "head_name",
         pl.col("assistance_type"),
-        start_date=_days_before(rng, as_of, n, 60, 8 * 365),
+        start_date=days_before(rng, as_of, n, 60, 8 * 365),
         status=pl.col("assistance_status"),
         hardship_cause=pl.when(illness).then(pl.lit("因病")).otherwise(other),
     )
@@ -194,10 +169,10 @@ def _contracts(rng: np.random.Generator, persons: pl.DataFrame, places: Places,
         "village_code",
         team=pl.format("{}卫生院第{}团队", pl.col("township_name").str.slice(0, 2),
                        pl.Series(rng.integers(1, 5, size=k))),
-        contract_date=_days_before(rng, as_of, k, 20, 700),
+        contract_date=days_before(rng, as_of, k, 20, 700),
         service_package=pl.when(pl.col("registered"))
         .then(pl.lit("脱贫人口包"))
-        .otherwise(_pick(rng, packages.head(5), k)),
+        .otherwise(pick(rng, packages.head(5), k)),
         groups=pl.when(pl.col("registered"))
         .then(pl.col("population_type"))
         .when(pl.col("age") >= 65)
@@ -231,8 +206,8 @@ def _followups(rng: np.random.Generator, persons: pl.DataFrame, places: Places,
         rows.with_columns(
             persons["person_key"].gather(rows["i"]).alias("person_key"),
             persons["village_code"].gather(rows["i"]).alias("village_code"),
-            followup_date=_days_before(rng, as_of, k, 1, 364),
-            followup_way=_pick(rng, pl.Series(["门诊", "家庭", "电话", "门诊", "家庭"]), k),
+            followup_date=days_before(rng, as_of, k, 1, 364),
+            followup_way=pick(rng, pl.Series(["门诊", "家庭", "电话", "门诊", "家庭"]), k),
             referral=ref.gather(np.repeat(np.arange(pat.height), reps)),
             clinic_kind=pl.Series(rng.random(k) < 0.6),
         )
@@ -254,95 +229,11 @@ def _followups(rng: np.random.Generator, persons: pl.DataFrame, places: Places,
     )
 
 
-def _illness_for(rng: np.random.Generator, rows: pl.DataFrame) -> pl.Series:
-    """A serious illness plausible for each person's age and sex."""
-    k = rows.height
-    child = _pick(rng, pl.Series(CHILD_ILLNESSES), k)
-    adult = _pick(rng, pl.Series(ADULT_ILLNESSES), k)
-    female = _pick(rng, pl.Series(FEMALE_ILLNESSES), k)
-    use_female = pl.Series(rng.random(k) < 0.35)
-    return rows.select(
-        pl.when(pl.col("age") < 18).then(child)
-        .when((pl.col("sex") == "女") & use_female).then(female)
-        .otherwise(adult)
-    ).to_series()
-
-
-def _ledger(rng: np.random.Generator, persons: pl.DataFrame, as_of: date) -> pl.DataFrame:
-    """The serious-illness ledger: ~5% of registered people."""
-    reg = persons.filter(pl.col("registered"))
-    rows = reg.filter(pl.Series(rng.random(reg.height) < 0.05))
-    k = rows.height
-    statuses = pl.Series(["已救治"] * 12 + ["救治中"] * 7 + ["待救治"])
-    return rows.select(
-        "person_key",
-        "village_code",
-        illness=_illness_for(rng, rows),
-        hospital=_pick(rng, pl.Series(HOSPITALS), k),
-        diagnosis_date=_days_before(rng, as_of, k, 60, 900),
-        status=_pick(rng, statuses, k),
-    )
-
-
-def _money(rng: np.random.Generator, k: int, registered: np.ndarray, serious: np.ndarray
-           ) -> dict[str, pl.Series]:
-    """Settlement amounts: total, basic insurance, critical insurance, assistance, out of pocket."""
-    total = np.round(rng.lognormal(8.6, 0.8, size=k) * np.where(serious, 4.0, 1.0), 2)
-    basic = np.round(total * rng.uniform(0.5, 0.7, size=k), 2)
-    critical = np.round(np.where(serious, total * rng.uniform(0.05, 0.15, size=k), 0.0), 2)
-    assist = np.round(np.where(registered, total * rng.uniform(0.05, 0.15, size=k), 0.0), 2)
-    oop = np.round(np.maximum(total - basic - critical - assist, 0.0), 2)
-    return {
-        "total_cost": pl.Series(total), "basic_insurance": pl.Series(basic),
-        "critical_insurance": pl.Series(critical), "medical_assistance": pl.Series(assist),
-        "out_of_pocket": pl.Series(oop),
-    }
-
-
-def _settlements(rng: np.random.Generator, persons: pl.DataFrame, ledger: pl.DataFrame,
-                 as_of: date) -> pl.DataFrame:
-    """Inpatient settlements: ~8% of living people, 1-3 stays, plus one per ledger case."""
-    alive = persons.filter(~pl.col("dead"))
-    pat = alive.filter(pl.Series(rng.random(alive.height) < 0.08))
-    reps = rng.integers(1, 4, size=pat.height)
-    rows = pat.select(pl.all().gather(np.repeat(np.arange(pat.height), reps)))
-    k = rows.height
-    ordinary = _pick(rng, pl.Series(ORDINARY_DIAGNOSES), k)
-    serious_other = pl.Series(rng.random(k) < 0.04) & ~rows["registered"]
-    diagnosis = rows.select(
-        pl.when(serious_other).then(_illness_for(rng, rows)).otherwise(ordinary)
-    ).to_series()
-    stays = rows.select("person_key", "village_code", "registered").with_columns(
-        diagnosis=diagnosis, admission_date=_days_before(rng, as_of, k, 25, 365)
-    )
-    cases = ledger.join(persons.select("person_key", "registered"), on="person_key").select(
-        "person_key", "village_code", "registered", diagnosis=pl.col("illness"),
-        admission_date=pl.col("diagnosis_date") + pl.duration(
-            days=pl.Series(rng.integers(1, 30, size=ledger.height))),
-    )
-    return _finish_settlements(rng, pl.concat([stays, cases]))
-
-
-def _finish_settlements(rng: np.random.Generator, stays: pl.DataFrame) -> pl.DataFrame:
-    """Add hospital, discharge date, money and one-stop flag to settlement stays."""
-    k = stays.height
-    serious = stays["diagnosis"].is_in(list(SERIOUS_ILLNESSES)).to_numpy()
-    registered = stays["registered"].to_numpy()
-    one_stop = np.where(registered | (rng.random(k) < 0.7), "是", "否")
-    return stays.with_columns(
-        hospital=_pick(rng, pl.Series(HOSPITALS), k),
-        discharge_date=pl.col("admission_date")
-        + pl.duration(days=pl.Series(rng.integers(2, 21, size=k))),
-        **_money(rng, k, registered, serious),
-        one_stop=pl.Series(one_stop),
-    ).drop("registered").sort("person_key", "admission_date")
-
-
 def _deaths(rng: np.random.Generator, persons: pl.DataFrame, as_of: date) -> pl.DataFrame:
     """Death and cremation records in the last 12 months."""
     dead = persons.filter(pl.col("dead"))
     k = dead.height
-    death = _days_before(rng, as_of, k, 5, 360)
+    death = days_before(rng, as_of, k, 5, 360)
     return dead.select("person_key", "village_code").with_columns(
         death_date=death,
         cremation_date=death + pl.duration(days=pl.Series(rng.integers(1, 4, size=k))),
@@ -386,16 +277,16 @@ def build_county(rng: np.random.Generator, persons: pl.DataFrame, places: Places
     """
     persons = _mark_people(rng, persons)
     roster = _roster(rng, persons)
-    ledger = _ledger(rng, persons, as_of)
+    cases = ledger(rng, persons, as_of)
     tables = {
         "poverty_roster": roster,
         "doctor_contract": _contracts(rng, persons, places, as_of),
         "chronic_followup": _followups(rng, persons, places, as_of),
-        "illness_ledger": ledger,
+        "illness_ledger": cases,
         "assistance": _assistance(rng, persons, roster, as_of),
         "death": _deaths(rng, persons, as_of),
         "enrolment": _enrolment(rng, persons),
-        "settlement": _settlements(rng, persons, ledger, as_of),
+        "settlement": settlements(rng, persons, cases, as_of),
     }
     tables["assistance"] = _start_before_death(tables["assistance"], tables["death"])
     empty = pl.DataFrame(schema={"rule": pl.String, "person_key": pl.String, "detail": pl.String})

@@ -6,7 +6,9 @@ damaged field is recorded with the outcome a correct pipeline should reach (`EXP
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
 
 import numpy as np
 import polars as pl
@@ -27,9 +29,11 @@ EXPECT: dict[str, tuple[str, str]] = {
     "name_traditional": ("name", "repaired"),
     "name_space": ("name", "repaired"),
     "name_dot": ("name", "repaired"),
+    "name_changed": ("name", "linked"),
     "village_variant": ("village", "repaired"),
     "village_former": ("village", "repaired"),
     "village_code": ("village", "repaired"),
+    "village_blank": ("village", "linked"),
     "unusable_row": ("", "quarantined"),
     "blank_row": ("", "quarantined"),
     "totals_row": ("", "quarantined"),
@@ -54,7 +58,26 @@ TRADITIONAL = {
     "华": "華", "军": "軍", "丽": "麗", "红": "紅", "兰": "蘭", "凤": "鳳", "云": "雲", "龙": "龍",
     "国": "國", "强": "強", "涛": "濤", "辉": "輝", "东": "東", "鹏": "鵬", "刚": "剛", "杰": "傑",
 }
+# Given names a person may have gone by before (a childhood name, a name before marriage).
+CHANGED_GIVEN = ("小红", "二妮", "春花", "小军", "铁蛋", "桂芝", "建设", "爱华", "小燕", "军伟",
+                 "淑芬", "玉洁", "秋生", "满仓", "凤霞", "志刚")
 _FULLWIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+
+
+# Department-specific rates (kind -> rate) that override the county-wide ones: hand-kept
+# ledgers and hospital settlements lose or destroy IDs far more often than the national
+# rosters, and the public-health follow-up export often leaves the village blank (the
+# clinic, 虹光村卫生室, still names it).
+BY_EXTRACT: Mapping[str, Mapping[str, float]] = MappingProxyType({
+    "poverty_roster": {"id_missing": 0.002, "id_scientific": 0.0},
+    "enrolment": {"id_missing": 0.002, "id_scientific": 0.001},
+    "doctor_contract": {"id_missing": 0.006, "id_scientific": 0.005},
+    "chronic_followup": {"id_missing": 0.012, "id_scientific": 0.01, "village_blank": 0.3},
+    "illness_ledger": {"id_missing": 0.04, "id_scientific": 0.04},
+    "assistance": {"id_missing": 0.003, "id_scientific": 0.003},
+    "death": {"id_missing": 0.02, "id_scientific": 0.005},
+    "settlement": {"id_missing": 0.012, "id_scientific": 0.01},
+})
 
 
 @dataclass(frozen=True)
@@ -65,6 +88,8 @@ class DirtRates:
     x needs an ID ending in X, a dot variant needs a minority name). `infant_no_id` is the
     share of rows of infants under one year that carry no ID. `unusable_row` and
     `blank_row` add rows (relative to the file's rows) that must be quarantined.
+    `by_extract` overrides a kind's rate for one extract (see `BY_EXTRACT`). A missing or
+    destroyed ID lands on any row, identifiable without it or not, as in real extracts.
     """
 
     id_typo: float = 0.003
@@ -81,21 +106,38 @@ class DirtRates:
     name_traditional: float = 0.002
     name_space: float = 0.004
     name_dot: float = 0.003
+    name_changed: float = 0.002
     village_variant: float = 0.02
     village_former: float = 0.01
     village_code: float = 0.005
+    village_blank: float = 0.0
     unusable_row: float = 0.0005
     blank_row: float = 0.0005
+    by_extract: Mapping[str, Mapping[str, float]] = field(default_factory=lambda: BY_EXTRACT)
+
+    def rate(self, kind: str, extract: str) -> float:
+        """The rate of `kind` in `extract`'s rows (its override, else the county-wide rate).
+
+        Examples:
+            >>> DirtRates().rate("id_missing", "settlement")
+            0.012
+        """
+        return self.by_extract.get(extract, {}).get(kind, getattr(self, kind))
+
+    @classmethod
+    def kinds(cls) -> tuple[str, ...]:
+        """The dirt kinds that have a rate."""
+        return tuple(f.name for f in fields(cls) if f.name != "by_extract")
 
     @classmethod
     def clean(cls) -> DirtRates:
         """No dirt at all."""
-        return cls(**{f.name: 0.0 for f in fields(cls)})
+        return cls(**{k: 0.0 for k in cls.kinds()}, by_extract={})
 
     @classmethod
     def uniform(cls, rate: float) -> DirtRates:
-        """Every kind at the same rate (useful in tests)."""
-        return cls(**{f.name: rate for f in fields(cls)})
+        """Every kind at the same rate in every extract (useful in tests)."""
+        return cls(**{k: rate for k in cls.kinds()}, by_extract={})
 
 
 def _typo(v: str, rng: np.random.Generator) -> str:
@@ -137,6 +179,15 @@ def _space(v: str, rng: np.random.Generator) -> str:
     return pad + v if where == 1 else v + pad
 
 
+def _changed(v: str, rng: np.random.Generator) -> str:
+    """Give the person another given name under the same surname (改名, 曾用名)."""
+    given = v[1:]
+    other = CHANGED_GIVEN[int(rng.integers(len(CHANGED_GIVEN)))]
+    if other == given:
+        other = CHANGED_GIVEN[(CHANGED_GIVEN.index(other) + 1) % len(CHANGED_GIVEN)]
+    return v[0] + other
+
+
 _ID_DAMAGE = {
     "id_typo": _typo,
     "id_swap": _swap,
@@ -153,6 +204,7 @@ _NAME_DAMAGE = {
     "name_lookalike": lambda v, r: _replace_first(v, LOOKALIKES),
     "name_traditional": _traditional,
     "name_space": _space,
+    "name_changed": _changed,
 }
 
 
@@ -172,9 +224,9 @@ class DirtTarget:
         formers: former village name per row ("" if none).
         codes: village code per row.
         protected: rows that must stay clean (planted people).
-        remainder_unique: rows that stay identifiable without an ID.
         born_before_1985, infant: row flags.
         dot_choices: middle-dot replacements the file's encoding can hold.
+        extract: the extract the rows belong to (selects `DirtRates.by_extract`).
     """
 
     ids: pl.Series
@@ -183,10 +235,10 @@ class DirtTarget:
     formers: pl.Series
     codes: pl.Series
     protected: np.ndarray
-    remainder_unique: np.ndarray
     born_before_1985: np.ndarray
     infant: np.ndarray
     dot_choices: tuple[str, ...]
+    extract: str = ""
 
 
 def _eligibility(t: DirtTarget) -> dict[str, np.ndarray]:
@@ -200,16 +252,18 @@ def _eligibility(t: DirtTarget) -> dict[str, np.ndarray]:
         "id_typo": every, "id_swap": every,
         "id_lower_x": ids.str.ends_with("X").to_numpy(),
         "id_fullwidth": every, "id_space": every,
-        "id_scientific": t.remainder_unique, "id_missing": t.remainder_unique,
+        "id_scientific": every, "id_missing": every,
         "id_15": t.born_before_1985,
         "name_homophone": _has_any(t.names, HOMOPHONES),
         "name_lookalike": _has_any(t.names, LOOKALIKES),
         "name_traditional": _has_any(t.names, TRADITIONAL),
         "name_space": ~t.names.str.contains("·").to_numpy(),
         "name_dot": t.names.str.contains("·").to_numpy(),
+        "name_changed": ~t.names.str.contains("·").to_numpy(),
         "village_variant": every & has_village,
         "village_former": (t.formers != "").to_numpy() & has_village,
         "village_code": every & has_village,
+        "village_blank": every & has_village,
     }
 
 
@@ -233,7 +287,7 @@ def apply_dirt(rng: np.random.Generator, target: DirtTarget, rates: DirtRates,
         cols["village"] = target.villages.clone()
     picked: list[tuple[np.ndarray, str]] = []
     for kind, mask in elig.items():
-        rate = getattr(rates, kind)
+        rate = rates.rate(kind, target.extract)
         if rate <= 0:
             continue
         idx = np.flatnonzero(mask & free)
@@ -276,6 +330,8 @@ def _damage(rng: np.random.Generator, cols: dict[str, pl.Series], t: DirtTarget,
             values = cols["village"].gather(idx).str.strip_suffix("村") + sfx
         elif kind == "village_former":
             values = t.formers.gather(idx)
+        elif kind == "village_blank":
+            values = pl.Series([None] * idx.size, dtype=pl.String)
         else:
             values = t.codes.gather(idx)
         cols["village"] = cols["village"].scatter(idx, values)

@@ -59,7 +59,9 @@ def layouts(as_of: date) -> tuple[FileLayout, ...]:
         as_of: the extracts' reference date (names the month in titles and file names).
 
     Returns:
-        The file layouts, in writing order.
+        The file layouts, in writing order. The inpatient settlement list carries name, ID,
+        sex, hospital and dates only (no birth date, no village), as insurance settlement
+        exports do.
     """
     ym = f"{as_of:%Y%m}"
     month = f"{as_of.year}年{as_of.month}月"
@@ -120,12 +122,11 @@ def layouts(as_of: date) -> tuple[FileLayout, ...]:
         FileLayout(f"医保局_住院结算明细_{as_of.year}.csv", "gb18030", (SheetLayout(
             "settlement", "", (
                 ("name", "姓名"), ("id_number", "身份证件号码"), ("sex", "性别"),
-                ("birth_date", "出生日期"), ("township", "乡镇名称"), ("village", "村(社区)"),
-                ("village_code", "村级区划代码"), ("hospital", "定点医疗机构"),
+                ("hospital", "定点医疗机构"),
                 ("diagnosis", "出院诊断"), ("admission_date", "入院日期"),
                 ("discharge_date", "出院日期"), ("total_cost", "医疗总费用"),
                 ("basic_insurance", "统筹基金支付"), ("critical_insurance", "大病保险支付"),
                 ("medical_assistance", "医疗救助支付"), ("out_of_pocket", "个人自付"),
                 ("one_stop", "是否一站式结算"),
-            ), {"birth_date": "iso", "admission_date": "mixed", "discharge_date": "mixed"}),)),
+            ), {"admission_date": "mixed", "discharge_date": "mixed"}),)),
     )

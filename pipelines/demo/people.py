@@ -29,6 +29,15 @@ _FEMALE = _words(
     "梓涵 诗涵 思雨 佳怡 晓燕 丽娟 春梅 海燕 凤英 小红 玉梅 桂兰 淑珍 金凤 晴 璐 琳 悦 月 "
     "美玲 翠花 冬梅 秋菊 佳琪 欣悦 梦瑶 雅琪 晓丽 玉珍 巧云 彩霞"
 )
+# Characters of composed two-character given names (first, second), most popular first.
+_MALE_FIRST = ("建志国永德明文俊晓海振宏家伟金子天立学春新广世中长庆红卫光玉大小兴嘉浩宇泽"
+               "思少荣福兆博承瑞鸿锦祥昌传耀绍树朝克华仁义加守保书连宗益恩向敬亚")
+_MALE_SECOND = ("华军明平强林伟东峰杰涛辉刚勇斌波龙飞鹏成生亮超宇博轩豪航然凯鑫磊文武坤"
+                "山川江河岩松柏彬涵铭哲睿翔毅智远胜利民安全富贵昊阳晨皓宁清远祥禄")
+_FEMALE_FIRST = ("秀玉桂丽春淑美晓凤海金雪红彩慧欣子雨梦佳思诗紫婉静雅晶文翠冬秋月爱巧素"
+                 "惠兰小艳丹一若语可心怡依芷沐安欢乐晨蕾馨瑞嘉亚彦书锦佩")
+_FEMALE_SECOND = ("英兰芳珍梅华萍琴霞燕红艳娟玲丽敏静婷雪琳颖怡涵琪瑶欣悦彤萱菲璐洁云凤花"
+                  "莲荣香娥芬秀玉蓉莹薇妍宁岚倩茹嫣晴蕊婕馨娇媛萌媚青翠环")
 _MINORITY_MALE = ("买买提", "艾力", "阿不都", "吐尔逊", "艾合买提", "热合曼", "艾尼瓦尔", "努尔")
 _MINORITY_FEMALE = ("古丽", "阿依古丽", "帕提古丽", "热依拉", "米日古丽", "阿依努尔", "祖丽")
 TWIN_NAMES = (
@@ -59,15 +68,40 @@ def _zipf_choice(rng: np.random.Generator, pool_size: int, n: int, skew: float) 
     return rng.choice(pool_size, size=n, p=w / w.sum())
 
 
-def _given_idx(rng: np.random.Generator, male: np.ndarray) -> np.ndarray:
-    """Draw given-name indices by sex into GIVEN (male pool first, then female)."""
-    out = _zipf_choice(rng, len(_FEMALE), male.size, 0.75) + len(_MALE)
-    m = np.flatnonzero(male)
-    out[m] = _zipf_choice(rng, len(_MALE), m.size, 0.75)
+def _pool_draw(rng: np.random.Generator, pool: list[str], n: int, skew: float) -> np.ndarray:
+    """Draw n entries of `pool`, the first ones most popular."""
+    return np.asarray(pool, dtype=object)[_zipf_choice(rng, len(pool), n, skew)]
+
+
+def _given_names(rng: np.random.Generator, male: np.ndarray, age: np.ndarray) -> np.ndarray:
+    """Draw given names: one character (older people more often), a popular two-character
+    name (建华, 秀英, 子涵), or two characters composed from per-position pools.
+
+    The mix gives realistic repetition: a few names (王伟, 王芳, 张伟) are held by dozens of
+    people in a county, while most people share their full name with nobody.
+    """
+    n = male.size
+    out = np.empty(n, dtype=object)
+    u = rng.random(n)
+    p_single = np.where(age >= 55, 0.2, np.where(age >= 30, 0.12, 0.06))
+    kind = np.where(u < p_single, 0, np.where(u < p_single + 0.15, 1, 2))
+    for is_male, (single, whole, first, second) in (
+        (True, (_SINGLE_M, _WHOLE_M, _MALE_FIRST, _MALE_SECOND)),
+        (False, (_SINGLE_F, _WHOLE_F, _FEMALE_FIRST, _FEMALE_SECOND)),
+    ):
+        sex = male == is_male
+        one, two, composed = (np.flatnonzero(sex & (kind == k)) for k in range(3))
+        out[one] = _pool_draw(rng, single, one.size, 0.5)
+        out[two] = _pool_draw(rng, whole, two.size, 0.6)
+        out[composed] = (_pool_draw(rng, list(first), composed.size, 0.5)
+                         + _pool_draw(rng, list(second), composed.size, 0.5))
     return out
 
 
-GIVEN = pl.Series(_MALE + _FEMALE + [a for pair in TWIN_NAMES for a in pair])
+_SINGLE_M = [g for g in _MALE if len(g) == 1]
+_SINGLE_F = [g for g in _FEMALE if len(g) == 1]
+_WHOLE_M = [g for g in _MALE if len(g) == 2]
+_WHOLE_F = [g for g in _FEMALE if len(g) == 2]
 
 
 def _ages(rng: np.random.Generator, n: int, low: int, high: int) -> np.ndarray:
@@ -131,26 +165,26 @@ def _names(rng: np.random.Generator, frame: pl.DataFrame) -> pl.Series:
     n_hh = int(frame["hh"].max()) + 1
     hh = frame["hh"].to_numpy()
     male = frame["male"].to_numpy()
+    age = frame["age"].to_numpy()
     rel = frame["relation"].to_numpy()
     s_idx = _zipf_choice(rng, len(SURNAMES), n_hh, 0.75)[hh]
     own = _zipf_choice(rng, len(SURNAMES), n, 0.75)
     s_idx = np.where((rel == "配偶") | (rel == "母亲"), own, s_idx)
-    given = _given_idx(rng, male)
+    given = _given_names(rng, male, age)
     twin = frame["twin_of"].to_numpy()
     first = np.flatnonzero(twin > np.arange(n))
     pair = rng.integers(len(TWIN_NAMES), size=first.size)
-    base = len(_MALE) + len(_FEMALE)
-    given[first] = base + 2 * pair
-    given[first + 1] = base + 2 * pair + 1
+    given[first] = [TWIN_NAMES[p][0] for p in pair]
+    given[first + 1] = [TWIN_NAMES[p][1] for p in pair]
     for _ in range(20):
-        key = pl.DataFrame({"hh": hh, "s": s_idx, "g": given})
+        key = pl.DataFrame({"hh": hh, "s": s_idx, "g": pl.Series(given, dtype=pl.String)})
         dup = np.flatnonzero(~key.select(pl.struct("hh", "s", "g").is_first_distinct())
                              .to_series().to_numpy())
         if dup.size == 0:
             break
-        given[dup] = _given_idx(rng, male[dup])
+        given[dup] = _given_names(rng, male[dup], age[dup])
     surnames = pl.Series(list(SURNAMES))
-    names = surnames.gather(s_idx) + GIVEN.gather(given)
+    names = surnames.gather(s_idx) + pl.Series(given, dtype=pl.String)
     minority = (rng.random(n_hh) < 0.012)[hh]
     m_pool = pl.Series(_MINORITY_MALE)
     f_pool = pl.Series(_MINORITY_FEMALE)

@@ -10,14 +10,9 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from pipelines.demo.departments import (
-    HOSPITALS,
-    County,
-    _days_before,
-    _finish_settlements,
-    _illness_for,
-    _pick,
-)
+from pipelines.demo.departments import County
+from pipelines.demo.draw import days_before
+from pipelines.demo.hospital import finish_settlements, hospitals, illness_for
 
 _DEPT_ZH = {"enrolment": "医保参保", "settlement": "医保结算", "doctor_contract": "家庭医生签约",
             "assistance": "民政救助"}
@@ -112,11 +107,11 @@ def _settlement_not_in_ledger(p: _Planter, as_of: date) -> None:
                                                                     .implode()))
     keys = p.choose(reg["person_key"])
     rows = reg.filter(pl.col("person_key").is_in(keys)).sort("person_key")
-    illness = _illness_for(p.rng, rows)
+    illness = illness_for(p.rng, rows)
     stays = rows.select("person_key", "village_code", "registered").with_columns(
-        diagnosis=illness, admission_date=_days_before(p.rng, as_of, rows.height, 25, 300)
+        diagnosis=illness, admission_date=days_before(p.rng, as_of, rows.height, 25, 300)
     )
-    t["settlement"] = pl.concat([t["settlement"], _finish_settlements(p.rng, stays)]).sort(
+    t["settlement"] = pl.concat([t["settlement"], finish_settlements(p.rng, stays)]).sort(
         "person_key", "admission_date")
     for k, ill in zip(keys, illness.to_list(), strict=True):
         p.record("settlement_not_in_ledger", k, f"结算主要诊断{ill},大病台账无记录")
@@ -131,9 +126,9 @@ def _ledger_without_settlement(p: _Planter, as_of: date) -> None:
     rows = reg.filter(pl.col("person_key").is_in(keys)).sort("person_key")
     k = rows.height
     cases = rows.select("person_key", "village_code").with_columns(
-        illness=_illness_for(p.rng, rows),
-        hospital=_pick(p.rng, pl.Series(HOSPITALS), k),
-        diagnosis_date=_days_before(p.rng, as_of, k, 60, 500),
+        illness=illness_for(p.rng, rows),
+        hospital=hospitals(p.rng, k),
+        diagnosis_date=days_before(p.rng, as_of, k, 60, 500),
         status=pl.lit("已救治"),
     )
     t["illness_ledger"] = pl.concat([t["illness_ledger"], cases]).sort("person_key")
@@ -154,7 +149,7 @@ def _dead_but_active(p: _Planter, as_of: date) -> None:
     keys += p.choose(alive["person_key"])[: p.n - len(keys)]
     keys = sorted(keys)
     rows = persons.filter(pl.col("person_key").is_in(keys)).sort("person_key")
-    death = _days_before(p.rng, as_of, rows.height, 30, 300)
+    death = days_before(p.rng, as_of, rows.height, 30, 300)
     deaths = rows.select("person_key", "village_code").with_columns(
         death_date=death, cremation_date=death + pl.duration(days=2))
     t["death"] = pl.concat([t["death"], deaths]).sort("person_key")

@@ -75,12 +75,10 @@ def _base_rows(table: pl.DataFrame, persons: pl.DataFrame, villages: pl.DataFram
     )
 
 
-def _target(rows: pl.DataFrame, sheet: SheetLayout, f: FileLayout, planted: pl.Series,
-            unique_keys: pl.DataFrame) -> DirtTarget:
+def _target(rows: pl.DataFrame, sheet: SheetLayout, f: FileLayout, planted: pl.Series
+            ) -> DirtTarget:
     """Describe one sheet's rows for the dirt step."""
     sources = {c for c, _ in sheet.columns}
-    key = "uniq_nbv" if "birth_date" in sources else "uniq_nv"
-    uniq = rows.select("person_key").join(unique_keys, on="person_key", how="left")[key]
     infant_ok = sheet.extract in ("doctor_contract", "settlement")
     return DirtTarget(
         ids=rows["id_number"],
@@ -89,10 +87,10 @@ def _target(rows: pl.DataFrame, sheet: SheetLayout, f: FileLayout, planted: pl.S
         formers=rows["former"].fill_null(""),
         codes=rows["village_code"],
         protected=rows["person_key"].is_in(planted.implode()).to_numpy(),
-        remainder_unique=uniq.fill_null(False).to_numpy(),
         born_before_1985=(rows["birth_date"].dt.year() < 1985).to_numpy(),
-        infant=((rows["age"] < 1) & infant_ok & uniq.fill_null(False)).to_numpy(),
+        infant=((rows["age"] < 1) & infant_ok).to_numpy(),
         dot_choices=f.dot_choices,
+        extract=sheet.extract,
     )
 
 
@@ -128,8 +126,7 @@ def _extras(rng: np.random.Generator, data: pl.DataFrame, rates: DirtRates, shee
 
 def build_sheet(rng: np.random.Generator, table: pl.DataFrame, persons: pl.DataFrame,
                 villages: pl.DataFrame, f: FileLayout, sheet: SheetLayout, rates: DirtRates,
-                planted: pl.Series, unique_keys: pl.DataFrame
-                ) -> tuple[pl.DataFrame, pl.Series, pl.DataFrame]:
+                planted: pl.Series) -> tuple[pl.DataFrame, pl.Series, pl.DataFrame]:
     """Build one sheet's final rows (dirt and quarantine rows in place).
 
     Args:
@@ -141,14 +138,13 @@ def build_sheet(rng: np.random.Generator, table: pl.DataFrame, persons: pl.DataF
         sheet: the sheet layout.
         rates: dirt rates.
         planted: person keys whose rows must stay clean.
-        unique_keys: person_key, uniq_nbv, uniq_nv (identifiable without an ID).
 
     Returns:
         (rows with headers as columns, person_key per row ("" for quarantine rows),
         dirt frame: position, field, kind, expect).
     """
     rows = _base_rows(table, persons, villages)
-    target = _target(rows, sheet, f, planted, unique_keys)
+    target = _target(rows, sheet, f, planted)
     cols, dirt = apply_dirt(rng, target, rates, rows.height)
     rows = rows.with_columns(**cols)
     data = _format(rng, rows, sheet, f.encoding != "xlsx")

@@ -29,17 +29,22 @@ import polars as pl
 from pipelines.domain.codes import CODE_LISTS
 from pipelines.exchange.returned import _typed, read_return_rows
 from pipelines.extracts import HeaderMapping
-from pipelines.link.comparisons import code_records, compare
+from pipelines.link.coding import code_records
+from pipelines.link.comparisons import compare
+from pipelines.link.linker import prepare_records
+from pipelines.link.settings import LinkSettings
 from pipelines.normalise.dates import parse_date
 from pipelines.normalise.ids import normalise_ids
 from pipelines.normalise.names import normalise_names
 from pipelines.values import map_column
+from schemas.canonical import PersonRecords
 from schemas.contract import conform
 from schemas.exchange import MatchedCase
 
 COMPARED = ("name", "name_pinyin", "id_number", "birth_date", "sex", "village_code",
             "township_code", "household_id")
 _MASKED = r"^([0-9]{6})[*＊]{4,}([0-9]{3}[0-9X])$"
+GRADED = ("name", "id", "birth")  # the linker's comparisons the office match reuses
 NAME_EXACT, NAME_HOMOPHONE, NAME_FUZZY = 0, 1, 2
 BIRTH_EXACT, ID_DIFFERENT, BIRTH_DIFFERENT = 0, 3, 3
 
@@ -112,9 +117,13 @@ def _candidates(theirs: pl.DataFrame, ours: pl.DataFrame) -> pl.DataFrame:
 def _graded(pairs: pl.DataFrame, theirs: pl.DataFrame, ours: pl.DataFrame) -> pl.DataFrame:
     """The pairs with the linker's levels for name, ID and birth date, and digit agreement."""
     records = pl.concat([ours.select(COMPARED), theirs.select(COMPARED)], how="vertical_relaxed")
-    coded = code_records(records)
+    records = conform(records.with_columns(  # as the linker's person_records
+        record_id=pl.int_range(pl.len()).cast(pl.String), extract=pl.lit("exchange"),
+        name_raw=pl.col("name"), id_valid=pl.col("id_number").is_not_null()), PersonRecords)
+    coded = code_records(prepare_records(records))
     offset = ours.height
-    levels = compare(coded, pairs["_p"].to_numpy(), pairs["_t"].to_numpy() + offset)
+    levels = compare(coded, pairs["_p"].to_numpy(), pairs["_t"].to_numpy() + offset,
+                     [c for c in LinkSettings().comparisons if c.name in GRADED])
     visible = (pairs.join(theirs.select("_t", "head6", "tail4"), on="_t", how="left")
                .join(ours.select("_p", o6="head6", o4="tail4"), on="_p", how="left"))
     both = pl.all_horizontal(pl.col("head6", "tail4", "o6", "o4").is_not_null())

@@ -13,6 +13,8 @@ import time
 import numpy as np
 import polars as pl
 
+from pipelines.link.settings import BlockingRule
+
 _I = pl.col("i")
 _POW = 11 * 10 ** np.arange(16, -1, -1, dtype=np.int64)  # weight of digit p in an ID code
 
@@ -115,50 +117,92 @@ def _id_one_off_pairs(rec: pl.DataFrame, max_block: int) -> tuple[pl.DataFrame, 
     return pairs, capped
 
 
-def _key_expr(rule: str) -> pl.Expr:
-    """Return the block key expression of a simple (one key per record) rule."""
-    date = pl.col("birth_date").cast(pl.String)
-    exprs = {
-        "id_exact": pl.col("id_number"),
-        "pinyin_birth": pl.concat_str(pl.col("name_pinyin"), pl.lit("|"), date),
-        "birth_village": pl.concat_str(date, pl.lit("|"), pl.col("village_code")),
-        "pinyin_village": pl.concat_str(pl.col("name_pinyin"), pl.lit("|"), pl.col("village_code")),
-        "household_name": pl.concat_str(pl.col("household_id"), pl.lit("|"), pl.col("name")),
-    }
-    return exprs[rule]
+def _key_expr(rule: BlockingRule) -> pl.Expr:
+    """Return the block key of an ``equal`` rule: its key columns joined (null if any is)."""
+    parts = [pl.col(k).cast(pl.String) for k in rule.keys]
+    return parts[0] if len(parts) == 1 else pl.concat_str(parts, separator="|")
 
 
-def block(rec: pl.DataFrame, rules: tuple[str, ...], max_block: int) -> tuple[pl.DataFrame, dict]:
+def _unidentified_pairs(rec: pl.DataFrame, rule: BlockingRule, max_block: int
+                        ) -> tuple[pl.DataFrame, int]:
+    """Return pairs sharing the rule's key where at least one record has no valid ID.
+
+    Only records without a valid ID are joined against the block, so a block of 100
+    records with two such records costs ~200 pairs, not 4,950.
+    """
+    keys = (
+        rec.select("i", "id_valid", key=_key_expr(rule))
+        .drop_nulls("key")
+        .with_columns(h=pl.col("key").hash(seed=7))
+        .with_columns(n=pl.len().over("h"))
+    )
+    capped = keys.filter(pl.col("n") > max_block).get_column("h").n_unique()
+    kept = keys.filter((pl.col("n") >= 2) & (pl.col("n") <= max_block))
+    left = kept.filter(~pl.col("id_valid")).select("i", "h")
+    pairs = (
+        left.join(kept.select("i", "h", "id_valid"), on="h", suffix="_r")
+        .filter((pl.col("i") != pl.col("i_r")) & ((pl.col("i") < pl.col("i_r"))
+                                                   | pl.col("id_valid")))
+        .select(i_l=pl.min_horizontal("i", "i_r"), i_r=pl.max_horizontal("i", "i_r"))
+    )
+    return pairs, capped
+
+
+def _rule_pairs(rec: pl.DataFrame, rule: BlockingRule, max_block: int
+                ) -> tuple[pl.DataFrame, int]:
+    """Return one rule's candidate pairs and its number of capped keys."""
+    if rule.method == "id_one_edit":
+        return _id_one_off_pairs(rec, max_block)
+    if rule.unidentified_only:
+        return _unidentified_pairs(rec, rule, max_block)
+    return _pairs_from_keys(rec.select("i", key=_key_expr(rule)), max_block)
+
+
+def resolve_rules(rules: tuple[BlockingRule | str, ...]) -> tuple[BlockingRule, ...]:
+    """Return the rules, a name standing for the default rule of that name."""
+    from pipelines.link.defaults import BLOCKING_RULES
+
+    by_name = {r.name: r for r in BLOCKING_RULES}
+    out = []
+    for r in rules:
+        if isinstance(r, str) and r not in by_name:
+            msg = f"unknown blocking rule {r!r}; choose from {list(by_name)}"
+            raise ValueError(msg)
+        out.append(by_name[r] if isinstance(r, str) else r)
+    return tuple(out)
+
+
+def block(rec: pl.DataFrame, rules: tuple[BlockingRule | str, ...], max_block: int
+          ) -> tuple[pl.DataFrame, dict]:
     """Return the deduplicated candidate pairs of all rules, and per-rule counts.
 
     Args:
-        rec: prepared records with ``i`` (0..n-1) and the compared columns.
-        rules: blocking rule names, in priority order.
+        rec: prepared records with ``i`` (0..n-1) and the key columns.
+        rules: blocking rules (or names of default rules), in priority order.
         max_block: largest block expanded into pairs.
 
     Returns:
         Pairs (i_l < i_r, block_rule) and stats: ``pairs_per_rule`` (pairs a rule found),
         ``new_pairs_per_rule`` (pairs first found by that rule) and ``capped_blocks``.
     """
+    rules = resolve_rules(rules)
+    names = [r.name for r in rules]
     found, stats = [], {"pairs_per_rule": {}, "new_pairs_per_rule": {}, "capped_blocks": {}}
     stats["seconds_per_rule"] = {}
     for rank, rule in enumerate(rules):
         t = time.perf_counter()
-        if rule == "id_one_off":
-            pairs, capped = _id_one_off_pairs(rec, max_block)
-        else:
-            pairs, capped = _pairs_from_keys(rec.select("i", key=_key_expr(rule)), max_block)
+        pairs, capped = _rule_pairs(rec, rule, max_block)
         pairs = pairs.unique()
-        stats["pairs_per_rule"][rule] = pairs.height
-        stats["capped_blocks"][rule] = capped
-        stats["seconds_per_rule"][rule] = round(time.perf_counter() - t, 3)
+        stats["pairs_per_rule"][rule.name] = pairs.height
+        stats["capped_blocks"][rule.name] = capped
+        stats["seconds_per_rule"][rule.name] = round(time.perf_counter() - t, 3)
         found.append(pairs.with_columns(rank=pl.lit(rank, pl.UInt8)))
     schema = {"i_l": pl.UInt32, "i_r": pl.UInt32, "rank": pl.UInt8}
     allp = pl.concat([f.cast(schema) for f in found]) if found else pl.DataFrame(schema=schema)
     allp = allp.sort("rank").unique(["i_l", "i_r"], keep="first", maintain_order=True)
     counts = dict(allp.group_by("rank").len().iter_rows())
-    stats["new_pairs_per_rule"] = {r: counts.get(k, 0) for k, r in enumerate(rules)}
+    stats["new_pairs_per_rule"] = {r: counts.get(k, 0) for k, r in enumerate(names)}
     allp = allp.with_columns(
-        block_rule=pl.col("rank").replace_strict(dict(enumerate(rules)), return_dtype=pl.String)
+        block_rule=pl.col("rank").replace_strict(dict(enumerate(names)), return_dtype=pl.String)
     ).drop("rank")
     return allp, stats

@@ -1,10 +1,13 @@
 """Clustering: connected components over linked pairs, honouring cannot-link constraints.
 
 Cannot-link: two records of the same one-row-per-person extract, two records with different
-valid IDs, and steward no-links. Components are found for all edges at once (numpy label
-propagation); only the few components that hold a violated constraint are re-clustered by a
-greedy union-find that adds edges in order of decreasing weight (steward must-links first)
-and refuses any union that would join a cannot-link.
+valid IDs, two records whose birth dates disagree outright (more than one of year, month and
+day differs, and not a day/month swap: a birthless settlement must not chain a grandmother
+and an infant of the same name into one person), and steward no-links. Components are found
+for all edges at once (numpy label propagation); only the few components that hold a
+violated constraint are re-clustered by a greedy union-find that adds edges in order of
+decreasing weight (steward must-links first) and refuses any union that would join a
+cannot-link.
 """
 
 from __future__ import annotations
@@ -39,16 +42,34 @@ def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return labels
 
 
+def births_conflict(a: int, b: int) -> bool:
+    """Return whether two birth dates (YYYYMMDD integers) disagree outright.
+
+    One differing part (a typo) or a day/month swap is compatible.
+
+    Examples:
+        >>> births_conflict(19540726, 20260826), births_conflict(19800102, 19800201)
+        (True, False)
+    """
+    ya, ma, da = a // 10000, a // 100 % 100, a % 100
+    yb, mb, db = b // 10000, b // 100 % 100, b % 100
+    same = (ya == yb) + (ma == mb) + (da == db)
+    swapped = ya == yb and ma == db and da == mb
+    return same < 2 and not swapped
+
+
 class _Constrained:
     """Union-find whose unions respect cannot-link constraints (one small component set)."""
 
     def __init__(
-        self, extracts: dict[int, str], valid_ids: dict[int, str], no_links: dict[int, set[int]]
+        self, extracts: dict[int, str], valid_ids: dict[int, str], no_links: dict[int, set[int]],
+        births: dict[int, int],
     ) -> None:
         self.parent: dict[int, int] = {}
         self.extracts = {i: {e} for i, e in extracts.items()}
         self.valid = dict(valid_ids)
         self.no = {i: set(s) for i, s in no_links.items()}
+        self.births = {i: {b} for i, b in births.items()}
 
     def find(self, x: int) -> int:
         """Return the root of ``x`` (with path halving)."""
@@ -65,6 +86,9 @@ class _Constrained:
         va, vb = self.valid.get(ra), self.valid.get(rb)
         if va is not None and vb is not None and va != vb:
             return False
+        ba, bb = self.births.get(ra, set()), self.births.get(rb, set())
+        if any(births_conflict(x, y) for x in ba for y in bb):
+            return False
         return not any(self.find(x) == rb for x in self.no.get(ra, ())) and not any(
             self.find(x) == ra for x in self.no.get(rb, ())
         )
@@ -78,11 +102,32 @@ class _Constrained:
         self.extracts[ra] = self.extracts.get(ra, set()) | self.extracts.pop(rb, set())
         if self.valid.get(ra) is None and rb in self.valid:
             self.valid[ra] = self.valid[rb]
+        self.births[ra] = self.births.get(ra, set()) | self.births.pop(rb, set())
         self.no[ra] = self.no.get(ra, set()) | self.no.pop(rb, set())
 
 
+def _birth_conflicts(labels: np.ndarray, birth: pl.Series) -> np.ndarray:
+    """Return the labels of components holding two birth dates that disagree outright."""
+    dates = (
+        pl.DataFrame({"c": labels, "b": birth})
+        .drop_nulls("b")
+        .unique()
+        .filter(pl.len().over("c") > 1)
+    )
+    if not dates.height:
+        return np.zeros(0, dtype=np.int64)
+    pairs = dates.join(dates, on="c", suffix="_r").filter(pl.col("b") < pl.col("b_r"))
+    a, b = pairs["b"].to_numpy(), pairs["b_r"].to_numpy()
+    ya, ma, da = a // 10000, a // 100 % 100, a % 100
+    yb, mb, db = b // 10000, b // 100 % 100, b % 100
+    same = (ya == yb).astype(int) + (ma == mb) + (da == db)
+    swapped = (ya == yb) & (ma == db) & (da == mb)
+    return np.unique(pairs["c"].to_numpy()[(same < 2) & ~swapped])
+
+
 def _violating(
-    labels: np.ndarray, one_row: pl.Series, valid_id: pl.Series, no_a: np.ndarray, no_b: np.ndarray
+    labels: np.ndarray, one_row: pl.Series, valid_id: pl.Series, no_a: np.ndarray, no_b: np.ndarray,
+    birth: pl.Series,
 ) -> np.ndarray:
     """Return the labels of components holding a violated cannot-link constraint."""
     df = pl.DataFrame({"c": labels, "e": one_row, "v": valid_id})
@@ -97,11 +142,13 @@ def _violating(
         .get_column("c")
     )
     no_link = labels[no_a][labels[no_a] == labels[no_b]]
-    return np.unique(np.concatenate([dup_extract.to_numpy(), two_ids.to_numpy(), no_link]))
+    return np.unique(np.concatenate([dup_extract.to_numpy(), two_ids.to_numpy(), no_link,
+                                     _birth_conflicts(labels, birth)]))
 
 
 def cluster(
-    n: int, edges: pl.DataFrame, one_row: pl.Series, valid_id: pl.Series, no_links: pl.DataFrame
+    n: int, edges: pl.DataFrame, one_row: pl.Series, valid_id: pl.Series, no_links: pl.DataFrame,
+    birth: pl.Series | None = None,
 ) -> np.ndarray:
     """Return a cluster label per record.
 
@@ -111,6 +158,7 @@ def cluster(
         one_row: per record, its extract when the extract lists each person once, else null.
         valid_id: per record, its ID when valid, else null.
         no_links: i_l, i_r of steward no-link decisions.
+        birth: per record, its birth date as a YYYYMMDD integer, or null.
 
     Returns:
         int64 labels of length ``n``; equal labels are one person.
@@ -118,7 +166,9 @@ def cluster(
     a, b = edges["i_l"].to_numpy(), edges["i_r"].to_numpy()
     labels = components(n, a, b)
     no_a, no_b = no_links["i_l"].to_numpy(), no_links["i_r"].to_numpy()
-    bad = _violating(labels, one_row, valid_id, no_a, no_b)
+    if birth is None:
+        birth = pl.Series("b", [None] * n, dtype=pl.Int64)
+    bad = _violating(labels, one_row, valid_id, no_a, no_b, birth)
     if not len(bad):
         return labels
     in_bad = np.isin(labels, bad)
@@ -132,11 +182,14 @@ def cluster(
     valids = {
         int(i): v for i, v in zip(nodes, valid_id.gather(nodes), strict=True) if v is not None
     }
+    births = {
+        int(i): int(v) for i, v in zip(nodes, birth.gather(nodes), strict=True) if v is not None
+    }
     partners: dict[int, set[int]] = {}
     for x, y in zip(no_a.tolist(), no_b.tolist(), strict=True):
         partners.setdefault(x, set()).add(y)
         partners.setdefault(y, set()).add(x)
-    uf = _Constrained(extracts, valids, partners)
+    uf = _Constrained(extracts, valids, partners, births)
     for x, y, forced in sub.select("i_l", "i_r", "forced").iter_rows():
         uf.union(x, y, forced)
     out = labels.copy()

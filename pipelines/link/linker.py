@@ -10,15 +10,15 @@ import numpy as np
 import polars as pl
 
 from pipelines.domain.extracts import EXTRACTS
-from pipelines.link import blocking, cluster, ids, model
+from pipelines.link import blocking, cluster, evidence, ids, model, queue
 from pipelines.link import decisions as steward
-from pipelines.link.comparisons import FIELDS, LEVELS, NULL, code_records, compare
+from pipelines.link.coding import code_records
+from pipelines.link.comparisons import NULL, compare
 from pipelines.link.settings import LinkSettings
 from schemas.canonical import COMMON_COLUMNS
 
 log = logging.getLogger(__name__)
 
-STATUSES = ("linked", "uncertain", "rejected", "decided_link", "decided_no_link")
 SIDE_COLUMNS = (
     "name",
     "id_masked",
@@ -39,11 +39,15 @@ class LinkResult:
     Attributes:
         links: record_id, record_key, person_id, cluster_size.
         pairs: record_id_l, record_id_r, match_weight, match_probability, status,
-            block_rule, ``w_<field>`` per comparison, explain.
-        uncertain: uncertain pairs with both records side by side (IDs masked).
+            block_rule, ``w_<comparison>`` per comparison, explain.
+        uncertain: the steward queue: uncertain pairs with both records side by side (IDs
+            masked), ranked by what a decision would change (``queue.rank_uncertain``).
         id_map: record_key, person_id, to store for the next run.
         stats: pairs per blocking rule, seconds per stage, m/u per level, capped blocks,
-            decisions_applied, unresolved_decisions ({"count": n, "examples": [...]}).
+            decisions_applied, unresolved_decisions ({"count": n, "examples": [...]}),
+            queue (sizes, per 100k records).
+        candidates: for each record without a usable ID that a steward may have to place,
+            its few candidate people ranked (``queue.candidates``).
     """
 
     links: pl.DataFrame
@@ -51,10 +55,13 @@ class LinkResult:
     uncertain: pl.DataFrame
     id_map: pl.DataFrame
     stats: dict = field(default_factory=dict)
+    candidates: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
-def _prepare(records: pl.DataFrame) -> pl.DataFrame:
-    """Return the records with a position ``i``, typed, blank strings as null.
+def prepare_records(records: pl.DataFrame,
+                    record_evidence: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Return the records with a position ``i``, typed, blank strings as null, evidence
+    attached (``evidence.attach``).
 
     Raises:
         ValueError: when a ``COMMON_COLUMNS`` column is missing.
@@ -79,25 +86,29 @@ def _prepare(records: pl.DataFrame) -> pl.DataFrame:
         "township_code",
         "household_id",
     ]
-    return records.with_columns(
+    rec = records.with_columns(
         [pl.col(c).cast(pl.String).str.strip_chars().replace("", None) for c in text]
     ).with_columns(
         i=pl.int_range(pl.len(), dtype=pl.UInt32),
         birth_date=pl.col("birth_date").cast(pl.Date),
         id_valid=pl.col("id_valid").cast(pl.Boolean).fill_null(False),
     )
+    rec = rec.with_columns(multi_row=~pl.col("extract").is_in(ONE_ROW_EXTRACTS))
+    return evidence.attach(rec, record_evidence)
 
 
-def _explain() -> pl.Expr:
+def _explain(s: LinkSettings) -> pl.Expr:
     """Return the per-pair explanation: 'name exact +6.1 · id one-substitution +9.2 · …'."""
     parts = []
-    for f in FIELDS:
-        label = pl.col(f"lv_{f}").replace_strict(
-            dict(enumerate(LEVELS[f])), default=None, return_dtype=pl.String
+    for c in s.comparisons:
+        label = pl.col(f"lv_{c.name}").replace_strict(
+            dict(enumerate(c.level_names)), default=None, return_dtype=pl.String
         )
-        w = pl.col(f"w_{f}").round(1)
+        w = pl.col(f"w_{c.name}").round(1)
         sign = pl.when(w >= 0).then(pl.lit("+")).otherwise(pl.lit(""))
-        parts.append(pl.concat_str(pl.lit(f"{f} "), label, pl.lit(" "), sign, w.cast(pl.String)))
+        parts.append(
+            pl.concat_str(pl.lit(f"{c.name} "), label, pl.lit(" "), sign, w.cast(pl.String))
+        )
     return pl.concat_str(parts, separator=" · ", ignore_nulls=True)
 
 
@@ -105,29 +116,39 @@ def _score(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, stats: dict)
     """Compare the pairs, fit the model and return pairs with levels and weights."""
     t = time.perf_counter()
     coded = code_records(rec)
-    levels = compare(coded, pairs["i_l"].to_numpy(), pairs["i_r"].to_numpy())
+    il, ir = pairs["i_l"].to_numpy(), pairs["i_r"].to_numpy()
+    levels = compare(coded, il, ir, s.comparisons)
     stats["seconds"]["compare"] = time.perf_counter() - t
     t = time.perf_counter()
     valid = rec["id_valid"].to_numpy()
-    il, ir = pairs["i_l"].to_numpy(), pairs["i_r"].to_numpy()
     anchor = np.where(
         valid[il] & valid[ir], np.where(coded.id[il] == coded.id[ir], 1.0, 0.0), np.nan
     )
-    fitted = model.fit(coded, rec.height, levels, s.u_sample_pairs, s.em_iterations, s.seed, anchor)
-    tf = None
-    if s.name_tf_adjust:
-        rec_tf = model.name_term_frequency(rec, float(fitted.u["name"][0])).to_numpy()
-        tf = np.maximum(rec_tf[pairs["i_l"].to_numpy()], s.min_name_tf)
-    weights = model.field_weights(fitted, levels, tf)
+    sizes = (s.u_sample_pairs, s.em_iterations, s.seed)
+    fitted = model.fit(coded, rec.height, levels, s.comparisons, sizes, anchor)
+    weights = model.pair_weights(fitted, levels)
     stats["seconds"]["model"] = time.perf_counter() - t
     stats["model"] = fitted.describe()
     stats["prior"] = fitted.prior
     total = fitted.prior + sum(weights.values())
+    names = [c.name for c in s.comparisons]
     return pairs.with_columns(
-        *[pl.Series(f"lv_{f}", levels[f]) for f in FIELDS],
-        *[pl.Series(f"w_{f}", weights[f]) for f in FIELDS],
+        *[pl.Series(f"lv_{f}", levels[f]) for f in names],
+        *[pl.Series(f"w_{f}", weights[f]) for f in names],
         match_weight=pl.Series(total),
     )
+
+
+def _confirmed(s: LinkSettings) -> pl.Expr:
+    """Return whether a pair has a confirming level (``Level.confirms``) in any comparison."""
+    if not s.require_confirming_level:
+        return pl.lit(True)
+    flags = [
+        pl.col(f"lv_{c.name}").is_in([k for k, lv in enumerate(c.levels) if lv.confirms])
+        for c in s.comparisons
+        if any(lv.confirms for lv in c.levels)
+    ]
+    return pl.any_horizontal(flags) if flags else pl.lit(True)
 
 
 def _status(
@@ -142,11 +163,9 @@ def _status(
         (pl.col("extract_l") == pl.col("extract_r")) & pl.col("extract_l").is_in(ONE_ROW_EXTRACTS)
     )
     w = pl.col("match_weight")
-    # without agreeing names (exact or homophone) or IDs a pair is at best uncertain: birth
+    # without a confirming level (agreeing names or IDs) a pair is at best uncertain: birth
     # date, village and a near-identical name are exactly what twins share
-    agree = pl.col("lv_name").is_between(0, 1) | pl.col("lv_id").is_between(0, 2)
-    if not s.require_name_or_id:
-        agree = pl.lit(True)
+    agree = _confirmed(s)
     model_status = (
         pl.when(conflict)
         .then(pl.lit("rejected"))
@@ -181,7 +200,11 @@ def _clusters(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame) ->
     ).to_series()
     valid_id = rec.select(pl.when(pl.col("id_valid")).then("id_number")).to_series()
     no_links = decided.filter(pl.col("decision") == "no_link")
-    return cluster.cluster(rec.height, edges, one_row, valid_id, no_links)
+    birth = rec.select(
+        pl.col("birth_date").dt.year() * 10000 + pl.col("birth_date").dt.month() * 100
+        + pl.col("birth_date").dt.day()
+    ).to_series().cast(pl.Int64)
+    return cluster.cluster(rec.height, edges, one_row, valid_id, no_links, birth)
 
 
 def _refused_to_uncertain(scored: pl.DataFrame, labels: np.ndarray, stats: dict) -> pl.DataFrame:
@@ -194,9 +217,20 @@ def _refused_to_uncertain(scored: pl.DataFrame, labels: np.ndarray, stats: dict)
     )
 
 
-def _uncertain(rec: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
-    """Return the uncertain pairs with both records side by side, IDs masked."""
-    side = rec.select(
+def _uncertain(
+    rec: pl.DataFrame, pairs: pl.DataFrame, labels: np.ndarray, no_links: pl.DataFrame,
+    s: LinkSettings,
+) -> pl.DataFrame:
+    """Return the steward queue: one uncertain pair per two people, side by side (IDs
+    masked), ranked by what a decision would change (``queue``), with ``impact``,
+    ``impact_reason``, ``pairs_behind``, ``queue_rank``."""
+    unc = pairs.filter(pl.col("status") == "uncertain").select(
+        "i_l", "i_r", "match_weight", "match_probability", "explain"
+    )
+    unc = queue.outweighed(unc, pairs, s.queue_margin)
+    unc = queue.one_per_decision(unc, labels, no_links)
+    involved = pl.concat([unc["i_l"], unc["i_r"]]).unique().implode()
+    side = rec.filter(pl.col("i").is_in(involved)).select(
         "i",
         "record_id",
         "record_key",
@@ -209,11 +243,13 @@ def _uncertain(rec: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
         source_file="source_file",
         row_number="row_number",
     )
-    unc = pairs.filter(pl.col("status") == "uncertain").select(
-        "i_l", "i_r", "match_weight", "match_probability", "explain"
+    count, reason = queue.impact(
+        rec["extract"], rec["village_code"], labels, unc["i_l"].to_numpy(), unc["i_r"].to_numpy()
     )
+    unc = unc.with_columns(impact=pl.Series(count), impact_reason=pl.Series(reason,
+                                                                             dtype=pl.String))
     cols = ["record_id", "record_key", *SIDE_COLUMNS]
-    return (
+    joined = (
         unc.join(side.rename({c: f"{c}_l" for c in ["i", *cols]}), on="i_l", how="left")
         .join(side.rename({c: f"{c}_r" for c in ["i", *cols]}), on="i_r", how="left")
         .select(
@@ -225,44 +261,18 @@ def _uncertain(rec: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
             "match_weight",
             "match_probability",
             "explain",
+            "impact",
+            "impact_reason",
+            "pairs_behind",
         )
-        .sort("match_weight", descending=True)
     )
+    return queue.rank(joined)
 
 
-def link_records(
-    records: pl.DataFrame,
-    settings: LinkSettings | None = None,
-    decisions: pl.DataFrame | None = None,
-    previous_ids: pl.DataFrame | None = None,
-) -> LinkResult:
-    """Link person records into people with stable person ids.
-
-    Args:
-        records: a ``person_records`` frame (``COMMON_COLUMNS``).
-        settings: blocking rules, thresholds, model sizes; defaults to ``LinkSettings()``.
-        decisions: steward decisions: record_key_l, record_key_r (each a record_key or a
-            record_id; ``record_id_l`` / ``record_id_r`` columns are accepted too),
-            decision (``link`` | ``no_link``), decided_by, decided_at. Decisions naming
-            no current record are counted in ``stats["unresolved_decisions"]``.
-        previous_ids: record_key, person_id from the last run.
-
-    Returns:
-        A ``LinkResult``.
-
-    Examples:
-        >>> result = link_records(records)  # doctest: +SKIP
-        >>> result.links.group_by("person_id").len()  # doctest: +SKIP
-    """
-    s = settings or LinkSettings()
-    stats: dict = {"seconds": {}}
-    t0 = time.perf_counter()
-    rec = _prepare(records)
-    # Keys hash the records' own columns only: the position `i` must not move them.
-    rec = rec.with_columns(record_key=ids.record_keys(rec.select(records.columns)))
-    stats["seconds"]["prepare"] = time.perf_counter() - t0
-
-    t = time.perf_counter()
+def _block(
+    rec: pl.DataFrame, s: LinkSettings, decisions: pl.DataFrame | None, stats: dict
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Return the candidate pairs (steward-decided pairs added) and the decided pairs."""
     pairs, block_stats = blocking.block(rec, s.blocking_rules, s.max_block_size)
     stats.update(block_stats)
     for rule, n in block_stats["capped_blocks"].items():
@@ -282,30 +292,32 @@ def link_records(
     extra = decided.join(pairs, on=["i_l", "i_r"], how="anti").select(
         "i_l", "i_r", block_rule=pl.lit("steward")
     )
-    pairs = pl.concat([pairs, extra])
     stats["decisions_applied"] = decided.height
-    stats["seconds"]["block"] = time.perf_counter() - t
+    return pl.concat([pairs, extra]), decided
 
-    scored = _status(rec, _score(rec, pairs, s, stats), decided, s)
-    t = time.perf_counter()
-    labels = _clusters(rec, scored, decided)
-    scored = _refused_to_uncertain(scored, labels, stats)
-    stats["seconds"]["cluster"] = time.perf_counter() - t
 
-    t = time.perf_counter()
+def _person_ids(
+    rec: pl.DataFrame, labels: np.ndarray, previous_ids: pl.DataFrame | None
+) -> pl.DataFrame:
+    """Return record_id, record_key, person_id, cluster_size (stable ids, ``ids``)."""
     assigned = ids.assign_person_ids(
         rec.select("record_key", cluster=pl.Series(labels)), previous_ids
     )
-    links = (
+    return (
         rec.select("record_id", "record_key")
         .with_columns(person_id=assigned["person_id"])
         .with_columns(cluster_size=pl.len().over("person_id").cast(pl.Int64))
     )
-    stats["seconds"]["ids"] = time.perf_counter() - t
 
-    t = time.perf_counter()
-    scored = scored.with_columns(explain=_explain())
+
+def _outputs(
+    rec: pl.DataFrame, scored: pl.DataFrame, labels: np.ndarray, links: pl.DataFrame,
+    decided: pl.DataFrame, s: LinkSettings, stats: dict,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Return the pairs, the ranked steward queue and the candidates of records without ID."""
+    scored = scored.with_columns(explain=_explain(s))
     rid = rec.get_column("record_id")
+    names = [c.name for c in s.comparisons]
     out_pairs = scored.select(
         record_id_l=rid.gather(scored["i_l"]),
         record_id_r=rid.gather(scored["i_r"]),
@@ -313,19 +325,76 @@ def link_records(
         match_probability="match_probability",
         status="status",
         block_rule="block_rule",
-        **{f"w_{f}": f"w_{f}" for f in FIELDS},
+        **{f"w_{f}": f"w_{f}" for f in names},
         explain="explain",
     )
-    uncertain = _uncertain(rec, scored)
+    no_links = decided.filter(pl.col("decision") == "no_link")
+    uncertain = _uncertain(rec, scored, labels, no_links, s)
+    queued = pl.concat([uncertain["record_id_l"], uncertain["record_id_r"]])
+    cands = queue.candidates(scored, rec, links["person_id"], queued, s.candidates_per_record)
+    stats["status_counts"] = dict(out_pairs.group_by("status").len().iter_rows())
+    stats["queue"] = queue.queue_stats(uncertain, cands, rec.height,
+                                       stats["status_counts"].get("uncertain", 0))
+    return out_pairs, uncertain, cands
+
+
+def link_records(
+    records: pl.DataFrame,
+    settings: LinkSettings | None = None,
+    decisions: pl.DataFrame | None = None,
+    previous_ids: pl.DataFrame | None = None,
+    evidence: pl.DataFrame | None = None,
+) -> LinkResult:
+    """Link person records into people with stable person ids.
+
+    Args:
+        records: a ``person_records`` frame (``COMMON_COLUMNS``).
+        settings: comparisons, blocking rules, thresholds, model sizes; defaults to
+            ``LinkSettings()``.
+        decisions: steward decisions: record_key_l, record_key_r (each a record_key or a
+            record_id; ``record_id_l`` / ``record_id_r`` columns are accepted too),
+            decision (``link`` | ``no_link``), decided_by, decided_at. Decisions naming
+            no current record are counted in ``stats["unresolved_decisions"]``.
+        previous_ids: record_key, person_id from the last run.
+        evidence: ``evidence.record_evidence(tables)``: household heads, hospitals and
+            dates, clinics per record_id; without it those comparisons are null.
+
+    Returns:
+        A ``LinkResult``.
+
+    Examples:
+        >>> result = link_records(records)  # doctest: +SKIP
+        >>> result.links.group_by("person_id").len()  # doctest: +SKIP
+    """
+    s = settings or LinkSettings()
+    stats: dict = {"seconds": {}}
+    t0 = time.perf_counter()
+    rec = prepare_records(records, evidence)
+    # Keys hash the records' own columns only: the position `i` must not move them.
+    rec = rec.with_columns(record_key=ids.record_keys(rec.select(records.columns)))
+    stats["seconds"]["prepare"] = time.perf_counter() - t0
+    t = time.perf_counter()
+    pairs, decided = _block(rec, s, decisions, stats)
+    stats["seconds"]["block"] = time.perf_counter() - t
+    scored = _status(rec, _score(rec, pairs, s, stats), decided, s)
+    t = time.perf_counter()
+    labels = _clusters(rec, scored, decided)
+    scored = _refused_to_uncertain(scored, labels, stats)
+    stats["seconds"]["cluster"] = time.perf_counter() - t
+    t = time.perf_counter()
+    links = _person_ids(rec, labels, previous_ids)
+    stats["seconds"]["ids"] = time.perf_counter() - t
+    t = time.perf_counter()
+    out_pairs, uncertain, cands = _outputs(rec, scored, labels, links, decided, s, stats)
     stats["seconds"]["output"] = time.perf_counter() - t
     stats["seconds"]["total"] = time.perf_counter() - t0
-    stats["status_counts"] = dict(out_pairs.group_by("status").len().iter_rows())
     return LinkResult(
         links=links,
         pairs=out_pairs,
         uncertain=uncertain,
         id_map=links.select("record_key", "person_id"),
         stats=stats,
+        candidates=cands,
     )
 
 

@@ -146,7 +146,10 @@ def office_file(ours: pl.DataFrame, person: pl.DataFrame, path: Path) -> tuple[s
     status different. Returns (the dropped person, the person whose status differs)."""
     rows = ours.sort("person_id", "illness").join(
         person.select("person_id", "id_number", "birth_date"), on="person_id", how="left")
-    dropped, differs = rows["person_id"][0], rows["person_id"][1]
+    dropped = rows["person_id"][0]
+    # the office writes 治疗中 (救治中) for someone whose status is another one in our list
+    differs = rows.filter((pl.col("person_id") != dropped)
+                          & (pl.col("status") != "救治中"))["person_id"][0]
     words = {"已救治": "治愈", "救治中": "治疗中", "待救治": "待治疗"}
     with xlsxwriter.Workbook(str(path)) as book:
         sheet = book.add_worksheet("患者名单")

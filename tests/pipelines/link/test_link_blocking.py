@@ -9,7 +9,7 @@ from sanji_link_frames import frame, record, valid_id
 
 from pipelines.link.blocking import block
 from pipelines.link.cluster import cluster, components
-from pipelines.link.linker import _prepare
+from pipelines.link.linker import prepare_records as _prepare
 
 A = valid_id("19800101", "123")
 

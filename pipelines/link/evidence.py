@@ -1,0 +1,193 @@
+"""Evidence beyond the common columns: household heads, hospitals and dates, clinics.
+
+``record_evidence(tables)`` takes it from the typed extract tables (one row per record,
+keyed by ``record_id``): the household head named by the poverty roster (户主姓名) and civil
+assistance (户主), the ledger's designated hospital and diagnosis date, a settlement's
+hospital and admission date, and a follow-up's clinic. ``attach`` joins it to the prepared
+records and derives what the comparisons read: a normalised hospital, the village a clinic
+names (虹光村卫生室 -> 虹光村's code, learnt from the records' own village names) and the
+sex read off the ID. The comparison functions for this evidence live here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import polars as pl
+
+from pipelines.link.coding import NO_DAY, Coded
+from pipelines.normalise.names import normalise_names
+
+EVIDENCE_COLUMNS: dict[str, pl.DataType] = {
+    "head_name": pl.String(), "hospital": pl.String(), "admission_date": pl.Date(),
+    "diagnosis_date": pl.Date(), "clinic": pl.String(),
+}
+VILLAGE_SUFFIX = r"(村民委员会|村委会|社区居民委员会|居民委员会|居委会|社区|行政村|村)$"
+CLINIC_SUFFIX = r"(卫生室|卫生所|诊所|医疗室|卫生服务站)$"
+HOSPITAL_PREFIX = r"^[^县市省区]{1,6}([县市])"  # 清河县人民医院 -> 县人民医院
+
+
+def record_evidence(tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
+    """Return record_id and the evidence columns of every record of the extract tables.
+
+    Args:
+        tables: extract name -> typed extract table (``ingest_landing(...).tables``).
+
+    Returns:
+        record_id, head_name (as written), hospital, admission_date, diagnosis_date,
+        clinic; null where an extract does not carry the field.
+    """
+    parts = []
+    for table in tables.values():
+        have = [c for c in EVIDENCE_COLUMNS if c in table.columns]
+        if have and table.height:
+            parts.append(table.select("record_id", *have))
+    schema = {"record_id": pl.String(), **EVIDENCE_COLUMNS}
+    if not parts:
+        return pl.DataFrame(schema=schema)
+    frame = pl.concat(parts, how="diagonal_relaxed")
+    return frame.select(
+        [(pl.col(c) if c in frame.columns else pl.lit(None)).cast(t).alias(c)
+         for c, t in schema.items()]
+    )
+
+
+def _heads(rec: pl.DataFrame) -> pl.DataFrame:
+    """Return the records with head_name normalised like names, and head_pinyin.
+
+    A head written exactly like some record's name is normalised by that record (most heads
+    are members too); only the rest go through ``normalise_names``.
+    """
+    known = rec.select(head_raw="name_raw", _h="name", _p="name_pinyin").drop_nulls("head_raw")
+    known = known.unique("head_raw", keep="first")
+    rec = rec.rename({"head_name": "head_raw"}).join(known, on="head_raw", how="left",
+                                                    maintain_order="left")
+    rest = rec.filter(pl.col("head_raw").is_not_null() & pl.col("_h").is_null())
+    if rest.height:
+        fixed = normalise_names(rest.select("head_raw").unique(), column="head_raw")
+        rec = rec.join(fixed.rename({"name": "_h2", "name_pinyin": "_p2"}), on="head_raw",
+                       how="left", maintain_order="left").with_columns(
+            _h=pl.coalesce("_h", "_h2"), _p=pl.coalesce("_p", "_p2")).drop("_h2", "_p2")
+    return rec.drop("head_raw").rename({"_h": "head_name", "_p": "head_pinyin"})
+
+
+def _village_stems(rec: pl.DataFrame) -> pl.DataFrame:
+    """Return stem -> village_code learnt from the records' written village names.
+
+    A stem naming more than one village (two 张庄 in two townships) is left out.
+    """
+    stem = (
+        pl.col("village_raw").str.replace_all(r"\s", "").str.replace(VILLAGE_SUFFIX, "")
+    )
+    written = rec.filter(
+        pl.col("village_code").is_not_null() & ~pl.col("village_raw").str.contains(r"^\d+$")
+    ).select(stem=stem, village_code="village_code")
+    return (
+        written.filter(pl.col("stem").str.len_chars() >= 1)
+        .group_by("stem")
+        .agg(pl.col("village_code").unique())
+        .filter(pl.col("village_code").list.len() == 1)
+        .select("stem", clinic_village=pl.col("village_code").list.first())
+    )
+
+
+def attach(rec: pl.DataFrame, evidence: pl.DataFrame | None) -> pl.DataFrame:
+    """Return the prepared records with the evidence columns and what derives from them.
+
+    Adds head_name (normalised like names), head_pinyin, hospital (normalised:
+    清河县人民医院 -> 县人民医院),
+    admission_date, diagnosis_date, clinic_village (the village a follow-up's clinic
+    names, only where the record's own village is blank), place (village, else clinic
+    village) and sex_id (the ID's sex digit where an 18-character ID is present, else sex).
+
+    Args:
+        rec: prepared records (``record_id``, common columns).
+        evidence: ``record_evidence`` output, or None.
+    """
+    if evidence is None or evidence.height == 0:
+        rec = rec.with_columns(
+            [pl.lit(None, dtype=t).alias(c) for c, t in EVIDENCE_COLUMNS.items()]
+        )
+    else:
+        ev = evidence.unique("record_id", keep="first").select(
+            "record_id", *[pl.col(c).cast(t) for c, t in EVIDENCE_COLUMNS.items()]
+        )
+        rec = rec.join(ev, on="record_id", how="left", maintain_order="left")
+    rec = _heads(rec)
+    clinic_stem = (
+        pl.col("clinic").str.replace_all(r"\s", "").str.replace(CLINIC_SUFFIX, "")
+        .str.replace(VILLAGE_SUFFIX, "")
+    )
+    rec = rec.with_columns(_stem=pl.when(pl.col("village_code").is_null()).then(clinic_stem))
+    rec = rec.join(_village_stems(rec).rename({"stem": "_stem"}), on="_stem", how="left",
+                   maintain_order="left").drop("_stem")
+    digit = pl.col("id_number").str.slice(16, 1).cast(pl.Int32, strict=False)
+    return rec.with_columns(
+        hospital=pl.col("hospital").str.replace_all(r"\s", "").str.replace(HOSPITAL_PREFIX,
+                                                                           "${1}"),
+        place=pl.coalesce("village_code", "clinic_village"),
+        sex_id=pl.when(pl.col("id_number").str.len_chars() == 18)
+        .then(pl.when(digit % 2 == 1).then(pl.lit("男")).when(digit % 2 == 0).then(pl.lit("女")))
+        .otherwise(pl.col("sex")),
+    )
+
+
+def head_levels(c: Coded, i: np.ndarray, j: np.ndarray, p: Mapping) -> np.ndarray:
+    """Grade household heads: same name, same pinyin, different; null if either is unnamed."""
+    a, b = c.head[i], c.head[j]
+    pa, pb = c.head_pinyin[i], c.head_pinyin[j]
+    level = np.where(a == b, 0, np.where((pa == pb) & (pa >= 0), 1, 2))
+    return np.where((a >= 0) & (b >= 0), level, -1).astype(np.int8)
+
+
+def hospital_levels(c: Coded, i: np.ndarray, j: np.ndarray, p: Mapping) -> np.ndarray:
+    """Grade hospitals: a settlement at the ledger's hospital within the treatment window,
+    the same hospital otherwise, different; null unless both records name a hospital.
+
+    The window runs from ``window_before_days`` before the ledger's diagnosis date to
+    ``window_after_days`` after it, and is checked in both directions of the pair.
+    """
+    a, b = c.hospital[i], c.hospital[j]
+    before, after = p.get("window_before_days", 30), p.get("window_after_days", 180)
+
+    def within(ledger: np.ndarray, stay: np.ndarray) -> np.ndarray:
+        gap = stay.astype(np.int64) - ledger
+        return (ledger != NO_DAY) & (stay != NO_DAY) & (gap >= -before) & (gap <= after)
+
+    window = within(c.diagnosis[i], c.admission[j]) | within(c.diagnosis[j], c.admission[i])
+    level = np.where(a == b, np.where(window, 0, 1), 2)
+    return np.where((a >= 0) & (b >= 0), level, -1).astype(np.int8)
+
+
+def clinic_levels(c: Coded, i: np.ndarray, j: np.ndarray, p: Mapping) -> np.ndarray:
+    """Grade the village a follow-up's clinic names against the other record's village.
+
+    Only pairs where at least one side's place comes from its clinic (its own village is
+    blank) get a level; the ``place`` comparison leaves exactly those pairs null, so the
+    same fact is never counted twice.
+    """
+    ci, cj = c.clinic_village[i], c.clinic_village[j]
+    vi = np.where(ci >= 0, ci, c.village[i])
+    vj = np.where(cj >= 0, cj, c.village[j])
+    ti = np.where(ci >= 0, c.clinic_township[i], c.township[i])
+    tj = np.where(cj >= 0, c.clinic_township[j], c.township[j])
+    level = np.where(vi == vj, 0, np.where((ti >= 0) & (ti == tj), 1, 2))
+    ok = ((ci >= 0) | (cj >= 0)) & (vi >= 0) & (vj >= 0)
+    return np.where(ok, level, -1).astype(np.int8)
+
+
+def other_records_levels(c: Coded, i: np.ndarray, j: np.ndarray, p: Mapping) -> np.ndarray:
+    """Grade whether the person of a valid ID has other records in the extract of a record
+    without one: has-others, has-none. Only for extracts that list a person more than once
+    (a settlement without an ID against someone whose ID appears on other stays); null
+    otherwise.
+    """
+    def side(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ok = ~c.id_valid[x] & c.multi_row[x] & c.id_valid[y]
+        return ok, (c.id_extracts[y] & c.extract_bit[x]) > 0
+
+    ok_l, has_l = side(i, j)
+    ok_r, has_r = side(j, i)
+    level = np.where(np.where(ok_l, has_l, has_r), 0, 1)
+    return np.where(ok_l | ok_r, level, -1).astype(np.int8)

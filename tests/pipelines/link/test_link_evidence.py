@@ -1,0 +1,190 @@
+"""Evidence beyond the common columns, end to end, and the steward queue's ranking."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+from sanji_link_frames import background, frame, record, valid_id
+
+from pipelines.link import LinkSettings, link_records, record_evidence
+from pipelines.link.evidence import EVIDENCE_COLUMNS
+from pipelines.link.queue import SETTLED, impact, one_per_decision, outweighed, rank
+
+A = valid_id("19800101", "123")
+B = valid_id("19750505", "245")
+
+
+def _evidence(rows: list[tuple[dict, dict]]) -> pl.DataFrame:
+    """record_id plus evidence columns from (record, {column: value}) pairs."""
+    data = []
+    for rec, ev in rows:
+        item = {"record_id": rec["record_id"], **{c: None for c in EVIDENCE_COLUMNS}}
+        for column, value in ev.items():
+            item[column] = dt.date.fromisoformat(value) if column.endswith("_date") else value
+        data.append(item)
+    return pl.DataFrame(data, schema={"record_id": pl.String, **EVIDENCE_COLUMNS})
+
+
+def _person(result, rec: dict) -> str:
+    return result.links.filter(pl.col("record_id") == rec["record_id"])["person_id"].item()
+
+
+def _settlement(n: int, name: str, sex: str = "男") -> dict:
+    """A settlement row as the insurance platform sends it: name, sex, no ID, no birth date,
+    no village."""
+    return record(n, name, None, None, extract="settlement", village=None, sex=sex)
+
+
+def test_settlement_without_id_joins_the_only_holder_of_its_name() -> None:
+    holder = record(0, "欧阳明轩", A, "1980-01-01", extract="enrolment")
+    stay = _settlement(1, "欧阳明轩")
+    result = link_records(frame([*background(40), holder, stay]))
+    assert _person(result, holder) == _person(result, stay)
+    assert "name_frequency one-holder" in result.pairs["explain"].str.join(" ").item()
+
+
+def test_settlement_without_id_between_two_holders_waits_with_ranked_candidates() -> None:
+    one = record(0, "欧阳明轩", A, "1980-01-01", extract="enrolment")
+    two = record(1, "欧阳明轩", B, "1975-05-05", extract="enrolment", village="410526102201")
+    stay = _settlement(2, "欧阳明轩")
+    # a tiny county fits a weak model: widen the review band so the pairs wait for a steward
+    wide = LinkSettings(review_weight=-20.0)
+    result = link_records(frame([*background(40), one, two, stay]), wide)
+    assert _person(result, stay) not in {_person(result, one), _person(result, two)}
+    cands = result.candidates.filter(pl.col("record_id") == stay["record_id"])
+    assert cands["rank"].to_list()[:2] == [1, 2]
+    assert {_person(result, one), _person(result, two)} <= set(cands["person_id"])
+    assert result.stats["queue"]["records_without_id_to_place"] == 1
+
+
+def test_a_woman_settlement_never_joins_the_man_holding_her_name() -> None:
+    holder = record(0, "欧阳明轩", A, "1980-01-01", extract="enrolment", sex="男")
+    stay = _settlement(1, "欧阳明轩", sex="女")
+    result = link_records(frame([*background(40), holder, stay]))
+    assert _person(result, holder) != _person(result, stay)
+
+
+@pytest.mark.parametrize(("admission", "higher"), [("2026-03-20", True), ("2027-09-01", False)])
+def test_settlement_at_the_ledger_hospital_in_the_window_weighs_more(
+    admission: str, higher: bool
+) -> None:
+    case = record(0, "李桂兰", None, "1950-02-02", extract="illness_ledger")
+    stay = _settlement(1, "李桂兰", sex="女")
+    holder = record(2, "李桂兰", A, "1950-02-02", extract="enrolment", sex="女")
+    rows = [*background(40), case, stay, holder]
+    ev = _evidence([(case, {"hospital": "县人民医院", "diagnosis_date": "2026-03-01"}),
+                    (stay, {"hospital": "清河县人民医院", "admission_date": admission})])
+    result = link_records(frame(rows), evidence=ev)
+    pair = result.pairs.filter(
+        (pl.col("record_id_l") == case["record_id"]) & (pl.col("record_id_r") == stay["record_id"])
+    )
+    label = "hospital in-treatment-window" if higher else "hospital same-hospital"
+    assert label in pair["explain"].item()
+    window = result.stats["model"]["hospital"]["in-treatment-window"]["weight"]
+    same = result.stats["model"]["hospital"]["same-hospital"]["weight"]
+    assert window > same
+
+
+def test_follow_up_without_village_is_placed_by_its_clinic() -> None:
+    home = record(0, "赵春生", A, "1960-06-06", extract="enrolment", village="410526101201")
+    home["village_raw"] = "虹光村"
+    visit = record(1, "赵春生", None, "1960-06-06", extract="chronic_followup", village=None)
+    elsewhere = record(2, "赵春生", None, "1960-06-06", extract="chronic_followup", village=None)
+    other = record(3, "钱多多", B, "1975-05-05", extract="enrolment", village="410526105203")
+    other["village_raw"] = "金湾村"
+    ev = _evidence([(visit, {"clinic": "虹光村卫生室"}), (elsewhere, {"clinic": "金湾村卫生室"})])
+    result = link_records(frame([*background(40), home, visit, elsewhere, other]), evidence=ev)
+    explain = dict(result.pairs.select("record_id_r", "explain").iter_rows())
+    assert "clinic clinic-in-village" in explain[visit["record_id"]]
+    assert "clinic clinic-elsewhere" in explain[elsewhere["record_id"]]
+    assert _person(result, home) == _person(result, visit)
+
+
+def test_twins_sharing_a_household_head_never_merge() -> None:
+    twin_a = record(0, "王子涵", A, "2010-01-01", extract="poverty_roster", household="H1")
+    twin_b = record(1, "王子轩", valid_id("20100101", "135"), "2010-01-01",
+                    extract="poverty_roster", household="H1")
+    a_help = record(2, "王子涵", None, "2010-01-01", extract="assistance")
+    b_help = record(3, "王子轩", None, "2010-01-01", extract="assistance")
+    ev = _evidence([(r, {"head_name": "王建国"}) for r in (twin_a, twin_b, a_help, b_help)])
+    result = link_records(frame([*background(40), twin_a, twin_b, a_help, b_help]), evidence=ev)
+    assert _person(result, twin_a) != _person(result, twin_b)
+    assert _person(result, a_help) == _person(result, twin_a)
+    assert _person(result, b_help) == _person(result, twin_b)
+
+
+def test_record_evidence_takes_each_extracts_fields() -> None:
+    roster = pl.DataFrame({"record_id": ["r1"], "head_name": ["李建国"]})
+    ledger = pl.DataFrame({"record_id": ["l1"], "hospital": ["县人民医院"],
+                           "diagnosis_date": [dt.date(2026, 3, 1)]})
+    followup = pl.DataFrame({"record_id": ["f1"], "clinic": ["虹光村卫生室"]})
+    ev = record_evidence({"poverty_roster": roster, "illness_ledger": ledger,
+                          "chronic_followup": followup}).sort("record_id")
+    assert ev.columns == ["record_id", *EVIDENCE_COLUMNS]
+    assert ev.row(0, named=True)["clinic"] == "虹光村卫生室"
+    assert ev.row(1, named=True)["diagnosis_date"] == dt.date(2026, 3, 1)
+    assert ev.row(2, named=True)["head_name"] == "李建国"
+
+
+# (extracts of records 0..5, cluster labels, villages, pair, expected reason)
+QUEUE_CASES = [
+    ("registered person meets a contract", 0, 3, "no_doctor_contract"),
+    ("registered person meets an enrolment", 0, 4, "not_insured"),
+    ("death meets someone insured", 5, 4, "dead_but_active"),
+    ("two records already one person", 0, 1, SETTLED),
+    ("contract meets enrolment: no rule", 3, 4, ""),
+]
+EXTRACTS = pl.Series(["poverty_roster", "poverty_roster", "settlement", "doctor_contract",
+                      "enrolment", "death"])
+LABELS = np.array([0, 0, 2, 3, 4, 5])
+VILLAGES = pl.Series(["v1", "v1", None, None, None, None], dtype=pl.String)
+
+
+@pytest.mark.parametrize(("what", "left", "right", "reason"), QUEUE_CASES,
+                         ids=[c[0] for c in QUEUE_CASES])
+def test_impact_of_a_decision(what: str, left: int, right: int, reason: str) -> None:
+    count, reasons = impact(EXTRACTS, VILLAGES, LABELS, np.array([left]), np.array([right]))
+    assert reasons[0] == reason, what
+    assert count[0] == (0 if reason in ("", SETTLED) else 1)
+
+
+def test_village_disagreement_may_turn_on_a_conflict() -> None:
+    villages = pl.Series(["v1", "v1", None, "v2", None, None], dtype=pl.String)
+    _, reasons = impact(EXTRACTS, villages, LABELS, np.array([0]), np.array([3]))
+    assert reasons[0] == "no_doctor_contract, village_conflict"
+
+
+def test_queue_puts_mismatch_changes_first_and_settled_pairs_last() -> None:
+    queue = pl.DataFrame({
+        "match_weight": [2.0, 0.5, 2.5, 1.0],
+        "impact": [0, 1, 0, 2],
+        "impact_reason": ["", "not_insured", SETTLED, "not_insured, dead_but_active"],
+    })
+    ranked = rank(queue)
+    assert ranked["impact_reason"].to_list() == [
+        "not_insured, dead_but_active", "not_insured", "", SETTLED]
+    assert ranked["queue_rank"].to_list() == [1, 2, 3, 4]
+
+
+def test_one_queue_item_per_two_people_and_none_for_people_kept_apart() -> None:
+    labels = np.array([0, 0, 1, 1, 2])  # records 0,1 one person; 2,3 another; 4 a third
+    unc = pl.DataFrame({"i_l": [0, 1, 0, 2], "i_r": [2, 3, 4, 4],
+                        "match_weight": [1.0, 2.0, 0.5, 0.0]}, schema_overrides={
+                            "i_l": pl.UInt32, "i_r": pl.UInt32})
+    no_links = pl.DataFrame({"i_l": [3], "i_r": [4]}, schema={"i_l": pl.UInt32,
+                                                              "i_r": pl.UInt32})
+    kept = one_per_decision(unc, labels, no_links)
+    assert kept.select("i_l", "i_r", "pairs_behind").rows() == [(1, 3, 2), (0, 4, 1)]
+
+
+@pytest.mark.parametrize(("own_link", "kept"), [(8.0, False), (5.0, True), (None, True)])
+def test_a_pair_outweighed_by_the_records_own_link_leaves_the_queue(
+    own_link: float | None, kept: bool
+) -> None:
+    unc = pl.DataFrame({"i_l": [0], "i_r": [1], "match_weight": [1.0]})
+    rows = [(0, 2, "uncertain", 1.0)] if own_link is None else [(0, 2, "linked", own_link)]
+    pairs = pl.DataFrame(rows, schema=["i_l", "i_r", "status", "match_weight"], orient="row")
+    assert outweighed(unc, pairs, margin=6.0).height == (1 if kept else 0)
