@@ -24,6 +24,7 @@ from pipelines.domain.extracts import EXTRACTS
 from pipelines.domain.identity import mask_ids_in_text as _mask
 from pipelines.domain.metrics import CLINIC_COUNTS, CLINIC_RATES, COUNT_COLUMNS, RATES, SUM_COLUMNS
 from pipelines.domain.rules import RULE_IDS
+from schemas.counties import MODELS as COUNTY_MODELS
 from schemas.exchange import MONTH, ExchangeDiff
 from schemas.steward import MatchDecision, PersonIdMap
 
@@ -209,6 +210,7 @@ MODELS: dict[str, type[pa.DataFrameModel]] = {
     "exchange_diff": ExchangeDiff,
     "person_id_map": PersonIdMap,
     "match_decision": MatchDecision,
+    **COUNTY_MODELS,  # the landing snapshot and the province's tables
 }
 
 
