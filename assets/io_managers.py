@@ -76,7 +76,9 @@ class WarehouseIOManager(ConfigurableIOManager):
     An input may span partitions: a province asset reads one month of every county (the
     frames concatenated), ``link`` reads a county's decisions (every month) and, through
     ``latest_before`` input metadata, the latest month of ``person_id_map`` before its own.
-    Rows keep their ``county`` (and ``month``) only for an input with ``keep_county`` metadata.
+    Rows keep their ``county`` (and ``month``) only for an input with ``keep_county`` metadata;
+    ``columns`` metadata keeps only those columns of each partition as it is read (and
+    ``distinct`` only its distinct rows), so a province input holds what it needs of 100 counties.
 
     Attributes:
         warehouse: the definitions' ``warehouse`` resource (the one place its URL is held).
@@ -105,8 +107,8 @@ class WarehouseIOManager(ConfigurableIOManager):
         if not keys:
             return None
         meta = context.definition_metadata or {}
-        frames = [self._read(table, *split_key(key), latest_before=bool(
-            meta.get("latest_before"))) for key in keys]
+        frames = [_project(self._read(table, *split_key(key), latest_before=bool(
+            meta.get("latest_before"))), meta) for key in keys]
         frames = [f for f in frames if f is not None]
         if not frames:
             return None
@@ -133,3 +135,11 @@ class WarehouseIOManager(ConfigurableIOManager):
         if not earlier.height:
             return None
         return earlier.filter(pl.col("month") == pl.col("month").max())
+
+
+def _project(frame: pl.DataFrame | None, meta: dict) -> pl.DataFrame | None:
+    """The input's ``columns`` of one partition (its distinct rows with ``distinct``)."""
+    if frame is None or not meta.get("columns"):
+        return frame
+    kept = frame.select([c for c in (*meta["columns"], "county", "month") if c in frame.columns])
+    return kept.unique() if meta.get("distinct") else kept

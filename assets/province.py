@@ -25,10 +25,15 @@ from assets.settings import MONTH, monthly
 from assets.validate import validated
 
 
-def _every_county(name: str) -> AssetIn:
-    """One month of a county-level asset, every county's partition of it (rows keep county)."""
+def _every_county(name: str, columns: tuple[str, ...] = (), distinct: bool = False) -> AssetIn:
+    """One month of a county-level asset, every county's partition of it (rows keep county).
+
+    ``columns``: only these are kept of each county's rows as they are read (all when empty);
+    ``distinct``: only their distinct rows.
+    """
     return AssetIn(name, partition_mapping=MultiToSingleDimensionPartitionMapping(MONTH),
-                   metadata={"keep_county": True})
+                   metadata={"keep_county": True, "columns": list(columns),
+                             "distinct": distinct})
 
 
 PROVINCE = {"group_name": "province", "owners": OWNERS, "partitions_def": monthly,
@@ -36,7 +41,10 @@ PROVINCE = {"group_name": "province", "owners": OWNERS, "partitions_def": monthl
             "kinds": {"polars"}, "tags": {"layer": "province"}}
 
 
-@asset(ins={"person": _every_county("person"), "person_source": _every_county("person_source")},
+@asset(ins={"person": _every_county("person", ("person_id", "id_number", "name",
+                                                 "township_code", "village_code")),
+            "person_source": _every_county("person_source", ("person_id", "extract"),
+                                           distinct=True)},
        **PROVINCE)
 def cross_county_person(context: AssetExecutionContext, person: pl.DataFrame | None,
                         person_source: pl.DataFrame | None) -> pl.DataFrame:

@@ -1,4 +1,4 @@
-"""The counties file: what a province writes, what the deployment reads, and the mistakes refused."""
+"""The counties file: what a province writes, what a deployment reads, the mistakes refused."""
 
 from pathlib import Path
 
