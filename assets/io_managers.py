@@ -122,16 +122,16 @@ class WarehouseIOManager(ConfigurableIOManager):
               latest_before: bool) -> pl.DataFrame | None:
         """A county's month (or every month) of a table, None when it was never published.
 
-        With ``latest_before`` the newest month up to ``month`` is read (a month without a
-        publication reads the one before it).
+        With ``latest_before`` the newest month up to ``month`` is read: ``month`` itself, and
+        only when it was never published (a skipped month) the whole table is searched.
         """
         store = self.warehouse.open(county) if county else self.warehouse.open_province()
         if not store.has_table(table):
             return None
-        if not latest_before or month is None:
-            return store.read(table, month=month)
-        rows = store.read(table)
-        earlier = rows.filter(pl.col("month") <= month)
+        rows = store.read(table, month=month)
+        if not latest_before or month is None or rows.height:
+            return rows
+        earlier = store.read(table).filter(pl.col("month") <= month)
         if not earlier.height:
             return None
         return earlier.filter(pl.col("month") == pl.col("month").max())
