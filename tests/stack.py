@@ -195,7 +195,7 @@ class Stack:
                 msg = f"{name} exited with {proc.returncode}\n{self.tail(name)}"
                 raise RuntimeError(msg)
 
-    def stop(self, grace: float = 5.0) -> None:
+    def stop(self, grace: float = 2.0) -> None:
         """Terminate every process group (children included), then kill what is left."""
         for proc in self.procs.values():
             with contextlib.suppress(ProcessLookupError):
