@@ -19,7 +19,7 @@ export DAGSTER_HOME   := $(CURDIR)/.dagster_home
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,celery]"
 	touch $(STAMP)
 
 $(DAGSTER_HOME)/dagster.yaml:

@@ -1,17 +1,23 @@
 """sanji: generate a demo county, run the month, record a decision, exchange with the office.
 
-Each command (but ``demo-data``) executes a job of the Dagster definitions, recorded in the
-project's instance (``.dagster_home`` unless ``DAGSTER_HOME`` says otherwise) under the job's
-name, so ``make ui`` shows it beside the scheduled and sensor runs.
+Each command (but ``demo-data`` and ``check``) executes a job of the Dagster definitions,
+recorded in the project's instance (``.dagster_home`` unless ``DAGSTER_HOME`` says otherwise)
+under the job's name, so ``make ui`` shows it beside the scheduled and sensor runs.
+
+A command is for one county of the counties file (``SANJI_COUNTIES``, default the checkout's
+``counties.yaml`` with the demo county): ``--county CODE``, needed only when several are
+configured; its folders and warehouse come from the file unless given as options.
 
 Examples::
 
     sanji demo-data --people 3000 --seed 7 --out demo [--style national]
     sanji check demo/landing
-    sanji run --landing demo/landing --warehouse demo/sanji.duckdb --month 2026-10
+    sanji run --month 2026-10
+    sanji run --county 411421 --landing demo/landing --warehouse demo/sanji.duckdb --month 2026-10
     sanji decide KEY_A KEY_B --no-link --by 王芳 --note "twins"
     sanji exchange export --month 2026-10 --out demo/outbox
     sanji exchange import demo/inbox/回传_2026-10.xlsx --month 2026-10
+    sanji province --month 2026-10
 """
 
 import argparse
@@ -31,11 +37,12 @@ from assets.runs import (
     check_landing,
     check_month,
     check_warehouse,
+    county_of,
     failures,
     run_job,
     summary,
 )
-from assets.settings import setting
+from assets.settings import partition, setting
 from pipelines.domain.months import Month
 
 
@@ -62,31 +69,40 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return run_check(Path(args.landing), Path(args.out) if args.out else None, args.force)
 
 
+def _overrides(args: argparse.Namespace, **more) -> dict:
+    """Run config for the options given (the rest comes from the counties file)."""
+    given = {name: getattr(args, name, None) for name in
+             ("landing", "warehouse", "storage", "outbox", "inbox", "archive")}
+    return resource_config(**{**given, **more})
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     month = check_month(args.month)
-    check_landing(Path(args.landing))
-    config = resource_config(landing=args.landing, warehouse=args.warehouse,
-                             storage=args.storage, outbox=args.outbox, inbox=args.inbox)
-    result = run_job("nightly", config, month=month, verbose=args.verbose)
+    county = county_of(args.county)
+    check_landing(Path(args.landing) if args.landing else county.landing)
+    result = run_job("nightly", _overrides(args), partition(county.code, month),
+                     verbose=args.verbose)
     if not result.success:
         return _report_failure(result)
-    print(summary(args.warehouse, month))
+    print(summary(args.warehouse or county.warehouse, month, county))
     return 0
 
 
 def _cmd_decide(args: argparse.Namespace) -> int:
-    check_warehouse(args.warehouse)
+    county = county_of(args.county)
+    check_warehouse(args.warehouse or county.warehouse)
     if args.a == args.b:
         msg = "the two record keys are the same: a decision is about two different records"
         raise UserError(msg)
     decision = "link" if args.link else "no_link"
     config = {**resource_config(warehouse=args.warehouse),
-              **decision_config(args.a, args.b, decision, args.by, args.note)}
+              **decision_config(args.a, args.b, decision, args.by, args.note, county.code)}
     result = run_job("steward_decision", config)
     if not result.success:
         return _report_failure(result)
     first, second = sorted((args.a, args.b))
-    print(f"recorded {decision} for {first} / {second} (job steward_decision)")
+    print(f"county {county.label}: recorded {decision} for {first} / {second} "
+          "(job steward_decision)")
     return 0
 
 
@@ -94,10 +110,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from pipelines.exchange.inbox import workbook_name
 
     month = check_month(args.month)
-    outbox = args.out or setting("SANJI_OUTBOX")
-    config = resource_config(landing=args.landing, warehouse=args.warehouse,
-                             storage=args.storage, outbox=outbox)
-    result = run_job("illness_exchange_export", config, month=month, verbose=args.verbose)
+    county = county_of(args.county)
+    outbox = Path(args.out) if args.out else county.outbox
+    if outbox is None:
+        msg = f"county {county.label} has no outbox in the counties file: pass --out FOLDER"
+        raise UserError(msg)
+    result = run_job("illness_exchange_export", _overrides(args, outbox=outbox),
+                     partition(county.code, month), verbose=args.verbose)
     if not result.success:
         return _report_failure(result)
     print(f"wrote {Path(outbox) / workbook_name(month)}")
@@ -112,35 +131,64 @@ def _cmd_import(args: argparse.Namespace) -> int:
     if not source.is_file():
         msg = f"no file {source}: name the office's returned .xlsx or .csv"
         raise UserError(msg)
+    county = county_of(args.county)
     month = check_month(args.month or file_month(source) or str(Month.current()))
     inbox = Path(tempfile.mkdtemp(prefix="sanji-inbox-"))  # holding this one file, for month
     try:
         shutil.copy(source, inbox / f"回传_{month}{source.suffix.lower()}")
-        config = resource_config(landing=args.landing, warehouse=args.warehouse,
-                                 storage=args.storage, inbox=inbox)
-        result = run_job("illness_exchange_import", config, month=month,
-                         verbose=args.verbose)
+        result = run_job("illness_exchange_import", _overrides(args, inbox=inbox),
+                         partition(county.code, month), verbose=args.verbose)
     finally:
         shutil.rmtree(inbox, ignore_errors=True)
     if not result.success:
         return _report_failure(result)
-    diff = Warehouse.from_url(args.warehouse).read("exchange_diff", month=month)
+    store = Warehouse.from_url(args.warehouse or county.warehouse, schema=county.schema or None)
+    diff = store.read("exchange_diff", month=month)
     by_kind = dict(diff.group_by("kind").len().iter_rows()) if diff.height else {}
     print(f"differences for {month}: {diff.height} {by_kind}")
     return 0
 
 
+def _cmd_province(args: argparse.Namespace) -> int:
+    from pipelines.counties import load_counties
+    from pipelines.warehouse import Warehouse
+
+    month = check_month(args.month)
+    result = run_job("province", resource_config(warehouse=args.warehouse), month,
+                     verbose=args.verbose)
+    if not result.success:
+        return _report_failure(result)
+    province = load_counties(Path(setting("SANJI_COUNTIES"))).province
+    store = Warehouse.from_url(args.warehouse or province.warehouse, schema=province.schema)
+    people = store.read("cross_county_person", month=month)
+    cases = store.read("cross_county_mismatch", month=month)
+    totals = store.read("province_monthly", month=month).row(0, named=True)
+    print(f"province {province.code} {province.name}, month {month}: "
+          f"{totals['counties_reported']} counties reported"
+          + (f" (missing {totals['counties_missing']})" if totals["counties_missing"] else ""))
+    print(f"people in more than one county {people['id_number'].n_unique()}, "
+          f"cases for stewards {cases.height}")
+    print(f"warehouse: {args.warehouse or province.warehouse} (schema {province.schema})")
+    return 0
+
+
 def _where(sp: argparse.ArgumentParser, month_help: str) -> None:
-    """The options every graph command shares: folders, warehouse, month."""
-    sp.add_argument("--landing", default=setting("SANJI_LANDING"), metavar="FOLDER",
-                    help="the departments' landing folder (default: $SANJI_LANDING or "
-                         "demo/landing)")
-    sp.add_argument("--warehouse", default=setting("SANJI_WAREHOUSE"), metavar="URL",
-                    help="DuckDB file or postgresql:// URL (default: $SANJI_WAREHOUSE or "
-                         "demo/sanji.duckdb)")
+    """The options every county command shares: county, folders, warehouse, month."""
+    sp.add_argument("--county", default=None, metavar="CODE",
+                    help="the county (6-digit code) of the counties file ($SANJI_COUNTIES or "
+                         "counties.yaml); needed only when several are configured")
+    sp.add_argument("--landing", default=None, metavar="FOLDER",
+                    help="the departments' landing folder (default: the county's, from the "
+                         "counties file)")
+    sp.add_argument("--warehouse", default=None, metavar="URL",
+                    help="DuckDB file or postgresql:// URL (default: the county's, from the "
+                         "counties file)")
     sp.add_argument("--storage", default=setting("SANJI_STORAGE"), metavar="FOLDER",
-                    help="intermediate parquet files, one per asset and month (default: "
-                         "$SANJI_STORAGE or .dagster_home/storage)")
+                    help="intermediate parquet files, one per asset, county and month "
+                         "(default: $SANJI_STORAGE or .dagster_home/storage)")
+    sp.add_argument("--archive", default=None, metavar="FOLDER",
+                    help="the landing files each month read, by content hash (default: "
+                         "$SANJI_ARCHIVE or .dagster_home/archive)")
     sp.add_argument("--month", default=None, metavar="YYYY-MM", help=month_help)
     sp.add_argument("-v", "--verbose", action="count", default=0,
                     help="Dagster's events on the console: -v for INFO, -vv for DEBUG")
@@ -150,12 +198,12 @@ def _run_parser(sub) -> None:
     run = sub.add_parser("run", help="run the job nightly (the whole graph) for a month",
                          description="Ingest, link, publish and exchange for one month.")
     _where(run, "the reporting month (default: the current month in Asia/Shanghai)")
-    run.add_argument("--outbox", default=setting("SANJI_OUTBOX"), metavar="FOLDER",
-                     help="where the illness-office workbook is written (default: "
-                          "$SANJI_OUTBOX or demo/outbox)")
-    run.add_argument("--inbox", default=setting("SANJI_INBOX"), metavar="FOLDER",
-                     help="where the office's returned file is read (default: $SANJI_INBOX "
-                          "or demo/inbox)")
+    run.add_argument("--outbox", default=None, metavar="FOLDER",
+                     help="where the illness-office workbook is written (default: the "
+                          "county's, from the counties file)")
+    run.add_argument("--inbox", default=None, metavar="FOLDER",
+                     help="where the office's returned file is read (default: the county's, "
+                          "from the counties file)")
     run.set_defaults(func=_cmd_run, month_default=True)
 
 
@@ -170,9 +218,12 @@ def _decide_parser(sub) -> None:
     choice.add_argument("--no-link", action="store_true", help="the two are different people")
     decide.add_argument("--by", required=True, metavar="NAME", help="who decided (recorded)")
     decide.add_argument("--note", default="", help="why, in a few words (recorded)")
-    decide.add_argument("--warehouse", default=setting("SANJI_WAREHOUSE"), metavar="URL",
-                        help="the warehouse holding match_decision (default: $SANJI_WAREHOUSE "
-                             "or demo/sanji.duckdb); it must exist")
+    decide.add_argument("--county", default=None, metavar="CODE",
+                        help="the county whose records they are (needed only when several "
+                             "are configured)")
+    decide.add_argument("--warehouse", default=None, metavar="URL",
+                        help="the warehouse holding match_decision (default: the county's, "
+                             "from the counties file); it must exist")
     decide.set_defaults(func=_cmd_decide)
 
 
@@ -199,7 +250,7 @@ def _exchange_parser(sub) -> None:
                                               "case workbook to the outbox")
     _where(export, "the month to export (default: the current month in Asia/Shanghai)")
     export.add_argument("--out", default=None, metavar="FOLDER",
-                        help="outbox folder (default: $SANJI_OUTBOX or demo/outbox)")
+                        help="outbox folder (default: the county's, from the counties file)")
     export.set_defaults(func=_cmd_export, month_default=True)
     imp = ex_sub.add_parser("import", help="run illness_exchange_import: read the office's "
                                            "returned file and publish the differences")
@@ -208,11 +259,27 @@ def _exchange_parser(sub) -> None:
     imp.set_defaults(func=_cmd_import)
 
 
+def _province_parser(sub) -> None:
+    prov = sub.add_parser("province", help="run the job province: people across county lines "
+                                           "and the province roll-up for a month",
+                          description="After the counties have published a month: who is in "
+                          "more than one county, the cases for their stewards, the province's "
+                          "monthly figures.")
+    prov.add_argument("--month", default=None, metavar="YYYY-MM",
+                      help="the month (default: the current month in Asia/Shanghai)")
+    prov.add_argument("--warehouse", default=None, metavar="URL",
+                      help="one warehouse holding every county's schema and the province's "
+                           "(default: each from the counties file)")
+    prov.add_argument("-v", "--verbose", action="count", default=0,
+                      help="Dagster's events on the console: -v for INFO, -vv for DEBUG")
+    prov.set_defaults(func=_cmd_province, month_default=True)
+
+
 def parser() -> argparse.ArgumentParser:
     """The ``sanji`` argument parser."""
     p = argparse.ArgumentParser(prog="sanji", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True,
-                           metavar="{demo-data,check,run,decide,exchange}")
+                           metavar="{demo-data,check,run,decide,exchange,province}")
     demo = sub.add_parser("demo-data", help="write a demo county's landing folder and truth",
                           description="Generate a fictional county's department extracts.")
     demo.add_argument("--people", type=int, default=3000, help="residents (default: 3000)")
@@ -226,6 +293,7 @@ def parser() -> argparse.ArgumentParser:
     _run_parser(sub)
     _decide_parser(sub)
     _exchange_parser(sub)
+    _province_parser(sub)
     return p
 
 

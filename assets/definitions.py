@@ -1,8 +1,10 @@
 """The one place where sanji's assets, checks, jobs, schedules, sensors and resources meet.
 
-``dagster dev`` (``make ui``), the daemon and ``sanji`` (the CLI) all run jobs from ``defs``.
-Resources are built once here from ``dagster.EnvVar`` (see ``assets/settings.py`` for the
-variables and their local defaults); a run may override any field through run config.
+``dagster dev`` (``make ui``), the daemon, the code server of a deployment and ``sanji`` (the
+CLI) all run jobs from ``defs``. The counties and partitions come from the counties file
+(``assets/settings.py``); resources are built once here from ``dagster.EnvVar`` and answer per
+county; a run may override any field through run config. ``SANJI_EXECUTOR`` chooses where steps
+execute (``assets/executors.py``).
 """
 
 from dagster import (
@@ -13,15 +15,16 @@ from dagster import (
     load_assets_from_modules,
 )
 
-from assets import exchange, ingest, jobs, link, publish
+from assets import exchange, ingest, jobs, link, province, publish
+from assets.executors import chosen_executor
 from assets.io_managers import PolarsParquetIOManager, WarehouseIOManager
 from assets.loggers import progress
 from assets.resources import Clock, ExchangeFolders, LandingFolder, WarehouseResource
 from assets.schedules import monthly_export, nightly
-from assets.sensors import inbox_sensor, landing_sensor
+from assets.sensors import inbox_sensor, landing_sensor, province_sensor
 from assets.settings import use_local_defaults
 
-ASSET_MODULES = (ingest, link, publish, exchange)
+ASSET_MODULES = (ingest, link, publish, exchange, province)
 all_assets = load_assets_from_modules(ASSET_MODULES)
 all_checks = load_asset_checks_from_modules(ASSET_MODULES)
 
@@ -33,12 +36,13 @@ def resources() -> dict[str, object]:
     ``EnvVar``; the ``warehouse`` a run configures (the CLI's ``--warehouse``) is the one the
     warehouse IO manager uses, so the URL is held in one place.
     """
-    warehouse = WarehouseResource.configure_at_launch(url=EnvVar("SANJI_WAREHOUSE"))
+    counties = EnvVar("SANJI_COUNTIES")
+    warehouse = WarehouseResource.configure_at_launch(counties_file=counties)
     return {
-        "landing": LandingFolder.configure_at_launch(path=EnvVar("SANJI_LANDING")),
+        "landing": LandingFolder.configure_at_launch(counties_file=counties,
+                                                     archive=EnvVar("SANJI_ARCHIVE")),
         "warehouse": warehouse,
-        "exchange_folders": ExchangeFolders.configure_at_launch(
-            outbox=EnvVar("SANJI_OUTBOX"), inbox=EnvVar("SANJI_INBOX")),
+        "exchange_folders": ExchangeFolders.configure_at_launch(counties_file=counties),
         "clock": Clock.configure_at_launch(warn_days=EnvVar.int("SANJI_DEADLINE_WARN_DAYS")),
         "io_manager": PolarsParquetIOManager.configure_at_launch(
             base_dir=EnvVar("SANJI_STORAGE")),
@@ -51,9 +55,10 @@ defs = Definitions(
     assets=all_assets,
     asset_checks=all_checks,
     jobs=[jobs.nightly, jobs.rerun_month, jobs.illness_exchange_export,
-          jobs.illness_exchange_import, jobs.steward_decision],
+          jobs.illness_exchange_import, jobs.steward_decision, jobs.province],
     schedules=[nightly, monthly_export],
-    sensors=[landing_sensor, inbox_sensor],
+    sensors=[landing_sensor, inbox_sensor, province_sensor],
     resources=resources(),
     loggers={"console": colored_console_logger, "progress": progress},
+    executor=chosen_executor(),
 )

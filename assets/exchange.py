@@ -1,7 +1,6 @@
 """The monthly exchange with the county serious-illness office (group ``exchange``)."""
 
 
-from pathlib import Path
 
 import polars as pl
 from dagster import (
@@ -15,10 +14,10 @@ from dagster import (
     asset,
 )
 
-from assets.ingest import OWNERS
+from assets.ingest import OWNERS, where
 from assets.metadata import counts, table_preview
 from assets.resources import Clock, ExchangeFolders, LandingFolder
-from assets.settings import monthly
+from assets.settings import county_month
 from assets.validate import validated
 from pipelines import exchange
 from pipelines.exchange.inbox import returned_file, unplaced_files, unplaced_hint, workbook_name
@@ -27,7 +26,7 @@ from pipelines.landing import MAPPING_FILE
 from schemas.contract import empty_frame
 from schemas.exchange import ExchangeDiff
 
-EXCHANGE = {"group_name": "exchange", "owners": OWNERS, "partitions_def": monthly,
+EXCHANGE = {"group_name": "exchange", "owners": OWNERS, "partitions_def": county_month,
             "tags": {"partner": "county-illness-office"}}
 
 
@@ -37,7 +36,7 @@ def illness_cases(context: AssetExecutionContext, illness_ledger: pl.DataFrame,
                   region_table: pl.DataFrame) -> pl.DataFrame:
     """大病救治病例: our reconciled serious-illness cases for the month (person + illness)."""
     cases = exchange.illness_cases(illness_ledger, settlement, person_links, person,
-                                   region_table, context.partition_key)
+                                   region_table, where(context)[1])
     context.add_output_metadata({"rows": cases.height, "by_status": counts(cases, "status"),
                                  "by_township": counts(cases, "township"),
                                  "preview": table_preview(cases)})
@@ -48,8 +47,8 @@ def illness_cases(context: AssetExecutionContext, illness_ledger: pl.DataFrame,
 def exchange_workbook(context: AssetExecutionContext, illness_cases: pl.DataFrame,
                       exchange_folders: ExchangeFolders) -> MaterializeResult:
     """发送县大病办的月度病例表 (.xlsx, IDs masked), written to the outbox."""
-    month = context.partition_key
-    path = exchange.write_workbook(illness_cases, Path(exchange_folders.outbox)
+    county, month = where(context)
+    path = exchange.write_workbook(illness_cases, exchange_folders.outbox_for(county)
                                    / workbook_name(month), month)
     return MaterializeResult(metadata={"path": str(path), "cases": illness_cases.height})
 
@@ -63,8 +62,8 @@ def office_return(context: AssetExecutionContext, exchange_folders: ExchangeFold
     Files whose month cannot be told are named in the metadata and a warning; the steward's
     ``sanji_mapping.yaml`` adds header variants.
     """
-    month = context.partition_key
-    inbox = Path(exchange_folders.inbox)
+    county, month = where(context)
+    inbox = exchange_folders.inbox_for(county)
     path = returned_file(inbox, month)
     unplaced = unplaced_files(inbox)
     if unplaced:
@@ -76,7 +75,7 @@ def office_return(context: AssetExecutionContext, exchange_folders: ExchangeFold
         return exchange.read_return_empty()
     from yaml import YAMLError
 
-    mapping = landing.listing().file(MAPPING_FILE)
+    mapping = landing.listing(county).file(MAPPING_FILE)
     try:
         frame = exchange.read_return(path, HeaderMapping.from_yaml(mapping) if mapping else None)
     except (ValueError, YAMLError) as exc:  # a bad file will not get better by retrying
@@ -95,7 +94,7 @@ def office_return(context: AssetExecutionContext, exchange_folders: ExchangeFold
 def exchange_diff(context: AssetExecutionContext, illness_cases: pl.DataFrame,
                   office_return: pl.DataFrame, clock: Clock):
     """与县大病办的差异: cases only we have, only they have, or with another status/illness."""
-    month = context.partition_key
+    _, month = where(context)
     received = office_return.height > 0
     diff = (exchange.diff_cases(illness_cases, office_return, month) if received
             else empty_frame(ExchangeDiff))

@@ -1,6 +1,13 @@
-"""Ingest: the landing folder's extracts read, mapped, normalised and checked (group ``ingest``)."""
+"""Ingest: a county's landing, snapshotted and archived, then read, mapped, normalised, checked.
+
+``landing_snapshot`` records which files a county-month read (names and sha256, published to the
+county's warehouse) and copies each into the county's archive under its hash; ``ingest`` reads
+exactly those bytes back from the archive, so ``rerun_month`` rebuilds a past month from that
+month's own files whatever the landing folder holds today (group ``ingest``).
+"""
 
 
+import tempfile
 import time
 from pathlib import Path
 
@@ -12,21 +19,24 @@ from dagster import (
     AssetExecutionContext,
     AssetOut,
     Backoff,
+    DataVersion,
     Failure,
     Jitter,
     MetadataValue,
     Output,
     RetryPolicy,
+    asset,
     multi_asset,
 )
 
 from assets.metadata import table_preview
 from assets.resources import LandingFolder
-from assets.settings import monthly
+from assets.settings import county_month, split_key
 from assets.validate import validated
 from pipelines.domain.extracts import EXTRACTS
 from pipelines.domain.identity import mask_ids_in_text
 from pipelines.domain.months import Month
+from pipelines.snapshot import ArchiveMissing, restore, take_snapshot
 
 OWNERS = ["team:county-health-data"]
 # Transient failures (a file still being written, the database not up yet) are retried.
@@ -54,6 +64,62 @@ def wait_until_settled(files: list[Path], pause: float) -> None:
     if moving:
         msg = f"still being written: {', '.join(moving[:5])}"
         raise LandingNotSettled(msg)
+
+
+def where(context: AssetExecutionContext) -> tuple[str, str]:
+    """The county and month of a county-month asset's partition."""
+    county, month = split_key(context.partition_key)
+    if county is None or month is None:
+        msg = f"not a county-month partition: {context.partition_key!r}"
+        raise Failure(description=msg, allow_retries=False)
+    return county, month
+
+
+@asset(group_name="ingest", partitions_def=county_month, retry_policy=TRANSIENT, owners=OWNERS,
+       io_manager_key="warehouse_io_manager", kinds={"polars"}, tags={"stage": "ingest"})
+def landing_snapshot(context: AssetExecutionContext, landing: LandingFolder):
+    """本月读入的文件: every extract and steward file of the county's landing, by sha256.
+
+    Each file is archived under its hash; a file still being written is retried, a file that
+    is not read (draft, lock file, other format) is named with the reason, and a landing with
+    no extract at all fails (a month is never published from nothing).
+    """
+    county, month = where(context)
+    folder = landing.folder(county)
+    if not folder.is_dir():
+        raise Failure(f"landing folder {folder} does not exist", allow_retries=False)
+    listing = landing.listing(county)
+    skipped = [mask_ids_in_text(str(s)) for s in listing.skipped]
+    if not listing.data:
+        msg = (f"no extracts (.csv or .xlsx) in {folder}"
+               + (f" (not read: {'; '.join(skipped[:5])})" if skipped else ""))
+        raise Failure(description=msg, allow_retries=False)
+    wait_until_settled(list(listing.watched), landing.settle_seconds)
+    if skipped:
+        context.log.warning(f"{len(skipped)} landing file(s) not read: " + "; ".join(skipped))
+    try:
+        snapshot, archived = take_snapshot(listing, landing.archive_for(county))
+    except ValueError as exc:  # changed while archived: still being written, try again
+        raise LandingNotSettled(str(exc)) from exc
+    named = sorted(set(snapshot["named_month"].drop_nulls()))
+    if named and month not in named:
+        context.log.warning(f"county {county}, month {month}: the files name "
+                            f"{', '.join(named)} (rerun for the month they name?)")
+    snapshot = validated("landing_snapshot", snapshot)
+    key = "\n".join(f"{n}:{h}" for n, h in snapshot.select("file_name", "sha256").iter_rows())
+    return Output(snapshot, data_version=DataVersion(_short_hash(key)), metadata={
+        "files": snapshot.height, "newly_archived": archived,
+        "bytes": int(snapshot["size"].sum() or 0), "months_named": ", ".join(named) or "none",
+        "landing": str(folder), "not_read": MetadataValue.text("\n".join(skipped) or "none"),
+        "snapshot": table_preview(snapshot.with_columns(pl.col("sha256").str.slice(0, 12)),
+                                  limit=50),
+    })
+
+
+def _short_hash(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _outs() -> dict[str, AssetOut]:
@@ -96,7 +162,7 @@ def rows_accounted(accounting: pl.DataFrame) -> AssetCheckResult:
 @multi_asset(
     outs=_outs(),
     group_name="ingest",
-    partitions_def=monthly,
+    partitions_def=county_month,
     retry_policy=TRANSIENT,
     check_specs=[AssetCheckSpec(
         "rows_accounted", asset="ingest_accounting",
@@ -104,28 +170,34 @@ def rows_accounted(accounting: pl.DataFrame) -> AssetCheckResult:
                     "Every row read is accepted or quarantined, per file and sheet.",
     )],
 )
-def ingest(context: AssetExecutionContext, landing: LandingFolder):
-    """Read every extract in the landing folder into canonical tables (pipelines.ingest).
+def ingest(context: AssetExecutionContext, landing_snapshot: pl.DataFrame | None,
+           landing: LandingFolder):
+    """Read the month's snapshot (from the archive) into canonical tables (pipelines.ingest).
 
     The month's last day is the day the landing is read as of (no one is born after it).
-    Files that are not read (drafts, lock files, other formats) are named with the reason.
     """
     from yaml import YAMLError
 
     from pipelines.ingest import ingest_landing
 
-    folder = landing.folder
-    if not folder.is_dir():
-        raise Failure(f"landing folder {folder} does not exist", allow_retries=False)
-    listing = landing.listing()
-    wait_until_settled(list(listing.watched), landing.settle_seconds)
-    skipped = [mask_ids_in_text(str(s)) for s in listing.skipped]
-    if skipped:
-        context.log.warning(f"{len(skipped)} landing file(s) not read: " + "; ".join(skipped))
-    try:
-        result = ingest_landing(folder, as_of=Month.parse(context.partition_key).last_day)
-    except (ValueError, YAMLError) as exc:  # bad header, unreadable file: retrying won't help
-        raise Failure(description=mask_ids_in_text(str(exc)), allow_retries=False) from exc
+    county, month = where(context)
+    if landing_snapshot is None or landing_snapshot.height == 0:  # never snapshotted
+        msg = (f"landing_snapshot has no stored month {month} for county {county}: run the job "
+               f"`nightly` for {month} first")
+        raise Failure(description=msg, allow_retries=False)
+    with tempfile.TemporaryDirectory(prefix=f"sanji-{county}-{month}-") as tmp:
+        try:
+            folder = restore(landing_snapshot, landing.archive_for(county), Path(tmp) / "landing")
+            result = ingest_landing(folder, as_of=Month.parse(month).last_day)
+        except ArchiveMissing as exc:
+            raise Failure(description=str(exc), allow_retries=False) from exc
+        except (ValueError, YAMLError) as exc:  # bad header, unreadable file: retrying won't help
+            raise Failure(description=mask_ids_in_text(str(exc)), allow_retries=False) from exc
+    yield from _ingest_outputs(result)
+
+
+def _ingest_outputs(result):
+    """The ingest multi-asset's outputs and its accounting check."""
     by_file = result.accounting.group_by("source_file").agg(
         pl.col("rows_read").sum(), pl.col("rows_accepted").sum(),
         pl.col("rows_quarantined").sum(),
@@ -154,7 +226,6 @@ def ingest(context: AssetExecutionContext, landing: LandingFolder):
         "rows_read": int(result.accounting["rows_read"].sum() or 0),
         "rows_by_file": table_preview(by_file, limit=100),
         "files": MetadataValue.int(result.files.height),
-        "not_read": MetadataValue.text("\n".join(skipped) or "none"),
     })
     yield rows_accounted(result.accounting)
 

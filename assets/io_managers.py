@@ -1,9 +1,12 @@
 """IO managers on Dagster's own bases: parquet files between steps, the warehouse for tables.
 
 - :class:`PolarsParquetIOManager` (``io_manager``): a ``dagster.UPathIOManager``; each asset's
-  month is its own file, ``<base_dir>/<asset>/<YYYY-MM>.parquet``, so no two months share one.
+  county-month is its own file, ``<base_dir>/<asset>/<county>/<YYYY-MM>.parquet`` (a province
+  asset's month ``<base_dir>/<asset>/<YYYY-MM>.parquet``), so no two partitions share one.
 - :class:`WarehouseIOManager` (``warehouse_io_manager``): publishes a table's month slice to the
-  warehouse and reads it back. It holds no URL of its own: it takes the ``warehouse`` resource.
+  county's warehouse schema, every row stamped with its ``county``, and reads it back; a
+  province asset's table goes to the province's schema. It holds no URL of its own: it takes
+  the ``warehouse`` resource (the counties file, or the run's override).
 """
 
 from typing import ClassVar
@@ -22,6 +25,7 @@ from pydantic import PrivateAttr
 from upath import UPath
 
 from assets.resources import WarehouseResource, drop_meta
+from assets.settings import split_key
 
 
 class PolarsParquetIOManager(ConfigurableIOManager, UPathIOManager):
@@ -51,9 +55,11 @@ class PolarsParquetIOManager(ConfigurableIOManager, UPathIOManager):
                 waiting will not make the file appear).
         """
         if not path.exists():
-            month = context.asset_partition_key if context.has_asset_partitions else "-"
-            msg = (f"{context.asset_key.to_user_string()} has no stored month {month} "
-                   f"({path}): run the job `nightly` for {month} first")
+            key = context.asset_partition_key if context.has_asset_partitions else None
+            county, month = split_key(key)
+            whose = f" for county {county}" if county else ""
+            msg = (f"{context.asset_key.to_user_string()} has no stored month {month or '-'}"
+                   f"{whose} ({path}): run the job `nightly` for {month or 'it'} first")
             raise Failure(description=msg, allow_retries=False)
         return pl.read_parquet(path)
 
@@ -63,7 +69,16 @@ class PolarsParquetIOManager(ConfigurableIOManager, UPathIOManager):
 
 
 class WarehouseIOManager(ConfigurableIOManager):
-    """Published tables: the month's slice replaced in the warehouse, and loaded back.
+    """Published tables: a county-month's slice replaced in the county's warehouse, loaded back.
+
+    A county-month output replaces that month in the county's schema, each row stamped with
+    ``county``; a month output (a province table) replaces the month in the province's schema.
+    An input may span partitions: a province asset reads one month of every county (the
+    frames concatenated), ``link`` reads a county's decisions (every month) and, through
+    ``latest_before`` input metadata, the latest month of ``person_id_map`` before its own.
+    Rows keep their ``county`` (and ``month``) only for an input with ``keep_county`` metadata;
+    ``columns`` metadata keeps only those columns of each partition as it is read (and
+    ``distinct`` only its distinct rows), so a province input holds what it needs of 100 counties.
 
     Attributes:
         warehouse: the definitions' ``warehouse`` resource (the one place its URL is held).
@@ -71,19 +86,60 @@ class WarehouseIOManager(ConfigurableIOManager):
 
     warehouse: WarehouseResource
 
-    @staticmethod
-    def _where(context: InputContext | OutputContext) -> tuple[str, str | None]:
-        month = context.asset_partition_key if context.has_asset_partitions else None
-        return context.asset_key.path[-1], month
-
     def handle_output(self, context: OutputContext, obj: pl.DataFrame) -> None:
-        """Publish the table, replacing the month's slice (or the whole unpartitioned table)."""
-        table, month = self._where(context)
-        self.warehouse.open().publish(table, obj, run_id=context.run_id, month=month)
+        """Publish the table, replacing the partition's month."""
+        table = context.asset_key.path[-1]
+        county, month = split_key(context.asset_partition_key
+                                  if context.has_asset_partitions else None)
+        if county is None:
+            store = self.warehouse.open_province()
+        else:
+            store = self.warehouse.open(county)
+            obj = obj.with_columns(county=pl.lit(county, pl.String))
+        store.publish(table, obj, run_id=context.run_id, month=month)
         context.add_output_metadata({"rows": obj.height, "table": table,
-                                     "month": month or "(all)"})
+                                     "county": county or "(province)", "month": month or "(all)"})
 
-    def load_input(self, context: InputContext) -> pl.DataFrame:
-        """Read the published table (the partition's month) back without publishing columns."""
-        table, month = self._where(context)
-        return drop_meta(self.warehouse.open().read(table, month=month), table)
+    def load_input(self, context: InputContext) -> pl.DataFrame | None:
+        """One partition's rows, or several partitions' rows concatenated (with ``county``)."""
+        table = context.asset_key.path[-1]
+        keys = list(context.asset_partition_keys) if context.has_asset_partitions else []
+        if not keys:
+            return None
+        meta = context.definition_metadata or {}
+        frames = [_project(self._read(table, *split_key(key), latest_before=bool(
+            meta.get("latest_before"))), meta) for key in keys]
+        frames = [f for f in frames if f is not None]
+        if not frames:
+            return None
+        frame = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
+        province_table = all(split_key(key)[0] is None for key in keys)
+        if meta.get("keep_county") or province_table:  # rows keep their county (and month)
+            return frame.drop([c for c in ("run_id", "published_at") if c in frame.columns])
+        return drop_meta(frame, table)
+
+    def _read(self, table: str, county: str | None, month: str | None, *,
+              latest_before: bool) -> pl.DataFrame | None:
+        """A county's month (or every month) of a table, None when it was never published.
+
+        With ``latest_before`` the newest month up to ``month`` is read: ``month`` itself, and
+        only when it was never published (a skipped month) the whole table is searched.
+        """
+        store = self.warehouse.open(county) if county else self.warehouse.open_province()
+        if not store.has_table(table):
+            return None
+        rows = store.read(table, month=month)
+        if not latest_before or month is None or rows.height:
+            return rows
+        earlier = store.read(table).filter(pl.col("month") <= month)
+        if not earlier.height:
+            return None
+        return earlier.filter(pl.col("month") == pl.col("month").max())
+
+
+def _project(frame: pl.DataFrame | None, meta: dict) -> pl.DataFrame | None:
+    """The input's ``columns`` of one partition (its distinct rows with ``distinct``)."""
+    if frame is None or not meta.get("columns"):
+        return frame
+    kept = frame.select([c for c in (*meta["columns"], "county", "month") if c in frame.columns])
+    return kept.unique() if meta.get("distinct") else kept

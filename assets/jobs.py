@@ -1,17 +1,25 @@
 """Jobs, named after what a run does, whoever starts it (CLI, schedule, sensor, Launchpad).
 
-- ``nightly``: the whole graph for one month (``sanji run``, the nightly schedule, the landing
-  sensor).
-- ``rerun_month``: re-publish one month from that month's own stored ingest and link outputs.
+Every county-level job runs one county-month (partition ``411421|2026-10``); its runs carry
+the tag ``dagster/partition/county``, on which the instance's run queue allows one run per
+county at a time (``deploy/dagster.yaml``).
+
+- ``nightly``: the county's whole graph for one month (``sanji run``, the nightly schedule, the
+  landing sensor).
+- ``rerun_month``: rebuild and re-publish one county-month from that month's own landing
+  snapshot (the files archived by its hash), without touching the exchange.
 - ``illness_exchange_export`` / ``illness_exchange_import``: the illness-office workbook out
   (``sanji exchange export``, the monthly schedule) and its return in (``sanji exchange
   import``, the inbox sensor).
 - ``steward_decision``: record a steward's link / no_link decision (``sanji decide``).
+- ``province``: one month over every county: people across county lines and the province
+  roll-up (``sanji province``, the province sensor once the counties have published).
 """
 
 from typing import Literal
 
 from dagster import (
+    AssetObservation,
     AssetSelection,
     Config,
     OpExecutionContext,
@@ -22,38 +30,56 @@ from dagster import (
 
 from assets.ingest import TRANSIENT
 from assets.resources import WarehouseResource
-from assets.settings import monthly
-from pipelines.link.decisions import decision_row, record_decision
+from assets.settings import county_month, monthly
+from pipelines.domain.identity import mask_ids_in_text
+from pipelines.link.decisions import DECISION_TABLE, decision_row, record_decision
 
 EXPORT_ASSETS = ("illness_cases", "exchange_workbook")
 IMPORT_ASSETS = ("office_return", "exchange_diff")
+COUNTY_GROUPS = ("ingest", "link", "publish", "exchange")
+PUBLISHING_JOBS = ("nightly", "rerun_month")  # the county jobs that publish county_monthly
+COUNTY_GRAPH = AssetSelection.groups(*COUNTY_GROUPS) - AssetSelection.assets(DECISION_TABLE)
 
 nightly = define_asset_job(
-    "nightly", selection=AssetSelection.all(), partitions_def=monthly,
-    description="The whole graph for one month: ingest, link, publish, exchange.",
+    "nightly", selection=COUNTY_GRAPH, partitions_def=county_month,
+    description="A county's whole graph for one month: snapshot, ingest, link, publish, "
+                "exchange.",
     op_retry_policy=TRANSIENT,
 )
 rerun_month = define_asset_job(
-    "rerun_month", selection=AssetSelection.groups("publish"), partitions_def=monthly,
-    description="Re-publish one month (choose the partition) from that month's own ingest and "
-                "link outputs: person, mismatches, roll-ups.",
+    "rerun_month",
+    selection=AssetSelection.groups("ingest", "link", "publish")
+    - AssetSelection.assets("landing_snapshot", DECISION_TABLE),
+    partitions_def=county_month,
+    description="Rebuild one county-month from that month's own landing snapshot (its files, "
+                "from the archive): ingest, link, person, mismatches, roll-ups.",
     op_retry_policy=TRANSIENT,
 )
 illness_exchange_export = define_asset_job(
     "illness_exchange_export", selection=AssetSelection.assets(*EXPORT_ASSETS),
-    partitions_def=monthly,
+    partitions_def=county_month,
     description="Write the month's serious-illness case workbook to the outbox.",
 )
 illness_exchange_import = define_asset_job(
     "illness_exchange_import", selection=AssetSelection.assets(*IMPORT_ASSETS),
-    partitions_def=monthly,
+    partitions_def=county_month,
     description="Read the illness office's returned file and publish the difference.",
+)
+province = define_asset_job(
+    "province", selection=AssetSelection.groups("province"), partitions_def=monthly,
+    description="One month over every county: people across county lines, the province "
+                "roll-up.",
+    op_retry_policy=TRANSIENT,
 )
 
 
 class MatchDecisionConfig(Config):
-    """A steward's decision on two records (record keys from ``uncertain_match``)."""
+    """A steward's decision on two records (record keys from ``uncertain_match``).
 
+    ``county`` is the county whose records they are ("" in a one-county deployment).
+    """
+
+    county: str = ""
     record_key_a: str
     record_key_b: str
     decision: Literal["link", "no_link"]
@@ -61,15 +87,25 @@ class MatchDecisionConfig(Config):
     note: str = ""
 
 
-@op(description="Append one decision to the warehouse table match_decision.",
-    retry_policy=TRANSIENT)
+@op(description="Append one decision to the county's warehouse table match_decision.",
+    retry_policy=TRANSIENT, out={})
 def append_match_decision(context: OpExecutionContext, config: MatchDecisionConfig,
-                          warehouse: WarehouseResource) -> None:
-    """Append the steward's decision; the next run's linker applies it."""
+                          warehouse: WarehouseResource):
+    """Append the steward's decision; the next run's linker applies it.
+
+    The decision is also an observation of the asset ``match_decision`` (the county's
+    partition), so the asset's history in the UI lists every decision.
+    """
+    county = warehouse.county(config.county or None).code
     row = decision_row(config.record_key_a, config.record_key_b, config.decision,
                        config.decided_by, config.note)
-    record_decision(warehouse.open(), row)
-    context.log.info(f"recorded {config.decision} by {config.decided_by}")
+    record_decision(warehouse.open(county), row)
+    context.log.info(f"county {county}: recorded {config.decision} by {config.decided_by}")
+    decided = row.row(0, named=True)
+    yield AssetObservation(asset_key=DECISION_TABLE, partition=county, metadata={
+        "decision": decided["decision"], "decided_by": decided["decided_by"],
+        "decided_at": decided["decided_at"], "note": mask_ids_in_text(decided["note"] or ""),
+        "record_keys": f"{decided['record_key_l']} / {decided['record_key_r']}"})
 
 
 @job(description="数据专员确认疑似同一人: record a link / no_link decision for two records.",
@@ -79,8 +115,9 @@ def steward_decision() -> None:
     append_match_decision()
 
 
-def decision_config(a: str, b: str, decision: str, by: str, note: str = "") -> dict:
+def decision_config(a: str, b: str, decision: str, by: str, note: str = "",
+                    county: str = "") -> dict:
     """The ``steward_decision`` run config for one decision."""
     return {"ops": {"append_match_decision": {"config": {
-        "record_key_a": a, "record_key_b": b, "decision": decision, "decided_by": by,
-        "note": note}}}}
+        "county": county, "record_key_a": a, "record_key_b": b, "decision": decision,
+        "decided_by": by, "note": note}}}}

@@ -1,5 +1,15 @@
-"""Linkage: who is the same person across departments (group ``link``)."""
+"""Linkage: who is the same person across departments (group ``link``).
 
+The loop a steward closes is in the lineage: ``link`` reads the county's steward decisions
+(``match_decision``, an observable source: the warehouse log the ``steward_decision`` job
+appends to, plus ``decisions.csv`` of the month's landing snapshot) and the previous month's
+``person_id_map`` (its own output a month earlier, so person ids stay stable), and publishes
+the ``uncertain_match`` pairs the steward decides next.
+"""
+
+import hashlib
+import tempfile
+from pathlib import Path
 
 import polars as pl
 from dagster import (
@@ -9,20 +19,59 @@ from dagster import (
     AssetExecutionContext,
     AssetIn,
     AssetOut,
+    DataVersion,
+    DataVersionsByPartition,
+    DimensionPartitionMapping,
+    IdentityPartitionMapping,
+    MultiPartitionMapping,
+    MultiToSingleDimensionPartitionMapping,
     Output,
+    TimeWindowPartitionMapping,
     asset,
     multi_asset,
+    observable_source_asset,
 )
 
-from assets.ingest import EXTRACT_ASSETS, OWNERS, TRANSIENT
+from assets.ingest import EXTRACT_ASSETS, OWNERS, TRANSIENT, where
 from assets.metadata import counts, table_preview
 from assets.resources import LandingFolder, WarehouseResource
-from assets.settings import monthly
+from assets.settings import COUNTY, MONTH, counties, county_month
 from assets.validate import validated
-from pipelines.link.decisions import all_decisions
+from pipelines.landing import DECISIONS_FILE
+from pipelines.link.decisions import DECISION_TABLE, canonical, latest, read_decisions_csv
+from pipelines.snapshot import restore
 
 EXTRACT_INS = {name: AssetIn(name) for name in EXTRACT_ASSETS}
 ID_MAP_TABLE = "person_id_map"
+# The same county, the month before: person_id_map feeds the next month's link.
+PREVIOUS_MONTH = MultiPartitionMapping({
+    COUNTY: DimensionPartitionMapping(COUNTY, IdentityPartitionMapping()),
+    MONTH: DimensionPartitionMapping(MONTH, TimeWindowPartitionMapping(start_offset=-1,
+                                                                       end_offset=-1)),
+})
+
+
+def _log_version(log: pl.DataFrame | None) -> str:
+    """A short version of a county's decision log: its size and its latest decision."""
+    if log is None or log.height == 0:
+        return "none"
+    text = f"{log.height}:{log['decided_at'].cast(pl.String).max()}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@observable_source_asset(
+    key=DECISION_TABLE, partitions_def=counties, group_name="link",
+    io_manager_key="warehouse_io_manager", owners=OWNERS,
+    description="数据专员的匹配决定: the county's link / no_link decisions (warehouse table "
+                "match_decision, appended by the job steward_decision or `sanji decide`).")
+def match_decision(context, warehouse: WarehouseResource) -> DataVersionsByPartition:
+    """Observe every county's decision log; its version changes with each new decision."""
+    versions = {}
+    for code in counties.get_partition_keys():
+        store = warehouse.open(code)
+        log = store.read(DECISION_TABLE) if store.has_table(DECISION_TABLE) else None
+        versions[code] = DataVersion(_log_version(log))
+    return DataVersionsByPartition(versions)
 
 
 def extract_tables(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
@@ -31,7 +80,7 @@ def extract_tables(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
 
 
 @asset(ins=EXTRACT_INS, group_name="link", owners=OWNERS, kinds={"polars"},
-       partitions_def=monthly, tags={"stage": "link"})
+       partitions_def=county_month, tags={"stage": "link"})
 def person_records(context: AssetExecutionContext, **tables: pl.DataFrame) -> pl.DataFrame:
     """每条接收记录的公共字段: the common columns of every accepted record, the linker's input."""
     from pipelines.ingest import person_records as build
@@ -40,6 +89,27 @@ def person_records(context: AssetExecutionContext, **tables: pl.DataFrame) -> pl
     context.add_output_metadata({"rows": records.height,
                                  "by_extract": counts(records, "extract")})
     return records
+
+
+def steward_decisions(log: pl.DataFrame | None, snapshot: pl.DataFrame,
+                      archive: Path) -> pl.DataFrame | None:
+    """The decisions in force: the county's log and the snapshot's ``decisions.csv``.
+
+    The latest decision per pair wins (``pipelines.link.decisions``): log rows first, then the
+    CSV's rows.
+    """
+    parts = []
+    if log is not None and log.height:
+        parts.append(canonical(log, DECISION_TABLE))
+    csv = snapshot.filter(pl.col("file_name") == DECISIONS_FILE)
+    if csv.height:
+        with tempfile.TemporaryDirectory(prefix="sanji-decisions-") as tmp:
+            folder = restore(csv, archive, Path(tmp))
+            parts.append(read_decisions_csv(folder / DECISIONS_FILE))
+    if not parts:
+        return None
+    decisions = latest(pl.concat(parts, how="diagonal_relaxed"))
+    return decisions if decisions.height else None
 
 
 @multi_asset(
@@ -51,12 +121,18 @@ def person_records(context: AssetExecutionContext, **tables: pl.DataFrame) -> pl
         "uncertain_match": AssetOut(io_manager_key="warehouse_io_manager", owners=OWNERS,
                                     description="待确认的疑似同一人: uncertain pairs side by side, "
                                                 "awaiting a steward's decision."),
-        "person_id_map": AssetOut(io_manager_key="warehouse_io_manager", owners=OWNERS,
-                                  description="record_key → person_id (per month): the next "
-                                              "run's previous ids."),
+        ID_MAP_TABLE: AssetOut(io_manager_key="warehouse_io_manager", owners=OWNERS,
+                               description="record_key → person_id (per month): the next "
+                                           "month's previous ids."),
+    },
+    ins={
+        "previous_ids": AssetIn(ID_MAP_TABLE, partition_mapping=PREVIOUS_MONTH,
+                                metadata={"latest_before": True}),
+        "decision_log": AssetIn(DECISION_TABLE, partition_mapping=(
+            MultiToSingleDimensionPartitionMapping(COUNTY))),
     },
     group_name="link",
-    partitions_def=monthly,
+    partitions_def=county_month,
     retry_policy=TRANSIENT,
     check_specs=[AssetCheckSpec(
         "uncertain_awaiting_decision", asset="uncertain_match",
@@ -65,25 +141,28 @@ def person_records(context: AssetExecutionContext, **tables: pl.DataFrame) -> pl
     )],
 )
 def link(context: AssetExecutionContext, person_records: pl.DataFrame,
-         warehouse: WarehouseResource, landing: LandingFolder):
+         landing_snapshot: pl.DataFrame, previous_ids: pl.DataFrame | None,
+         decision_log: pl.DataFrame | None, landing: LandingFolder):
     """Link records into people, applying stewards' decisions and keeping previous ids.
 
-    Previous ids come from the latest published ``person_id_map`` (whichever month it was for).
+    Previous ids come from the county's ``person_id_map`` of the latest month before this one.
     """
     from pipelines.link import link_records
 
-    decisions = all_decisions(warehouse.open(), landing.folder)
-    previous = warehouse.latest(ID_MAP_TABLE)
-    if previous is not None:
-        previous = previous.select("record_key", "person_id")
+    county, _ = where(context)
+    decisions = steward_decisions(decision_log, landing_snapshot, landing.archive_for(county))
+    previous = None if previous_ids is None else previous_ids.select("record_key", "person_id")
     result = link_records(person_records, decisions=decisions, previous_ids=previous)
-    people = result.links["person_id"].n_unique()
+    # person_id_map first: the next month's link reads it (Dagster wants outputs in that order)
+    yield Output(result.id_map, output_name=ID_MAP_TABLE,
+                 metadata={"rows": result.id_map.height,
+                           "kept_previous_ids": 0 if previous is None else previous.height})
     unresolved = result.stats.get("unresolved_decisions", {"count": 0, "examples": []})
     if unresolved["count"]:
         context.log.warning(f"{unresolved['count']} steward decision(s) name no current record: "
                             + "; ".join(unresolved["examples"]))
     yield Output(result.links, output_name="person_links", metadata={
-        "rows": result.links.height, "people": people,
+        "rows": result.links.height, "people": result.links["person_id"].n_unique(),
         "decisions_given": 0 if decisions is None else decisions.height,
         "decisions_applied": result.stats.get("decisions_applied", 0),
         "decisions_unresolved": unresolved["count"],
@@ -98,8 +177,6 @@ def link(context: AssetExecutionContext, person_records: pl.DataFrame,
     yield Output(uncertain, output_name="uncertain_match", metadata={
         "rows": uncertain.height, "preview": table_preview(uncertain),
     })
-    yield Output(result.id_map, output_name="person_id_map",
-                 metadata={"rows": result.id_map.height})
     yield AssetCheckResult(
         asset_key="uncertain_match", check_name="uncertain_awaiting_decision",
         passed=result.uncertain.height == 0, severity=AssetCheckSeverity.WARN,

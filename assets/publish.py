@@ -1,7 +1,8 @@
-"""Published tables, one month per partition (group ``publish``).
+"""Published tables, one county-month per partition (group ``publish``).
 
 Each asset calls the engine, validates the frame against ``schemas/published.py`` and hands it
-to the warehouse IO manager, which replaces the month's slice in the warehouse.
+to the warehouse IO manager, which replaces the month's slice in the county's warehouse schema
+(every row stamped with its ``county``).
 """
 
 
@@ -16,14 +17,16 @@ from dagster import (
     asset,
 )
 
-from assets.ingest import OWNERS, TRANSIENT
+from assets.ingest import OWNERS, TRANSIENT, where
 from assets.link import EXTRACT_INS, extract_tables
 from assets.metadata import counts, table_preview, township_counts
-from assets.settings import monthly
+from assets.settings import county_month
 from assets.validate import validated
+from pipelines.domain.rules import PROVINCE_RULES
 from pipelines.rules import RULES
 
-PUBLISHED = {"group_name": "publish", "owners": OWNERS, "partitions_def": monthly,
+COUNTY_RULES = tuple(rule for rule in RULES if rule.id not in PROVINCE_RULES)
+PUBLISHED = {"group_name": "publish", "owners": OWNERS, "partitions_def": county_month,
              "io_manager_key": "warehouse_io_manager", "retry_policy": TRANSIENT,
              "kinds": {"polars", "duckdb"}, "tags": {"layer": "published"}}
 
@@ -56,7 +59,7 @@ def _rule_checks() -> list[AssetCheckSpec]:
     return [
         AssetCheckSpec(rule.id, asset="mismatch",
                        description=f"{rule.zh}. {rule.en[:1].upper()}{rule.en[1:]}.")
-        for rule in RULES
+        for rule in COUNTY_RULES
     ]
 
 
@@ -69,13 +72,13 @@ def mismatch(context: AssetExecutionContext, person_links: pl.DataFrame, person:
     """部门间不一致: one row per person and rule that does not agree between departments."""
     from pipelines.rules import find_mismatches
 
-    month = context.partition_key
+    _, month = where(context)
     frame = validated("mismatch", find_mismatches(extract_tables(tables), person_links, person,
                                                   month, uncertain_match))
     yield Output(frame, metadata={"rows": frame.height, "month": month,
                                   "by_rule": counts(frame, "rule"),
                                   "by_township": township_counts(frame, region_table)})
-    for rule in RULES:
+    for rule in COUNTY_RULES:
         hits = frame.filter(pl.col("rule") == rule.id)
         yield AssetCheckResult(check_name=rule.id, passed=hits.height == 0,
                                severity=AssetCheckSeverity.WARN,
@@ -93,7 +96,7 @@ def village_monthly(context: AssetExecutionContext, person: pl.DataFrame,
     from pipelines.rollup import village_monthly as build
 
     frame = validated("village_monthly", build(extract_tables(tables), person, person_links,
-                                               region_table, context.partition_key))
+                                               region_table, where(context)[1]))
     context.add_output_metadata({"rows": frame.height, "preview": table_preview(frame)})
     return frame
 

@@ -11,10 +11,11 @@ import os
 from pathlib import Path
 
 import polars as pl
-from dagster import DagsterInstance, ExecuteInProcessResult
+from dagster import DagsterInstance, ExecuteInProcessResult, MultiPartitionKey
 
 from assets.resources import drop_meta
-from assets.settings import PROJECT, month_range
+from assets.settings import PROJECT, month_range, setting
+from pipelines.counties import CountiesError, County, load_counties
 from pipelines.domain.identity import mask_ids_in_text
 from pipelines.domain.months import Month
 from pipelines.landing import MAPPING_FILE, list_landing
@@ -41,12 +42,25 @@ def check_month(text: str) -> str:
     first, last = month_range()
     if month < first:
         msg = (f"--month {month} is before the first month {first}: to report it, set "
-               f"SANJI_FIRST_MONTH={month}")
+               f"first_month: \"{month}\" in {setting('SANJI_COUNTIES')} (or "
+               f"SANJI_FIRST_MONTH={month})")
         raise UserError(msg)
     if month > last:
         msg = f"--month {month} has not begun yet: the latest month is {last}"
         raise UserError(msg)
     return str(month)
+
+
+def county_of(code: str | None) -> County:
+    """The county a command is for: ``--county``, or the only one configured.
+
+    Raises:
+        UserError: for an unknown county, or none named when several are configured.
+    """
+    try:
+        return load_counties(Path(setting("SANJI_COUNTIES"))).county(code)
+    except CountiesError as exc:
+        raise UserError(str(exc)) from exc
 
 
 def check_landing(folder: Path) -> None:
@@ -119,15 +133,16 @@ def ensure_dagster_home(project: Path = PROJECT) -> Path:
     return home
 
 
-def run_job(job_name: str, run_config: dict, month: str | None = None,
+def run_job(job_name: str, run_config: dict, partition: str | MultiPartitionKey | None = None,
             verbose: int = 0) -> ExecuteInProcessResult:
     """Execute a job of the definitions in process, recorded in the project's instance.
 
     Args:
         job_name: a job of ``defs`` (``nightly``, ``rerun_month``, ``steward_decision``,
-            ``illness_exchange_export``, ``illness_exchange_import``).
+            ``illness_exchange_export``, ``illness_exchange_import``, ``province``).
         run_config: resources and ops config (:func:`assets.resources.resource_config`).
-        month: the partition, ``YYYY-MM``; None for an unpartitioned job.
+        partition: the county-month (:func:`assets.settings.partition`), the month of a
+            province job, or None for an unpartitioned job.
         verbose: 0 prints one line per step; 1 and 2 add Dagster's events (INFO, DEBUG).
 
     Returns:
@@ -144,7 +159,7 @@ def run_job(job_name: str, run_config: dict, month: str | None = None,
     with DagsterInstance.get() as instance:
         return job.execute_in_process(
             run_config={**run_config, "loggers": loggers}, instance=instance,
-            partition_key=month, raise_on_error=False, tags={"sanji/trigger": "cli"})
+            partition_key=partition, raise_on_error=False, tags={"sanji/trigger": "cli"})
 
 
 def failures(result: ExecuteInProcessResult) -> list[str]:
@@ -172,11 +187,11 @@ def _top(frame: pl.DataFrame, column: str, limit: int = 5) -> list[str]:
     return lines
 
 
-def summary(warehouse: str, month: str) -> str:
+def summary(warehouse: str, month: str, county: County | None = None) -> str:
     """A few lines on what a run produced, read back from the warehouse (no ID numbers)."""
     from pipelines.warehouse import Warehouse
 
-    store = Warehouse.from_url(warehouse)
+    store = Warehouse.from_url(warehouse, schema=(county.schema if county else "") or None)
 
     def table(name: str) -> pl.DataFrame:
         if not store.has_table(name):
@@ -186,6 +201,7 @@ def summary(warehouse: str, month: str) -> str:
     quarantine, sources = table("quarantine"), table("person_source")
     mismatch, people, issues = table("mismatch"), table("person"), table("field_issue")
     lines = [
+        *([f"county {county.label}"] if county else []),
         f"month {month}: rows read {sources.height + quarantine.height}, "
         f"accepted {sources.height}, quarantined {quarantine.height}",
         *_top(quarantine, "check"),
@@ -194,7 +210,8 @@ def summary(warehouse: str, month: str) -> str:
         f"people {people.height}, uncertain pairs {table('uncertain_match').height}",
         f"mismatches {mismatch.height} by rule:",
         *_top(mismatch, "rule", limit=50),
-        f"warehouse: {warehouse}",
+        f"warehouse: {warehouse}" + (f" (schema {county.schema})" if county and county.schema
+                                     else ""),
         f"run recorded in {os.environ.get('DAGSTER_HOME')} (job nightly); {browse_hint()}",
     ]
     return "\n".join(lines)

@@ -72,7 +72,7 @@ def run_engine(landing: Path, warehouse: Path, month: str = MONTH) -> dict[str, 
     t = Timer()
     ingested = t.run("ingest", ingest_landing, landing)
     tables, regions = ingested.tables, ingested.regions
-    records = t.run("person_records", person_records, ingested)
+    records = t.run("person_records", person_records, tables)
     linked = t.run("link", link_records, records, decisions=None, previous_ids=None)
     person = t.run("golden", golden.golden_person, tables, linked.links)
     source = t.run("golden", golden.person_source, records, linked.links)

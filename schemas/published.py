@@ -32,6 +32,7 @@ from pipelines.domain.metrics import (
 )
 from pipelines.domain.rules import RULE_IDS
 from schemas.cases import MismatchCase
+from schemas.counties import MODELS as COUNTY_MODELS
 from schemas.exchange import MONTH, ExchangeDiff
 from schemas.steward import MatchDecision, PersonIdMap
 
@@ -227,6 +228,7 @@ MODELS: dict[str, type[pa.DataFrameModel]] = {
     "exchange_diff": ExchangeDiff,
     "person_id_map": PersonIdMap,
     "match_decision": MatchDecision,
+    **COUNTY_MODELS,  # the landing snapshot and the province's tables
 }
 
 

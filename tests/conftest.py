@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-SERVICE_MARKERS = ("postgres", "ui", "libreoffice")
+SERVICE_MARKERS = ("postgres", "ui", "libreoffice", "rabbitmq")
 TEST_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
 
@@ -31,6 +31,8 @@ def _load(name: str, path: Path):
 
 
 county_lib = _load("sanji_tests_county", Path(__file__).with_name("materialised_county.py"))
+tiny_lib = _load("sanji_tests_tiny", Path(__file__).with_name("tiny_counties.py"))
+stack_lib = _load("sanji_tests_stack", Path(__file__).with_name("stack.py"))
 
 
 def services_required() -> bool:
@@ -56,7 +58,7 @@ def _nothing_written_into_the_checkout(tmp_path_factory):
     values = {"DAGSTER_HOME": str(nowhere / "dagster_home"),
               **{name: str(nowhere / name.lower()) for name in (
                   "SANJI_LANDING", "SANJI_WAREHOUSE", "SANJI_STORAGE", "SANJI_OUTBOX",
-                  "SANJI_INBOX")}}
+                  "SANJI_INBOX", "SANJI_ARCHIVE")}}
     saved = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
     yield

@@ -27,6 +27,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 PEOPLE = 500
 SEED = 20261025
 MONTH = "2026-10"
+COUNTY = "411421"  # the demo county of the checkout's counties.yaml
 TODAY = "2026-11-20"  # the clock the in-process runs pin: past the 5 November filing day
 RUN_TIMEOUT_S = 300
 
@@ -83,7 +84,8 @@ class County:
         root: the folder holding everything below.
         landing: the departments' extracts.
         warehouse: the DuckDB warehouse file.
-        storage: the intermediate parquet files (``<asset>/<month>.parquet``).
+        storage: the intermediate parquet files (``<asset>/<county>/<month>.parquet``).
+        archive: the landing files each month read, by content hash.
         outbox: the exchange outbox (the month's workbook is there).
         inbox: the exchange inbox (empty).
         dagster_home: the instance holding the run's events.
@@ -94,16 +96,19 @@ class County:
     landing: Path
     warehouse: Path
     storage: Path
+    archive: Path
     outbox: Path
     inbox: Path
     dagster_home: Path
     month: str = MONTH
+    code: str = COUNTY
 
     @classmethod
     def at(cls, root: Path, dagster_home: Path | None = None) -> County:
         """The county laid out under ``root`` (see :func:`materialise`)."""
         return cls(root, root / "county" / "landing", root / "w.duckdb", root / "storage",
-                   root / "outbox", root / "inbox", dagster_home or root / "home")
+                   root / "archive", root / "outbox", root / "inbox",
+                   dagster_home or root / "home")
 
     @property
     def stdout(self) -> str:
@@ -119,7 +124,8 @@ class County:
         """Environment for a process that must see this county's instance and folders."""
         return {**os.environ, "DAGSTER_HOME": str(self.dagster_home),
                 "SANJI_LANDING": str(self.landing), "SANJI_WAREHOUSE": str(self.warehouse),
-                "SANJI_STORAGE": str(self.storage), "SANJI_OUTBOX": str(self.outbox),
+                "SANJI_STORAGE": str(self.storage), "SANJI_ARCHIVE": str(self.archive),
+                "SANJI_OUTBOX": str(self.outbox),
                 "SANJI_INBOX": str(self.inbox), "PYTHONUNBUFFERED": "1",
                 "PYTHONPATH": os.pathsep.join(p for p in (str(REPO_ROOT),
                                                           os.environ.get("PYTHONPATH")) if p)}
@@ -133,13 +139,13 @@ class County:
         from assets.resources import resource_config
 
         fields = {"landing": self.landing, "warehouse": self.warehouse, "storage": self.storage,
-                  "outbox": self.outbox, "inbox": self.inbox, "today": TODAY,
-                  "settle_seconds": 0}
+                  "archive": self.archive, "outbox": self.outbox, "inbox": self.inbox,
+                  "today": TODAY, "settle_seconds": 0}
         return resource_config(**{**fields, **overrides})
 
     def copy(self, dest: Path) -> County:
         """A private copy (folders and warehouse, not the instance) for a test that writes."""
-        for name in ("county", "storage", "outbox", "w.duckdb"):
+        for name in ("county", "storage", "archive", "outbox", "w.duckdb"):
             source = self.root / name
             if source.is_dir():
                 shutil.copytree(source, dest / name)
@@ -150,10 +156,16 @@ class County:
         return County.at(dest, dest / "home")
 
     def parquet(self, asset: str, month: str | None = None):
-        """An intermediate asset's month as the IO manager stored it."""
+        """An intermediate asset's county-month as the IO manager stored it."""
         import polars as pl
 
-        return pl.read_parquet(self.storage / asset / f"{month or self.month}.parquet")
+        return pl.read_parquet(self.storage / asset / self.code / f"{month or self.month}.parquet")
+
+    def partition(self, month: str | None = None):
+        """The county-month partition key of this county (``411421|2026-10``)."""
+        from assets.settings import partition
+
+        return partition(self.code, month or self.month)
 
     @contextlib.contextmanager
     def instance(self) -> Iterator:
@@ -172,10 +184,12 @@ def _run_sanji(county: County) -> None:
     """
     decoy = county.root / "decoy"
     env = {**county.env(), **{name: str(decoy / name.lower()) for name in (
-        "SANJI_LANDING", "SANJI_WAREHOUSE", "SANJI_STORAGE", "SANJI_OUTBOX", "SANJI_INBOX")}}
+        "SANJI_LANDING", "SANJI_WAREHOUSE", "SANJI_STORAGE", "SANJI_OUTBOX", "SANJI_INBOX",
+        "SANJI_ARCHIVE")}}
     argv = [*console_script("sanji", "assets.cli"), "run", "--landing", str(county.landing),
             "--warehouse", str(county.warehouse), "--storage", str(county.storage),
-            "--outbox", str(county.outbox), "--inbox", str(county.inbox), "--month", MONTH]
+            "--archive", str(county.archive), "--outbox", str(county.outbox),
+            "--inbox", str(county.inbox), "--month", MONTH]
     with (county.root / "run.out").open("w") as out, (county.root / "run.err").open("w") as err:
         done = subprocess.run(argv, cwd=county.root, env=env, stdout=out, stderr=err,
                               timeout=RUN_TIMEOUT_S, check=False)

@@ -1,7 +1,8 @@
 """The mismatches a steward must see (DOMAIN.md), by rule id, in Chinese and English.
 
-The engine binds each id to the function that finds it (``pipelines.rules``); the published
-``mismatch`` table accepts exactly these ids.
+The engine binds each id to the function that finds it (``pipelines.rules``; the province's
+``cross_county`` rule is found by ``pipelines.province``); the published ``mismatch`` table
+accepts exactly these ids.
 """
 
 from __future__ import annotations
@@ -26,5 +27,11 @@ RULE_TEXTS: dict[str, tuple[str, str]] = {
         "低保/特困 recipient with illness hardship not in the monitoring roster",
     ),
     "uncertain_match": ("待确认的疑似同一人", "uncertain match awaiting a decision"),
+    "cross_county": (
+        "跨县人员: 他县死亡、多县登记或仅在他县参保",
+        "same person in another county: dead there, registered there too, or insured only there",
+    ),
 }
 RULE_IDS: tuple[str, ...] = tuple(RULE_TEXTS)
+# Rules found by the province over its counties' published tables, not within one county.
+PROVINCE_RULES: tuple[str, ...] = ("cross_county",)

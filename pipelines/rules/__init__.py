@@ -33,6 +33,8 @@ about statuses only through the named predicates of ``pipelines.domain.predicate
   whose hardship causes include 因病 (``illness_risk``) and who is not in the poverty roster.
 - ``uncertain_match``: a record pair scored between the accept and reject thresholds, awaiting a
   steward's decision (from the linker's ``uncertain`` frame; no person id).
+- ``cross_county``: found by the province over its counties' published people
+  (``pipelines.province.cross_county_cases``), not within one county.
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ RULES: tuple[Rule, ...] = (
     Rule.of("village_conflict", village_conflict),
     Rule.of("assistance_illness_not_monitored", assistance_illness_not_monitored),
     Rule.of("uncertain_match", None),
+    Rule.of("cross_county", None),  # the province's pass over its counties (pipelines.province)
 )
 RULE_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
 PERSON_RULES: tuple[str, ...] = tuple(rule.id for rule in RULES if rule.fn is not None)

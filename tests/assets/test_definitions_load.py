@@ -1,4 +1,5 @@
-"""The one Definitions: they load, every asset is monthly, resources come from EnvVar."""
+"""The one Definitions: they load, every county asset is county x month and every province asset
+monthly, the lineage shows the steward loop, resources come from EnvVar."""
 
 import itertools
 import subprocess
@@ -6,36 +7,54 @@ import sys
 from pathlib import Path
 
 import yaml
-from dagster import DagsterInstance, Definitions
+from dagster import AssetKey, DagsterInstance, Definitions
 
 from assets.definitions import defs
-from assets.settings import monthly
+from assets.settings import counties, county_month, monthly
 from pipelines.domain.months import Month
 from pipelines.warehouse import Warehouse
 
 ROOT = Path(__file__).resolve().parents[2]
 JOBS = {"nightly", "rerun_month", "steward_decision", "illness_exchange_export",
-        "illness_exchange_import"}
+        "illness_exchange_import", "province"}
+PROVINCE = {"cross_county_person", "cross_county_mismatch", "province_monthly"}
 
 
 def test_definitions_validate_and_hold_every_group_and_job():
     Definitions.validate_loadable(defs)
     repo = defs.get_repository_def()
     groups = {a.group_names_by_key[k] for a in repo.assets_defs_by_key.values() for k in a.keys}
-    assert groups == {"ingest", "link", "publish", "exchange"}
+    assert groups == {"ingest", "link", "publish", "exchange", "province"}
     assert {j.name for j in repo.get_all_jobs()} - {"__ASSET_JOB"} == JOBS
     assert {s.name: s.job_name for s in repo.schedule_defs} == {
         "nightly": "nightly", "monthly_export": "illness_exchange_export"}
     assert {s.name: s.job_name for s in repo.sensor_defs} == {
-        "landing_sensor": "nightly", "inbox_sensor": "illness_exchange_import"}
+        "landing_sensor": "nightly", "inbox_sensor": "illness_exchange_import",
+        "province_sensor": "province"}
 
 
-def test_every_asset_is_partitioned_by_month_up_to_the_current_one():
-    assets = defs.get_repository_def().assets_defs_by_key.values()
-    assert {a.partitions_def for a in assets} == {monthly}
+def test_a_county_month_is_one_partition_of_the_whole_county_graph():
+    graph = defs.resolve_asset_graph()
+    by_key = {key.path[-1]: graph.get(key).partitions_def for key in graph.get_all_asset_keys()}
+    assert {name for name, p in by_key.items() if p == monthly} == PROVINCE
+    assert by_key.pop("match_decision") == counties  # the county's decisions, every month
+    assert {p for name, p in by_key.items() if name not in PROVINCE} == {county_month}
+    assert counties.get_partition_keys() == ["411421"]  # the checkout's counties.yaml
     keys = monthly.get_partition_keys()
     assert keys[-1] == str(Month.current())
     assert all(Month.parse(b) == Month.parse(a).next() for a, b in itertools.pairwise(keys))
+    assert keys[0] == "2024-01"  # first_month of counties.yaml: a county reports 2024
+    assert county_month.get_partition_keys()[-1] == f"411421|{keys[-1]}"
+
+
+def test_the_lineage_shows_the_decisions_and_the_previous_ids_feeding_link():
+    graph = defs.resolve_asset_graph()
+    link_parents = graph.get(AssetKey("person_links")).parent_keys
+    assert {AssetKey("match_decision"), AssetKey("person_id_map"),
+            AssetKey("landing_snapshot")} <= link_parents
+    assert AssetKey("landing_snapshot") in graph.get(AssetKey("enrolment")).parent_keys
+    province_parents = graph.get(AssetKey("cross_county_person")).parent_keys
+    assert province_parents == {AssetKey("person"), AssetKey("person_source")}
 
 
 LAUNCHPAD = """

@@ -17,7 +17,7 @@ MONTH = "2026-10"
 
 def _import(county):
     result = defs.resolve_job_def("illness_exchange_import").execute_in_process(
-        run_config=county.run_config(), partition_key=MONTH,
+        run_config=county.run_config(), partition_key=county.partition(MONTH),
         instance=DagsterInstance.ephemeral())
     check = next(e for e in result.get_asset_check_evaluations()
                  if e.check_name == "diff_settled_before_deadline")

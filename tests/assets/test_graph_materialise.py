@@ -1,7 +1,8 @@
 """The whole graph, as ``sanji run`` materialised it once for the session.
 
 Published tables exist, every input row is accounted for, the checks ran, each intermediate
-asset's month is its own parquet file, and the run is recorded as the job ``nightly``.
+asset's county-month is its own parquet file, every published row carries its county, and the
+run is recorded as the job ``nightly`` for the county-month partition.
 """
 
 import polars as pl
@@ -31,22 +32,28 @@ def test_the_cli_run_is_the_nightly_job_and_publishes_the_tables(county):
         run = _nightly_run(instance)
         assert run.status == DagsterRunStatus.SUCCESS
         assert run.tags["sanji/trigger"] == "cli"
-        assert run.tags["dagster/partition"] == county.month
-    tables = set(Warehouse.from_url(county.warehouse).tables())
-    expected = set(PUBLISHED_TABLES) | {"person_id_map"}
+        assert run.tags["dagster/partition"] == f"{county.code}|{county.month}"
+        assert run.tags["dagster/partition/county"] == county.code
+        assert run.tags["dagster/partition/month"] == county.month
+    store = Warehouse.from_url(county.warehouse)
+    tables = set(store.tables())
+    expected = set(PUBLISHED_TABLES) | {"person_id_map", "landing_snapshot"}
     assert expected <= tables, expected - tables
+    for table in expected:  # the county code on every published row
+        rows = store.read(table)
+        assert set(rows["county"]) == ({county.code} if rows.height else set()), table
     # the arguments reached every resource: nothing was written where the environment pointed
     assert not (county.root / "decoy").exists()
 
 
-def test_every_intermediate_asset_month_is_its_own_file(county):
+def test_every_intermediate_asset_county_month_is_its_own_file(county):
     assets = defs.get_repository_def().assets_defs_by_key
     parquet = {key.path[-1] for key, asset in assets.items()
                if asset.get_io_manager_key_for_asset_key(key) == "io_manager"}
     parquet.remove("exchange_workbook")  # returns no frame: it writes the workbook to the outbox
     assert {"person_records", "person_links", "region_table", *EXTRACTS} <= parquet
     stored = {p.relative_to(county.storage).as_posix() for p in county.storage.rglob("*.parquet")}
-    assert stored == {f"{name}/{county.month}.parquet" for name in parquet}
+    assert stored == {f"{name}/{county.code}/{county.month}.parquet" for name in parquet}
 
 
 def test_every_input_row_is_a_source_row_or_quarantined(county):

@@ -6,9 +6,10 @@ import time
 import pytest
 from dagster import DagsterInstance, RetryPolicy, materialize
 
-from assets.ingest import TRANSIENT, LandingNotSettled, ingest, wait_until_settled
+from assets.ingest import TRANSIENT, LandingNotSettled, ingest, landing_snapshot, wait_until_settled
 from assets.io_managers import PolarsParquetIOManager, WarehouseIOManager
 from assets.resources import LandingFolder, WarehouseResource
+from assets.settings import partition
 
 
 def test_a_growing_file_is_not_settled(tmp_path):
@@ -32,8 +33,10 @@ def test_a_growing_file_is_not_settled(tmp_path):
 def _ingest(tmp_path, month="2026-10"):
     warehouse = WarehouseResource(url=str(tmp_path / "w.duckdb"))
     return materialize(
-        [ingest], instance=DagsterInstance.ephemeral(), raise_on_error=False, partition_key=month,
-        resources={"landing": LandingFolder(path=str(tmp_path), settle_seconds=0),
+        [landing_snapshot, ingest], instance=DagsterInstance.ephemeral(), raise_on_error=False,
+        partition_key=partition("411421", month),
+        resources={"landing": LandingFolder(path=str(tmp_path), settle_seconds=0,
+                                            archive=str(tmp_path / "archive")),
                    "io_manager": PolarsParquetIOManager(base_dir=str(tmp_path / "s")),
                    "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse)},
     )
@@ -42,6 +45,8 @@ def _ingest(tmp_path, month="2026-10"):
 def test_a_transient_error_is_retried(tmp_path, monkeypatch):
     import pipelines.ingest
 
+    (tmp_path / "行政区划.csv").write_text("区划代码,名称,级别,上级代码\n411421000000,某县,县,\n",
+                                       encoding="utf-8")
     real, calls = pipelines.ingest.ingest_landing, []
 
     def flaky(landing, mapping=None, as_of=None):

@@ -57,17 +57,20 @@ def pg_run(county, databases, tmp_path_factory):
             result = defs.resolve_job_def("nightly").execute_in_process(
                 run_config=county.run_config(warehouse=warehouse, storage=work / "storage",
                                              outbox=work / "outbox"),
-                partition_key=county.month, instance=instance)
+                partition_key=county.partition(), instance=instance)
             yield instance, result, warehouse
         finally:
             instance.dispose()
 
 
-def test_deploy_config_is_postgres_and_queued():
+def test_deploy_config_is_postgres_queued_one_run_per_county():
     config = yaml.safe_load(DEPLOY.read_text(encoding="utf-8"))
-    assert "postgres" in config["storage"]
+    assert config["storage"]["postgres"]["postgres_db"]["scheme"] == "postgresql+psycopg2"
     assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
-    assert config["run_coordinator"]["config"]["max_concurrent_runs"] >= 1
+    runs = config["concurrency"]["runs"]
+    assert runs["max_concurrent_runs"] >= 2
+    assert {"key": "dagster/partition/county", "value": {"applyLimitPerUniqueValue": True},
+            "limit": 1} in runs["tag_concurrency_limits"]
 
 
 def test_run_events_land_in_postgres(pg_run, databases):

@@ -1,4 +1,5 @@
-"""Schedules and sensors: what they request, when, and that the same content never runs twice."""
+"""Schedules and sensors: what they request, for which county and month, and that the same
+content never runs twice. The month comes from the files, never from the wall clock alone."""
 
 import json
 import os
@@ -19,9 +20,15 @@ from assets.definitions import defs
 from assets.resources import ExchangeFolders, LandingFolder
 from assets.schedules import monthly_export, nightly
 from assets.sensors import inbox_sensor, landing_sensor, short_list
+from assets.settings import partition
 from pipelines.domain.months import Month
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+COUNTY = "411421"  # the one county of the checkout's counties.yaml
+
+
+def _here(month: Month | str) -> str:
+    return partition(COUNTY, month)
 
 
 def _ticks(schedule, start: datetime, count: int = 3) -> list[datetime]:
@@ -31,26 +38,43 @@ def _ticks(schedule, start: datetime, count: int = 3) -> list[datetime]:
     return [next(times) for _ in range(count)]
 
 
-def test_nightly_runs_the_whole_graph_at_two_every_night_for_that_nights_month():
+def _schedule(schedule, when: datetime, folder=None):
+    resources = {"landing": LandingFolder(path=str(folder or "/nonexistent"))}
+    return schedule(build_schedule_context(scheduled_execution_time=when, resources=resources))
+
+
+def test_nightly_runs_at_two_every_night_for_the_month_the_files_name(tmp_path):
+    (tmp_path / "参保名单_202610.csv").write_text("姓名,证件号码\n张三,1\n", encoding="utf-8")
     ticks = _ticks(nightly, datetime(2026, 10, 30, 12, 0, tzinfo=SHANGHAI))
     assert [(t.day, t.hour, t.minute) for t in ticks] == [(31, 2, 0), (1, 2, 0), (2, 2, 0)]
-    requests = [nightly(build_schedule_context(scheduled_execution_time=t)) for t in ticks]
-    assert [r.partition_key for r in requests] == ["2026-10", "2026-11", "2026-11"]
-    assert [r.run_key for r in requests] == ["nightly-2026-10-31", "nightly-2026-11-01",
-                                             "nightly-2026-11-02"]
-    # 2026-10-31 18:30 UTC is already November 1st in Shanghai: the county's month counts
-    late = nightly(build_schedule_context(
-        scheduled_execution_time=datetime(2026, 10, 31, 18, 30, tzinfo=ZoneInfo("UTC"))))
-    assert late.partition_key == "2026-11"
+    requests = [_schedule(nightly, t, tmp_path)[0] for t in ticks]
+    # October's files still in the landing on 1 and 2 November: October, not the clock's month
+    assert [r.partition_key for r in requests] == [_here("2026-10")] * 3
+    assert [r.run_key for r in requests] == [f"nightly-{COUNTY}-2026-10-31",
+                                             f"nightly-{COUNTY}-2026-11-01",
+                                             f"nightly-{COUNTY}-2026-11-02"]
     assert nightly.job_name == "nightly" and nightly.job.name == "nightly"
+
+
+def test_nightly_without_a_named_month_takes_the_files_month_and_skips_an_empty_landing(
+        tmp_path):
+    extract = tmp_path / "参保名单.csv"
+    extract.write_text("姓名,证件号码\n张三,1\n", encoding="utf-8")
+    landed = datetime(2026, 9, 30, 22, 0, tzinfo=SHANGHAI).timestamp()
+    os.utime(extract, (landed, landed))
+    (request,) = _schedule(nightly, datetime(2026, 10, 2, 2, 0, tzinfo=SHANGHAI), tmp_path)
+    assert request.partition_key == _here("2026-09")
+    assert request.tags["sanji/month_from"] == "modified"
+    empty = _schedule(nightly, datetime(2026, 10, 2, 2, 0, tzinfo=SHANGHAI), tmp_path / "no")
+    assert COUNTY in empty.skip_message
 
 
 def test_monthly_export_on_the_first_for_the_month_just_ended():
     ticks = _ticks(monthly_export, datetime(2025, 12, 15, tzinfo=SHANGHAI))
     assert [(t.month, t.day, t.hour) for t in ticks] == [(1, 1, 6), (2, 1, 6), (3, 1, 6)]
-    requests = [monthly_export(build_schedule_context(scheduled_execution_time=t))
-                for t in ticks]
-    assert [r.partition_key for r in requests] == ["2025-12", "2026-01", "2026-02"]
+    requests = [_schedule(monthly_export, t)[0] for t in ticks]
+    assert [r.partition_key for r in requests] == [_here(m) for m in ("2025-12", "2026-01",
+                                                                      "2026-02")]
     assert monthly_export.job_name == "illness_exchange_export"
 
 
@@ -59,15 +83,15 @@ def test_automation_runs_by_default_and_a_switch_stops_it():
     assert {s.default_status for s in repo.schedule_defs} == {DefaultScheduleStatus.RUNNING}
     assert {s.default_status for s in repo.sensor_defs} == {DefaultSensorStatus.RUNNING}
     probe = ("from assets.definitions import defs\n"
+             "from assets.settings import county_month\n"
              "repo = defs.get_repository_def()\n"
              "print(sorted({s.default_status.value for s in [*repo.schedule_defs, "
              "*repo.sensor_defs]}))\n"
-             "print(repo.assets_defs_by_key[next(iter(repo.assets_defs_by_key))]"
-             ".partitions_def.get_first_partition_key())\n")
+             "print(county_month.get_first_partition_key())\n")
     env = {**os.environ, "SANJI_AUTOMATION": "off", "SANJI_FIRST_MONTH": "2019-07"}
     done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
                           text=True, timeout=120, check=True)
-    assert done.stdout.split("\n")[:2] == ["['STOPPED']", "2019-07"]
+    assert done.stdout.split("\n")[:2] == ["['STOPPED']", f"{COUNTY}|2019-07"]
 
 
 def _landing_eval(folder, cursor=None):
@@ -102,7 +126,7 @@ def test_landing_sensor_run_key_follows_content(tmp_path):
     first = _landing_eval(tmp_path)
     [request] = first.run_requests
     assert request.tags["sanji/files"] == "参保名单.csv"
-    assert request.partition_key == str(Month.current())
+    assert request.partition_key == _here(Month.current())  # written now, named no month
     # the same file again (no cursor: a restarted daemon) -> the same run_key, so no second run
     again = _landing_eval(tmp_path)
     assert again.run_requests[0].run_key == request.run_key
@@ -115,7 +139,8 @@ def test_landing_sensor_run_key_follows_content(tmp_path):
     [second] = changed.run_requests
     assert second.run_key != request.run_key
     assert second.tags["sanji/files"] == "参保名单.csv,死亡名单.csv"
-    assert set(json.loads(changed.cursor)["files"]) == {"参保名单.csv", "死亡名单.csv"}
+    files = json.loads(changed.cursor)["counties"][COUNTY]["files"]
+    assert set(files) == {"参保名单.csv", "死亡名单.csv"}
 
 
 def test_landing_sensor_hashes_only_changed_files(tmp_path, monkeypatch):
@@ -190,8 +215,8 @@ def test_inbox_sensor_requests_the_month_named_in_the_file(tmp_path):
     result = inbox_sensor(build_sensor_context(resources={"exchange_folders": folders},
                                                definitions=defs))
     [request] = result.run_requests
-    assert request.partition_key == "2026-10"
-    assert request.run_key.startswith("inbox-2026-10-")
+    assert request.partition_key == _here("2026-10")
+    assert request.run_key.startswith(f"inbox-{COUNTY}-2026-10-")
     again = inbox_sensor(build_sensor_context(cursor=result.cursor,
                                               resources={"exchange_folders": folders},
                                               definitions=defs))
@@ -215,7 +240,8 @@ def test_inbox_sensor_reads_the_month_from_the_content(tmp_path):
     (tmp_path / "回传.csv").write_text(
         "月份,个人编号,疾病名称,救治状态\n2026-08,P1,白内障,待救治\n", encoding="utf-8")
     result = _inbox_eval(tmp_path)
-    assert sorted(r.partition_key for r in result.run_requests) == ["2026-08", "2026-09"]
+    assert sorted(r.partition_key for r in result.run_requests) == [_here("2026-08"),
+                                                                    _here("2026-09")]
     assert not _inbox_eval(tmp_path, result.cursor).run_requests
 
 
@@ -228,3 +254,54 @@ def test_inbox_sensor_names_a_file_it_cannot_place(tmp_path):
     assert inbox_sensor.job_name == "illness_exchange_import"
     # still reported on the next tick (never silently dropped)
     assert "回传.csv" in _inbox_eval(tmp_path, result.cursor).skip_reason.skip_message
+
+
+def test_files_landing_on_the_first_for_the_month_before_run_as_that_month(tmp_path):
+    """October's files arriving on 1 November publish as October: the month is the files'."""
+    (tmp_path / "扶贫办_防返贫监测名单_202610.csv").write_text("成员姓名\n张三\n", encoding="utf-8")
+    (tmp_path / "医保局_参保名单.csv").write_text(  # a title row names the month
+        "清河县城乡居民参保名单（截至2026年10月）\n姓名,证件号码\n张三,1\n", encoding="utf-8")
+    (tmp_path / "行政区划.csv").write_text("区划代码,名称\n411421000000,清河县\n", encoding="utf-8")
+    [request] = _landing_eval(tmp_path).run_requests
+    assert request.partition_key == _here("2026-10")
+    assert request.tags["sanji/month_from"] == "named"
+    assert request.run_key.startswith(f"landing-{COUNTY}-2026-10-")
+    # a November file joins: the latest month the files name
+    (tmp_path / "民政局_死亡_2026年11月.csv").write_text("姓名\n李四\n", encoding="utf-8")
+    [later] = _landing_eval(tmp_path).run_requests
+    assert later.partition_key == _here("2026-11")
+
+
+def test_a_month_before_the_first_partition_is_skipped_with_the_fix(tmp_path):
+    (tmp_path / "参保名单_201812.csv").write_text("姓名\n张三\n", encoding="utf-8")
+    result = _landing_eval(tmp_path)
+    assert not result.run_requests
+    assert "2018-12" in result.skip_reason.skip_message
+    assert "first_month" in result.skip_reason.skip_message
+
+
+def test_the_province_runs_a_month_once_its_county_runs_are_over():
+    from dagster import AssetMaterialization, DagsterInstance, DagsterRunStatus
+
+    from assets.sensors import province_sensor
+
+    with DagsterInstance.ephemeral() as instance:
+        def tick(cursor=None):
+            return province_sensor(build_sensor_context(instance=instance, cursor=cursor,
+                                                        definitions=defs))
+
+        assert not tick().run_requests  # nothing published yet
+        instance.report_runless_asset_event(AssetMaterialization(
+            "county_monthly", partition=_here("2026-10")))
+        busy = instance.create_run_for_job(
+            defs.resolve_job_def("nightly"), status=DagsterRunStatus.STARTED,
+            tags={"dagster/partition/month": "2026-10", "dagster/partition/county": COUNTY})
+        waiting = tick()
+        assert not waiting.run_requests  # a county run of October is still running
+        assert "2026-10" in waiting.skip_reason.skip_message
+        instance.report_run_failed(busy)
+        ready = tick(waiting.cursor)
+        [request] = ready.run_requests
+        assert request.partition_key == "2026-10"
+        assert province_sensor.job_name == "province"
+        assert not tick(ready.cursor).run_requests  # nothing published since

@@ -1,7 +1,5 @@
-"""Steward jobs on a copy of the shared county: a decision sticks on the next link; a month
-re-publishes from its own stored inputs and leaves the other months alone."""
-
-import shutil
+"""Steward jobs on a copy of the shared county: a decision sticks on the next link and is in the
+decisions' history; a month is rebuilt from its own landing snapshot, not today's files."""
 
 import polars as pl
 from dagster import AssetKey, DagsterInstance
@@ -15,9 +13,9 @@ LINK_OUTPUTS = [AssetKey(k) for k in ("person_links", "match_pairs", "uncertain_
                                        "person_id_map")]
 
 
-def _job(name, county, **kwargs):
+def _job(name, county, instance=None, **kwargs):
     return defs.resolve_job_def(name).execute_in_process(
-        instance=DagsterInstance.ephemeral(), raise_on_error=False, **kwargs)
+        instance=instance or DagsterInstance.ephemeral(), raise_on_error=False, **kwargs)
 
 
 def test_decision_job_appends_and_the_next_link_applies_it(county_copy):
@@ -27,13 +25,18 @@ def test_decision_job_appends_and_the_next_link_applies_it(county_copy):
     key = dict(zip(links["record_id"], links["record_key"], strict=True))
     a, b = key[pair["record_id_l"]], key[pair["record_id_r"]]
     config = {**county_copy.run_config(), **decision_config(a, b, "no_link", "王芳", "不同人")}
-    assert _job("steward_decision", county_copy, run_config=config).success
+    instance = DagsterInstance.ephemeral()
+    assert _job("steward_decision", county_copy, instance, run_config=config).success
     stored = Warehouse.from_url(county_copy.warehouse).read(DECISION_TABLE)
     assert stored.select("record_key_l", "record_key_r", "decision").rows() == [
         (*sorted((a, b)), "no_link")]
+    # the decision is in the history of the asset match_decision, the county's partition
+    observed = instance.fetch_observations(AssetKey(DECISION_TABLE), limit=5).records
+    assert [r.partition_key for r in observed] == [county_copy.code]
+    assert observed[0].asset_observation.metadata["decided_by"].value == "王芳"
 
-    relinked = _job("nightly", county_copy, run_config=county_copy.run_config(),
-                    partition_key=county_copy.month, asset_selection=LINK_OUTPUTS)
+    relinked = _job("nightly", county_copy, instance, run_config=county_copy.run_config(),
+                    partition_key=county_copy.partition(), asset_selection=LINK_OUTPUTS)
     assert relinked.success
     after = county_copy.parquet("person_links")
     ids = dict(zip(after["record_key"], after["person_id"], strict=True))
@@ -48,27 +51,34 @@ def test_decision_job_appends_and_the_next_link_applies_it(county_copy):
     assert sum(before[k] == ids[k] for k in kept) >= len(kept) - 1
 
 
-def test_rerun_month_publishes_from_that_months_own_inputs(county_copy):
-    september = "2026-09"
-    for folder in county_copy.storage.iterdir():  # September's inputs: a copy of October's
-        shutil.copy(folder / f"{county_copy.month}.parquet", folder / f"{september}.parquet")
+def test_rerun_month_rebuilds_a_month_from_its_own_snapshot_not_todays_files(county_copy):
     wh = Warehouse.from_url(county_copy.warehouse)
-    before = {t: wh.read(t, month=county_copy.month)
-              for t in ("person", "mismatch", "county_monthly")}
+    tables = ("person", "mismatch", "county_monthly", "quarantine")
+    before = {t: _without_stamps(wh.read(t, month=county_copy.month)) for t in tables}
+    # today's landing is not October's any more: a file gone, another rewritten
+    first, second, *_ = sorted(p for p in county_copy.landing.iterdir()
+                               if p.suffix == ".csv" and "区划" not in p.name)
+    first.unlink()
+    second.write_text("姓名\n张三\n", encoding="utf-8")
     result = _job("rerun_month", county_copy, run_config=county_copy.run_config(),
-                  partition_key=september)
+                  partition_key=county_copy.partition())
     assert result.success
+    assert "landing_snapshot" not in {k.path[-1] for k in result.dagster_run.asset_selection}
     for table, frame in before.items():
-        assert wh.read(table, month=county_copy.month).equals(frame), table
-        published = wh.read(table, month=september)
-        assert published.height > 0
-        assert set(published["run_id"]) == {result.run_id}
-    assert set(wh.read("county_monthly", month=september)["month"]) == {september}
+        published = wh.read(table, month=county_copy.month)
+        assert set(published["run_id"]) == {result.run_id}, table
+        assert _without_stamps(published).equals(frame), table
+
+
+def _without_stamps(frame: pl.DataFrame) -> pl.DataFrame:
+    """The rows without run stamps, in a fixed order."""
+    frame = frame.drop("run_id", "published_at")
+    return frame.sort(frame.columns, nulls_last=True)
 
 
 def test_rerun_of_a_month_never_run_names_what_is_missing(county_copy):
     result = _job("rerun_month", county_copy, run_config=county_copy.run_config(),
-                  partition_key="2026-08")
+                  partition_key=county_copy.partition("2026-08"))
     assert not result.success
     errors = [e.step_failure_data.error for e in result.all_events if e.is_step_failure]
     text = " ".join(f"{e.message} {e.cause.message if e.cause else ''}" for e in errors)

@@ -22,7 +22,8 @@ from pipelines.domain.rules import RULE_IDS, RULE_TEXTS
 from pipelines.rules import PERSON_RULES, RULE_BY_ID, RULES
 from schemas.published import Mismatch
 
-FROM_LINKER = {"uncertain_match"}  # rows from the linker's uncertain pairs, not a function
+# rows from the linker's uncertain pairs, or from the province's pass, not a county function
+FROM_LINKER = {"uncertain_match", "cross_county"}
 
 
 def _isin(model: type, column: str) -> list[str]:
