@@ -9,6 +9,7 @@ the ``uncertain_match`` pairs the steward decides next.
 
 import hashlib
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -19,6 +20,7 @@ from dagster import (
     AssetExecutionContext,
     AssetIn,
     AssetOut,
+    Config,
     DataVersion,
     DataVersionsByPartition,
     DimensionPartitionMapping,
@@ -91,6 +93,29 @@ def person_records(context: AssetExecutionContext, **tables: pl.DataFrame) -> pl
     return records
 
 
+class LinkConfig(Config):
+    """A county's linkage settings over the defaults (``pipelines.link.settings``).
+
+    ``settings_file`` is a YAML file of overrides (thresholds, blocking rules, comparisons and
+    their levels' m/u, as documented in ``pipelines/link/settings.py``); ``accept_weight`` and
+    ``review_weight``, when given, override the file's thresholds.
+    """
+
+    settings_file: str = ""
+    accept_weight: float | None = None
+    review_weight: float | None = None
+
+    def settings(self):
+        """The ``LinkSettings`` this configuration asks for."""
+        from pipelines.link import LinkSettings
+
+        base = LinkSettings.from_yaml(self.settings_file) if self.settings_file \
+            else LinkSettings()
+        thresholds = {k: v for k, v in (("accept_weight", self.accept_weight),
+                                        ("review_weight", self.review_weight)) if v is not None}
+        return replace(base, **thresholds) if thresholds else base
+
+
 def steward_decisions(log: pl.DataFrame | None, snapshot: pl.DataFrame,
                       archive: Path) -> pl.DataFrame | None:
     """The decisions in force: the county's log and the snapshot's ``decisions.csv``.
@@ -126,6 +151,7 @@ def steward_decisions(log: pl.DataFrame | None, snapshot: pl.DataFrame,
                                            "month's previous ids."),
     },
     ins={
+        **EXTRACT_INS,
         "previous_ids": AssetIn(ID_MAP_TABLE, partition_mapping=PREVIOUS_MONTH,
                                 metadata={"latest_before": True}),
         "decision_log": AssetIn(DECISION_TABLE, partition_mapping=(
@@ -140,19 +166,23 @@ def steward_decisions(log: pl.DataFrame | None, snapshot: pl.DataFrame,
                     "Uncertain matches awaiting a steward's decision.",
     )],
 )
-def link(context: AssetExecutionContext, person_records: pl.DataFrame,
+def link(context: AssetExecutionContext, config: LinkConfig, person_records: pl.DataFrame,
          landing_snapshot: pl.DataFrame, previous_ids: pl.DataFrame | None,
-         decision_log: pl.DataFrame | None, landing: LandingFolder):
+         decision_log: pl.DataFrame | None, landing: LandingFolder, **tables: pl.DataFrame):
     """Link records into people, applying stewards' decisions and keeping previous ids.
 
-    Previous ids come from the county's ``person_id_map`` of the latest month before this one.
+    Every piece of evidence a record carries is compared (household head, hospital and
+    dates, the follow-up clinic's village; ``pipelines.link.record_evidence``). Previous ids
+    come from the county's ``person_id_map`` of the latest month before this one.
     """
-    from pipelines.link import link_records
+    from pipelines.link import link_records, record_evidence
 
     county, _ = where(context)
     decisions = steward_decisions(decision_log, landing_snapshot, landing.archive_for(county))
     previous = None if previous_ids is None else previous_ids.select("record_key", "person_id")
-    result = link_records(person_records, decisions=decisions, previous_ids=previous)
+    result = link_records(person_records, settings=config.settings(), decisions=decisions,
+                          previous_ids=previous,
+                          evidence=record_evidence(extract_tables(tables)))
     # person_id_map first: the next month's link reads it (Dagster wants outputs in that order)
     yield Output(result.id_map, output_name=ID_MAP_TABLE,
                  metadata={"rows": result.id_map.height,
