@@ -20,6 +20,7 @@ from dagster import (
     multi_asset,
 )
 
+from assets.failures import failing_clearly
 from assets.metadata import table_preview
 from assets.resources import LandingFolder
 from assets.settings import monthly
@@ -27,6 +28,7 @@ from assets.validate import validated
 from pipelines.domain.extracts import EXTRACTS
 from pipelines.domain.identity import mask_ids_in_text
 from pipelines.domain.months import Month
+from pipelines.errors import TransientError
 
 OWNERS = ["team:county-health-data"]
 # Transient failures (a file still being written, the database not up yet) are retried.
@@ -35,7 +37,7 @@ TRANSIENT = RetryPolicy(max_retries=3, delay=2, backoff=Backoff.EXPONENTIAL,
 EXTRACT_ASSETS = tuple(EXTRACTS)
 
 
-class LandingNotSettled(RuntimeError):
+class LandingNotSettled(TransientError):
     """A landing file changed size between two looks: still being written, try again."""
 
 
@@ -53,7 +55,7 @@ def wait_until_settled(files: list[Path], pause: float) -> None:
     moving = [p.name for p in files if p.exists() and p.stat().st_size != before[p.name]]
     if moving:
         msg = f"still being written: {', '.join(moving[:5])}"
-        raise LandingNotSettled(msg)
+        raise LandingNotSettled(mask_ids_in_text(msg))
 
 
 def _outs() -> dict[str, AssetOut]:
@@ -110,8 +112,6 @@ def ingest(context: AssetExecutionContext, landing: LandingFolder):
     The month's last day is the day the landing is read as of (no one is born after it).
     Files that are not read (drafts, lock files, other formats) are named with the reason.
     """
-    from yaml import YAMLError
-
     from pipelines.ingest import ingest_landing
 
     folder = landing.folder
@@ -122,10 +122,8 @@ def ingest(context: AssetExecutionContext, landing: LandingFolder):
     skipped = [mask_ids_in_text(str(s)) for s in listing.skipped]
     if skipped:
         context.log.warning(f"{len(skipped)} landing file(s) not read: " + "; ".join(skipped))
-    try:
+    with failing_clearly("reading the landing folder"):  # a bad file, mapping: no retry
         result = ingest_landing(folder, as_of=Month.parse(context.partition_key).last_day)
-    except (ValueError, YAMLError) as exc:  # bad header, unreadable file: retrying won't help
-        raise Failure(description=mask_ids_in_text(str(exc)), allow_retries=False) from exc
     by_file = result.accounting.group_by("source_file").agg(
         pl.col("rows_read").sum(), pl.col("rows_accepted").sum(),
         pl.col("rows_quarantined").sum(),

@@ -14,6 +14,7 @@ from dagster import (
     multi_asset,
 )
 
+from assets.failures import failing_clearly
 from assets.ingest import EXTRACT_ASSETS, OWNERS, TRANSIENT
 from assets.metadata import counts, table_preview
 from assets.resources import LandingFolder, WarehouseResource
@@ -72,7 +73,8 @@ def link(context: AssetExecutionContext, person_records: pl.DataFrame,
     """
     from pipelines.link import link_records
 
-    decisions = all_decisions(warehouse.open(), landing.folder)
+    with failing_clearly("reading the steward's decisions"):  # a bad decisions.csv: no retry
+        decisions = all_decisions(warehouse.open(), landing.folder)
     previous = warehouse.latest(ID_MAP_TABLE)
     if previous is not None:
         previous = previous.select("record_key", "person_id")
