@@ -47,3 +47,15 @@ def test_an_unclosed_quote_falls_back_to_lines_and_measures_them() -> None:
     assert grid.frame.height == 3
     assert grid.shapes["fields"].to_list() == [3, 3, 3]
     assert grid.frame.filter(pl.col("row_number") == 3).row(0)[1:] == ("d", "e", "f")
+
+
+def test_a_parser_message_quotes_no_cell() -> None:
+    from pipelines.read.grid import safe_reason
+
+    err = ValueError('could not parse `"王五,110105194912310021,参保缴费` as dtype str')
+    assert safe_reason("text file", err) == (
+        "cannot read text file: ValueError: could not parse … as dtype str")
+    err = ValueError('could not parse `"王五,110105194912310021\n李四` as str')  # first line
+    assert safe_reason("text file", err) == "cannot read text file: ValueError: could not parse …"
+    err = ValueError("field \"张三 110105194912310021")  # an unclosed quote: cut to the end
+    assert safe_reason("CSV", err) == "cannot read CSV: ValueError: field …"

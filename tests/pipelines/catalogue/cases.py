@@ -207,6 +207,8 @@ CASES = [
          skipped=("外部.csv: link to a file outside the landing folder",)),
     Case("fifo", fifo("管道.csv"), skipped=("管道.csv: not a regular file",)),
     Case("sub_folder", folder("旧数据"), skipped=("旧数据: folder",)),
+    Case("draft_whose_name_holds_an_id", text(f"_参保{ID_A}.csv", lines(*ROWS)),
+         skipped=(f"_参保{MASKED_A}.csv: name starts with \"_\" (a draft)",)),
     Case("office_lock_file", both(text("~$参保.xlsx", "x"), text(E, lines(*ROWS))),
          accepted={E: [2, 3, 4]}, skipped=("~$参保.xlsx: Office lock file",)),
 ]
