@@ -124,6 +124,11 @@ def ingest(context: AssetExecutionContext, landing: LandingFolder):
         context.log.warning(f"{len(skipped)} landing file(s) not read: " + "; ".join(skipped))
     with failing_clearly("reading the landing folder"):  # a bad file, mapping: no retry
         result = ingest_landing(folder, as_of=Month.parse(context.partition_key).last_day)
+    set_aside = [mask_ids_in_text(f"{f}{'#' + s if s else ''}: {c}: {r}") for f, s, c, r in
+                 result.unrecognised.select("source_file", "sheet", "check", "reason").rows()]
+    if set_aside:  # unreadable, empty, a copy, hidden, unrecognised: named, never silent
+        context.log.warning(f"{len(set_aside)} file(s)/sheet(s) set aside whole: "
+                            + "; ".join(set_aside[:20]))
     by_file = result.accounting.group_by("source_file").agg(
         pl.col("rows_read").sum(), pl.col("rows_accepted").sum(),
         pl.col("rows_quarantined").sum(),
@@ -153,6 +158,7 @@ def ingest(context: AssetExecutionContext, landing: LandingFolder):
         "rows_by_file": table_preview(by_file, limit=100),
         "files": MetadataValue.int(result.files.height),
         "not_read": MetadataValue.text("\n".join(skipped) or "none"),
+        "set_aside": MetadataValue.text("\n".join(set_aside) or "none"),
     })
     yield rows_accounted(result.accounting)
 

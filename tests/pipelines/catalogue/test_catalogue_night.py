@@ -52,6 +52,13 @@ def test_the_catalogue_as_one_night(tmp_path: Path, capsys) -> None:
               if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     assert [(c.check_name, c.passed) for c in checks] == [("rows_accounted", True)]
     assert event_log_ids(instance) == []
+    warned = [e.message for e in instance.all_logs(result.run_id)
+              if "set aside whole" in (e.user_message or "")]
+    assert len(warned) == 1 and "same_file_twice_参保_副本.csv: file_duplicate" in warned[0]
+    accounting = next(e for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"
+                      and e.asset_key.path == ["ingest_accounting"])
+    said = accounting.materialization.metadata["set_aside"].value
+    assert "empty_file_参保.csv: file_empty" in said and "sheet_hidden" in said
 
     out = tmp_path / "proposed.yaml"
     run_check(landing, out, force=False)
