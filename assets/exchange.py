@@ -8,12 +8,12 @@ from dagster import (
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
-    Failure,
     MaterializeResult,
     Output,
     asset,
 )
 
+from assets.failures import failing_clearly
 from assets.ingest import OWNERS, where
 from assets.metadata import counts, table_preview
 from assets.resources import Clock, ExchangeFolders, LandingFolder
@@ -73,13 +73,9 @@ def office_return(context: AssetExecutionContext, exchange_folders: ExchangeFold
         context.add_output_metadata({"received": False, "rows": 0,
                                      "unplaced_files": ", ".join(unplaced)})
         return exchange.read_return_empty()
-    from yaml import YAMLError
-
     mapping = landing.listing(county).file(MAPPING_FILE)
-    try:
+    with failing_clearly("reading the office's returned file"):  # a bad file: no retry
         frame = exchange.read_return(path, HeaderMapping.from_yaml(mapping) if mapping else None)
-    except (ValueError, YAMLError) as exc:  # a bad file will not get better by retrying
-        raise Failure(description=str(exc), allow_retries=False) from exc
     context.add_output_metadata({"received": True, "file": path.name, "rows": frame.height,
                                  "unplaced_files": ", ".join(unplaced),
                                  "preview": table_preview(frame)})

@@ -29,6 +29,7 @@ from dagster import (
     multi_asset,
 )
 
+from assets.failures import failing_clearly
 from assets.metadata import table_preview
 from assets.resources import LandingFolder
 from assets.settings import county_month, split_key
@@ -36,6 +37,7 @@ from assets.validate import validated
 from pipelines.domain.extracts import EXTRACTS
 from pipelines.domain.identity import mask_ids_in_text
 from pipelines.domain.months import Month
+from pipelines.errors import TransientError
 from pipelines.snapshot import ArchiveMissing, restore, take_snapshot
 
 OWNERS = ["team:county-health-data"]
@@ -45,7 +47,7 @@ TRANSIENT = RetryPolicy(max_retries=3, delay=2, backoff=Backoff.EXPONENTIAL,
 EXTRACT_ASSETS = tuple(EXTRACTS)
 
 
-class LandingNotSettled(RuntimeError):
+class LandingNotSettled(TransientError):
     """A landing file changed size between two looks: still being written, try again."""
 
 
@@ -63,7 +65,7 @@ def wait_until_settled(files: list[Path], pause: float) -> None:
     moving = [p.name for p in files if p.exists() and p.stat().st_size != before[p.name]]
     if moving:
         msg = f"still being written: {', '.join(moving[:5])}"
-        raise LandingNotSettled(msg)
+        raise LandingNotSettled(mask_ids_in_text(msg))
 
 
 def where(context: AssetExecutionContext) -> tuple[str, str]:
@@ -176,8 +178,6 @@ def ingest(context: AssetExecutionContext, landing_snapshot: pl.DataFrame | None
 
     The month's last day is the day the landing is read as of (no one is born after it).
     """
-    from yaml import YAMLError
-
     from pipelines.ingest import ingest_landing
 
     county, month = where(context)
@@ -188,16 +188,21 @@ def ingest(context: AssetExecutionContext, landing_snapshot: pl.DataFrame | None
     with tempfile.TemporaryDirectory(prefix=f"sanji-{county}-{month}-") as tmp:
         try:
             folder = restore(landing_snapshot, landing.archive_for(county), Path(tmp) / "landing")
-            result = ingest_landing(folder, as_of=Month.parse(month).last_day)
         except ArchiveMissing as exc:
             raise Failure(description=str(exc), allow_retries=False) from exc
-        except (ValueError, YAMLError) as exc:  # bad header, unreadable file: retrying won't help
-            raise Failure(description=mask_ids_in_text(str(exc)), allow_retries=False) from exc
-    yield from _ingest_outputs(result)
+        with failing_clearly("reading the landing folder"):  # a bad file, mapping: no retry
+            result = ingest_landing(folder, as_of=Month.parse(month).last_day)
+    set_aside = [mask_ids_in_text(f"{f}{'#' + s if s else ''}: {c}: {r}") for f, s, c, r in
+                 result.unrecognised.select("source_file", "sheet", "check", "reason").rows()]
+    if set_aside:  # unreadable, empty, a copy, hidden, unrecognised: named, never silent
+        context.log.warning(f"{len(set_aside)} file(s)/sheet(s) set aside whole: "
+                            + "; ".join(set_aside[:20]))
+    yield from _ingest_outputs(result, set_aside)
 
 
-def _ingest_outputs(result):
-    """The ingest multi-asset's outputs and its accounting check."""
+def _ingest_outputs(result, set_aside: list[str]):
+    """The ingest multi-asset's outputs and its accounting check (``set_aside``: the files and
+    sheets set aside whole, masked, for the metadata)."""
     by_file = result.accounting.group_by("source_file").agg(
         pl.col("rows_read").sum(), pl.col("rows_accepted").sum(),
         pl.col("rows_quarantined").sum(),
@@ -226,6 +231,7 @@ def _ingest_outputs(result):
         "rows_read": int(result.accounting["rows_read"].sum() or 0),
         "rows_by_file": table_preview(by_file, limit=100),
         "files": MetadataValue.int(result.files.height),
+        "set_aside": MetadataValue.text("\n".join(set_aside) or "none"),
     })
     yield rows_accounted(result.accounting)
 

@@ -34,6 +34,7 @@ from dagster import (
     observable_source_asset,
 )
 
+from assets.failures import failing_clearly
 from assets.ingest import EXTRACT_ASSETS, OWNERS, TRANSIENT, where
 from assets.metadata import counts, table_preview
 from assets.resources import LandingFolder, WarehouseResource
@@ -178,7 +179,9 @@ def link(context: AssetExecutionContext, config: LinkConfig, person_records: pl.
     from pipelines.link import link_records, record_evidence
 
     county, _ = where(context)
-    decisions = steward_decisions(decision_log, landing_snapshot, landing.archive_for(county))
+    with failing_clearly("reading the steward's decisions"):  # a bad decisions.csv: no retry
+        decisions = steward_decisions(decision_log, landing_snapshot,
+                                      landing.archive_for(county))
     previous = None if previous_ids is None else previous_ids.select("record_key", "person_id")
     result = link_records(person_records, settings=config.settings(), decisions=decisions,
                           previous_ids=previous,

@@ -171,6 +171,9 @@ def failures(result: ExecuteInProcessResult) -> list[str]:
             while error.cause is not None and "while loading input" in error.message:
                 error = error.cause  # the IO manager's own message, not Dagster's wrapper
             message = error.message.strip().splitlines()[0] if error.message.strip() else ""
+            told = event.step_failure_data.user_failure_data
+            if told is not None and told.description:  # a Failure: its own words
+                message = told.description.strip().splitlines()[0]
             lines.append(f"{event.step_key}: {mask_ids_in_text(message)}")
     return lines or [f"run {result.run_id} did not succeed"]
 

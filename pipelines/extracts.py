@@ -24,10 +24,10 @@ from pipelines.headers import Decision, match_headers
 from pipelines.mapping import REGIONS, HeaderMapping, fields_of
 from pipelines.read import Grid
 
-__all__ = ["REGIONS", "HeaderMapping", "Recognised", "mapped_frame", "normalise_header",
-           "recognise", "recognition_frame"]
+__all__ = ["REGIONS", "HeaderMapping", "Recognised", "duplicate_columns", "mapped_frame",
+           "normalise_header", "recognise", "recognition_frame"]
 
-HEADER_SCAN_ROWS = 15
+HEADER_SCAN_ROWS = 30  # rows a header is looked for in: title and note lines come first
 REGION_REQUIRED = ("code", "name")  # the level comes from the code when no column gives it
 REGION_SPEC = ExtractSpec(name=REGIONS, department="", title="行政区划", fields=REGION_FIELDS,
                           required=REGION_REQUIRED, signature=REGION_REQUIRED,
@@ -227,6 +227,26 @@ def _check_required(grid: Grid, spec: ExtractSpec, raw_headers: list[str],
           f"Headers seen: {[h for h in raw_headers if h]}. "
           f"Closest: {'; '.join(near) or 'none'}. "
           f"Add the header under {spec.name}: <field>: [...] in sanji_mapping.yaml.", near)
+
+
+def duplicate_columns(rec: Recognised) -> dict[str, tuple[str, str]]:
+    """Columns whose header names a field already read from another column.
+
+    Args:
+        rec: a recognised grid.
+
+    Returns:
+        grid column -> (field, the grid column the field is read from).
+    """
+    read = {}
+    for column, name in rec.columns.items():
+        read.setdefault(name, column)
+    out = {}
+    for d in rec.decisions:
+        name = d.note.split(" ", 1)[0] if d.how == "duplicate" else ""
+        if d.column and name in read:
+            out[d.column] = (name, read[name])
+    return out
 
 
 def recognition_frame(recs: list[Recognised]) -> pl.DataFrame:

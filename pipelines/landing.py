@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.domain.identity import mask_ids_in_text
+
 # Files the readers in ``pipelines.read`` turn into grids.
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
@@ -45,7 +47,8 @@ class Skipped:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.name}: {self.reason}"
+        """``name: reason``, ID-like runs of the name masked."""
+        return str(mask_ids_in_text(f"{self.name}: {self.reason}"))
 
 
 @dataclass(frozen=True)

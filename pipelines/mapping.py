@@ -31,6 +31,7 @@ from pipelines.domain.codes import CODE_LISTS
 from pipelines.domain.extracts import CLINIC_LIST, CLINICS, EXTRACTS, REGION_FIELDS
 from pipelines.domain.identity import mask_ids_in_text
 from pipelines.domain.vocabulary import normalise_header, normalise_value
+from pipelines.errors import UserInputError
 
 REGIONS = "regions"
 UNUSED = "unused"
@@ -57,6 +58,30 @@ def fields_of(extract: str) -> dict[str, tuple[str, ...]] | None:
 def _fail(msg: str) -> NoReturn:
     """Raise ValueError with every ID-like run of the message masked."""
     raise ValueError(mask_ids_in_text(msg))
+
+
+def _load_yaml(path: Path) -> dict[str, Any]:
+    """The parsed mapping file, or a UserInputError naming the file, row and column."""
+    import yaml
+
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        msg = "not UTF-8 text: save it as UTF-8"
+        raise UserInputError(msg, file=path.name) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        msg = f"not valid YAML: {problem} (see pipelines/mapping.example.yaml)"
+        raise UserInputError(msg, file=path.name, row=mark.line + 1 if mark else None,
+                             column=str(mark.column + 1) if mark else None) from None
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        msg = (f"expected sections like `poverty_roster:`, found a {type(raw).__name__} "
+               "(see pipelines/mapping.example.yaml)")
+        raise UserInputError(msg, file=path.name)
+    return raw
 
 
 def _as_list(value: Any) -> list[str]:
@@ -104,12 +129,18 @@ class HeaderMapping:
             The mapping.
 
         Raises:
-            ValueError: when the file names an unknown extract, field, code list or code.
+            UserInputError: (a ValueError) when the file is not UTF-8 YAML of this shape (with
+                the row and column of a YAML syntax error), or names an unknown extract,
+                field, code list or code.
         """
-        import yaml
-
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        return cls.from_dict(raw, str(path))
+        raw = _load_yaml(Path(path))
+        try:
+            return cls.from_dict(raw, str(path))
+        except (AttributeError, TypeError) as exc:  # a list or text where sections belong
+            msg = (f"unexpected shape ({type(exc).__name__}: {exc}): write sections like "
+                   "`poverty_roster:` holding `field: [header, ...]` (see "
+                   "pipelines/mapping.example.yaml)")
+            raise UserInputError(msg, file=Path(path).name) from None
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any], where: str = "mapping") -> HeaderMapping:

@@ -88,7 +88,8 @@ def _header_lines(report: CheckReport, mapping: HeaderMapping) -> list[str]:
 def _pin_lines(report: CheckReport, mapping: HeaderMapping) -> list[str]:
     lines = ["", "# Files (and file#sheet globs) that always hold one extract.", "pin:"]
     lines += [f"  {_q(glob)}: {extract}" for glob, extract in mapping.pin.items()]
-    readable = report.unrecognised.filter(pl.col("check") != "file_unreadable")
+    readable = report.unrecognised.filter(
+        pl.col("check").is_in(["sheet_unrecognised", "sheet_invalid"]))
     for file, sheet, check, closest in readable.select(
             "source_file", "sheet", "check", "closest").iter_rows():
         glob = f"{file}#{sheet}" if sheet else file

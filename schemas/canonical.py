@@ -156,16 +156,19 @@ class IngestFiles(pa.DataFrameModel):
 class IngestUnrecognised(pa.DataFrameModel):
     """Each file or sheet set aside whole: unreadable, or no extract recognised in it.
 
-    ``check`` is ``file_unreadable`` (rows_read 0: nothing could be read),
-    ``sheet_unrecognised`` (no header row or no extract fits its headers) or ``sheet_invalid``
-    (recognised, but its rows do not fit the extract); every row of such a sheet is in
-    ``quarantine`` with the same check. ``closest`` names the known headers nearest to the
-    ones seen, for the steward's mapping.
+    ``check`` is ``file_unreadable`` (rows_read 0: nothing could be read), ``file_empty`` (no
+    cell holds text), ``file_duplicate`` (the same bytes as another landing file, read
+    instead), ``sheet_hidden`` (a hidden sheet, usually an old copy), ``sheet_unrecognised``
+    (no header row or no extract fits its headers) or ``sheet_invalid`` (recognised, but its
+    rows do not fit the extract); every row of such a sheet is in ``quarantine`` with the same
+    check. ``closest`` names the known headers nearest to the ones seen, for the steward's
+    mapping.
     """
 
     source_file: str
     sheet: str
-    check: str = pa.Field(isin=["file_unreadable", "sheet_unrecognised", "sheet_invalid"])
+    check: str = pa.Field(isin=["file_unreadable", "file_empty", "file_duplicate",
+                                "sheet_hidden", "sheet_unrecognised", "sheet_invalid"])
     reason: str
     closest: str = pa.Field(nullable=True)
     rows_read: int = pa.Field(ge=0)

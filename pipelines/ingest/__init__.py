@@ -28,8 +28,17 @@ from pipelines.extracts import (
     recognition_frame,
 )
 from pipelines.ingest.clinics import CLINIC_SCHEMA, ingest_clinic_grid, with_clinic_counts
-from pipelines.ingest.issues import ISSUE_SCHEMA, issue_rows, schema_issues, validate_raw
+from pipelines.ingest.duplicates import SeenRows
+from pipelines.ingest.issues import (
+    ISSUE_SCHEMA,
+    column_conflicts,
+    few_field_issues,
+    issue_rows,
+    schema_issues,
+    validate_raw,
+)
 from pipelines.ingest.rejected import (
+    SET_ASIDE_EXTRACT,
     UNREADABLE_EXTRACT,
     UNRECOGNISED_EXTRACT,
     UNRECOGNISED_SCHEMA,
@@ -47,8 +56,10 @@ from pipelines.ingest.rows import (
     split_rows,
     unaccounted,
 )
+from pipelines.ingest.shape import as_problems, shape_problems
 from pipelines.ingest.typed import typed_frame
 from pipelines.landing import MAPPING_FILE
+from pipelines.mapping import fields_of
 from pipelines.normalise.places import region_rows
 from pipelines.read import Grid, read_landing
 from schemas.canonical import COMMON_COLUMNS, IngestFiles, Regions, table_schema
@@ -98,20 +109,29 @@ def empty_table(extract: str) -> pl.DataFrame:
     return pl.DataFrame(schema=table_schema(extract))
 
 
-def ingest_extract(rec: Recognised, regions: pl.DataFrame,
-                   as_of: date | None = None) -> tuple[pl.DataFrame, ...]:
+def ingest_extract(rec: Recognised, regions: pl.DataFrame, as_of: date | None = None,
+                   seen: SeenRows | None = None) -> tuple[pl.DataFrame, ...]:
     """Ingest one recognised extract grid.
+
+    Quarantined: blank and totals rows, rows whose shape is wrong
+    (:mod:`pipelines.ingest.shape`), copies of a row read before (:mod:`.duplicates`), and
+    rows with neither a name nor a usable ID.
 
     Args:
         rec: the recognised grid.
         regions: the region table.
         as_of: the as-of date bounding birth and event dates (default: today).
+        seen: the rows of earlier grids, to read a row found in several files once (None:
+            copies within this grid only).
 
     Returns:
         (typed table, quarantine rows, field-issue rows, accounting row).
     """
     mapped = mapped_frame(rec)
     rows, dropped = split_rows(mapped, "name")
+    rows, misshapen, few = shape_problems(rec, rows)
+    rows, copies = (seen or SeenRows()).split(rec.extract, rows, list(
+        fields_of(rec.extract) or []), rec.grid)
     validate_raw(RAW_MODELS[rec.extract], rows, rec.grid)
     typed = typed_frame(rows, rec, regions, as_of)
     no_person = pl.col("name").is_null() & pl.col("id_number").is_null()
@@ -124,10 +144,13 @@ def ingest_extract(rec: Recognised, regions: pl.DataFrame,
     kept = typed.filter(~no_person) if lost.height else typed
     issues = issue_rows(kept, rec.extract)
     table = kept.select(list(table_schema(rec.extract)))
-    issues = pl.concat([issues, schema_issues(table, rec.extract)]).unique(
+    issues = pl.concat([issues, schema_issues(table, rec.extract),
+                        few_field_issues(kept, few, rec.extract),
+                        column_conflicts(rec, kept)]).unique(
         ["record_id", "column", "check"], maintain_order=True
     )
-    quarantine = quarantine_rows(pl.concat([dropped, lost]), rec.grid)
+    quarantine = quarantine_rows(pl.concat([as_problems(p) for p in (
+        dropped, misshapen, copies, lost)]), rec.grid)
     accounting = accounting_row(rec, mapped.height, table.height, quarantine.height)
     return table, quarantine, issues, accounting
 
@@ -169,6 +192,7 @@ class _Parts:
     files: list[dict] = field(default_factory=list)
     unrecognised: list[dict] = field(default_factory=list)
     clinics: list[pl.DataFrame] = field(default_factory=list)
+    seen: SeenRows = field(default_factory=SeenRows)
 
     def done(self, grid: Grid, extract: str, q: pl.DataFrame, acc: pl.DataFrame) -> None:
         self.quarantine.append(q)
@@ -183,11 +207,20 @@ class _Parts:
                   grid_accounting(grid, UNRECOGNISED_EXTRACT, n, 0, n))
 
 
+def _where(grid: Grid) -> str:
+    return f"file {grid.source_file!r}" + (f", sheet {grid.sheet!r}" if grid.sheet else "")
+
+
 def _recognised(grids: list[Grid], mapping: HeaderMapping | None,
                 parts: _Parts) -> list[Recognised]:
     """The grids an extract was recognised in; the others are set aside whole."""
     recs = []
     for grid in grids:
+        if grid.hidden:
+            parts.reject(grid, "sheet_hidden", ValueError(
+                f"{_where(grid)}: hidden sheet, not read (a hidden sheet is usually an old "
+                "copy) - unhide it to have it read, or delete it"))
+            continue
         try:
             recs.append(recognise(grid, mapping))
         except ValueError as exc:
@@ -217,7 +250,7 @@ def _ingest_all(recs: list[Recognised], parts: _Parts, as_of: date | None) -> pl
         parts.done(rec.grid, CLINICS, q, acc)
     for rec in (r for r in recs if r.extract in EXTRACTS):
         try:
-            table, q, fi, acc = ingest_extract(rec, regions, as_of)
+            table, q, fi, acc = ingest_extract(rec, regions, as_of, parts.seen)
         except ValueError as exc:
             parts.reject(rec.grid, "sheet_invalid", exc)
             continue
@@ -258,8 +291,9 @@ def ingest_landing(landing: Path, mapping: HeaderMapping | None = None,
     for item in unreadable:
         parts.unrecognised.append(unreadable_row(item))
         grid = Grid(item.source_file, "", "", item.sha256, pl.DataFrame())
-        parts.accounting.append(grid_accounting(grid, UNREADABLE_EXTRACT, 0, 0, 0))
-        parts.files.append(_files_row(grid, UNREADABLE_EXTRACT, 0))
+        extract = SET_ASIDE_EXTRACT.get(item.check, UNREADABLE_EXTRACT)
+        parts.accounting.append(grid_accounting(grid, extract, 0, 0, 0))
+        parts.files.append(_files_row(grid, extract, 0))
     clinics = concat_or_empty(parts.clinics, CLINIC_SCHEMA) if parts.clinics else None
     return Ingested(
         tables={e: pl.concat(p) if p else empty_table(e) for e, p in parts.tables.items()},

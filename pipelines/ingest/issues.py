@@ -7,6 +7,7 @@ import polars as pl
 
 from pipelines.domain.extracts import BOOL_FIELDS, DATE_FIELDS, EXTRACTS, MONEY_FIELDS
 from pipelines.domain.identity import mask_id, mask_ids_in_text
+from pipelines.extracts import Recognised, duplicate_columns
 from pipelines.normalise.dates import DATE_REASONS
 from pipelines.normalise.ids import ID_REASONS
 from pipelines.normalise.money import MONEY_REASONS
@@ -27,6 +28,10 @@ ISSUE_REASONS = {
     "sex_conflict": "sex column disagrees with the identity number",
     "id_checksum": ID_REASONS["id_checksum"],
     "code_12_digits": "division code is not 12 digits",
+    "column_conflict": "a second column with this header holds another value: the first "
+                       "column is read",
+    "too_few_fields": "the row ends before the header's last column: the fields it lacks read "
+                      "as empty (a line break or a lost delimiter?)",
 }
 
 
@@ -66,6 +71,60 @@ def issue_rows(frame: pl.DataFrame, extract: str) -> pl.DataFrame:
             chk.alias("check"), value.alias("value_masked"),
         ))
     issues = pl.concat(parts) if parts else pl.DataFrame(schema=ISSUE_SCHEMA)
+    return _with_reason(issues)
+
+
+def column_conflicts(rec: Recognised, kept: pl.DataFrame) -> pl.DataFrame:
+    """Field issues where a second column for a field holds another value than the one read.
+
+    A header twice (身份证号 … 身份证号) is read from its first column; where the other column
+    disagrees, the row says two things and the steward should know which was taken.
+
+    Args:
+        rec: the recognised grid.
+        kept: the accepted typed rows (``record_id``, ``source_file``, ``sheet``,
+            ``row_number``).
+
+    Returns:
+        ``ISSUE_SCHEMA`` rows, check ``column_conflict``, the other value masked.
+    """
+    twice = duplicate_columns(rec)
+    if not twice or kept.height == 0:
+        return pl.DataFrame(schema=ISSUE_SCHEMA)
+    grid = rec.grid.frame.filter(pl.col("row_number") > rec.header_row)
+    parts = []
+    for other, (name, first) in twice.items():
+        a, b = pl.col(first).str.strip_chars(), pl.col(other).str.strip_chars()
+        differs = grid.filter((a != b) & (b != "")).select(
+            "row_number", pl.lit(name).alias("column"),
+            pl.format("{}: {}", pl.lit(rec.headers.get(other, other)), b).alias("value_masked"))
+        parts.append(differs)
+    issues = kept.select("record_id", "source_file", "sheet", "row_number").join(
+        pl.concat(parts), on="row_number", how="inner").select(
+        "record_id", "source_file", "sheet", "row_number", pl.lit(rec.extract).alias("extract"),
+        "column", pl.lit("column_conflict").alias("check"), "value_masked")
+    return _with_reason(issues)
+
+
+def few_field_issues(kept: pl.DataFrame, few: pl.DataFrame, extract: str) -> pl.DataFrame:
+    """Field issues of accepted rows with fewer fields than the header.
+
+    Args:
+        kept: the accepted typed rows (``record_id``, ``source_file``, ``sheet``,
+            ``row_number``).
+        few: ``row_number``, ``column`` (the first field the row lacks), ``value_masked``
+            (``n of m fields``), from :func:`pipelines.ingest.shape.shape_problems`.
+        extract: the extract.
+
+    Returns:
+        ``ISSUE_SCHEMA`` rows, check ``too_few_fields``.
+    """
+    if few.height == 0:
+        return pl.DataFrame(schema=ISSUE_SCHEMA)
+    issues = kept.select("record_id", "source_file", "sheet", "row_number").join(
+        few, on="row_number", how="inner").select(
+        "record_id", "source_file", "sheet", "row_number", pl.lit(extract).alias("extract"),
+        "column", pl.lit("too_few_fields").alias("check"), "value_masked")
     return _with_reason(issues)
 
 

@@ -19,6 +19,9 @@ from schemas.contract import polars_schema
 UNRECOGNISED_SCHEMA = polars_schema(IngestUnrecognised)
 UNREADABLE_EXTRACT = "unreadable"
 UNRECOGNISED_EXTRACT = "unrecognised"
+# The ``extract`` of a file set aside before reading, in accounting and files, by its check.
+SET_ASIDE_EXTRACT = {"file_unreadable": UNREADABLE_EXTRACT, "file_empty": "empty",
+                     "file_duplicate": "duplicate"}
 _CLOSEST = re.compile(r"Closest(?: known headers)?:\s*(.*?)(?:\.\s+(?:Add|Headers)\b|$)")
 
 
@@ -47,7 +50,7 @@ def closest_headers(exc: Exception) -> str | None:
 
 def unreadable_row(item: Unreadable) -> dict:
     """The ``unrecognised`` row of a file that could not be read."""
-    return {"source_file": item.source_file, "sheet": "", "check": "file_unreadable",
+    return {"source_file": item.source_file, "sheet": "", "check": item.check,
             "reason": str(mask_ids_in_text(item.reason)), "closest": None, "rows_read": 0}
 
 

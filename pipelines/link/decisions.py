@@ -23,6 +23,7 @@ import polars as pl
 
 from pipelines.domain.county import TIMEZONE
 from pipelines.domain.identity import mask_ids_in_text
+from pipelines.errors import UserInputError
 from schemas.contract import conform, polars_schema
 from schemas.steward import DECISIONS, MatchDecision
 
@@ -125,9 +126,21 @@ def read_decisions_csv(path: Path) -> pl.DataFrame:
     """Read a steward's ``decisions.csv`` (UTF-8, with or without BOM).
 
     Raises:
-        ValueError: naming the file, row and column of the first problem.
+        ValueError: naming the file, row and column of the first problem (a
+            ``UserInputError`` when the file is no readable CSV: the parser's own message,
+            which quotes rows, is not shown).
     """
-    frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+    try:
+        frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+    except pl.exceptions.NoDataError:  # an empty file: no decisions
+        frame = pl.DataFrame(schema=dict.fromkeys(("record_key_l", "record_key_r", "decision"),
+                                                  pl.String))
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        msg = (f"not a readable CSV ({type(exc).__name__}): save it as UTF-8 CSV with the "
+               "columns record_key_l, record_key_r, decision (记录A, 记录B, 决定 also work)")
+        raise UserInputError(msg, file=path.name) from None
     return canonical(frame, path.name, first_row=2)
 
 

@@ -14,20 +14,36 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipelines.domain.identity import mask_ids_in_text
 from pipelines.landing import DATA_SUFFIXES, WORKBOOK_SUFFIXES, list_landing
+from pipelines.read.biff import MAGIC
 from pipelines.read.grid import Grid, Unreadable, sha256
+from pipelines.read.markup import markup_kind
 from pipelines.read.merged import xlsx_merged_ranges
-from pipelines.read.text import decode, detect_delimiter, detect_encoding, read_text_grid
-from pipelines.read.workbook import fill_merged, merged_ranges, read_workbook_grids
+from pipelines.read.text import (
+    decode,
+    detect_delimiter,
+    detect_encoding,
+    read_text_grid,
+    text_grid,
+)
+from pipelines.read.workbook import (
+    fill_merged,
+    merged_ranges,
+    read_workbook_grids,
+    workbook_grids,
+)
+
+ZIP_MAGIC = b"PK\x03\x04"
 
 read_csv_grid = read_text_grid
 read_xlsx_grids = read_workbook_grids
 
 __all__ = [
     "DATA_SUFFIXES", "Grid", "Unreadable", "decode", "detect_delimiter", "detect_encoding",
-    "fill_merged", "landing_files", "merged_ranges", "read_csv_grid", "read_file",
-    "read_grids", "read_landing", "read_text_grid", "read_workbook_grids", "read_xlsx_grids",
-    "xlsx_merged_ranges",
+    "file_grids", "fill_merged", "landing_files", "merged_ranges", "read_csv_grid",
+    "read_file", "read_grids", "read_landing", "read_text_grid", "read_workbook_grids",
+    "read_xlsx_grids", "shown_names", "text_grid", "workbook_grids", "xlsx_merged_ranges",
 ]
 
 
@@ -56,34 +72,114 @@ def read_file(path: Path) -> list[Grid]:
     Raises:
         ValueError: when it cannot be read (the message names the file, never its content).
     """
-    if path.suffix.lower() in WORKBOOK_SUFFIXES:
-        return read_workbook_grids(path)
-    grid = read_text_grid(path)
+    return file_grids(path.name, path.read_bytes(), path.suffix.lower())
+
+
+def file_grids(name: str, data: bytes, suffix: str, digest: str | None = None) -> list[Grid]:
+    """The grids of a file's bytes, its format told by its bytes before its name.
+
+    Zip (``.xlsx``) and OLE2 (``.xls``) bytes are read as a workbook whatever the name; a
+    workbook name on other bytes is an HTML or XML ``.xls``, or delimited text saved under a
+    workbook name (as web systems export), read as text.
+
+    Args:
+        name: the file's name as shown (for grids and messages).
+        data: its bytes.
+        suffix: its suffix, lower case.
+        digest: the bytes' SHA-256 when known.
+
+    Returns:
+        Its grids (none when no cell holds text).
+
+    Raises:
+        ValueError: when it cannot be read, naming the file, never its content.
+    """
+    if data.startswith((ZIP_MAGIC, MAGIC)):
+        return workbook_grids(name, data, suffix == ".xls", digest)
+    if suffix not in WORKBOOK_SUFFIXES:
+        grid = text_grid(name, data, suffix == ".tsv", digest)
+    elif markup_kind(data):
+        return workbook_grids(name, data, xls_name=True, digest=digest)
+    else:
+        try:
+            grid = text_grid(name, data, digest=digest)
+        except ValueError:
+            grid = None
+        if grid is None or (grid.frame.height and grid.frame.width < 3):  # one column: no table
+            msg = (f"{name}: neither a workbook nor delimited text (the file may be damaged or "
+                   "not an Excel file) - export it again")
+            raise ValueError(msg) from None
     return [grid] if grid.frame.height else []
+
+
+def shown_names(paths: list[Path]) -> list[str]:
+    """File names as reports show them: ID-like runs masked, told apart when that makes two
+    alike (``… (2).csv``).
+
+    Args:
+        paths: the files.
+
+    Returns:
+        One name per file, all different.
+    """
+    shown: list[str] = []
+    for path in paths:
+        name = str(mask_ids_in_text(path.name))
+        stem, suffix, n = Path(name).stem, Path(name).suffix, 2
+        while name in shown:
+            name, n = f"{stem} ({n}){suffix}", n + 1
+        shown.append(name)
+    return shown
+
+
+def _read_one(path: Path, name: str, first_of: dict[str, str]) -> list[Grid] | Unreadable:
+    """The grids of one landing file, or why it is set aside (``first_of``: hash -> name)."""
+    kind = "workbook" if path.suffix.lower() in WORKBOOK_SUFFIXES else "text"
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise  # moved away while the night reads: transient, the run is tried again
+    except OSError as exc:
+        return Unreadable(name, kind, "", f"{name}: cannot open ({type(exc).__name__})")
+    digest = sha256(data)
+    if digest in first_of:
+        reason = (f"{name}: the same content as {first_of[digest]}, which is read: a copy is "
+                  "read once - remove it from the landing folder")
+        return Unreadable(name, kind, digest, reason, check="file_duplicate")
+    first_of[digest] = name
+    try:
+        grids = file_grids(name, data, path.suffix.lower(), digest)
+    except ValueError as exc:
+        return Unreadable(name, kind, digest, str(mask_ids_in_text(str(exc))))
+    if not grids:
+        reason = f"{name}: empty: no cell holds text ({len(data)} bytes)"
+        return Unreadable(name, kind, digest, reason, check="file_empty")
+    return grids
 
 
 def read_landing(landing: Path) -> tuple[list[Grid], list[Unreadable]]:
     """Read every data file of a landing folder; a file that cannot be read is set aside.
 
+    A file is set aside (:class:`Unreadable`) when it cannot be read, holds no text, or has
+    the same bytes as a file read before it (by name order): a copy is read once. File
+    names are shown with ID-like runs masked (:func:`shown_names`), in grids too.
+
     Args:
         landing: the landing folder.
 
     Returns:
-        (grids of the readable files, the unreadable files with their reason).
+        (grids of the readable files, the files set aside with their reason).
     """
     grids: list[Grid] = []
     unreadable: list[Unreadable] = []
-    for path in landing_files(landing):
-        try:
-            grids.extend(read_file(path))
-        except (ValueError, OSError) as exc:
-            kind = "workbook" if path.suffix.lower() in WORKBOOK_SUFFIXES else "text"
-            try:
-                digest = sha256(path.read_bytes())
-            except OSError:
-                digest = ""
-            reason = str(exc) if isinstance(exc, ValueError) else f"{path.name}: cannot open"
-            unreadable.append(Unreadable(path.name, kind, digest, reason))
+    first_of: dict[str, str] = {}
+    paths = landing_files(landing)
+    for path, name in zip(paths, shown_names(paths), strict=True):
+        found = _read_one(path, name, first_of)
+        if isinstance(found, Unreadable):
+            unreadable.append(found)
+        else:
+            grids.extend(found)
     return grids, unreadable
 
 

@@ -17,6 +17,7 @@ Range = tuple[int, int, int, int]
 MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 END_OF_CHAIN = 0xFFFFFFFE
 _BOUNDSHEET, _MERGEDCELLS, _EOF, _BOF = 0x0085, 0x00E5, 0x000A, 0x0809
+_FILEPASS = 0x002F
 
 
 class NotCompoundFile(ValueError):
@@ -73,16 +74,21 @@ class _Compound:
         blob = b"".join(parts)
         return blob if length is None else blob[:length]
 
-    def stream(self, names: tuple[str, ...]) -> bytes:
-        """The bytes of the first stream found under one of ``names``."""
+    def entries(self) -> dict[str, tuple[int, int, int]]:
+        """Directory entry name -> (kind: 2 stream, 5 root; start sector; size)."""
         directory = self._read(self.dir_start)
         entries = {}
         for off in range(0, len(directory) - 127, 128):
             n = struct.unpack_from("<H", directory, off + 0x40)[0]
-            name = directory[off:off + max(0, n - 2)].decode("utf-16-le", "replace")
+            name = directory[off:off + max(0, min(n, 64) - 2)].decode("utf-16-le", "replace")
             kind = directory[off + 0x42]
             start, size = struct.unpack_from("<IQ", directory, off + 0x74)
             entries[name] = (kind, start, size & 0xFFFFFFFF)
+        return entries
+
+    def stream(self, names: tuple[str, ...]) -> bytes:
+        """The bytes of the first stream found under one of ``names``."""
+        entries = self.entries()
         root = next((e for e in entries.values() if e[0] == 5), None)
         for name in names:
             if name in entries and entries[name][0] == 2:
@@ -151,3 +157,30 @@ def xls_merged_ranges(data: bytes) -> dict[str, list[Range]]:
                     ranges.append((r0 + 1, c0, r1 + 1, c1))
         out[name] = ranges
     return out
+
+
+def password_protected(data: bytes) -> bool:
+    """Whether an OLE2 file is a password-protected workbook.
+
+    An encrypted ``.xlsx`` (Excel, WPS) is a compound file holding an ``EncryptedPackage``
+    stream; an encrypted ``.xls`` has a ``FILEPASS`` record in its workbook globals.
+
+    Args:
+        data: the file's bytes.
+
+    Returns:
+        True when it is encrypted; False for anything else (also for damaged bytes).
+    """
+    try:
+        compound = _Compound(data)
+        if "EncryptedPackage" in compound.entries():
+            return True
+        book = compound.stream(("Workbook", "Book"))
+    except (NotCompoundFile, struct.error, IndexError):
+        return False
+    for kind, _ in _records(book, 0):
+        if kind == _FILEPASS:
+            return True
+        if kind == _BOUNDSHEET:
+            return False
+    return False

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.read.grid import Grid, numbered, safe_reason, sha256
+from pipelines.read.grid import Grid, numbered, safe_reason, sha256, trimmed
+from pipelines.read.records import record_shapes
 
 DELIMITERS = (",", "\t", ";", "|")
 SAMPLE_LINES = 60
@@ -153,6 +154,38 @@ def _parse(blob: bytes, delimiter: str, quoting: bool) -> pl.DataFrame:
     )
 
 
+def bare_cr_to_lf(text: str) -> str:
+    """Text whose lines end in a bare CR (classic Mac, some exporters) with LF line ends.
+
+    Only when bare CRs outnumber LFs: a CR inside a cell of an LF file stays as it is.
+
+    Args:
+        text: decoded text.
+
+    Returns:
+        The text with ``\r\n`` and bare ``\r`` as ``\n`` when bare CRs end its lines, else
+        the text as given.
+    """
+    if "\r" not in text:
+        return text
+    crlf = text.count("\r\n")
+    if text.count("\r") - crlf <= text.count("\n") - crlf:
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+MAX_EXTRA_WIDTH = 64  # columns beyond the widest of the first lines the grid may grow by
+
+
+def _shapes(body: bytes, delimiter: str, quoting: bool, sample: str) -> tuple[pl.DataFrame, int]:
+    """The records' shapes and the grid width that holds every field (at most
+    ``MAX_EXTRA_WIDTH`` beyond the first lines': a longer record shows in its shape)."""
+    shapes = record_shapes(body, delimiter, quoting)
+    base = _width(sample, delimiter, quoting)
+    widest = int(shapes["fields"].max() or 1) if shapes.height else 1
+    return shapes, max(base, min(widest, base + MAX_EXTRA_WIDTH))
+
+
 def read_text_grid(path: Path) -> Grid:
     """Read a delimited text file as a grid.
 
@@ -160,37 +193,55 @@ def read_text_grid(path: Path) -> Grid:
         path: the file (``.csv``, ``.txt`` or ``.tsv``).
 
     Returns:
-        The grid; the first line is row 1.
+        The grid; the first line is row 1; ``shapes`` holds each record's field count.
 
     Raises:
         ValueError: when the file cannot be decoded or parsed, naming the file but no content.
     """
-    data = path.read_bytes()
+    return text_grid(path.name, path.read_bytes(), path.suffix.lower() == ".tsv")
+
+
+def text_grid(name: str, data: bytes, tabs: bool = False, digest: str | None = None) -> Grid:
+    """A grid from the bytes of a delimited text file (see :func:`read_text_grid`).
+
+    Args:
+        name: the file's name (for the grid and messages).
+        data: its bytes.
+        tabs: prefer tab as the delimiter on a tie (a ``.tsv``).
+        digest: the bytes' SHA-256 when known (else computed beside the decoding).
+
+    Returns:
+        The grid.
+
+    Raises:
+        ValueError: when the bytes cannot be decoded or parsed, naming the file, no content.
+    """
     with ThreadPoolExecutor(max_workers=1) as pool:
-        digest = pool.submit(sha256, data)  # hashlib releases the GIL: runs beside decode
+        hashing = pool.submit(sha256, data) if digest is None else None  # beside decode
         try:
             encoding, text = decode(data)
         except ValueError as exc:
-            msg = f"{path.name}: {exc}"
+            msg = f"{name}: {exc}"
             raise ValueError(msg) from None
-        sample = _sample(text)
-        delimiter = detect_delimiter(sample, "\t" if path.suffix.lower() == ".tsv" else ",")
-        head = _head(_width(sample, delimiter, True), delimiter)
-        blob = head + (data if encoding == "utf-8" else text.encode("utf-8"))
-        del text  # the decoded text is large: free it before parsing
+        fixed = bare_cr_to_lf(text)
+        sample = _sample(fixed)
+        delimiter = detect_delimiter(sample, "\t" if tabs else ",")
+        body = data if encoding == "utf-8" and fixed is text else fixed.encode("utf-8")
+        del text, fixed  # the decoded text is large: free it before parsing
+        shapes, width = _shapes(body, delimiter, True, sample)
         try:
-            frame = _parse(blob, delimiter, quoting=True)
+            frame = _parse(_head(width, delimiter) + body, delimiter, quoting=True)
         except pl.exceptions.PolarsError:
-            body = blob[len(head):]
-            del blob
             try:  # an unclosed quote: one record per line
-                head = _head(_width(sample, delimiter, False), delimiter)
-                frame = _parse(head + body, delimiter, quoting=False)
+                shapes, width = _shapes(body, delimiter, False, sample)
+                frame = _parse(_head(width, delimiter) + body, delimiter, quoting=False)
             except pl.exceptions.PolarsError as exc:
-                msg = f"{path.name}: {safe_reason('text file', exc)}"
+                msg = f"{name}: {safe_reason('text file', exc)}"
                 raise ValueError(msg) from None
-        sha = digest.result()
-    return Grid(path.name, "", encoding, sha, numbered(frame, 1))
+        sha = hashing.result() if hashing is not None else str(digest)
+    frame = numbered(frame, 1)
+    known = shapes if shapes.height == frame.height else None  # the parser read otherwise
+    return Grid(name, "", encoding, sha, trimmed(frame), shapes=known)
 
 
 read_csv_grid = read_text_grid

@@ -10,6 +10,7 @@ of a range gets the value of its top-left cell, as a person sees it.
 
 from __future__ import annotations
 
+import re
 import struct
 import zipfile
 from pathlib import Path
@@ -17,8 +18,9 @@ from xml.etree.ElementTree import ParseError
 
 import polars as pl
 
-from pipelines.read.biff import NotCompoundFile, xls_merged_ranges
-from pipelines.read.grid import Grid, numbered, safe_reason, sha256
+from pipelines.domain.identity import mask_ids_in_text
+from pipelines.read.biff import MAGIC, NotCompoundFile, password_protected, xls_merged_ranges
+from pipelines.read.grid import Grid, numbered, safe_reason, sha256, trimmed
 from pipelines.read.markup import html_grids, markup_kind, xml2003_grids
 from pipelines.read.merged import Range, xlsx_merged_ranges
 
@@ -99,25 +101,52 @@ def merged_ranges(data: bytes, xls: bool = False) -> dict[str, list[Range]]:
     return xls_merged_ranges(data) if xls else xlsx_merged_ranges(data)
 
 
-def _load(reader, name: str, merges: list[Range]) -> pl.DataFrame | None:
-    """One sheet as a numbered, merge-filled text grid; None when it is empty."""
+# Excel's error values as calamine names them, as Excel shows them.
+CELL_ERRORS = {"Div0": "#DIV/0!", "NA": "#N/A", "Value": "#VALUE!", "Ref": "#REF!",
+               "Name": "#NAME?", "Num": "#NUM!", "Null": "#NULL!", "GettingData": "#DATA!"}
+_ERROR = re.compile(r"Error\((\w+)\)")
+
+
+def _with_errors(frame: pl.DataFrame, errors) -> pl.DataFrame:
+    """Error cells (``#N/A``, ``#DIV/0!`` …) as Excel shows them, not as empty cells.
+
+    calamine reads an error value (a formula's cached error) as no value when asked for text;
+    the error is written back so the field's own check reports it (date or amount not
+    readable, unknown code …) instead of the cell passing as blank.
+    """
+    if errors is None or not errors.errors:
+        return frame
+    cells: dict[int, dict[int, str]] = {}
+    for err in errors.errors:
+        found = _ERROR.search(err.detail)
+        row, col = err.offset_position
+        cells.setdefault(col, {})[row] = CELL_ERRORS.get(found.group(1), f"#{found.group(1)}") \
+            if found else "#ERROR"
+    names = frame.columns
+    return frame.with_columns(
+        frame[names[col]].scatter(list(rows), pl.Series(list(rows.values()), dtype=pl.String))
+        for col, rows in cells.items())
+
+
+def _load(reader, name: str, merges: list[Range]) -> tuple[pl.DataFrame | None, bool]:
+    """One sheet as a numbered, merge-filled text grid (None when it is empty), and whether
+    the sheet is hidden."""
     sheet = reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=0)
-    frame = sheet.to_polars()
+    batch, errors = sheet.to_arrow_with_errors()
+    frame = _with_errors(pl.from_arrow(batch), errors)
+    hidden = sheet.visible != "visible"
     if frame.width == 0 or frame.height == 0:
-        return None
+        return None, hidden
     shift = sheet.available_columns()[0].absolute_index
     numeric = reader.load_sheet(name, header_row=None, dtypes="boolean", skip_rows=0)
     frame = _show_big_numbers(frame, numeric.to_polars())
-    return fill_merged(numbered(frame, 1), grid_ranges(merges, shift))
+    return trimmed(fill_merged(numbered(frame, 1), grid_ranges(merges, shift))), hidden
 
 
 def read_workbook_grids(path: Path) -> list[Grid]:
     """Read every sheet of a workbook as text grids (calamine via fastexcel).
 
-    Read with ``skip_rows=0`` and no header, calamine keeps the leading empty rows, so
-    ``row_number`` is the spreadsheet's own row number; it drops leading empty columns, so
-    ``c0`` is the first used column (merged ranges are shifted to match). Empty sheets are
-    left out.
+    See :func:`workbook_grids`.
 
     Args:
         path: the ``.xlsx``/``.xlsm``/``.xls`` file.
@@ -128,38 +157,68 @@ def read_workbook_grids(path: Path) -> list[Grid]:
     Raises:
         ValueError: when the workbook cannot be opened, naming the file but no cell content.
     """
+    return workbook_grids(path.name, path.read_bytes(), path.suffix.lower() in XLS_SUFFIXES)
+
+
+def workbook_grids(name: str, data: bytes, xls_name: bool = False,
+                   digest: str | None = None) -> list[Grid]:
+    """Every sheet of a workbook's bytes as text grids, hidden sheets marked.
+
+    Read with ``skip_rows=0`` and no header, calamine keeps the leading empty rows, so
+    ``row_number`` is the spreadsheet's own row number; it drops leading empty columns, so
+    ``c0`` is the first used column (merged ranges are shifted to match). Empty sheets are
+    left out; a legacy ``.xls`` is told by its bytes (an OLE2 compound file), whatever the
+    file's name; an ``.xls`` name on HTML or Excel 2003 XML is read as such.
+
+    Args:
+        name: the file's name (for the grids and messages).
+        data: its bytes.
+        xls_name: the name ends in ``.xls`` (markup is looked for).
+        digest: the bytes' SHA-256 when known.
+
+    Returns:
+        One grid per non-empty sheet.
+
+    Raises:
+        ValueError: when the workbook cannot be opened or is password-protected, naming the
+            file but no cell content.
+    """
     import fastexcel
 
-    data = path.read_bytes()
-    xls = path.suffix.lower() in XLS_SUFFIXES
-    kind = "xls" if xls else "xlsx"
-    markup = markup_kind(data) if xls else None
+    xls = data.startswith(MAGIC)
+    if xls and password_protected(data):
+        msg = f"{name}: the workbook is password-protected - save it without a password"
+        raise ValueError(msg)
+    markup = markup_kind(data) if xls_name and not xls else None
     if markup:
-        return _markup_grids(path, data, markup)
+        return _markup_grids(name, data, markup)
     try:
         reader = fastexcel.read_excel(data)
         merged = merged_ranges(data, xls)
-        grids = []
-        for name in reader.sheet_names:
-            frame = _load(reader, name, merged.get(name, []))
-            if frame is not None:
-                grids.append(Grid(path.name, name, kind, sha256(data), frame))
+        grids, digest = [], digest or sha256(data)
+        for sheet in reader.sheet_names:
+            frame, hidden = _load(reader, sheet, merged.get(sheet, []))
+            if frame is not None and frame.height:
+                grids.append(Grid(name, str(mask_ids_in_text(sheet)), "xls" if xls else "xlsx",
+                                  digest, frame, hidden=hidden))
     except (ValueError, KeyError, IndexError, struct.error, ParseError, zipfile.BadZipFile,
             NotCompoundFile, fastexcel.FastExcelError) as exc:
-        msg = f"{path.name}: {safe_reason('workbook', exc)}"
+        msg = f"{name}: {safe_reason('workbook', exc)}"
         raise ValueError(msg) from None
     return grids
 
 
-def _markup_grids(path: Path, data: bytes, kind: str) -> list[Grid]:
+def _markup_grids(name: str, data: bytes, kind: str) -> list[Grid]:
     """Grids of an HTML or Excel 2003 XML file saved as ``.xls``."""
     try:
         sheets = html_grids(data) if kind == "html" else xml2003_grids(data)
     except (ValueError, ParseError) as exc:
-        msg = f"{path.name}: {safe_reason(f'{kind} workbook', exc)}"
+        msg = f"{name}: {safe_reason(f'{kind} workbook', exc)}"
         raise ValueError(msg) from None
     digest = sha256(data)
-    return [Grid(path.name, name, kind, digest, frame) for name, frame in sheets]
+    grids = [Grid(name, str(mask_ids_in_text(sheet)), kind, digest, trimmed(frame))
+             for sheet, frame in sheets]
+    return [g for g in grids if g.frame.height]
 
 
 read_xlsx_grids = read_workbook_grids

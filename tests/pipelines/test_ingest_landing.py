@@ -195,7 +195,11 @@ def test_empty_landing_gives_empty_typed_tables(tmp_path: Path) -> None:
     out = ingest_landing(tmp_path)
     assert all(t.height == 0 for t in out.tables.values())
     assert dict(out.tables["settlement"].schema) == table_schema("settlement")
-    assert out.regions.height == out.accounting.height == out.files.height == 0
+    assert out.regions.height == 0
+    # the empty file is named, not silently dropped
+    assert out.unrecognised.select("source_file", "check").rows() == [("empty.csv", "file_empty")]
+    assert out.accounting.select("extract", "rows_read").rows() == [("empty", 0)]
+    assert out.files["source_file"].to_list() == ["empty.csv"]
     assert person_records(out.tables).columns == list(COMMON_COLUMNS)
 
 
@@ -223,12 +227,14 @@ def test_schema_error_lists_column_failures_without_ids() -> None:
 
 
 def test_file_whose_rows_have_no_name_or_id_quarantines_each_row(tmp_path: Path) -> None:
-    text = "姓名,身份证号,死亡日期\n,,2020-01-05\n,,2020-02-05\n\n"
+    text = "姓名,身份证号,死亡日期\n,,2020-01-05\n\n,,2020-02-05\n\n"
     (tmp_path / "死亡.csv").write_text(text, encoding="utf-8")
     out = ingest_landing(tmp_path)
     assert out.tables["death"].height == 0
+    # a blank row between rows is quarantined; blank lines after the last row are no rows
     assert sorted(out.quarantine.select("row_number", "check").rows()) == [
-        (2, "no_identity"), (3, "no_identity"), (4, "blank_row")]
+        (2, "no_identity"), (3, "blank_row"), (4, "no_identity")]
     (tmp_path / "死亡.csv").write_text("姓名,身份证号,死亡日期\n\n,,\n", encoding="utf-8")
     out = ingest_landing(tmp_path)  # only blank rows: nothing to identify, nothing wrong
-    assert out.quarantine["check"].to_list() == ["blank_row", "blank_row"]
+    assert out.quarantine.height == 0
+    assert out.accounting.select("rows_read", "rows_accepted").row(0) == (0, 0)
