@@ -45,10 +45,13 @@ def test_decision_job_appends_and_the_next_link_applies_it(county_copy):
         pl.col("record_id_l").is_in([pair["record_id_l"], pair["record_id_r"]])
         & pl.col("record_id_r").is_in([pair["record_id_l"], pair["record_id_r"]]))
     assert decided["status"].to_list() == ["decided_no_link"]
-    # everyone else keeps the person id the first run gave them
+    # the split touches only the person the two records were: everyone else keeps the person id
+    # the first run gave them, and one part of the split person keeps the old one
     before = dict(zip(links["record_key"], links["person_id"], strict=True))
-    kept = [k for k in before if k not in (a, b)]
-    assert sum(before[k] == ids[k] for k in kept) >= len(kept) - 1
+    split = {k for k, pid in before.items() if pid == before[a]}
+    assert [k for k in before if k not in split and before[k] != ids[k]] == []
+    assert before[a] in {ids[a], ids[b]}
+    assert {ids[k] for k in split} <= {ids[a], ids[b]}
 
 
 def test_rerun_month_rebuilds_a_month_from_its_own_snapshot_not_todays_files(county_copy):
