@@ -31,6 +31,7 @@ from pathlib import Path
 from dagster import ExecuteInProcessResult
 
 from assets.jobs import decision_config
+from assets.night_options import add_night_options, holding_run_lock, night_config
 from assets.resources import resource_config
 from assets.runs import (
     UserError,
@@ -80,8 +81,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     month = check_month(args.month)
     county = county_of(args.county)
     check_landing(Path(args.landing) if args.landing else county.landing)
-    result = run_job("nightly", _overrides(args), partition(county.code, month),
-                     verbose=args.verbose)
+    with holding_run_lock(args, county) as run_id:  # one run of a county at a time
+        result = run_job("nightly", {**_overrides(args), **night_config(args)},
+                         partition(county.code, month), verbose=args.verbose, run_id=run_id)
     if not result.success:
         return _report_failure(result)
     print(summary(args.warehouse or county.warehouse, month, county))
@@ -204,6 +206,7 @@ def _run_parser(sub) -> None:
     run.add_argument("--inbox", default=None, metavar="FOLDER",
                      help="where the office's returned file is read (default: the county's, "
                           "from the counties file)")
+    add_night_options(run)
     run.set_defaults(func=_cmd_run, month_default=True)
 
 

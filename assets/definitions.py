@@ -19,6 +19,7 @@ from assets import exchange, ingest, jobs, link, province, publish
 from assets.executors import chosen_executor
 from assets.io_managers import PolarsParquetIOManager, WarehouseIOManager
 from assets.loggers import progress
+from assets.publication import publication_asset
 from assets.resources import Clock, ExchangeFolders, LandingFolder, WarehouseResource
 from assets.schedules import monthly_export, nightly
 from assets.sensors import inbox_sensor, landing_sensor, province_sensor
@@ -26,6 +27,7 @@ from assets.settings import use_local_defaults
 
 ASSET_MODULES = (ingest, link, publish, exchange, province)
 all_assets = load_assets_from_modules(ASSET_MODULES)
+all_assets = [*all_assets, publication_asset(all_assets)]  # publishes each run as a whole
 all_checks = load_asset_checks_from_modules(ASSET_MODULES)
 
 
@@ -46,7 +48,8 @@ def resources() -> dict[str, object]:
         "clock": Clock.configure_at_launch(warn_days=EnvVar.int("SANJI_DEADLINE_WARN_DAYS")),
         "io_manager": PolarsParquetIOManager.configure_at_launch(
             base_dir=EnvVar("SANJI_STORAGE")),
-        "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
+        "warehouse_io_manager": WarehouseIOManager.configure_at_launch(
+            warehouse=warehouse, staging_dir=EnvVar("SANJI_STORAGE")),
     }
 
 

@@ -3,16 +3,22 @@
 - :class:`PolarsParquetIOManager` (``io_manager``): a ``dagster.UPathIOManager``; each asset's
   county-month is its own file, ``<base_dir>/<asset>/<county>/<YYYY-MM>.parquet`` (a province
   asset's month ``<base_dir>/<asset>/<YYYY-MM>.parquet``), so no two partitions share one.
-- :class:`WarehouseIOManager` (``warehouse_io_manager``): publishes a table's month slice to the
-  county's warehouse schema, every row stamped with its ``county``, and reads it back; a
+- :class:`WarehouseIOManager` (``warehouse_io_manager``): a county-month's table, every row
+  stamped with its ``county``. In a run that publishes as a whole (its selection holds the
+  asset ``publication``: ``nightly``, ``rerun_month``) the table is only STAGED for the run
+  (``pipelines.warehouse.staging``), later steps of the run read the run's own frame back from
+  the stage, and ``publication`` publishes all of them in one transaction. In any other run
+  (an ad-hoc materialisation, the exchange import) it replaces the month's slice at once. A
   province asset's table goes to the province's schema. It holds no URL of its own: it takes
   the ``warehouse`` resource (the counties file, or the run's override).
 """
 
+from pathlib import Path
 from typing import ClassVar
 
 import polars as pl
 from dagster import (
+    AssetKey,
     ConfigurableIOManager,
     Failure,
     InitResourceContext,
@@ -25,7 +31,12 @@ from pydantic import PrivateAttr
 from upath import UPath
 
 from assets.resources import WarehouseResource, drop_meta
-from assets.settings import split_key
+from assets.settings import setting, split_key
+from pipelines.faults import pause_point
+from pipelines.warehouse.staging import RunStage
+
+PUBLICATION_ASSET = "publication"  # the asset that publishes a run's staged tables
+STAGING_FOLDER = "_staging"
 
 
 class PolarsParquetIOManager(ConfigurableIOManager, UPathIOManager):
@@ -82,23 +93,35 @@ class WarehouseIOManager(ConfigurableIOManager):
 
     Attributes:
         warehouse: the definitions' ``warehouse`` resource (the one place its URL is held).
+        staging_dir: the folder of the runs' staged tables ("" for ``$SANJI_STORAGE``); the
+            CLI's ``--storage`` sets it with the parquet storage.
     """
 
     warehouse: WarehouseResource
+    staging_dir: str = ""
+
+    def stage(self, run_id: str, county: str | None, month: str | None) -> RunStage:
+        """The staged tables of one run's partition."""
+        root = Path(self.staging_dir or setting("SANJI_STORAGE")) / STAGING_FOLDER
+        return RunStage(root, run_id, county, month)
 
     def handle_output(self, context: OutputContext, obj: pl.DataFrame) -> None:
-        """Publish the table, replacing the partition's month."""
+        """Stage the table for the run's publication, or publish the partition's month now."""
         table = context.asset_key.path[-1]
         county, month = split_key(context.asset_partition_key
                                   if context.has_asset_partitions else None)
-        if county is None:
-            store = self.warehouse.open_province()
-        else:
-            store = self.warehouse.open(county)
+        if county is not None:
             obj = obj.with_columns(county=pl.lit(county, pl.String))
-        store.publish(table, obj, run_id=context.run_id, month=month)
+        staged = county is not None and publishes_as_a_whole(context)
+        if staged:
+            self.stage(context.run_id, county, month).put(table, obj)
+            pause_point(f"staged:{table}")
+        else:
+            store = self.warehouse.open(county) if county else self.warehouse.open_province()
+            store.publish(table, obj, run_id=context.run_id, month=month)
         context.add_output_metadata({"rows": obj.height, "table": table,
-                                     "county": county or "(province)", "month": month or "(all)"})
+                                     "county": county or "(province)", "month": month or "(all)",
+                                     "staged_for_publication": staged})
 
     def load_input(self, context: InputContext) -> pl.DataFrame | None:
         """One partition's rows, or several partitions' rows concatenated (with ``county``)."""
@@ -107,8 +130,9 @@ class WarehouseIOManager(ConfigurableIOManager):
         if not keys:
             return None
         meta = context.definition_metadata or {}
-        frames = [_project(self._read(table, *split_key(key), latest_before=bool(
-            meta.get("latest_before"))), meta) for key in keys]
+        producer = _producer(context)
+        frames = [_project(self._load(table, producer, key, bool(meta.get("latest_before"))),
+                           meta) for key in keys]
         frames = [f for f in frames if f is not None]
         if not frames:
             return None
@@ -117,6 +141,16 @@ class WarehouseIOManager(ConfigurableIOManager):
         if meta.get("keep_county") or province_table:  # rows keep their county (and month)
             return frame.drop([c for c in ("run_id", "published_at") if c in frame.columns])
         return drop_meta(frame, table)
+
+    def _load(self, table: str, run_id: str | None, key: str,
+              latest_before: bool) -> pl.DataFrame | None:
+        """The frame the run staged for this partition, else the warehouse's."""
+        county, month = split_key(key)
+        staged = None if run_id is None or county is None else \
+            self.stage(run_id, county, month).get(table)
+        if staged is not None:
+            return staged
+        return self._read(table, county, month, latest_before=latest_before)
 
     def _read(self, table: str, county: str | None, month: str | None, *,
               latest_before: bool) -> pl.DataFrame | None:
@@ -135,6 +169,27 @@ class WarehouseIOManager(ConfigurableIOManager):
         if not earlier.height:
             return None
         return earlier.filter(pl.col("month") == pl.col("month").max())
+
+
+def _producer(context: InputContext) -> str | None:
+    """The run that produced the input (a re-executed run reads its parent's stage)."""
+    try:
+        upstream = context.upstream_output
+        return upstream.run_id if upstream is not None else context.run_id
+    except Exception:  # a context built outside a run: read the warehouse
+        return None
+
+
+def publishes_as_a_whole(context: OutputContext) -> bool:
+    """Whether the run publishes its tables together: its selection holds ``publication``."""
+    try:
+        step = context.step_context
+    except Exception:  # a context built outside a run: publish now
+        return False
+    selection = step.dagster_run.asset_selection
+    if not selection:  # the whole job
+        selection = step.job_def.asset_layer.selected_asset_keys
+    return AssetKey(PUBLICATION_ASSET) in selection
 
 
 def _project(frame: pl.DataFrame | None, meta: dict) -> pl.DataFrame | None:

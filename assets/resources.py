@@ -178,6 +178,7 @@ def resource_config(*, landing: str | Path | None = None, warehouse: str | Path 
                     "counties_file": counties},
         "warehouse": {"url": warehouse, "counties_file": counties},
         "io_manager": {"base_dir": storage},
+        "warehouse_io_manager": {"staging_dir": storage},
         "exchange_folders": {"outbox": outbox, "inbox": inbox, "counties_file": counties},
         "clock": {"today": today},
     }

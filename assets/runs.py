@@ -134,7 +134,7 @@ def ensure_dagster_home(project: Path = PROJECT) -> Path:
 
 
 def run_job(job_name: str, run_config: dict, partition: str | MultiPartitionKey | None = None,
-            verbose: int = 0) -> ExecuteInProcessResult:
+            verbose: int = 0, run_id: str | None = None) -> ExecuteInProcessResult:
     """Execute a job of the definitions in process, recorded in the project's instance.
 
     Args:
@@ -144,6 +144,7 @@ def run_job(job_name: str, run_config: dict, partition: str | MultiPartitionKey 
         partition: the county-month (:func:`assets.settings.partition`), the month of a
             province job, or None for an unpartitioned job.
         verbose: 0 prints one line per step; 1 and 2 add Dagster's events (INFO, DEBUG).
+        run_id: the run's id (default: a new one).
 
     Returns:
         The run's result (failures are not raised: see :func:`failures`).
@@ -159,7 +160,8 @@ def run_job(job_name: str, run_config: dict, partition: str | MultiPartitionKey 
     with DagsterInstance.get() as instance:
         return job.execute_in_process(
             run_config={**run_config, "loggers": loggers}, instance=instance,
-            partition_key=partition, raise_on_error=False, tags={"sanji/trigger": "cli"})
+            partition_key=partition, raise_on_error=False, tags={"sanji/trigger": "cli"},
+            run_id=run_id)
 
 
 def failures(result: ExecuteInProcessResult) -> list[str]:

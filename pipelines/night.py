@@ -51,6 +51,26 @@ class NightRun:
     base_version: int | None = None
 
 
+def landing_of_run(snapshot: pl.DataFrame | None, accounting: pl.DataFrame) -> LandingSnapshot:
+    """Tonight's landing as ``publication`` records it, from a run's own frames.
+
+    Args:
+        snapshot: the run's ``landing_snapshot`` (file_name, sha256 …; None: not known).
+        accounting: the run's ``ingest_accounting`` (source_file, sheet, extract, rows_read,
+            rows_accepted …).
+
+    Returns:
+        The snapshot: each file and sheet with its content hash, rows per extract.
+    """
+    hashes = pl.DataFrame(schema={"source_file": pl.String, "sha256": pl.String}) \
+        if snapshot is None else snapshot.select(pl.col("file_name").alias("source_file"),
+                                                 "sha256")
+    files = accounting.select("source_file", "sheet", "extract", "rows_read").join(
+        hashes.unique("source_file"), on="source_file", how="left",
+    ).with_columns(pl.col("sha256").fill_null(""))
+    return LandingSnapshot.from_ingest(files, accounting)
+
+
 def judge(warehouse: Warehouse, run: NightRun, landing: LandingSnapshot,
           policy: NightPolicy | None = None) -> NightVerdict:
     """The guard's verdict on tonight against the last publication of the run's county."""

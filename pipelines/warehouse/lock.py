@@ -15,6 +15,9 @@ warehouse locks a file in the temporary folder named after the process and the w
 Take it on ``Warehouse.at(url)`` (no connection) before anything opens the warehouse: a DuckDB
 file held by a publishing process would otherwise keep a second run waiting for the file
 before it could even be told who holds the lock. The lock file stays; only its flock counts.
+
+``held_lock`` finds a lock this process holds: a run that holds the lock for its whole length
+(``sanji run``) publishes through it instead of waiting for itself.
 """
 
 from __future__ import annotations
@@ -221,6 +224,22 @@ def _pg_lock(wh: Warehouse, holder: LockHolder, county: str | None,
     return RunLock(holder, release)
 
 
+_HELD: dict[str, RunLock] = {}
+
+
+def _held_key(wh: Warehouse, county: str | None) -> str:
+    """What identifies a run lock within this process: its file, or its schema and key."""
+    if isinstance(wh._db, DuckBackend):
+        return str(lock_file(wh, county).resolve())
+    return f"{wh._db.url}|{wh._db.schema}|{advisory_key(wh._db.schema, county)}"
+
+
+def held_lock(wh: Warehouse, county: str | None = None) -> RunLock | None:
+    """The run lock of ``wh`` (and county) when THIS process holds it, else None."""
+    lock = _HELD.get(_held_key(wh, county))
+    return lock if lock is not None and lock.held else None
+
+
 def acquire_run_lock(wh: Warehouse, run_id: str, *, county: str | None = None,
                      wait_seconds: float = 0.0) -> RunLock:
     """Take the run lock of a warehouse (and county) for ``run_id``.
@@ -242,6 +261,18 @@ def acquire_run_lock(wh: Warehouse, run_id: str, *, county: str | None = None,
         msg = f"county must be a plain code (letters, digits, _ or -), got {county!r}"
         raise ValueError(msg)
     holder = LockHolder.me(run_id)
+    key = _held_key(wh, county)
     if isinstance(wh._db, DuckBackend):
-        return _file_lock(wh, holder, county, wait_seconds)
-    return _pg_lock(wh, holder, county, wait_seconds)
+        lock = _file_lock(wh, holder, county, wait_seconds)
+    else:
+        lock = _pg_lock(wh, holder, county, wait_seconds)
+    release = lock._release
+
+    def forget() -> None:
+        _HELD.pop(key, None)
+        if release is not None:
+            release()
+
+    lock._release = forget
+    _HELD[key] = lock
+    return lock

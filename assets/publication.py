@@ -1,0 +1,153 @@
+"""The run's publication: every table of one county-month published together, or none.
+
+The county-month tables of a ``nightly`` or ``rerun_month`` run are staged by the warehouse IO
+manager (``assets/io_managers.py``); the asset ``publication``, downstream of all of them,
+publishes them in ONE transaction through ``pipelines.night.publish_night``: under the
+county's run lock (the one ``sanji run`` holds for the whole run, else taken here), after the
+guard against empty and partial nights, with a row in the warehouse table ``publication``
+(run id, landing hashes, start, end, status, rows per table). A run that fails or is killed
+before or during this step leaves the previous publication exactly as it was.
+
+Its inputs are built from the definitions (:func:`publication_asset`): every county-month
+asset the warehouse IO manager stores, so a table added later is published with its run and
+never left staged.
+"""
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+import polars as pl
+from dagster import (
+    AssetExecutionContext,
+    AssetIn,
+    AssetKey,
+    AssetsDefinition,
+    Config,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    ResourceParam,
+    asset,
+)
+from pydantic import Field
+
+from assets.failures import failing_clearly
+from assets.ingest import OWNERS, where
+from assets.io_managers import PUBLICATION_ASSET, WarehouseIOManager
+from assets.metadata import table_preview
+from assets.resources import WarehouseResource
+from assets.settings import county_month
+from pipelines.domain.identity import mask_ids_in_text
+from pipelines.faults import pause_point
+from pipelines.guard import DEFAULT_MAX_DROP, NightPolicy, NightRefused
+from pipelines.night import NightRun, landing_of_run, publish_night
+from pipelines.warehouse import PublicationConflict, WarehouseBusy, held_lock
+
+WAREHOUSE_IO = "warehouse_io_manager"
+ACCOUNTING = "ingest_accounting"
+
+
+class PublicationConfig(Config):
+    """What the steward confirms for tonight (``sanji run --allow-missing`` …), and the wait.
+
+    Attributes:
+        allow_missing: extracts that may be missing or empty tonight (their people leave).
+        allow_drop: accept any drop in an extract's rows.
+        max_drop: the largest accepted drop in an extract's rows, as a share of last night's.
+        wait_seconds: how long to wait for another run holding the county's run lock.
+    """
+
+    allow_missing: list[str] = Field(default_factory=list)
+    allow_drop: bool = False
+    max_drop: float = DEFAULT_MAX_DROP
+    wait_seconds: float = 60.0
+
+    def policy(self) -> NightPolicy:
+        """The guard's policy."""
+        return NightPolicy(frozenset(self.allow_missing), self.allow_drop, self.max_drop)
+
+
+def publication_config(allow_missing: Iterable[str] = (), allow_drop: bool = False,
+                       max_drop: float | None = None) -> dict:
+    """The run config of ``publication`` for the options given (the rest default)."""
+    config: dict = {"allow_missing": sorted(set(allow_missing)), "allow_drop": allow_drop}
+    if max_drop is not None:
+        config["max_drop"] = max_drop
+    return {"ops": {PUBLICATION_ASSET: {"config": config}}}
+
+
+def _started(context: AssetExecutionContext) -> datetime | None:
+    """When the run started (UTC, naive), when the instance knows."""
+    record = context.instance.get_run_record_by_id(context.run_id)
+    if record is None or record.start_time is None:
+        return None
+    return datetime.fromtimestamp(record.start_time, UTC).replace(tzinfo=None)
+
+
+def publish(context: AssetExecutionContext, config: PublicationConfig,
+            warehouse: WarehouseResource, accounting: pl.DataFrame,
+            tables: dict[str, pl.DataFrame | None]) -> MaterializeResult:
+    """Publish the run's tables as a whole (the body of ``publication``).
+
+    Raises:
+        Failure: the guard refused, another run holds the lock or published meanwhile (not
+            retried; the previous publication is intact), or an engine error (classified).
+    """
+    county, month = where(context)
+    frames = {name: frame for name, frame in tables.items() if frame is not None}
+    store = warehouse.open(county)
+    run = NightRun(context.run_id, month, county, started_at=_started(context))
+    try:
+        with failing_clearly("publishing the run"):
+            done = publish_night(
+                store, run, frames, landing_of_run(frames.get("landing_snapshot"), accounting),
+                month_sliced=frames, policy=config.policy(), lock=held_lock(store, county),
+                wait_seconds=config.wait_seconds,
+                on_step=lambda step: pause_point(f"publish:{step}"))
+    except (NightRefused, WarehouseBusy, PublicationConflict) as exc:
+        raise Failure(description=mask_ids_in_text(" ".join(str(exc).split())),
+                      allow_retries=False) from None
+    pub = done.publication
+    context.log.info(f"county {county}, month {month}: published version {pub.version} "
+                     f"({len(pub.row_counts)} tables) as one run")
+    return MaterializeResult(metadata={
+        "version": pub.version, "run_id": pub.run_id, "status": pub.status,
+        "tables": len(pub.row_counts), "rows": MetadataValue.json(pub.row_counts),
+        "guard": table_preview(done.verdict.frame(), limit=50)})
+
+
+def published_keys(assets: Iterable[object]) -> list[str]:
+    """The county-month assets the warehouse IO manager stores, sorted by name."""
+    names = set()
+    for item in assets:
+        if not isinstance(item, AssetsDefinition) or item.partitions_def != county_month:
+            continue
+        for key in item.keys:
+            if item.get_io_manager_key_for_asset_key(key) == WAREHOUSE_IO:
+                names.add(key.path[-1])
+    return sorted(names - {PUBLICATION_ASSET})
+
+
+def publication_asset(assets: Iterable[object]) -> AssetsDefinition:
+    """The ``publication`` asset downstream of every county-month table of ``assets``."""
+    names = published_keys(assets)
+    ins = {name: AssetIn(AssetKey(name), metadata={"keep_county": True}) for name in names}
+
+    @asset(name=PUBLICATION_ASSET, ins={**ins, ACCOUNTING: AssetIn(ACCOUNTING)},
+           group_name="publish", partitions_def=county_month, owners=OWNERS,
+           kinds={"polars", "duckdb"},
+           tags={"layer": "published"},
+           description="发布: every table of the run published together in one transaction "
+                       "(or none), recorded in the warehouse table publication.")
+    def publication(context: AssetExecutionContext, config: PublicationConfig,
+                    warehouse: WarehouseResource,
+                    warehouse_io_manager: ResourceParam[WarehouseIOManager],
+                    **inputs: pl.DataFrame) -> MaterializeResult:
+        """Publish the run's staged tables as a whole (see the module)."""
+        accounting = inputs.pop(ACCOUNTING)
+        done = publish(context, config, warehouse, accounting, inputs)
+        county, month = where(context)
+        warehouse_io_manager.stage(context.run_id, county, month).clear()
+        return done
+
+    return publication

@@ -1,0 +1,81 @@
+"""A run's tables, staged until the run publishes them together (``pipelines.night``).
+
+A run's steps do not publish their tables one by one: each stages its frame here, the next
+steps read the run's own frames back from here (never a table another run may be writing),
+and the run's last step publishes every staged table in one transaction. The stage is a folder
+of parquet files beside the run's intermediate storage (shared by the machines a run's steps
+execute on): ``<root>/<run_id>/<county>/<month>/<table>.parquet``. A run that fails or is killed
+leaves its stage behind, published nowhere; a publication removes its own.
+
+Examples:
+    >>> import tempfile
+    >>> stage = RunStage(Path(tempfile.mkdtemp()), "r1", "411421", "2026-10")
+    >>> stage.put("person", pl.DataFrame({"person_id": ["P1"]}))
+    1
+    >>> sorted(stage.tables()), stage.get("person")["person_id"].to_list(), stage.get("mismatch")
+    (['person'], ['P1'], None)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import polars as pl
+
+_NAME = re.compile(r"^[A-Za-z0-9_.|-]{1,120}$")
+
+
+def _part(text: str | None) -> str:
+    """One path component: a run id, county, month or table name (``_`` for none)."""
+    if text is None:
+        return "_"
+    if not _NAME.match(text) or text in (".", ".."):
+        msg = f"not a plain name for a stage folder: {text!r}"
+        raise ValueError(msg)
+    return text.replace("|", "_")
+
+
+class RunStage:
+    """The staged tables of one run and partition (county, month).
+
+    Attributes:
+        folder: ``<root>/<run_id>/<county>/<month>``.
+    """
+
+    def __init__(self, root: Path, run_id: str, county: str | None, month: str | None) -> None:
+        self.run_folder = Path(root) / _part(run_id)
+        self.folder = self.run_folder / _part(county) / _part(month)
+
+    def path(self, table: str) -> Path:
+        """Where ``table`` is staged."""
+        return self.folder / f"{_part(table)}.parquet"
+
+    def put(self, table: str, frame: pl.DataFrame) -> int:
+        """Stage ``frame`` as ``table`` (replacing an earlier attempt's); rows staged.
+
+        Written to a temporary name and renamed, so a reader never sees half a file.
+        """
+        target = self.path(table)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        frame.write_parquet(partial)
+        partial.replace(target)
+        return frame.height
+
+    def get(self, table: str) -> pl.DataFrame | None:
+        """The staged frame of ``table``, or None when this run did not stage it."""
+        path = self.path(table)
+        return pl.read_parquet(path) if path.is_file() else None
+
+    def tables(self) -> dict[str, pl.DataFrame]:
+        """Every staged table of the partition, by name."""
+        if not self.folder.is_dir():
+            return {}
+        return {p.stem: pl.read_parquet(p) for p in sorted(self.folder.glob("*.parquet"))}
+
+    def clear(self) -> None:
+        """Remove the run's stage (every partition of it)."""
+        shutil.rmtree(self.run_folder, ignore_errors=True)
