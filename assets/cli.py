@@ -31,7 +31,7 @@ from pathlib import Path
 from dagster import ExecuteInProcessResult
 
 from assets.jobs import decision_config
-from assets.night_options import add_night_options, holding_run_lock, night_config
+from assets.publication import add_night_options, holding_run_lock, night_config
 from assets.resources import resource_config
 from assets.runs import (
     UserError,

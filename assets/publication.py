@@ -8,12 +8,21 @@ guard against empty and partial nights, with a row in the warehouse table ``publ
 (run id, landing hashes, start, end, status, rows per table). A run that fails or is killed
 before or during this step leaves the previous publication exactly as it was.
 
+``sanji run`` holds the county's run lock for the whole run (:func:`holding_run_lock`), so a
+second run of the county refuses at once (or after ``--wait``) with one line naming the run
+that holds it; its ``--allow-missing EXTRACT`` (repeatable), ``--allow-drop`` and
+``--max-drop SHARE`` (:func:`add_night_options`) are this asset's run config. Runs the daemon
+starts are kept one per county by the run queue (``deploy/dagster.yaml``).
+
 Its inputs are built from the definitions (:func:`publication_asset`): every county-month
 asset the warehouse IO manager stores, so a table added later is published with its run and
 never left staged.
 """
 
-from collections.abc import Iterable
+import argparse
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import polars as pl
@@ -36,12 +45,14 @@ from assets.ingest import OWNERS, where
 from assets.io_managers import PUBLICATION_ASSET, WarehouseIOManager
 from assets.metadata import table_preview
 from assets.resources import WarehouseResource
+from assets.runs import UserError
 from assets.settings import county_month
+from pipelines.counties import County
 from pipelines.domain.identity import mask_ids_in_text
 from pipelines.faults import pause_point
 from pipelines.guard import DEFAULT_MAX_DROP, NightPolicy, NightRefused
 from pipelines.night import NightRun, landing_of_run, publish_night
-from pipelines.warehouse import PublicationConflict, WarehouseBusy, held_lock
+from pipelines.warehouse import PublicationConflict, Warehouse, WarehouseBusy, held_lock
 
 WAREHOUSE_IO = "warehouse_io_manager"
 ACCOUNTING = "ingest_accounting"
@@ -151,3 +162,51 @@ def publication_asset(assets: Iterable[object]) -> AssetsDefinition:
         return done
 
     return publication
+
+def _share(text: str) -> float:
+    """A share of rows in (0, 1] (``0.3`` or ``30%``)."""
+    try:
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 1:
+        msg = f"expected a share of rows in (0, 1] such as 0.3 or 30%, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def add_night_options(run: argparse.ArgumentParser) -> None:
+    """Add the guard's and the lock's options to ``sanji run``."""
+    run.add_argument("--allow-missing", action="append", default=[], metavar="EXTRACT",
+                     help="publish although EXTRACT (e.g. death) is missing or empty tonight "
+                          "while it was published last time; repeat for several")
+    run.add_argument("--allow-drop", action="store_true",
+                     help="publish although an extract's rows dropped more than --max-drop")
+    run.add_argument("--max-drop", type=_share, default=None, metavar="SHARE",
+                     help="the largest drop in an extract's rows published without "
+                          f"confirmation (default {DEFAULT_MAX_DROP:.0%})")
+    run.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                     help="wait this long for a run of the same county to finish (default: "
+                          "refuse at once)")
+
+
+def night_config(args: argparse.Namespace) -> dict:
+    """The run config of ``publication`` for ``sanji run``'s options."""
+    return publication_config(args.allow_missing, args.allow_drop, args.max_drop)
+
+
+@contextmanager
+def holding_run_lock(args: argparse.Namespace, county: County) -> Iterator[str]:
+    """Hold the county's run lock for a whole ``sanji run``; yields the run id to use.
+
+    Raises:
+        UserError: another run holds the lock (one line naming it).
+    """
+    run_id = str(uuid.uuid4())
+    store = Warehouse.at(args.warehouse or county.warehouse, schema=county.schema or None)
+    try:
+        lock = store.run_lock(run_id, county=county.code, wait_seconds=args.wait)
+    except WarehouseBusy as exc:
+        raise UserError(f"not run: {exc}") from None
+    with lock:
+        yield run_id
