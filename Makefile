@@ -25,6 +25,9 @@ $(STAMP): pyproject.toml
 $(DAGSTER_HOME)/dagster.yaml:
 	mkdir -p $(DAGSTER_HOME)
 	printf 'telemetry:\n  enabled: false\n' > $@
+	printf 'concurrency:\n  runs:\n    tag_concurrency_limits:\n' >> $@
+	printf '      - key: dagster/partition/county\n        value:\n' >> $@
+	printf '          applyLimitPerUniqueValue: true\n        limit: 1\n' >> $@
 
 setup: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 

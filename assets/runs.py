@@ -20,7 +20,13 @@ from pipelines.domain.identity import mask_ids_in_text
 from pipelines.domain.months import Month
 from pipelines.landing import MAPPING_FILE, list_landing
 
-QUIET_DAGSTER_YAML = "telemetry:\n  enabled: false\n"
+# Telemetry off; runs started from the UI queue one per county (as deploy/dagster.yaml does).
+QUIET_DAGSTER_YAML = (
+    "telemetry:\n  enabled: false\n"
+    "concurrency:\n  runs:\n    tag_concurrency_limits:\n"
+    "      - key: dagster/partition/county\n        value:\n"
+    "          applyLimitPerUniqueValue: true\n        limit: 1\n"
+)
 CONSOLE_LEVELS = ("INFO", "DEBUG")  # Dagster's console logger for -v, -vv
 
 
