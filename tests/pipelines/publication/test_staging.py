@@ -1,0 +1,57 @@
+"""A run's stage (its tables before they are published), the lock a process holds, pause points."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipelines.warehouse import Warehouse, held_lock
+from pipelines.warehouse.staging import RunStage
+
+
+def test_a_stage_holds_one_runs_partition(tmp_path: Path) -> None:
+    mine = RunStage(tmp_path, "run-1", "411421", "2026-10")
+    other = RunStage(tmp_path, "run-2", "411421", "2026-10")
+    assert mine.put("person", pl.DataFrame({"person_id": ["P1", "P2"]})) == 2
+    assert mine.put("person", pl.DataFrame({"person_id": ["P3"]})) == 1  # a retry replaces
+    other.put("person", pl.DataFrame({"person_id": ["Q1"]}))
+    assert mine.get("person")["person_id"].to_list() == ["P3"]
+    assert list(mine.tables()) == ["person"] and mine.get("mismatch") is None
+    assert not list(mine.folder.glob(".*partial"))
+    mine.clear()
+    assert mine.tables() == {} and other.get("person")["person_id"].to_list() == ["Q1"]
+
+
+@pytest.mark.parametrize("bad", ["../x", "a/b", "", ".."])
+def test_a_stage_refuses_names_that_leave_its_folder(tmp_path: Path, bad: str) -> None:
+    with pytest.raises(ValueError, match="not a plain name"):
+        RunStage(tmp_path, bad, "411421", "2026-10")
+
+
+def test_a_process_finds_the_lock_it_holds(wh: Warehouse) -> None:
+    assert held_lock(wh, "411421") is None
+    with wh.run_lock("r1", county="411421") as lock:
+        assert held_lock(wh, "411421") is lock
+        assert held_lock(wh, "411422") is None
+    assert held_lock(wh, "411421") is None
+
+
+def test_a_pause_point_waits_until_its_file_is_removed(tmp_path: Path) -> None:
+    marker = tmp_path / "paused"
+    code = "from pipelines.faults import pause_point; pause_point('a'); pause_point('b'); " \
+           "print('passed')"
+    env = {**os.environ, "SANJI_PAUSE_AT": "b", "SANJI_PAUSE_FILE": str(marker)}
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
+                            text=True)
+    while not marker.exists():
+        assert proc.poll() is None
+        time.sleep(0.01)
+    assert marker.read_text().split() == [str(proc.pid), "b"]
+    marker.unlink()
+    assert proc.communicate(timeout=60)[0].strip() == "passed"
