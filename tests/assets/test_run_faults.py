@@ -9,7 +9,8 @@ stray quote over rows holding IDs, a draft whose name is an ID). Per backend, as
    after each, every table still belongs to run A alone and ``publication`` still says A;
 3. while one run is paused holding the county's run lock, a second ``sanji run`` refuses at
    once with one line naming the holder's pid (exit 2);
-4. tonight's death file is empty: the run exits 1 with the guard's line, tables still A;
+4. tonight's death file is empty: the run exits 1 with the guard's line, tables still A
+   (DuckDB only: the guard runs before the backend is written to);
 5. with ``--allow-missing death`` the next run publishes: every table belongs to it, and the
    killed runs are recorded ``failed`` (abandoned), none left ``running``;
 6. nothing any run printed, nor the Dagster instance (SQLite files and event log, or the
@@ -132,8 +133,9 @@ def _one_run(night: Night) -> str:
     return last.run_id
 
 
-def _faults(night: Night, ids: list[str], kill_at: tuple[str, ...]) -> None:
-    """Steps 1-6 of the module, on one backend."""
+def _faults(night: Night, ids: list[str], kill_at: tuple[str, ...],
+            empty_night: bool = True) -> None:
+    """Steps 1-6 of the module, on one backend (step 4 only with ``empty_night``)."""
     first = night.run()
     assert first.returncode == 0, county_lib.mask_full_id(first.stderr[-2000:])
     good = _one_run(night)
@@ -149,10 +151,11 @@ def _faults(night: Night, ids: list[str], kill_at: tuple[str, ...]) -> None:
         assert _one_run(night) == good, f"killed at {point}"
 
     (night.root / "landing" / "民政局_死亡火化信息.csv").write_bytes(b"")
-    refused = night.run("--wait", "60")
-    assert refused.returncode == 1
-    assert "refusing to publish tonight" in refused.stderr and "death" in refused.stderr
-    assert _one_run(night) == good
+    if empty_night:
+        refused = night.run("--wait", "60")
+        assert refused.returncode == 1
+        assert "refusing to publish tonight" in refused.stderr and "death" in refused.stderr
+        assert _one_run(night) == good
 
     last = night.run("--wait", "60", "--allow-missing", "death")
     assert last.returncode == 0, county_lib.mask_full_id(last.stderr[-2000:])
@@ -160,7 +163,8 @@ def _faults(night: Night, ids: list[str], kill_at: tuple[str, ...]) -> None:
     log = publications(night.store())
     statuses = dict(log.group_by("status").len().iter_rows())
     killed_publishing = sum(p.startswith("publish:") for p in kill_at)
-    assert statuses == {"published": 2, "refused": 1, "failed": killed_publishing}, statuses
+    expected = {"published": 2, "refused": 1, "failed": killed_publishing}
+    assert statuses == {k: v for k, v in expected.items() if v and (empty_night or k != "refused")}
 
     said = "\n".join(night.said)
     assert not [i for i in ids if i in said]
@@ -233,7 +237,7 @@ def test_postgres_run_killed_doubled_refused(tmp_path: Path, pg_databases: dict[
     for name, value in dagster_pg.items():
         monkeypatch.setenv(name, value)
     night = _night(tmp_path, f"{SERVER}/{pg_databases['warehouse']}", home, dagster_pg)
-    _faults(night, ids, PG_KILL_AT)
+    _faults(night, ids, PG_KILL_AT, empty_night=False)  # the guard is the backend's same code
     with DagsterInstance.from_config(str(home)) as instance:
-        assert len(instance.get_runs()) >= 3 + len(PG_KILL_AT)
+        assert len(instance.get_runs()) >= 2 + len(PG_KILL_AT)
         assert event_log_ids(instance) == []
