@@ -108,16 +108,16 @@ def publish(context: AssetExecutionContext, config: PublicationConfig,
     frames = {name: frame for name, frame in tables.items() if frame is not None}
     store = warehouse.open(county)
     run = NightRun(context.run_id, month, county, started_at=_started(context))
-    try:
-        with failing_clearly("publishing the run"):
+    with failing_clearly("publishing the run"):  # any other error: classified
+        try:
             done = publish_night(
                 store, run, frames, landing_of_run(frames.get("landing_snapshot"), accounting),
                 month_sliced=frames, policy=config.policy(), lock=held_lock(store, county),
                 wait_seconds=config.wait_seconds,
                 on_step=lambda step: pause_point(f"publish:{step}"))
-    except (NightRefused, WarehouseBusy, PublicationConflict) as exc:
-        raise Failure(description=mask_ids_in_text(" ".join(str(exc).split())),
-                      allow_retries=False) from None
+        except (NightRefused, WarehouseBusy, PublicationConflict) as exc:  # its own words
+            raise Failure(description=mask_ids_in_text(" ".join(str(exc).split())),
+                          allow_retries=False) from None
     pub = done.publication
     context.log.info(f"county {county}, month {month}: published version {pub.version} "
                      f"({len(pub.row_counts)} tables) as one run")
