@@ -60,8 +60,13 @@ def landing_of_run(snapshot: pl.DataFrame | None, accounting: pl.DataFrame) -> L
             rows_accepted …).
 
     Returns:
-        The snapshot: each file and sheet with its content hash, rows per extract.
+        The snapshot: each file and sheet read as an extract, with its content hash, and the
+        accepted rows per extract.
     """
+    from pipelines.extracts import SPECS
+
+    # files set aside whole carry their reason as extract (empty, unreadable …): not extracts
+    accounting = accounting.filter(pl.col("extract").is_in(list(SPECS)))
     hashes = pl.DataFrame(schema={"source_file": pl.String, "sha256": pl.String}) \
         if snapshot is None else snapshot.select(pl.col("file_name").alias("source_file"),
                                                  "sha256")

@@ -55,3 +55,18 @@ def test_a_pause_point_waits_until_its_file_is_removed(tmp_path: Path) -> None:
     assert marker.read_text().split() == [str(proc.pid), "b"]
     marker.unlink()
     assert proc.communicate(timeout=60)[0].strip() == "passed"
+
+
+def test_a_runs_landing_counts_extracts_only() -> None:
+    from pipelines.night import landing_of_run
+
+    snapshot = pl.DataFrame({"file_name": ["参保.xlsx", "死亡.csv"],
+                             "sha256": ["a" * 64, "b" * 64]})
+    accounting = pl.DataFrame({
+        "source_file": ["参保.xlsx", "参保.xlsx", "死亡.csv"], "sheet": ["一", "二", ""],
+        "extract": ["enrolment", "enrolment", "empty"], "rows_read": [3, 2, 0],
+        "rows_accepted": [3, 1, 0], "rows_quarantined": [0, 1, 0]})
+    landing = landing_of_run(snapshot, accounting)
+    assert landing.extract_rows == {"enrolment": 4}
+    files = [(f["sheet"], f["sha256"]) for f in landing.files]
+    assert files == [("一", "a" * 64), ("二", "a" * 64)]
