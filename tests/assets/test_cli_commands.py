@@ -159,8 +159,9 @@ def test_cli_runs_land_in_the_project_instance_when_dagster_home_is_unset(tmp_pa
     monkeypatch.delenv("DAGSTER_HOME")
     home = ensure_dagster_home(project=tmp_path)
     assert home == tmp_path / ".dagster_home"
-    assert (home / "dagster.yaml").read_text(encoding="utf-8").split() == [
-        "telemetry:", "enabled:", "false"]
+    settings = (home / "dagster.yaml").read_text(encoding="utf-8")
+    assert settings.split()[:3] == ["telemetry:", "enabled:", "false"]
+    assert "key: dagster/partition/county" in settings  # UI runs queue one per county
     assert os.environ["DAGSTER_HOME"] == str(home)
     with DagsterInstance.get() as instance:  # the instance `make ui` opens is this one
         assert Path(instance.root_directory) == home
