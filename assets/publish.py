@@ -19,7 +19,15 @@ from dagster import (
 
 from assets.ingest import OWNERS, TRANSIENT, where
 from assets.link import EXTRACT_INS, extract_tables
-from assets.metadata import counts, table_preview, township_counts
+from assets.metadata import (
+    counts,
+    per_rule,
+    steward_preview,
+    table_preview,
+    township_counts,
+    township_table,
+    trend_numbers,
+)
 from assets.settings import county_month
 from assets.validate import validated
 from pipelines.domain.rules import PROVINCE_RULES
@@ -77,14 +85,17 @@ def mismatch(context: AssetExecutionContext, person_links: pl.DataFrame, person:
                                                   month, uncertain_match))
     yield Output(frame, metadata={"rows": frame.height, "month": month,
                                   "by_rule": counts(frame, "rule"),
-                                  "by_township": township_counts(frame, region_table)})
+                                  "by_township": township_counts(frame, region_table),
+                                  "mismatches_total": frame.height,
+                                  **per_rule(frame, [r.id for r in COUNTY_RULES], "mismatches_")})
     for rule in COUNTY_RULES:
         hits = frame.filter(pl.col("rule") == rule.id)
         yield AssetCheckResult(check_name=rule.id, passed=hits.height == 0,
                                severity=AssetCheckSeverity.WARN,
                                metadata={"count": hits.height,
                                          "pending_match": int(hits["pending_match"].sum()),
-                                         "preview": table_preview(hits)})
+                                         **steward_preview(hits, regions=region_table,
+                                                           people=person)})
 
 
 @asset(ins={**EXTRACT_INS, "person": AssetIn(), "person_links": AssetIn(),
@@ -108,7 +119,8 @@ def township_monthly(context: AssetExecutionContext, village_monthly: pl.DataFra
     from pipelines.rollup import rollup_township
 
     frame = validated("township_monthly", rollup_township(village_monthly, region_table))
-    context.add_output_metadata({"rows": frame.height, "preview": table_preview(frame)})
+    context.add_output_metadata({"rows": frame.height, "by_township": township_table(frame),
+                                 "preview": table_preview(frame)})
     return frame
 
 
@@ -123,7 +135,8 @@ def county_monthly(context: AssetExecutionContext, township_monthly: pl.DataFram
     from pipelines.rollup import check_rollup_consistency, rollup_county
 
     frame = validated("county_monthly", rollup_county(township_monthly, region_table))
-    yield Output(frame, metadata={"rows": frame.height, "preview": table_preview(frame)})
+    yield Output(frame, metadata={"rows": frame.height, **trend_numbers(frame),
+                                  "preview": table_preview(frame)})
     problems = check_rollup_consistency(village_monthly, township_monthly, frame)
     yield AssetCheckResult(
         check_name="three_level_consistency", passed=not problems,
