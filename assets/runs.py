@@ -109,11 +109,47 @@ def check_warehouse(url: str) -> None:
         raise UserError(msg)
 
 
-def check_records(url: str, schema: str | None, keys: tuple[str, str]) -> str:
-    """Refuse record keys that name no record of the latest month the warehouse published.
+def unknown_records(store, keys: tuple[str, str]) -> tuple[str | None, list[str]]:
+    """The keys naming no record of the latest month ``store`` published, and that month.
 
     A key may be a ``record_key`` (``person_id_map``) or a ``record_id`` (``file|sheet|row``,
     ``person_source``), as ``uncertain_match`` shows both.
+
+    Args:
+        store: the county's :class:`pipelines.warehouse.Warehouse`.
+        keys: the two keys a decision names.
+
+    Returns:
+        The latest month (None when nothing was published: every key is unknown) and the
+        unknown keys, in the order given.
+    """
+    if not (store.has_table("county_monthly") and store.has_table("person_id_map")):
+        return None, list(keys)
+    months = store.read("county_monthly")["month"].drop_nulls()
+    if months.is_empty():
+        return None, list(keys)
+    month = str(months.max())
+    known = set(store.read("person_id_map", month=month).filter(
+        pl.col("record_key").is_in(list(keys)))["record_key"])
+    if store.has_table("person_source"):
+        known |= set(store.read("person_source", month=month).filter(
+            pl.col("record_id").is_in(list(keys)))["record_id"])
+    return month, [k for k in keys if k not in known]
+
+
+def records_refused(where: str, month: str | None, unknown: list[str]) -> str:
+    """What to tell a steward whose decision names unknown records ("" when none)."""
+    if month is None:
+        return f"nothing published in {where} yet: run `sanji run` first, then decide"
+    if not unknown:
+        return ""
+    named = ", ".join(mask_ids_in_text(k) for k in unknown)
+    return (f"{named}: no record of {month} (the latest month in {where}) has this key: copy "
+            "record_key_l and record_key_r (or record_id_l / record_id_r) from uncertain_match")
+
+
+def check_records(url: str, schema: str | None, keys: tuple[str, str]) -> str:
+    """Refuse record keys that name no record of the latest month the warehouse published.
 
     Args:
         url: the warehouse (it exists: :func:`check_warehouse`).
@@ -128,28 +164,11 @@ def check_records(url: str, schema: str | None, keys: tuple[str, str]) -> str:
     """
     from pipelines.warehouse import Warehouse
 
-    store = Warehouse.from_url(url, schema=schema)
-    if not (store.has_table("county_monthly") and store.has_table("person_id_map")):
-        msg = f"nothing published in {url} yet: run `sanji run` first, then decide"
-        raise UserError(msg)
-    months = store.read("county_monthly")["month"].drop_nulls()
-    if months.is_empty():
-        msg = f"nothing published in {url} yet: run `sanji run` first, then decide"
-        raise UserError(msg)
-    month = str(months.max())
-    known = set(store.read("person_id_map", month=month).filter(
-        pl.col("record_key").is_in(list(keys)))["record_key"])
-    if store.has_table("person_source"):
-        known |= set(store.read("person_source", month=month).filter(
-            pl.col("record_id").is_in(list(keys)))["record_id"])
-    unknown = [k for k in keys if k not in known]
-    if unknown:
-        named = ", ".join(mask_ids_in_text(k) for k in unknown)
-        msg = (f"{named}: no record of {month} (the latest month in {url}) has this key: copy "
-               "record_key_l and record_key_r (or record_id_l / record_id_r) from "
-               "uncertain_match")
-        raise UserError(msg)
-    return month
+    month, unknown = unknown_records(Warehouse.from_url(url, schema=schema), keys)
+    refused = records_refused(url, month, unknown)
+    if refused:
+        raise UserError(refused)
+    return str(month)
 
 
 def ensure_dagster_home(project: Path = PROJECT) -> Path:
