@@ -111,13 +111,18 @@ WHO = frozenset({"person_id", "name", "id_number", "case_id", "name_l", "name_r"
 MISMATCH_FIRST = ("name", "id_number", "township_name", "village_name", "first_seen", "status",
                   "overdue", "detail", "rule", "rule_zh", "person_id", "case_id")
 MISMATCH_ORDER = ("first_seen", "township_name", "village_name", "name")
+# Too long for a screen: the record ids behind a row (the warehouse table and the township's
+# work list carry them) and the rule's English name (the check's description says it).
+MISMATCH_HIDDEN = ("evidence", "evidence_keys", "rule_en")
 # An uncertain pair: both names, the fields a steward compares, the explanation, the keys.
-PAIR_FIRST = ("name_l", "name_r", "id_masked_l", "id_masked_r", "birth_date_l", "birth_date_r",
-              "sex_l", "sex_r", "village_name_l", "village_name_r", "match_probability",
-              "explain", "record_key_l", "record_key_r")
+PAIR_FIRST = ("name_l", "name_r", "explain", "id_masked_l", "id_masked_r", "birth_date_l",
+              "birth_date_r", "sex_l", "sex_r", "village_name_l", "village_name_r",
+              "match_probability", "record_key_l", "record_key_r")
 PAIR_ORDER = ("queue_rank",)
-# Columns a screen cannot spare room for (their content is in the warehouse table).
-PAIR_HIDDEN = ("record_id_l", "record_id_r", "i_l", "i_r", "source_file_l", "source_file_r")
+# Columns a screen cannot spare room for (their content is in the warehouse table; the rows
+# are in queue order already).
+PAIR_HIDDEN = ("record_id_l", "record_id_r", "i_l", "i_r", "source_file_l", "source_file_r",
+               "match_weight", "queue_rank", "pairs_behind")
 
 
 def _names(regions: pl.DataFrame, level: str) -> pl.DataFrame:
@@ -177,7 +182,8 @@ def same_on_every_row(frame: pl.DataFrame, keep: frozenset[str] = WHO) -> dict[s
 
 def steward_preview(frame: pl.DataFrame, *, regions: pl.DataFrame | None = None,
                     people: pl.DataFrame | None = None, first: tuple[str, ...] = MISMATCH_FIRST,
-                    order: tuple[str, ...] = MISMATCH_ORDER, hidden: tuple[str, ...] = (),
+                    order: tuple[str, ...] = MISMATCH_ORDER,
+                    hidden: tuple[str, ...] = MISMATCH_HIDDEN,
                     limit: int = PREVIEW_LIMIT) -> dict[str, MetadataValue]:
     """A preview a steward reads on one screen, and what it leaves out.
 
@@ -216,6 +222,8 @@ def steward_preview(frame: pl.DataFrame, *, regions: pl.DataFrame | None = None,
 def pair_preview(pairs: pl.DataFrame, regions: pl.DataFrame | None = None,
                  limit: int = PREVIEW_LIMIT) -> dict[str, MetadataValue]:
     """The uncertain pairs as a steward decides them: names, key fields, explanation, keys."""
+    if "match_probability" in pairs.columns:
+        pairs = pairs.with_columns(pl.col("match_probability").round(3))
     return steward_preview(pairs, regions=regions, first=PAIR_FIRST, order=PAIR_ORDER,
                            hidden=PAIR_HIDDEN, limit=limit)
 
