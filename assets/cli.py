@@ -28,6 +28,7 @@ import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from dagster import ExecuteInProcessResult
 
@@ -48,7 +49,7 @@ try:  # the definitions read the counties file when they load: a bad one is a us
         run_job,
         summary,
     )
-    from assets.settings import partition, setting
+    from assets.settings import month_range, partition, setting
     COUNTIES_ERROR: CountiesError | None = None
 except CountiesError as exc:
     COUNTIES_ERROR = exc
@@ -204,6 +205,14 @@ def _cmd_province(args: argparse.Namespace) -> int:
     return 0
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line with where to read more."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``PROG: error: MESSAGE; see `PROG --help``` and exit with 2."""
+        self.exit(2, f"{self.prog}: error: {message}; see `{self.prog} --help`\n")
+
+
 def _where(sp: argparse.ArgumentParser, month_help: str) -> None:
     """The options every county command shares: county, folders, warehouse, month."""
     sp.add_argument("--county", default=None, metavar="CODE",
@@ -221,7 +230,10 @@ def _where(sp: argparse.ArgumentParser, month_help: str) -> None:
     sp.add_argument("--archive", default=None, metavar="FOLDER",
                     help="the landing files each month read, by content hash (default: "
                          "$SANJI_ARCHIVE or .dagster_home/archive)")
-    sp.add_argument("--month", default=None, metavar="YYYY-MM", help=month_help)
+    first, last = month_range()
+    sp.add_argument("--month", default=None, metavar="YYYY-MM",
+                    help=f"{month_help}; allowed {first} to {last} (first_month in the "
+                         "counties file, or SANJI_FIRST_MONTH, sets the start)")
     sp.add_argument("-v", "--verbose", action="count", default=0,
                     help="Dagster's events on the console: -v for INFO, -vv for DEBUG")
 
@@ -316,7 +328,7 @@ def _province_parser(sub) -> None:
 
 def parser() -> argparse.ArgumentParser:
     """The ``sanji`` argument parser."""
-    p = argparse.ArgumentParser(prog="sanji", description=__doc__.splitlines()[0])
+    p = OneLineParser(prog="sanji", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True,
                            metavar="{demo-data,check,run,rerun,decide,exchange,province}")
     demo = sub.add_parser("demo-data", help="write a demo county's landing folder and truth",

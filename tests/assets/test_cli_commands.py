@@ -100,9 +100,20 @@ def _options(p: argparse.ArgumentParser, path: str = "sanji"):
             yield path, action
 
 
+def _commands(p: argparse.ArgumentParser, path: str = "sanji"):
+    """(command path, its help) for every (sub)command, nested ones included."""
+    for action in p._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {c.dest: c.help for c in action._choices_actions}
+            for name, sub in action.choices.items():
+                yield f"{path} {name}", helps.get(name)
+                yield from _commands(sub, f"{path} {name}")
+
+
 def test_every_command_and_option_has_help():
-    commands = [a for a in parser()._actions if isinstance(a, argparse._SubParsersAction)]
-    assert all(c.help for c in commands[0]._choices_actions)
+    commands = dict(_commands(parser()))
+    assert {"sanji rerun", "sanji exchange export", "sanji exchange import"} <= set(commands)
+    assert [c for c, text in commands.items() if not text] == []
     missing = [f"{path} {a.dest}" for path, a in _options(parser()) if not a.help]
     assert missing == []
 

@@ -151,3 +151,22 @@ def test_errors_when_the_definitions_load_are_one_line_too(env, argv, says, tmp_
     assert len(lines) == 1 and lines[0].startswith("sanji: error: ")
     assert says in lines[0]
 
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    ([], "the following arguments are required"),
+    (["run", "--bogus"], "unrecognized arguments: --bogus"),
+    (["decide", "A", "B", "--link"], "required: --by"),
+    (["decide", "A", "B", "--link", "--no-link", "--by", "x"], "not allowed with argument"),
+    (["demo-data", "--people", "many"], "invalid int value: 'many'"),
+    (["exchange"], "required: {export,import}"),
+    (["province", "--month"], "expected one argument"),
+], ids=["no-command", "unknown-option", "decide-without-by", "link-and-no-link",
+        "people-not-a-number", "exchange-without-action", "month-without-value"])
+def test_a_usage_error_is_one_line_with_where_to_read_more(argv, says, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert stopped.value.code == 2 and "Traceback" not in err
+    assert len(lines) == 1 and says in lines[0] and lines[0].endswith("--help`"), err
