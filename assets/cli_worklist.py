@@ -136,6 +136,9 @@ def add_parser(sub, where: Callable, overrides: Callable[..., dict], report: Cal
                             "cannot be used.")
     imp.add_argument("file", metavar="FILE", help="the returned .xlsx, .xls, .ods or .csv")
     where(imp, "the month of the list (default: what its name or title says)")
+    imp.add_argument("--inbox", default=None, metavar="FOLDER",
+                     help="the inbox whose other returned lists are archived too (default: "
+                          "the county's, from the counties file)")
     imp.add_argument("--received", default=None, metavar="YYYY-MM-DD",
                      help="the day the list came back (default: today); its answers change "
                           "the cases from that month on")
