@@ -15,13 +15,15 @@ from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from dagster import ExecuteInProcessResult
+
 from assets.runs import UserError, check_month, county_of, run_job
 from assets.settings import partition
 from pipelines.domain.county import TIMEZONE
 from pipelines.domain.months import Month
 
 
-def _materialised(result, asset: str) -> dict:
+def _materialised(result: ExecuteInProcessResult, asset: str) -> dict:
     """The metadata of the run's materialisation of ``asset`` ({} when there is none)."""
     for event in result.get_asset_materialization_events():
         if event.asset_key.to_user_string() == asset:
@@ -74,6 +76,7 @@ def cmd_import(args: argparse.Namespace, overrides: Callable[..., dict],
     if not source.is_file():
         msg = f"no file {source}: name the township's returned work list (.xlsx or .csv)"
         raise UserError(msg)
+    received = _received(args.received)
     county = county_of(args.county)
     found = args.month or list_month(source)
     if found is None:
@@ -82,7 +85,7 @@ def cmd_import(args: argparse.Namespace, overrides: Callable[..., dict],
         raise UserError(msg)
     month = check_month(found)
     archive = returns_archive(LandingFolder(archive=args.archive or ""), county.code)
-    kept = receive_worklists([source], archive, month, _received(args.received)).archived[0]
+    kept = receive_worklists([source], archive, month, received).archived[0]
     result = run_job("worklist_import", overrides(args), partition(county.code, month),
                      verbose=args.verbose)
     if not result.success:
@@ -98,7 +101,7 @@ def cmd_import(args: argparse.Namespace, overrides: Callable[..., dict],
     return 0
 
 
-def _print_problems(result) -> None:
+def _print_problems(result: ExecuteInProcessResult) -> None:
     """The problem rows the run reported (masked values), at most 20."""
     for event in result.get_asset_materialization_events():
         if event.asset_key.to_user_string() != "worklist_return":
