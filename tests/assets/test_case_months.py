@@ -114,3 +114,19 @@ def test_the_office_difference_and_the_cases_survive_the_next_run(story: Story) 
         "case_id")
     assert again.equals(story.cases[NOV].select("case_id", "status", "first_seen").sort(
         "case_id"))
+
+
+def test_case_metadata_is_numbers_to_plot_and_tables_by_township(story: Story) -> None:
+    from dagster import AssetKey, MetadataValue
+
+    with story.county.instance() as instance:
+        event = instance.get_latest_materialization_event(AssetKey("mismatch_case"))
+    meta = event.asset_materialization.metadata
+    nov = story.cases[NOV]
+    assert meta["open_cases"] == MetadataValue.int(
+        nov.filter(pl.col("status").is_in(["new", "open"])).height)
+    assert meta["explained_this_month"].value >= 1
+    assert meta["open_dead_but_active"].value >= 1
+    towns = [r.data for r in meta["by_township"].value.records]
+    assert towns and all(not r["township"].isdigit() for r in towns)  # names, not codes
+    assert sum(r["cases_open"] for r in towns) == meta["open_cases"].value
