@@ -55,6 +55,10 @@ def township_worklist(context: AssetExecutionContext, config: CaseConfig,
     from pipelines.cases import household_heads, write_worklists
 
     county, month = where(context)
+    if mismatch_case is None:
+        msg = (f"no mismatch_case for county {county}, month {month}: run the month "
+               f"(`sanji run --month {month}`) before writing its work lists")
+        raise Failure(description=msg, allow_retries=False)
     heads = household_heads({"poverty_roster": poverty_roster, "assistance": assistance},
                             person_links)
     paths = write_worklists(mismatch_case, person, person_source, region_table, month,

@@ -92,6 +92,8 @@ def test_monthly_tables_count_the_cases(story: Story) -> None:
     assert oct_["cases_new"] >= 1 and oct_["cases_resolved"] >= 1
     towns = story.table("township_monthly", NOV)
     assert towns["cases_open"].sum() == county["cases_open"]
+    assert f"cases: open {county['cases_open']} (new {county['cases_new']}, " in story.out[
+        "run 3 again"]  # the run's summary says it too
 
 
 def test_work_lists_are_printed_by_the_command(story: Story) -> None:

@@ -45,3 +45,12 @@ def test_import_refuses_a_missing_file_or_a_list_without_month(tmp_path, capsys)
     assert main(["worklist", "import", str(tmp_path / "问题清单.xlsx"),
                  "--received", "5 Nov"]) == 2
     assert "--received" in capsys.readouterr().err
+
+
+def test_work_lists_of_a_month_never_run_fail_with_the_fix(tmp_path, capsys):
+    code = main(["worklist", "--month", "2026-09", "--warehouse", str(tmp_path / "w.duckdb"),
+                 "--storage", str(tmp_path / "storage"), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1 and "run failed" in err
+    assert "2026-09" in err and ("sanji run" in err or "`nightly`" in err)
+    assert "Traceback" not in err and not (tmp_path / "out").exists()
