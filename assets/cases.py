@@ -21,7 +21,7 @@ from dagster import (
 from assets.ingest import where
 from assets.link import PREVIOUS_MONTH
 from assets.metadata import counts, table_preview
-from assets.publish import PUBLISHED
+from assets.publish import COUNTY_RULES, PUBLISHED
 from assets.resources import LandingFolder
 from assets.validate import validated
 from pipelines.cases.intake import RETURNS_FOLDER
@@ -52,7 +52,6 @@ def returns_archive(landing: LandingFolder, county: str) -> Path:
 def case_metadata(cases: pl.DataFrame, regions: pl.DataFrame) -> dict[str, object]:
     """Tables by status and township, and the numbers a steward follows month over month."""
     from pipelines.cases.intake import township_table
-    from pipelines.domain.rules import RULE_IDS
 
     live = cases.filter(pl.col("status").is_in(["new", "open"]))
     this_month = pl.col("status_month") == pl.col("month")
@@ -65,7 +64,7 @@ def case_metadata(cases: pl.DataFrame, regions: pl.DataFrame) -> dict[str, objec
         "resolved_this_month": cases.filter((pl.col("status") == "resolved") & this_month).height,
         "explained_this_month": cases.filter((pl.col("status") == "explained")
                                              & this_month).height,
-        **{f"open_{rule}": int(per_rule.get(rule, 0)) for rule in RULE_IDS},
+        **{f"open_{rule.id}": int(per_rule.get(rule.id, 0)) for rule in COUNTY_RULES},
         "by_status": counts(cases, "status"),
         "by_township": table_preview(township_table(cases, regions), limit=100),
         "preview": table_preview(live.select(
