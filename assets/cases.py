@@ -25,6 +25,7 @@ from assets.publish import COUNTY_RULES, PUBLISHED
 from assets.resources import LandingFolder
 from assets.validate import validated
 from pipelines.cases.intake import RETURNS_FOLDER
+from pipelines.domain.cases import DEFAULT_DEADLINE_DAYS
 
 
 class CaseConfig(Config):
@@ -34,7 +35,7 @@ class CaseConfig(Config):
     ``full_ids``: work lists show full identity numbers (only when the county decides so).
     """
 
-    deadline_days: int = 31
+    deadline_days: int = DEFAULT_DEADLINE_DAYS
     full_ids: bool = False
 
     def settings(self):
