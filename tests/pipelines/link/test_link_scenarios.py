@@ -124,6 +124,25 @@ def test_same_one_row_extract_never_merges() -> None:
     assert not _same(result, one, two)
 
 
+def test_two_lists_of_one_extract_link_the_same_person() -> None:
+    """Same list, not same extract: a system export and a township ledger (both poverty
+    rosters) list the same people, so their rows link; rows of one list still never do."""
+    system = record(0, "欧阳娜娜", A, "1980-01-01", extract="poverty_roster")
+    ledger = {**record(1, "欧阳娜娜", None, "1980-01-01", extract="poverty_roster"),
+              "source_file": "ledger.csv", "record_id": "ledger.csv||3"}
+    other = record(2, "欧阳娜娜", None, "1980-01-01", extract="poverty_roster")
+    result = link_records(frame([*background(40), system, ledger, other]))
+    assert _same(result, system, ledger)
+    assert not _same(result, system, other)
+
+
+def test_one_list_rows_with_one_valid_id_are_one_person() -> None:
+    first = record(0, "欧阳娜娜", A, "1980-01-01", extract="enrolment")
+    again = record(1, "欧阳娜娜", A, "1980-01-01", extract="enrolment")
+    result = link_records(frame([*background(40), first, again]))
+    assert _same(result, first, again)
+
+
 def test_empty_and_single_record_inputs() -> None:
     empty = link_records(frame([]))
     assert empty.links.height == empty.pairs.height == empty.uncertain.height == 0
