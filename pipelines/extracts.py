@@ -124,7 +124,8 @@ def _derived(extract: str, decisions: list[Decision]) -> list[Decision]:
     if extract != "poverty_roster" or DERIVED_TYPE in fields:
         return []
     sources = [f for f in ("monitoring_category", "household_type") if f in fields]
-    note = ("监测对象类别 filled -> 监测对象; else 户类型 脱贫户 -> 脱贫人口, 一般农户 -> 一般农户"
+    note = ("监测对象类别 filled -> 监测对象; else 户类型 脱贫户 -> 脱贫人口, 监测户 -> 监测对象, "
+            "一般农户 -> 一般农户"
             if sources else "no population type, category or household type: rows count as "
             "registered with no type")
     return [Decision("", "", DERIVED_TYPE, "derived", note)]
