@@ -185,6 +185,8 @@ COMPARATORS: dict[str, Comparator] = {
                         place_levels),
     "household": Comparator(("same", "different"),
                             lambda c, i, j, p: equal_levels(c.household, i, j)),
+    "insurance_no": Comparator(("same", "different"),
+                               lambda c, i, j, p: equal_levels(c.insurance_no, i, j)),
     "household_head": Comparator(("same-head", "similar-head", "different-head"),
                                  evidence.head_levels),
     "hospital": Comparator(("in-treatment-window", "same-hospital", "different-hospital"),

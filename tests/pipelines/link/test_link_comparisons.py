@@ -296,6 +296,15 @@ NEW_CASES = [
     ("two records with valid IDs are decided by their IDs", "other_records",
      {"idn": B, "extract": "settlement"}, {"idn": A, "extract": "enrolment"}, None,
      [{"idn": A, "extract": "settlement"}]),
+    ("same insurance person number, one side written as an Excel text guard", "insurance_no",
+     {"idn": None, "insurance_no": '="43122520000000000000000012"'},
+     {"insurance_no": "43122520000000000000000012"}, "same", []),
+    ("other insurance person numbers", "insurance_no",
+     {"idn": None, "insurance_no": "43122520000000000000000012"},
+     {"insurance_no": "43122520000000000000000055"}, "different", []),
+    ("an insurance number Excel turned into a float is no evidence", "insurance_no",
+     {"idn": None, "insurance_no": "4.31225E+25"},
+     {"insurance_no": "43122520000000000000000012"}, None, []),
     ("place comparison leaves clinic-placed pairs to the clinic", "place",
      {"village": None, "clinic": "虹光村卫生室"},
      {"village": "410526101201", "village_raw": "虹光村"}, None, []),
@@ -305,7 +314,7 @@ CASES += [
     for d, f, left, right, e, extra in NEW_CASES
 ]
 EVIDENCE_KEYS = {"head": "head_name", "hospital": "hospital", "admission": "admission_date",
-                 "diagnosis": "diagnosis_date", "clinic": "clinic"}
+                 "diagnosis": "diagnosis_date", "clinic": "clinic", "insurance_no": "insurance_no"}
 
 
 def _row(n: int, spec: dict) -> dict:
