@@ -158,21 +158,27 @@ def head_levels(c: Coded, i: np.ndarray, j: np.ndarray, p: Mapping) -> np.ndarra
 
 
 def hospital_levels(c: Coded, i: np.ndarray, j: np.ndarray, p: Mapping) -> np.ndarray:
-    """Grade hospitals: a settlement at the ledger's hospital within the treatment window,
-    the same hospital otherwise, different; null unless both records name a hospital.
+    """Grade hospitals: one stay (the same hospital and admission day on both sides: the
+    insurance settlement and the hospital's own discharge list of one stay), a settlement at
+    the ledger's hospital within the treatment window, the same hospital otherwise,
+    different; null unless both records name a hospital.
 
     The window runs from ``window_before_days`` before the ledger's diagnosis date to
-    ``window_after_days`` after it, and is checked in both directions of the pair.
+    ``window_after_days`` after it, and is checked in both directions of the pair; one stay
+    allows ``stay_days`` between the two admission dates.
     """
     a, b = c.hospital[i], c.hospital[j]
     before, after = p.get("window_before_days", 30), p.get("window_after_days", 180)
+    ai, aj = c.admission[i].astype(np.int64), c.admission[j].astype(np.int64)
+    one_stay = ((ai != NO_DAY) & (aj != NO_DAY)
+                & (np.abs(ai - aj) <= p.get("stay_days", 0)))
 
     def within(ledger: np.ndarray, stay: np.ndarray) -> np.ndarray:
         gap = stay.astype(np.int64) - ledger
         return (ledger != NO_DAY) & (stay != NO_DAY) & (gap >= -before) & (gap <= after)
 
     window = within(c.diagnosis[i], c.admission[j]) | within(c.diagnosis[j], c.admission[i])
-    level = np.where(a == b, np.where(window, 0, 1), 2)
+    level = np.where(a == b, np.where(one_stay, 0, np.where(window, 1, 2)), 3)
     return np.where((a >= 0) & (b >= 0), level, -1).astype(np.int8)
 
 
