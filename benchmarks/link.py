@@ -61,6 +61,7 @@ ABLATIONS: dict[str, dict] = {
                                           "birth_village", "pinyin_village", "household_name",
                                           "name_unidentified"]},
     "hospital": {"comparisons": {"hospital": {"enabled": False}}},
+    "stay": {"comparisons": {"stay": {"enabled": False}}},
     "clinic": {"comparisons": {"clinic": {"enabled": False}}, "blocking_rules": [
         "id_exact", "id_one_off", "insurance_no", "pinyin_birth",
         {"name": "birth_village", "keys": ["birth_date", "village_code"]},

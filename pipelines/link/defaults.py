@@ -68,16 +68,20 @@ COMPARISONS: tuple[Comparison, ...] = (
         Level("different-head", 0.06, 0.9994, False, "other heads"),
     ), "the household head named by the poverty roster (户主姓名) and civil assistance (户主)"),
     Comparison("hospital", (
-        Level("same-stay", 0.2, 2e-5, False,
-              "one stay: same hospital, same admission day (the insurance settlement and "
-              "the hospital's own discharge list)"),
-        Level("in-treatment-window", 0.5, 5e-4, False,
+        Level("in-treatment-window", 0.6, 5e-4, False,
               "a settlement at the ledger's designated hospital within the treatment window"),
-        Level("same-hospital", 0.2, 0.2, False, "same hospital (two stays, or outside the window)"),
-        Level("different-hospital", 0.1, 0.79948, False, "other hospitals"),
+        Level("same-hospital", 0.3, 0.2, False, "same hospital (two stays, or outside the window)"),
+        Level("different-hospital", 0.1, 0.7995, False, "other hospitals"),
     ), "the hospital and dates of the illness ledger (designated hospital, diagnosis date) and "
        "of inpatient settlements (hospital, admission date)",
-        {"window_before_days": 30, "window_after_days": 180, "stay_days": 0}),
+        {"window_before_days": 30, "window_after_days": 180}),
+    Comparison("stay", (
+        Level("same-stay", 0.3, 1e-4, False,
+              "one stay: same hospital, same admission day (the insurance settlement and the "
+              "hospital's own discharge list)"),
+        Level("other-stay", 0.7, 0.9999, False, "another stay"),
+    ), "two hospital stays (settlements, a hospital's discharge list): the same one or not",
+        {"stay_days": 0}),
     Comparison("clinic", (
         Level("clinic-in-village", 0.85, 1e-2, False,
               "the follow-up clinic (虹光村卫生室) is in the other record's village"),

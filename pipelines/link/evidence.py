@@ -102,7 +102,8 @@ def attach(rec: pl.DataFrame, evidence: pl.DataFrame | None) -> pl.DataFrame:
     清河县人民医院 -> 县人民医院),
     admission_date, diagnosis_date, clinic_village (the village a follow-up's clinic
     names, only where the record's own village is blank), place (village, else clinic
-    village) and sex_id (the ID's sex digit where an 18-character ID is present, else sex).
+    village) and sex_id (the ID's sex digit where an 18-character ID is present and not
+    Excel-rounded, else sex).
 
     Args:
         rec: prepared records (``record_id``, common columns).
@@ -126,12 +127,15 @@ def attach(rec: pl.DataFrame, evidence: pl.DataFrame | None) -> pl.DataFrame:
     rec = rec.join(_village_stems(rec).rename({"stem": "_stem"}), on="_stem", how="left",
                    maintain_order="left").drop("_stem")
     digit = pl.col("id_number").str.slice(16, 1).cast(pl.Int32, strict=False)
+    # Excel keeps 15 digits of an ID it held as a number: the sex digit (17th) is lost
+    whole = (pl.col("id_number").str.len_chars() == 18) & ~(
+        ~pl.col("id_valid") & pl.col("id_number").str.ends_with("000"))
     return rec.with_columns(
         insurance_no=insurance_key(pl.col("insurance_no")),
         hospital=pl.col("hospital").str.replace_all(r"\s", "").str.replace(HOSPITAL_PREFIX,
                                                                            "${1}"),
         place=pl.coalesce("village_code", "clinic_village"),
-        sex_id=pl.when(pl.col("id_number").str.len_chars() == 18)
+        sex_id=pl.when(whole)
         .then(pl.when(digit % 2 == 1).then(pl.lit("男")).when(digit % 2 == 0).then(pl.lit("女")))
         .otherwise(pl.col("sex")),
     )
@@ -158,28 +162,38 @@ def head_levels(c: Coded, i: np.ndarray, j: np.ndarray, p: Mapping) -> np.ndarra
 
 
 def hospital_levels(c: Coded, i: np.ndarray, j: np.ndarray, p: Mapping) -> np.ndarray:
-    """Grade hospitals: one stay (the same hospital and admission day on both sides: the
-    insurance settlement and the hospital's own discharge list of one stay), a settlement at
-    the ledger's hospital within the treatment window, the same hospital otherwise,
-    different; null unless both records name a hospital.
+    """Grade hospitals: a settlement at the ledger's hospital within the treatment window,
+    the same hospital otherwise, different; null unless both records name a hospital.
 
     The window runs from ``window_before_days`` before the ledger's diagnosis date to
-    ``window_after_days`` after it, and is checked in both directions of the pair; one stay
-    allows ``stay_days`` between the two admission dates.
+    ``window_after_days`` after it, and is checked in both directions of the pair.
     """
     a, b = c.hospital[i], c.hospital[j]
     before, after = p.get("window_before_days", 30), p.get("window_after_days", 180)
-    ai, aj = c.admission[i].astype(np.int64), c.admission[j].astype(np.int64)
-    one_stay = ((ai != NO_DAY) & (aj != NO_DAY)
-                & (np.abs(ai - aj) <= p.get("stay_days", 0)))
 
     def within(ledger: np.ndarray, stay: np.ndarray) -> np.ndarray:
         gap = stay.astype(np.int64) - ledger
         return (ledger != NO_DAY) & (stay != NO_DAY) & (gap >= -before) & (gap <= after)
 
     window = within(c.diagnosis[i], c.admission[j]) | within(c.diagnosis[j], c.admission[i])
-    level = np.where(a == b, np.where(one_stay, 0, np.where(window, 1, 2)), 3)
+    level = np.where(a == b, np.where(window, 0, 1), 2)
     return np.where((a >= 0) & (b >= 0), level, -1).astype(np.int8)
+
+
+def stay_levels(c: Coded, i: np.ndarray, j: np.ndarray, p: Mapping) -> np.ndarray:
+    """Grade two hospital stays: one stay (same hospital, admission days at most
+    ``stay_days`` apart: the insurance settlement and the hospital's own discharge list of
+    one stay), or not; null unless both records name a hospital and an admission day.
+
+    A comparison of its own, not a level of ``hospital``: where admissions cluster (a county
+    hospital, one season) two people share a stay day often enough that the level is weak,
+    and a weak strongest level would cap the treatment-window level below it.
+    """
+    a, b = c.hospital[i], c.hospital[j]
+    ai, aj = c.admission[i].astype(np.int64), c.admission[j].astype(np.int64)
+    known = (a >= 0) & (b >= 0) & (ai != NO_DAY) & (aj != NO_DAY)
+    one = (a == b) & (np.abs(ai - aj) <= p.get("stay_days", 0))
+    return np.where(known, np.where(one, 0, 1), -1).astype(np.int8)
 
 
 def clinic_levels(c: Coded, i: np.ndarray, j: np.ndarray, p: Mapping) -> np.ndarray:

@@ -27,7 +27,7 @@ OVERRIDES = [
     ("a parameter, the others kept",
      {"comparisons": {"hospital": {"params": {"window_after_days": 90}}}},
      lambda s: dict(s.comparison("hospital").params)
-     == {"window_before_days": 30, "window_after_days": 90, "stay_days": 0}),
+     == {"window_before_days": 30, "window_after_days": 90}),
     ("a comparison switched off", {"comparisons": {"clinic": {"enabled": False}}},
      lambda s: "clinic" not in [c.name for c in s.comparisons]),
     ("m kept at its prior", {"comparisons": {"sex": {"fit_m": False}}},
