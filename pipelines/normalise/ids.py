@@ -144,23 +144,8 @@ def normalise_ids(frame: pl.DataFrame | pl.LazyFrame, column: str = "id_raw",
     ends_x = text.str.ends_with("X")
     number = text.str.strip_suffix("X").cast(pl.Int64, strict=False)
     n15 = text.cast(pl.Int64, strict=False)
-    cc = check_index(n17)
     t18 = text.map_batches(_to18, return_dtype=pl.String)
-    check_ok = is15 | ((12 - cc) % 11 == pl.when(ends_x).then(10).otherwise(number % 10))
     birth = _birth(n17, today)
-    problem = (
-        pl.when(text == "").then(pl.lit("id_missing"))
-        .when(text.str.contains(SCIENTIFIC)).then(pl.lit("id_excel_scientific"))
-        .when(~text.str.contains(r"^[0-9X]+$")).then(pl.lit("id_format"))
-        .when(~is15 & (text.str.len_chars() != 18)).then(pl.lit("id_length"))
-        .when(~is15 & ~is18).then(pl.lit("id_format"))
-        .when(~(n17 // 10**15).is_in(_PROVINCE_INTS)).then(pl.lit("id_region"))
-        .when(is18 & ~ends_x & (number % 1000 == 0)).then(pl.lit("id_excel_rounded"))
-        .when(birth.is_null()).then(pl.lit("id_birth_date"))
-        .when(is15 & (birth < pl.lit(_years_before(today, OLD15_MAX_AGE))))
-        .then(pl.lit("id_15_century"))
-        .when(~check_ok.fill_null(False)).then(pl.lit("id_checksum"))
-    )
     usable = (check.is_null() | check.is_in(["id_checksum", "id_birth_date", "id_excel_rounded",
                                              "id_15_century"])
               | ((check == "id_region") & (n17 >= 10**11)))  # region 000000: a placeholder
@@ -176,7 +161,7 @@ def normalise_ids(frame: pl.DataFrame | pl.LazyFrame, column: str = "id_raw",
             .when(is18).then(pl.when(ends_x).then(number).otherwise(number // 10))
             .alias("_n17"),
         )
-        .with_columns(problem.alias("id_check"))
+        .with_columns(_problem(text, n17, birth, today).alias("id_check"))
         .with_columns(
             pl.when(usable).then(t18).alias("id_number"),
             check.is_null().alias("id_valid"),
@@ -188,3 +173,25 @@ def normalise_ids(frame: pl.DataFrame | pl.LazyFrame, column: str = "id_raw",
         .drop("_id", "_is15", "_is18", "_n17")
     )
     return out if isinstance(frame, pl.LazyFrame) else out.collect()
+
+
+def _problem(text: pl.Expr, n17: pl.Expr, birth: pl.Expr, today: dt.date) -> pl.Expr:
+    """The first problem of an identity number (``id_check``), null when it is valid."""
+    is15, is18 = pl.col("_is15"), pl.col("_is18")
+    ends_x = text.str.ends_with("X")
+    number = text.str.strip_suffix("X").cast(pl.Int64, strict=False)
+    cc = check_index(n17)
+    check_ok = is15 | ((12 - cc) % 11 == pl.when(ends_x).then(10).otherwise(number % 10))
+    return (
+        pl.when(text == "").then(pl.lit("id_missing"))
+        .when(text.str.contains(SCIENTIFIC)).then(pl.lit("id_excel_scientific"))
+        .when(~text.str.contains(r"^[0-9X]+$")).then(pl.lit("id_format"))
+        .when(~is15 & (text.str.len_chars() != 18)).then(pl.lit("id_length"))
+        .when(~is15 & ~is18).then(pl.lit("id_format"))
+        .when(~(n17 // 10**15).is_in(_PROVINCE_INTS)).then(pl.lit("id_region"))
+        .when(is18 & ~ends_x & (number % 1000 == 0)).then(pl.lit("id_excel_rounded"))
+        .when(birth.is_null()).then(pl.lit("id_birth_date"))
+        .when(is15 & (birth < pl.lit(_years_before(today, OLD15_MAX_AGE))))
+        .then(pl.lit("id_15_century"))
+        .when(~check_ok.fill_null(False)).then(pl.lit("id_checksum"))
+    )
