@@ -19,6 +19,8 @@ Examples::
     sanji exchange export --month 2026-10 --out demo/outbox
     sanji exchange import demo/inbox/回传_2026-10.xlsx --month 2026-10
     sanji province --month 2026-10
+    sanji worklist --month 2026-10
+    sanji worklist import demo/inbox/问题清单_城关镇_2026-10.xlsx
 """
 
 import argparse
@@ -330,7 +332,8 @@ def parser() -> argparse.ArgumentParser:
     """The ``sanji`` argument parser."""
     p = OneLineParser(prog="sanji", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True,
-                           metavar="{demo-data,check,run,rerun,decide,exchange,province}")
+                           metavar="{demo-data,check,run,rerun,decide,exchange,worklist,"
+                                   "province}")
     demo = sub.add_parser("demo-data", help="write a demo county's landing folder and truth",
                           description="Generate a fictional county's department extracts.")
     demo.add_argument("--people", type=int, default=3000, help="residents (default: 3000)")
@@ -344,6 +347,9 @@ def parser() -> argparse.ArgumentParser:
     _run_parser(sub)
     _decide_parser(sub)
     _exchange_parser(sub)
+    from assets.cli_worklist import add_parser as _worklist_parser
+
+    _worklist_parser(sub, _where, _overrides, _report_failure)
     _province_parser(sub)
     return p
 

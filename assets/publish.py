@@ -99,15 +99,22 @@ def mismatch(context: AssetExecutionContext, person_links: pl.DataFrame, person:
 
 
 @asset(ins={**EXTRACT_INS, "person": AssetIn(), "person_links": AssetIn(),
-            "region_table": AssetIn()}, **PUBLISHED)
+            "region_table": AssetIn(), "mismatch_case": AssetIn()}, **PUBLISHED)
 def village_monthly(context: AssetExecutionContext, person: pl.DataFrame,
                     person_links: pl.DataFrame, region_table: pl.DataFrame,
-                    **tables: pl.DataFrame) -> pl.DataFrame:
-    """村级月度指标: registered people, contract, insurance, chronic and illness figures."""
+                    mismatch_case: pl.DataFrame | None, **tables: pl.DataFrame) -> pl.DataFrame:
+    """村级月度指标: registered people, contract, insurance, chronic and illness figures, and
+    the month's new / open / overdue / resolved / explained mismatch cases."""
+    from pipelines.cases import with_case_counts
     from pipelines.rollup import village_monthly as build
 
-    frame = validated("village_monthly", build(extract_tables(tables), person, person_links,
-                                               region_table, where(context)[1]))
+    month = where(context)[1]
+    figures = build(extract_tables(tables), person, person_links, region_table, month)
+    if mismatch_case is None:  # a run that left mismatch_case out: no case counts this time
+        context.log.warning(f"no mismatch_case published for {month}: no case counts")
+    else:
+        figures = with_case_counts(figures, mismatch_case.with_columns(month=pl.lit(month)))
+    frame = validated("village_monthly", figures)
     context.add_output_metadata({"rows": frame.height, "preview": table_preview(frame)})
     return frame
 

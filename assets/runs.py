@@ -277,11 +277,25 @@ def summary(warehouse: str, month: str, county: County | None = None,
         f"people {people.height}, uncertain pairs {table('uncertain_match').height}",
         f"mismatches {mismatch.height} by rule:",
         *_top(mismatch, "rule", limit=50),
+        *_case_line(table("mismatch_case"), month),
         f"warehouse: {warehouse}" + (f" (schema {county.schema})" if county and county.schema
                                      else ""),
         f"run recorded in {os.environ.get('DAGSTER_HOME')} (job {job}); {browse_hint()}",
     ]
     return "\n".join(lines)
+
+
+def _case_line(cases: pl.DataFrame, month: str) -> list[str]:
+    """One line on the month's cases (mismatch_case), or none before it is published."""
+    if not cases.height or "status" not in cases.columns:
+        return []
+    status = pl.col("status")
+    now = pl.col("status_month") == month
+    n = cases.select(new=(status == "new").sum(), open=status.is_in(["new", "open"]).sum(),
+                     overdue=pl.col("overdue").sum(), resolved=((status == "resolved") & now).sum(),
+                     explained=((status == "explained") & now).sum()).row(0, named=True)
+    return [f"cases: open {n['open']} (new {n['new']}, overdue {n['overdue']}), resolved "
+            f"{n['resolved']} and explained {n['explained']} this month (mismatch_case)"]
 
 
 def browse_hint() -> str:

@@ -94,6 +94,8 @@ CASES = [
     ("export-bad-month", ["exchange", "export", "--month", "2026-1x"], ["YYYY-MM", ALLOWED]),
     ("import-missing-file", ["exchange", "import", "{tmp}/nope.xlsx"], ["no file"]),
     ("province-bad-month", ["province", "--month", "2026-00"], ["YYYY-MM", ALLOWED]),
+    ("worklist-bad-month", ["worklist", "--month", "2026-13"], ["YYYY-MM", ALLOWED]),
+    ("worklist-import-missing-file", ["worklist", "import", "{tmp}/nope.xlsx"], ["no file"]),
 ]
 MAKERS = {"run-broken-mapping": _bad_mapping("enrolment: [\n"),
           "run-unknown-extract-in-mapping": _bad_mapping("nosuch:\n  name: [x]\n"),

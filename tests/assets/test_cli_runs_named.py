@@ -20,13 +20,14 @@ from assets.definitions import defs
 from assets.settings import PROJECT
 
 JOBS = {"nightly", "rerun_month", "illness_exchange_export", "illness_exchange_import",
-        "steward_decision", "province"}
+        "steward_decision", "worklist_export", "worklist_import", "province"}
 # (kind, name) -> the job it starts
 STARTS = {("schedule", "nightly"): "nightly",
           ("schedule", "monthly_export"): "illness_exchange_export",
           ("sensor", "landing_sensor"): "nightly",
           ("sensor", "inbox_sensor"): "illness_exchange_import",
-          ("sensor", "province_sensor"): "province"}
+          ("sensor", "province_sensor"): "province",
+          ("sensor", "worklist_sensor"): "worklist_import"}
 
 
 def test_every_job_is_named_after_what_it_does():

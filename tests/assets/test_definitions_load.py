@@ -16,6 +16,7 @@ from pipelines.warehouse import Warehouse
 
 ROOT = Path(__file__).resolve().parents[2]
 JOBS = {"nightly", "rerun_month", "steward_decision", "illness_exchange_export",
+        "worklist_export", "worklist_import",
         "illness_exchange_import", "province"}
 PROVINCE = {"cross_county_person", "cross_county_mismatch", "province_monthly"}
 
@@ -30,7 +31,7 @@ def test_definitions_validate_and_hold_every_group_and_job():
         "nightly": "nightly", "monthly_export": "illness_exchange_export"}
     assert {s.name: s.job_name for s in repo.sensor_defs} == {
         "landing_sensor": "nightly", "inbox_sensor": "illness_exchange_import",
-        "province_sensor": "province"}
+        "province_sensor": "province", "worklist_sensor": "worklist_import"}
 
 
 def test_a_county_month_is_one_partition_of_the_whole_county_graph():

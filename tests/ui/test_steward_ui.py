@@ -227,8 +227,12 @@ def _automation_is_on(page, url: str) -> None:
     from playwright.sync_api import expect
 
     page.goto(f"{url}/automation")
+    from assets.definitions import defs
+
+    repo = defs.get_repository_def()
     switches = page.locator(SWITCH)
-    expect(switches).to_have_count(5, timeout=30_000)
+    expect(switches).to_have_count(len(repo.schedule_defs) + len(repo.sensor_defs),
+                                   timeout=30_000)
     for switch in switches.all():
         expect(switch).to_have_attribute("fill", SWITCH_ON)
 
