@@ -234,14 +234,14 @@ def per_rule(frame: pl.DataFrame, rules: list[str], prefix: str) -> dict[str, in
     return {f"{prefix}{rule}": int(found.get(rule, 0)) for rule in rules}
 
 
-# The township table a steward reads first: people, two rates, and the cases when tracked.
+# The township table a steward reads first: the cases when tracked, people, two rates.
 TOWNSHIP_COLUMNS = ("township_name", "registered_total", "contract_rate", "insured_rate")
 CASE_COLUMNS = ("cases_new", "cases_open", "cases_overdue", "cases_resolved", "cases_explained")
 TREND_COLUMNS = ("registered_total", "contracted", "insured", *CASE_COLUMNS)
 
 
 def township_table(frame: pl.DataFrame, limit: int = 50) -> MetadataValue:
-    """One row per township (by name): people, rates and new / open / resolved case counts.
+    """One row per township (by name): new / open / resolved case counts, people, rates.
 
     Args:
         frame: ``township_monthly`` (the case counts are there once cases are tracked).
@@ -250,7 +250,8 @@ def township_table(frame: pl.DataFrame, limit: int = 50) -> MetadataValue:
     Returns:
         ``MetadataValue.table``, townships with the most open cases first.
     """
-    cols = [c for c in (*TOWNSHIP_COLUMNS, *CASE_COLUMNS) if c in frame.columns]
+    cols = [c for c in ("township_name", *CASE_COLUMNS, *TOWNSHIP_COLUMNS[1:])
+            if c in frame.columns]
     table = frame.select(cols).with_columns(pl.col(c).round(3) for c in cols
                                             if c.endswith("_rate"))
     by = [c for c in ("cases_open", "registered_total") if c in cols]

@@ -140,7 +140,7 @@ def test_the_township_table_names_townships_and_their_cases_busiest_first():
                           "cases_open": [0, 4], "cases_resolved": [3, 0]})
     table = township_table(towns).value
     assert [c.name for c in table.schema.columns] == [
-        "township_name", "registered_total", "contract_rate", "insured_rate", "cases_new",
-        "cases_open", "cases_resolved"]
+        "township_name", "cases_new", "cases_open", "cases_resolved", "registered_total",
+        "contract_rate", "insured_rate"]
     assert [r.data["township_name"] for r in table.records] == ["三里乡", "柳林镇"]
     assert table.records[1].data["contract_rate"] == pytest.approx(0.912)

@@ -245,8 +245,13 @@ def _townships(page, url: str, county) -> None:
     assert {r["township_name"]: r["registered_total"] for r in rows} == {
         name: str(n) for name, n in published.select("township_name", "registered_total").rows()}
     assert {"contract_rate", "insured_rate"} <= set(rows[0])
+    if "cases_open" in published.columns:  # cases tracked: the open ones per township
+        assert {r["township_name"]: r["cases_open"] for r in rows} == {
+            name: str(n) for name, n in published.select("township_name", "cases_open").rows()}
     assert_no_full_id(page)
+    page.set_viewport_size({"width": 1600, "height": 1000})
     keep(page, "townships")
+    page.set_viewport_size(WALK_VIEWPORT)
 
 
 def _one_case(page, url: str, county) -> None:
