@@ -1,7 +1,6 @@
 """Transient landing problems are retried; a file that cannot be read fails at once, clearly."""
 
 import threading
-import time
 
 import pytest
 from dagster import DagsterInstance, RetryPolicy, materialize
