@@ -59,6 +59,8 @@ TRUST: dict[str, tuple[tuple[str, ...], bool]] = {
 }
 
 PERSON_COLUMNS: tuple[str, ...] = tuple(columns(Person))
+# every department an extract comes from, sorted: ``departments`` lists a person's in this order
+DEPARTMENTS: tuple[str, ...] = tuple(sorted({spec.department for spec in EXTRACTS.values()}))
 
 
 def get_table(tables: dict[str, pl.DataFrame], extract: str) -> pl.DataFrame:
@@ -122,7 +124,7 @@ _NO_DATE = (1 << _DAY_BITS) - 1
 _EPOCH_1900 = -25567  # 1900-01-01 in days since 1970-01-01
 
 
-def _preference(valid_first: bool, rank: dict[str, int]) -> pl.Expr:
+def _preference(valid_first: bool, rank: dict[str, int], freq: str = "_freq") -> pl.Expr:
     """One Int64 per record ordering it by the module rule (smaller is preferred).
 
     Packs, most significant first: no valid ID (when ``valid_first``), department trust,
@@ -134,7 +136,7 @@ def _preference(valid_first: bool, rank: dict[str, int]) -> pl.Expr:
     trust = pl.col("department").replace_strict(rank, default=len(rank), return_dtype=pl.Int64)
     days = pl.col("record_date").cast(pl.Int64) - _EPOCH_1900
     age = (_NO_DATE - 1 - days.clip(0, _NO_DATE - 1)).fill_null(_NO_DATE)
-    rarity = (1 << _FREQ_BITS) - 1 - pl.col("_freq").cast(pl.Int64).clip(0, (1 << _FREQ_BITS) - 1)
+    rarity = (1 << _FREQ_BITS) - 1 - pl.col(freq).cast(pl.Int64).clip(0, (1 << _FREQ_BITS) - 1)
     rid = pl.col("_rid").cast(pl.Int64).clip(0, (1 << _RID_BITS) - 1)
     return (
         invalid * (1 << (3 + _DAY_BITS + _FREQ_BITS + _RID_BITS))
@@ -145,30 +147,35 @@ def _preference(valid_first: bool, rank: dict[str, int]) -> pl.Expr:
     )
 
 
-def _pick(records: pl.LazyFrame, field: str) -> pl.LazyFrame:
-    """Choose ``field`` per person by the module rule; returns person_id, field, field_source.
+FIELDS = ("name", "id_number", "sex", "birth_date", "village_code", "household_id",
+          "township_code")
 
-    ``records`` carries ``_rid`` (the record_id order); the winner is the arg-min of one packed
-    preference key per person (a hash group-by, no sort).
-    """
+
+def _key(field: str) -> pl.Expr:
+    """``field``'s packed preference key per record (``_preference``); null where the field
+    is null. Needs ``_f_<field>``: how many of the person's records hold the same value."""
     order, valid_first = TRUST[field]
-    best = pl.col("_key").arg_min()
-    return (
-        records.filter(pl.col(field).is_not_null())
-        .with_columns(_freq=pl.len().over("person_id", field))
-        .with_columns(_key=_preference(valid_first, {d: i for i, d in enumerate(order)}))
-        .group_by("person_id")
-        .agg(pl.col(field, "extract", "record_id").get(best))
-        .select(
-            "person_id",
-            field,
-            pl.concat_str("extract", pl.lit(":"), "record_id").alias(f"{field}_source"),
-        )
-    )
+    key = _preference(valid_first, {d: i for i, d in enumerate(order)}, f"_f_{field}")
+    return pl.when(pl.col(field).is_not_null()).then(key).alias(f"_k_{field}")
+
+
+def _winner(field: str) -> list[pl.Expr]:
+    """Aggregations: ``field`` and ``<field>_source`` of the record with the smallest key
+    (keys are unique per person: the record order is their last part; null keys, the
+    records without a value, sort last)."""
+    key = f"_k_{field}"
+    source = pl.when(pl.col(key).is_not_null()).then(pl.col("_source"))
+    return [
+        pl.col(field).sort_by(key, nulls_last=True).first(),
+        source.sort_by(key, nulls_last=True).first().alias(f"{field}_source"),
+    ]
 
 
 def golden_person(tables: dict[str, pl.DataFrame], links: pl.DataFrame) -> pl.DataFrame:
     """One row per person with each field chosen by the module's rule, with provenance.
+
+    One hash group-by over an integer code per person: every field's winner is the record
+    with the smallest packed preference key (``_preference``), taken in the same pass.
 
     Args:
         tables: extract name -> table (design.md §2).
@@ -177,21 +184,27 @@ def golden_person(tables: dict[str, pl.DataFrame], links: pl.DataFrame) -> pl.Da
     Returns:
         The ``person`` table: PERSON_COLUMNS (``departments`` sorted and comma-joined).
     """
-    records = (
-        linked_records(tables, links)
-        .with_columns(_rid=pl.col("record_id").rank("ordinal"))
-        .lazy()
+    records = linked_records(tables, links).with_columns(
+        _rid=pl.col("record_id").rank("ordinal"),
+        _pid=pl.col("person_id").rank("dense"),
+        _source=pl.concat_str("extract", pl.lit(":"), "record_id"),
     )
-    base = records.group_by("person_id").agg(
-        pl.col("department").unique().sort().str.join(",").alias("departments"),
-        pl.len().cast(pl.Int64).alias("n_records"),
-    )
-    for field in ("name", "id_number", "sex", "birth_date", "village_code", "household_id",
-                  "township_code"):
-        base = base.join(_pick(records, field), on="person_id", how="left")
+    records = records.with_columns(
+        pl.len().over("_pid", field).alias(f"_f_{field}") for field in FIELDS
+    ).with_columns(_key(field) for field in FIELDS)
     return (
-        base
+        records.lazy()
+        .group_by("_pid")
+        .agg(
+            pl.col("person_id").first(),
+            *[(pl.col("department") == d).any().alias(f"_d_{d}") for d in DEPARTMENTS],
+            pl.len().cast(pl.Int64).alias("n_records"),
+            *[agg for field in FIELDS for agg in _winner(field)],
+        )
         .with_columns(
+            departments=pl.concat_str(
+                [pl.when(pl.col(f"_d_{d}")).then(pl.lit(d)) for d in DEPARTMENTS],
+                separator=",", ignore_nulls=True),
             township_code=pl.coalesce(
                 pl.col("village_code").str.slice(0, 9) + pl.lit("000"), pl.col("township_code")
             ),
