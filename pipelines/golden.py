@@ -21,9 +21,11 @@ order until one record wins:
    choice is deterministic.
 
 Each chosen field carries ``<field>_source`` = ``"<extract>:<record_id>"`` (provenance).
-All of it is vectorised: one long frame of candidate records; per field the three steps are
-packed into one integer preference key and each person's arg-min is taken in a hash group-by
-(equivalent to sort + group_by first, without the sort).
+All of it is vectorised: one long frame of the records (only the columns the rule reads),
+sorted by record_id; per field the three steps are packed into one integer preference key
+whose last part is the record's row, every field's minimum per person is taken in ONE hash
+group-by over integer person codes, and the winners are gathered by the row the key names
+(no per-field group-by, join or sort).
 """
 
 from __future__ import annotations
@@ -99,18 +101,22 @@ def record_date(extract: str) -> pl.Expr:
     return pl.coalesce([pl.col(c) for c in cols]).alias("record_date")
 
 
-def linked_records(tables: dict[str, pl.DataFrame], links: pl.DataFrame) -> pl.DataFrame:
-    """COMMON_COLUMNS + ``record_date`` of every extract row, with its ``person_id``.
+def linked_records(tables: dict[str, pl.DataFrame], links: pl.DataFrame,
+                   columns: tuple[str, ...] = COMMON_COLUMNS) -> pl.DataFrame:
+    """``columns`` (of COMMON_COLUMNS) + ``record_date`` of every extract row, with its
+    ``person_id``.
 
     Args:
         tables: extract name -> table.
         links: record_id, record_key, person_id, cluster_size.
+        columns: the common columns to keep (all by default; ``record_id`` is always kept).
 
     Returns:
         One row per linked record (records absent from ``links`` are dropped).
     """
+    keep = ["record_id", *(c for c in columns if c != "record_id")]
     parts = [
-        get_table(tables, name).select(*COMMON_COLUMNS, record_date(name))
+        get_table(tables, name).select(*keep, record_date(name))
         for name in EXTRACTS
     ]
     return pl.concat(parts, how="vertical_relaxed").join(
@@ -159,23 +165,25 @@ def _key(field: str) -> pl.Expr:
     return pl.when(pl.col(field).is_not_null()).then(key).alias(f"_k_{field}")
 
 
-def _winner(field: str) -> list[pl.Expr]:
-    """Aggregations: ``field`` and ``<field>_source`` of the record with the smallest key
-    (keys are unique per person: the record order is their last part; null keys, the
-    records without a value, sort last)."""
-    key = f"_k_{field}"
-    source = pl.when(pl.col(key).is_not_null()).then(pl.col("_source"))
-    return [
-        pl.col(field).sort_by(key, nulls_last=True).first(),
-        source.sort_by(key, nulls_last=True).first().alias(f"{field}_source"),
-    ]
+def _winners(records: pl.DataFrame, best: pl.DataFrame) -> pl.DataFrame:
+    """Each field's value and ``<field>_source`` of the record its smallest key names.
+
+    A key's low ``_RID_BITS`` are the record's ``_rid``, its 1-based row in ``records``
+    (sorted by record_id), so the winner is gathered by position, no second join.
+    """
+    out = []
+    for field in FIELDS:
+        row = (best[f"_k_{field}"] & ((1 << _RID_BITS) - 1)) - 1  # null: no record has one
+        source = records["extract"].gather(row) + ":" + records["record_id"].gather(row)
+        out += [records[field].gather(row).alias(field), source.alias(f"{field}_source")]
+    return best.select("person_id", "departments", "n_records").with_columns(out)
 
 
 def golden_person(tables: dict[str, pl.DataFrame], links: pl.DataFrame) -> pl.DataFrame:
     """One row per person with each field chosen by the module's rule, with provenance.
 
-    One hash group-by over an integer code per person: every field's winner is the record
-    with the smallest packed preference key (``_preference``), taken in the same pass.
+    One hash group-by over an integer code per person takes each field's smallest packed
+    preference key (``_preference``); the key's last part names the winning record.
 
     Args:
         tables: extract name -> table (design.md §2).
@@ -184,27 +192,32 @@ def golden_person(tables: dict[str, pl.DataFrame], links: pl.DataFrame) -> pl.Da
     Returns:
         The ``person`` table: PERSON_COLUMNS (``departments`` sorted and comma-joined).
     """
-    records = linked_records(tables, links).with_columns(
-        _rid=pl.col("record_id").rank("ordinal"),
-        _pid=pl.col("person_id").rank("dense"),
-        _source=pl.concat_str("extract", pl.lit(":"), "record_id"),
-    )
-    records = records.with_columns(
-        pl.len().over("_pid", field).alias(f"_f_{field}") for field in FIELDS
-    ).with_columns(_key(field) for field in FIELDS)
-    return (
+    needed = ("department", "extract", "id_valid", *FIELDS)
+    records = linked_records(tables, links, needed).sort("record_id", maintain_order=True)
+    if records.height >= 1 << _RID_BITS:
+        msg = f"golden_person: {records.height:,} records; at most {(1 << _RID_BITS) - 1:,}"
+        raise ValueError(msg)
+    best = (
         records.lazy()
+        .with_columns(_rid=pl.int_range(1, pl.len() + 1, dtype=pl.Int64),
+                      _pid=pl.col("person_id").rank("dense"))
+        .with_columns(pl.len().over("_pid", field).alias(f"_f_{field}") for field in FIELDS)
+        .with_columns(_key(field) for field in FIELDS)
         .group_by("_pid")
         .agg(
             pl.col("person_id").first(),
             *[(pl.col("department") == d).any().alias(f"_d_{d}") for d in DEPARTMENTS],
             pl.len().cast(pl.Int64).alias("n_records"),
-            *[agg for field in FIELDS for agg in _winner(field)],
+            *[pl.col(f"_k_{field}").min() for field in FIELDS],
         )
+        .with_columns(departments=pl.concat_str(
+            [pl.when(pl.col(f"_d_{d}")).then(pl.lit(d)) for d in DEPARTMENTS],
+            separator=",", ignore_nulls=True))
+        .collect()
+    )
+    return (
+        _winners(records, best)
         .with_columns(
-            departments=pl.concat_str(
-                [pl.when(pl.col(f"_d_{d}")).then(pl.lit(d)) for d in DEPARTMENTS],
-                separator=",", ignore_nulls=True),
             township_code=pl.coalesce(
                 pl.col("village_code").str.slice(0, 9) + pl.lit("000"), pl.col("township_code")
             ),
@@ -214,7 +227,6 @@ def golden_person(tables: dict[str, pl.DataFrame], links: pl.DataFrame) -> pl.Da
         )
         .select(PERSON_COLUMNS)
         .sort("person_id")
-        .collect()
     )
 
 
