@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 import polars as pl
-from dagster import DagsterInstance, ExecuteInProcessResult, MultiPartitionKey
+from dagster import DagsterInstance, ExecuteInProcessResult, JobDefinition, MultiPartitionKey
 
 from assets.resources import drop_meta
 from assets.settings import PROJECT, month_range, setting
@@ -227,10 +227,44 @@ def run_job(job_name: str, run_config: dict, partition: str | MultiPartitionKey 
         loggers["console"] = {"config": {"log_level": level}}
     job = defs.resolve_job_def(job_name)
     with DagsterInstance.get() as instance:
-        return job.execute_in_process(
-            run_config={**run_config, "loggers": loggers}, instance=instance,
-            partition_key=partition, raise_on_error=False, tags={"sanji/trigger": "cli"},
-            run_id=run_id)
+        return execute_without_capture(
+            job, {**run_config, "loggers": loggers}, instance, partition,
+            {"sanji/trigger": "cli"}, run_id)
+
+
+def execute_without_capture(job: JobDefinition, run_config: dict, instance: DagsterInstance,
+                            partition: str | MultiPartitionKey | None,
+                            tags: dict[str, str],
+                            run_id: str | None = None) -> ExecuteInProcessResult:
+    """``job.execute_in_process(..., raise_on_error=False)`` without its output capture.
+
+    ``execute_in_process`` keeps every step's output value in memory until the run ends (for
+    ``result.output_for_node``), so a night held every frame it made: its memory grew by each
+    step's outputs (~0.3 GB a step at 300k residents, 11 GB at 1M). The CLI never reads
+    outputs from the result (they are in storage and the warehouse), so the job runs the same
+    way through Dagster's own ``core_execute_in_process`` with the capture off (dagster is
+    pinned in pyproject.toml; ``tests/assets`` runs the CLI through it).
+    """
+    from dagster._core.definitions.job_base import InMemoryJob
+    from dagster._core.definitions.partitions.context import partition_loading_context
+    from dagster._core.execution.execute_in_process import (
+        core_execute_in_process,
+        merge_run_tags,
+    )
+
+    ephemeral = job.as_ephemeral_job(resource_defs={}, input_values={}, op_selection=[],
+                                     asset_selection=[])
+    if partition and ephemeral.partitions_def:
+        with partition_loading_context(dynamic_partitions_store=instance) as ctx:
+            ephemeral.validate_partition_key(partition_key=partition,
+                                             selected_asset_keys=set(), context=ctx)
+    return core_execute_in_process(
+        job=InMemoryJob(job_def=ephemeral), run_config=run_config, instance=instance,
+        output_capturing_enabled=False, raise_on_error=False,
+        run_tags=merge_run_tags(job_def=job, partition_key=partition, tags=tags,
+                                asset_selection=frozenset(), instance=instance,
+                                run_config=run_config),
+        run_id=run_id, asset_selection=frozenset())
 
 
 def failures(result: ExecuteInProcessResult) -> list[str]:

@@ -21,9 +21,11 @@ order until one record wins:
    choice is deterministic.
 
 Each chosen field carries ``<field>_source`` = ``"<extract>:<record_id>"`` (provenance).
-All of it is vectorised: one long frame of candidate records; per field the three steps are
-packed into one integer preference key and each person's arg-min is taken in a hash group-by
-(equivalent to sort + group_by first, without the sort).
+All of it is vectorised: one long frame of the records (only the columns the rule reads),
+sorted by record_id; per field the three steps are packed into one integer preference key
+whose last part is the record's row, every field's minimum per person is taken in ONE hash
+group-by over integer person codes, and the winners are gathered by the row the key names
+(no per-field group-by, join or sort).
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ TRUST: dict[str, tuple[tuple[str, ...], bool]] = {
 }
 
 PERSON_COLUMNS: tuple[str, ...] = tuple(columns(Person))
+# every department an extract comes from, sorted: ``departments`` lists a person's in this order
+DEPARTMENTS: tuple[str, ...] = tuple(sorted({spec.department for spec in EXTRACTS.values()}))
 
 
 def get_table(tables: dict[str, pl.DataFrame], extract: str) -> pl.DataFrame:
@@ -97,18 +101,22 @@ def record_date(extract: str) -> pl.Expr:
     return pl.coalesce([pl.col(c) for c in cols]).alias("record_date")
 
 
-def linked_records(tables: dict[str, pl.DataFrame], links: pl.DataFrame) -> pl.DataFrame:
-    """COMMON_COLUMNS + ``record_date`` of every extract row, with its ``person_id``.
+def linked_records(tables: dict[str, pl.DataFrame], links: pl.DataFrame,
+                   columns: tuple[str, ...] = COMMON_COLUMNS) -> pl.DataFrame:
+    """``columns`` (of COMMON_COLUMNS) + ``record_date`` of every extract row, with its
+    ``person_id``.
 
     Args:
         tables: extract name -> table.
         links: record_id, record_key, person_id, cluster_size.
+        columns: the common columns to keep (all by default; ``record_id`` is always kept).
 
     Returns:
         One row per linked record (records absent from ``links`` are dropped).
     """
+    keep = ["record_id", *(c for c in columns if c != "record_id")]
     parts = [
-        get_table(tables, name).select(*COMMON_COLUMNS, record_date(name))
+        get_table(tables, name).select(*keep, record_date(name))
         for name in EXTRACTS
     ]
     return pl.concat(parts, how="vertical_relaxed").join(
@@ -122,7 +130,7 @@ _NO_DATE = (1 << _DAY_BITS) - 1
 _EPOCH_1900 = -25567  # 1900-01-01 in days since 1970-01-01
 
 
-def _preference(valid_first: bool, rank: dict[str, int]) -> pl.Expr:
+def _preference(valid_first: bool, rank: dict[str, int], freq: str = "_freq") -> pl.Expr:
     """One Int64 per record ordering it by the module rule (smaller is preferred).
 
     Packs, most significant first: no valid ID (when ``valid_first``), department trust,
@@ -134,7 +142,7 @@ def _preference(valid_first: bool, rank: dict[str, int]) -> pl.Expr:
     trust = pl.col("department").replace_strict(rank, default=len(rank), return_dtype=pl.Int64)
     days = pl.col("record_date").cast(pl.Int64) - _EPOCH_1900
     age = (_NO_DATE - 1 - days.clip(0, _NO_DATE - 1)).fill_null(_NO_DATE)
-    rarity = (1 << _FREQ_BITS) - 1 - pl.col("_freq").cast(pl.Int64).clip(0, (1 << _FREQ_BITS) - 1)
+    rarity = (1 << _FREQ_BITS) - 1 - pl.col(freq).cast(pl.Int64).clip(0, (1 << _FREQ_BITS) - 1)
     rid = pl.col("_rid").cast(pl.Int64).clip(0, (1 << _RID_BITS) - 1)
     return (
         invalid * (1 << (3 + _DAY_BITS + _FREQ_BITS + _RID_BITS))
@@ -145,30 +153,37 @@ def _preference(valid_first: bool, rank: dict[str, int]) -> pl.Expr:
     )
 
 
-def _pick(records: pl.LazyFrame, field: str) -> pl.LazyFrame:
-    """Choose ``field`` per person by the module rule; returns person_id, field, field_source.
+FIELDS = ("name", "id_number", "sex", "birth_date", "village_code", "household_id",
+          "township_code")
 
-    ``records`` carries ``_rid`` (the record_id order); the winner is the arg-min of one packed
-    preference key per person (a hash group-by, no sort).
-    """
+
+def _key(field: str) -> pl.Expr:
+    """``field``'s packed preference key per record (``_preference``); null where the field
+    is null. Needs ``_f_<field>``: how many of the person's records hold the same value."""
     order, valid_first = TRUST[field]
-    best = pl.col("_key").arg_min()
-    return (
-        records.filter(pl.col(field).is_not_null())
-        .with_columns(_freq=pl.len().over("person_id", field))
-        .with_columns(_key=_preference(valid_first, {d: i for i, d in enumerate(order)}))
-        .group_by("person_id")
-        .agg(pl.col(field, "extract", "record_id").get(best))
-        .select(
-            "person_id",
-            field,
-            pl.concat_str("extract", pl.lit(":"), "record_id").alias(f"{field}_source"),
-        )
-    )
+    key = _preference(valid_first, {d: i for i, d in enumerate(order)}, f"_f_{field}")
+    return pl.when(pl.col(field).is_not_null()).then(key).alias(f"_k_{field}")
+
+
+def _winners(records: pl.DataFrame, best: pl.DataFrame) -> pl.DataFrame:
+    """Each field's value and ``<field>_source`` of the record its smallest key names.
+
+    A key's low ``_RID_BITS`` are the record's ``_rid``, its 1-based row in ``records``
+    (sorted by record_id), so the winner is gathered by position, no second join.
+    """
+    out = []
+    for field in FIELDS:
+        row = (best[f"_k_{field}"] & ((1 << _RID_BITS) - 1)) - 1  # null: no record has one
+        source = records["extract"].gather(row) + ":" + records["record_id"].gather(row)
+        out += [records[field].gather(row).alias(field), source.alias(f"{field}_source")]
+    return best.select("person_id", "departments", "n_records").with_columns(out)
 
 
 def golden_person(tables: dict[str, pl.DataFrame], links: pl.DataFrame) -> pl.DataFrame:
     """One row per person with each field chosen by the module's rule, with provenance.
+
+    One hash group-by over an integer code per person takes each field's smallest packed
+    preference key (``_preference``); the key's last part names the winning record.
 
     Args:
         tables: extract name -> table (design.md §2).
@@ -177,20 +192,31 @@ def golden_person(tables: dict[str, pl.DataFrame], links: pl.DataFrame) -> pl.Da
     Returns:
         The ``person`` table: PERSON_COLUMNS (``departments`` sorted and comma-joined).
     """
-    records = (
-        linked_records(tables, links)
-        .with_columns(_rid=pl.col("record_id").rank("ordinal"))
-        .lazy()
+    needed = ("department", "extract", "id_valid", *FIELDS)
+    records = linked_records(tables, links, needed).sort("record_id", maintain_order=True)
+    if records.height >= 1 << _RID_BITS:
+        msg = f"golden_person: {records.height:,} records; at most {(1 << _RID_BITS) - 1:,}"
+        raise ValueError(msg)
+    best = (
+        records.lazy()
+        .with_columns(_rid=pl.int_range(1, pl.len() + 1, dtype=pl.Int64),
+                      _pid=pl.col("person_id").rank("dense"))
+        .with_columns(pl.len().over("_pid", field).alias(f"_f_{field}") for field in FIELDS)
+        .with_columns(_key(field) for field in FIELDS)
+        .group_by("_pid")
+        .agg(
+            pl.col("person_id").first(),
+            *[(pl.col("department") == d).any().alias(f"_d_{d}") for d in DEPARTMENTS],
+            pl.len().cast(pl.Int64).alias("n_records"),
+            *[pl.col(f"_k_{field}").min() for field in FIELDS],
+        )
+        .with_columns(departments=pl.concat_str(
+            [pl.when(pl.col(f"_d_{d}")).then(pl.lit(d)) for d in DEPARTMENTS],
+            separator=",", ignore_nulls=True))
+        .collect()
     )
-    base = records.group_by("person_id").agg(
-        pl.col("department").unique().sort().str.join(",").alias("departments"),
-        pl.len().cast(pl.Int64).alias("n_records"),
-    )
-    for field in ("name", "id_number", "sex", "birth_date", "village_code", "household_id",
-                  "township_code"):
-        base = base.join(_pick(records, field), on="person_id", how="left")
     return (
-        base
+        _winners(records, best)
         .with_columns(
             township_code=pl.coalesce(
                 pl.col("village_code").str.slice(0, 9) + pl.lit("000"), pl.col("township_code")
@@ -201,7 +227,6 @@ def golden_person(tables: dict[str, pl.DataFrame], links: pl.DataFrame) -> pl.Da
         )
         .select(PERSON_COLUMNS)
         .sort("person_id")
-        .collect()
     )
 
 

@@ -15,7 +15,7 @@ from pipelines.demo.departments import County, build_county
 from pipelines.demo.dirt import DirtRates
 from pipelines.demo.layout import FileLayout, layouts
 from pipelines.demo.people import build_people
-from pipelines.demo.places import Places, build_places
+from pipelines.demo.places import Places, build_places, townships_for
 from pipelines.demo.plant import plant_mismatches
 from pipelines.demo.write import build_sheet, write_csv, write_workbook
 
@@ -116,7 +116,7 @@ def simulate_county(rng: np.random.Generator, people: int, as_of: date
     Returns:
         (places, county) before any file is written or dirtied.
     """
-    places = build_places(rng)
+    places = build_places(rng, townships_for(people))
     persons = build_people(rng, people, places, as_of)
     county = build_county(rng, persons, places, as_of)
     county = plant_mismatches(rng, county, people, as_of, places.resettled,

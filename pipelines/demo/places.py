@@ -48,6 +48,23 @@ def _village_names(rng: np.random.Generator, count: int) -> list[str]:
     return names
 
 
+def townships_for(people: int) -> int:
+    """Townships of a county of ``people`` residents: 10 up to 250,000, then one per 25,000.
+
+    A county's villages grow with its people (a village has ~1,000-2,500 residents), so a
+    big demo county does not pack ten times the people into the same ~115 villages, which
+    would make every village-keyed blocking rule's blocks ten times larger than a real
+    county's.
+    """
+    return max(10, -(-people // 25_000))
+
+
+def _township_name(t: int) -> str:
+    """The stem of the ``t``-th township's name (distinct for up to 96 townships)."""
+    n = len(_TOWNSHIP_STEMS)
+    return _TOWNSHIP_STEMS[t % n] + ("" if t < n else "东西南北新"[(t // n - 1) % 5])
+
+
 def build_places(rng: np.random.Generator, townships: int = 10) -> Places:
     """Build a county of `townships` townships with 8-15 villages each.
 
@@ -71,7 +88,7 @@ def build_places(rng: np.random.Generator, townships: int = 10) -> Places:
     for t in range(townships):
         t_code = f"{COUNTY_CODE}{t + 100:03d}000"
         suffix = "镇" if t < townships * 0.6 else "乡"
-        t_name = _TOWNSHIP_STEMS[t % len(_TOWNSHIP_STEMS)] + suffix
+        t_name = _township_name(t) + suffix
         regions.append((t_code, t_name, "乡镇", county, ""))
         for v in range(int(sizes[t])):
             v_code = f"{t_code[:9]}{v + 200:03d}"

@@ -14,6 +14,7 @@ from pipelines.link import blocking, cluster, evidence, ids, model, queue
 from pipelines.link import decisions as steward
 from pipelines.link.coding import code_records
 from pipelines.link.comparisons import NULL, compare
+from pipelines.link.explain import with_explain
 from pipelines.link.settings import LinkSettings
 from schemas.canonical import COMMON_COLUMNS
 
@@ -97,21 +98,6 @@ def prepare_records(records: pl.DataFrame,
     listed = pl.concat_str("extract", "source_file", "sheet", separator="|")
     rec = rec.with_columns(multi_row=~one_row, one_list=pl.when(one_row).then(listed))
     return evidence.attach(rec, record_evidence)
-
-
-def _explain(s: LinkSettings) -> pl.Expr:
-    """Return the per-pair explanation: 'name exact +6.1 · id one-substitution +9.2 · …'."""
-    parts = []
-    for c in s.comparisons:
-        label = pl.col(f"lv_{c.name}").replace_strict(
-            dict(enumerate(c.level_names)), default=None, return_dtype=pl.String
-        )
-        w = pl.col(f"w_{c.name}").round(1)
-        sign = pl.when(w >= 0).then(pl.lit("+")).otherwise(pl.lit(""))
-        parts.append(
-            pl.concat_str(pl.lit(f"{c.name} "), label, pl.lit(" "), sign, w.cast(pl.String))
-        )
-    return pl.concat_str(parts, separator=" · ", ignore_nulls=True)
 
 
 def _score(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, stats: dict) -> pl.DataFrame:
@@ -314,7 +300,7 @@ def _outputs(
     decided: pl.DataFrame, s: LinkSettings, stats: dict,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Return the pairs, the ranked steward queue and the candidates of records without ID."""
-    scored = scored.with_columns(explain=_explain(s))
+    scored = with_explain(scored, s)
     rid = rec.get_column("record_id")
     names = [c.name for c in s.comparisons]
     out_pairs = scored.select(

@@ -167,7 +167,8 @@ def outweighed(unc: pl.DataFrame, pairs: pl.DataFrame, margin: float) -> pl.Data
 
 def rank(uncertain: pl.DataFrame) -> pl.DataFrame:
     """Order the queue: pairs whose decision may change mismatches first (most rules first),
-    then other pairs between two people, then pairs inside one person; by weight within.
+    then other pairs between two people, then pairs inside one person; by weight within, then
+    by record ids.
 
     Args:
         uncertain: pairs with ``impact``, ``impact_reason``, ``match_weight``.
@@ -176,9 +177,10 @@ def rank(uncertain: pl.DataFrame) -> pl.DataFrame:
         The pairs sorted, with ``queue_rank`` (1 = first).
     """
     settled = pl.col("impact_reason") == SETTLED
-    return uncertain.sort(
-        [settled, pl.col("impact"), pl.col("match_weight")],
-        descending=[False, True, True],
+    ids = [c for c in ("record_id_l", "record_id_r") if c in uncertain.columns]
+    return uncertain.sort(  # the record ids last: equal pairs in one order on every run
+        [settled, pl.col("impact"), pl.col("match_weight"), *ids],
+        descending=[False, True, True, *[False] * len(ids)],
         maintain_order=True,
     ).with_columns(queue_rank=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import polars as pl
 
@@ -58,28 +58,44 @@ def _phrases() -> list[str]:
     characters' own readings (重庆 chongqing, not zhongqing).
 
     Only a name holding one of them can get other pinyin from the phrase-aware pass than from
-    the per-character map, so only those names take that (slow) pass.
+    the per-character map, so only those names take that (slow) pass. Readings lose their
+    tone marks through one translation table (``_toneless`` of each marked letter).
     """
-    from pypinyin import lazy_pinyin
     from pypinyin.phrases_dict import phrases_dict
 
-    own: dict[str, str] = {}
+    marked = {c for readings in phrases_dict.values() for r in readings for c in r[0]}
+    table = str.maketrans({c: _toneless(c) for c in marked if not c.isascii()})
     differing = set()
     for phrase, readings in phrases_dict.items():
-        chars = [own.get(c) or own.setdefault(c, lazy_pinyin(c)[0]) for c in phrase]
-        if len(phrase) >= 2 and chars != [_toneless(r[0]) for r in readings]:
+        if len(phrase) >= 2 and [_own_pinyin(c) for c in phrase] != [
+                r[0].translate(table) for r in readings]:
             differing.add(phrase[:2])
     return sorted(differing)
 
 
-def _char_maps(chars: list[str]) -> tuple[dict[str, str], dict[str, str]]:
-    """Traditional→simplified and char→pinyin maps for the given characters."""
-    import zhconv
+@cache
+def _own_pinyin(char: str) -> str:
+    """A character's own (first, toneless) pinyin reading."""
     from pypinyin import lazy_pinyin
 
-    simp = {c: s for c in chars if (s := zhconv.convert(c, "zh-cn")) != c and len(s) == 1}
+    return lazy_pinyin(char)[0]
+
+
+@cache
+def _simplified(char: str) -> str:
+    """A character's simplified form (itself when it has none of one character)."""
+    import zhconv
+
+    s = zhconv.convert(char, "zh-cn")
+    return s if len(s) == 1 else char
+
+
+def _char_maps(chars: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Traditional→simplified and char→pinyin maps for the given characters (each
+    character's forms are looked up once per process)."""
+    simp = {c: s for c in chars if (s := _simplified(c)) != c}
     han = [simp.get(c, c) for c in chars]
-    pinyin = {c: lazy_pinyin(c)[0] for c in set(han) if len(c) == 1 and is_han(c)}
+    pinyin = {c: _own_pinyin(c) for c in set(han) if len(c) == 1 and is_han(c)}
     return simp, pinyin
 
 

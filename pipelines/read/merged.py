@@ -22,6 +22,9 @@ _OFFICE_DOC = re.compile(r"/officeDocument$")
 _BLOCK = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?mergeCells\b[^>]*?(?:/>|>.*?"
                     rb"</(?:[A-Za-z_][\w.-]*:)?mergeCells\s*>)", re.DOTALL)
 _PREFIX = re.compile(rb"[\s<]/?([A-Za-z_][\w.-]*):[A-Za-z_]")
+# A numeric cell value of 1e15 or more (16+ integer digits, or any exponent): the only kind
+# whose text calamine shows as 16+ digits (see ``pipelines.read.workbook._show_big_numbers``).
+_BIG_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v(?:\s[^>]*)?>\s*[+-]?(?:\d{16}|[\d.]*[eE])")
 _REF = re.compile(r"^\$?([A-Z]+)\$?([0-9]+)(?::\$?([A-Z]+)\$?([0-9]+))?$")
 
 
@@ -139,3 +142,28 @@ def xlsx_merged_ranges(data: bytes) -> dict[str, list[Range]]:
     """
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         return {name: sheet_merges(z.read(part)) for name, part in sheet_parts(z).items()}
+
+
+def xlsx_sheet_scan(data: bytes) -> tuple[dict[str, list[Range]], set[str]]:
+    """Merged ranges per sheet, and the sheets that may hold a number of 16+ digits.
+
+    One decompression of each sheet part serves both: the ranges as
+    :func:`xlsx_merged_ranges`; a sheet is named in the set when any cell value (``<v>``)
+    is written with 16 or more integer digits or an exponent (a shared-string index or a
+    date never is), so a sheet left out holds no such number for sure.
+
+    Args:
+        data: the workbook's bytes.
+
+    Returns:
+        (sheet name -> ranges, names of sheets that may hold big numbers).
+    """
+    merges: dict[str, list[Range]] = {}
+    big: set[str] = set()
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for name, part in sheet_parts(z).items():
+            xml = z.read(part)
+            merges[name] = sheet_merges(xml)
+            if _BIG_VALUE.search(xml):
+                big.add(name)
+    return merges, big

@@ -22,7 +22,7 @@ from pipelines.domain.identity import mask_ids_in_text
 from pipelines.read.biff import MAGIC, NotCompoundFile, password_protected, xls_merged_ranges
 from pipelines.read.grid import Grid, numbered, safe_reason, sha256, trimmed
 from pipelines.read.markup import html_grids, markup_kind, xml2003_grids
-from pipelines.read.merged import Range, xlsx_merged_ranges
+from pipelines.read.merged import Range, xlsx_merged_ranges, xlsx_sheet_scan
 
 XLS_SUFFIXES = (".xls",)
 
@@ -128,9 +128,11 @@ def _with_errors(frame: pl.DataFrame, errors) -> pl.DataFrame:
         for col, rows in cells.items())
 
 
-def _load(reader, name: str, merges: list[Range]) -> tuple[pl.DataFrame | None, bool]:
+def _load(reader, name: str, merges: list[Range],
+          numbers: bool = True) -> tuple[pl.DataFrame | None, bool]:
     """One sheet as a numbered, merge-filled text grid (None when it is empty), and whether
-    the sheet is hidden."""
+    the sheet is hidden. ``numbers``: the sheet may hold numbers of 16+ digits, so it is
+    read a second time for which cells are numeric (``_show_big_numbers``)."""
     sheet = reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=0)
     batch, errors = sheet.to_arrow_with_errors()
     frame = _with_errors(pl.from_arrow(batch), errors)
@@ -138,8 +140,9 @@ def _load(reader, name: str, merges: list[Range]) -> tuple[pl.DataFrame | None, 
     if frame.width == 0 or frame.height == 0:
         return None, hidden
     shift = sheet.available_columns()[0].absolute_index
-    numeric = reader.load_sheet(name, header_row=None, dtypes="boolean", skip_rows=0)
-    frame = _show_big_numbers(frame, numeric.to_polars())
+    if numbers:
+        numeric = reader.load_sheet(name, header_row=None, dtypes="boolean", skip_rows=0)
+        frame = _show_big_numbers(frame, numeric.to_polars())
     return trimmed(fill_merged(numbered(frame, 1), grid_ranges(merges, shift))), hidden
 
 
@@ -194,10 +197,11 @@ def workbook_grids(name: str, data: bytes, xls_name: bool = False,
         return _markup_grids(name, data, markup)
     try:
         reader = fastexcel.read_excel(data)
-        merged = merged_ranges(data, xls)
+        merged, big = (xls_merged_ranges(data), None) if xls else xlsx_sheet_scan(data)
         grids, digest = [], digest or sha256(data)
         for sheet in reader.sheet_names:
-            frame, hidden = _load(reader, sheet, merged.get(sheet, []))
+            frame, hidden = _load(reader, sheet, merged.get(sheet, []),
+                                  big is None or sheet in big)
             if frame is not None and frame.height:
                 grids.append(Grid(name, str(mask_ids_in_text(sheet)), "xls" if xls else "xlsx",
                                   digest, frame, hidden=hidden))

@@ -112,6 +112,8 @@ def village_conflict(tables: Tables, links: pl.DataFrame, person: pl.DataFrame,
                  "record_date")
          for ext in EXTRACTS]
     ).filter(pl.col("village_code").is_not_null())
+    # only a person with two villages among all records can have two current ones
+    placed = placed.filter(pl.col("village_code").n_unique().over("person_id") > 1)
     current = register_villages(placed)
     conflicted = (
         current.group_by("person_id")

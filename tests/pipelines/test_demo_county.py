@@ -20,7 +20,7 @@ from pipelines.demo import DirtRates, generate_county
 from pipelines.demo.county import simulate_county
 from pipelines.demo.departments import _start_before_death
 from pipelines.demo.people import build_people
-from pipelines.demo.places import build_places
+from pipelines.demo.places import build_places, townships_for
 from pipelines.domain.extracts import PERSON_HEADERS
 from pipelines.rules import PERSON_RULES
 
@@ -309,3 +309,17 @@ def test_household_heads_are_named(clean_county, extract: str) -> None:
                                        on="person_key").join(heads, on="hh")
     assert rows.height > 20
     assert (rows["head_name"] == rows["head"]).all()
+
+
+def test_a_big_county_has_more_townships_and_villages_each_named_once() -> None:
+    """Up to 250,000 residents a county keeps its 10 townships (the same bytes as before);
+    beyond, one township per 25,000, so villages hold a real village's people."""
+    assert [townships_for(n) for n in (200, 100_000, 250_000, 250_001, 1_000_000)] == [
+        10, 10, 10, 11, 40]
+    places = build_places(np.random.default_rng(1), townships_for(1_000_000))
+    level = places.regions.columns[2]
+    townships = places.regions.filter(pl.col(level) == "乡镇")
+    assert townships.height == 40
+    assert townships[places.regions.columns[1]].n_unique() == 40
+    assert places.villages.height >= 320
+    assert places.villages["short"].n_unique() == places.villages.height

@@ -15,6 +15,7 @@ from pipelines.read import (
     read_csv_grid,
     read_xlsx_grids,
 )
+from pipelines.read.merged import xlsx_sheet_scan
 
 TEXT = "姓名,身份证号\n張三,11010519491231002X\n买买提·艾力,110105194912310021\n"
 
@@ -77,6 +78,29 @@ def test_xlsx_sheets_are_text_with_sheet_row_numbers(tmp_path: Path) -> None:
     assert "2020" in frame.filter(frame["row_number"] == 4)["c2"].item()
     assert frame.filter(frame["row_number"] == 5)["c1"].item() == "1.10105E+17"
     assert len({g.sha256 for g in grids}) == 1
+
+
+def test_only_sheets_with_a_big_number_are_read_twice(tmp_path: Path) -> None:
+    """A sheet whose IDs are text holds no 16-digit number, so it is read once; a sheet with
+    one (written as an integer or as a float) is read again and shows it as Excel does."""
+    path = tmp_path / "ids.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    text = wb.add_worksheet("文本")
+    text.write_row(0, 0, ["姓名", "身份证号", "金额"])
+    text.write_row(1, 0, ["甲", "110105194912310021"])
+    text.write_number(1, 2, 123456789012345.0)  # 15 digits: not an ID's float
+    for name, value in (("整数", 110105194912310021), ("浮点", 1.10105194912310e17)):
+        sheet = wb.add_worksheet(name)
+        sheet.write_row(0, 0, ["姓名", "身份证号"])
+        sheet.write(1, 0, "乙")
+        sheet.write_number(1, 1, value)
+    wb.close()
+    merges, big = xlsx_sheet_scan(path.read_bytes())
+    assert set(merges) == {"文本", "整数", "浮点"}
+    assert big == {"整数", "浮点"}
+    cells = {g.sheet: g.frame.filter(g.frame["row_number"] == 2)["c1"].item()
+             for g in read_xlsx_grids(path)}
+    assert cells == {"文本": "110105194912310021", "整数": "1.10105E+17", "浮点": "1.10105E+17"}
 
 
 def test_landing_files_skip_decisions_dot_and_other_files(tmp_path: Path) -> None:
