@@ -13,11 +13,14 @@ Examples::
     sanji demo-data --people 3000 --seed 7 --out demo [--style national]
     sanji check demo/landing
     sanji run --month 2026-10
+    sanji rerun --month 2026-09
     sanji run --county 411421 --landing demo/landing --warehouse demo/sanji.duckdb --month 2026-10
     sanji decide KEY_A KEY_B --no-link --by 王芳 --note "twins"
     sanji exchange export --month 2026-10 --out demo/outbox
     sanji exchange import demo/inbox/回传_2026-10.xlsx --month 2026-10
     sanji province --month 2026-10
+    sanji worklist --month 2026-10
+    sanji worklist import demo/inbox/问题清单_城关镇_2026-10.xlsx
 """
 
 import argparse
@@ -27,24 +30,35 @@ import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from dagster import ExecuteInProcessResult
 
-from assets.jobs import decision_config
-from assets.publication import add_night_options, holding_run_lock, night_config
-from assets.resources import resource_config
-from assets.runs import (
-    UserError,
-    check_landing,
-    check_month,
-    check_warehouse,
-    county_of,
-    failures,
-    run_job,
-    summary,
-)
-from assets.settings import partition, setting
+from pipelines.counties import CountiesError
 from pipelines.domain.months import Month
+
+try:  # the definitions read the counties file when they load: a bad one is a user error
+    from assets.jobs import decision_config
+    from assets.publication import add_night_options, holding_run_lock, night_config
+    from assets.resources import resource_config
+    from assets.runs import (
+        UserError,
+        check_landing,
+        check_month,
+        check_records,
+        check_warehouse,
+        county_of,
+        failures,
+        run_job,
+        summary,
+    )
+    from assets.settings import month_range, partition, setting
+    COUNTIES_ERROR: CountiesError | None = None
+except CountiesError as exc:
+    COUNTIES_ERROR = exc
+
+
+MIN_PEOPLE = 200  # the demo generator's smallest county
 
 
 def _report_failure(result: ExecuteInProcessResult) -> int:
@@ -56,6 +70,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from pipelines.demo import generate_county
     from pipelines.demo.national import generate_national_county
 
+    if args.people < MIN_PEOPLE:
+        msg = f"--people {args.people}: a demo county has at least {MIN_PEOPLE} residents"
+        raise UserError(msg)
     make = generate_national_county if args.style == "national" else generate_county
     result = make(args.people, args.seed, Path(args.out))
     rows = getattr(result, "rows", {})
@@ -67,6 +84,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_check(args: argparse.Namespace) -> int:
     from pipelines.check import run_check
 
+    if not Path(args.landing).is_dir():
+        msg = f"landing folder {args.landing} does not exist: name the folder holding the extracts"
+        raise UserError(msg)
     return run_check(Path(args.landing), Path(args.out) if args.out else None, args.force)
 
 
@@ -90,12 +110,28 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_rerun(args: argparse.Namespace) -> int:
+    if args.month is None:
+        msg = "name the month to rebuild: --month YYYY-MM"
+        raise UserError(msg)
+    month = check_month(args.month)
+    county = county_of(args.county)
+    with holding_run_lock(args, county) as run_id:  # one run of a county at a time
+        result = run_job("rerun_month", {**_overrides(args), **night_config(args)},
+                         partition(county.code, month), verbose=args.verbose, run_id=run_id)
+    if not result.success:
+        return _report_failure(result)
+    print(summary(args.warehouse or county.warehouse, month, county, job="rerun_month"))
+    return 0
+
+
 def _cmd_decide(args: argparse.Namespace) -> int:
     county = county_of(args.county)
     check_warehouse(args.warehouse or county.warehouse)
     if args.a == args.b:
         msg = "the two record keys are the same: a decision is about two different records"
         raise UserError(msg)
+    check_records(args.warehouse or county.warehouse, county.schema or None, (args.a, args.b))
     decision = "link" if args.link else "no_link"
     config = {**resource_config(warehouse=args.warehouse),
               **decision_config(args.a, args.b, decision, args.by, args.note, county.code)}
@@ -174,6 +210,14 @@ def _cmd_province(args: argparse.Namespace) -> int:
     return 0
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line with where to read more."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``PROG: error: MESSAGE; see `PROG --help``` and exit with 2."""
+        self.exit(2, f"{self.prog}: error: {message}; see `{self.prog} --help`\n")
+
+
 def _where(sp: argparse.ArgumentParser, month_help: str) -> None:
     """The options every county command shares: county, folders, warehouse, month."""
     sp.add_argument("--county", default=None, metavar="CODE",
@@ -191,7 +235,10 @@ def _where(sp: argparse.ArgumentParser, month_help: str) -> None:
     sp.add_argument("--archive", default=None, metavar="FOLDER",
                     help="the landing files each month read, by content hash (default: "
                          "$SANJI_ARCHIVE or .dagster_home/archive)")
-    sp.add_argument("--month", default=None, metavar="YYYY-MM", help=month_help)
+    first, last = month_range()
+    sp.add_argument("--month", default=None, metavar="YYYY-MM",
+                    help=f"{month_help}; allowed {first} to {last} (first_month in the "
+                         "counties file, or SANJI_FIRST_MONTH, sets the start)")
     sp.add_argument("-v", "--verbose", action="count", default=0,
                     help="Dagster's events on the console: -v for INFO, -vv for DEBUG")
 
@@ -208,6 +255,14 @@ def _run_parser(sub) -> None:
                           "from the counties file)")
     add_night_options(run)
     run.set_defaults(func=_cmd_run, month_default=True)
+    rerun = sub.add_parser("rerun", help="run the job rerun_month: rebuild a month from its own "
+                                         "archived landing files",
+                           description="Rebuild and re-publish one month from the files that "
+                           "month's run archived (not today's landing); the exchange is left "
+                           "alone.")
+    _where(rerun, "the month to rebuild (required: YYYY-MM)")
+    add_night_options(rerun)
+    rerun.set_defaults(func=_cmd_rerun)
 
 
 def _decide_parser(sub) -> None:
@@ -280,9 +335,10 @@ def _province_parser(sub) -> None:
 
 def parser() -> argparse.ArgumentParser:
     """The ``sanji`` argument parser."""
-    p = argparse.ArgumentParser(prog="sanji", description=__doc__.splitlines()[0])
+    p = OneLineParser(prog="sanji", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True,
-                           metavar="{demo-data,check,run,decide,exchange,province}")
+                           metavar="{demo-data,check,run,rerun,decide,exchange,worklist,"
+                                   "province}")
     demo = sub.add_parser("demo-data", help="write a demo county's landing folder and truth",
                           description="Generate a fictional county's department extracts.")
     demo.add_argument("--people", type=int, default=3000, help="residents (default: 3000)")
@@ -296,6 +352,9 @@ def parser() -> argparse.ArgumentParser:
     _run_parser(sub)
     _decide_parser(sub)
     _exchange_parser(sub)
+    from assets.cli_worklist import add_parser as _worklist_parser
+
+    _worklist_parser(sub, _where, _overrides, _report_failure)
     _province_parser(sub)
     return p
 
@@ -307,6 +366,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         0 on success, 1 when a run failed, 2 on a usage error (one line, no traceback).
     """
     warnings.filterwarnings("ignore", module="dagster")
+    if COUNTIES_ERROR is not None:
+        print(f"sanji: error: {COUNTIES_ERROR}", file=sys.stderr)
+        return 2
     args = parser().parse_args(argv)
     if getattr(args, "month_default", False) and args.month is None:
         args.month = str(Month.current())

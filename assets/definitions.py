@@ -15,7 +15,7 @@ from dagster import (
     load_assets_from_modules,
 )
 
-from assets import exchange, ingest, jobs, link, province, publish
+from assets import cases, exchange, ingest, jobs, link, province, publish, worklists
 from assets.executors import chosen_executor
 from assets.io_managers import PolarsParquetIOManager, WarehouseIOManager
 from assets.loggers import progress
@@ -25,7 +25,7 @@ from assets.schedules import monthly_export, nightly
 from assets.sensors import inbox_sensor, landing_sensor, province_sensor
 from assets.settings import use_local_defaults
 
-ASSET_MODULES = (ingest, link, publish, exchange, province)
+ASSET_MODULES = (ingest, link, publish, cases, exchange, worklists, province)
 all_assets = load_assets_from_modules(ASSET_MODULES)
 all_assets = [*all_assets, publication_asset(all_assets)]  # publishes each run as a whole
 all_checks = load_asset_checks_from_modules(ASSET_MODULES)
@@ -58,9 +58,10 @@ defs = Definitions(
     assets=all_assets,
     asset_checks=all_checks,
     jobs=[jobs.nightly, jobs.rerun_month, jobs.illness_exchange_export,
-          jobs.illness_exchange_import, jobs.steward_decision, jobs.province],
+          jobs.illness_exchange_import, jobs.steward_decision, jobs.province,
+          worklists.worklist_export, worklists.worklist_import],
     schedules=[nightly, monthly_export],
-    sensors=[landing_sensor, inbox_sensor, province_sensor],
+    sensors=[landing_sensor, inbox_sensor, province_sensor, worklists.worklist_sensor],
     resources=resources(),
     loggers={"console": colored_console_logger, "progress": progress},
     executor=chosen_executor(),

@@ -13,6 +13,7 @@ from dagster import (
     asset,
 )
 
+from assets.cases import returns_archive
 from assets.failures import failing_clearly
 from assets.ingest import OWNERS, where
 from assets.metadata import counts, table_preview
@@ -55,30 +56,40 @@ def exchange_workbook(context: AssetExecutionContext, illness_cases: pl.DataFram
 
 @asset(**EXCHANGE, kinds={"polars"})
 def office_return(context: AssetExecutionContext, exchange_folders: ExchangeFolders,
-                  landing: LandingFolder) -> pl.DataFrame:
-    """县大病办回传的病例表: the office's case list for the month, read from the inbox.
+                  landing: LandingFolder, person: pl.DataFrame,
+                  illness_cases: pl.DataFrame) -> pl.DataFrame:
+    """县大病办回传的病例表: the office's own case list for the month, matched to our people.
 
-    The file's month comes from its name, else its content (统计月份 cell, sheet name, title).
-    Files whose month cannot be told are named in the metadata and a warning; the steward's
-    ``sanji_mapping.yaml`` adds header variants.
+    A file in the inbox for the month (its month from its name, else its content: 统计月份
+    cell, sheet name, title) is archived by content hash (``<archive>/<county>/returns/office``)
+    and the newest archived return of the month is read, so the difference survives an emptied
+    inbox and every later run. Its rows are matched to people by ID, else name, birth date,
+    masked ID and illness (``pipelines.exchange.match``). Files whose month cannot be told are
+    named in the metadata and a warning; the steward's ``sanji_mapping.yaml`` adds header
+    variants.
     """
     county, month = where(context)
-    inbox = exchange_folders.inbox_for(county)
+    inbox, archive = exchange_folders.inbox_for(county), returns_archive(landing, county)
     path = returned_file(inbox, month)
     unplaced = unplaced_files(inbox)
     if unplaced:
         context.log.warning(f"inbox files without a month ({unplaced_hint(month)}): "
                             f"{', '.join(unplaced)}")
-    if path is None:
-        context.add_output_metadata({"received": False, "rows": 0,
-                                     "unplaced_files": ", ".join(unplaced)})
-        return exchange.read_return_empty()
+    if path is not None:
+        exchange.archive_return(path, archive, "office", month)
     mapping = landing.listing(county).file(MAPPING_FILE)
     with failing_clearly("reading the office's returned file"):  # a bad file: no retry
-        frame = exchange.read_return(path, HeaderMapping.from_yaml(mapping) if mapping else None)
-    context.add_output_metadata({"received": True, "file": path.name, "rows": frame.height,
-                                 "unplaced_files": ", ".join(unplaced),
-                                 "preview": table_preview(frame)})
+        _, frame, found = exchange.office_diff(
+            illness_cases, person, archive, month,
+            HeaderMapping.from_yaml(mapping) if mapping else None)
+    if found is None:
+        context.add_output_metadata({"received": False, "rows": 0,
+                                     "unplaced_files": ", ".join(unplaced)})
+        return frame
+    context.add_output_metadata({
+        "received": True, "file": found.original_name, "received_at": found.received_at,
+        "sha256": found.sha256[:16], "rows": frame.height, "by_match": counts(frame, "match"),
+        "unplaced_files": ", ".join(unplaced), "preview": table_preview(frame)})
     return frame
 
 

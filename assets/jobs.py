@@ -22,6 +22,7 @@ from dagster import (
     AssetObservation,
     AssetSelection,
     Config,
+    Failure,
     OpExecutionContext,
     define_asset_job,
     job,
@@ -30,6 +31,7 @@ from dagster import (
 
 from assets.ingest import TRANSIENT
 from assets.resources import WarehouseResource
+from assets.runs import UserError, check_records, check_warehouse
 from assets.settings import county_month, monthly
 from pipelines.domain.identity import mask_ids_in_text
 from pipelines.link.decisions import DECISION_TABLE, decision_row, record_decision
@@ -96,10 +98,17 @@ def append_match_decision(context: OpExecutionContext, config: MatchDecisionConf
     The decision is also an observation of the asset ``match_decision`` (the county's
     partition), so the asset's history in the UI lists every decision.
     """
-    county = warehouse.county(config.county or None).code
+    place = warehouse.county(config.county or None)
+    county, url = place.code, warehouse.url or place.warehouse
+    try:  # a mistyped warehouse or key, a record since corrected: nothing is recorded
+        check_warehouse(url)
+        check_records(url, place.schema or None, (config.record_key_a, config.record_key_b))
+    except UserError as exc:
+        raise Failure(description=str(exc), allow_retries=False) from exc
+    store = warehouse.open(county)
     row = decision_row(config.record_key_a, config.record_key_b, config.decision,
                        config.decided_by, config.note)
-    record_decision(warehouse.open(county), row)
+    record_decision(store, row)
     context.log.info(f"county {county}: recorded {config.decision} by {config.decided_by}")
     decided = row.row(0, named=True)
     yield AssetObservation(asset_key=DECISION_TABLE, partition=county, metadata={

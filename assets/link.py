@@ -36,7 +36,7 @@ from dagster import (
 
 from assets.failures import failing_clearly
 from assets.ingest import EXTRACT_ASSETS, OWNERS, TRANSIENT, where
-from assets.metadata import counts, table_preview
+from assets.metadata import counts, pair_preview
 from assets.resources import LandingFolder, WarehouseResource
 from assets.settings import COUNTY, MONTH, counties, county_month
 from assets.validate import validated
@@ -157,6 +157,7 @@ def steward_decisions(log: pl.DataFrame | None, snapshot: pl.DataFrame,
                                 metadata={"latest_before": True}),
         "decision_log": AssetIn(DECISION_TABLE, partition_mapping=(
             MultiToSingleDimensionPartitionMapping(COUNTY))),
+        "region_table": AssetIn(),
     },
     group_name="link",
     partitions_def=county_month,
@@ -169,7 +170,8 @@ def steward_decisions(log: pl.DataFrame | None, snapshot: pl.DataFrame,
 )
 def link(context: AssetExecutionContext, config: LinkConfig, person_records: pl.DataFrame,
          landing_snapshot: pl.DataFrame, previous_ids: pl.DataFrame | None,
-         decision_log: pl.DataFrame | None, landing: LandingFolder, **tables: pl.DataFrame):
+         decision_log: pl.DataFrame | None, region_table: pl.DataFrame, landing: LandingFolder,
+         **tables: pl.DataFrame):
     """Link records into people, applying stewards' decisions and keeping previous ids.
 
     Every piece of evidence a record carries is compared (household head, hospital and
@@ -208,12 +210,12 @@ def link(context: AssetExecutionContext, config: LinkConfig, person_records: pl.
     })
     uncertain = validated("uncertain_match", result.uncertain)
     yield Output(uncertain, output_name="uncertain_match", metadata={
-        "rows": uncertain.height, "preview": table_preview(uncertain),
+        "rows": uncertain.height, **pair_preview(uncertain, region_table),
     })
     yield AssetCheckResult(
         asset_key="uncertain_match", check_name="uncertain_awaiting_decision",
         passed=result.uncertain.height == 0, severity=AssetCheckSeverity.WARN,
-        metadata={"count": result.uncertain.height, "preview": table_preview(result.uncertain)},
+        metadata={"count": result.uncertain.height, **pair_preview(uncertain, region_table)},
     )
 
 

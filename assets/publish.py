@@ -19,7 +19,15 @@ from dagster import (
 
 from assets.ingest import OWNERS, TRANSIENT, where
 from assets.link import EXTRACT_INS, extract_tables
-from assets.metadata import counts, table_preview, township_counts
+from assets.metadata import (
+    counts,
+    per_rule,
+    steward_preview,
+    table_preview,
+    township_counts,
+    township_table,
+    trend_numbers,
+)
 from assets.settings import county_month
 from assets.validate import validated
 from pipelines.domain.rules import PROVINCE_RULES
@@ -77,26 +85,36 @@ def mismatch(context: AssetExecutionContext, person_links: pl.DataFrame, person:
                                                   month, uncertain_match))
     yield Output(frame, metadata={"rows": frame.height, "month": month,
                                   "by_rule": counts(frame, "rule"),
-                                  "by_township": township_counts(frame, region_table)})
+                                  "by_township": township_counts(frame, region_table),
+                                  "mismatches_total": frame.height,
+                                  **per_rule(frame, [r.id for r in COUNTY_RULES], "mismatches_")})
     for rule in COUNTY_RULES:
         hits = frame.filter(pl.col("rule") == rule.id)
         yield AssetCheckResult(check_name=rule.id, passed=hits.height == 0,
                                severity=AssetCheckSeverity.WARN,
                                metadata={"count": hits.height,
                                          "pending_match": int(hits["pending_match"].sum()),
-                                         "preview": table_preview(hits)})
+                                         **steward_preview(hits, regions=region_table,
+                                                           people=person)})
 
 
 @asset(ins={**EXTRACT_INS, "person": AssetIn(), "person_links": AssetIn(),
-            "region_table": AssetIn()}, **PUBLISHED)
+            "region_table": AssetIn(), "mismatch_case": AssetIn()}, **PUBLISHED)
 def village_monthly(context: AssetExecutionContext, person: pl.DataFrame,
                     person_links: pl.DataFrame, region_table: pl.DataFrame,
-                    **tables: pl.DataFrame) -> pl.DataFrame:
-    """村级月度指标: registered people, contract, insurance, chronic and illness figures."""
+                    mismatch_case: pl.DataFrame | None, **tables: pl.DataFrame) -> pl.DataFrame:
+    """村级月度指标: registered people, contract, insurance, chronic and illness figures, and
+    the month's new / open / overdue / resolved / explained mismatch cases."""
+    from pipelines.cases import with_case_counts
     from pipelines.rollup import village_monthly as build
 
-    frame = validated("village_monthly", build(extract_tables(tables), person, person_links,
-                                               region_table, where(context)[1]))
+    month = where(context)[1]
+    figures = build(extract_tables(tables), person, person_links, region_table, month)
+    if mismatch_case is None:  # a run that left mismatch_case out: no case counts this time
+        context.log.warning(f"no mismatch_case published for {month}: no case counts")
+    else:
+        figures = with_case_counts(figures, mismatch_case.with_columns(month=pl.lit(month)))
+    frame = validated("village_monthly", figures)
     context.add_output_metadata({"rows": frame.height, "preview": table_preview(frame)})
     return frame
 
@@ -108,7 +126,8 @@ def township_monthly(context: AssetExecutionContext, village_monthly: pl.DataFra
     from pipelines.rollup import rollup_township
 
     frame = validated("township_monthly", rollup_township(village_monthly, region_table))
-    context.add_output_metadata({"rows": frame.height, "preview": table_preview(frame)})
+    context.add_output_metadata({"rows": frame.height, "by_township": township_table(frame),
+                                 "preview": table_preview(frame)})
     return frame
 
 
@@ -123,7 +142,8 @@ def county_monthly(context: AssetExecutionContext, township_monthly: pl.DataFram
     from pipelines.rollup import check_rollup_consistency, rollup_county
 
     frame = validated("county_monthly", rollup_county(township_monthly, region_table))
-    yield Output(frame, metadata={"rows": frame.height, "preview": table_preview(frame)})
+    yield Output(frame, metadata={"rows": frame.height, **trend_numbers(frame),
+                                  "preview": table_preview(frame)})
     problems = check_rollup_consistency(village_monthly, township_monthly, frame)
     yield AssetCheckResult(
         check_name="three_level_consistency", passed=not problems,

@@ -40,19 +40,20 @@ def check_month(text: str) -> str:
     Raises:
         UserError: when it is not ``YYYY-MM`` or lies outside the partitions, with the fix.
     """
+    first, last = month_range()
+    allowed = f"months {first} to {last}"
     try:
         month = Month.parse(text)
     except ValueError as exc:
-        msg = f"--month {text!r}: {exc}"
+        msg = f"--month {text!r}: {exc}; this deployment runs {allowed}"
         raise UserError(msg) from exc
-    first, last = month_range()
     if month < first:
-        msg = (f"--month {month} is before the first month {first}: to report it, set "
-               f"first_month: \"{month}\" in {setting('SANJI_COUNTIES')} (or "
+        msg = (f"--month {month} is before the first month {first} ({allowed}): to report it, "
+               f"set first_month: \"{month}\" in {setting('SANJI_COUNTIES')} (or "
                f"SANJI_FIRST_MONTH={month})")
         raise UserError(msg)
     if month > last:
-        msg = f"--month {month} has not begun yet: the latest month is {last}"
+        msg = f"--month {month} has not begun yet: the latest month is {last} ({allowed})"
         raise UserError(msg)
     return str(month)
 
@@ -112,6 +113,68 @@ def check_warehouse(url: str) -> None:
         msg = (f"no warehouse at {path}: run `sanji run` first, or pass --warehouse / set "
                "SANJI_WAREHOUSE to the existing one")
         raise UserError(msg)
+
+
+def unknown_records(store, keys: tuple[str, str]) -> tuple[str | None, list[str]]:
+    """The keys naming no record of the latest month ``store`` published, and that month.
+
+    A key may be a ``record_key`` (``person_id_map``) or a ``record_id`` (``file|sheet|row``,
+    ``person_source``), as ``uncertain_match`` shows both.
+
+    Args:
+        store: the county's :class:`pipelines.warehouse.Warehouse`.
+        keys: the two keys a decision names.
+
+    Returns:
+        The latest month (None when nothing was published: every key is unknown) and the
+        unknown keys, in the order given.
+    """
+    if not (store.has_table("county_monthly") and store.has_table("person_id_map")):
+        return None, list(keys)
+    months = store.read("county_monthly")["month"].drop_nulls()
+    if months.is_empty():
+        return None, list(keys)
+    month = str(months.max())
+    known = set(store.read("person_id_map", month=month).filter(
+        pl.col("record_key").is_in(list(keys)))["record_key"])
+    if store.has_table("person_source"):
+        known |= set(store.read("person_source", month=month).filter(
+            pl.col("record_id").is_in(list(keys)))["record_id"])
+    return month, [k for k in keys if k not in known]
+
+
+def records_refused(where: str, month: str | None, unknown: list[str]) -> str:
+    """What to tell a steward whose decision names unknown records ("" when none)."""
+    if month is None:
+        return f"nothing published in {where} yet: run `sanji run` first, then decide"
+    if not unknown:
+        return ""
+    named = ", ".join(mask_ids_in_text(k) for k in unknown)
+    return (f"{named}: no record of {month} (the latest month in {where}) has this key: copy "
+            "record_key_l and record_key_r (or record_id_l / record_id_r) from uncertain_match")
+
+
+def check_records(url: str, schema: str | None, keys: tuple[str, str]) -> str:
+    """Refuse record keys that name no record of the latest month the warehouse published.
+
+    Args:
+        url: the warehouse (it exists: :func:`check_warehouse`).
+        schema: the county's schema (None: the default one).
+        keys: the two keys a decision names.
+
+    Returns:
+        The month the keys were found in.
+
+    Raises:
+        UserError: naming the unknown keys, the month and where to copy keys from.
+    """
+    from pipelines.warehouse import Warehouse
+
+    month, unknown = unknown_records(Warehouse.from_url(url, schema=schema), keys)
+    refused = records_refused(url, month, unknown)
+    if refused:
+        raise UserError(refused)
+    return str(month)
 
 
 def ensure_dagster_home(project: Path = PROJECT) -> Path:
@@ -198,7 +261,8 @@ def _top(frame: pl.DataFrame, column: str, limit: int = 5) -> list[str]:
     return lines
 
 
-def summary(warehouse: str, month: str, county: County | None = None) -> str:
+def summary(warehouse: str, month: str, county: County | None = None,
+            job: str = "nightly") -> str:
     """A few lines on what a run produced, read back from the warehouse (no ID numbers)."""
     from pipelines.warehouse import Warehouse
 
@@ -221,11 +285,25 @@ def summary(warehouse: str, month: str, county: County | None = None) -> str:
         f"people {people.height}, uncertain pairs {table('uncertain_match').height}",
         f"mismatches {mismatch.height} by rule:",
         *_top(mismatch, "rule", limit=50),
+        *_case_line(table("mismatch_case"), month),
         f"warehouse: {warehouse}" + (f" (schema {county.schema})" if county and county.schema
                                      else ""),
-        f"run recorded in {os.environ.get('DAGSTER_HOME')} (job nightly); {browse_hint()}",
+        f"run recorded in {os.environ.get('DAGSTER_HOME')} (job {job}); {browse_hint()}",
     ]
     return "\n".join(lines)
+
+
+def _case_line(cases: pl.DataFrame, month: str) -> list[str]:
+    """One line on the month's cases (mismatch_case), or none before it is published."""
+    if not cases.height or "status" not in cases.columns:
+        return []
+    status = pl.col("status")
+    now = pl.col("status_month") == month
+    n = cases.select(new=(status == "new").sum(), open=status.is_in(["new", "open"]).sum(),
+                     overdue=pl.col("overdue").sum(), resolved=((status == "resolved") & now).sum(),
+                     explained=((status == "explained") & now).sum()).row(0, named=True)
+    return [f"cases: open {n['open']} (new {n['new']}, overdue {n['overdue']}), resolved "
+            f"{n['resolved']} and explained {n['explained']} this month (mismatch_case)"]
 
 
 def browse_hint() -> str:

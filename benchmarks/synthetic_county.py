@@ -84,6 +84,7 @@ COMMON_NAMES = [
     "刘洋",
 ]
 EXTRACT_NAMES = list(EXTRACTS)
+REGION = "410526"
 
 
 def _check_chars(first17: np.ndarray) -> np.ndarray:
@@ -148,30 +149,24 @@ def synthetic_records(rows: int, seed: int = 7) -> tuple[pl.DataFrame, pl.DataFr
         (records, truth): truth has record_id, person_key, twin_of.
     """
     rng = np.random.default_rng(seed)
-    pool, index, partner, pinyin = _char_tables()
-    n_people = int(rows / 2.6)
-    region = "410526"
-    # households and places
+    tables = _char_tables()
+    people = _people(rng, int(rows / 2.6), tables)
+    recs = _dirty_records(rng, people, tables)
+    df = _records_frame(people, recs, tables)
+    records = df.select(COMMON_COLUMNS).cast({"row_number": pl.Int64, "birth_date": pl.Date})
+    truth = df.select("record_id", "person_key", "twin_of")
+    return records, truth
+
+
+def _people(rng: np.random.Generator, n_people: int, tables: tuple) -> dict[str, np.ndarray]:
+    """The true people: household, village, name characters, birth, sex, twin, ID digits."""
+    _, index, _, pinyin = tables
     sizes = rng.choice([1, 2, 3, 4, 5], size=n_people, p=[0.2, 0.3, 0.25, 0.15, 0.1])
     hh = np.repeat(np.arange(n_people), sizes)[:n_people]
     first_in_hh = np.r_[True, hh[1:] != hh[:-1]]
     n_villages = max(20, n_people // 800)
     hh_village = rng.integers(0, n_villages, hh.max() + 1)
-    village = hh_village[hh]
-    # names: surname of the household, 1-2 given chars; 3% very common full names
-    surname_idx = np.array([index[c] for c in SURNAMES])
-    zipf = 1.0 / np.arange(1, len(surname_idx) + 1) ** 0.9
-    hh_surname = rng.choice(surname_idx, size=hh.max() + 1, p=zipf / zipf.sum())
-    given_pool = np.array([index[c] for c in "".join(HOMOPHONES) + "".join(LOOKALIKE)])
-    c0 = hh_surname[hh]
-    c1 = rng.choice(given_pool, n_people)
-    c2 = np.where(rng.random(n_people) < 0.6, rng.choice(given_pool, n_people), -1)
-    common = rng.random(n_people) < 0.03
-    pick = rng.integers(0, len(COMMON_NAMES), n_people)
-    for k, name in enumerate(COMMON_NAMES):
-        sel = common & (pick == k)
-        chars = [index[c] for c in name] + [-1]
-        c0[sel], c1[sel], c2[sel] = chars[0], chars[1], chars[2]
+    c0, c1, c2, given_pool = _names(rng, hh, index)
     birth = np.datetime64("1940-01-01") + rng.integers(0, 80 * 365, n_people)
     sex = rng.integers(0, 2, n_people)  # 1 = male
     # twins: second member of 1.5% of multi-person households
@@ -190,23 +185,49 @@ def synthetic_records(rows: int, seed: int = 7) -> tuple[pl.DataFrame, pl.DataFr
     c2[tw] = np.where(pin[other] == pin[np.maximum(c2[tw - 1], 0)], index["磊"], other)
     # unique IDs: random sequence, parity = sex
     seq = rng.integers(0, 500, n_people) * 2 + sex
-    digits = _ids(region, birth, seq)
-    ids = _id_strings(digits)
-    _, first = np.unique(ids, return_index=True)
+    digits = _ids(REGION, birth, seq)
+    _, first = np.unique(_id_strings(digits), return_index=True)
     keep = np.zeros(n_people, dtype=bool)
     keep[first] = True  # drop the rare colliding persons
-    # records: 1-5 per person, distinct extracts
+    return {"hh": hh, "village": hh_village[hh], "n_villages": np.array(n_villages),
+            "c0": c0, "c1": c1, "c2": c2, "birth": birth, "sex": sex, "twin_of": twin_of,
+            "digits": digits, "keep": keep}
+
+
+def _names(rng: np.random.Generator, hh: np.ndarray,
+           index: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Name characters: the household's surname, 1-2 given chars; 3% very common full names."""
+    n_people = len(hh)
+    surname_idx = np.array([index[c] for c in SURNAMES])
+    zipf = 1.0 / np.arange(1, len(surname_idx) + 1) ** 0.9
+    hh_surname = rng.choice(surname_idx, size=hh.max() + 1, p=zipf / zipf.sum())
+    given_pool = np.array([index[c] for c in "".join(HOMOPHONES) + "".join(LOOKALIKE)])
+    c0 = hh_surname[hh]
+    c1 = rng.choice(given_pool, n_people)
+    c2 = np.where(rng.random(n_people) < 0.6, rng.choice(given_pool, n_people), -1)
+    common = rng.random(n_people) < 0.03
+    pick = rng.integers(0, len(COMMON_NAMES), n_people)
+    for k, name in enumerate(COMMON_NAMES):
+        sel = common & (pick == k)
+        chars = [index[c] for c in name] + [-1]
+        c0[sel], c1[sel], c2[sel] = chars[0], chars[1], chars[2]
+    return c0, c1, c2, given_pool
+
+
+def _dirty_records(rng: np.random.Generator, people: dict[str, np.ndarray],
+                   tables: tuple) -> dict[str, np.ndarray]:
+    """1-5 records per person in distinct extracts, with ID, name, place, birth and sex dirt."""
+    _, index, partner, _ = tables
+    n_people = len(people["hh"])
     n_rec = rng.choice([1, 2, 3, 4, 5], size=n_people, p=[0.15, 0.3, 0.3, 0.15, 0.1])
-    n_rec[~keep] = 0
+    n_rec[~people["keep"]] = 0
     order = rng.random((n_people, len(EXTRACT_NAMES))).argsort(axis=1)
     person = np.repeat(np.arange(n_people), n_rec)
     slot = np.arange(len(person)) - np.repeat(np.cumsum(n_rec) - n_rec, n_rec)
-    extract = order[person, slot]
     n = len(person)
     r = rng.random((n, 10))
-    rd = digits[person].copy()
+    rd = people["digits"][person].copy()
     check = _check_chars(rd).astype("U1")
-    # ID dirt
     pos = rng.integers(0, 17, n)
     sub = r[:, 0] < 0.02
     rd[sub, pos[sub]] = (rd[sub, pos[sub]] + rng.integers(1, 10, sub.sum())) % 10
@@ -214,10 +235,9 @@ def synthetic_records(rows: int, seed: int = 7) -> tuple[pl.DataFrame, pl.DataFr
     p2 = np.minimum(pos, 15)
     a_, b_ = rd[swp, p2[swp]].copy(), rd[swp, p2[swp] + 1].copy()
     rd[swp, p2[swp]], rd[swp, p2[swp] + 1] = b_, a_
-    id_str = np.char.add((rd + 48).astype(np.uint8).view("S17").ravel().astype(str), check)
     missing_id = r[:, 1] < 0.05
     # names: homophone / look-alike typos
-    rc0, rc1, rc2 = c0[person], c1[person], c2[person].copy()
+    rc1, rc2 = people["c1"][person], people["c2"][person].copy()
     homo = r[:, 2] < 0.03
     last_is2 = rc2 >= 0
     rc2 = np.where(homo & last_is2, partner[np.maximum(rc2, 0)], rc2)
@@ -225,45 +245,53 @@ def synthetic_records(rows: int, seed: int = 7) -> tuple[pl.DataFrame, pl.DataFr
     look = {index[a]: index[b] for a, b in LOOKALIKE.items()}
     lk = (r[:, 3] < 0.01) & np.isin(rc1, list(look))
     rc1[lk] = [look[c] for c in rc1[lk]]
-    # places, birth, sex
-    rvillage = village[person].copy()
+    village = people["village"][person].copy()
     moved = r[:, 4] < 0.02
-    rvillage[moved] = rng.integers(0, n_villages, moved.sum())
-    no_village = r[:, 5] < 0.03
-    no_birth = missing_id & (r[:, 6] < 0.3)
-    no_sex = r[:, 7] < 0.02
-    chars = pl.Series(pool)
-    pys = pl.Series(pinyin)
+    village[moved] = rng.integers(0, int(people["n_villages"]), moved.sum())
+    return {"person": person, "extract": order[person, slot],
+            "id": np.char.add((rd + 48).astype(np.uint8).view("S17").ravel().astype(str), check),
+            "missing_id": missing_id, "c0": people["c0"][person], "c1": rc1, "c2": rc2,
+            "village": village, "no_village": r[:, 5] < 0.03,
+            "no_birth": missing_id & (r[:, 6] < 0.3), "no_sex": r[:, 7] < 0.02}
+
+
+def _records_frame(people: dict[str, np.ndarray], recs: dict[str, np.ndarray],
+                   tables: tuple) -> pl.DataFrame:
+    """The records as a frame of canonical columns plus the truth's person and twin keys."""
+    pool, _, _, pinyin = tables
+    chars, pys = pl.Series(pool), pl.Series(pinyin)
+    person, rvillage = recs["person"], recs["village"]
 
     def col(idx: np.ndarray, table: pl.Series) -> pl.Series:
         s = table.gather(pl.Series(np.maximum(idx, 0)))
         return pl.select(pl.when(pl.Series(idx) >= 0).then(s).otherwise(pl.lit(""))).to_series()
 
-    ext_names = np.array(EXTRACT_NAMES)[extract]
-    vcode = np.char.add(region, np.char.zfill((100 + rvillage // 20).astype(str), 3))
+    vcode = np.char.add(REGION, np.char.zfill((100 + rvillage // 20).astype(str), 3))
     tcode = np.char.add(vcode, "000")
     vcode = np.char.add(vcode, np.char.zfill((200 + rvillage % 20).astype(str), 3))
-    df = pl.DataFrame(
-        {
-            "extract": ext_names,
-            "name": col(rc0, chars) + col(rc1, chars) + col(rc2, chars),
-            "name_pinyin": col(rc0, pys) + col(rc1, pys) + col(rc2, pys),
-            "id_number": _null_where(missing_id, id_str),
-            "sex_true": np.where(sex[person] == 1, "男", "女"),
-            "birth_true": birth[person],
-            "township_code": _null_where(no_village, tcode),
-            "village_code": _null_where(no_village, vcode),
-            "household": np.char.add("H", hh[person].astype(str)),
-            "person_key": np.char.add("K", person.astype(str)),
-            "twin_of": _null_where(
-                twin_of[person] < 0, np.char.add("K", twin_of[person].astype(str))
-            ),
-            "no_birth": no_birth,
-            "no_sex": no_sex,
-        }
-    )
+    twin_of = people["twin_of"][person]
+    df = pl.DataFrame({
+        "extract": np.array(EXTRACT_NAMES)[recs["extract"]],
+        "name": col(recs["c0"], chars) + col(recs["c1"], chars) + col(recs["c2"], chars),
+        "name_pinyin": col(recs["c0"], pys) + col(recs["c1"], pys) + col(recs["c2"], pys),
+        "id_number": _null_where(recs["missing_id"], recs["id"]),
+        "sex_true": np.where(people["sex"][person] == 1, "男", "女"),
+        "birth_true": people["birth"][person],
+        "township_code": _null_where(recs["no_village"], tcode),
+        "village_code": _null_where(recs["no_village"], vcode),
+        "household": np.char.add("H", people["hh"][person].astype(str)),
+        "person_key": np.char.add("K", person.astype(str)),
+        "twin_of": _null_where(twin_of < 0, np.char.add("K", twin_of.astype(str))),
+        "no_birth": recs["no_birth"],
+        "no_sex": recs["no_sex"],
+    })
+    return _with_record_columns(df)
+
+
+def _with_record_columns(df: pl.DataFrame) -> pl.DataFrame:
+    """Derive the canonical record columns (row, file, raw values, record id) of the frame."""
     valid = _valid_expr(pl.col("id_number"))
-    df = (
+    return (
         df.with_columns(
             row_number=pl.int_range(pl.len()).over("extract") + 2,
             id_valid=valid.fill_null(False),
@@ -287,9 +315,6 @@ def synthetic_records(rows: int, seed: int = 7) -> tuple[pl.DataFrame, pl.DataFr
             ),
         )
     )
-    records = df.select(COMMON_COLUMNS).cast({"row_number": pl.Int64, "birth_date": pl.Date})
-    truth = df.select("record_id", "person_key", "twin_of")
-    return records, truth
 
 
 def _null_where(mask: np.ndarray, values: np.ndarray) -> pl.Series:

@@ -119,15 +119,22 @@ def _signature_how(decisions: list[Decision], spec: ExtractSpec) -> str:
 
 
 def _derived(extract: str, decisions: list[Decision]) -> list[Decision]:
-    """Fields derived from others: the roster's population type from category / household type."""
+    """Fields derived from others: the roster's population type from category / household
+    type; and an extract read without an ID column (a hospital's own settlement list), said
+    so, since its records can link only on name, sex, place, hospital and dates."""
     fields = {d.field for d in decisions}
+    out = []
+    if extract in EXTRACTS and "id_number" not in fields:
+        out.append(Decision("", "", "id_number", "absent", "no identity-number column: every "
+                            "row links on name, sex, birth, place, hospital and dates only"))
     if extract != "poverty_roster" or DERIVED_TYPE in fields:
-        return []
+        return out
     sources = [f for f in ("monitoring_category", "household_type") if f in fields]
-    note = ("监测对象类别 filled -> 监测对象; else 户类型 脱贫户 -> 脱贫人口, 一般农户 -> 一般农户"
+    note = ("监测对象类别 filled -> 监测对象; else 户类型 脱贫户 -> 脱贫人口, 监测户 -> 监测对象, "
+            "一般农户 -> 一般农户"
             if sources else "no population type, category or household type: rows count as "
             "registered with no type")
-    return [Decision("", "", DERIVED_TYPE, "derived", note)]
+    return [*out, Decision("", "", DERIVED_TYPE, "derived", note)]
 
 
 def recognise(grid: Grid, mapping: HeaderMapping | None = None) -> Recognised:

@@ -48,7 +48,8 @@ class Decision:
         column: the grid column (c0, c1 …).
         header: the header as written.
         field: the canonical field, or None.
-        how: builtin, steward, inferred, unused, duplicate or unmapped.
+        how: builtin, steward, inferred, unused, duplicate or unmapped; derived (a field
+            worked out from others) or absent (a person field with no column).
         note: why (the rule that inferred it, the reason it was refused).
     """
 

@@ -63,8 +63,13 @@ def layouts(as_of: date) -> tuple[FileLayout, ...]:
         sex, hospital and dates only (no birth date, no village), as insurance settlement
         exports do.
     """
+    return (*_poverty_files(as_of), *_health_files(as_of), *_civil_affairs_files(as_of),
+            *_insurance_files(as_of))
+
+
+def _poverty_files(as_of: date) -> tuple[FileLayout, ...]:
+    """The poverty office's monitoring roster (GBK, CRLF)."""
     ym = f"{as_of:%Y%m}"
-    month = f"{as_of.year}年{as_of.month}月"
     return (
         FileLayout(f"扶贫办_防返贫监测名单_{ym}.csv", "gbk", (SheetLayout(
             "poverty_roster", "", (
@@ -74,6 +79,13 @@ def layouts(as_of: date) -> tuple[FileLayout, ...]:
                 ("risk_cause", "主要致贫(返贫)原因"), ("risk_cleared", "风险是否消除"),
                 ("township", "乡镇"), ("village", "行政村"),
             )),), "\r\n"),
+    )
+
+
+def _health_files(as_of: date) -> tuple[FileLayout, ...]:
+    """The health commission's workbook: three sheets."""
+    month = f"{as_of.year}年{as_of.month}月"
+    return (
         FileLayout(f"卫健局_健康帮扶三项台账_{month}.xlsx", "xlsx", (
             SheetLayout("doctor_contract", "家庭医生签约", (
                 ("name", "姓名"), ("id_number", "身份证号码"), ("sex", "性别"),
@@ -98,6 +110,12 @@ def layouts(as_of: date) -> tuple[FileLayout, ...]:
                 title=f"{COUNTY_NAME}农村贫困人口大病专项救治台账({month})", merged=True,
                 totals=True),
         )),
+    )
+
+
+def _civil_affairs_files(as_of: date) -> tuple[FileLayout, ...]:
+    """Civil affairs: the assistance roll and the death register."""
+    return (
         FileLayout("民政局_低保特困临时救助对象花名册.csv", "utf-8-sig", (SheetLayout(
             "assistance", "", (
                 ("name", "救助对象姓名"), ("id_number", "证件号码"), ("sex", "性别"),
@@ -112,6 +130,12 @@ def layouts(as_of: date) -> tuple[FileLayout, ...]:
                 ("birth_date", "出生日期"), ("township", "所属乡镇"), ("village", "村"),
                 ("death_date", "死亡日期"), ("cremation_date", "火化日期"),
             ), {"birth_date": "zh", "death_date": "iso", "cremation_date": "iso"}),)),
+    )
+
+
+def _insurance_files(as_of: date) -> tuple[FileLayout, ...]:
+    """Medical insurance: the enrolment list and the inpatient settlements."""
+    return (
         FileLayout("医保局_城乡居民参保名单.csv", "utf-8", (SheetLayout(
             "enrolment", "", (
                 ("name", "参保人姓名"), ("id_number", "证件号"), ("sex", "性别"),

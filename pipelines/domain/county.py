@@ -14,7 +14,7 @@ DEPARTMENTS: dict[str, str] = {
 
 # Published table names: a contract with stewards and the illness office.
 PUBLISHED_TABLES: tuple[str, ...] = (
-    "person_source", "person", "quarantine", "field_issue", "mismatch",
+    "person_source", "person", "quarantine", "field_issue", "mismatch", "mismatch_case",
     "uncertain_match",
     "village_monthly", "township_monthly", "county_monthly", "exchange_diff",
 )

@@ -115,7 +115,7 @@ def derived_population_type(category: pl.Expr, household: pl.Expr) -> pl.Expr:
     """The roster's population type where the export has no such column (全国防返贫监测).
 
     A monitoring category makes a person 监测对象; else household type 脱贫户 makes them
-    脱贫人口, 一般农户 stays 一般农户 (not registered).
+    脱贫人口, 监测户 监测对象, 一般农户 stays 一般农户 (not registered).
 
     Args:
         category: monitoring category codes.
@@ -128,5 +128,6 @@ def derived_population_type(category: pl.Expr, household: pl.Expr) -> pl.Expr:
         pl.when(category.is_not_null()).then(pl.lit("监测对象"))
         .when(household.is_in(_group("household_type", "poverty_alleviated")))
         .then(pl.lit("脱贫人口"))
+        .when(household == "监测户").then(pl.lit("监测对象"))
         .when(household == "一般农户").then(pl.lit("一般农户"))
     )

@@ -13,6 +13,9 @@ from pipelines.domain.months import Month
 from pipelines.exchange.months import month_in_content, month_in_file_name
 
 RETURN_SUFFIXES = (".xlsx", ".csv")
+# A township's returned work list keeps this in its name (``问题清单_<township>_<YYYY-MM>.xlsx``);
+# every other inbox file is the illness office's.
+WORKLIST_MARK = "问题清单"
 
 
 def workbook_name(month: str | Month) -> str:
@@ -25,11 +28,13 @@ def file_month(path: Path) -> str | None:
     return month_in_file_name(path.name) or month_in_content(path)
 
 
-def inbox_files(inbox: Path) -> list[Path]:
+def inbox_files(inbox: Path, kind: str | None = "office") -> list[Path]:
     """The returned files at the top of the inbox, by name (no hidden or Excel lock files).
 
     Args:
         inbox: the inbox folder (a missing folder holds nothing).
+        kind: ``office`` (the illness office's files), ``worklist`` (the townships' returned
+            work lists, named with ``WORKLIST_MARK``) or None (both).
 
     Returns:
         ``.xlsx`` and ``.csv`` files.
@@ -37,7 +42,8 @@ def inbox_files(inbox: Path) -> list[Path]:
     if not inbox.is_dir():
         return []
     return sorted(p for p in inbox.iterdir() if p.is_file() and p.suffix.lower() in
-                  RETURN_SUFFIXES and not p.name.startswith((".", "~$")))
+                  RETURN_SUFFIXES and not p.name.startswith((".", "~$"))
+                  and (kind is None or (WORKLIST_MARK in p.name) == (kind == "worklist")))
 
 
 def returned_file(inbox: Path, month: str | Month) -> Path | None:

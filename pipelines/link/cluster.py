@@ -1,7 +1,8 @@
 """Clustering: connected components over linked pairs, honouring cannot-link constraints.
 
-Cannot-link: two records of the same one-row-per-person extract, two records with different
-valid IDs, two records whose birth dates disagree outright (more than one of year, month and
+Cannot-link: two records of the same one-row-per-person list (one file and sheet of such an
+extract) unless they carry the same valid ID, two records with different valid IDs, two
+records whose birth dates disagree outright (more than one of year, month and
 day differs, and not a day/month swap: a birthless settlement must not chain a grandmother
 and an infant of the same name into one person), and steward no-links. Components are found
 for all edges at once (numpy label propagation); only the few components that hold a
@@ -81,10 +82,11 @@ class _Constrained:
 
     def allowed(self, ra: int, rb: int) -> bool:
         """Return whether joining roots ``ra`` and ``rb`` keeps every constraint."""
-        if self.extracts.get(ra, set()) & self.extracts.get(rb, set()):
-            return False
         va, vb = self.valid.get(ra), self.valid.get(rb)
         if va is not None and vb is not None and va != vb:
+            return False
+        same_id = va is not None and va == vb
+        if not same_id and self.extracts.get(ra, set()) & self.extracts.get(rb, set()):
             return False
         ba, bb = self.births.get(ra, set()), self.births.get(rb, set())
         if any(births_conflict(x, y) for x in ba for y in bb):
@@ -131,8 +133,11 @@ def _violating(
 ) -> np.ndarray:
     """Return the labels of components holding a violated cannot-link constraint."""
     df = pl.DataFrame({"c": labels, "e": one_row, "v": valid_id})
+    # two rows of one list are one person only when they carry the same valid ID
+    who = pl.coalesce("v", pl.lit("#") + pl.int_range(pl.len()).cast(pl.String))
     dup_extract = (
-        df.drop_nulls("e").group_by("c", "e").len().filter(pl.col("len") > 1).get_column("c")
+        df.with_columns(who=who).drop_nulls("e").group_by("c", "e")
+        .agg(pl.col("who").n_unique()).filter(pl.col("who") > 1).get_column("c")
     )
     two_ids = (
         df.drop_nulls("v")
@@ -155,7 +160,8 @@ def cluster(
     Args:
         n: number of records.
         edges: i_l, i_r, weight, forced (bool: steward must-link).
-        one_row: per record, its extract when the extract lists each person once, else null.
+        one_row: per record, its list (extract, file, sheet) when the extract lists each person
+            once, else null.
         valid_id: per record, its ID when valid, else null.
         no_links: i_l, i_r of steward no-link decisions.
         birth: per record, its birth date as a YYYYMMDD integer, or null.

@@ -45,6 +45,7 @@ class Coded:
             county is the first 6 digits of the village (else township) code.
         head, head_pinyin: per record, keys of the household head's name and pinyin.
         hospital: per record, the key of the normalised hospital (-1 null).
+        insurance_no: per record, the key of the insurance person number (-1 null).
         admission, diagnosis: per record, settlement admission / ledger diagnosis date as
             days since 1970 (``NO_DAY`` when null).
         clinic_village, clinic_township: per record, keys of the village (and its
@@ -85,6 +86,7 @@ class Coded:
     head: np.ndarray
     head_pinyin: np.ndarray
     hospital: np.ndarray
+    insurance_no: np.ndarray
     admission: np.ndarray
     diagnosis: np.ndarray
     clinic_village: np.ndarray
@@ -271,6 +273,7 @@ def code_records(rec: pl.DataFrame) -> Coded:
         head=keys(rec["head_name"]),
         head_pinyin=keys(rec["head_pinyin"]),
         hospital=keys(rec["hospital"]),
+        insurance_no=keys(rec["insurance_no"]),
         admission=_days(rec["admission_date"]),
         diagnosis=_days(rec["diagnosis_date"]),
         clinic_village=keys(rec["clinic_village"]),

@@ -117,12 +117,29 @@ def holder_level(held: np.ndarray, few_max: float, some_max: float) -> np.ndarra
     return np.select([held == 1, held == 2, held <= few_max, held <= some_max], [0, 1, 2, 3], 4)
 
 
+def excel_rounded(c: Coded, x: np.ndarray) -> np.ndarray:
+    """Return whether each record's ID is what Excel leaves of one it held as a number: 18
+    characters ending in 000 that fail the checksum (digits 16-18 lost, 15 rounded)."""
+    ok = c.id[x] >= 0
+    tail = c.id_chars[np.maximum(c.id[x], 0), 15:18]
+    return ok & ~c.id_valid[x] & (tail == ord("0")).all(axis=1)
+
+
 def id_levels(c: Coded, i: np.ndarray, j: np.ndarray, p: Params) -> np.ndarray:
-    """Grade IDs: exact, one substitution, one adjacent swap, different; null if missing."""
+    """Grade IDs: exact, one substitution, one adjacent swap, different; null if missing.
+
+    An Excel-rounded ID (``excel_rounded``) whose first 14 characters (region and birth
+    date) agree with the other ID is null, not different: its lost digits say nothing, and
+    region and birth date are the place and birth comparisons' to weigh.
+    """
     a, b = c.id[i], c.id[j]
     out = np.full(len(i), NULL, dtype=np.int8)
     both = (a >= 0) & (b >= 0)
     differ = both & (a != b)
+    if differ.any():
+        rounded = differ & (excel_rounded(c, i) | excel_rounded(c, j))
+        head = (c.id_chars[np.maximum(a, 0), :14] == c.id_chars[np.maximum(b, 0), :14]).all(1)
+        differ &= ~(rounded & head)
     out[both & (a == b)] = 0
     if differ.any():
         ua, ub, inv = unique_pairs(a[differ], b[differ])
@@ -185,10 +202,13 @@ COMPARATORS: dict[str, Comparator] = {
                         place_levels),
     "household": Comparator(("same", "different"),
                             lambda c, i, j, p: equal_levels(c.household, i, j)),
+    "insurance_no": Comparator(("same", "different"),
+                               lambda c, i, j, p: equal_levels(c.insurance_no, i, j)),
     "household_head": Comparator(("same-head", "similar-head", "different-head"),
                                  evidence.head_levels),
     "hospital": Comparator(("in-treatment-window", "same-hospital", "different-hospital"),
                            evidence.hospital_levels),
+    "stay": Comparator(("same-stay", "other-stay"), evidence.stay_levels),
     "clinic": Comparator(("clinic-in-village", "clinic-in-township", "clinic-elsewhere"),
                          evidence.clinic_levels),
     "other_records": Comparator(("has-others", "has-none"), evidence.other_records_levels),

@@ -57,6 +57,11 @@ COMPARISONS: tuple[Comparison, ...] = (
         Level("same", 0.97, 1e-3, False, "same poverty-roster household number"),
         Level("different", 0.03, 0.999, False, "other household numbers"),
     ), "the poverty roster's household number"),
+    Comparison("insurance_no", (
+        Level("same", 0.97, 1e-6, True, "same insurance person number"),
+        Level("different", 0.03, 0.999999, False, "other insurance person numbers"),
+    ), "the insurance platform's person number (人员编号), carried by enrolment and "
+       "settlement rows, with or without an ID"),
     Comparison("household_head", (
         Level("same-head", 0.9, 5e-4, False, "both records name the same household head"),
         Level("similar-head", 0.04, 1e-4, False, "the heads' names sound alike"),
@@ -70,6 +75,13 @@ COMPARISONS: tuple[Comparison, ...] = (
     ), "the hospital and dates of the illness ledger (designated hospital, diagnosis date) and "
        "of inpatient settlements (hospital, admission date)",
         {"window_before_days": 30, "window_after_days": 180}),
+    Comparison("stay", (
+        Level("same-stay", 0.3, 1e-4, False,
+              "one stay: same hospital, same admission day (the insurance settlement and the "
+              "hospital's own discharge list)"),
+        Level("other-stay", 0.7, 0.9999, False, "another stay"),
+    ), "two hospital stays (settlements, a hospital's discharge list): the same one or not",
+        {"stay_days": 0}),
     Comparison("clinic", (
         Level("clinic-in-village", 0.85, 1e-2, False,
               "the follow-up clinic (虹光村卫生室) is in the other record's village"),
@@ -90,6 +102,9 @@ BLOCKING_RULES: tuple[BlockingRule, ...] = (
     BlockingRule("id_one_off", method="id_one_edit",
                  description="IDs failing their checksum against every ID one substitution or "
                              "one adjacent swap away"),
+    BlockingRule("insurance_no", ("insurance_no",),
+                 description="the insurance person number (a settlement without an ID and "
+                             "its person's enrolment)"),
     BlockingRule("pinyin_birth", ("name_pinyin", "birth_date"),
                  description="homophones (张伟 / 张玮) born the same day"),
     BlockingRule("birth_village", ("birth_date", "place"),

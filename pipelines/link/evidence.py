@@ -1,9 +1,11 @@
-"""Evidence beyond the common columns: household heads, hospitals and dates, clinics.
+"""Evidence beyond the common columns: household heads, hospitals and dates, clinics, the
+insurance person number.
 
 ``record_evidence(tables)`` takes it from the typed extract tables (one row per record,
 keyed by ``record_id``): the household head named by the poverty roster (户主姓名) and civil
 assistance (户主), the ledger's designated hospital and diagnosis date, a settlement's
-hospital and admission date, and a follow-up's clinic. ``attach`` joins it to the prepared
+hospital and admission date, a follow-up's clinic, and the insurance platform's person
+number (人员编号) of enrolment and settlement rows. ``attach`` joins it to the prepared
 records and derives what the comparisons read: a normalised hospital, the village a clinic
 names (虹光村卫生室 -> 虹光村's code, learnt from the records' own village names) and the
 sex read off the ID. The comparison functions for this evidence live here too.
@@ -21,8 +23,9 @@ from pipelines.normalise.names import normalise_names
 
 EVIDENCE_COLUMNS: dict[str, pl.DataType] = {
     "head_name": pl.String(), "hospital": pl.String(), "admission_date": pl.Date(),
-    "diagnosis_date": pl.Date(), "clinic": pl.String(),
+    "diagnosis_date": pl.Date(), "clinic": pl.String(), "insurance_no": pl.String(),
 }
+INSURANCE_NO_MIN = 6  # characters: shorter is no person number (a row counter, a code)
 VILLAGE_SUFFIX = r"(村民委员会|村委会|社区居民委员会|居民委员会|居委会|社区|行政村|村)$"
 CLINIC_SUFFIX = r"(卫生室|卫生所|诊所|医疗室|卫生服务站)$"
 HOSPITAL_PREFIX = r"^[^县市省区]{1,6}([县市])"  # 清河县人民医院 -> 县人民医院
@@ -99,7 +102,8 @@ def attach(rec: pl.DataFrame, evidence: pl.DataFrame | None) -> pl.DataFrame:
     清河县人民医院 -> 县人民医院),
     admission_date, diagnosis_date, clinic_village (the village a follow-up's clinic
     names, only where the record's own village is blank), place (village, else clinic
-    village) and sex_id (the ID's sex digit where an 18-character ID is present, else sex).
+    village) and sex_id (the ID's sex digit where an 18-character ID is present and not
+    Excel-rounded, else sex).
 
     Args:
         rec: prepared records (``record_id``, common columns).
@@ -123,14 +127,30 @@ def attach(rec: pl.DataFrame, evidence: pl.DataFrame | None) -> pl.DataFrame:
     rec = rec.join(_village_stems(rec).rename({"stem": "_stem"}), on="_stem", how="left",
                    maintain_order="left").drop("_stem")
     digit = pl.col("id_number").str.slice(16, 1).cast(pl.Int32, strict=False)
+    # Excel keeps 15 digits of an ID it held as a number: the sex digit (17th) is lost
+    whole = (pl.col("id_number").str.len_chars() == 18) & ~(
+        ~pl.col("id_valid") & pl.col("id_number").str.ends_with("000"))
     return rec.with_columns(
+        insurance_no=insurance_key(pl.col("insurance_no")),
         hospital=pl.col("hospital").str.replace_all(r"\s", "").str.replace(HOSPITAL_PREFIX,
                                                                            "${1}"),
         place=pl.coalesce("village_code", "clinic_village"),
-        sex_id=pl.when(pl.col("id_number").str.len_chars() == 18)
+        sex_id=pl.when(whole)
         .then(pl.when(digit % 2 == 1).then(pl.lit("男")).when(digit % 2 == 0).then(pl.lit("女")))
         .otherwise(pl.col("sex")),
     )
+
+
+def insurance_key(expr: pl.Expr) -> pl.Expr:
+    """Return the insurance person number as a key: letters and digits only, upper case;
+    null when Excel turned it into a number (4.31E+25, or a float's .0) or it is too short.
+
+    Examples: ``="43122520000000000000000012"`` and ``4312 2520 …`` both give the digits.
+    """
+    text = expr.cast(pl.String).str.strip_chars()
+    destroyed = text.str.contains(r"(?i)^[0-9.]+e[+-]?[0-9]+$|\.0+$").fill_null(False)
+    key = text.str.replace_all(r"[^0-9A-Za-z]", "").str.to_uppercase()
+    return pl.when(~destroyed & (key.str.len_chars() >= INSURANCE_NO_MIN)).then(key)
 
 
 def head_levels(c: Coded, i: np.ndarray, j: np.ndarray, p: Mapping) -> np.ndarray:
@@ -158,6 +178,22 @@ def hospital_levels(c: Coded, i: np.ndarray, j: np.ndarray, p: Mapping) -> np.nd
     window = within(c.diagnosis[i], c.admission[j]) | within(c.diagnosis[j], c.admission[i])
     level = np.where(a == b, np.where(window, 0, 1), 2)
     return np.where((a >= 0) & (b >= 0), level, -1).astype(np.int8)
+
+
+def stay_levels(c: Coded, i: np.ndarray, j: np.ndarray, p: Mapping) -> np.ndarray:
+    """Grade two hospital stays: one stay (same hospital, admission days at most
+    ``stay_days`` apart: the insurance settlement and the hospital's own discharge list of
+    one stay), or not; null unless both records name a hospital and an admission day.
+
+    A comparison of its own, not a level of ``hospital``: where admissions cluster (a county
+    hospital, one season) two people share a stay day often enough that the level is weak,
+    and a weak strongest level would cap the treatment-window level below it.
+    """
+    a, b = c.hospital[i], c.hospital[j]
+    ai, aj = c.admission[i].astype(np.int64), c.admission[j].astype(np.int64)
+    known = (a >= 0) & (b >= 0) & (ai != NO_DAY) & (aj != NO_DAY)
+    one = (a == b) & (np.abs(ai - aj) <= p.get("stay_days", 0))
+    return np.where(known, np.where(one, 0, 1), -1).astype(np.int8)
 
 
 def clinic_levels(c: Coded, i: np.ndarray, j: np.ndarray, p: Mapping) -> np.ndarray:

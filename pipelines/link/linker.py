@@ -93,7 +93,9 @@ def prepare_records(records: pl.DataFrame,
         birth_date=pl.col("birth_date").cast(pl.Date),
         id_valid=pl.col("id_valid").cast(pl.Boolean).fill_null(False),
     )
-    rec = rec.with_columns(multi_row=~pl.col("extract").is_in(ONE_ROW_EXTRACTS))
+    one_row = pl.col("extract").is_in(ONE_ROW_EXTRACTS)  # one_list: its file and sheet
+    listed = pl.concat_str("extract", "source_file", "sheet", separator="|")
+    rec = rec.with_columns(multi_row=~one_row, one_list=pl.when(one_row).then(listed))
     return evidence.attach(rec, record_evidence)
 
 
@@ -155,13 +157,13 @@ def _status(
     rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame, s: LinkSettings
 ) -> pl.DataFrame:
     """Add ``status``: thresholds, hard cannot-links (rejected), then steward decisions."""
-    side = rec.select("id_number", "id_valid", "extract")
+    side = rec.select("id_number", "id_valid", "one_list")
     left = side[scored["i_l"]].rename(lambda c: c + "_l")
     right = side[scored["i_r"]].rename(lambda c: c + "_r")
     both_valid = pl.col("id_valid_l") & pl.col("id_valid_r")
-    conflict = (both_valid & (pl.col("id_number_l") != pl.col("id_number_r"))) | (
-        (pl.col("extract_l") == pl.col("extract_r")) & pl.col("extract_l").is_in(ONE_ROW_EXTRACTS)
-    )
+    same_id = both_valid & (pl.col("id_number_l") == pl.col("id_number_r"))
+    same_list = (pl.col("one_list_l") == pl.col("one_list_r")).fill_null(False)  # 2 people
+    conflict = (both_valid & ~same_id) | (same_list & ~same_id)
     w = pl.col("match_weight")
     # without a confirming level (agreeing names or IDs) a pair is at best uncertain: birth
     # date, village and a near-identical name are exactly what twins share
@@ -195,16 +197,13 @@ def _clusters(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame) ->
     edges = scored.filter(pl.col("status").is_in(["linked", "decided_link"])).select(
         "i_l", "i_r", weight="match_weight", forced=pl.col("status") == "decided_link"
     )
-    one_row = rec.select(
-        pl.when(pl.col("extract").is_in(ONE_ROW_EXTRACTS)).then("extract")
-    ).to_series()
     valid_id = rec.select(pl.when(pl.col("id_valid")).then("id_number")).to_series()
     no_links = decided.filter(pl.col("decision") == "no_link")
     birth = rec.select(
         pl.col("birth_date").dt.year() * 10000 + pl.col("birth_date").dt.month() * 100
         + pl.col("birth_date").dt.day()
     ).to_series().cast(pl.Int64)
-    return cluster.cluster(rec.height, edges, one_row, valid_id, no_links, birth)
+    return cluster.cluster(rec.height, edges, rec["one_list"], valid_id, no_links, birth)
 
 
 def _refused_to_uncertain(scored: pl.DataFrame, labels: np.ndarray, stats: dict) -> pl.DataFrame:

@@ -28,7 +28,7 @@ from typing import Any
 
 KEY_COLUMNS: tuple[str, ...] = (
     "id_number", "name", "name_pinyin", "birth_date", "sex", "village_code", "township_code",
-    "household_id", "head_name", "hospital", "place",
+    "household_id", "head_name", "hospital", "place", "insurance_no",
 )  # fmt: skip
 METHODS = ("equal", "id_one_edit")
 U_SOURCES = ("random_pairs", "holders")

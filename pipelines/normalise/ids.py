@@ -3,7 +3,8 @@
 ``normalise_ids(frame, "id_raw")`` adds ``id_number`` (18 chars, upper X, null when unusable),
 ``id_valid``, ``id_birth_date``, ``id_sex`` and ``id_check`` (the name of the first problem,
 null when none): ``id_missing``, ``id_excel_scientific``, ``id_format``, ``id_length``,
-``id_excel_rounded``, ``id_region``, ``id_birth_date``, ``id_checksum``.
+``id_excel_rounded``, ``id_region``, ``id_birth_date``, ``id_15_century`` (an old 15-digit
+number read as 19yy that would make its holder older than ``OLD15_MAX_AGE``), ``id_checksum``.
 
 Cleaning drops spaces, hyphens and dashes, zero-width and other invisible characters, Excel's
 text markers (``'``, ``="…"``) and makes full-width digits and a lower-case x plain. An
@@ -36,6 +37,7 @@ PROVINCES = (
     "65", "71", "81", "82", "83",
 )
 _PROVINCE_INTS = [int(p) for p in PROVINCES]
+OLD15_MAX_AGE = 105  # years: an old 15-digit number read as 19yy beyond this is in doubt
 SCIENTIFIC = r"(?i)^[0-9](\.[0-9]+)?E\+?[0-9]+$|^[0-9]+\.[0-9]+$"
 
 ID_REASONS = {
@@ -48,6 +50,9 @@ ID_REASONS = {
         "significant digits): its last digits are lost"),
     "id_region": "identity number does not start with a province code (e.g. 000000)",
     "id_birth_date": "birth date inside the identity number is not a real date in range",
+    "id_15_century": (
+        f"old 15-digit identity number whose 19yy birth year makes its holder older than "
+        f"{OLD15_MAX_AGE}: its century is in doubt (a 20yy birth year written in the old form)"),
     "id_checksum": "identity number fails its check character (ISO 7064 MOD 11-2)",
 }
 
@@ -105,6 +110,14 @@ def _birth_table(today: dt.date) -> pl.Series:
     return table.set(table == np.iinfo(np.int32).min, None).cast(pl.Date)
 
 
+def _years_before(day: dt.date, years: int) -> dt.date:
+    """The same day ``years`` years earlier (28 February for 29 February)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
 def _birth(n17: pl.Expr, today: dt.date) -> pl.Expr:
     """Birth date (digits 7-14) of a 17-digit integer, null when not a real date in range."""
     table = _birth_table(today)
@@ -131,22 +144,10 @@ def normalise_ids(frame: pl.DataFrame | pl.LazyFrame, column: str = "id_raw",
     ends_x = text.str.ends_with("X")
     number = text.str.strip_suffix("X").cast(pl.Int64, strict=False)
     n15 = text.cast(pl.Int64, strict=False)
-    cc = check_index(n17)
     t18 = text.map_batches(_to18, return_dtype=pl.String)
-    check_ok = is15 | ((12 - cc) % 11 == pl.when(ends_x).then(10).otherwise(number % 10))
     birth = _birth(n17, today)
-    problem = (
-        pl.when(text == "").then(pl.lit("id_missing"))
-        .when(text.str.contains(SCIENTIFIC)).then(pl.lit("id_excel_scientific"))
-        .when(~text.str.contains(r"^[0-9X]+$")).then(pl.lit("id_format"))
-        .when(~is15 & (text.str.len_chars() != 18)).then(pl.lit("id_length"))
-        .when(~is15 & ~is18).then(pl.lit("id_format"))
-        .when(~(n17 // 10**15).is_in(_PROVINCE_INTS)).then(pl.lit("id_region"))
-        .when(is18 & ~ends_x & (number % 1000 == 0)).then(pl.lit("id_excel_rounded"))
-        .when(birth.is_null()).then(pl.lit("id_birth_date"))
-        .when(~check_ok.fill_null(False)).then(pl.lit("id_checksum"))
-    )
-    usable = (check.is_null() | check.is_in(["id_checksum", "id_birth_date", "id_excel_rounded"])
+    usable = (check.is_null() | check.is_in(["id_checksum", "id_birth_date", "id_excel_rounded",
+                                             "id_15_century"])
               | ((check == "id_region") & (n17 >= 10**11)))  # region 000000: a placeholder
     out = (
         frame.lazy()
@@ -160,7 +161,7 @@ def normalise_ids(frame: pl.DataFrame | pl.LazyFrame, column: str = "id_raw",
             .when(is18).then(pl.when(ends_x).then(number).otherwise(number // 10))
             .alias("_n17"),
         )
-        .with_columns(problem.alias("id_check"))
+        .with_columns(_problem(text, n17, birth, today).alias("id_check"))
         .with_columns(
             pl.when(usable).then(t18).alias("id_number"),
             check.is_null().alias("id_valid"),
@@ -172,3 +173,25 @@ def normalise_ids(frame: pl.DataFrame | pl.LazyFrame, column: str = "id_raw",
         .drop("_id", "_is15", "_is18", "_n17")
     )
     return out if isinstance(frame, pl.LazyFrame) else out.collect()
+
+
+def _problem(text: pl.Expr, n17: pl.Expr, birth: pl.Expr, today: dt.date) -> pl.Expr:
+    """The first problem of an identity number (``id_check``), null when it is valid."""
+    is15, is18 = pl.col("_is15"), pl.col("_is18")
+    ends_x = text.str.ends_with("X")
+    number = text.str.strip_suffix("X").cast(pl.Int64, strict=False)
+    cc = check_index(n17)
+    check_ok = is15 | ((12 - cc) % 11 == pl.when(ends_x).then(10).otherwise(number % 10))
+    return (
+        pl.when(text == "").then(pl.lit("id_missing"))
+        .when(text.str.contains(SCIENTIFIC)).then(pl.lit("id_excel_scientific"))
+        .when(~text.str.contains(r"^[0-9X]+$")).then(pl.lit("id_format"))
+        .when(~is15 & (text.str.len_chars() != 18)).then(pl.lit("id_length"))
+        .when(~is15 & ~is18).then(pl.lit("id_format"))
+        .when(~(n17 // 10**15).is_in(_PROVINCE_INTS)).then(pl.lit("id_region"))
+        .when(is18 & ~ends_x & (number % 1000 == 0)).then(pl.lit("id_excel_rounded"))
+        .when(birth.is_null()).then(pl.lit("id_birth_date"))
+        .when(is15 & (birth < pl.lit(_years_before(today, OLD15_MAX_AGE))))
+        .then(pl.lit("id_15_century"))
+        .when(~check_ok.fill_null(False)).then(pl.lit("id_checksum"))
+    )

@@ -14,7 +14,10 @@ from __future__ import annotations
 import polars as pl
 
 from pipelines.normalise.placenames import (
+    TOWNSHIP_BODY,
+    TOWNSHIP_UNIT,
     kind_from_code,
+    place_text,
     township_kind_from_code,
     township_parts,
     village_parts,
@@ -24,6 +27,8 @@ from pipelines.normalise.regions import build_regions, clean_code, region_rows
 __all__ = ["PLACE_REASONS", "build_regions", "clean_code", "region_rows", "resolve_places"]
 
 FORMER_SPLIT = r"[、,，;；/|]"
+# a township's full name ends in its unit (镇 …) or its body (办事处 …)
+TOWNSHIP_FULL = rf"({TOWNSHIP_UNIT[1:-2]}|{TOWNSHIP_BODY[1:-2]})$"
 _KEYS = ["township_in", "village_in", "code_in"]
 
 PLACE_REASONS = {
@@ -135,10 +140,48 @@ def _check(known: pl.Expr) -> pl.Expr:
     )
 
 
+def _township_prefix(combos: pl.DataFrame, regions: pl.DataFrame) -> pl.DataFrame:
+    """Split a township written in front of the village when no township is written beside
+    it (城关镇虹光村民委员会, 西城街道办事处东关社区).
+
+    The prefix must be a township's full name (with its unit 镇/乡/街道/苏木 or its body 办事处/
+    人民政府, current or former) that leaves at least two characters; when names of two
+    townships fit, the longest wins, and a tie between two townships splits nothing.
+    """
+    names = _names(regions, "township").select(pl.col("_n").alias("_form"), "code")
+    bare = names.with_columns(pl.col("_form").str.replace(TOWNSHIP_BODY, ""))
+    forms = (
+        pl.concat([names, bare]).with_columns(place_text(pl.col("_form")).alias("_form"))
+        .filter(pl.col("_form").str.contains(TOWNSHIP_FULL)).unique()
+    )
+    todo = combos.filter(pl.col("township_in").is_null() & pl.col("village_in").is_not_null()
+                         ).select("_combo", place_text(pl.col("village_in")).alias("_v"))
+    if not todo.height or not forms.height:
+        return combos
+    hits = (
+        todo.join(forms, how="cross")
+        .filter(pl.col("_v").str.starts_with(pl.col("_form"))
+                & (pl.col("_v").str.len_chars() - pl.col("_form").str.len_chars() >= 2))
+        .with_columns(pl.col("_form").str.len_chars().alias("_len"))
+        .filter(pl.col("_len") == pl.col("_len").max().over("_combo"))
+        .filter(pl.col("code").n_unique().over("_combo") == 1)
+        .unique("_combo")
+        .select("_combo", "_form",
+                pl.col("_v").str.slice(pl.col("_form").str.len_chars()).alias("_rest"))
+    )
+    return combos.join(hits, on="_combo", how="left").with_columns(
+        pl.coalesce("_form", "township_in").alias("township_in"),
+        pl.coalesce("_rest", "village_in").alias("village_in"),
+    ).drop("_form", "_rest")
+
+
 def _resolve_unique(combos: pl.DataFrame, regions: pl.DataFrame) -> pl.DataFrame:
     """Resolve each unique (township_in, village_in, code_in) combination."""
     village_codes = regions.filter(pl.col("level") == "village")["code"].implode()
-    combos = _with_parts(combos.with_row_index("_combo"), "village_in", village_parts)
+    combos = combos.with_row_index("_combo").with_columns(
+        pl.col("township_in").alias("_t_as_written"), pl.col("village_in").alias("_v_as_written"))
+    combos = _township_prefix(combos, regions)
+    combos = _with_parts(combos, "village_in", village_parts)
     combos = combos.with_columns(
         pl.coalesce(clean_code(pl.col("code_in")), clean_code(pl.col("village_in")))
         .alias("_code"),
@@ -156,9 +199,10 @@ def _resolve_unique(combos: pl.DataFrame, regions: pl.DataFrame) -> pl.DataFrame
         .with_columns(
             pl.coalesce(pl.col("village_code").str.slice(0, 9) + pl.lit("000"), "_tcode")
             .alias("township_code"),
-            pl.coalesce("village_in", "code_in").alias("village_raw"),
+            pl.coalesce("_v_as_written", "code_in").alias("village_raw"),
             _check(known).alias("place_check"),
         )
+        .with_columns(township_in="_t_as_written", village_in="_v_as_written")
     )
     return out.select(*_KEYS, "township_code", "village_code", "village_raw", "place_check")
 

@@ -16,6 +16,7 @@ from pipelines.warehouse import Warehouse
 
 ROOT = Path(__file__).resolve().parents[2]
 JOBS = {"nightly", "rerun_month", "steward_decision", "illness_exchange_export",
+        "worklist_export", "worklist_import",
         "illness_exchange_import", "province"}
 PROVINCE = {"cross_county_person", "cross_county_mismatch", "province_monthly"}
 
@@ -30,7 +31,7 @@ def test_definitions_validate_and_hold_every_group_and_job():
         "nightly": "nightly", "monthly_export": "illness_exchange_export"}
     assert {s.name: s.job_name for s in repo.sensor_defs} == {
         "landing_sensor": "nightly", "inbox_sensor": "illness_exchange_import",
-        "province_sensor": "province"}
+        "province_sensor": "province", "worklist_sensor": "worklist_import"}
 
 
 def test_a_county_month_is_one_partition_of_the_whole_county_graph():
@@ -61,24 +62,47 @@ LAUNCHPAD = """
 ops:
   append_match_decision:
     config:
-      record_key_a: K2
-      record_key_b: K1
+      record_key_a: {b}
+      record_key_b: {a}
       decision: no_link
       decided_by: 王芳
       note: 不同人
 """
 
 
-def test_a_launchpad_run_takes_its_resources_from_the_environment(tmp_path, monkeypatch):
+def _launchpad(a: str, b: str):
+    return defs.resolve_job_def("steward_decision").execute_in_process(
+        run_config=yaml.safe_load(LAUNCHPAD.format(a=a, b=b)),
+        instance=DagsterInstance.ephemeral(), raise_on_error=False)
+
+
+def test_a_launchpad_run_takes_its_resources_from_the_environment(county_copy, monkeypatch):
     """The steward's Launchpad run: op config only, the warehouse from SANJI_WAREHOUSE."""
-    warehouse = tmp_path / "from-env.duckdb"
-    monkeypatch.setenv("SANJI_WAREHOUSE", str(warehouse))
-    result = defs.resolve_job_def("steward_decision").execute_in_process(
-        run_config=yaml.safe_load(LAUNCHPAD), instance=DagsterInstance.ephemeral())
-    assert result.success
-    row = Warehouse.from_url(warehouse).read("match_decision").row(0, named=True)
+    monkeypatch.setenv("SANJI_WAREHOUSE", str(county_copy.warehouse))
+    first, second = sorted(county_copy.parquet("person_links")["record_key"][:2])
+    assert _launchpad(first, second).success
+    row = Warehouse.from_url(county_copy.warehouse).read("match_decision").row(0, named=True)
     assert (row["record_key_l"], row["record_key_r"], row["decision"], row["decided_by"]) == (
-        "K1", "K2", "no_link", "王芳")
+        first, second, "no_link", "王芳")
+
+
+def _failure(result) -> str:
+    [failed] = [e for e in result.all_events if e.is_step_failure]
+    return failed.step_failure_data.user_failure_data.description
+
+
+def test_a_launchpad_decision_on_no_record_or_no_warehouse_records_nothing(county_copy, tmp_path,
+                                                                          monkeypatch):
+    monkeypatch.setenv("SANJI_WAREHOUSE", str(county_copy.warehouse))
+    key = county_copy.parquet("person_links")["record_key"][0]
+    refused = _launchpad(key, "K_TYPO")
+    assert not refused.success and "K_TYPO: no record of" in _failure(refused)
+    assert not Warehouse.from_url(county_copy.warehouse).has_table("match_decision")
+    typo = tmp_path / "typo.duckdb"
+    monkeypatch.setenv("SANJI_WAREHOUSE", str(typo))
+    refused = _launchpad(key, "K_TYPO")
+    assert not refused.success and "no warehouse at" in _failure(refused)
+    assert not typo.exists()
 
 
 def test_dagster_cli_validates_the_workspace():

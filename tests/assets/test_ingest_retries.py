@@ -16,17 +16,21 @@ def test_a_growing_file_is_not_settled(tmp_path):
     path = tmp_path / "参保.csv"
     path.write_text("姓名\n", encoding="utf-8")
 
-    def grow():
-        for _ in range(5):
-            time.sleep(0.03)
+    stop = threading.Event()
+
+    def grow():  # keeps writing until the look is over, however slow the machine
+        while not stop.wait(0.02):
             with path.open("a", encoding="utf-8") as f:
                 f.write("张三\n")
 
     writer = threading.Thread(target=grow)
     writer.start()
-    with pytest.raises(LandingNotSettled, match=r"参保\.csv"):
-        wait_until_settled([path], 0.2)
-    writer.join()
+    try:
+        with pytest.raises(LandingNotSettled, match=r"参保\.csv"):
+            wait_until_settled([path], 0.2)
+    finally:
+        stop.set()
+        writer.join()
     wait_until_settled([path], 0.05)  # settled now: no error
 
 

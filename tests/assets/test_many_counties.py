@@ -25,7 +25,8 @@ DEADLINE_S = 150  # runs and province, from the first submission (~40-80 s on 2 
 PUBLISHED = ("person", "person_source", "mismatch", "county_monthly", "landing_snapshot")
 # The county graph up to publication (the exchange's four steps left out to save time).
 TO_PUBLICATION = {"landing_snapshot", "ingest_accounting", "person_records", "person_links",
-                  "person", "person_source", "mismatch", "village_monthly", "township_monthly",
+                  "person", "person_source", "mismatch", "mismatch_case", "village_monthly",
+                  "township_monthly",
                   "county_monthly"}
 
 

@@ -140,3 +140,26 @@ def test_recognition_frame_masks_ids_and_lists_every_header() -> None:
     assert frame.height == 1 + 5 + 1  # the extract, five headers, the derived population type
     assert "410103199001011234" not in " ".join(frame["header"].drop_nulls())
     assert set(frame["how"]) == {"builtin", "unmapped", "derived"}
+
+
+def test_settlement_list_without_an_id_column_is_read_and_says_so() -> None:
+    """A hospital's own discharge list (name, sex, hospital, dates, cost) has no ID column:
+    it is still a settlement, and the missing column is a reported decision."""
+    rec = recognise(grid(["序号", "住院号", "姓名", "性别", "科室", "入院时间", "出院时间",
+                          "医院名称", "总费用", "报销金额", "自付金额", "一站式"]))
+    assert rec.extract == "settlement"
+    absent = [d for d in rec.decisions if d.field == "id_number"]
+    assert [(d.how, d.header) for d in absent] == [("absent", "")]
+    assert "no identity-number column" in absent[0].note
+
+
+def test_civil_affairs_destitute_sheet_reads_supply_mode_as_assistance_type() -> None:
+    rec = recognise(grid(["序号", "乡镇(街道)", "村(社区)", "姓名", "性别", "身份证号码",
+                          "出生日期", "供养方式", "供养标准(元/月)", "认定时间", "人员状态"],
+                         sheet="特困"))
+    fields = {d.header: (d.field, d.how) for d in rec.decisions if d.header}
+    assert rec.extract == "assistance"
+    assert fields["供养方式"] == ("assistance_type", "builtin")
+    assert fields["认定时间"] == ("start_date", "builtin")
+    assert fields["人员状态"] == ("status", "builtin")
+    assert fields["供养标准(元/月)"] == (None, "unused")

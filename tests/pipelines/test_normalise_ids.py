@@ -98,6 +98,18 @@ def test_id_table(raw: str | None, id_number: str | None, valid: bool,
     assert (row["id_number"], row["id_valid"], row["id_check"]) == (id_number, valid, check)
 
 
+def test_old_15_digit_number_of_someone_over_105_is_in_doubt() -> None:
+    """110105091231002 reads as born 1909 (116 in 2026): more likely a 2009 birth written in
+    the old form, so the number is kept but not trusted, and gives no birth date."""
+    old = "1101051909123100" + "2"
+    young = "1101051921123100" + "2"
+    out = run(["110105091231002", "110105211231002"])
+    assert out["id_check"].to_list() == ["id_15_century", None]
+    assert out["id_valid"].to_list() == [False, True]
+    assert out["id_number"].to_list() == [old + id_check_char(old), young + id_check_char(young)]
+    assert out["id_birth_date"].to_list() == [None, dt.date(1921, 12, 31)]
+
+
 def test_birth_date_and_sex_from_valid_id_only() -> None:
     out = run(["11010519491231002X", "110105194912310011", "110105194912310021"])
     assert out["id_birth_date"].to_list() == [dt.date(1949, 12, 31), dt.date(1949, 12, 31), None]

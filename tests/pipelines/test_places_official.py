@@ -134,6 +134,13 @@ def test_english_headed_table_with_level_and_parent() -> None:
         # the same name in two townships: the township decides
         ("槐店乡", "王湾村村委会", "411421102205"),
         ("城关镇", "王湾村", "411421103201"),
+        # the township written in front of the village, in one cell (civil affairs' 所属区划)
+        (None, "城关镇虹光村民委员会", "411421103202"),
+        (None, "城关街道办事处东关社区居民委员会", "411421001001"),
+        (None, "城关街道东关社区", "411421001001"),
+        (None, "槐店回族乡王湾村民委员会", "411421102205"),
+        (None, "城关镇王湾村", "411421103201"),
+        (None, "城关镇新村", "411421103203"),
     ],
 )
 def test_forms_resolve(regions: pl.DataFrame, township: str | None, village: str,
@@ -152,6 +159,8 @@ def test_forms_resolve(regions: pl.DataFrame, township: str | None, village: str
         ("城关镇", "友爱村", "village_not_in_township", "411421103000"),
         ("城关镇", "张", "village_unresolved", "411421103000"),
         ("城关街道", "不存在村", "village_unresolved", "411421001000"),
+        # a township prefix leaves too little to be a village: nothing is split
+        (None, "城关镇张", "village_unresolved", None),
     ],
 )
 def test_never_guessed(regions: pl.DataFrame, township: str | None, village: str, check: str,

@@ -227,3 +227,92 @@ def page(ui_context):
     tab = ui_context.new_page()
     yield tab
     tab.close()
+
+
+# --- a county with a pair for the steward to decide ------------------------------------------
+
+# The instance launches a Launchpad run at once (no daemon in the tests; `make ui`'s
+# `dagster dev` queues it for its daemon instead).
+LAUNCH_AT_ONCE = ("run_coordinator:\n  module: dagster._core.run_coordinator\n"
+                  "  class: DefaultRunCoordinator\n")
+
+
+def plant_uncertain_pair(county) -> tuple[str, str]:
+    """Make one assistance-roster row doubtful: its ID left blank, birth day and sex mistyped.
+
+    The row's person was two records (the roster and one other list); without the ID and with
+    two fields disagreeing, the linker can neither join nor part them: an uncertain pair.
+
+    Returns:
+        The person's name and the row's record id.
+    """
+    import polars as pl
+
+    links, records = county.parquet("person_links"), county.parquet("person_records")
+    pick = (links.filter(pl.col("cluster_size") == 2).join(records, on="record_id")
+            .filter((pl.col("extract") == "assistance") & pl.col("id_number").is_not_null()
+                    & pl.col("birth_date").is_not_null())
+            .sort("row_number").row(0, named=True))
+    path = county.landing / pick["source_file"]
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    head, cells = lines[0].split(","), lines[pick["row_number"] - 1].split(",")
+    cells[head.index("证件号码")] = ""
+    year, month, day = (int(x) for x in cells[head.index("出生日期")].split("/"))
+    cells[head.index("出生日期")] = f"{year}/{month}/{day + 10 if day < 19 else day - 10}"
+    sex = head.index("性别")
+    cells[sex] = {"男": "女", "女": "男"}.get(cells[sex], cells[sex])
+    lines[pick["row_number"] - 1] = ",".join(cells)
+    path.write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
+    return pick["name"], pick["record_id"]
+
+
+def sanji_run(county) -> str:
+    """``sanji run`` over a county into its own instance, as the nightly run does; its stdout."""
+    argv = [*county_lib.console_script("sanji", "assets.cli"), "run", "--landing",
+            str(county.landing), "--warehouse", str(county.warehouse), "--storage",
+            str(county.storage), "--archive", str(county.archive), "--outbox",
+            str(county.outbox), "--inbox", str(county.inbox), "--month", county.month]
+    done = subprocess.run(argv, cwd=county.root, env=county.env(), capture_output=True,
+                          text=True, timeout=county_lib.RUN_TIMEOUT_S, check=False)
+    if done.returncode != 0:
+        msg = f"`sanji run` exited {done.returncode}:\n{_tail_text(done.stderr)}"
+        raise RuntimeError(msg)
+    return done.stdout
+
+
+def _tail_text(text: str) -> str:
+    return county_lib.mask_full_id(text[-3000:])
+
+
+@pytest.fixture(scope="module")
+def doubtful_county(county, tmp_path_factory):
+    """A copy of the county with one uncertain pair, run by ``sanji run`` into its instance."""
+    copy = county.copy(tmp_path_factory.mktemp("doubtful") / "county")
+    with county_lib.write_dagster_yaml(copy.dagster_home).open("a", encoding="utf-8") as settings:
+        settings.write(LAUNCH_AT_ONCE)
+    plant_uncertain_pair(copy)
+    sanji_run(copy)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def doubtful_url(doubtful_county) -> Iterator[str]:
+    """The UI over the doubtful county's instance (its runs launch from the Launchpad)."""
+    env = doubtful_county.env()
+    with dagster_webserver(env, doubtful_county.root / "webserver.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def doubtful_page(browser, doubtful_url):
+    """One tab of the steward's browser on the doubtful county's UI, kept for the walk."""
+    context = steward_context(browser, doubtful_url)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+@pytest.fixture
+def next_run():
+    """``sanji run`` over a county, as the next nightly run would (returns its summary)."""
+    return sanji_run

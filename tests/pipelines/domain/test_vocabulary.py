@@ -87,6 +87,15 @@ def test_predicates(predicate: pl.Expr, expected: list) -> None:
     assert ROWS.select(predicate).to_series().to_list() == expected
 
 
+def test_household_under_monitoring_without_a_category_is_monitored() -> None:
+    """户类型 监测户 with the category left blank (the system export) is still 监测对象."""
+    rows = pl.DataFrame(
+        {"monitoring_category": [None, None], "household_type": ["监测户", "脱贫户"]},
+        schema={"monitoring_category": pl.String, "household_type": pl.String})
+    derived = p.derived_population_type(pl.col("monitoring_category"), pl.col("household_type"))
+    assert rows.select(derived).to_series().to_list() == ["监测对象", "脱贫人口"]
+
+
 def test_steward_values_checked_against_the_code_lists(tmp_path: Path) -> None:
     path = tmp_path / "m.yaml"
     path.write_text("values:\n  enrolment_status:\n    参保缴费: [正常在保]\n", encoding="utf-8")

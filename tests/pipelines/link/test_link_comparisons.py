@@ -273,6 +273,15 @@ NEW_CASES = [
     ("two stays at one hospital", "hospital",
      {"hospital": "市第一人民医院", "admission": "2026-01-01"},
      {"hospital": "商丘市第一人民医院", "admission": "2026-05-01"}, "same-hospital", []),
+    ("one stay: settlement and the hospital's discharge list, same admission day", "stay",
+     {"idn": None, "hospital": "县人民医院", "admission": "2026-03-20"},
+     {"hospital": "清河县人民医院", "admission": "2026-03-20"}, "same-stay", []),
+    ("two stays at one hospital are other stays", "stay",
+     {"hospital": "县人民医院", "admission": "2026-03-20"},
+     {"hospital": "县人民医院", "admission": "2026-05-20"}, "other-stay", []),
+    ("a ledger's diagnosis is no stay", "stay",
+     {"hospital": "县人民医院", "diagnosis": "2026-03-20"},
+     {"hospital": "县人民医院", "admission": "2026-03-20"}, None, []),
     ("county and city hospitals are different hospitals", "hospital",
      {"hospital": "县人民医院", "diagnosis": "2026-03-01"},
      {"hospital": "市人民医院", "admission": "2026-03-20"}, "different-hospital", []),
@@ -296,6 +305,15 @@ NEW_CASES = [
     ("two records with valid IDs are decided by their IDs", "other_records",
      {"idn": B, "extract": "settlement"}, {"idn": A, "extract": "enrolment"}, None,
      [{"idn": A, "extract": "settlement"}]),
+    ("same insurance person number, one side written as an Excel text guard", "insurance_no",
+     {"idn": None, "insurance_no": '="43122520000000000000000012"'},
+     {"insurance_no": "43122520000000000000000012"}, "same", []),
+    ("other insurance person numbers", "insurance_no",
+     {"idn": None, "insurance_no": "43122520000000000000000012"},
+     {"insurance_no": "43122520000000000000000055"}, "different", []),
+    ("an insurance number Excel turned into a float is no evidence", "insurance_no",
+     {"idn": None, "insurance_no": "4.31225E+25"},
+     {"insurance_no": "43122520000000000000000012"}, None, []),
     ("place comparison leaves clinic-placed pairs to the clinic", "place",
      {"village": None, "clinic": "虹光村卫生室"},
      {"village": "410526101201", "village_raw": "虹光村"}, None, []),
@@ -305,7 +323,7 @@ CASES += [
     for d, f, left, right, e, extra in NEW_CASES
 ]
 EVIDENCE_KEYS = {"head": "head_name", "hospital": "hospital", "admission": "admission_date",
-                 "diagnosis": "diagnosis_date", "clinic": "clinic"}
+                 "diagnosis": "diagnosis_date", "clinic": "clinic", "insurance_no": "insurance_no"}
 
 
 def _row(n: int, spec: dict) -> dict:

@@ -124,6 +124,25 @@ def test_same_one_row_extract_never_merges() -> None:
     assert not _same(result, one, two)
 
 
+def test_two_lists_of_one_extract_link_the_same_person() -> None:
+    """Same list, not same extract: a system export and a township ledger (both poverty
+    rosters) list the same people, so their rows link; rows of one list still never do."""
+    system = record(0, "欧阳娜娜", A, "1980-01-01", extract="poverty_roster")
+    ledger = {**record(1, "欧阳娜娜", None, "1980-01-01", extract="poverty_roster"),
+              "source_file": "ledger.csv", "record_id": "ledger.csv||3"}
+    other = record(2, "欧阳娜娜", None, "1980-01-01", extract="poverty_roster")
+    result = link_records(frame([*background(40), system, ledger, other]))
+    assert _same(result, system, ledger)
+    assert not _same(result, system, other)
+
+
+def test_one_list_rows_with_one_valid_id_are_one_person() -> None:
+    first = record(0, "欧阳娜娜", A, "1980-01-01", extract="enrolment")
+    again = record(1, "欧阳娜娜", A, "1980-01-01", extract="enrolment")
+    result = link_records(frame([*background(40), first, again]))
+    assert _same(result, first, again)
+
+
 def test_empty_and_single_record_inputs() -> None:
     empty = link_records(frame([]))
     assert empty.links.height == empty.pairs.height == empty.uncertain.height == 0
@@ -142,3 +161,27 @@ def test_link_refused_by_cannot_link_becomes_uncertain() -> None:
     assert sorted(to_loose["status"].to_list()) == ["linked", "uncertain"]
     assert result.uncertain.filter(pl.col("record_id_r") == loose["record_id"]).height == 1
     assert result.stats["links_refused_by_constraints"] == 1
+
+
+def test_settlement_without_id_links_by_insurance_person_number() -> None:
+    """Two 王芳 enrolled, a stay of a 王芳 without an ID, birth or village: the insurance
+    person number (人员编号) both rows carry says which one it is."""
+    from pipelines.link.evidence import EVIDENCE_COLUMNS
+
+    woman_a, woman_b = valid_id("19800101", "122"), valid_id("19800101", "134")
+    first = record(0, "王芳", woman_a, "1980-01-01", extract="enrolment", sex="女")
+    second = record(1, "王芳", woman_b, "1980-01-01", extract="enrolment", sex="女",
+                    village="410526101202")
+    stay = record(2, "王芳", None, None, extract="settlement", sex="女", village=None)
+    others = background(300)  # enough insured people for the number's u to be learnt
+    numbers = {r["record_id"]: f"43{k + 100:024d}" for k, r in enumerate(others)}
+    numbers |= {first["record_id"]: f"43{1:024d}", second["record_id"]: f"43{2:024d}",
+                stay["record_id"]: f"43{2:024d}"}
+    evidence = pl.DataFrame(
+        [{"record_id": k, **{c: None for c in EVIDENCE_COLUMNS}, "insurance_no": v}
+         for k, v in numbers.items()], schema={"record_id": pl.String, **EVIDENCE_COLUMNS})
+    result = link_records(frame([*others, first, second, stay]), evidence=evidence)
+    assert _same(result, second, stay)
+    assert not _same(result, first, stay)
+    without = link_records(frame([*others, first, second, stay]))
+    assert not _same(without, second, stay)  # name and sex alone never decide between two
