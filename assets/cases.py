@@ -25,7 +25,7 @@ from assets.publish import COUNTY_RULES, PUBLISHED
 from assets.resources import LandingFolder
 from assets.validate import validated
 from pipelines.cases.intake import RETURNS_FOLDER
-from pipelines.domain.cases import DEFAULT_DEADLINE_DAYS
+from pipelines.domain.cases import DEFAULT_DEADLINE_DAYS, OPEN_STATUSES
 
 
 class CaseConfig(Config):
@@ -55,7 +55,7 @@ def case_metadata(cases: pl.DataFrame, regions: pl.DataFrame,
     """Tables by status and township, and the numbers a steward follows month over month."""
     from pipelines.cases.intake import township_table
 
-    live = cases.filter(pl.col("status").is_in(["new", "open"]))
+    live = cases.filter(pl.col("status").is_in(OPEN_STATUSES))
     this_month = pl.col("status_month") == pl.col("month")
     per_rule = dict(live.group_by("rule").len().iter_rows())
     return {

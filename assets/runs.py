@@ -16,6 +16,7 @@ from dagster import DagsterInstance, ExecuteInProcessResult, JobDefinition, Mult
 from assets.resources import drop_meta
 from assets.settings import PROJECT, month_range, setting
 from pipelines.counties import CountiesError, County, load_counties
+from pipelines.domain.cases import OPEN_STATUSES
 from pipelines.domain.identity import mask_ids_in_text
 from pipelines.domain.months import Month
 from pipelines.landing import MAPPING_FILE, list_landing
@@ -333,7 +334,7 @@ def _case_line(cases: pl.DataFrame, month: str) -> list[str]:
         return []
     status = pl.col("status")
     now = pl.col("status_month") == month
-    n = cases.select(new=(status == "new").sum(), open=status.is_in(["new", "open"]).sum(),
+    n = cases.select(new=(status == "new").sum(), open=status.is_in(OPEN_STATUSES).sum(),
                      overdue=pl.col("overdue").sum(), resolved=((status == "resolved") & now).sum(),
                      explained=((status == "explained") & now).sum()).row(0, named=True)
     return [f"cases: open {n['open']} (new {n['new']}, overdue {n['overdue']}), resolved "
