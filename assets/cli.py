@@ -13,7 +13,7 @@ Examples::
     sanji demo-data --people 3000 --seed 7 --out demo [--style national]
     sanji check demo/landing
     sanji run --month 2026-10
-    sanji rerun --month 2026-09
+    sanji rerun --month 2026-09 [--through-latest]
     sanji run --county 411421 --landing demo/landing --warehouse demo/sanji.duckdb --month 2026-10
     sanji decide KEY_A KEY_B --no-link --by 王芳 --note "twins"
     sanji exchange export --month 2026-10 --out demo/outbox
@@ -49,6 +49,7 @@ try:  # the definitions read the counties file when they load: a bad one is a us
         check_warehouse,
         county_of,
         failures,
+        later_months_of,
         run_job,
         summary,
     )
@@ -111,17 +112,28 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_rerun(args: argparse.Namespace) -> int:
+    from pipelines.cases.chain import stale_note
+
     if args.month is None:
         msg = "name the month to rebuild: --month YYYY-MM"
         raise UserError(msg)
     month = check_month(args.month)
     county = county_of(args.county)
-    with holding_run_lock(args, county) as run_id:  # one run of a county at a time
-        result = run_job("rerun_month", {**_overrides(args), **night_config(args)},
-                         partition(county.code, month), verbose=args.verbose, run_id=run_id)
-    if not result.success:
-        return _report_failure(result)
-    print(summary(args.warehouse or county.warehouse, month, county, job="rerun_month"))
+    store = args.warehouse or county.warehouse
+    chain = [month, *(later_months_of(store, county, month) if args.through_latest else [])]
+    for step, this in enumerate(chain):  # month by month: each stands on the one before
+        with holding_run_lock(args, county) as run_id:  # one run of a county at a time
+            result = run_job("rerun_month", {**_overrides(args), **night_config(args)},
+                             partition(county.code, this), verbose=args.verbose, run_id=run_id)
+        if not result.success:
+            if step:
+                print(f"rebuilt {', '.join(chain[:step])}; {this} failed, so "
+                      f"{', '.join(chain[step:])} still need a rerun", file=sys.stderr)
+            return _report_failure(result)
+        print(summary(store, this, county, job="rerun_month"))
+    note = stale_note(chain[-1], later_months_of(store, county, chain[-1]))
+    if note:
+        print(note, file=sys.stderr)
     return 0
 
 
@@ -261,6 +273,9 @@ def _run_parser(sub) -> None:
                            "month's run archived (not today's landing); the exchange is left "
                            "alone.")
     _where(rerun, "the month to rebuild (required: YYYY-MM)")
+    rerun.add_argument("--through-latest", action="store_true",
+                       help="then rebuild every later month the county has published, in "
+                            "order (each month's cases stand on the month before)")
     add_night_options(rerun)
     rerun.set_defaults(func=_cmd_rerun)
 

@@ -296,6 +296,15 @@ def _top(frame: pl.DataFrame, column: str, limit: int = 5) -> list[str]:
     return lines
 
 
+def later_months_of(warehouse: str, county: County, month: str) -> list[str]:
+    """The county's published months after ``month``: they stand on it (now stale)."""
+    from pipelines.cases.chain import later_months
+    from pipelines.warehouse import Warehouse, publications
+
+    store = Warehouse.at(warehouse, schema=county.schema or None)
+    return later_months(publications(store), county.code, month)
+
+
 def summary(warehouse: str, month: str, county: County | None = None,
             job: str = "nightly") -> str:
     """A few lines on what a run produced, read back from the warehouse (no ID numbers)."""
