@@ -41,6 +41,6 @@ def stale_note(month: str | Month, later: list[str]) -> str:
     """One line naming the months a rebuild of ``month`` left stale ('' when none)."""
     if not later:
         return ""
-    return (f"warning: {', '.join(later)} were built on the {month} just replaced and are now "
+    return (f"{', '.join(later)} were built on the {month} just replaced and are now "
             f"stale; rebuild them in order: sanji rerun --month {later[0]} --through-latest "
             f"(or rerun {month} with --through-latest)")
