@@ -119,6 +119,8 @@ def _cmd_rerun(args: argparse.Namespace) -> int:
     county = county_of(args.county)
     store = args.warehouse or county.warehouse
     chain = [month, *(later_months_of(store, county, month) if args.through_latest else [])]
+    if len(chain) > 1:
+        print(f"rebuilding {', '.join(chain)} in order (--through-latest)")
     for step, this in enumerate(chain):  # month by month: each stands on the one before
         with holding_run_lock(args, county) as run_id:  # one run of a county at a time
             result = run_job("rerun_month", {**_overrides(args), **night_config(args)},
