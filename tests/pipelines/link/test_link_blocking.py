@@ -10,9 +10,9 @@ import pytest
 from sanji_link_frames import frame, record, valid_id
 
 from pipelines.link.blocking import block
-from pipelines.link.settings import BlockingRule
 from pipelines.link.cluster import cluster, components
 from pipelines.link.linker import prepare_records as _prepare
+from pipelines.link.settings import BlockingRule
 
 A = valid_id("19800101", "123")
 
