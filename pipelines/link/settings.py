@@ -130,9 +130,13 @@ class BlockingRule:
         if self.method not in METHODS:
             msg = f"blocking rule {self.name!r}: method {self.method!r} not in {list(METHODS)}"
             raise ValueError(msg)
-        bad = [k for k in (*self.keys, *self.refine) if k not in KEY_COLUMNS]
+        bad = [k for k in self.keys if k not in KEY_COLUMNS]
         if bad or (self.method == "equal" and not self.keys):
             msg = (f"blocking rule {self.name!r}: keys {list(self.keys)} must be one or more of "
+                   f"{list(KEY_COLUMNS)}")
+            raise ValueError(msg)
+        if any(k not in KEY_COLUMNS for k in self.refine):
+            msg = (f"blocking rule {self.name!r}: refine {list(self.refine)} must be among "
                    f"{list(KEY_COLUMNS)}")
             raise ValueError(msg)
 
