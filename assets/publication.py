@@ -49,6 +49,7 @@ from assets.runs import UserError
 from assets.settings import county_month
 from pipelines.counties import County
 from pipelines.domain.identity import mask_ids_in_text
+from pipelines.errors import classify, describe
 from pipelines.faults import pause_point
 from pipelines.guard import DEFAULT_MAX_DROP, NightPolicy, NightRefused
 from pipelines.night import NightRun, landing_of_run, publish_night
@@ -208,5 +209,12 @@ def holding_run_lock(args: argparse.Namespace, county: County) -> Iterator[str]:
         lock = store.run_lock(run_id, county=county.code, wait_seconds=args.wait)
     except WarehouseBusy as exc:
         raise UserError(f"not run: {exc}") from None
+    except Exception as exc:
+        if classify(exc) == "defect":
+            raise
+        msg = (f"not run: the warehouse {store.where} cannot be reached ({describe(exc)}); check "
+               "--warehouse (or the county's warehouse in the counties file) and that the "
+               "database is up")
+        raise UserError(msg) from None
     with lock:
         yield run_id
