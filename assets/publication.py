@@ -192,7 +192,18 @@ def add_night_options(run: argparse.ArgumentParser) -> None:
 
 
 def night_config(args: argparse.Namespace) -> dict:
-    """The run config of ``publication`` for ``sanji run``'s options."""
+    """The run config of ``publication`` for ``sanji run``'s options.
+
+    Raises:
+        UserError: ``--allow-missing`` names no extract (said before the night runs).
+    """
+    from pipelines.extracts import SPECS
+
+    unknown = sorted(set(args.allow_missing) - set(SPECS))
+    if unknown:
+        msg = (f"--allow-missing {unknown[0]}: no such extract; the extracts are "
+               f"{', '.join(sorted(SPECS))}")
+        raise UserError(msg)
     return publication_config(args.allow_missing, args.allow_drop, args.max_drop)
 
 

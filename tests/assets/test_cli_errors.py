@@ -77,6 +77,8 @@ CASES = [
     ("run-unreachable-postgres", ["run", "--landing", "{landing}", "--warehouse",
                                   "postgresql://postgres@127.0.0.1:5432/sanji_no_such_db"],
      ["cannot be reached", "sanji_no_such_db", "--warehouse"]),
+    ("run-allow-missing-typo", ["run", "--landing", "{landing}", "--allow-missing", "dteath"],
+     ["--allow-missing dteath: no such extract", "death"]),
     ("rerun-without-month", ["rerun"], ["--month YYYY-MM"]),
     ("rerun-month-13", ["rerun", "--month", "2026-13"], ["YYYY-MM", ALLOWED]),
     ("check-missing-landing", ["check", "{tmp}/nope"], ["does not exist"]),
