@@ -20,10 +20,12 @@ never left staged.
 """
 
 import argparse
+import sys
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import polars as pl
 from dagster import (
@@ -215,6 +217,7 @@ def holding_run_lock(args: argparse.Namespace, county: County) -> Iterator[str]:
         UserError: another run holds the lock (one line naming it).
     """
     run_id = str(uuid.uuid4())
+    _note_a_new_warehouse(str(args.warehouse or county.warehouse), str(county.warehouse))
     store = Warehouse.at(args.warehouse or county.warehouse, schema=county.schema or None)
     try:
         lock = store.run_lock(run_id, county=county.code, wait_seconds=args.wait)
@@ -229,3 +232,12 @@ def holding_run_lock(args: argparse.Namespace, county: County) -> Iterator[str]:
         raise UserError(msg) from None
     with lock:
         yield run_id
+
+
+def _note_a_new_warehouse(target: str, configured: str) -> None:
+    """Say so when a run starts a DuckDB warehouse that does not exist (a typo is not silent)."""
+    if "://" in target or Path(target).exists():
+        return
+    elsewhere = "" if target == configured else f"; the county's warehouse is {configured}"
+    print(f"sanji: note: {target} does not exist: a new warehouse is created, with no earlier "
+          f"publication (every case starts as new){elsewhere}", file=sys.stderr)
