@@ -187,7 +187,7 @@ def add_night_options(run: argparse.ArgumentParser) -> None:
                      help="publish although an extract's rows dropped more than --max-drop")
     run.add_argument("--max-drop", type=_share, default=None, metavar="SHARE",
                      help="the largest drop in an extract's rows published without "
-                          f"confirmation (default {DEFAULT_MAX_DROP:.0%})")
+                          f"confirmation (default {DEFAULT_MAX_DROP * 100:.0f} %%)")
     run.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                      help="wait this long for a run of the same county to finish (default: "
                           "refuse at once)")
