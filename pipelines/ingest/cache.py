@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("pipelines", "schemas")
 SUFFIXES = {".py", ".yaml", ".yml", ".json", ".csv", ".txt"}
 MANIFEST = "manifest.json"
+CACHE_DIR = "ingest-cache"  # below the run's storage folder
 FRAMES = ("table", "quarantine", "issues", "accounting", "first", "recognition")
 
 
@@ -101,12 +102,14 @@ class IngestCache:
 
     Attributes:
         folder: where entries are kept.
+        cold: find nothing (every file read, a full night), keep what is read.
         context: :func:`context_key` of the night.
         used: the entries the night read or wrote (the others are removed by :meth:`prune`).
         hits: files reused; misses: files read (both by name, for the run's log).
     """
 
     folder: Path
+    cold: bool = False
     context: str = ""
     used: set[str] = field(default_factory=set)
     hits: list[str] = field(default_factory=list)
@@ -118,6 +121,8 @@ class IngestCache:
 
     def load(self, path: Path, name: str, digest: str) -> CachedFile | None:
         """The entry of a landing file, or None when it has none (or an unreadable one)."""
+        if self.cold:
+            return None
         key = self.key(name, digest)
         entry = self.folder / key
         try:

@@ -30,8 +30,8 @@ from pipelines.ingest.grids import (
     FILES_SCHEMA,
     REGION_SCHEMA,
     Ingested,
-    files_row,
     empty_table,
+    files_row,
     ingest_extract,
     ingest_region_grid,
 )
