@@ -105,3 +105,22 @@ def test_another_region_table_or_day_invalidates(landing: Path, tmp_path: Path) 
     warm, cache = night(landing, tmp_path / "cache", as_of=later)
     assert_same(ingest_landing(landing, as_of=later), warm)
     assert cache.hits == []
+
+
+def test_a_full_night_reads_every_file_and_renews_the_entries(landing: Path,
+                                                             tmp_path: Path) -> None:
+    from assets.resources import LandingFolder, resource_config
+
+    night(landing, tmp_path / "cache")
+    config = resource_config(storage=tmp_path / "storage", full=True)["resources"]["landing"]
+    assert config["config"]["cold"] is True
+    assert config["config"]["cache"] == str(tmp_path / "storage" / "ingest-cache")
+    cache = LandingFolder(cache=str(tmp_path), cold=True).ingest_cache("411421")
+    assert cache.folder == tmp_path / "411421"
+    cold = IngestCache(tmp_path / "cache", cold=True)
+    result = ingest_landing(landing, as_of=AS_OF, cache=cold)
+    assert cold.hits == [] and SETTLEMENTS in cold.misses
+    assert_same(ingest_landing(landing, as_of=AS_OF), result)
+    warm, cache = night(landing, tmp_path / "cache")
+    assert SETTLEMENTS in cache.hits
+    assert_same(result, warm)
