@@ -139,7 +139,7 @@ class IngestCache:
         return CachedFile(key, manifest["regions"], grids, path, name, digest)
 
     def store(self, name: str, digest: str, regions: str, grids: list[CachedGrid]) -> None:
-        """Keep what a file's grids gave, under its name and bytes."""
+        """Keep what a file's grids gave, under its name and bytes (Arrow IPC, lz4)."""
         key = self.key(name, digest)
         self.used.add(key)
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -147,7 +147,7 @@ class IngestCache:
         tmp.mkdir()
         for i, grid in enumerate(grids):
             for f, frame in grid.frames.items():
-                frame.write_ipc(tmp / f"{i}-{f}.arrow")
+                frame.write_ipc(tmp / f"{i}-{f}.arrow", compression="lz4")
         manifest = {"regions": regions, "grids": [
             {"sheet": g.sheet, "extract": g.extract, "files_row": g.files_row,
              "unrecognised_row": g.unrecognised_row, "frames": list(g.frames)} for g in grids]}
