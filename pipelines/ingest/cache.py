@@ -54,8 +54,9 @@ def code_version() -> str:
 
 
 def context_key(mapping: object, as_of: date | None) -> str:
-    """The night's reading context: code version, the steward's mapping, the as-of day."""
-    text = f"{code_version()}\n{mapping!r}\n{as_of}"
+    """The night's reading context: code version, the steward's mapping, the as-of day (today
+    when None, as the normalisers take it)."""
+    text = f"{code_version()}\n{mapping!r}\n{as_of or date.today()}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 

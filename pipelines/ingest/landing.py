@@ -88,6 +88,7 @@ class _Parts:
 
     def done(self, at: Pos, grid: Grid, extract: str, q: pl.DataFrame,
              acc: pl.DataFrame) -> dict:
+        """Place a grid's quarantine, accounting and files rows; its files row."""
         self.quarantine.append((at, q))
         self.accounting.append((at, acc))
         row = files_row(grid, extract, acc["rows_read"].item())
@@ -95,6 +96,7 @@ class _Parts:
         return row
 
     def reject(self, at: Pos, grid: Grid, check: str, exc: Exception) -> CachedGrid:
+        """Set a grid aside whole (``check``, the reason from ``exc``); what it gave."""
         row, rows = rejected_grid(grid, check, exc)
         self.unrecognised.append((at, row))
         n = grid.frame.height
@@ -122,6 +124,7 @@ class _Parts:
 
 
 def _placed(parts: list) -> list:
+    """The parts in their places, without the places."""
     return [p for _, p in sorted(parts, key=lambda item: item[0])]
 
 
