@@ -202,9 +202,9 @@ def dagster_steps(home: Path) -> tuple[list[Step], int]:
         elif kind.value == "STEP_SUCCESS" and key in steps:
             steps[key].end = entry.timestamp
         elif (mat := entry.asset_materialization) is not None and key in steps:
-            meta = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
-            rows = _count(meta.get("rows"))  # publication's ``rows`` is a dict per table
-            rows_read = max(rows_read, _count(meta.get("rows_read")))
+            meta = {k: x for k, v in mat.metadata.items() if isinstance(x := v.value, int)}
+            rows = int(meta.get("rows") or 0)  # publication's ``rows`` is a dict: not counted
+            rows_read = max(rows_read, int(meta.get("rows_read") or 0))
             if rows >= steps[key].rows:
                 steps[key].rows, steps[key].output = rows, mat.asset_key.path[-1]
     instance.dispose()
@@ -215,11 +215,6 @@ def progress_steps(lines: list[tuple[float, str]]) -> list[Step]:
     """Fallback: steps from the CLI's ``<step> … done in <s> s`` lines (no rows)."""
     return [Step(m.group(1), at - float(m.group(2)), at) for at, text in lines
             if (m := PROGRESS.match(text.strip()))]
-
-
-def _count(value: object) -> int:
-    """A ``rows`` metadata value as a number (0 when it is not one)."""
-    return int(value) if isinstance(value, int | float) else 0
 
 
 def night(landing: Path, work: Path, kind: str) -> Night:
