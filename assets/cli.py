@@ -93,7 +93,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def _overrides(args: argparse.Namespace, **more) -> dict:
     """Run config for the options given (the rest comes from the counties file)."""
     given = {name: getattr(args, name, None) for name in
-             ("landing", "warehouse", "storage", "outbox", "inbox", "archive")}
+             ("landing", "warehouse", "storage", "outbox", "inbox", "archive", "full")}
     return resource_config(**{**given, **more})
 
 
@@ -243,6 +243,13 @@ def _where(sp: argparse.ArgumentParser, month_help: str) -> None:
                     help="Dagster's events on the console: -v for INFO, -vv for DEBUG")
 
 
+def _full_option(run: argparse.ArgumentParser) -> None:
+    """``--full``: read every landing file again, the ingest cache unused."""
+    run.add_argument("--full", action="store_true", default=None,
+                     help="read every landing file again instead of reusing, for a file "
+                          "unchanged since the last night, what reading it gave then")
+
+
 def _run_parser(sub) -> None:
     run = sub.add_parser("run", help="run the job nightly (the whole graph) for a month",
                          description="Ingest, link, publish and exchange for one month.")
@@ -254,6 +261,7 @@ def _run_parser(sub) -> None:
                      help="where the office's returned file is read (default: the county's, "
                           "from the counties file)")
     add_night_options(run)
+    _full_option(run)
     run.set_defaults(func=_cmd_run, month_default=True)
     rerun = sub.add_parser("rerun", help="run the job rerun_month: rebuild a month from its own "
                                          "archived landing files",
@@ -262,6 +270,7 @@ def _run_parser(sub) -> None:
                            "alone.")
     _where(rerun, "the month to rebuild (required: YYYY-MM)")
     add_night_options(rerun)
+    _full_option(rerun)
     rerun.set_defaults(func=_cmd_rerun)
 
 
