@@ -16,6 +16,7 @@ Examples::
     sanji rerun --month 2026-09
     sanji run --county 411421 --landing demo/landing --warehouse demo/sanji.duckdb --month 2026-10
     sanji decide KEY_A KEY_B --no-link --by 王芳 --note "twins"
+    sanji case explain CASE_ID --by 王芳 --note "低保已停，系统未同步"
     sanji exchange export --month 2026-10 --out demo/outbox
     sanji exchange import demo/inbox/回传_2026-10.xlsx --month 2026-10
     sanji province --month 2026-10
@@ -337,8 +338,8 @@ def parser() -> argparse.ArgumentParser:
     """The ``sanji`` argument parser."""
     p = OneLineParser(prog="sanji", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True,
-                           metavar="{demo-data,check,run,rerun,decide,exchange,worklist,"
-                                   "province}")
+                           metavar="{demo-data,check,run,rerun,decide,case,exchange,"
+                                   "worklist,province}")
     demo = sub.add_parser("demo-data", help="write a demo county's landing folder and truth",
                           description="Generate a fictional county's department extracts.")
     demo.add_argument("--people", type=int, default=3000, help="residents (default: 3000)")
@@ -355,6 +356,9 @@ def parser() -> argparse.ArgumentParser:
     from assets.cli_worklist import add_parser as _worklist_parser
 
     _worklist_parser(sub, _where, _overrides, _report_failure)
+    from assets.cli_case import add_parser as _case_parser
+
+    _case_parser(sub, _overrides, _report_failure)
     _province_parser(sub)
     return p
 
