@@ -163,6 +163,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    from assets.cases import returns_archive
+    from assets.resources import LandingFolder
+    from pipelines.exchange.archive import archive_return
     from pipelines.exchange.inbox import file_month
     from pipelines.warehouse import Warehouse
 
@@ -172,9 +175,11 @@ def _cmd_import(args: argparse.Namespace) -> int:
         raise UserError(msg)
     county = county_of(args.county)
     month = check_month(args.month or file_month(source) or str(Month.current()))
-    inbox = Path(tempfile.mkdtemp(prefix="sanji-inbox-"))  # holding this one file, for month
+    # archived under its own name for the month; the run reads it there, from an empty inbox
+    archive_return(source, returns_archive(LandingFolder(archive=args.archive or ""),
+                                           county.code), "office", month)
+    inbox = Path(tempfile.mkdtemp(prefix="sanji-inbox-"))
     try:
-        shutil.copy(source, inbox / f"回传_{month}{source.suffix.lower()}")
         result = run_job("illness_exchange_import", _overrides(args, inbox=inbox),
                          partition(county.code, month), verbose=args.verbose)
     finally:

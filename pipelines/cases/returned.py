@@ -12,6 +12,7 @@ sheet, row and column (``schemas.cases.ReturnProblem``); an unreadable file is o
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -169,6 +170,29 @@ def _classify(rows: pl.DataFrame, known: set[str] | None) -> pl.DataFrame:
     return (rows.join(last, on="case_id", how="left")
             .with_columns(_superseded=pl.col("_usable") & elsewhere)
             .with_columns(_use=pl.col("_usable") & ~pl.col("_superseded")))
+
+
+@functools.lru_cache(maxsize=256)
+def _has_header(path: str, mtime_ns: int, size: int) -> bool:
+    """Whether a sheet of the file has a work list's header (cached per file version)."""
+    import fastexcel
+
+    try:
+        return any(_header(frame)[0] >= 0 for _, frame in _grids(Path(path)))
+    except (ValueError, OSError, fastexcel.FastExcelError):
+        return False
+
+
+def has_worklist_header(path: Path) -> bool:
+    """Whether a file is a returned work list by its content: a sheet with 问题编号 and 核实结果.
+
+    A clerk may rename the file; its header row stays (see the module docstring).
+    """
+    try:
+        stat = path.stat()
+    except OSError:
+        return False
+    return _has_header(str(path), stat.st_mtime_ns, stat.st_size)
 
 
 def _file_problem(source: str, kind: str, message: str) -> pl.DataFrame:
