@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import polars as pl
 from dagster import (
@@ -32,6 +33,7 @@ from dagster import (
     AssetKey,
     AssetsDefinition,
     Config,
+    DagsterInstance,
     Failure,
     MaterializeResult,
     MetadataValue,
@@ -42,17 +44,18 @@ from pydantic import Field
 
 from assets.failures import failing_clearly
 from assets.ingest import OWNERS, where
-from assets.io_managers import PUBLICATION_ASSET, WarehouseIOManager
+from assets.io_managers import PUBLICATION_ASSET, STAGING_FOLDER, WarehouseIOManager
 from assets.metadata import table_preview
 from assets.resources import WarehouseResource
-from assets.runs import UserError
-from assets.settings import county_month
+from assets.runs import UserError, ensure_dagster_home
+from assets.settings import county_month, setting
 from pipelines.counties import County
 from pipelines.domain.identity import mask_ids_in_text
 from pipelines.faults import pause_point
 from pipelines.guard import DEFAULT_MAX_DROP, NightPolicy, NightRefused
 from pipelines.night import NightRun, landing_of_run, publish_night
 from pipelines.warehouse import PublicationConflict, Warehouse, WarehouseBusy, held_lock
+from pipelines.warehouse.staging import sweep_stages
 
 WAREHOUSE_IO = "warehouse_io_manager"
 ACCOUNTING = "ingest_accounting"
@@ -158,7 +161,12 @@ def publication_asset(assets: Iterable[object]) -> AssetsDefinition:
         accounting = inputs.pop(ACCOUNTING)
         done = publish(context, config, warehouse, accounting, inputs)
         county, month = where(context)
-        warehouse_io_manager.stage(context.run_id, county, month).clear()
+        stage = warehouse_io_manager.stage(context.run_id, county, month)
+        stage.clear()
+        swept = sweep_dead_stages(context.instance, stage.run_folder.parent, county,
+                                  context.run_id, holding_lock=False)
+        if swept:
+            context.log.info(f"removed the stages of {len(swept)} finished run(s)")
         return done
 
     return publication
@@ -208,5 +216,35 @@ def holding_run_lock(args: argparse.Namespace, county: County) -> Iterator[str]:
         lock = store.run_lock(run_id, county=county.code, wait_seconds=args.wait)
     except WarehouseBusy as exc:
         raise UserError(f"not run: {exc}") from None
-    with lock:
-        yield run_id
+    with lock:  # no other run of the county is running but a queued one of the daemon
+        root = Path(args.storage or setting("SANJI_STORAGE")) / STAGING_FOLDER
+        ensure_dagster_home()
+        with DagsterInstance.get() as instance:
+            sweep_dead_stages(instance, root, county.code, run_id, holding_lock=True)
+        try:
+            yield run_id
+        finally:  # a failed run's stage is published nowhere (a published one is gone already)
+            sweep_stages(root, county.code, live=lambda other: other != run_id)
+
+
+def stage_is_live(instance: DagsterInstance, run_id: str, holding_lock: bool) -> bool:
+    """Whether a run that left a stage may still be running (its stage must stay).
+
+    A run the instance records as finished is not. While the caller holds the county's run
+    lock, no ``sanji`` run of the county (they hold it throughout) is running but the caller,
+    so a CLI run still recorded as started was killed, and a run the instance never saw is
+    gone; without the lock both may be running.
+    """
+    record = instance.get_run_by_id(run_id)
+    if record is None:
+        return not holding_lock
+    if record.is_finished:
+        return False
+    return not (holding_lock and record.tags.get("sanji/trigger") == "cli")
+
+
+def sweep_dead_stages(instance: DagsterInstance, root: Path, county: str, keep: str,
+                      holding_lock: bool) -> list[str]:
+    """Remove the county's stages of failed, killed or finished runs (never a live one's)."""
+    return sweep_stages(root, county, lambda run: stage_is_live(instance, run, holding_lock),
+                        keep)
