@@ -12,12 +12,14 @@ case ``explained`` (or with the note) in ``mismatch_case``, with who and when.
 import argparse
 from collections.abc import Callable
 
+from dagster import ExecuteInProcessResult
+
 from assets.runs import UserError, check_warehouse, county_of, run_job
 from pipelines.domain.cases import EXPLAINING, FIXED, NOT_FIXED, OTHER
 
 
 def cmd_case(args: argparse.Namespace, overrides: Callable[..., dict],
-             report: Callable) -> int:
+             report: Callable[[ExecuteInProcessResult], int]) -> int:
     """Check the case, run ``case_answer``, print what was recorded."""
     from assets.case_answer import answer_case_checks, case_answer_config
 
