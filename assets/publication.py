@@ -34,12 +34,15 @@ from dagster import (
     AssetsDefinition,
     Config,
     DagsterInstance,
+    DagsterRunStatus,
     Failure,
     MaterializeResult,
     MetadataValue,
     ResourceParam,
+    RunsFilter,
     asset,
 )
+from dagster._core.storage.tags import PARENT_RUN_ID_TAG, ROOT_RUN_ID_TAG
 from pydantic import Field
 
 from assets.failures import failing_clearly
@@ -58,6 +61,8 @@ from pipelines.warehouse import PublicationConflict, Warehouse, WarehouseBusy, h
 from pipelines.warehouse.staging import sweep_stages
 
 WAREHOUSE_IO = "warehouse_io_manager"
+RUNNING = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
+           DagsterRunStatus.STARTED]
 ACCOUNTING = "ingest_accounting"
 
 
@@ -228,19 +233,24 @@ def holding_run_lock(args: argparse.Namespace, county: County) -> Iterator[str]:
 
 
 def stage_is_live(instance: DagsterInstance, run_id: str, holding_lock: bool) -> bool:
-    """Whether a run that left a stage may still be running (its stage must stay).
+    """Whether a run's stage may still be read (it must stay).
 
-    A run the instance records as finished is not. While the caller holds the county's run
-    lock, no ``sanji`` run of the county (they hold it throughout) is running but the caller,
-    so a CLI run still recorded as started was killed, and a run the instance never saw is
-    gone; without the lock both may be running.
+    It may while a re-execution of the run (which reads its parent's stage) is queued or
+    running. Else a run the instance records as finished is over. While the caller holds the
+    county's run lock, no ``sanji`` run of the county (they hold it throughout) runs but the
+    caller, so a CLI run still recorded as started was killed, and a run the instance never
+    saw is gone; without the lock both may be running.
     """
+    for tag in (PARENT_RUN_ID_TAG, ROOT_RUN_ID_TAG):
+        if instance.get_runs(RunsFilter(statuses=RUNNING, tags={tag: run_id}), limit=1):
+            return True
     record = instance.get_run_by_id(run_id)
     if record is None:
         return not holding_lock
     if record.is_finished:
         return False
-    return not (holding_lock and record.tags.get("sanji/trigger") == "cli")
+    killed_cli = record.tags.get("sanji/trigger") == "cli" and record.parent_run_id is None
+    return not (holding_lock and killed_cli)
 
 
 def sweep_dead_stages(instance: DagsterInstance, root: Path, county: str, keep: str,
