@@ -70,8 +70,11 @@ def _word(value: str) -> str:
 RESULT_LOOKUP: dict[str, str] = {_word(w): r for r, words in RESULT_WORDS.items() for w in words}
 
 
-def _grids(path: Path) -> list[tuple[str, pl.DataFrame]]:
-    """(sheet, text grid with row_number) for every non-empty sheet (CSV: one, sheet "")."""
+def _grids(path: Path, rows: int | None = None) -> list[tuple[str, pl.DataFrame]]:
+    """(sheet, text grid with row_number) for every non-empty sheet (CSV: one, sheet "").
+
+    ``rows``: only the top rows of each sheet (a CSV is read whole).
+    """
     if path.suffix.lower() == ".csv":
         from pipelines.read import read_csv_grid
 
@@ -82,7 +85,8 @@ def _grids(path: Path) -> list[tuple[str, pl.DataFrame]]:
     reader = fastexcel.read_excel(path.read_bytes())
     out = []
     for name in reader.sheet_names:
-        frame = reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=0).to_polars()
+        frame = reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=0,
+                                  n_rows=rows).to_polars()
         if frame.width and frame.height:
             frame = frame.rename({c: f"c{i}" for i, c in enumerate(frame.columns)})
             out.append((name, frame.with_row_index("row_number", offset=1)
@@ -178,7 +182,7 @@ def _has_header(path: str, mtime_ns: int, size: int) -> bool:
     import fastexcel
 
     try:
-        return any(_header(frame)[0] >= 0 for _, frame in _grids(Path(path)))
+        return any(_header(frame)[0] >= 0 for _, frame in _grids(Path(path), TOP_ROWS))
     except (ValueError, OSError, fastexcel.FastExcelError):
         return False
 
