@@ -16,6 +16,7 @@ Examples::
     sanji rerun --month 2026-09
     sanji run --county 411421 --landing demo/landing --warehouse demo/sanji.duckdb --month 2026-10
     sanji decide KEY_A KEY_B --no-link --by 王芳 --note "twins"
+    sanji case explain CASE_ID --by 王芳 --note "低保已停，系统未同步"
     sanji exchange export --month 2026-10 --out demo/outbox
     sanji exchange import demo/inbox/回传_2026-10.xlsx --month 2026-10
     sanji province --month 2026-10
@@ -162,6 +163,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    from assets.cases import returns_archive
+    from assets.resources import LandingFolder
+    from pipelines.exchange.archive import archive_return
     from pipelines.exchange.inbox import file_month
     from pipelines.warehouse import Warehouse
 
@@ -171,9 +175,11 @@ def _cmd_import(args: argparse.Namespace) -> int:
         raise UserError(msg)
     county = county_of(args.county)
     month = check_month(args.month or file_month(source) or str(Month.current()))
-    inbox = Path(tempfile.mkdtemp(prefix="sanji-inbox-"))  # holding this one file, for month
+    # archived under its own name for the month; the run reads it there, from an empty inbox
+    archive_return(source, returns_archive(LandingFolder(archive=args.archive or ""),
+                                           county.code), "office", month)
+    inbox = Path(tempfile.mkdtemp(prefix="sanji-inbox-"))
     try:
-        shutil.copy(source, inbox / f"回传_{month}{source.suffix.lower()}")
         result = run_job("illness_exchange_import", _overrides(args, inbox=inbox),
                          partition(county.code, month), verbose=args.verbose)
     finally:
@@ -346,8 +352,8 @@ def parser() -> argparse.ArgumentParser:
     """The ``sanji`` argument parser."""
     p = OneLineParser(prog="sanji", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True,
-                           metavar="{demo-data,check,run,rerun,decide,exchange,worklist,"
-                                   "province}")
+                           metavar="{demo-data,check,run,rerun,decide,case,exchange,"
+                                   "worklist,province}")
     demo = sub.add_parser("demo-data", help="write a demo county's landing folder and truth",
                           description="Generate a fictional county's department extracts.")
     demo.add_argument("--people", type=int, default=3000, help="residents (default: 3000)")
@@ -364,6 +370,9 @@ def parser() -> argparse.ArgumentParser:
     from assets.cli_worklist import add_parser as _worklist_parser
 
     _worklist_parser(sub, _where, _overrides, _report_failure)
+    from assets.cli_case import add_parser as _case_parser
+
+    _case_parser(sub, _overrides, _report_failure)
     _province_parser(sub)
     return p
 

@@ -34,21 +34,25 @@ from dagster import (
     AssetKey,
     AssetsDefinition,
     Config,
+    DagsterInstance,
+    DagsterRunStatus,
     Failure,
     MaterializeResult,
     MetadataValue,
     ResourceParam,
+    RunsFilter,
     asset,
 )
+from dagster._core.storage.tags import PARENT_RUN_ID_TAG, ROOT_RUN_ID_TAG
 from pydantic import Field
 
 from assets.failures import failing_clearly
 from assets.ingest import OWNERS, where
-from assets.io_managers import PUBLICATION_ASSET, WarehouseIOManager
+from assets.io_managers import PUBLICATION_ASSET, STAGING_FOLDER, WarehouseIOManager
 from assets.metadata import table_preview
 from assets.resources import WarehouseResource
-from assets.runs import UserError
-from assets.settings import county_month
+from assets.runs import UserError, ensure_dagster_home
+from assets.settings import county_month, setting
 from pipelines.counties import County
 from pipelines.domain.identity import mask_ids_in_text
 from pipelines.errors import classify, describe
@@ -56,8 +60,11 @@ from pipelines.faults import pause_point
 from pipelines.guard import DEFAULT_MAX_DROP, NightPolicy, NightRefused
 from pipelines.night import NightRun, landing_of_run, publish_night
 from pipelines.warehouse import PublicationConflict, Warehouse, WarehouseBusy, held_lock
+from pipelines.warehouse.staging import sweep_stages
 
 WAREHOUSE_IO = "warehouse_io_manager"
+RUNNING = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
+           DagsterRunStatus.STARTED]
 ACCOUNTING = "ingest_accounting"
 
 
@@ -161,7 +168,12 @@ def publication_asset(assets: Iterable[object]) -> AssetsDefinition:
         accounting = inputs.pop(ACCOUNTING)
         done = publish(context, config, warehouse, accounting, inputs)
         county, month = where(context)
-        warehouse_io_manager.stage(context.run_id, county, month).clear()
+        stage = warehouse_io_manager.stage(context.run_id, county, month)
+        stage.clear()
+        swept = sweep_dead_stages(context.instance, stage.run_folder.parent, county,
+                                  context.run_id, holding_lock=False)
+        if swept:
+            context.log.info(f"removed the stages of {len(swept)} finished run(s)")
         return done
 
     return publication
@@ -230,8 +242,43 @@ def holding_run_lock(args: argparse.Namespace, county: County) -> Iterator[str]:
                "--warehouse (or the county's warehouse in the counties file) and that the "
                "database is up")
         raise UserError(msg) from None
-    with lock:
-        yield run_id
+    with lock:  # no other run of the county is running but a queued one of the daemon
+        root = Path(args.storage or setting("SANJI_STORAGE")) / STAGING_FOLDER
+        ensure_dagster_home()
+        with DagsterInstance.get() as instance:
+            sweep_dead_stages(instance, root, county.code, run_id, holding_lock=True)
+        try:
+            yield run_id
+        finally:  # a failed run's stage is published nowhere (a published one is gone already)
+            sweep_stages(root, county.code, live=lambda other: other != run_id)
+
+
+def stage_is_live(instance: DagsterInstance, run_id: str, holding_lock: bool) -> bool:
+    """Whether a run's stage may still be read (it must stay).
+
+    It may while a re-execution of the run (which reads its parent's stage) is queued or
+    running. Else a run the instance records as finished is over. While the caller holds the
+    county's run lock, no ``sanji`` run of the county (they hold it throughout) runs but the
+    caller, so a CLI run still recorded as started was killed, and a run the instance never
+    saw is gone; without the lock both may be running.
+    """
+    for tag in (PARENT_RUN_ID_TAG, ROOT_RUN_ID_TAG):
+        if instance.get_runs(RunsFilter(statuses=RUNNING, tags={tag: run_id}), limit=1):
+            return True
+    record = instance.get_run_by_id(run_id)
+    if record is None:
+        return not holding_lock
+    if record.is_finished:
+        return False
+    killed_cli = record.tags.get("sanji/trigger") == "cli" and record.parent_run_id is None
+    return not (holding_lock and killed_cli)
+
+
+def sweep_dead_stages(instance: DagsterInstance, root: Path, county: str, keep: str,
+                      holding_lock: bool) -> list[str]:
+    """Remove the county's stages of failed, killed or finished runs (never a live one's)."""
+    return sweep_stages(root, county, lambda run: stage_is_live(instance, run, holding_lock),
+                        keep)
 
 
 def _note_a_new_warehouse(target: str, configured: str) -> None:
