@@ -12,9 +12,8 @@ Examples::
 
     sanji demo-data --people 3000 --seed 7 --out demo [--style national]
     sanji check demo/landing
-    sanji run --month 2026-10
-    sanji rerun --month 2026-09
     sanji run --county 411421 --landing demo/landing --warehouse demo/sanji.duckdb --month 2026-10
+    sanji rerun --month 2026-09
     sanji decide KEY_A KEY_B --no-link --by 王芳 --note "twins"
     sanji case explain CASE_ID --by 王芳 --note "低保已停，系统未同步"
     sanji exchange export --month 2026-10 --out demo/outbox
