@@ -8,6 +8,7 @@ telemetry off. The run carries the job's name (``nightly``, ``steward_decision``
 """
 
 import os
+import warnings
 from pathlib import Path
 
 import polars as pl
@@ -246,13 +247,19 @@ def execute_without_capture(job: JobDefinition, run_config: dict, instance: Dags
     way through Dagster's own ``core_execute_in_process`` with the capture off (dagster is
     pinned in pyproject.toml; ``tests/assets`` runs the CLI through it).
     """
-    from dagster._core.definitions.job_base import InMemoryJob
-    from dagster._core.definitions.partitions.context import partition_loading_context
-    from dagster._core.execution.execute_in_process import (
-        core_execute_in_process,
-        merge_run_tags,
-    )
-
+    try:  # Dagster's private API: a release that moves it falls back to the public one
+        from dagster._core.definitions.job_base import InMemoryJob
+        from dagster._core.definitions.partitions.context import partition_loading_context
+        from dagster._core.execution.execute_in_process import (
+            core_execute_in_process,
+            merge_run_tags,
+        )
+    except ImportError:
+        warnings.warn("dagster's core_execute_in_process moved: the run keeps every step's "
+                      "outputs in memory (execute_in_process)", stacklevel=2)
+        return job.execute_in_process(run_config=run_config, instance=instance,
+                                      partition_key=partition, raise_on_error=False, tags=tags,
+                                      run_id=run_id)
     ephemeral = job.as_ephemeral_job(resource_defs={}, input_values={}, op_selection=[],
                                      asset_selection=[])
     if partition and ephemeral.partitions_def:
