@@ -101,9 +101,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     month = check_month(args.month)
     county = county_of(args.county)
     check_landing(Path(args.landing) if args.landing else county.landing)
+    config = {**_overrides(args), **night_config(args)}
     with holding_run_lock(args, county) as run_id:  # one run of a county at a time
-        result = run_job("nightly", {**_overrides(args), **night_config(args)},
-                         partition(county.code, month), verbose=args.verbose, run_id=run_id)
+        result = run_job("nightly", config, partition(county.code, month),
+                         verbose=args.verbose, run_id=run_id)
     if not result.success:
         return _report_failure(result)
     print(summary(args.warehouse or county.warehouse, month, county))

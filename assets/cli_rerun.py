@@ -30,13 +30,14 @@ def cmd_rerun(args: argparse.Namespace, overrides: Callable[[argparse.Namespace]
     month = check_month(args.month)
     county = county_of(args.county)
     store = args.warehouse or county.warehouse
+    config = {**overrides(args), **night_config(args)}
     chain = [month, *(later_months_of(store, county, month) if args.through_latest else [])]
     if len(chain) > 1:
         print(f"rebuilding {', '.join(chain)} in order (--through-latest)")
     for step, this in enumerate(chain):  # month by month: each stands on the one before
         with holding_run_lock(args, county) as run_id:  # one run of a county at a time
-            result = run_job("rerun_month", {**overrides(args), **night_config(args)},
-                             partition(county.code, this), verbose=args.verbose, run_id=run_id)
+            result = run_job("rerun_month", config, partition(county.code, this),
+                             verbose=args.verbose, run_id=run_id)
         if not result.success:
             if step:
                 print(f"rebuilt {', '.join(chain[:step])}; {this} failed, so "
