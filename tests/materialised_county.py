@@ -155,11 +155,23 @@ class County:
         (dest / "inbox").mkdir()
         return County.at(dest, dest / "home")
 
+    def frames(self, month: str | None = None) -> Path:
+        """The folder of the intermediate frames of the run that published the county-month."""
+        from assets.io_managers import PolarsParquetIOManager
+        from assets.resources import WarehouseResource
+
+        io = PolarsParquetIOManager(base_dir=str(self.storage),
+                                    warehouse=WarehouseResource(url=str(self.warehouse)))
+        run = io.published_run(self.code, month or self.month)
+        assert run is not None, f"county-month {month or self.month} never published"
+        return io.run_folder(run, self.code)
+
     def parquet(self, asset: str, month: str | None = None):
-        """An intermediate asset's county-month as the IO manager stored it."""
+        """An intermediate asset's county-month as the published run stored it."""
         import polars as pl
 
-        return pl.read_parquet(self.storage / asset / self.code / f"{month or self.month}.parquet")
+        month = month or self.month
+        return pl.read_parquet(self.frames(month) / asset / self.code / f"{month}.parquet")
 
     def partition(self, month: str | None = None):
         """The county-month partition key of this county (``411421|2026-10``)."""

@@ -38,7 +38,8 @@ def _ingest(tmp_path, landing, month, selection=None):
         partition_key=partition("411421", month), selection=selection,
         resources={"landing": LandingFolder(path=str(landing), settle_seconds=0,
                                             archive=str(tmp_path / "archive")),
-                   "io_manager": PolarsParquetIOManager(base_dir=str(tmp_path / "s")),
+                   "io_manager": PolarsParquetIOManager(base_dir=str(tmp_path / "s"),
+                                                        warehouse=warehouse),
                    "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse)})
     issues = Warehouse.from_url(warehouse.url).read("field_issue", month=month)
     return result, issues
