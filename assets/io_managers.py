@@ -103,8 +103,8 @@ class PolarsParquetIOManager(ConfigurableIOManager):
         if path is None or not path.is_file():
             raise Failure(description=_missing(context.asset_key, county, month, producer, path),
                           allow_retries=False)
-        if producer is None:  # carried into the run's own folder
-            _carry(path, _frame_path(self.run_folder(context.run_id, county),
+        if producer is None and _selection(context) is not None:  # into the run's own folder
+            _carry(path, _frame_path(self.run_folder(context.step_context.run_id, county),
                                      context.asset_key, key))
         return pl.read_parquet(path)
 
@@ -258,16 +258,24 @@ class WarehouseIOManager(ConfigurableIOManager):
 def producing_run(context: InputContext) -> str | None:
     """The run that produced the input (a re-executed run: its parent), None outside the run.
 
-    An input whose asset is not in the run has an upstream output without a run id (Dagster
-    raises ``DagsterInvariantViolationError`` when asked for it).
+    None when the input's asset is not in the run's selection (its upstream output is then
+    Dagster's placeholder) or the context was built outside a run.
     """
     upstream = context.upstream_output
-    if upstream is None:
+    selection = _selection(context)
+    if upstream is None or selection is None or context.asset_key not in selection:
         return None
+    return upstream.run_id
+
+
+def _selection(context: OutputContext | InputContext) -> set[AssetKey] | None:
+    """The assets the run materialises, None for a context built outside a run."""
     try:
-        return upstream.run_id
-    except DagsterInvariantViolationError:  # the asset is not in this run
+        step = context.step_context
+    except DagsterInvariantViolationError:  # a context built outside a run
         return None
+    selection = step.dagster_run.asset_selection
+    return set(selection or step.job_def.asset_layer.selected_asset_keys)  # none: the job
 
 
 def _staged_run(context: InputContext) -> tuple[str, str] | None:
@@ -280,14 +288,8 @@ def _staged_run(context: InputContext) -> tuple[str, str] | None:
 
 def publishes_as_a_whole(context: OutputContext | InputContext) -> bool:
     """Whether the run publishes its tables together: its selection holds ``publication``."""
-    try:
-        step = context.step_context
-    except DagsterInvariantViolationError:  # a context built outside a run: publish now
-        return False
-    selection = step.dagster_run.asset_selection
-    if not selection:  # the whole job
-        selection = step.job_def.asset_layer.selected_asset_keys
-    return AssetKey(PUBLICATION_ASSET) in selection
+    selection = _selection(context)
+    return selection is not None and AssetKey(PUBLICATION_ASSET) in selection
 
 
 def _project(frame: pl.DataFrame | None, meta: dict) -> pl.DataFrame | None:
