@@ -50,10 +50,10 @@ class PolarsParquetIOManager(ConfigurableIOManager):
     hash of the county's warehouse URL and schema, so two warehouses never share a file. An
     input produced in the run (or, re-executed, in its parent) is read from that run's folder;
     an input from outside the run is read from the folder of the run that last PUBLISHED the
-    county-month in the warehouse (its ``publication`` row), and copied into the run's own
-    folder, so a published run's folder holds every frame it used. A run that is refused,
-    fails or is killed is thus never read by another run: the county-month's storage changes
-    exactly when, and only if, a publication commits.
+    county-month in the warehouse (its ``publication`` row; a re-executed run's frames not
+    rebuilt are its parent's, as Dagster kept them), and linked into the run's own folder. A
+    run that is refused, fails or is killed is thus never read by another run: the
+    county-month's storage changes exactly when, and only if, a publication commits.
 
     Attributes:
         base_dir: the storage folder (``SANJI_STORAGE``; the CLI's ``--storage``).
@@ -95,18 +95,34 @@ class PolarsParquetIOManager(ConfigurableIOManager):
         key = context.asset_partition_key if context.has_asset_partitions else None
         county, month = split_key(key)
         producer = producing_run(context)
-        source = producer
+        runs = [producer] if producer is not None else []
         if producer is None and county is not None and month is not None:
-            source = self.published_run(county, month)
-        path = None if source is None else \
-            _frame_path(self.run_folder(source, county), context.asset_key, key)
-        if path is None or not path.is_file():
-            raise Failure(description=_missing(context.asset_key, county, month, producer, path),
+            published = self.published_run(county, month)
+            runs = _lineage(context, published) if published is not None else []
+        paths = [_frame_path(self.run_folder(run, county), context.asset_key, key)
+                 for run in runs]
+        path = next((p for p in paths if p.is_file()), None)
+        if path is None:
+            raise Failure(description=_missing(context.asset_key, county, month, producer,
+                                               paths[0] if paths else None),
                           allow_retries=False)
         if producer is None and _selection(context) is not None:  # into the run's own folder
             _carry(path, _frame_path(self.run_folder(context.step_context.run_id, county),
                                      context.asset_key, key))
         return pl.read_parquet(path)
+
+
+def _lineage(context: InputContext, run_id: str) -> list[str]:
+    """The run and, when it re-executed another, its parents (whose frames it kept)."""
+    runs = [run_id]
+    if _selection(context) is None:
+        return runs
+    instance = context.step_context.instance
+    run = instance.get_run_by_id(run_id)
+    while run is not None and run.parent_run_id and len(runs) < 100:
+        runs.append(run.parent_run_id)
+        run = instance.get_run_by_id(run.parent_run_id)
+    return runs
 
 
 def warehouse_key(warehouse: WarehouseResource, county: str | None) -> str:
