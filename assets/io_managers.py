@@ -1,10 +1,10 @@
 """IO managers on Dagster's own bases: parquet files between steps, the warehouse for tables.
 
 - :class:`PolarsParquetIOManager` (``io_manager``): each run's frames in its own folder,
-  ``<base_dir>/<warehouse key>/runs/<run_id>/<asset>/<county>/<YYYY-MM>.parquet``, so no two
-  partitions, runs or warehouses share a file; other runs read a county-month from the run
-  that last published it (the warehouse's ``publication`` table), never from a run that was
-  refused, failed or was killed.
+  ``<base_dir>/runs/<run_id>/<asset>/<county>/<YYYY-MM>.parquet``, so no two partitions or
+  runs share a file; other runs read a county-month from the run that last published it in
+  their warehouse (its ``publication`` table), never from a run that was refused, failed or
+  was killed, or that published to another warehouse.
 - :class:`WarehouseIOManager` (``warehouse_io_manager``): a county-month's table, every row
   stamped with its ``county``. In a run that publishes as a whole (its selection holds the
   asset ``publication``: ``nightly``, ``rerun_month``) the table is only STAGED for the run
@@ -16,7 +16,6 @@
   the ``warehouse`` resource (the counties file, or the run's override).
 """
 
-import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -39,21 +38,23 @@ from pipelines.warehouse.staging import RunStage
 
 PUBLICATION_ASSET = "publication"  # the asset that publishes a run's staged tables
 STAGING_FOLDER = "_staging"
+RUNS_FOLDER = "runs"  # <storage>/runs/<run_id>/<asset>/<county>/<month>.parquet
 
 
 class PolarsParquetIOManager(ConfigurableIOManager):
     """Intermediate polars frames as parquet: each run's own, current once it is published.
 
     Every run writes its outputs under its own folder,
-    ``<base_dir>/<warehouse key>/runs/<run_id>/<asset>/<county>/<YYYY-MM>.parquet`` (a
-    province asset's month ``.../<asset>/<YYYY-MM>.parquet``); the warehouse key is a short
-    hash of the county's warehouse URL and schema, so two warehouses never share a file. An
-    input produced in the run (or, re-executed, in its parent) is read from that run's folder;
-    an input from outside the run is read from the folder of the run that last PUBLISHED the
-    county-month in the warehouse (its ``publication`` row; a re-executed run's frames not
-    rebuilt are its parent's, as Dagster kept them), and linked into the run's own folder. A
-    run that is refused, fails or is killed is thus never read by another run: the
-    county-month's storage changes exactly when, and only if, a publication commits.
+    ``<base_dir>/runs/<run_id>/<asset>/<county>/<YYYY-MM>.parquet`` (a province asset's month
+    ``.../<asset>/<YYYY-MM>.parquet``). An input produced in the run (or, re-executed, in its
+    parent) is read from that run's folder; an input from outside the run is read from the
+    folder of the run that last PUBLISHED the county-month in the run's warehouse (its
+    ``publication`` row; a re-executed run's frames not rebuilt are its parent's, as Dagster
+    kept them), and linked into the run's own folder. A run that is refused, fails or is
+    killed is thus never read by another run: the county-month's storage changes exactly
+    when, and only if, a publication commits. Storage is never shared between warehouses: a
+    warehouse reads only the frames of the runs its own ``publication`` table names (run ids
+    are unique), and a warehouse copied or moved keeps its frames.
 
     Attributes:
         base_dir: the storage folder (``SANJI_STORAGE``; the CLI's ``--storage``).
@@ -63,9 +64,9 @@ class PolarsParquetIOManager(ConfigurableIOManager):
     base_dir: str
     warehouse: WarehouseResource
 
-    def run_folder(self, run_id: str, county: str | None) -> Path:
-        """The folder of one run's frames for the county's warehouse (province: province's)."""
-        return Path(self.base_dir) / warehouse_key(self.warehouse, county) / "runs" / run_id
+    def run_folder(self, run_id: str) -> Path:
+        """The folder of one run's frames."""
+        return Path(self.base_dir) / RUNS_FOLDER / run_id
 
     def published_run(self, county: str, month: str) -> str | None:
         """The run whose publication of the county-month is current, None when none is."""
@@ -76,7 +77,7 @@ class PolarsParquetIOManager(ConfigurableIOManager):
     def handle_output(self, context: OutputContext, obj: pl.DataFrame) -> None:
         """Write the frame to the run's own file (a temporary name, then renamed)."""
         key = context.asset_partition_key if context.has_asset_partitions else None
-        path = _frame_path(self.run_folder(context.run_id, split_key(key)[0]),
+        path = _frame_path(self.run_folder(context.run_id),
                            context.asset_key, key)
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
@@ -99,7 +100,7 @@ class PolarsParquetIOManager(ConfigurableIOManager):
         if producer is None and county is not None and month is not None:
             published = self.published_run(county, month)
             runs = _lineage(context, published) if published is not None else []
-        paths = [_frame_path(self.run_folder(run, county), context.asset_key, key)
+        paths = [_frame_path(self.run_folder(run), context.asset_key, key)
                  for run in runs]
         path = next((p for p in paths if p.is_file()), None)
         if path is None:
@@ -107,7 +108,7 @@ class PolarsParquetIOManager(ConfigurableIOManager):
                                                paths[0] if paths else None),
                           allow_retries=False)
         if producer is None and _selection(context) is not None:  # into the run's own folder
-            _carry(path, _frame_path(self.run_folder(context.step_context.run_id, county),
+            _carry(path, _frame_path(self.run_folder(context.step_context.run_id),
                                      context.asset_key, key))
         return pl.read_parquet(path)
 
@@ -123,16 +124,6 @@ def _lineage(context: InputContext, run_id: str) -> list[str]:
         runs.append(run.parent_run_id)
         run = instance.get_run_by_id(run.parent_run_id)
     return runs
-
-
-def warehouse_key(warehouse: WarehouseResource, county: str | None) -> str:
-    """A short stable hash of the warehouse (URL or absolute path, and schema) of ``county``."""
-    place = warehouse.deployment().province if county is None else warehouse.county(county)
-    url = warehouse.url or place.warehouse
-    if "://" not in url and url != ":memory:":
-        url = str(Path(url).expanduser().resolve())
-    text = f"{url}|{place.schema or ''}"
-    return "wh-" + hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def _frame_path(folder: Path, asset: AssetKey, key: str | None) -> Path:

@@ -164,7 +164,7 @@ class County:
                                     warehouse=WarehouseResource(url=str(self.warehouse)))
         run = io.published_run(self.code, month or self.month)
         assert run is not None, f"county-month {month or self.month} never published"
-        return io.run_folder(run, self.code)
+        return io.run_folder(run)
 
     def parquet(self, asset: str, month: str | None = None):
         """An intermediate asset's county-month as the published run stored it."""

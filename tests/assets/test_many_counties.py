@@ -168,7 +168,7 @@ def _assert_published(stack, schemas: dict[str, str], ids: dict[str, str]) -> No
             assert set(rows["run_id"]) == expected, (county, table)
         assert store.read("person").height == people[county]
         assert list((stack.root / "shared" / "storage").glob(
-            f"wh-*/runs/{run}/person_links/{county}/{MONTH}.parquet"))
+            f"runs/{run}/person_links/{county}/{MONTH}.parquet"))
 
 
 def _assert_province(stack, schema: str) -> None:
