@@ -47,7 +47,7 @@ def _frame(storage: Path, run_id: str, asset: str) -> pl.DataFrame:
 
 
 def _cut_to_header(path: Path) -> None:
-    path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    path.write_bytes(path.read_bytes().split(b"\n")[0] + b"\n")  # any encoding
 
 
 def test_a_refused_night_or_another_warehouse_leaves_the_published_frames(tmp_path: Path):
@@ -93,15 +93,18 @@ def test_the_export_after_a_refused_night_has_the_published_cases(county_copy, h
     c = county_copy
     where = ["--landing", str(c.landing), "--warehouse", str(c.warehouse),
              "--storage", str(c.storage), "--archive", str(c.archive), "--month", c.month]
-    cases = c.parquet("illness_cases")
-    assert cases.height > 0 and cases["total_cost"].sum() > 0
-    _cut_to_header(c.landing / SETTLEMENT)
+    cases, settlement = c.parquet("illness_cases"), c.parquet("settlement")
+    assert cases.height > 0 and settlement.height > 0
+    (demo_settlement,) = c.landing.glob("医保局_住院结算明细*.csv")
+    _cut_to_header(demo_settlement)
     assert main(["run", *where, "--outbox", str(c.outbox), "--inbox", str(c.inbox)]) == 1
-    assert "previous publication stays" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "refusing to publish tonight" in err and "settlement: empty" in err
     assert c.parquet("illness_cases").equals(cases)  # still the published run's
     assert main(["exchange", "export", *where, "--out", str(c.root / "out")]) == 0
     with DagsterInstance.from_config(str(home)) as instance:
         (run,) = instance.get_runs(RunsFilter(job_name="illness_exchange_export"))
+    assert _frame(c.storage, run.run_id, "settlement").equals(settlement)
     assert _frame(c.storage, run.run_id, "illness_cases").equals(cases)
 
 
