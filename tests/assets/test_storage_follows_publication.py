@@ -70,6 +70,11 @@ def test_a_refused_night_or_another_warehouse_leaves_the_published_frames(tmp_pa
     export = _job("illness_exchange_export", tmp_path, instance)
     assert export.success
     assert _frame(tmp_path / "storage", export.run_id, "settlement").equals(published)
+    links = _frame(tmp_path / "storage", good.run_id, "person_links")
+    assert not _frame(tmp_path / "storage", refused.run_id, "person_links").equals(links)
+    worklist = _job("worklist_export", tmp_path, instance)
+    assert worklist.success
+    assert _frame(tmp_path / "storage", worklist.run_id, "person_links").equals(links)
 
     elsewhere = _job("nightly", tmp_path, instance, warehouse="w6.duckdb")
     assert elsewhere.success  # the other warehouse's first publication: nothing to refuse
