@@ -22,10 +22,10 @@ from assets.ingest import where
 from assets.link import PREVIOUS_MONTH
 from assets.metadata import counts, steward_preview, table_preview
 from assets.publish import COUNTY_RULES, PUBLISHED
-from assets.resources import LandingFolder
+from assets.resources import LandingFolder, WarehouseResource
 from assets.validate import validated
 from pipelines.cases.intake import RETURNS_FOLDER
-from pipelines.domain.cases import DEFAULT_DEADLINE_DAYS
+from pipelines.domain.cases import DEFAULT_DEADLINE_DAYS, OPEN_STATUSES
 
 
 class CaseConfig(Config):
@@ -55,7 +55,7 @@ def case_metadata(cases: pl.DataFrame, regions: pl.DataFrame,
     """Tables by status and township, and the numbers a steward follows month over month."""
     from pipelines.cases.intake import township_table
 
-    live = cases.filter(pl.col("status").is_in(["new", "open"]))
+    live = cases.filter(pl.col("status").is_in(OPEN_STATUSES))
     this_month = pl.col("status_month") == pl.col("month")
     per_rule = dict(live.group_by("rule").len().iter_rows())
     return {
@@ -84,20 +84,29 @@ def case_metadata(cases: pl.DataFrame, regions: pl.DataFrame,
 def mismatch_case(context: AssetExecutionContext, config: CaseConfig, mismatch: pl.DataFrame,
                   person_links: pl.DataFrame, person_source: pl.DataFrame,
                   region_table: pl.DataFrame, person: pl.DataFrame,
-                  previous_cases: pl.DataFrame | None, landing: LandingFolder):
+                  previous_cases: pl.DataFrame | None, landing: LandingFolder,
+                  warehouse: WarehouseResource):
     """问题台账: every mismatch case ever found, with its status this month (发现→整改→销号).
 
     New cases are ``new``; cases found again ``open`` (``first_seen`` kept); cases whose rule
     no longer fires ``resolved``; cases a township (or the steward) explained ``explained``.
+    Rebuilding a month before the county's latest published one warns, naming the later
+    months now stale (``later_months_to_rerun``).
     """
     from pipelines.cases import case_records, track_cases, verifications_received
+    from pipelines.cases.chain import later_months, stale_note
+    from pipelines.warehouse import publications
 
     county, month = where(context)
     answers = verifications_received(returns_archive(landing, county), None, month)
     cases = track_cases(previous_cases, mismatch, case_records(person_links, person_source),
                         month, answers.verifications, config.settings())
     frame = validated("mismatch_case", cases)
+    later = later_months(publications(warehouse.open(county)), county, month)
+    if later:
+        context.log.warning(stale_note(month, later))
     yield Output(frame, metadata={
+        "later_months_to_rerun": ", ".join(later),
         "previous_cases": 0 if previous_cases is None else previous_cases.height,
         "answers_received": answers.verifications.height,
         **case_metadata(frame, region_table, person)})

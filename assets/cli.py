@@ -12,10 +12,10 @@ Examples::
 
     sanji demo-data --people 3000 --seed 7 --out demo [--style national]
     sanji check demo/landing
-    sanji run --month 2026-10
-    sanji rerun --month 2026-09
     sanji run --county 411421 --landing demo/landing --warehouse demo/sanji.duckdb --month 2026-10
+    sanji rerun --month 2026-09 [--through-latest]
     sanji decide KEY_A KEY_B --no-link --by 王芳 --note "twins"
+    sanji case explain CASE_ID --by 王芳 --note "低保已停，系统未同步"
     sanji exchange export --month 2026-10 --out demo/outbox
     sanji exchange import demo/inbox/回传_2026-10.xlsx --month 2026-10
     sanji province --month 2026-10
@@ -93,7 +93,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def _overrides(args: argparse.Namespace, **more) -> dict:
     """Run config for the options given (the rest comes from the counties file)."""
     given = {name: getattr(args, name, None) for name in
-             ("landing", "warehouse", "storage", "outbox", "inbox", "archive")}
+             ("landing", "warehouse", "storage", "outbox", "inbox", "archive", "full")}
     return resource_config(**{**given, **more})
 
 
@@ -111,18 +111,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_rerun(args: argparse.Namespace) -> int:
-    if args.month is None:
-        msg = "name the month to rebuild: --month YYYY-MM"
-        raise UserError(msg)
-    month = check_month(args.month)
-    county = county_of(args.county)
-    with holding_run_lock(args, county) as run_id:  # one run of a county at a time
-        result = run_job("rerun_month", {**_overrides(args), **night_config(args)},
-                         partition(county.code, month), verbose=args.verbose, run_id=run_id)
-    if not result.success:
-        return _report_failure(result)
-    print(summary(args.warehouse or county.warehouse, month, county, job="rerun_month"))
-    return 0
+    from assets.cli_rerun import cmd_rerun
+
+    return cmd_rerun(args, _overrides, _report_failure)
 
 
 def _cmd_decide(args: argparse.Namespace) -> int:
@@ -162,6 +153,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    from assets.cases import returns_archive
+    from assets.resources import LandingFolder
+    from pipelines.exchange.archive import archive_return
     from pipelines.exchange.inbox import file_month
     from pipelines.warehouse import Warehouse
 
@@ -171,9 +165,11 @@ def _cmd_import(args: argparse.Namespace) -> int:
         raise UserError(msg)
     county = county_of(args.county)
     month = check_month(args.month or file_month(source) or str(Month.current()))
-    inbox = Path(tempfile.mkdtemp(prefix="sanji-inbox-"))  # holding this one file, for month
+    # archived under its own name for the month; the run reads it there, from an empty inbox
+    archive_return(source, returns_archive(LandingFolder(archive=args.archive or ""),
+                                           county.code), "office", month)
+    inbox = Path(tempfile.mkdtemp(prefix="sanji-inbox-"))
     try:
-        shutil.copy(source, inbox / f"回传_{month}{source.suffix.lower()}")
         result = run_job("illness_exchange_import", _overrides(args, inbox=inbox),
                          partition(county.code, month), verbose=args.verbose)
     finally:
@@ -243,6 +239,13 @@ def _where(sp: argparse.ArgumentParser, month_help: str) -> None:
                     help="Dagster's events on the console: -v for INFO, -vv for DEBUG")
 
 
+def _full_option(run: argparse.ArgumentParser) -> None:
+    """``--full``: read every landing file again, the ingest cache unused."""
+    run.add_argument("--full", action="store_true", default=None,
+                     help="read every landing file again instead of reusing, for a file "
+                          "unchanged since the last night, what reading it gave then")
+
+
 def _run_parser(sub) -> None:
     run = sub.add_parser("run", help="run the job nightly (the whole graph) for a month",
                          description="Ingest, link, publish and exchange for one month.")
@@ -254,6 +257,7 @@ def _run_parser(sub) -> None:
                      help="where the office's returned file is read (default: the county's, "
                           "from the counties file)")
     add_night_options(run)
+    _full_option(run)
     run.set_defaults(func=_cmd_run, month_default=True)
     rerun = sub.add_parser("rerun", help="run the job rerun_month: rebuild a month from its own "
                                          "archived landing files",
@@ -261,7 +265,11 @@ def _run_parser(sub) -> None:
                            "month's run archived (not today's landing); the exchange is left "
                            "alone.")
     _where(rerun, "the month to rebuild (required: YYYY-MM)")
+    rerun.add_argument("--through-latest", action="store_true",
+                       help="then rebuild every later month the county has published, in "
+                            "order (each month's cases stand on the month before)")
     add_night_options(rerun)
+    _full_option(rerun)
     rerun.set_defaults(func=_cmd_rerun)
 
 
@@ -337,8 +345,8 @@ def parser() -> argparse.ArgumentParser:
     """The ``sanji`` argument parser."""
     p = OneLineParser(prog="sanji", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True,
-                           metavar="{demo-data,check,run,rerun,decide,exchange,worklist,"
-                                   "province}")
+                           metavar="{demo-data,check,run,rerun,decide,case,exchange,"
+                                   "worklist,province}")
     demo = sub.add_parser("demo-data", help="write a demo county's landing folder and truth",
                           description="Generate a fictional county's department extracts.")
     demo.add_argument("--people", type=int, default=3000, help="residents (default: 3000)")
@@ -355,6 +363,9 @@ def parser() -> argparse.ArgumentParser:
     from assets.cli_worklist import add_parser as _worklist_parser
 
     _worklist_parser(sub, _where, _overrides, _report_failure)
+    from assets.cli_case import add_parser as _case_parser
+
+    _case_parser(sub, _overrides, _report_failure)
     _province_parser(sub)
     return p
 

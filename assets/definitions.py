@@ -15,7 +15,7 @@ from dagster import (
     load_assets_from_modules,
 )
 
-from assets import cases, exchange, ingest, jobs, link, province, publish, worklists
+from assets import case_answer, cases, exchange, ingest, jobs, link, province, publish, worklists
 from assets.executors import chosen_executor
 from assets.io_managers import PolarsParquetIOManager, WarehouseIOManager
 from assets.loggers import progress
@@ -58,7 +58,8 @@ defs = Definitions(
     assets=all_assets,
     asset_checks=all_checks,
     jobs=[jobs.nightly, jobs.rerun_month, jobs.illness_exchange_export,
-          jobs.illness_exchange_import, jobs.steward_decision, jobs.province,
+          jobs.illness_exchange_import, jobs.steward_decision, case_answer.case_answer,
+          jobs.province,
           worklists.worklist_export, worklists.worklist_import],
     schedules=[nightly, monthly_export],
     sensors=[landing_sensor, inbox_sensor, province_sensor, worklists.worklist_sensor],

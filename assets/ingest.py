@@ -185,24 +185,29 @@ def ingest(context: AssetExecutionContext, landing_snapshot: pl.DataFrame | None
         msg = (f"landing_snapshot has no stored month {month} for county {county}: run the job "
                f"`nightly` for {month} first")
         raise Failure(description=msg, allow_retries=False)
+    cache = landing.ingest_cache(county)
     with tempfile.TemporaryDirectory(prefix=f"sanji-{county}-{month}-") as tmp:
         try:
             folder = restore(landing_snapshot, landing.archive_for(county), Path(tmp) / "landing")
         except ArchiveMissing as exc:
             raise Failure(description=str(exc), allow_retries=False) from exc
         with failing_clearly("reading the landing folder"):  # a bad file, mapping: no retry
-            result = ingest_landing(folder, as_of=Month.parse(month).last_day)
+            result = ingest_landing(folder, as_of=Month.parse(month).last_day, cache=cache)
+    cache.prune()
+    context.log.info(f"ingest cache: {len(cache.hits)} file(s) unchanged, taken from "
+                     f"{cache.folder}; {len(cache.misses)} read and kept"
+                     + (" (--full: every file read)" if cache.cold else ""))
     set_aside = [mask_ids_in_text(f"{f}{'#' + s if s else ''}: {c}: {r}") for f, s, c, r in
                  result.unrecognised.select("source_file", "sheet", "check", "reason").rows()]
     if set_aside:  # unreadable, empty, a copy, hidden, unrecognised: named, never silent
         context.log.warning(f"{len(set_aside)} file(s)/sheet(s) set aside whole: "
                             + "; ".join(set_aside[:20]))
-    yield from _ingest_outputs(result, set_aside)
+    yield from _ingest_outputs(result, set_aside, cache)
 
 
-def _ingest_outputs(result, set_aside: list[str]):
+def _ingest_outputs(result, set_aside: list[str], cache):
     """The ingest multi-asset's outputs and its accounting check (``set_aside``: the files and
-    sheets set aside whole, masked, for the metadata)."""
+    sheets set aside whole, masked, for the metadata; ``cache``: the night's ingest cache)."""
     by_file = result.accounting.group_by("source_file").agg(
         pl.col("rows_read").sum(), pl.col("rows_accepted").sum(),
         pl.col("rows_quarantined").sum(),
@@ -232,6 +237,9 @@ def _ingest_outputs(result, set_aside: list[str]):
         "rows_by_file": table_preview(by_file, limit=100),
         "files": MetadataValue.int(result.files.height),
         "set_aside": MetadataValue.text("\n".join(set_aside) or "none"),
+        "files_from_cache": MetadataValue.int(len(cache.hits)),
+        "cache_unchanged": MetadataValue.text(
+            "\n".join(mask_ids_in_text(n) for n in cache.hits) or "none"),
     })
     yield rows_accounted(result.accounting)
 

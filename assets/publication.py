@@ -20,10 +20,12 @@ never left staged.
 """
 
 import argparse
+import sys
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import polars as pl
 from dagster import (
@@ -32,29 +34,37 @@ from dagster import (
     AssetKey,
     AssetsDefinition,
     Config,
+    DagsterInstance,
+    DagsterRunStatus,
     Failure,
     MaterializeResult,
     MetadataValue,
     ResourceParam,
+    RunsFilter,
     asset,
 )
+from dagster._core.storage.tags import PARENT_RUN_ID_TAG, ROOT_RUN_ID_TAG
 from pydantic import Field
 
 from assets.failures import failing_clearly
 from assets.ingest import OWNERS, where
-from assets.io_managers import PUBLICATION_ASSET, WarehouseIOManager
+from assets.io_managers import PUBLICATION_ASSET, STAGING_FOLDER, WarehouseIOManager
 from assets.metadata import table_preview
 from assets.resources import WarehouseResource
-from assets.runs import UserError
-from assets.settings import county_month
+from assets.runs import UserError, ensure_dagster_home
+from assets.settings import county_month, setting
 from pipelines.counties import County
 from pipelines.domain.identity import mask_ids_in_text
+from pipelines.errors import classify, describe
 from pipelines.faults import pause_point
 from pipelines.guard import DEFAULT_MAX_DROP, NightPolicy, NightRefused
 from pipelines.night import NightRun, landing_of_run, publish_night
 from pipelines.warehouse import PublicationConflict, Warehouse, WarehouseBusy, held_lock
+from pipelines.warehouse.staging import sweep_stages
 
 WAREHOUSE_IO = "warehouse_io_manager"
+RUNNING = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
+           DagsterRunStatus.STARTED]
 ACCOUNTING = "ingest_accounting"
 
 
@@ -158,7 +168,12 @@ def publication_asset(assets: Iterable[object]) -> AssetsDefinition:
         accounting = inputs.pop(ACCOUNTING)
         done = publish(context, config, warehouse, accounting, inputs)
         county, month = where(context)
-        warehouse_io_manager.stage(context.run_id, county, month).clear()
+        stage = warehouse_io_manager.stage(context.run_id, county, month)
+        stage.clear()
+        swept = sweep_dead_stages(context.instance, stage.run_folder.parent, county,
+                                  context.run_id, holding_lock=False)
+        if swept:
+            context.log.info(f"removed the stages of {len(swept)} finished run(s)")
         return done
 
     return publication
@@ -184,14 +199,25 @@ def add_night_options(run: argparse.ArgumentParser) -> None:
                      help="publish although an extract's rows dropped more than --max-drop")
     run.add_argument("--max-drop", type=_share, default=None, metavar="SHARE",
                      help="the largest drop in an extract's rows published without "
-                          f"confirmation (default {DEFAULT_MAX_DROP:.0%})")
+                          f"confirmation (default {DEFAULT_MAX_DROP * 100:.0f} %%)")
     run.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                      help="wait this long for a run of the same county to finish (default: "
                           "refuse at once)")
 
 
 def night_config(args: argparse.Namespace) -> dict:
-    """The run config of ``publication`` for ``sanji run``'s options."""
+    """The run config of ``publication`` for ``sanji run``'s options.
+
+    Raises:
+        UserError: ``--allow-missing`` names no extract (said before the night runs).
+    """
+    from pipelines.extracts import SPECS
+
+    unknown = sorted(set(args.allow_missing) - set(SPECS))
+    if unknown:
+        msg = (f"--allow-missing {unknown[0]}: no such extract; the extracts are "
+               f"{', '.join(sorted(SPECS))}")
+        raise UserError(msg)
     return publication_config(args.allow_missing, args.allow_drop, args.max_drop)
 
 
@@ -203,10 +229,62 @@ def holding_run_lock(args: argparse.Namespace, county: County) -> Iterator[str]:
         UserError: another run holds the lock (one line naming it).
     """
     run_id = str(uuid.uuid4())
+    _note_a_new_warehouse(str(args.warehouse or county.warehouse), str(county.warehouse))
     store = Warehouse.at(args.warehouse or county.warehouse, schema=county.schema or None)
     try:
         lock = store.run_lock(run_id, county=county.code, wait_seconds=args.wait)
     except WarehouseBusy as exc:
         raise UserError(f"not run: {exc}") from None
-    with lock:
-        yield run_id
+    except Exception as exc:
+        if classify(exc) == "defect":
+            raise
+        msg = (f"not run: the warehouse {store.where} cannot be reached ({describe(exc)}); check "
+               "--warehouse (or the county's warehouse in the counties file) and that the "
+               "database is up")
+        raise UserError(msg) from None
+    with lock:  # no other run of the county is running but a queued one of the daemon
+        root = Path(args.storage or setting("SANJI_STORAGE")) / STAGING_FOLDER
+        ensure_dagster_home()
+        with DagsterInstance.get() as instance:
+            sweep_dead_stages(instance, root, county.code, run_id, holding_lock=True)
+        try:
+            yield run_id
+        finally:  # a failed run's stage is published nowhere (a published one is gone already)
+            sweep_stages(root, county.code, live=lambda other: other != run_id)
+
+
+def stage_is_live(instance: DagsterInstance, run_id: str, holding_lock: bool) -> bool:
+    """Whether a run's stage may still be read (it must stay).
+
+    It may while a re-execution of the run (which reads its parent's stage) is queued or
+    running. Else a run the instance records as finished is over. While the caller holds the
+    county's run lock, no ``sanji`` run of the county (they hold it throughout) runs but the
+    caller, so a CLI run still recorded as started was killed, and a run the instance never
+    saw is gone; without the lock both may be running.
+    """
+    for tag in (PARENT_RUN_ID_TAG, ROOT_RUN_ID_TAG):
+        if instance.get_runs(RunsFilter(statuses=RUNNING, tags={tag: run_id}), limit=1):
+            return True
+    record = instance.get_run_by_id(run_id)
+    if record is None:
+        return not holding_lock
+    if record.is_finished:
+        return False
+    killed_cli = record.tags.get("sanji/trigger") == "cli" and record.parent_run_id is None
+    return not (holding_lock and killed_cli)
+
+
+def sweep_dead_stages(instance: DagsterInstance, root: Path, county: str, keep: str,
+                      holding_lock: bool) -> list[str]:
+    """Remove the county's stages of failed, killed or finished runs (never a live one's)."""
+    return sweep_stages(root, county, lambda run: stage_is_live(instance, run, holding_lock),
+                        keep)
+
+
+def _note_a_new_warehouse(target: str, configured: str) -> None:
+    """Say so when a run starts a DuckDB warehouse that does not exist (a typo is not silent)."""
+    if "://" in target or Path(target).exists():
+        return
+    elsewhere = "" if target == configured else f"; the county's warehouse is {configured}"
+    print(f"sanji: note: {target} does not exist: a new warehouse is created, with no earlier "
+          f"publication (every case starts as new){elsewhere}", file=sys.stderr)

@@ -19,6 +19,7 @@ from dagster import ConfigurableResource
 from assets.settings import setting
 from pipelines.counties import County, Deployment, load_counties
 from pipelines.domain.county import TIMEZONE
+from pipelines.ingest.cache import CACHE_DIR, IngestCache
 from pipelines.landing import Landing, list_landing
 
 # Columns the warehouse adds to a published table; dropped when a table is loaded back
@@ -53,11 +54,16 @@ class LandingFolder(CountyScoped):
         path: this folder instead of the county's ``landing`` (one run's override).
         archive: the archive root (``SANJI_ARCHIVE``); a county's files go below its code.
         settle_seconds: how long a file's size must hold still before it is read.
+        cache: the ingest cache root (default ``$SANJI_STORAGE/ingest-cache``); a county's
+            entries go below its code (:mod:`pipelines.ingest.cache`).
+        cold: read every file, the cache unused (``sanji run --full``); what is read is kept.
     """
 
     path: str = ""
     archive: str = ""
     settle_seconds: float = 1.0
+    cache: str = ""
+    cold: bool = False
 
     def folder(self, county: str | None = None) -> Path:
         """The county's landing folder (or the run's override)."""
@@ -70,6 +76,11 @@ class LandingFolder(CountyScoped):
     def archive_for(self, county: str) -> Path:
         """The county's archive of landing files by content hash."""
         return Path(self.archive or setting("SANJI_ARCHIVE")) / county
+
+    def ingest_cache(self, county: str) -> IngestCache:
+        """The county's ingest cache; a cold one (``cold``) finds nothing but keeps all."""
+        root = Path(self.cache) if self.cache else Path(setting("SANJI_STORAGE")) / CACHE_DIR
+        return IngestCache(root / county, cold=self.cold)
 
 
 class WarehouseResource(CountyScoped):
@@ -156,7 +167,8 @@ def resource_config(*, landing: str | Path | None = None, warehouse: str | Path 
                     storage: str | Path | None = None, outbox: str | Path | None = None,
                     inbox: str | Path | None = None, today: str | None = None,
                     settle_seconds: float | None = None, archive: str | Path | None = None,
-                    counties: str | Path | None = None) -> dict[str, dict]:
+                    counties: str | Path | None = None,
+                    full: bool | None = None) -> dict[str, dict]:
     """Run config for the resources: only the fields given, each overriding its default.
 
     Args:
@@ -169,13 +181,15 @@ def resource_config(*, landing: str | Path | None = None, warehouse: str | Path 
         settle_seconds: the landing settle time.
         archive: the archive root of the landing files.
         counties: the counties file (instead of ``SANJI_COUNTIES``).
+        full: read every landing file, the ingest cache unused (its entries are renewed).
 
     Returns:
         ``{"resources": {...}}`` to merge into a run config.
     """
     fields = {
         "landing": {"path": landing, "settle_seconds": settle_seconds, "archive": archive,
-                    "counties_file": counties},
+                    "counties_file": counties, "cold": full or None,
+                    "cache": Path(storage) / CACHE_DIR if storage else None},
         "warehouse": {"url": warehouse, "counties_file": counties},
         "io_manager": {"base_dir": storage},
         "warehouse_io_manager": {"staging_dir": storage},

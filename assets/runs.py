@@ -8,6 +8,7 @@ telemetry off. The run carries the job's name (``nightly``, ``steward_decision``
 """
 
 import os
+import warnings
 from pathlib import Path
 
 import polars as pl
@@ -16,6 +17,7 @@ from dagster import DagsterInstance, ExecuteInProcessResult, JobDefinition, Mult
 from assets.resources import drop_meta
 from assets.settings import PROJECT, month_range, setting
 from pipelines.counties import CountiesError, County, load_counties
+from pipelines.domain.cases import OPEN_STATUSES
 from pipelines.domain.identity import mask_ids_in_text
 from pipelines.domain.months import Month
 from pipelines.landing import MAPPING_FILE, list_landing
@@ -245,13 +247,19 @@ def execute_without_capture(job: JobDefinition, run_config: dict, instance: Dags
     way through Dagster's own ``core_execute_in_process`` with the capture off (dagster is
     pinned in pyproject.toml; ``tests/assets`` runs the CLI through it).
     """
-    from dagster._core.definitions.job_base import InMemoryJob
-    from dagster._core.definitions.partitions.context import partition_loading_context
-    from dagster._core.execution.execute_in_process import (
-        core_execute_in_process,
-        merge_run_tags,
-    )
-
+    try:  # Dagster's private API: a release that moves it falls back to the public one
+        from dagster._core.definitions.job_base import InMemoryJob
+        from dagster._core.definitions.partitions.context import partition_loading_context
+        from dagster._core.execution.execute_in_process import (
+            core_execute_in_process,
+            merge_run_tags,
+        )
+    except ImportError:
+        warnings.warn("dagster's core_execute_in_process moved: the run keeps every step's "
+                      "outputs in memory (execute_in_process)", stacklevel=2)
+        return job.execute_in_process(run_config=run_config, instance=instance,
+                                      partition_key=partition, raise_on_error=False, tags=tags,
+                                      run_id=run_id)
     ephemeral = job.as_ephemeral_job(resource_defs={}, input_values={}, op_selection=[],
                                      asset_selection=[])
     if partition and ephemeral.partitions_def:
@@ -295,6 +303,15 @@ def _top(frame: pl.DataFrame, column: str, limit: int = 5) -> list[str]:
     return lines
 
 
+def later_months_of(warehouse: str, county: County, month: str) -> list[str]:
+    """The county's published months after ``month``: they stand on it (now stale)."""
+    from pipelines.cases.chain import later_months
+    from pipelines.warehouse import Warehouse, publications
+
+    store = Warehouse.at(warehouse, schema=county.schema or None)
+    return later_months(publications(store), county.code, month)
+
+
 def summary(warehouse: str, month: str, county: County | None = None,
             job: str = "nightly") -> str:
     """A few lines on what a run produced, read back from the warehouse (no ID numbers)."""
@@ -333,7 +350,7 @@ def _case_line(cases: pl.DataFrame, month: str) -> list[str]:
         return []
     status = pl.col("status")
     now = pl.col("status_month") == month
-    n = cases.select(new=(status == "new").sum(), open=status.is_in(["new", "open"]).sum(),
+    n = cases.select(new=(status == "new").sum(), open=status.is_in(OPEN_STATUSES).sum(),
                      overdue=pl.col("overdue").sum(), resolved=((status == "resolved") & now).sum(),
                      explained=((status == "explained") & now).sum()).row(0, named=True)
     return [f"cases: open {n['open']} (new {n['new']}, overdue {n['overdue']}), resolved "

@@ -6,8 +6,8 @@
   October.
 - ``inbox_sensor``: an ``illness_exchange_import`` run for each new or changed returned file of
   a county, for the month the file names.
-- ``province_sensor``: a ``province`` run for a month once counties have published it and no
-  county run of that month is still queued or running.
+- ``province_sensor``: a ``province`` run for a month once counties have published it (the
+  ``publication`` asset materialised) and no county run of that month is still queued or running.
 """
 
 import hashlib
@@ -26,6 +26,7 @@ from dagster import (
     sensor,
 )
 
+from assets.io_managers import PUBLICATION_ASSET
 from assets.jobs import PUBLISHING_JOBS, illness_exchange_import, nightly, province
 from assets.resources import ExchangeFolders, LandingFolder
 from assets.settings import SENSOR_STATUS, month_range, partition, split_key
@@ -217,9 +218,14 @@ def inbox_sensor(context: SensorEvaluationContext,
 
 
 def _published_months(context: SensorEvaluationContext, after: int) -> tuple[set[str], int]:
-    """Months of ``county_monthly`` published after storage id ``after``, and the newest id."""
+    """Months a county published after storage id ``after``, and the newest id.
+
+    Published means the ``publication`` asset materialised (the run's tables are in the
+    warehouse): ``county_monthly`` and the other tables materialise when a run stages them,
+    before the guard may still refuse the night.
+    """
     records = context.instance.fetch_materializations(
-        AssetRecordsFilter(asset_key=AssetKey("county_monthly"), after_storage_id=after),
+        AssetRecordsFilter(asset_key=AssetKey(PUBLICATION_ASSET), after_storage_id=after),
         limit=1000, ascending=True).records
     months = {split_key(r.partition_key)[1] for r in records if r.partition_key}
     return {m for m in months if m}, max((r.storage_id for r in records), default=after)

@@ -36,6 +36,7 @@ from assets.metadata import counts, table_preview
 from assets.resources import ExchangeFolders, LandingFolder, WarehouseResource
 from assets.sensors import file_states, read_cursor, short_list
 from assets.settings import SENSOR_STATUS, county_month, partition
+from pipelines.domain.cases import OPEN_STATUSES
 from pipelines.link.decisions import DECISION_TABLE
 
 WORKLIST = {**EXCHANGE, "tags": {"partner": "townships"}}
@@ -63,7 +64,7 @@ def township_worklist(context: AssetExecutionContext, config: CaseConfig,
                             person_links)
     paths = write_worklists(mismatch_case, person, person_source, region_table, month,
                             exchange_folders.outbox_for(county), heads, config.settings())
-    listed = mismatch_case.filter(pl.col("status").is_in(["new", "open"]))
+    listed = mismatch_case.filter(pl.col("status").is_in(OPEN_STATUSES))
     return MaterializeResult(metadata={
         "files": len(paths), "cases_listed": listed.height,
         "paths": "\n".join(str(p) for p in paths),

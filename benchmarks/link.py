@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from link_eval import HARD_CLASSES, evaluate, record_classes  # noqa: E402
+from link_eval import HARD_CLASSES, NAME_HOLDER_CLASSES, evaluate, record_classes  # noqa: E402
 from link_splink import run_splink  # noqa: E402
 
 ROWS_PER_PERSON = 1.96  # person_records rows per resident of a demo county (measured)
@@ -329,6 +329,11 @@ def _report(size: int, mode: str, r: dict) -> None:
     print("   recall per hard class: " + "; ".join(
         f"{c} {v['recall']:.4f} ({v['pairs']} pairs, {v['records']} rec)"
         for c, v in r["per_class"].items() if c in HARD_CLASSES))
+    held = [(c, r["per_class"][c]) for c in NAME_HOLDER_CLASSES if c in r["per_class"]]
+    if held:
+        print("   no-usable-ID recall by people holding the name: " + "; ".join(
+            f"{c.removeprefix('no_id_name_held_')} {v['recall']:.4f} ({v['pairs']} pairs, "
+            f"{v['records']} rec)" for c, v in held))
     print("   recall per department pair: " + "; ".join(
         f"{p} {v['recall']:.4f} ({v['pairs']})" for p, v in r["per_department_pair"].items()))
     for key in ("queue", "stages", "pairs_per_rule", "new_pairs_per_rule", "seconds_per_rule",

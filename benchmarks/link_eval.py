@@ -22,6 +22,12 @@ HARD_CLASSES: dict[str, tuple[str, ...]] = {
     "traditional_form": ("name_traditional",),
 }
 DEPARTMENT_ORDER = ("poverty", "health", "civil", "insurance")
+# no-usable-ID records by how many people (distinct valid IDs) hold their written name: what
+# decides whether such a record can be placed at all (docs/linkage.md, "Scale")
+NAME_HOLDER_CLASSES: dict[str, tuple[int, int]] = {
+    "no_id_name_held_0_1": (0, 1), "no_id_name_held_2_5": (2, 5),
+    "no_id_name_held_6_plus": (6, 1 << 30),
+}
 
 
 def _pairs(n: pl.Expr) -> pl.Expr:
@@ -117,7 +123,7 @@ def evaluate(clusters: pl.DataFrame, truth: pl.DataFrame, records: pl.DataFrame)
     df = _with_person(clusters, truth).join(
         records.select("record_id", "department"), on="record_id", how="left"
     )
-    classes = [c for c in HARD_CLASSES if c in truth.columns]
+    classes = [c for c in (*HARD_CLASSES, *NAME_HOLDER_CLASSES) if c in truth.columns]
     return {
         **pairwise(df),
         **twin_merges(df, truth),
@@ -158,4 +164,24 @@ def record_classes(records: pl.DataFrame, dirt: pl.DataFrame | None,
     flags = flags.with_columns(
         pl.col(c).fill_null(False) for c in HARD_CLASSES if c in flags.columns
     )
-    return flags.drop(key)
+    return _name_holder_classes(records, flags).drop(key)
+
+
+def _name_holder_classes(records: pl.DataFrame, flags: pl.DataFrame) -> pl.DataFrame:
+    """Add one flag per ``NAME_HOLDER_CLASSES`` bin to the no-usable-ID records.
+
+    A record's holders are the distinct valid IDs whose records carry its written name.
+    """
+    if "no_usable_id" not in flags.columns:
+        return flags
+    holders = (
+        records.filter(pl.col("id_valid").fill_null(False))
+        .group_by("name").agg(h=pl.col("id_number").n_unique())
+    )
+    h = (records.select("record_id", "name").join(holders, on="name", how="left")
+         .select("record_id", h=pl.col("h").fill_null(0)))
+    flags = flags.join(h, on="record_id", how="left")
+    return flags.with_columns(
+        (pl.col("no_usable_id") & pl.col("h").is_between(lo, hi)).alias(c)
+        for c, (lo, hi) in NAME_HOLDER_CLASSES.items()
+    ).drop("h")

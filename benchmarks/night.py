@@ -202,8 +202,8 @@ def dagster_steps(home: Path) -> tuple[list[Step], int]:
         elif kind.value == "STEP_SUCCESS" and key in steps:
             steps[key].end = entry.timestamp
         elif (mat := entry.asset_materialization) is not None and key in steps:
-            meta = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
-            rows = int(meta.get("rows") or 0)
+            meta = {k: x for k, v in mat.metadata.items() if isinstance(x := v.value, int)}
+            rows = int(meta.get("rows") or 0)  # publication's ``rows`` is a dict: not counted
             rows_read = max(rows_read, int(meta.get("rows_read") or 0))
             if rows >= steps[key].rows:
                 steps[key].rows, steps[key].output = rows, mat.asset_key.path[-1]

@@ -90,15 +90,14 @@ class NightVerdict:
             return "publishing tonight: " + "; ".join(lines)
         stops = [d for d in self.decisions if d.refuses]
         confirm = sorted({d.extract for d in stops if d.verdict in ("missing", "empty")})
-        how = [f"allow_missing={{{', '.join(confirm)}}} (--allow-missing)"] if confirm else []
-        how += ["allow_drop=True (--allow-drop)"] if any(
-            d.verdict == "dropped" for d in stops) else []
-        tail = f" To publish anyway, the steward confirms with {' and '.join(how)}." if how else ""
+        how = [" ".join(f"--allow-missing {e}" for e in confirm)] if confirm else []
+        how += ["--allow-drop"] if any(d.verdict == "dropped" for d in stops) else []
+        tail = (f" To publish anyway, the steward confirms with {' '.join(how)} (in Dagster: "
+                "the run config of the asset publication)." if how else "")
         return mask_ids_in_text(
             f"refusing to publish tonight; the previous publication (version "
             f"{self.last_version}) stays as it is. " + "; ".join(
-                f"{d.extract}: {d.note}" for d in stops) + "." + tail
-            + " All decisions: " + "; ".join(lines))
+                f"{d.extract}: {d.note}" for d in stops) + "." + tail)
 
     def records(self) -> tuple[dict, ...]:
         """The decisions as dicts (for ``publication.guard`` and run metadata)."""

@@ -21,7 +21,7 @@ CODE = r"^\d{12}$"
 RETURN_KINDS = ("worklist", "office")
 PROBLEMS = ("unreadable_file", "no_header", "missing_column", "unknown_case", "no_case_id",
             "unknown_result", "bad_date", "duplicate_case", "answer_without_result",
-            "not_same_person_unpaired", "wrong_township")
+            "not_same_person_unpaired", "not_same_person_truncated", "wrong_township")
 
 
 class MismatchCase(pa.DataFrameModel):

@@ -1,8 +1,9 @@
 """Returned work lists arriving: from the inbox into the archive, read, and turned into decisions.
 
 A township's filled work list is recognised in the inbox by its name (it keeps the
-``问题清单`` of :func:`pipelines.cases.worklist.worklist_name`); everything else in the inbox is
-the illness office's. Each list is archived for the month it is for (its name, else its title:
+``问题清单`` of :func:`pipelines.cases.worklist.worklist_name`) or, renamed, by its header
+(问题编号 and 核实结果); everything else in the inbox is the illness office's. Each list is
+archived for the month it is for (its name, else its title:
 :func:`pipelines.cases.returned.read_worklist`) by content hash, so the answers stay when the
 inbox is emptied; a list whose month cannot be told is reported, never dropped. Reading a
 month's archived lists gives the answers, the problems (every unusable row, with where it is)
@@ -21,7 +22,8 @@ from pipelines.cases.returned import WorklistReturn, read_worklist
 from pipelines.cases.verify import not_same_person_decisions
 from pipelines.domain.months import Month
 from pipelines.exchange.archive import Archived, archive_return, archived_returns
-from pipelines.exchange.inbox import WORKLIST_MARK, inbox_files
+from pipelines.exchange.inbox import inbox_files
+from pipelines.exchange.inbox import is_worklist as inbox_is_worklist
 from pipelines.exchange.months import month_in_file_name
 from schemas.cases import ReturnProblem, Verification
 from schemas.contract import empty_frame, polars_schema
@@ -32,8 +34,8 @@ DECISION_KEY = ["record_key_l", "record_key_r", "decision", "decided_by"]
 
 
 def is_worklist(path: Path) -> bool:
-    """Whether an inbox file is a township's work list (its name keeps ``问题清单``)."""
-    return WORKLIST_MARK in path.name
+    """Whether an inbox file is a township's work list (by name or header)."""
+    return inbox_is_worklist(path)
 
 
 def worklist_files(inbox: Path) -> list[Path]:

@@ -41,7 +41,7 @@ from schemas.contract import conform, empty_frame, polars_schema
 
 CASE_SCHEMA = polars_schema(MismatchCase)
 STATE_COLUMNS = [c for c in CASE_SCHEMA if c != "month"]
-LIVE = ("new", "open", "explained")
+LIVE = (*OPEN_STATUSES, "explained")
 CLOSED = ("resolved", "merged")
 
 

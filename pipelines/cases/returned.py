@@ -12,6 +12,7 @@ sheet, row and column (``schemas.cases.ReturnProblem``); an unreadable file is o
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -69,8 +70,11 @@ def _word(value: str) -> str:
 RESULT_LOOKUP: dict[str, str] = {_word(w): r for r, words in RESULT_WORDS.items() for w in words}
 
 
-def _grids(path: Path) -> list[tuple[str, pl.DataFrame]]:
-    """(sheet, text grid with row_number) for every non-empty sheet (CSV: one, sheet "")."""
+def _grids(path: Path, rows: int | None = None) -> list[tuple[str, pl.DataFrame]]:
+    """(sheet, text grid with row_number) for every non-empty sheet (CSV: one, sheet "").
+
+    ``rows``: only the top rows of each sheet (a CSV is read whole).
+    """
     if path.suffix.lower() == ".csv":
         from pipelines.read import read_csv_grid
 
@@ -81,7 +85,8 @@ def _grids(path: Path) -> list[tuple[str, pl.DataFrame]]:
     reader = fastexcel.read_excel(path.read_bytes())
     out = []
     for name in reader.sheet_names:
-        frame = reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=0).to_polars()
+        frame = reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=0,
+                                  n_rows=rows).to_polars()
         if frame.width and frame.height:
             frame = frame.rename({c: f"c{i}" for i, c in enumerate(frame.columns)})
             out.append((name, frame.with_row_index("row_number", offset=1)
@@ -169,6 +174,29 @@ def _classify(rows: pl.DataFrame, known: set[str] | None) -> pl.DataFrame:
     return (rows.join(last, on="case_id", how="left")
             .with_columns(_superseded=pl.col("_usable") & elsewhere)
             .with_columns(_use=pl.col("_usable") & ~pl.col("_superseded")))
+
+
+@functools.lru_cache(maxsize=256)
+def _has_header(path: str, mtime_ns: int, size: int) -> bool:
+    """Whether a sheet of the file has a work list's header (cached per file version)."""
+    import fastexcel
+
+    try:
+        return any(_header(frame)[0] >= 0 for _, frame in _grids(Path(path), TOP_ROWS))
+    except (ValueError, OSError, fastexcel.FastExcelError):
+        return False
+
+
+def has_worklist_header(path: Path) -> bool:
+    """Whether a file is a returned work list by its content: a sheet with 问题编号 and 核实结果.
+
+    A clerk may rename the file; its header row stays (see the module docstring).
+    """
+    try:
+        stat = path.stat()
+    except OSError:
+        return False
+    return _has_header(str(path), stat.st_mtime_ns, stat.st_size)
 
 
 def _file_problem(source: str, kind: str, message: str) -> pl.DataFrame:

@@ -26,9 +26,9 @@ from pipelines.domain.cases import (
     VERIFICATION_RESULTS,
 )
 from pipelines.domain.county import TIMEZONE
-from pipelines.domain.extracts import EXTRACTS
 from pipelines.domain.months import Month
 from pipelines.link.decisions import decision_row
+from pipelines.rules.life import conflict_villages
 from schemas.cases import ReturnProblem, Verification
 from schemas.contract import conform, empty_frame, polars_schema
 from schemas.steward import MatchDecision
@@ -40,7 +40,7 @@ ANCHOR_EXTRACT: dict[str, str] = {
     "settlement_not_in_ledger": "settlement", "ledger_without_settlement": "illness_ledger",
     "assistance_illness_not_monitored": "assistance", "no_doctor_contract": "poverty_roster",
 }
-MAX_PAIRS = 20  # no_link decisions made from one answer at most
+MAX_PAIRS = 20  # no_link decisions made from one answer at most; more are reported
 
 
 def _effective(day: str, received: str) -> pl.Expr:
@@ -118,35 +118,59 @@ def _changes(month: Month) -> dict[str, pl.Expr]:
     }
 
 
-def _evidence_pairs(rule: str, case_key: str | None, evidence_keys: str | None
-                    ) -> list[tuple[str, str]]:
-    """The record-key pairs 非同一人 separates for one case (at most ``MAX_PAIRS``)."""
+def _evidence_records(evidence_keys: str | None) -> list[tuple[str, str]]:
+    """(extract, record_key) of a case's ``evidence_keys``."""
+    return [(ext, key) for ext, key in
+            (k.split(":", 1) for k in (evidence_keys or "").split(",") if ":" in k)]
+
+
+def _apart(records: list[tuple[str, str]], group: dict[str, str]) -> list[tuple[str, str]]:
+    """Record-key pairs of records in different groups (``group``: extract -> group).
+
+    Records of one group agree and are never separated; records of an extract outside
+    ``group`` are not placed and are left alone.
+    """
+    placed = [(group[ext], key) for ext, key in records if ext in group]
+    return [(key_a, key_b) for i, (g_a, key_a) in enumerate(placed)
+            for g_b, key_b in placed[i + 1:] if g_a != g_b]
+
+
+def _evidence_pairs(rule: str, case_key: str | None, evidence_keys: str | None,
+                    detail: str | None = None) -> list[tuple[str, str]]:
+    """Every record-key pair 非同一人 separates for one case: the odd records from the rest.
+
+    - ``uncertain_match``: its two records;
+    - ``village_conflict``: the records of each village against those of the other villages
+      (each register's village read from the case's detail), never two records of one village:
+      with a majority village, its minority records against the others;
+    - a rule with an anchor (``ANCHOR_EXTRACT``): each anchor record against each other
+      record, never two anchor records nor two of the rest;
+    - any other rule (``cross_county``): none.
+    """
     if rule == "uncertain_match":
         keys = [k for k in (case_key or "").split(",") if k]
         return [(keys[0], keys[1])] if len(keys) == 2 else []
-    parts = [k.split(":", 1) for k in (evidence_keys or "").split(",") if ":" in k]
+    records = _evidence_records(evidence_keys)
+    if rule == "village_conflict":
+        return _apart(records, conflict_villages(detail))
     anchor = ANCHOR_EXTRACT.get(rule)
-    department = {e: spec.department for e, spec in EXTRACTS.items()}
-    pairs = []
-    for i, (ext_a, key_a) in enumerate(parts):
-        for ext_b, key_b in parts[i + 1:]:
-            if anchor is not None and (ext_a == anchor) == (ext_b == anchor):
-                continue
-            if anchor is None and department.get(ext_a) == department.get(ext_b):
-                continue
-            pairs.append((key_a, key_b))
-    return pairs[:MAX_PAIRS]
+    if anchor is None:
+        return []
+    return _apart(records, {ext: str(ext == anchor) for ext, _ in records})
 
 
 def not_same_person_decisions(verifications: pl.DataFrame, cases: pl.DataFrame
                               ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``no_link`` decisions for every 非同一人 answer, and the answers that name no pair.
 
-    An ``uncertain_match`` case separates its two records; another case separates the records
-    of its rule's subject (``ANCHOR_EXTRACT``: the death record of ``dead_but_active``, the
-    enrolment of ``not_insured`` …) from the rest of its evidence, or, for a rule without one,
-    records of different departments. A case whose evidence is one department's records only
-    gives no pair: it is reported (``not_same_person_unpaired``) for the steward to decide.
+    Only the odd records are separated, never two records that agree (:func:`_evidence_pairs`):
+    an ``uncertain_match`` case's two records; a ``village_conflict`` case's records of each
+    village from those of the other villages; otherwise the records of the rule's subject
+    (``ANCHOR_EXTRACT``: the death record of ``dead_but_active``, the enrolment of
+    ``not_insured`` …) from the rest of its evidence. A case that gives no pair (evidence of one
+    register only, a rule without an anchor) is reported (``not_same_person_unpaired``) for the
+    steward to decide; an answer giving more than ``MAX_PAIRS`` pairs makes the first
+    ``MAX_PAIRS`` and reports the rest (``not_same_person_truncated``).
 
     Args:
         verifications: answers just read (``Verification``); call once per returned file.
@@ -156,30 +180,42 @@ def not_same_person_decisions(verifications: pl.DataFrame, cases: pl.DataFrame
         (``match_decision`` rows by record key, ``ReturnProblem`` rows).
     """
     answers = conform(verifications, Verification).filter(pl.col("result") == NOT_SAME)
-    rows = answers.join(cases.select("case_id", "rule", "case_key", "evidence_keys"),
-                        on="case_id", how="inner")
+    rows = answers.join(
+        cases.select("case_id", "rule", "case_key", "evidence_keys",
+                     pl.col("detail") if "detail" in cases.columns else pl.lit(None, pl.String)
+                     .alias("detail")),
+        on="case_id", how="inner")
     decisions, problems = [empty_frame(MatchDecision)], [empty_frame(ReturnProblem)]
     for row in rows.iter_rows(named=True):  # one per 非同一人 answer: few
-        pairs = _evidence_pairs(row["rule"], row["case_key"], row["evidence_keys"])
+        pairs = _evidence_pairs(row["rule"], row["case_key"], row["evidence_keys"],
+                                row["detail"])
         who = row["verified_by"] or TOWNSHIP
         note = f"问题清单 {row['case_id']} 核实: 非同一人" + (
             f"; {row['note']}" if row["note"] else "")
         decisions += [decision_row(a, b, "no_link", f"{who}({row['source_file']})", note)
-                      for a, b in pairs]
+                      for a, b in pairs[:MAX_PAIRS]]
         if not pairs:
-            problems.append(_unpaired(row))
+            problems.append(_problem(row, "not_same_person_unpaired",
+                                    _UNPAIRED.format(case=row["case_id"])))
+        elif len(pairs) > MAX_PAIRS:
+            problems.append(_problem(row, "not_same_person_truncated", _TRUNCATED.format(
+                case=row["case_id"], made=MAX_PAIRS, total=len(pairs))))
     return (pl.concat(decisions).cast(polars_schema(MatchDecision)),
             pl.concat(problems).cast(polars_schema(ReturnProblem)))
 
 
-def _unpaired(row: dict) -> pl.DataFrame:
-    """The problem row for a 非同一人 answer whose case names no pair of records."""
-    msg = (f"问题 {row['case_id']} 的证据只有一个部门的记录，无法据此拆分；请县数据员在"
-           "待确认匹配中处理 / the case's records come from one department: the steward decides")
+_UNPAIRED = ("问题 {case} 的证据中没有可拆分的记录（同一部门或无比对依据）；请县数据员"
+             "在待确认匹配中处理 / the case names no records to separate: the steward decides")
+_TRUNCATED = ("问题 {case} 只生成了 {made}/{total} 条不关联决定，其余请县数据员处理 / made "
+              "{made} of {total} no_link decisions; the steward decides the rest")
+
+
+def _problem(row: dict, problem: str, message: str) -> pl.DataFrame:
+    """The problem row for a 非同一人 answer that could not be applied in full."""
     return pl.DataFrame([{
         "source_file": row["source_file"], "sheet": row["sheet"],
-        "row_number": row["row_number"], "column": "核实结果",
-        "problem": "not_same_person_unpaired", "message": msg, "value_masked": NOT_SAME,
+        "row_number": row["row_number"], "column": "核实结果", "problem": problem,
+        "message": message, "value_masked": NOT_SAME,
     }], schema=polars_schema(ReturnProblem))
 
 

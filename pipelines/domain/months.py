@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from pipelines.domain.county import TIMEZONE
 
-_PATTERN = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
+_PATTERN = re.compile(r"^\s*(\d{4})-(\d{2})\s*$")
 MIN_YEAR, MAX_YEAR = 1900, 2999
 
 

@@ -13,9 +13,17 @@ from pipelines.domain.months import Month
 from pipelines.exchange.months import month_in_content, month_in_file_name
 
 RETURN_SUFFIXES = (".xlsx", ".csv")
-# A township's returned work list keeps this in its name (``问题清单_<township>_<YYYY-MM>.xlsx``);
-# every other inbox file is the illness office's.
+# A township's returned work list keeps this in its name (``问题清单_<township>_<YYYY-MM>.xlsx``)
+# or, renamed by the clerk, its header (问题编号 and 核实结果: :func:`is_worklist`); every other
+# inbox file is the illness office's.
 WORKLIST_MARK = "问题清单"
+
+
+def is_worklist(path: Path) -> bool:
+    """Whether an inbox file is a township's returned work list: by its name, else its header."""
+    from pipelines.cases.returned import has_worklist_header  # cases reads exchange's files
+
+    return WORKLIST_MARK in path.name or has_worklist_header(path)
 
 
 def workbook_name(month: str | Month) -> str:
@@ -34,7 +42,7 @@ def inbox_files(inbox: Path, kind: str | None = "office") -> list[Path]:
     Args:
         inbox: the inbox folder (a missing folder holds nothing).
         kind: ``office`` (the illness office's files), ``worklist`` (the townships' returned
-            work lists, named with ``WORKLIST_MARK``) or None (both).
+            work lists, by name or header: :func:`is_worklist`) or None (both).
 
     Returns:
         ``.xlsx`` and ``.csv`` files.
@@ -43,7 +51,7 @@ def inbox_files(inbox: Path, kind: str | None = "office") -> list[Path]:
         return []
     return sorted(p for p in inbox.iterdir() if p.is_file() and p.suffix.lower() in
                   RETURN_SUFFIXES and not p.name.startswith((".", "~$"))
-                  and (kind is None or (WORKLIST_MARK in p.name) == (kind == "worklist")))
+                  and (kind is None or is_worklist(p) == (kind == "worklist")))
 
 
 def returned_file(inbox: Path, month: str | Month) -> Path | None:

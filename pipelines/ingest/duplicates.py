@@ -43,6 +43,7 @@ class SeenRows:
 
     by_extract: dict[str, pl.DataFrame] = field(default_factory=dict)
     grids: list[str] = field(default_factory=list)
+    across: set[str] = field(default_factory=set)  # grids with a copy of an earlier grid's row
 
     def split(self, extract: str, rows: pl.DataFrame, fields: list[str],
               grid: Grid) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -63,7 +64,10 @@ class SeenRows:
         here = len(self.grids)
         self.grids.append(label(grid))
         keys = pl.DataFrame([rows["row_number"], h1, h2])
-        copies = pl.concat([_within(keys, here), _across(keys, seen)]).unique(
+        crossing = _across(keys, seen)
+        if crossing.height:
+            self.across.add(label(grid))
+        copies = pl.concat([_within(keys, here), crossing]).unique(
             "row_number", keep="first").sort("row_number")
         first = keys.filter(~pl.col("row_number").is_in(copies["row_number"].implode()))
         self.by_extract[extract] = pl.concat([seen, first.select(
@@ -81,6 +85,33 @@ class SeenRows:
             pl.lit(None, pl.String).alias("value_masked"),
         ).cast(DROPPED_SCHEMA)
         return rows.filter(~pl.col("row_number").is_in(copies["row_number"].implode())), dropped
+
+
+    def first_rows(self, extract: str) -> pl.DataFrame:
+        """The fingerprints the last grid added to ``extract`` (``_h1``, ``_h2``, ``_row``)."""
+        seen = self.by_extract.get(extract, pl.DataFrame(schema=SEEN_SCHEMA))
+        return seen.filter(pl.col("_grid") == len(self.grids) - 1).drop("_grid")
+
+    def reuse(self, extract: str, first: pl.DataFrame, where: str) -> bool:
+        """Remember a grid read on an earlier night (its ``first_rows``) unless it repeats a row.
+
+        Args:
+            extract: the grid's extract.
+            first: its first occurrences (``_h1``, ``_h2``, ``_row``), as ``first_rows`` gave.
+            where: its :func:`label`.
+
+        Returns:
+            False (nothing remembered) when one of its rows equals a row of an earlier grid:
+            then the grid must be read again so the copy is quarantined, True otherwise.
+        """
+        seen = self.by_extract.get(extract, pl.DataFrame(schema=SEEN_SCHEMA))
+        if seen.height and _across(first.rename({"_row": "row_number"}), seen).height:
+            return False
+        here = len(self.grids)
+        self.grids.append(where)
+        self.by_extract[extract] = pl.concat([seen, first.select(
+            "_h1", "_h2", pl.lit(here, pl.UInt32).alias("_grid"), "_row")])
+        return True
 
 
 def _within(keys: pl.DataFrame, here: int) -> pl.DataFrame:

@@ -2,13 +2,14 @@
 
 Every rule turns each record into zero or more block keys; records sharing a key form a
 block and every pair inside a block is a candidate. Work happens on unique keys, a block
-larger than ``max_block_size`` is skipped and counted, and a pair found by several rules
-keeps the first rule's name.
+larger than ``max_block_size`` is skipped and counted (or, for a rule with ``refine``, split
+by a finer key first), and a pair found by several rules keeps the first rule's name.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import polars as pl
@@ -148,14 +149,35 @@ def _unidentified_pairs(rec: pl.DataFrame, rule: BlockingRule, max_block: int
     return pairs, capped
 
 
-def _rule_pairs(rec: pl.DataFrame, rule: BlockingRule, max_block: int
-                ) -> tuple[pl.DataFrame, int]:
-    """Return one rule's candidate pairs and its number of capped keys."""
-    if rule.method == "id_one_edit":
-        return _id_one_off_pairs(rec, max_block)
+def _equal_pairs(rec: pl.DataFrame, rule: BlockingRule, max_block: int
+                 ) -> tuple[pl.DataFrame, int]:
+    """Return the pairs of an ``equal`` rule and its number of capped keys."""
     if rule.unidentified_only:
         return _unidentified_pairs(rec, rule, max_block)
     return _pairs_from_keys(rec.select("i", key=_key_expr(rule)), max_block)
+
+
+def _rule_pairs(rec: pl.DataFrame, rule: BlockingRule, max_block: int
+                ) -> tuple[pl.DataFrame, int]:
+    """Return one rule's candidate pairs and its number of capped keys.
+
+    A rule with ``refine`` splits each block over the cap by its key plus the refine
+    columns; the count is then of the finer blocks still over the cap.
+    """
+    if rule.method == "id_one_edit":
+        return _id_one_off_pairs(rec, max_block)
+    pairs, capped = _equal_pairs(rec, rule, max_block)
+    if not (rule.refine and capped):
+        return pairs, capped
+    over = (
+        rec.select("i", key=_key_expr(rule))
+        .drop_nulls("key")
+        .filter(pl.len().over("key") > max_block)
+        .select("i")
+    )
+    finer = replace(rule, keys=(*rule.keys, *rule.refine), refine=())
+    more, capped = _equal_pairs(rec.join(over, on="i", how="semi"), finer, max_block)
+    return pl.concat([pairs, more]), capped
 
 
 def resolve_rules(rules: tuple[BlockingRule | str, ...]) -> tuple[BlockingRule, ...]:

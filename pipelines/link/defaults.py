@@ -119,5 +119,7 @@ BLOCKING_RULES: tuple[BlockingRule, ...] = (
                  description="same household head and name, one record without a valid ID"),
     BlockingRule("name_unidentified", ("name_pinyin",), unidentified_only=True,
                  description="same pinyin, one record without a valid ID: settlements carry "
-                             "no birth date and no village"),
+                             "no birth date and no village; a pinyin block over the cap is "
+                             "split by the written name",
+                 refine=("name",)),
 )

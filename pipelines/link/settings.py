@@ -113,6 +113,9 @@ class BlockingRule:
         unidentified_only: pair only records at least one of which has no valid ID (two
             valid IDs are decided by the IDs themselves).
         description: what the rule catches.
+        refine: columns added to the key of a block over ``max_block_size``: such a block
+            is split finer instead of skipped (a rare homophone 王舫 inside the huge
+            ``wangfang`` block of 王芳); only a block still over the cap is skipped.
     """
 
     name: str
@@ -120,6 +123,7 @@ class BlockingRule:
     method: str = "equal"
     unidentified_only: bool = False
     description: str = ""
+    refine: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         """Check the method and the key columns."""
@@ -129,6 +133,10 @@ class BlockingRule:
         bad = [k for k in self.keys if k not in KEY_COLUMNS]
         if bad or (self.method == "equal" and not self.keys):
             msg = (f"blocking rule {self.name!r}: keys {list(self.keys)} must be one or more of "
+                   f"{list(KEY_COLUMNS)}")
+            raise ValueError(msg)
+        if any(k not in KEY_COLUMNS for k in self.refine):
+            msg = (f"blocking rule {self.name!r}: refine {list(self.refine)} must be among "
                    f"{list(KEY_COLUMNS)}")
             raise ValueError(msg)
 
@@ -270,6 +278,7 @@ def _rules(spec: Any, base: LinkSettings) -> tuple[BlockingRule, ...]:
         else:
             item = dict(item)
             item["keys"] = tuple(item.get("keys", ()))
+            item["refine"] = tuple(item.get("refine", ()))
             out.append(BlockingRule(**item))
     return tuple(out)
 

@@ -12,7 +12,9 @@ A file that cannot be read is not an error of the night: :func:`read_landing` re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pipelines.domain.identity import mask_ids_in_text
 from pipelines.landing import DATA_SUFFIXES, WORKBOOK_SUFFIXES, list_landing
@@ -132,8 +134,10 @@ def shown_names(paths: list[Path]) -> list[str]:
     return shown
 
 
-def _read_one(path: Path, name: str, first_of: dict[str, str]) -> list[Grid] | Unreadable:
-    """The grids of one landing file, or why it is set aside (``first_of``: hash -> name)."""
+def _read_one(path: Path, name: str, first_of: dict[str, str],
+              cached: Callable[[Path, str, str], Any] | None = None) -> list | Unreadable:
+    """The grids of one landing file, or why it is set aside (``first_of``: hash -> name), or
+    what ``cached(path, name, digest)`` gives for it when that is not None."""
     kind = "workbook" if path.suffix.lower() in WORKBOOK_SUFFIXES else "text"
     try:
         data = path.read_bytes()
@@ -147,6 +151,8 @@ def _read_one(path: Path, name: str, first_of: dict[str, str]) -> list[Grid] | U
                   "read once - remove it from the landing folder")
         return Unreadable(name, kind, digest, reason, check="file_duplicate")
     first_of[digest] = name
+    if cached is not None and (entry := cached(path, name, digest)) is not None:
+        return [entry]
     try:
         grids = file_grids(name, data, path.suffix.lower(), digest)
     except ValueError as exc:
@@ -157,7 +163,8 @@ def _read_one(path: Path, name: str, first_of: dict[str, str]) -> list[Grid] | U
     return grids
 
 
-def read_landing(landing: Path) -> tuple[list[Grid], list[Unreadable]]:
+def read_landing(landing: Path, cached: Callable[[Path, str, str], Any] | None = None,
+                 ) -> tuple[list[Grid], list[Unreadable]]:
     """Read every data file of a landing folder; a file that cannot be read is set aside.
 
     A file is set aside (:class:`Unreadable`) when it cannot be read, holds no text, or has
@@ -166,6 +173,8 @@ def read_landing(landing: Path) -> tuple[list[Grid], list[Unreadable]]:
 
     Args:
         landing: the landing folder.
+        cached: given a file's path, name as shown and sha256, what to return in place of
+            its grids (one item: e.g. its ingest cache entry), or None to read it.
 
     Returns:
         (grids of the readable files, the files set aside with their reason).
@@ -175,7 +184,7 @@ def read_landing(landing: Path) -> tuple[list[Grid], list[Unreadable]]:
     first_of: dict[str, str] = {}
     paths = landing_files(landing)
     for path, name in zip(paths, shown_names(paths), strict=True):
-        found = _read_one(path, name, first_of)
+        found = _read_one(path, name, first_of, cached)
         if isinstance(found, Unreadable):
             unreadable.append(found)
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import polars as pl
@@ -9,6 +10,9 @@ import polars as pl
 from pipelines.domain.extracts import EXTRACTS
 from pipelines.domain.predicates import active_assistance, insured, risk_open
 from pipelines.rules.base import Tables, as_of, evidence_ids, finish_rule
+
+VILLAGES_DIFFER = "各部门登记的村不同 villages differ by department: "
+_REGISTER_VILLAGE = re.compile(r"([A-Za-z_]+)=([0-9A-Za-z]+)")
 
 
 def _activity_after_death(tables: Tables, links: pl.DataFrame, month_end: date) -> pl.DataFrame:
@@ -78,6 +82,18 @@ def dead_but_active(tables: Tables, links: pl.DataFrame, person: pl.DataFrame,
     return finish_rule("dead_but_active", signs, person)
 
 
+def conflict_villages(detail: str | None) -> dict[str, str]:
+    """extract -> village of a ``village_conflict`` case, read back from its ``detail``.
+
+    Each register (extract) in the case's evidence stands for one village (its current one), so
+    the detail's ``extract=village`` pairs place every evidence record. Empty for a detail that
+    is not a ``village_conflict`` one.
+    """
+    if not detail or VILLAGES_DIFFER not in detail:
+        return {}
+    return dict(_REGISTER_VILLAGE.findall(detail.split(VILLAGES_DIFFER, 1)[1]))
+
+
 def register_villages(placed: pl.DataFrame) -> pl.DataFrame:
     """Each register's (extract's) village for each person: most recent, then most frequent.
 
@@ -134,7 +150,7 @@ def village_conflict(tables: Tables, links: pl.DataFrame, person: pl.DataFrame,
              .sort().str.join(", ").alias("pairs"))
         .join(evidence, on="person_id")
         .with_columns(
-            detail=pl.lit("各部门登记的村不同 villages differ by department: ") + pl.col("pairs")
+            detail=pl.lit(VILLAGES_DIFFER) + pl.col("pairs")
         )
     )
     return finish_rule("village_conflict", hits, person)

@@ -5,7 +5,8 @@ steps read the run's own frames back from here (never a table another run may be
 and the run's last step publishes every staged table in one transaction. The stage is a folder
 of parquet files beside the run's intermediate storage (shared by the machines a run's steps
 execute on): ``<root>/<run_id>/<county>/<month>/<table>.parquet``. A run that fails or is killed
-leaves its stage behind, published nowhere; a publication removes its own.
+leaves its stage behind, published nowhere; a publication removes its own, and the county's next
+run removes those of runs no longer running (:func:`sweep_stages`, told which runs are live).
 
 Examples:
     >>> import tempfile
@@ -21,6 +22,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -79,3 +81,30 @@ class RunStage:
     def clear(self) -> None:
         """Remove the run's stage (every partition of it)."""
         shutil.rmtree(self.run_folder, ignore_errors=True)
+
+
+def sweep_stages(root: Path, county: str | None, live: Callable[[str], bool],
+                 keep: str | None = None) -> list[str]:
+    """Remove the county's stages of runs that are not running any more.
+
+    Args:
+        root: the folder of every run's stage.
+        county: the county whose stages are swept (other counties' are never touched).
+        live: whether a run (by id) may still be running: its stage is kept.
+        keep: a run whose stage is always kept (the caller's own).
+
+    Returns:
+        The run ids whose stage of the county was removed.
+    """
+    root, part = Path(root), _part(county)
+    if not root.is_dir():
+        return []
+    removed = []
+    for run_folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        if run_folder.name == keep or not (run_folder / part).is_dir() or live(run_folder.name):
+            continue
+        shutil.rmtree(run_folder / part, ignore_errors=True)
+        if not any(run_folder.iterdir()):
+            run_folder.rmdir()
+        removed.append(run_folder.name)
+    return removed

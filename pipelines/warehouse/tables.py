@@ -16,7 +16,6 @@ Every stored row carries ``run_id``, ``month`` (nullable text) and ``published_a
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from urllib.parse import urlsplit
 
 import polars as pl
 
+from pipelines.domain.months import Month
 from pipelines.warehouse.backends import (
     POLARS_TYPES,
     RUN_COLUMNS,
@@ -46,10 +46,9 @@ Step = Callable[[str], None]
 
 
 def check_month(month: str | None) -> None:
-    """Raise ValueError unless ``month`` is None or looks like ``YYYY-MM``."""
-    if month is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
-        msg = f"month must look like 'YYYY-MM', got {month!r}"
-        raise ValueError(msg)
+    """Raise ValueError unless ``month`` is None or a month written ``YYYY-MM``."""
+    if month is not None:
+        Month.parse(month)
 
 
 def now_utc() -> datetime:

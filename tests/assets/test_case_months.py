@@ -138,3 +138,48 @@ def test_case_metadata_is_numbers_to_plot_and_tables_by_township(story: Story) -
     columns = [c.name for c in meta["preview"].value.schema.columns]
     assert columns[:5] == ["name", "id_number", "township_name", "village_name", "first_seen"]
     assert all("*" in (r.data["id_number"] or "*") for r in meta["preview"].value.records)
+
+
+def _rerun(story: Story, *argv: str) -> tuple[str, str]:
+    """``sanji rerun`` on the story's county: (stdout, stderr); fails when it fails."""
+    import contextlib
+    import io
+
+    from assets.cli import main
+
+    c = story.county
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["rerun", *argv, "--landing", str(c.landing), "--warehouse", str(c.warehouse),
+                     "--storage", str(c.storage), "--archive", str(c.archive)])
+    assert code == 0, err.getvalue()[-2000:]
+    return out.getvalue(), err.getvalue()
+
+
+def test_rerun_of_an_earlier_month_names_the_stale_months_and_rebuilds_the_chain(
+        story: Story) -> None:  # last: it rebuilds October and November
+    from dagster import AssetKey
+
+    out, err = _rerun(story, "--month", OCT)
+    assert f"month {OCT}" in out and f"month {NOV}" not in out
+    warning = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert len(warning) == 1, warning  # one line, from mismatch_case
+    assert NOV in warning[0] and "--through-latest" in warning[0]
+    with story.county.instance() as instance:
+        event = instance.get_latest_materialization_event(AssetKey("mismatch_case"))
+    assert event.asset_materialization.metadata["later_months_to_rerun"].value == NOV
+    stale_run = set(story.table("mismatch_case", NOV)["run_id"])
+
+    out, err = _rerun(story, "--month", OCT, "--through-latest")
+    assert f"rebuilding {OCT}, {NOV} in order" in out
+    assert out.index(f"month {OCT}") < out.index(f"month {NOV}")
+    # October's step still finds November stale (it is, until the next step); November's not
+    assert [line for line in err.splitlines() if line.startswith("warning:")] == warning
+    nov, oct_ = story.table("mismatch_case", NOV), story.table("mismatch_case", OCT)
+    assert set(nov["run_id"]).isdisjoint(stale_run)  # November rebuilt on the new October
+    seen = oct_.join(nov, on="case_id", suffix="_nov").filter(
+        pl.col("first_seen") != pl.col("first_seen_nov"))
+    assert seen.is_empty()
+    with story.county.instance() as instance:
+        event = instance.get_latest_materialization_event(AssetKey("mismatch_case"))
+    assert event.asset_materialization.metadata["later_months_to_rerun"].value == ""

@@ -118,6 +118,14 @@ def test_every_command_and_option_has_help():
     assert missing == []
 
 
+def test_every_commands_help_prints(capsys):
+    for command in dict(_commands(parser())):
+        with pytest.raises(SystemExit) as done:
+            main([*command.split()[1:], "--help"])
+        assert done.value.code == 0, command
+        assert "usage: sanji" in capsys.readouterr().out, command
+
+
 def test_quiet_by_default_dagster_events_with_vv(county_copy, home, capsys):
     config = ["--warehouse", str(county_copy.warehouse), "--storage", str(county_copy.storage),
               "--month", county_copy.month, "--out", str(county_copy.root / "o")]

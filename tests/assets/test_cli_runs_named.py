@@ -20,7 +20,7 @@ from assets.definitions import defs
 from assets.settings import PROJECT
 
 JOBS = {"nightly", "rerun_month", "illness_exchange_export", "illness_exchange_import",
-        "steward_decision", "worklist_export", "worklist_import", "province"}
+        "steward_decision", "case_answer", "worklist_export", "worklist_import", "province"}
 # (kind, name) -> the job it starts
 STARTS = {("schedule", "nightly"): "nightly",
           ("schedule", "monthly_export"): "illness_exchange_export",

@@ -15,7 +15,7 @@ from pipelines.domain.months import Month
 from pipelines.warehouse import Warehouse
 
 ROOT = Path(__file__).resolve().parents[2]
-JOBS = {"nightly", "rerun_month", "steward_decision", "illness_exchange_export",
+JOBS = {"nightly", "rerun_month", "steward_decision", "case_answer", "illness_exchange_export",
         "worklist_export", "worklist_import",
         "illness_exchange_import", "province"}
 PROVINCE = {"cross_county_person", "cross_county_mismatch", "province_monthly"}

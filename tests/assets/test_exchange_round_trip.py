@@ -82,3 +82,23 @@ def test_deadline_check_warns_only_near_the_fifth_with_open_work():
     result = deadline_check(one, True, MONTH, near)
     assert result.metadata["days_left"].value == 2
     assert result.severity.value == "WARN"
+
+
+def test_cli_import_archives_the_office_file_under_its_own_name(county_copy, monkeypatch,
+                                                                capsys):
+    from assets.cli import main
+    from pipelines.exchange.archive import latest_return
+
+    monkeypatch.setenv("DAGSTER_HOME", str(county_copy.dagster_home))
+    county_copy.dagster_home.mkdir(parents=True, exist_ok=True)
+    theirs = county_copy.root / "returned" / "县大病办十月名单.xlsx"
+    theirs.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(county_copy.root / "outbox" / workbook_name(MONTH), theirs)
+    c = county_copy
+    assert main(["exchange", "import", str(theirs), "--month", MONTH,
+                 "--landing", str(c.landing), "--warehouse", str(c.warehouse),
+                 "--storage", str(c.storage), "--archive", str(c.archive)]) == 0
+    assert f"differences for {MONTH}: 0" in capsys.readouterr().out
+    kept = latest_return(c.archive / c.code / "returns", "office", MONTH)
+    assert kept is not None and kept.original_name == "县大病办十月名单.xlsx"
+    assert kept.path.read_bytes() == theirs.read_bytes()

@@ -95,7 +95,7 @@ def test_a_decision_holding_an_id_in_the_wrong_column_is_named_masked(tmp_path: 
 def test_a_defect_is_not_retried_and_its_traceback_is_masked(tmp_path, monkeypatch) -> None:
     import pipelines.ingest
 
-    def broken(landing, mapping=None, as_of=None):
+    def broken(landing, mapping=None, as_of=None, cache=None):
         raise KeyError(f"record {ID}")
 
     monkeypatch.setattr(pipelines.ingest, "ingest_landing", broken)

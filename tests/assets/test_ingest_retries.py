@@ -53,11 +53,11 @@ def test_a_transient_error_is_retried(tmp_path, monkeypatch):
                                        encoding="utf-8")
     real, calls = pipelines.ingest.ingest_landing, []
 
-    def flaky(landing, mapping=None, as_of=None):
+    def flaky(landing, mapping=None, as_of=None, cache=None):
         calls.append(landing)
         if len(calls) == 1:
             raise ConnectionError("database is starting up")
-        return real(landing, mapping, as_of)
+        return real(landing, mapping, as_of, cache)
 
     monkeypatch.setattr(pipelines.ingest, "ingest_landing", flaky)
     result = _ingest(tmp_path)

@@ -12,7 +12,9 @@ stray quote over rows holding IDs, a draft whose name is an ID). Per backend, as
 4. tonight's death file is empty: the run exits 1 with the guard's line, tables still A
    (DuckDB only: the guard runs before the backend is written to);
 5. with ``--allow-missing death`` the next run publishes: every table belongs to it, and the
-   killed runs are recorded ``failed`` (abandoned), none left ``running``;
+   killed runs are recorded ``failed`` (abandoned), none left ``running``; each run, once it
+   holds the lock, removed the stages of the runs killed or refused before it (never a live
+   run's), so none is left;
 6. nothing any run printed, nor the Dagster instance (SQLite files and event log, or the
    PostgreSQL event log), holds a full ID.
 
@@ -113,6 +115,11 @@ class Night:
         self.said += [out, err]
         assert proc.returncode == -signal.SIGKILL
 
+    def stages(self) -> list[str]:
+        """The runs with a stage of the county (``<storage>/_staging/<run>/<county>``)."""
+        return sorted(p.parent.name for p in (self.root / "storage" / "_staging").glob(
+            f"*/{CODE}"))
+
     def store(self) -> Warehouse:
         return Warehouse.from_url(self.warehouse)
 
@@ -142,11 +149,15 @@ def _faults(night: Night, ids: list[str], kill_at: tuple[str, ...],
 
     for point in kill_at:
         proc, pid = night.paused(point, "--wait", "60")
+        # the run took the lock: the stage of the run killed before it is gone, its own is there
+        assert len(night.stages()) == 1, night.stages()
         if point == kill_at[0]:  # a second run while this one holds the lock
+            live = night.stages()
             second = night.run()
             lines = second.stderr.strip().splitlines()
             assert second.returncode == 2 and len(lines) == 1, second.stderr
             assert "busy" in lines[0] and f"pid {pid} " in lines[0], lines[0]
+            assert night.stages() == live  # a live run's stage is never swept
         night.kill(proc)
         assert _one_run(night) == good, f"killed at {point}"
 
@@ -160,6 +171,7 @@ def _faults(night: Night, ids: list[str], kill_at: tuple[str, ...],
     last = night.run("--wait", "60", "--allow-missing", "death")
     assert last.returncode == 0, county_lib.mask_full_id(last.stderr[-2000:])
     assert _one_run(night) not in (good,)
+    assert night.stages() == []  # the killed and refused runs' stages swept, its own published
     log = publications(night.store())
     statuses = dict(log.group_by("status").len().iter_rows())
     killed_publishing = sum(p.startswith("publish:") for p in kill_at)

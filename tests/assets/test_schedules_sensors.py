@@ -292,7 +292,10 @@ def test_the_province_runs_a_month_once_its_county_runs_are_over():
 
         assert not tick().run_requests  # nothing published yet
         instance.report_runless_asset_event(AssetMaterialization(
-            "county_monthly", partition=_here("2026-10")))
+            "county_monthly", partition=_here("2026-10")))  # staged by a run: not published
+        assert not tick().run_requests
+        instance.report_runless_asset_event(AssetMaterialization(
+            "publication", partition=_here("2026-10")))
         busy = instance.create_run_for_job(
             defs.resolve_job_def("nightly"), status=DagsterRunStatus.STARTED,
             tags={"dagster/partition/month": "2026-10", "dagster/partition/county": COUNTY})

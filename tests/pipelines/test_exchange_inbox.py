@@ -38,3 +38,19 @@ def test_the_newest_file_for_a_month_wins(tmp_path):
 def test_workbook_name_and_a_missing_inbox():
     assert workbook_name("2026-10") == "大病救治病例_2026-10.xlsx"
     assert inbox_files(Path("/nonexistent-sanji-inbox")) == []
+
+
+def test_a_renamed_work_list_is_known_by_its_header_not_taken_as_the_office_s(tmp_path):
+    import xlsxwriter
+
+    renamed = tmp_path / "城关镇10月核实_2026-10.xlsx"  # the clerk's own name: no 问题清单
+    with xlsxwriter.Workbook(str(renamed)) as book:
+        sheet = book.add_worksheet("城关镇")
+        sheet.write_row(0, 0, ["2026年10月 城关镇 问题清单"])
+        sheet.write_row(2, 0, ["问题编号", "村", "姓名", "核实结果", "说明", "核实人", "核实日期"])
+        sheet.write_row(3, 0, ["C0123456789a", "东关村", "张三", "属实已整改", "", "李干事", ""])
+    office = tmp_path / "回传_2026-10.csv"
+    office.write_text(HEADER, encoding="utf-8")
+    assert inbox_files(tmp_path, "worklist") == [renamed]
+    assert inbox_files(tmp_path) == [office]  # the office's sensor leaves the list alone
+    assert returned_file(tmp_path, "2026-10") == office

@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-import pipelines.ingest as ingest
+import pipelines.ingest.grids as ingest
 from pipelines.extracts import Recognised
 from pipelines.ingest import ingest_landing, unaccounted
 from pipelines.ingest.rows import ACCOUNTING_SCHEMA, accounting_row

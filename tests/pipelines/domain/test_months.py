@@ -14,7 +14,7 @@ from pipelines.domain.months import Month
         ("2024-02", date(2024, 2, 1), date(2024, 2, 29)),  # leap year
         ("2023-02", date(2023, 2, 1), date(2023, 2, 28)),
         ("2024-12", date(2024, 12, 1), date(2024, 12, 31)),
-        (" 2026-1 ", date(2026, 1, 1), date(2026, 1, 31)),
+        (" 2026-01 ", date(2026, 1, 1), date(2026, 1, 31)),
     ],
 )
 def test_days_of_a_month(text: str, first: date, last: date) -> None:
@@ -22,7 +22,8 @@ def test_days_of_a_month(text: str, first: date, last: date) -> None:
     assert (month.first_day, month.last_day) == (first, last)
 
 
-@pytest.mark.parametrize("text", ["2024/6", "2026-13", "2026-00", "202610", "", "26-10", "abcd-ef"])
+@pytest.mark.parametrize("text", ["2024/6", "2026-13", "2026-00", "202610", "", "26-10", "abcd-ef",
+                                  "2026-1"])  # not January: a typo of 2026-10, 11 or 12?
 def test_bad_months_are_refused_with_the_format(text: str) -> None:
     with pytest.raises(ValueError, match="YYYY-MM"):
         Month.parse(text)

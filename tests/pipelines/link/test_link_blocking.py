@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import polars as pl
 import pytest
@@ -10,6 +12,7 @@ from sanji_link_frames import frame, record, valid_id
 from pipelines.link.blocking import block
 from pipelines.link.cluster import cluster, components
 from pipelines.link.linker import prepare_records as _prepare
+from pipelines.link.settings import BlockingRule
 
 A = valid_id("19800101", "123")
 
@@ -75,3 +78,19 @@ def test_cluster_refuses_union_across_cannot_link() -> None:
     labels = cluster(4, edges, one_row, valid, no)
     assert labels[0] == labels[1] != labels[2]
     assert labels[3] != labels[0]
+
+
+def test_a_block_over_the_cap_is_split_by_the_refine_key() -> None:
+    """A rare homophone (王舫) inside a huge pinyin block (王芳) still meets its own name."""
+    rows = [record(k, "王芳", valid_id("19800101", f"{k:03d}"), "1980-01-01") for k in range(6)]
+    rows += [record(20, "王舫", valid_id("19700101", "123"), "1970-01-01"),
+             record(21, "王舫", None, None)]
+    rec = _prepare(frame(rows))
+    plain = BlockingRule("pinyin_only", ("name_pinyin",), unidentified_only=True)
+    pairs, stats = block(rec, (plain,), 5)
+    assert pairs.height == 0
+    assert stats["capped_blocks"] == {"pinyin_only": 1}
+    refined = replace(plain, refine=("name",))
+    pairs, stats = block(rec, (refined,), 5)
+    assert pairs.select("i_l", "i_r").rows() == [(6, 7)]
+    assert stats["capped_blocks"] == {"pinyin_only": 1}  # 王芳 alone is still over the cap

@@ -32,6 +32,9 @@ OVERRIDES = [
      lambda s: "clinic" not in [c.name for c in s.comparisons]),
     ("m kept at its prior", {"comparisons": {"sex": {"fit_m": False}}},
      lambda s: s.comparison("sex").fit_m is False),
+    ("a rule refining its oversize blocks",
+     {"blocking_rules": [{"name": "pinyin", "keys": ["name_pinyin"], "refine": ["name"]}]},
+     lambda s: s.blocking_rules[0].refine == ("name",)),
 ]
 
 
@@ -45,6 +48,8 @@ ERRORS = [
     ({"blocking_rules": ["id_exactly"]}, "unknown blocking rule 'id_exactly'"),
     ({"blocking_rules": [{"name": "x", "keys": ["shoe_size"]}]}, "keys ['shoe_size']"),
     ({"blocking_rules": [{"name": "x", "keys": ["name"], "method": "soundex"}]}, "method"),
+    ({"blocking_rules": [{"name": "x", "keys": ["name"], "refine": ["shoe_size"]}]},
+     "refine ['shoe_size']"),
     ({"comparisons": {"shoe": {}}}, "unknown comparison(s) ['shoe']"),
     ({"comparisons": {"name": {"levels": {"exactly": {"m": 1}}}}}, "unknown level(s)"),
     ({"accept_weight": -5.0}, "review_weight -2.0 must not exceed"),

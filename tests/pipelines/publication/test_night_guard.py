@@ -62,9 +62,8 @@ def test_messages_say_what_and_how_to_confirm() -> None:
         verdict.message
     assert "insurance_enrolment: rows dropped 1000 -> 300 rows (-70%), more than 50%" in \
         verdict.message
-    assert "allow_missing={death_record} (--allow-missing) and allow_drop=True (--allow-drop)" \
-        in verdict.message
-    assert "All decisions: death_record:" in verdict.message
+    assert "confirms with --allow-missing death_record --allow-drop (in Dagster" in verdict.message
+    assert "regions" not in verdict.message  # only what stops the night, never every decision
     first = judge_night(None, {"poverty_roster": 0})
     assert not first.refused and first.decisions[0].verdict == "new"
 

@@ -1,0 +1,166 @@
+"""The ingest cache: a landing file read on an earlier night is not read again.
+
+A file's grids are read, recognised, normalised and checked on their own, except for two things
+that need the other files: the region table (which every extract's villages are checked
+against) and the rows already read from earlier files (a copy of one is quarantined as
+``duplicate_row``, :mod:`pipelines.ingest.duplicates`). So what a file gives depends only on
+
+* its bytes (sha256) and its name as shown,
+* the code and vocabulary that read it (:func:`code_version`: every source and data file of
+  ``pipelines/`` and ``schemas/``, and the polars version),
+* the steward's mapping and the as-of day (:func:`context_key`),
+* the region table (:func:`regions_key`, checked once the night's regions are read),
+* and no row of it repeating a row of an earlier file (checked each night from the
+  fingerprints kept with it, :meth:`pipelines.ingest.duplicates.SeenRows.reuse`).
+
+An entry is one folder under the cache folder, named by the first three, holding each grid's
+frames as Arrow IPC and a manifest; it is written to a temporary folder and renamed, so a
+night stopped half-way leaves no half entry. Only files whose every grid was read as an
+extract, or set aside by its headers alone, are kept: region and clinic lists are small and
+always read. The ingest result with the cache is the result without it, row for row
+(tests/pipelines/test_ingest_cache.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+import polars as pl
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = ("pipelines", "schemas")
+SUFFIXES = {".py", ".yaml", ".yml", ".json", ".csv", ".txt"}
+MANIFEST = "manifest.json"
+CACHE_DIR = "ingest-cache"  # below the run's storage folder
+FRAMES = ("table", "quarantine", "issues", "accounting", "first", "recognition")
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """A hash of the code and vocabulary that read a file (``pipelines/``, ``schemas/``)."""
+    digest = hashlib.sha256(pl.__version__.encode())
+    for top in SOURCES:
+        for path in sorted((ROOT / top).rglob("*")):
+            if path.suffix in SUFFIXES and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def context_key(mapping: object, as_of: date | None) -> str:
+    """The night's reading context: code version, the steward's mapping, the as-of day (today
+    when None, as the normalisers take it)."""
+    text = f"{code_version()}\n{mapping!r}\n{as_of or date.today()}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def regions_key(regions: pl.DataFrame) -> str:
+    """A hash of the region table the extracts were checked against."""
+    return hashlib.sha256(regions.write_csv().encode()).hexdigest()
+
+
+@dataclass
+class CachedGrid:
+    """What one grid gave on the night it was read.
+
+    Attributes:
+        sheet: its sheet ("" for a text file).
+        extract: the extract it was read as, or None when it was set aside by its headers.
+        frames: ``table``, ``issues``, ``first`` (row fingerprints, for copies across files)
+            and ``recognition`` (extracts only), ``quarantine`` and ``accounting``.
+        files_row: its row of ``Ingested.files``.
+        unrecognised_row: its row of ``Ingested.unrecognised`` when set aside.
+    """
+
+    sheet: str
+    extract: str | None
+    frames: dict[str, pl.DataFrame]
+    files_row: dict
+    unrecognised_row: dict | None = None
+
+
+@dataclass
+class CachedFile:
+    """A landing file's cache entry (``path``, ``name``, ``digest``: where it is tonight)."""
+
+    key: str
+    regions: str
+    grids: list[CachedGrid] = field(default_factory=list)
+    path: Path | None = None
+    name: str = ""
+    digest: str = ""
+
+
+@dataclass
+class IngestCache:
+    """The cache folder (e.g. ``<storage>/ingest-cache/<county>``) and the night's use of it.
+
+    Attributes:
+        folder: where entries are kept.
+        cold: find nothing (every file read, a full night), keep what is read.
+        context: :func:`context_key` of the night.
+        used: the entries the night read or wrote (the others are removed by :meth:`prune`).
+        hits: files reused; misses: files read (both by name, for the run's log).
+    """
+
+    folder: Path
+    cold: bool = False
+    context: str = ""
+    used: set[str] = field(default_factory=set)
+    hits: list[str] = field(default_factory=list)
+    misses: list[str] = field(default_factory=list)
+
+    def key(self, name: str, digest: str) -> str:
+        """The entry of a file's name and bytes in the night's context."""
+        return hashlib.sha256(f"{self.context}\n{name}\n{digest}".encode()).hexdigest()[:32]
+
+    def load(self, path: Path, name: str, digest: str) -> CachedFile | None:
+        """The entry of a landing file, or None when it has none (or an unreadable one)."""
+        if self.cold:
+            return None
+        key = self.key(name, digest)
+        entry = self.folder / key
+        try:
+            manifest = json.loads((entry / MANIFEST).read_text(encoding="utf-8"))
+            grids = [CachedGrid(
+                sheet=g["sheet"], extract=g["extract"], files_row=g["files_row"],
+                unrecognised_row=g["unrecognised_row"],
+                frames={f: pl.read_ipc(entry / f"{i}-{f}.arrow")
+                        for f in g["frames"]},
+            ) for i, g in enumerate(manifest["grids"])]
+        except (OSError, ValueError, KeyError, pl.exceptions.PolarsError):
+            return None
+        self.used.add(key)
+        return CachedFile(key, manifest["regions"], grids, path, name, digest)
+
+    def store(self, name: str, digest: str, regions: str, grids: list[CachedGrid]) -> None:
+        """Keep what a file's grids gave, under its name and bytes (Arrow IPC, lz4)."""
+        key = self.key(name, digest)
+        self.used.add(key)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = self.folder / f".tmp-{key}-{uuid.uuid4().hex[:8]}"
+        tmp.mkdir()
+        for i, grid in enumerate(grids):
+            for f, frame in grid.frames.items():
+                frame.write_ipc(tmp / f"{i}-{f}.arrow", compression="lz4")
+        manifest = {"regions": regions, "grids": [
+            {"sheet": g.sheet, "extract": g.extract, "files_row": g.files_row,
+             "unrecognised_row": g.unrecognised_row, "frames": list(g.frames)} for g in grids]}
+        (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+        shutil.rmtree(self.folder / key, ignore_errors=True)
+        tmp.rename(self.folder / key)
+
+    def prune(self) -> int:
+        """Remove the entries the night neither read nor wrote; how many were removed."""
+        if not self.folder.is_dir():
+            return 0
+        gone = [p for p in self.folder.iterdir() if p.is_dir() and p.name not in self.used]
+        for path in gone:
+            shutil.rmtree(path, ignore_errors=True)
+        return len(gone)

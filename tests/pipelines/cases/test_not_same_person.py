@@ -1,0 +1,105 @@
+"""非同一人 separates only the odd records of a case, never records that agree, and says when it
+made fewer decisions than the answer asks for."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from case_frames import VILLAGE_A, VILLAGE_B, answer, answers, mismatch, records
+
+from pipelines.cases import not_same_person_decisions, track_cases
+from pipelines.cases.verify import MAX_PAIRS
+from pipelines.rules.life import VILLAGES_DIFFER
+
+VILLAGE_C = "410100001003"
+
+
+def _decide(rule: str, evidence: list[str], detail: str | None = None
+            ) -> tuple[set[frozenset[str]], list[str]]:
+    """The record pairs (as record ids) and problems one 非同一人 answer to a case gives."""
+    found = mismatch((rule, "P1", None, ",".join(evidence)))
+    if detail is not None:
+        found = found.with_columns(detail=pl.lit(detail))
+    cases = track_cases(None, found, records(dict.fromkeys(evidence, "P1")), "2026-10")
+    decisions, problems = not_same_person_decisions(
+        answers(answer(cases["case_id"].item(), "非同一人")), cases)
+    assert set(decisions["decision"]) <= {"no_link"}
+    pairs = {frozenset(k.removeprefix("K") for k in pair)
+             for pair in decisions.select("record_key_l", "record_key_r").rows()}
+    return pairs, problems["problem"].to_list()
+
+
+def _villages(**by_extract: str) -> str:
+    """A village_conflict detail as the rule writes it."""
+    return VILLAGES_DIFFER + ", ".join(f"{e}={v}" for e, v in sorted(by_extract.items()))
+
+
+def _pairs(*pairs: tuple[str, str]) -> set[frozenset[str]]:
+    return {frozenset(p) for p in pairs}
+
+
+CASES = [
+    pytest.param(  # the reviewer's case: the enrolment alone sits in another village
+        "village_conflict", ["doctor_contract|1", "enrolment|1", "poverty_roster|1"],
+        _villages(doctor_contract=VILLAGE_A, enrolment=VILLAGE_B, poverty_roster=VILLAGE_A),
+        _pairs(("enrolment|1", "doctor_contract|1"), ("enrolment|1", "poverty_roster|1")), [],
+        id="village_conflict-one-odd-register"),
+    pytest.param(  # two records of the majority register stay together
+        "village_conflict", ["assistance|1", "poverty_roster|1", "poverty_roster|2"],
+        _villages(assistance=VILLAGE_B, poverty_roster=VILLAGE_A),
+        _pairs(("assistance|1", "poverty_roster|1"), ("assistance|1", "poverty_roster|2")), [],
+        id="village_conflict-majority-of-one-register"),
+    pytest.param(  # three villages: each apart from the others, agreeing records together
+        "village_conflict", ["doctor_contract|1", "enrolment|1", "poverty_roster|1",
+                             "assistance|1"],
+        _villages(doctor_contract=VILLAGE_A, enrolment=VILLAGE_B, poverty_roster=VILLAGE_A,
+                  assistance=VILLAGE_C),
+        _pairs(("enrolment|1", "doctor_contract|1"), ("enrolment|1", "poverty_roster|1"),
+               ("assistance|1", "doctor_contract|1"), ("assistance|1", "poverty_roster|1"),
+               ("assistance|1", "enrolment|1")), [],
+        id="village_conflict-three-villages"),
+    pytest.param(  # a detail that places no record: the steward decides
+        "village_conflict", ["enrolment|1", "poverty_roster|1"], "村不同",
+        set(), ["not_same_person_unpaired"], id="village_conflict-unplaced"),
+    pytest.param(
+        "dead_but_active", ["death|1", "enrolment|1", "poverty_roster|1", "assistance|1"], None,
+        _pairs(("death|1", "enrolment|1"), ("death|1", "poverty_roster|1"),
+               ("death|1", "assistance|1")), [], id="dead_but_active"),
+    pytest.param(
+        "not_insured", ["enrolment|1", "poverty_roster|1", "poverty_roster|2"], None,
+        _pairs(("enrolment|1", "poverty_roster|1"), ("enrolment|1", "poverty_roster|2")), [],
+        id="not_insured"),
+    pytest.param(
+        "wrong_subsidy", ["assistance|1", "enrolment|1", "poverty_roster|1"], None,
+        _pairs(("enrolment|1", "assistance|1"), ("enrolment|1", "poverty_roster|1")), [],
+        id="wrong_subsidy"),
+    pytest.param("no_doctor_contract", ["poverty_roster|1"], None, set(),
+                 ["not_same_person_unpaired"], id="no_doctor_contract-one-register"),
+    pytest.param("settlement_not_in_ledger", ["settlement|1", "settlement|2"], None, set(),
+                 ["not_same_person_unpaired"], id="settlement_not_in_ledger-one-register"),
+    pytest.param(  # no anchor: nothing is split by department any more
+        "cross_county", ["enrolment|1", "poverty_roster|1"], None, set(),
+        ["not_same_person_unpaired"], id="cross_county-no-anchor"),
+]
+
+
+@pytest.mark.parametrize(("rule", "evidence", "detail", "pairs", "problems"), CASES)
+def test_not_same_person_separates_only_the_odd_records(
+        rule: str, evidence: list[str], detail: str | None, pairs: set[frozenset[str]],
+        problems: list[str]) -> None:
+    got_pairs, got_problems = _decide(rule, evidence, detail)
+    assert got_pairs == pairs
+    assert got_problems == problems
+
+
+def test_not_same_person_reports_pairs_beyond_the_cap() -> None:
+    active = [f"enrolment|{n}" for n in range(MAX_PAIRS + 3)]
+    pairs, problems = _decide("dead_but_active", ["death|1", *active])
+    assert len(pairs) == MAX_PAIRS
+    assert all("death|1" in pair for pair in pairs)
+    assert problems == ["not_same_person_truncated"]

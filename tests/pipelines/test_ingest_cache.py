@@ -1,0 +1,126 @@
+"""The ingest cache: a night with it gives exactly the night without it, and stale entries go.
+
+Each test compares ``ingest_landing`` with a cache folder against ``ingest_landing`` without
+one on the same landing: every extract table, the regions, quarantine, field issues,
+accounting, files, unrecognised and recognition, row for row and column for column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+from polars.testing import assert_frame_equal
+
+from pipelines.ingest import Ingested, ingest_landing
+from pipelines.ingest.cache import IngestCache
+
+AS_OF = dt.date(2026, 10, 31)
+SETTLEMENTS = "医保局_住院结算明细_2026.csv"
+INSURED = "医保局_城乡居民参保名单.csv"
+REGIONS = "行政区划.csv"
+
+
+def assert_same(a: Ingested, b: Ingested) -> None:
+    """Every output of two ingests is the same, in the same order."""
+    assert a.tables.keys() == b.tables.keys()
+    for name in a.tables:
+        assert_frame_equal(a.tables[name], b.tables[name])
+    for part in ("regions", "quarantine", "field_issue", "accounting", "files",
+                 "unrecognised", "recognition"):
+        assert_frame_equal(getattr(a, part), getattr(b, part))
+    assert (a.clinics is None) == (b.clinics is None)
+    if a.clinics is not None:
+        assert_frame_equal(a.clinics, b.clinics)
+
+
+def night(landing: Path, folder: Path, as_of: dt.date = AS_OF) -> tuple[Ingested, IngestCache]:
+    """One night with the cache folder: the result, and the cache (its hits and misses)."""
+    cache = IngestCache(folder)
+    result = ingest_landing(landing, as_of=as_of, cache=cache)
+    cache.prune()
+    return result, cache
+
+
+def append_lines(path: Path, source: Path, count: int) -> None:
+    """Append the first ``count`` data lines of ``source`` (same encoding) to ``path``."""
+    lines = source.read_bytes().splitlines(keepends=True)
+    path.write_bytes(path.read_bytes() + b"".join(lines[1:1 + count]))
+
+
+@pytest.fixture
+def landing(demo_county, tmp_path: Path) -> Path:
+    """A copy of the demo landing, and a later file repeating a few settlements rows."""
+    folder = tmp_path / "landing"
+    shutil.copytree(demo_county(3).out / "landing", folder)
+    copy = folder / "医保局_住院结算明细_补报.csv"
+    lines = (folder / SETTLEMENTS).read_bytes().splitlines(keepends=True)
+    copy.write_bytes(b"".join(lines[:4]))  # header + 3 rows read before: duplicate_row
+    return folder
+
+
+def test_warm_night_is_the_cold_night(landing: Path, tmp_path: Path) -> None:
+    cold = ingest_landing(landing, as_of=AS_OF)
+    first, cache = night(landing, tmp_path / "cache")
+    assert_same(cold, first)
+    assert cache.hits == [] and SETTLEMENTS in cache.misses
+    assert "医保局_住院结算明细_补报.csv" not in cache.misses  # its rows repeat another file's
+    assert "duplicate_row" in cold.quarantine["check"].to_list()
+    second, cache = night(landing, tmp_path / "cache")
+    assert_same(cold, second)
+    assert SETTLEMENTS in cache.hits and INSURED in cache.hits and cache.misses == []
+    assert REGIONS not in cache.hits  # the region table is always read
+
+
+def test_a_changed_file_is_read_again(landing: Path, tmp_path: Path) -> None:
+    night(landing, tmp_path / "cache")
+    append_lines(landing / SETTLEMENTS, landing / SETTLEMENTS, 5)  # 5 copies within the file
+    warm, cache = night(landing, tmp_path / "cache")
+    assert_same(ingest_landing(landing, as_of=AS_OF), warm)
+    assert cache.misses == [SETTLEMENTS] and INSURED in cache.hits
+    assert len(list((tmp_path / "cache").iterdir())) == len(cache.used)  # the old entry went
+
+
+def test_an_earlier_file_repeating_a_cached_row_reads_it_again(landing: Path,
+                                                               tmp_path: Path) -> None:
+    night(landing, tmp_path / "cache")
+    lines = (landing / INSURED).read_bytes().splitlines(keepends=True)
+    (landing / "0_医保局_城乡居民参保名单_补.csv").write_bytes(b"".join(lines[:3]))
+    warm, _ = night(landing, tmp_path / "cache")
+    cold = ingest_landing(landing, as_of=AS_OF)
+    assert_same(cold, warm)
+    assert cold.quarantine.filter(source_file=INSURED, check="duplicate_row").height == 2
+
+
+def test_another_region_table_or_day_invalidates(landing: Path, tmp_path: Path) -> None:
+    night(landing, tmp_path / "cache")
+    lines = (landing / REGIONS).read_bytes().splitlines(keepends=True)
+    (landing / REGIONS).write_bytes(b"".join(lines[:-3]))  # three villages fewer
+    warm, cache = night(landing, tmp_path / "cache")
+    assert_same(ingest_landing(landing, as_of=AS_OF), warm)
+    assert cache.hits == []
+    later = dt.date(2027, 1, 31)
+    warm, cache = night(landing, tmp_path / "cache", as_of=later)
+    assert_same(ingest_landing(landing, as_of=later), warm)
+    assert cache.hits == []
+
+
+def test_a_full_night_reads_every_file_and_renews_the_entries(landing: Path,
+                                                             tmp_path: Path) -> None:
+    from assets.resources import LandingFolder, resource_config
+
+    night(landing, tmp_path / "cache")
+    config = resource_config(storage=tmp_path / "storage", full=True)["resources"]["landing"]
+    assert config["config"]["cold"] is True
+    assert config["config"]["cache"] == str(tmp_path / "storage" / "ingest-cache")
+    cache = LandingFolder(cache=str(tmp_path), cold=True).ingest_cache("411421")
+    assert cache.folder == tmp_path / "411421"
+    cold = IngestCache(tmp_path / "cache", cold=True)
+    result = ingest_landing(landing, as_of=AS_OF, cache=cold)
+    assert cold.hits == [] and SETTLEMENTS in cold.misses
+    assert_same(ingest_landing(landing, as_of=AS_OF), result)
+    warm, cache = night(landing, tmp_path / "cache")
+    assert SETTLEMENTS in cache.hits
+    assert_same(result, warm)
