@@ -47,7 +47,7 @@ def resources() -> dict[str, object]:
         "exchange_folders": ExchangeFolders.configure_at_launch(counties_file=counties),
         "clock": Clock.configure_at_launch(warn_days=EnvVar.int("SANJI_DEADLINE_WARN_DAYS")),
         "io_manager": PolarsParquetIOManager.configure_at_launch(
-            base_dir=EnvVar("SANJI_STORAGE")),
+            base_dir=EnvVar("SANJI_STORAGE"), warehouse=warehouse),
         "warehouse_io_manager": WarehouseIOManager.configure_at_launch(
             warehouse=warehouse, staging_dir=EnvVar("SANJI_STORAGE")),
     }

@@ -1,34 +1,35 @@
 """IO managers on Dagster's own bases: parquet files between steps, the warehouse for tables.
 
-- :class:`PolarsParquetIOManager` (``io_manager``): a ``dagster.UPathIOManager``; each asset's
-  county-month is its own file, ``<base_dir>/<asset>/<county>/<YYYY-MM>.parquet`` (a province
-  asset's month ``<base_dir>/<asset>/<YYYY-MM>.parquet``), so no two partitions share one.
+- :class:`PolarsParquetIOManager` (``io_manager``): each run's frames in its own folder,
+  ``<base_dir>/runs/<run_id>/<asset>/<county>/<YYYY-MM>.parquet``, so no two partitions or
+  runs share a file; other runs read a county-month from the run that last published it in
+  their warehouse (its ``publication`` table), never from a run that was refused, failed or
+  was killed, or that published to another warehouse.
 - :class:`WarehouseIOManager` (``warehouse_io_manager``): a county-month's table, every row
   stamped with its ``county``. In a run that publishes as a whole (its selection holds the
   asset ``publication``: ``nightly``, ``rerun_month``) the table is only STAGED for the run
   (``pipelines.warehouse.staging``), later steps of the run read the run's own frame back from
-  the stage, and ``publication`` publishes all of them in one transaction. In any other run
+  the stage (a table missing there is an error naming it, never a read of the warehouse), and
+  ``publication`` publishes all of them in one transaction. In any other run
   (an ad-hoc materialisation, the exchange import) it replaces the month's slice at once. A
   province asset's table goes to the province's schema. It holds no URL of its own: it takes
   the ``warehouse`` resource (the counties file, or the run's override).
 """
 
+import os
+import shutil
 from pathlib import Path
-from typing import ClassVar
 
 import polars as pl
 from dagster import (
     AssetKey,
     ConfigurableIOManager,
+    DagsterInvariantViolationError,
     Failure,
-    InitResourceContext,
     InputContext,
     MetadataValue,
     OutputContext,
-    UPathIOManager,
 )
-from pydantic import PrivateAttr
-from upath import UPath
 
 from assets.resources import WarehouseResource, drop_meta
 from assets.settings import setting, split_key
@@ -37,46 +38,124 @@ from pipelines.warehouse.staging import RunStage
 
 PUBLICATION_ASSET = "publication"  # the asset that publishes a run's staged tables
 STAGING_FOLDER = "_staging"
+RUNS_FOLDER = "runs"  # <storage>/runs/<run_id>/<asset>/<county>/<month>.parquet
 
 
-class PolarsParquetIOManager(ConfigurableIOManager, UPathIOManager):
-    """Intermediate polars frames as parquet, one file per asset and month (``SANJI_STORAGE``).
+class PolarsParquetIOManager(ConfigurableIOManager):
+    """Intermediate polars frames as parquet: each run's own, current once it is published.
+
+    Every run writes its outputs under its own folder,
+    ``<base_dir>/runs/<run_id>/<asset>/<county>/<YYYY-MM>.parquet`` (a province asset's month
+    ``.../<asset>/<YYYY-MM>.parquet``). An input produced in the run (or, re-executed, in its
+    parent) is read from that run's folder; an input from outside the run is read from the
+    folder of the run that last PUBLISHED the county-month in the run's warehouse (its
+    ``publication`` row; a re-executed run's frames not rebuilt are its parent's, as Dagster
+    kept them), and linked into the run's own folder. A run that is refused, fails or is
+    killed is thus never read by another run: the county-month's storage changes exactly
+    when, and only if, a publication commits. Storage is never shared between warehouses: a
+    warehouse reads only the frames of the runs its own ``publication`` table names (run ids
+    are unique), and a warehouse copied or moved keeps its frames.
 
     Attributes:
-        base_dir: the folder holding one sub-folder per asset.
+        base_dir: the storage folder (``SANJI_STORAGE``; the CLI's ``--storage``).
+        warehouse: the definitions' ``warehouse`` resource (which publication is current).
     """
 
     base_dir: str
-    extension: ClassVar[str] = ".parquet"
-    _base_path: UPath = PrivateAttr()
+    warehouse: WarehouseResource
 
-    def setup_for_execution(self, context: InitResourceContext) -> None:
-        """Root the paths at ``base_dir``."""
-        self._base_path = UPath(self.base_dir)
+    def run_folder(self, run_id: str) -> Path:
+        """The folder of one run's frames."""
+        return Path(self.base_dir) / RUNS_FOLDER / run_id
 
-    def dump_to_path(self, context: OutputContext, obj: pl.DataFrame, path: UPath) -> None:
-        """Write the frame to its parquet file."""
-        obj.write_parquet(path)
+    def published_run(self, county: str, month: str) -> str | None:
+        """The run whose publication of the county-month is current, None when none is."""
+        store = self.warehouse.open(county)
+        last = store.last_publication(county, month)
+        return last.run_id if last is not None else None
 
-    def load_from_path(self, context: InputContext, path: UPath) -> pl.DataFrame:
-        """Read an upstream asset's month from its parquet file.
+    def handle_output(self, context: OutputContext, obj: pl.DataFrame) -> None:
+        """Write the frame to the run's own file (a temporary name, then renamed)."""
+        key = context.asset_partition_key if context.has_asset_partitions else None
+        path = _frame_path(self.run_folder(context.run_id),
+                           context.asset_key, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+        obj.write_parquet(partial)
+        partial.replace(path)
+        context.add_output_metadata({"rows": MetadataValue.int(obj.height),
+                                     "path": MetadataValue.path(str(path))})
+
+    def load_input(self, context: InputContext) -> pl.DataFrame:
+        """An upstream asset's month: the producing run's, else the published run's.
 
         Raises:
-            Failure: naming the asset and month when that month was never run (not retried:
-                waiting will not make the file appear).
+            Failure: naming the asset and month when the producing run did not store it, or
+                the month was never published (not retried: waiting will not make it appear).
         """
-        if not path.exists():
-            key = context.asset_partition_key if context.has_asset_partitions else None
-            county, month = split_key(key)
-            whose = f" for county {county}" if county else ""
-            msg = (f"{context.asset_key.to_user_string()} has no stored month {month or '-'}"
-                   f"{whose} ({path}): run the job `nightly` for {month or 'it'} first")
-            raise Failure(description=msg, allow_retries=False)
+        key = context.asset_partition_key if context.has_asset_partitions else None
+        county, month = split_key(key)
+        producer = producing_run(context)
+        runs = [producer] if producer is not None else []
+        if producer is None and county is not None and month is not None:
+            published = self.published_run(county, month)
+            runs = _lineage(context, published) if published is not None else []
+        paths = [_frame_path(self.run_folder(run), context.asset_key, key)
+                 for run in runs]
+        path = next((p for p in paths if p.is_file()), None)
+        if path is None:
+            raise Failure(description=_missing(context.asset_key, county, month, producer,
+                                               paths[0] if paths else None),
+                          allow_retries=False)
+        if producer is None and _selection(context) is not None:  # into the run's own folder
+            _carry(path, _frame_path(self.run_folder(context.step_context.run_id),
+                                     context.asset_key, key))
         return pl.read_parquet(path)
 
-    def get_metadata(self, context: OutputContext, obj: pl.DataFrame) -> dict[str, MetadataValue]:
-        """The row count beside the path Dagster records."""
-        return {"rows": MetadataValue.int(obj.height)}
+
+def _lineage(context: InputContext, run_id: str) -> list[str]:
+    """The run and, when it re-executed another, its parents (whose frames it kept)."""
+    runs = [run_id]
+    if _selection(context) is None:
+        return runs
+    instance = context.step_context.instance
+    run = instance.get_run_by_id(run_id)
+    while run is not None and run.parent_run_id and len(runs) < 100:
+        runs.append(run.parent_run_id)
+        run = instance.get_run_by_id(run.parent_run_id)
+    return runs
+
+
+def _frame_path(folder: Path, asset: AssetKey, key: str | None) -> Path:
+    """``<folder>/<asset>/<county>/<month>.parquet`` (``<asset>/<month>``, ``<asset>``)."""
+    county, month = split_key(key)
+    parts = [p for p in (county, month or "all") if p is not None]
+    return folder.joinpath(*asset.path, *parts[:-1], f"{parts[-1]}.parquet")
+
+
+def _carry(source: Path, target: Path) -> None:
+    """Link (else copy) a frame read from the published run into the run's own folder."""
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    try:
+        os.link(source, partial)
+    except OSError:
+        shutil.copyfile(source, partial)
+    partial.replace(target)
+
+
+def _missing(asset: AssetKey, county: str | None, month: str | None, producer: str | None,
+             path: Path | None) -> str:
+    """Why an input frame is not there, in one line."""
+    whose = f" for county {county}" if county else ""
+    name = asset.to_user_string()
+    if producer is not None:
+        return (f"{name} has no stored month {month or '-'}{whose} from run {producer} "
+                f"({path}): its step did not store it")
+    return (f"{name} has no published month {month or '-'}{whose} in this warehouse: run the "
+            f"job `nightly` (`sanji run --month {month or 'YYYY-MM'}`) first")
 
 
 class WarehouseIOManager(ConfigurableIOManager):
@@ -130,8 +209,8 @@ class WarehouseIOManager(ConfigurableIOManager):
         if not keys:
             return None
         meta = context.definition_metadata or {}
-        producer = _producer(context)
-        frames = [_project(self._load(table, producer, key, bool(meta.get("latest_before"))),
+        staged = _staged_run(context)
+        frames = [_project(self._load(table, staged, key, bool(meta.get("latest_before"))),
                            meta) for key in keys]
         frames = [f for f in frames if f is not None]
         if not frames:
@@ -142,15 +221,27 @@ class WarehouseIOManager(ConfigurableIOManager):
             return frame.drop([c for c in ("run_id", "published_at") if c in frame.columns])
         return drop_meta(frame, table)
 
-    def _load(self, table: str, run_id: str | None, key: str,
+    def _load(self, table: str, staged: tuple[str, str] | None, key: str,
               latest_before: bool) -> pl.DataFrame | None:
-        """The frame the run staged for this partition, else the warehouse's."""
+        """The frame the run staged for its own partition, else the warehouse's.
+
+        Args:
+            staged: (producing run, its partition key) when the input was produced in a run
+                that stages its tables (None: read the warehouse).
+
+        Raises:
+            Failure: the run staged its tables but not this one (naming it; never a silent
+                read of a publication another run made).
+        """
         county, month = split_key(key)
-        staged = None if run_id is None or county is None else \
-            self.stage(run_id, county, month).get(table)
-        if staged is not None:
-            return staged
-        return self._read(table, county, month, latest_before=latest_before)
+        if staged is None or county is None or key != staged[1]:
+            return self._read(table, county, month, latest_before=latest_before)
+        frame = self.stage(staged[0], county, month).get(table)
+        if frame is None:
+            msg = (f"{table} of county {county}, month {month} was not staged by run "
+                   f"{staged[0]}: its step did not finish (re-execute the run from failure)")
+            raise Failure(description=msg, allow_retries=False)
+        return frame
 
     def _read(self, table: str, county: str | None, month: str | None, *,
               latest_before: bool) -> pl.DataFrame | None:
@@ -171,25 +262,41 @@ class WarehouseIOManager(ConfigurableIOManager):
         return earlier.filter(pl.col("month") == pl.col("month").max())
 
 
-def _producer(context: InputContext) -> str | None:
-    """The run that produced the input (a re-executed run reads its parent's stage)."""
-    try:
-        upstream = context.upstream_output
-        return upstream.run_id if upstream is not None else context.run_id
-    except Exception:  # a context built outside a run: read the warehouse
+def producing_run(context: InputContext) -> str | None:
+    """The run that produced the input (a re-executed run: its parent), None outside the run.
+
+    None when the input's asset is not in the run's selection (its upstream output is then
+    Dagster's placeholder) or the context was built outside a run.
+    """
+    upstream = context.upstream_output
+    selection = _selection(context)
+    if upstream is None or selection is None or context.asset_key not in selection:
         return None
+    return upstream.run_id
 
 
-def publishes_as_a_whole(context: OutputContext) -> bool:
-    """Whether the run publishes its tables together: its selection holds ``publication``."""
+def _selection(context: OutputContext | InputContext) -> set[AssetKey] | None:
+    """The assets the run materialises, None for a context built outside a run."""
     try:
         step = context.step_context
-    except Exception:  # a context built outside a run: publish now
-        return False
+    except DagsterInvariantViolationError:  # a context built outside a run
+        return None
     selection = step.dagster_run.asset_selection
-    if not selection:  # the whole job
-        selection = step.job_def.asset_layer.selected_asset_keys
-    return AssetKey(PUBLICATION_ASSET) in selection
+    return set(selection or step.job_def.asset_layer.selected_asset_keys)  # none: the job
+
+
+def _staged_run(context: InputContext) -> tuple[str, str] | None:
+    """(producing run, partition) when the input was produced in a run staging its tables."""
+    producer = producing_run(context)
+    if producer is None or not context.has_partition_key or not publishes_as_a_whole(context):
+        return None
+    return producer, context.partition_key
+
+
+def publishes_as_a_whole(context: OutputContext | InputContext) -> bool:
+    """Whether the run publishes its tables together: its selection holds ``publication``."""
+    selection = _selection(context)
+    return selection is not None and AssetKey(PUBLICATION_ASSET) in selection
 
 
 def _project(frame: pl.DataFrame | None, meta: dict) -> pl.DataFrame | None:

@@ -155,11 +155,26 @@ class County:
         (dest / "inbox").mkdir()
         return County.at(dest, dest / "home")
 
-    def parquet(self, asset: str, month: str | None = None):
-        """An intermediate asset's county-month as the IO manager stored it."""
+    def frames(self, month: str | None = None) -> Path:
+        """The folder of the intermediate frames of the run that published the county-month."""
+        from assets.io_managers import PolarsParquetIOManager
+        from assets.resources import WarehouseResource
+
+        io = PolarsParquetIOManager(base_dir=str(self.storage),
+                                    warehouse=WarehouseResource(url=str(self.warehouse)))
+        run = io.published_run(self.code, month or self.month)
+        assert run is not None, f"county-month {month or self.month} never published"
+        return io.run_folder(run)
+
+    def parquet(self, asset: str, month: str | None = None, run_id: str | None = None):
+        """An intermediate asset's county-month as the published run (or ``run_id``) stored it."""
         import polars as pl
 
-        return pl.read_parquet(self.storage / asset / self.code / f"{month or self.month}.parquet")
+        from assets.io_managers import RUNS_FOLDER
+
+        month = month or self.month
+        folder = self.storage / RUNS_FOLDER / run_id if run_id else self.frames(month)
+        return pl.read_parquet(folder / asset / self.code / f"{month}.parquet")
 
     def partition(self, month: str | None = None):
         """The county-month partition key of this county (``411421|2026-10``)."""

@@ -121,10 +121,12 @@ def _fetch(wh: Warehouse, con: Any, where: str, params: tuple) -> list[Publicati
     return [Publication.from_row(r) for r in frame.iter_rows(named=True)]
 
 
-def last_publication(wh: Warehouse, con: Any, county: str | None) -> Publication | None:
-    """The latest ``published`` row of ``county`` on an open connection, or None."""
+def last_publication(wh: Warehouse, con: Any, county: str | None,
+                     month: str | None = None) -> Publication | None:
+    """The latest ``published`` row of ``county`` (of its ``month``) on an open connection."""
+    of_month, params = ("AND month = ? ", (county, month)) if month else ("", (county,))
     rows = _fetch(wh, con, "status = 'published' AND county IS NOT DISTINCT FROM ? "
-                           "ORDER BY version DESC LIMIT 1", (county,))
+                           f"{of_month}ORDER BY version DESC LIMIT 1", params)
     return rows[0] if rows else None
 
 

@@ -281,12 +281,13 @@ class Warehouse:
         return publish_run(self, run_id, month, tables, month_sliced=month_sliced, meta=meta,
                            expected_version=expected_version, on_step=on_step)
 
-    def last_publication(self, county: str | None = None) -> Publication | None:
-        """The latest published run (of ``county``), or None when nothing was published."""
+    def last_publication(self, county: str | None = None,
+                         month: str | None = None) -> Publication | None:
+        """The latest published run (of ``county``, of ``month``), or None when none was."""
         from pipelines.warehouse.publication import last_publication
 
         with self._db.connect() as con:
-            return last_publication(self, con, county)
+            return last_publication(self, con, county, month)
 
     def run_lock(self, run_id: str, *, county: str | None = None,
                  wait_seconds: float = 0.0) -> RunLock:

@@ -87,7 +87,7 @@ def test_a_failed_step_is_one_line_without_a_traceback(county_copy, home, capsys
                  "--month", month]) == 1
     err = capsys.readouterr().err
     assert "Traceback" not in err
-    assert f"no stored month {month}" in err and "run the job `nightly`" in err
+    assert f"no published month {month}" in err and "run the job `nightly`" in err
 
 
 def _options(p: argparse.ArgumentParser, path: str = "sanji"):

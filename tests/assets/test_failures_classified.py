@@ -34,7 +34,8 @@ def _run(folder: Path, assets: list) -> tuple:
         resources={"landing": LandingFolder(path=str(folder / "landing"), settle_seconds=0,
                                             archive=str(folder / "archive")),
                    "warehouse": warehouse,
-                   "io_manager": PolarsParquetIOManager(base_dir=str(folder / "s")),
+                   "io_manager": PolarsParquetIOManager(base_dir=str(folder / "s"),
+                                                        warehouse=warehouse),
                    "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse)},
     )
     return result, instance

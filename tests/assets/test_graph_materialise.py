@@ -54,7 +54,8 @@ def test_every_intermediate_asset_county_month_is_its_own_file(county):
     parquet.remove("township_worklist")  # likewise: one work list per township
     parquet.remove("publication")  # returns no frame: it publishes the run's staged tables
     assert {"person_records", "person_links", "region_table", *EXTRACTS} <= parquet
-    stored = {p.relative_to(county.storage).as_posix() for p in county.storage.rglob("*.parquet")}
+    frames = county.frames()
+    stored = {p.relative_to(frames).as_posix() for p in frames.rglob("*.parquet")}
     assert stored == {f"{name}/{county.code}/{county.month}.parquet" for name in parquet}
 
 

@@ -38,7 +38,8 @@ def _ingest(tmp_path, landing, month, selection=None):
         partition_key=partition("411421", month), selection=selection,
         resources={"landing": LandingFolder(path=str(landing), settle_seconds=0,
                                             archive=str(tmp_path / "archive")),
-                   "io_manager": PolarsParquetIOManager(base_dir=str(tmp_path / "s")),
+                   "io_manager": PolarsParquetIOManager(base_dir=str(tmp_path / "s"),
+                                                        warehouse=warehouse),
                    "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse)})
     issues = Warehouse.from_url(warehouse.url).read("field_issue", month=month)
     return result, issues
@@ -50,7 +51,7 @@ def test_a_birth_after_the_months_end_is_an_id_problem_that_month_only(tmp_path)
     after, issues_after = _ingest(tmp_path, landing, "2025-03")
     assert issues_before.filter(pl.col("check") == "id_birth_date").height == 1
     assert issues_after.filter(pl.col("check") == "id_birth_date").height == 0
-    stored = sorted(p.name for p in (tmp_path / "s" / "assistance" / "411421").iterdir())
+    stored = sorted(p.name for p in (tmp_path / "s").glob("runs/*/assistance/411421/*"))
     assert stored == ["2024-12.parquet", "2025-03.parquet"]  # one file per county-month
 
     (event,) = [e for e in after.get_asset_materialization_events()
@@ -74,5 +75,6 @@ def test_a_month_is_rebuilt_from_its_own_files_not_todays(tmp_path):
     only_ingest = AssetSelection.assets("assistance").required_multi_asset_neighbors()
     rebuilt, _ = _ingest(tmp_path, landing, "2024-12", selection=only_ingest)
     assert rebuilt.success
-    stored = pl.read_parquet(tmp_path / "s" / "assistance" / "411421" / "2024-12.parquet")
+    (path,) = (tmp_path / "s").glob(f"runs/{rebuilt.run_id}/assistance/411421/*")
+    stored = pl.read_parquet(path)
     assert stored["name"].to_list() == ["张小宝"]  # December's own file, not today's

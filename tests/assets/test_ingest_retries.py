@@ -40,7 +40,8 @@ def _ingest(tmp_path, month="2026-10"):
         partition_key=partition("411421", month),
         resources={"landing": LandingFolder(path=str(tmp_path), settle_seconds=0,
                                             archive=str(tmp_path / "archive")),
-                   "io_manager": PolarsParquetIOManager(base_dir=str(tmp_path / "s")),
+                   "io_manager": PolarsParquetIOManager(base_dir=str(tmp_path / "s"),
+                                                        warehouse=warehouse),
                    "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse)},
     )
 

@@ -167,8 +167,8 @@ def _assert_published(stack, schemas: dict[str, str], ids: dict[str, str]) -> No
             expected = {ids["A2"]} if (county, table) == (A, "landing_snapshot") else {run}
             assert set(rows["run_id"]) == expected, (county, table)
         assert store.read("person").height == people[county]
-        assert (stack.root / "shared" / "storage" / "person_links" / county /
-                f"{MONTH}.parquet").exists()
+        assert list((stack.root / "shared" / "storage").glob(
+            f"runs/{run}/person_links/{county}/{MONTH}.parquet"))
 
 
 def _assert_province(stack, schema: str) -> None:

@@ -38,10 +38,12 @@ def test_decision_job_appends_and_the_next_link_applies_it(county_copy):
     relinked = _job("nightly", county_copy, instance, run_config=county_copy.run_config(),
                     partition_key=county_copy.partition(), asset_selection=LINK_OUTPUTS)
     assert relinked.success
-    after = county_copy.parquet("person_links")
+    # an ad-hoc run (no publication): its frames are its own, never the month's current ones
+    assert county_copy.parquet("person_links").equals(links)
+    after = county_copy.parquet("person_links", run_id=relinked.run_id)
     ids = dict(zip(after["record_key"], after["person_id"], strict=True))
     assert ids[a] != ids[b]
-    decided = county_copy.parquet("match_pairs").filter(
+    decided = county_copy.parquet("match_pairs", run_id=relinked.run_id).filter(
         pl.col("record_id_l").is_in([pair["record_id_l"], pair["record_id_r"]])
         & pl.col("record_id_r").is_in([pair["record_id_l"], pair["record_id_r"]]))
     assert decided["status"].to_list() == ["decided_no_link"]

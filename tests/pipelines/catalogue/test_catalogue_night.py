@@ -47,7 +47,8 @@ def test_the_catalogue_as_one_night(tmp_path: Path, capsys) -> None:
         partition_key=partition("411421", "2026-10"),
         resources={"landing": LandingFolder(path=str(landing), settle_seconds=0,
                                             archive=str(tmp_path / "archive")),
-                   "io_manager": PolarsParquetIOManager(base_dir=str(tmp_path / "storage")),
+                   "io_manager": PolarsParquetIOManager(base_dir=str(tmp_path / "storage"),
+                                                        warehouse=warehouse),
                    "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse)})
     assert result.success
     assert not [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
