@@ -48,6 +48,7 @@ try:  # the definitions read the counties file when they load: a bad one is a us
         check_records,
         check_warehouse,
         county_of,
+        export_target,
         failures,
         run_job,
         summary,
@@ -139,12 +140,7 @@ def _cmd_decide(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from pipelines.exchange.inbox import workbook_name
 
-    month = check_month(args.month)
-    county = county_of(args.county)
-    outbox = Path(args.out) if args.out else county.outbox
-    if outbox is None:
-        msg = f"county {county.label} has no outbox in the counties file: pass --out FOLDER"
-        raise UserError(msg)
+    month, county, outbox = export_target(args)
     result = run_job("illness_exchange_export", _overrides(args, outbox=outbox),
                      partition(county.code, month), verbose=args.verbose)
     if not result.success:

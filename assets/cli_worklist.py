@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from dagster import ExecuteInProcessResult
 
-from assets.runs import UserError, check_month, county_of, run_job
+from assets.runs import UserError, check_month, county_of, export_target, run_job
 from assets.settings import partition
 from pipelines.domain.county import TIMEZONE
 from pipelines.domain.months import Month
@@ -34,12 +34,7 @@ def _materialised(result: ExecuteInProcessResult, asset: str) -> dict:
 def cmd_export(args: argparse.Namespace, overrides: Callable[..., dict],
                report: Callable) -> int:
     """Write the month's work lists; print each path."""
-    month = check_month(args.month)
-    county = county_of(args.county)
-    outbox = Path(args.out) if args.out else county.outbox
-    if outbox is None:
-        msg = f"county {county.label} has no outbox in the counties file: pass --out FOLDER"
-        raise UserError(msg)
+    month, county, outbox = export_target(args)
     result = run_job("worklist_export", overrides(args, outbox=outbox),
                      partition(county.code, month), verbose=args.verbose)
     if not result.success:

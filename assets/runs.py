@@ -72,6 +72,21 @@ def county_of(code: str | None) -> County:
         raise UserError(str(exc)) from exc
 
 
+def export_target(args) -> tuple[str, County, Path]:
+    """The month, county and outbox of a command that writes workbooks for a county.
+
+    Raises:
+        UserError: a bad month or county, or no outbox (``--out``) for the county.
+    """
+    month = check_month(args.month)
+    county = county_of(args.county)
+    outbox = Path(args.out) if args.out else county.outbox
+    if outbox is None:
+        msg = f"county {county.label} has no outbox in the counties file: pass --out FOLDER"
+        raise UserError(msg)
+    return month, county, Path(outbox)
+
+
 def check_landing(folder: Path) -> None:
     """Refuse a landing folder that is missing, holds no extract, or has a bad mapping file.
 
