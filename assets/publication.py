@@ -285,6 +285,7 @@ def _note_a_new_warehouse(target: str, configured: str) -> None:
     """Say so when a run starts a DuckDB warehouse that does not exist (a typo is not silent)."""
     if "://" in target or Path(target).exists():
         return
-    elsewhere = "" if target == configured else f"; the county's warehouse is {configured}"
+    same = "://" not in configured and Path(target).resolve() == Path(configured).resolve()
+    elsewhere = "" if same else f"; the county's warehouse is {configured}"
     print(f"sanji: note: {target} does not exist: a new warehouse is created, with no earlier "
           f"publication (every case starts as new){elsewhere}", file=sys.stderr)
