@@ -45,6 +45,30 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextlib.contextmanager
+def fresh_databases(server_url: str, **names: str):
+    """Create the databases ``names`` (role -> name) on the shared server, drop them after.
+
+    Args:
+        server_url: a URL of a database on the server to connect through (e.g. ``.../test``).
+        names: role -> database name (unique: the server is shared with other engineers).
+
+    Yields:
+        ``names``.
+    """
+    import psycopg
+
+    with psycopg.connect(server_url, autocommit=True) as con:
+        for name in names.values():
+            con.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield names
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as con:
+            for name in names.values():
+                con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @dataclass
 class Stack:
     """The stack's names, folders and processes (see the module docstring).

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import sanji_tests_stack as stack
 import yaml
 from dagster import DagsterInstance
 
@@ -28,19 +29,10 @@ SERVER = "postgresql://postgres@127.0.0.1:5432"
 @pytest.fixture(scope="module")
 def databases(postgres_url):
     """Two fresh databases, ``sanji_dagster_<hex>`` and ``sanji_wh_<hex>``, dropped afterwards."""
-    import psycopg
-
     token = uuid.uuid4().hex[:12]
-    names = {"instance": f"sanji_dagster_{token}", "warehouse": f"sanji_wh_{token}"}
-    with psycopg.connect(postgres_url, autocommit=True) as con:
-        for name in names.values():
-            con.execute(f"CREATE DATABASE {name}")
-    try:
+    with stack.fresh_databases(postgres_url, instance=f"sanji_dagster_{token}",
+                               warehouse=f"sanji_wh_{token}") as names:
         yield names
-    finally:
-        with psycopg.connect(postgres_url, autocommit=True) as con:
-            for name in names.values():
-                con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture(scope="module")

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import pytest
 import sanji_tests_county as county_lib
+import sanji_tests_stack as stack
 import sanji_tests_tiny as tiny
 from dagster import DagsterInstance
 
@@ -221,19 +222,10 @@ def test_duckdb_run_killed_doubled_refused(tmp_path: Path) -> None:
 @pytest.fixture
 def pg_databases(postgres_url: str) -> Iterator[dict[str, str]]:
     """A warehouse database and a Dagster instance database, unique, dropped afterwards."""
-    import psycopg
-
     token = uuid.uuid4().hex[:12]
-    names = {"warehouse": f"sanji_faults_wh_{token}", "instance": f"sanji_faults_dg_{token}"}
-    with psycopg.connect(postgres_url, autocommit=True) as con:
-        for name in names.values():
-            con.execute(f"CREATE DATABASE {name}")
-    try:
+    with stack.fresh_databases(postgres_url, warehouse=f"sanji_faults_wh_{token}",
+                               instance=f"sanji_faults_dg_{token}") as names:
         yield names
-    finally:
-        with psycopg.connect(postgres_url, autocommit=True) as con:
-            for name in names.values():
-                con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.mark.postgres
