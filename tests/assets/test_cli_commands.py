@@ -32,15 +32,6 @@ def test_run_prints_a_summary_that_matches_the_warehouse(county):
     assert not re.search(r"\d{17}[\dX]", out + err)  # no full ID number anywhere
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch) -> Path:
-    """A fresh DAGSTER_HOME for the commands of one test."""
-    path = tmp_path / "home"
-    path.mkdir()
-    (path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
-    monkeypatch.setenv("DAGSTER_HOME", str(path))
-    return path
-
 
 def _runs(home: Path) -> list[tuple[str, str]]:
     """(job, trigger tag) of every run recorded in ``home``, oldest first."""

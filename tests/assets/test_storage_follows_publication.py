@@ -84,15 +84,6 @@ def test_a_refused_night_or_another_warehouse_leaves_the_published_frames(tmp_pa
     assert _frame(tmp_path / "storage", export.run_id, "settlement").equals(published)
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch) -> Path:
-    """A fresh DAGSTER_HOME for the commands of one test."""
-    path = tmp_path / "home"
-    path.mkdir()
-    (path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
-    monkeypatch.setenv("DAGSTER_HOME", str(path))
-    return path
-
 
 def test_the_export_after_a_refused_night_has_the_published_cases(county_copy, home, capsys):
     c = county_copy

@@ -10,13 +10,13 @@ files or in linking them fails here, while a change of a few pairs does not.
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
+import sanji_link_eval as link_eval
 
 from pipelines.ingest import ingest_landing, person_records
 from pipelines.link import link_records, record_evidence
@@ -25,15 +25,6 @@ ROOT = Path(__file__).resolve().parents[2]
 PEOPLE, SEED = 1200, 5
 FLOORS = {"precision": 0.9999, "f1": 0.998, "no_usable_id": 0.98}
 
-
-def _link_eval():
-    """benchmarks/link_eval.py (not a package module: loaded from its path)."""
-    path = ROOT / "benchmarks" / "link_eval.py"
-    spec = importlib.util.spec_from_file_location("sanji_link_eval", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -57,13 +48,12 @@ def scored(county: Path) -> dict:
     persons = pl.read_csv(county / "truth" / "persons.csv", infer_schema=False)
     who = records.select("record_id", *key).join(rows, on=key, how="left").join(
         persons.select("person_key", "twin_of", true_name="name"), on="person_key", how="left")
-    ev = _link_eval()
-    classes = ev.record_classes(records, None, who.select("record_id", "true_name"))
+    classes = link_eval.record_classes(records, None, who.select("record_id", "true_name"))
     truth = who.select("record_id", "person_key", pl.col("twin_of").replace("", None)).join(
         classes, on="record_id")
     clusters = result.links.select("record_id", cluster="person_id")
     return {"ingest": ingest, "records": records, "truth": truth, "rows": rows,
-            "figures": ev.evaluate(clusters, truth, records)}
+            "figures": link_eval.evaluate(clusters, truth, records)}
 
 
 def test_every_file_of_the_foreign_county_is_read(scored: dict) -> None:
