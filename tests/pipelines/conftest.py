@@ -8,13 +8,16 @@ when a test first asks for it. The county itself is ``demo_fixtures.DemoCounty``
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from demo_fixtures import DEMO_PEOPLE, DemoCounty
+
+from pipelines.warehouse import Warehouse
 
 
 @pytest.fixture(scope="session")
@@ -29,3 +32,20 @@ def demo_county(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], Dem
         return made[seed]
 
     return get
+
+
+@pytest.fixture
+def duck(tmp_path: Path) -> Warehouse:
+    return Warehouse.from_url(f"duckdb://{tmp_path / 'wh.duckdb'}")
+
+
+@pytest.fixture
+def pg(postgres_url: str) -> Iterator[Warehouse]:
+    wh = Warehouse.from_url(postgres_url, schema=f"sanji_test_{uuid.uuid4().hex[:10]}")
+    yield wh
+    wh.drop_schema()
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def wh(request: pytest.FixtureRequest) -> Warehouse:
+    return request.getfixturevalue("duck" if request.param == "duckdb" else "pg")

@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
 from pipelines.warehouse import Warehouse
-
-
-@pytest.fixture
-def duck(tmp_path: Path) -> Warehouse:
-    return Warehouse.from_url(f"duckdb://{tmp_path / 'wh.duckdb'}")
-
-
-@pytest.fixture
-def pg(postgres_url: str) -> Warehouse:
-    wh = Warehouse.from_url(postgres_url, schema=f"sanji_test_{uuid.uuid4().hex[:10]}")
-    yield wh
-    wh.drop_schema()
-
-
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
-def wh(request: pytest.FixtureRequest) -> Warehouse:
-    return request.getfixturevalue("duck" if request.param == "duckdb" else "pg")
 
 
 def _frame() -> pl.DataFrame:
