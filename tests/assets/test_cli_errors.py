@@ -21,9 +21,6 @@ from dagster import DagsterInstance, RunsFilter
 from assets.cli import main
 from assets.settings import month_range
 
-FIRST, LAST = month_range()
-ALLOWED = f"months {FIRST} to {LAST}"
-
 
 def _bad_mapping(text: str):
     def make(county, tmp: Path) -> Path:
@@ -54,33 +51,34 @@ def _record_keys(county) -> tuple[str, str]:
     return links["record_key"][0], links["record_key"][1]
 
 
-# (id, argv with {landing} {warehouse} {tmp} {made} {key}, what the one line must say)
+# (id, argv with {landing} {warehouse} {tmp} {made} {key}, what the one line must say); the
+# months ({allowed}, {first_prev}, {last}, {last_next}) are read when the test runs, not at
+# import: the suite may start before the county's midnight and run after it.
 CASES = [
     ("run-missing-landing", ["run", "--landing", "{tmp}/nope"],
      ["landing folder", "does not exist", "--landing FOLDER"]),
     ("run-month-13", ["run", "--landing", "{landing}", "--month", "2026-13"],
-     ["YYYY-MM", ALLOWED]),
+     ["YYYY-MM", "{allowed}"]),
     ("run-month-words", ["run", "--landing", "{landing}", "--month", "October"],
-     ["YYYY-MM", ALLOWED]),
+     ["YYYY-MM", "{allowed}"]),
     ("run-month-before-first", ["run", "--landing", "{landing}", "--month",
-                                str(FIRST.previous())],
-     [f"first_month: \"{FIRST.previous()}\"", f"SANJI_FIRST_MONTH={FIRST.previous()}",
-      ALLOWED]),
-    ("run-month-not-begun", ["run", "--landing", "{landing}", "--month", str(LAST.next())],
-     [f"latest month is {LAST}", ALLOWED]),
+                                "{first_prev}"],
+     ['first_month: "{first_prev}"', "SANJI_FIRST_MONTH={first_prev}", "{allowed}"]),
+    ("run-month-not-begun", ["run", "--landing", "{landing}", "--month", "{last_next}"],
+     ["latest month is {last}", "{allowed}"]),
     ("run-unknown-county", ["run", "--county", "999999"], ["'999999'", "411421"]),
     ("run-broken-mapping", ["run", "--landing", "{made}"], ["sanji_mapping.yaml", "fix it"]),
     ("run-unknown-extract-in-mapping", ["run", "--landing", "{made}"], ["nosuch"]),
     ("run-no-extracts", ["run", "--landing", "{made}"], ["no extracts", "_draft.csv"]),
     ("run-month-one-digit", ["run", "--landing", "{landing}", "--month", "2026-1"],
-     ["YYYY-MM", ALLOWED]),
+     ["YYYY-MM", "{allowed}"]),
     ("run-unreachable-postgres", ["run", "--landing", "{landing}", "--warehouse",
                                   "postgresql://postgres@127.0.0.1:5432/sanji_no_such_db"],
      ["cannot be reached", "sanji_no_such_db", "--warehouse"]),
     ("run-allow-missing-typo", ["run", "--landing", "{landing}", "--allow-missing", "dteath"],
      ["--allow-missing dteath: no such extract", "death"]),
     ("rerun-without-month", ["rerun"], ["--month YYYY-MM"]),
-    ("rerun-month-13", ["rerun", "--month", "2026-13"], ["YYYY-MM", ALLOWED]),
+    ("rerun-month-13", ["rerun", "--month", "2026-13"], ["YYYY-MM", "{allowed}"]),
     ("check-missing-landing", ["check", "{tmp}/nope"], ["does not exist"]),
     ("demo-too-few-people", ["demo-data", "--people", "5", "--out", "{tmp}/demo"],
      ["at least 200"]),
@@ -98,10 +96,10 @@ CASES = [
                           "--warehouse", "{warehouse}"], ["410103********123X: no record"]),
     ("decide-nothing-published", ["decide", "A1", "B1", "--link", "--by", "王芳",
                                   "--warehouse", "{made}"], ["nothing published", "sanji run"]),
-    ("export-bad-month", ["exchange", "export", "--month", "2026-1x"], ["YYYY-MM", ALLOWED]),
+    ("export-bad-month", ["exchange", "export", "--month", "2026-1x"], ["YYYY-MM", "{allowed}"]),
     ("import-missing-file", ["exchange", "import", "{tmp}/nope.xlsx"], ["no file"]),
-    ("province-bad-month", ["province", "--month", "2026-00"], ["YYYY-MM", ALLOWED]),
-    ("worklist-bad-month", ["worklist", "--month", "2026-13"], ["YYYY-MM", ALLOWED]),
+    ("province-bad-month", ["province", "--month", "2026-00"], ["YYYY-MM", "{allowed}"]),
+    ("worklist-bad-month", ["worklist", "--month", "2026-13"], ["YYYY-MM", "{allowed}"]),
     ("worklist-import-missing-file", ["worklist", "import", "{tmp}/nope.xlsx"], ["no file"]),
 ]
 MAKERS = {"run-broken-mapping": _bad_mapping("enrolment: [\n"),
@@ -118,9 +116,12 @@ def test_a_user_error_is_one_line_with_the_fix(request, argv, says, county, tmp_
     case = request.node.callspec.id
     made = MAKERS[case](county, tmp_path) if case in MAKERS else None
     key, key2 = _record_keys(county)
+    first, last = month_range()
     values = {"landing": county.landing, "warehouse": county.warehouse, "tmp": tmp_path,
-              "made": made, "key": key, "key2": key2}
+              "made": made, "key": key, "key2": key2, "allowed": f"months {first} to {last}",
+              "first_prev": first.previous(), "last": last, "last_next": last.next()}
     args = [a.format(**values) for a in argv]
+    says = [s.format(**values) for s in says]
     capsys.readouterr()
 
     assert main(args) == 2
