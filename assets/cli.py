@@ -38,7 +38,8 @@ from pipelines.counties import CountiesError
 from pipelines.domain.months import Month
 
 try:  # the definitions read the counties file when they load: a bad one is a user error
-    from assets.jobs import decision_config
+    from assets.cli_lock import add_wait_option, holding_county_lock
+    from assets.jobs import check_township_answer, decision_config
     from assets.publication import add_night_options, holding_run_lock, night_config
     from assets.resources import resource_config
     from assets.runs import (
@@ -119,6 +120,8 @@ def _cmd_rerun(args: argparse.Namespace) -> int:
 
 
 def _cmd_decide(args: argparse.Namespace) -> int:
+    from pipelines.warehouse import Warehouse
+
     county = county_of(args.county)
     check_warehouse(args.warehouse or county.warehouse)
     if args.a == args.b:
@@ -126,9 +129,14 @@ def _cmd_decide(args: argparse.Namespace) -> int:
         raise UserError(msg)
     check_records(args.warehouse or county.warehouse, county.schema or None, (args.a, args.b))
     decision = "link" if args.link else "no_link"
-    config = {**resource_config(warehouse=args.warehouse),
-              **decision_config(args.a, args.b, decision, args.by, args.note, county.code)}
-    result = run_job("steward_decision", config)
+    url = str(args.warehouse or county.warehouse)
+    with holding_county_lock(url, county, args.wait, "decision not recorded") as run_id:
+        check_township_answer(Warehouse.from_url(url, schema=county.schema or None), args.a,
+                              args.b, decision, args.note, args.override_township)
+        config = {**resource_config(warehouse=args.warehouse),
+                  **decision_config(args.a, args.b, decision, args.by, args.note, county.code,
+                                    override_township=args.override_township)}
+        result = run_job("steward_decision", config, run_id=run_id)
     if not result.success:
         return _report_failure(result)
     first, second = sorted((args.a, args.b))
@@ -162,18 +170,21 @@ def _cmd_import(args: argparse.Namespace) -> int:
         raise UserError(msg)
     county = county_of(args.county)
     month = check_month(args.month or file_month(source) or str(Month.current()))
-    # archived under its own name for the month; the run reads it there, from an empty inbox
-    archive_return(source, returns_archive(LandingFolder(archive=args.archive or ""),
-                                           county.code), "office", month)
-    inbox = Path(tempfile.mkdtemp(prefix="sanji-inbox-"))
-    try:
-        result = run_job("illness_exchange_import", _overrides(args, inbox=inbox),
-                         partition(county.code, month), verbose=args.verbose)
-    finally:
-        shutil.rmtree(inbox, ignore_errors=True)
+    url = str(args.warehouse or county.warehouse)
+    with holding_county_lock(url, county, args.wait, "not imported") as run_id:
+        # archived under its own name for the month; the run reads it there, from an empty inbox
+        archive_return(source, returns_archive(LandingFolder(archive=args.archive or ""),
+                                               county.code), "office", month)
+        inbox = Path(tempfile.mkdtemp(prefix="sanji-inbox-"))
+        try:
+            result = run_job("illness_exchange_import", _overrides(args, inbox=inbox),
+                             partition(county.code, month), verbose=args.verbose,
+                             run_id=run_id)
+        finally:
+            shutil.rmtree(inbox, ignore_errors=True)
     if not result.success:
         return _report_failure(result)
-    store = Warehouse.from_url(args.warehouse or county.warehouse, schema=county.schema or None)
+    store = Warehouse.from_url(url, schema=county.schema or None)
     diff = store.read("exchange_diff", month=month)
     by_kind = dict(diff.group_by("kind").len().iter_rows()) if diff.height else {}
     print(f"differences for {month}: {diff.height} {by_kind}")
@@ -287,6 +298,10 @@ def _decide_parser(sub) -> None:
     decide.add_argument("--warehouse", default=None, metavar="URL",
                         help="the warehouse holding match_decision (default: the county's, "
                              "from the counties file); it must exist")
+    decide.add_argument("--override-township", action="store_true",
+                        help="--link although a township answered 非同一人 on a case of the "
+                             "two records (recorded in the decision's note)")
+    add_wait_option(decide)
     decide.set_defaults(func=_cmd_decide)
 
 
@@ -319,6 +334,7 @@ def _exchange_parser(sub) -> None:
                                            "returned file and publish the differences")
     imp.add_argument("file", metavar="FILE", help="the returned .xlsx or .csv")
     _where(imp, "the month the file is for (default: what its name or content says)")
+    add_wait_option(imp)
     imp.set_defaults(func=_cmd_import)
 
 

@@ -30,6 +30,7 @@ from dagster import (
 )
 
 from assets.cases import CaseConfig, returns_archive
+from assets.cli_lock import op_county_lock
 from assets.exchange import EXCHANGE
 from assets.ingest import where
 from assets.metadata import counts, table_preview
@@ -97,17 +98,20 @@ def worklist_return(context: AssetExecutionContext, mismatch_case: pl.DataFrame,
                f"(`sanji run --month {month}`) before reading its returned work lists")
         raise Failure(description=msg, allow_retries=False)
     archive = returns_archive(landing, county)
-    received = receive_worklists(worklist_files(exchange_folders.inbox_for(county)), archive)
+    with op_county_lock(warehouse, county, context.run_id):  # no night of the county meanwhile
+        received = receive_worklists(worklist_files(exchange_folders.inbox_for(county)),
+                                     archive)
+        archived = month_returns(archive, month)
+        read = read_returns(archived, mismatch_case)
+        store = warehouse.open(county)
+        log = store.read(DECISION_TABLE) if store.has_table(DECISION_TABLE) else None
+        decisions, unpaired = new_decisions(read.verifications, mismatch_case, log)
+        if decisions.height:
+            record_decision(store, decisions)
     if received.unplaced:
         context.log.warning("work lists without a month (name them like 问题清单_乡镇_"
                             f"{month}.xlsx): {', '.join(received.unplaced)}")
-    archived = month_returns(archive, month)
-    read = read_returns(archived, mismatch_case)
-    store = warehouse.open(county)
-    log = store.read(DECISION_TABLE) if store.has_table(DECISION_TABLE) else None
-    decisions, unpaired = new_decisions(read.verifications, mismatch_case, log)
     if decisions.height:
-        record_decision(store, decisions)
         context.log_event(AssetObservation(
             asset_key=DECISION_TABLE, partition=county,
             metadata={"decisions": decisions.height, "decided_by": "township work lists",
