@@ -19,6 +19,8 @@ from pipelines.counties import County
 from pipelines.errors import classify, describe
 from pipelines.warehouse import Warehouse, WarehouseBusy, county_write_lock
 
+OP_WAIT_SECONDS = 60.0  # a job started by the daemon or the UI waits this long for a night
+
 
 def add_wait_option(sp: argparse.ArgumentParser) -> None:
     """``--wait SECONDS``: how long to wait for a run of the county holding its run lock."""
@@ -58,7 +60,7 @@ def holding_county_lock(url: str, county: County, wait: float, what: str) -> Ite
 
 @contextmanager
 def op_county_lock(warehouse, county: str | None, run_id: str,
-                   wait_seconds: float = 60.0) -> Iterator[str]:
+                   wait_seconds: float | None = None) -> Iterator[str]:
     """Inside a job's op: the county's run lock around its writes (the one the ``sanji``
     command holds, else taken for the block); yields the county's code.
 
@@ -66,18 +68,19 @@ def op_county_lock(warehouse, county: str | None, run_id: str,
         warehouse: the run's ``WarehouseResource``.
         county: the county code ("" or None: the only county).
         run_id: the run writing.
-        wait_seconds: how long to wait for a night of the county.
+        wait_seconds: how long to wait for a night of the county (None: ``OP_WAIT_SECONDS``).
 
     Raises:
         Failure: another run holds the lock (named), not retried.
     """
     from dagster import Failure
 
+    wait = OP_WAIT_SECONDS if wait_seconds is None else wait_seconds
     place = warehouse.county(county or None)
     store = Warehouse.at(warehouse.url or place.warehouse, schema=place.schema or None)
     with ExitStack() as held:
         try:
-            held.enter_context(county_write_lock(store, run_id, place.code, wait_seconds))
+            held.enter_context(county_write_lock(store, run_id, place.code, wait))
         except WarehouseBusy as exc:
             raise Failure(description=f"nothing written: {' '.join(str(exc).split())}",
                           allow_retries=False) from None

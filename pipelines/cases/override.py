@@ -69,7 +69,7 @@ def township_no_link(log: pl.DataFrame | None, a: str, b: str) -> TownshipAnswer
         return None
     last = township.row(-1, named=True)
     at = last["decided_at"] or ""
-    if not pair.filter((pl.col("decision") == "link") & (pl.col("decided_at") > at)).is_empty():
+    if not pair.filter((pl.col("decision") == "link") & (pl.col("decided_at") >= at)).is_empty():
         return None  # the steward overrode it already
     found = _TOWNSHIP_CASE.match(last["note"])
     return TownshipAnswer(found[1] if found else "?", last["decided_by"] or "", at)
