@@ -17,7 +17,6 @@ from dagster import DagsterInstance
 from assets.cli import main
 from assets.definitions import defs
 from assets.jobs import decision_config
-from pipelines.cases.override import township_note
 from pipelines.link.decisions import DECISION_TABLE, decision_row, record_decision
 from pipelines.warehouse import Warehouse
 
@@ -121,6 +120,8 @@ def test_steward_jobs_refuse_while_a_night_runs(county_copy, monkeypatch) -> Non
 @pytest.fixture
 def township_said_no(county_copy) -> tuple[str, str, str]:
     """Two records a township answered 非同一人 on (case C0000000abcd), as the import records."""
+    from pipelines.cases.override import township_note
+
     first, second = sorted(county_copy.parquet("person_links")["record_key"][:2])
     record_decision(Warehouse.from_url(county_copy.warehouse), decision_row(
         first, second, "no_link", "李干事(问题清单_城关镇_2026-10.xlsx)",
