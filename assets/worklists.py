@@ -63,11 +63,12 @@ def township_worklist(context: AssetExecutionContext, config: CaseConfig,
         raise Failure(description=msg, allow_retries=False)
     heads = household_heads({"poverty_roster": poverty_roster, "assistance": assistance},
                             person_links)
+    settings = config.settings(exchange_folders.county(county).worklist_full_ids)
     paths = write_worklists(mismatch_case, person, person_source, region_table, month,
-                            exchange_folders.outbox_for(county), heads, config.settings())
+                            exchange_folders.outbox_for(county), heads, settings)
     listed = mismatch_case.filter(pl.col("status").is_in(OPEN_STATUSES))
     return MaterializeResult(metadata={
-        "files": len(paths), "cases_listed": listed.height,
+        "files": len(paths), "cases_listed": listed.height, "full_ids": settings.full_ids,
         "paths": "\n".join(str(p) for p in paths),
         "by_file": table_preview(pl.DataFrame({"file": [p.name for p in paths]}), limit=100)})
 
