@@ -13,13 +13,15 @@ says whose answer it overrides).
 import argparse
 from collections.abc import Callable
 
+from dagster import ExecuteInProcessResult
+
 from assets.cli_lock import add_wait_option, holding_county_lock
 from assets.jobs import check_township_answer, decision_config
 from assets.resources import resource_config
 from assets.runs import UserError, check_records, check_warehouse, county_of, run_job
 
 
-def cmd_decide(args: argparse.Namespace, report: Callable) -> int:
+def cmd_decide(args: argparse.Namespace, report: Callable[[ExecuteInProcessResult], int]) -> int:
     """Check the keys and the township's answers, run ``steward_decision`` under the lock."""
     from pipelines.warehouse import Warehouse
 
@@ -47,7 +49,7 @@ def cmd_decide(args: argparse.Namespace, report: Callable) -> int:
     return 0
 
 
-def add_parser(sub, report: Callable) -> None:
+def add_parser(sub, report: Callable[[ExecuteInProcessResult], int]) -> None:
     """Add ``decide`` to the ``sanji`` parser (``report``: ``assets.cli._report_failure``)."""
     decide = sub.add_parser("decide", help="run the job steward_decision: link or separate two "
                                            "records", description="Record a steward's decision "
