@@ -18,6 +18,7 @@ import polars as pl
 from dagster import AssetObservation, Config, Failure, OpExecutionContext, job, op
 
 from assets.cases import returns_archive
+from assets.cli_lock import op_county_lock
 from assets.ingest import TRANSIENT
 from assets.resources import LandingFolder, WarehouseResource
 from assets.runs import UserError, check_warehouse
@@ -111,9 +112,14 @@ def record_case_answer(context: OpExecutionContext, config: CaseAnswerConfig,
                        landing: LandingFolder, warehouse: WarehouseResource):
     """Record the answer (refused, never retried, for an unknown case or a missing warehouse)."""
     try:
-        kept, month, county = answer_case(config, landing, warehouse)
+        check_warehouse(warehouse.url or warehouse.county(config.county or None).warehouse)
     except UserError as exc:
         raise Failure(description=str(exc), allow_retries=False) from exc
+    with op_county_lock(warehouse, config.county, context.run_id):  # no night meanwhile
+        try:
+            kept, month, county = answer_case(config, landing, warehouse)
+        except UserError as exc:
+            raise Failure(description=str(exc), allow_retries=False) from exc
     context.log.info(f"county {county}: case {config.case_id} answered {config.result} by "
                      f"{config.answered_by} ({kept.original_name}, cases of {month})")
     yield AssetObservation(asset_key="mismatch_case", metadata={

@@ -32,17 +32,19 @@ class CaseConfig(Config):
     """A county's case settings (``pipelines.cases.CaseSettings``).
 
     ``deadline_days``: days after the month a case was opened in until it is overdue;
-    ``full_ids``: work lists show full identity numbers (only when the county decides so).
+    ``full_ids``: work lists show full identity numbers; unset, the county's
+    ``worklist_full_ids`` in the counties file says (default masked).
     """
 
     deadline_days: int = DEFAULT_DEADLINE_DAYS
-    full_ids: bool = False
+    full_ids: bool | None = None
 
-    def settings(self):
-        """The ``CaseSettings`` this configuration asks for."""
+    def settings(self, county_full_ids: bool = False):
+        """The ``CaseSettings`` this configuration asks for (full IDs: see the class)."""
         from pipelines.cases import CaseSettings
 
-        return CaseSettings(deadline_days=self.deadline_days, full_ids=self.full_ids)
+        full = county_full_ids if self.full_ids is None else self.full_ids
+        return CaseSettings(deadline_days=self.deadline_days, full_ids=full)
 
 
 def returns_archive(landing: LandingFolder, county: str) -> Path:

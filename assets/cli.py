@@ -21,6 +21,7 @@ Examples::
     sanji province --month 2026-10
     sanji worklist --month 2026-10
     sanji worklist import demo/inbox/问题清单_城关镇_2026-10.xlsx
+    sanji prune-runs --keep 10
 """
 
 import argparse
@@ -38,15 +39,13 @@ from pipelines.counties import CountiesError
 from pipelines.domain.months import Month
 
 try:  # the definitions read the counties file when they load: a bad one is a user error
-    from assets.jobs import decision_config
+    from assets.cli_lock import add_wait_option, holding_county_lock
     from assets.publication import add_night_options, holding_run_lock, night_config
     from assets.resources import resource_config
     from assets.runs import (
         UserError,
         check_landing,
         check_month,
-        check_records,
-        check_warehouse,
         county_of,
         export_target,
         failures,
@@ -118,25 +117,6 @@ def _cmd_rerun(args: argparse.Namespace) -> int:
     return cmd_rerun(args, _overrides, _report_failure)
 
 
-def _cmd_decide(args: argparse.Namespace) -> int:
-    county = county_of(args.county)
-    check_warehouse(args.warehouse or county.warehouse)
-    if args.a == args.b:
-        msg = "the two record keys are the same: a decision is about two different records"
-        raise UserError(msg)
-    check_records(args.warehouse or county.warehouse, county.schema or None, (args.a, args.b))
-    decision = "link" if args.link else "no_link"
-    config = {**resource_config(warehouse=args.warehouse),
-              **decision_config(args.a, args.b, decision, args.by, args.note, county.code)}
-    result = run_job("steward_decision", config)
-    if not result.success:
-        return _report_failure(result)
-    first, second = sorted((args.a, args.b))
-    print(f"county {county.label}: recorded {decision} for {first} / {second} "
-          "(job steward_decision)")
-    return 0
-
-
 def _cmd_export(args: argparse.Namespace) -> int:
     from pipelines.exchange.inbox import workbook_name
 
@@ -162,18 +142,21 @@ def _cmd_import(args: argparse.Namespace) -> int:
         raise UserError(msg)
     county = county_of(args.county)
     month = check_month(args.month or file_month(source) or str(Month.current()))
-    # archived under its own name for the month; the run reads it there, from an empty inbox
-    archive_return(source, returns_archive(LandingFolder(archive=args.archive or ""),
-                                           county.code), "office", month)
-    inbox = Path(tempfile.mkdtemp(prefix="sanji-inbox-"))
-    try:
-        result = run_job("illness_exchange_import", _overrides(args, inbox=inbox),
-                         partition(county.code, month), verbose=args.verbose)
-    finally:
-        shutil.rmtree(inbox, ignore_errors=True)
+    url = str(args.warehouse or county.warehouse)
+    with holding_county_lock(url, county, args.wait, "not imported") as run_id:
+        # archived under its own name for the month; the run reads it there, from an empty inbox
+        archive_return(source, returns_archive(LandingFolder(archive=args.archive or ""),
+                                               county.code), "office", month)
+        inbox = Path(tempfile.mkdtemp(prefix="sanji-inbox-"))
+        try:
+            result = run_job("illness_exchange_import", _overrides(args, inbox=inbox),
+                             partition(county.code, month), verbose=args.verbose,
+                             run_id=run_id)
+        finally:
+            shutil.rmtree(inbox, ignore_errors=True)
     if not result.success:
         return _report_failure(result)
-    store = Warehouse.from_url(args.warehouse or county.warehouse, schema=county.schema or None)
+    store = Warehouse.from_url(url, schema=county.schema or None)
     diff = store.read("exchange_diff", month=month)
     by_kind = dict(diff.group_by("kind").len().iter_rows()) if diff.height else {}
     print(f"differences for {month}: {diff.height} {by_kind}")
@@ -270,26 +253,6 @@ def _run_parser(sub) -> None:
     rerun.set_defaults(func=_cmd_rerun)
 
 
-def _decide_parser(sub) -> None:
-    decide = sub.add_parser("decide", help="run the job steward_decision: link or separate two "
-                                           "records", description="Record a steward's decision "
-                            "on two records; the next run applies it.")
-    decide.add_argument("a", metavar="KEY_A", help="record_key of one record (uncertain_match)")
-    decide.add_argument("b", metavar="KEY_B", help="record_key of the other record")
-    choice = decide.add_mutually_exclusive_group(required=True)
-    choice.add_argument("--link", action="store_true", help="the two are the same person")
-    choice.add_argument("--no-link", action="store_true", help="the two are different people")
-    decide.add_argument("--by", required=True, metavar="NAME", help="who decided (recorded)")
-    decide.add_argument("--note", default="", help="why, in a few words (recorded)")
-    decide.add_argument("--county", default=None, metavar="CODE",
-                        help="the county whose records they are (needed only when several "
-                             "are configured)")
-    decide.add_argument("--warehouse", default=None, metavar="URL",
-                        help="the warehouse holding match_decision (default: the county's, "
-                             "from the counties file); it must exist")
-    decide.set_defaults(func=_cmd_decide)
-
-
 def _check_parser(sub) -> None:
     check = sub.add_parser("check", help="dry run: every recognition decision and problem",
                            description="Read every landing file without linking; report how "
@@ -319,6 +282,7 @@ def _exchange_parser(sub) -> None:
                                            "returned file and publish the differences")
     imp.add_argument("file", metavar="FILE", help="the returned .xlsx or .csv")
     _where(imp, "the month the file is for (default: what its name or content says)")
+    add_wait_option(imp)
     imp.set_defaults(func=_cmd_import)
 
 
@@ -343,7 +307,7 @@ def parser() -> argparse.ArgumentParser:
     p = OneLineParser(prog="sanji", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True,
                            metavar="{demo-data,check,run,rerun,decide,case,exchange,"
-                                   "worklist,province}")
+                                   "worklist,province,prune-runs}")
     demo = sub.add_parser("demo-data", help="write a demo county's landing folder and truth",
                           description="Generate a fictional county's department extracts.")
     demo.add_argument("--people", type=int, default=3000, help="residents (default: 3000)")
@@ -355,7 +319,9 @@ def parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_cmd_demo)
     _check_parser(sub)
     _run_parser(sub)
-    _decide_parser(sub)
+    from assets.cli_decide import add_parser as _decide_parser
+
+    _decide_parser(sub, _report_failure)
     _exchange_parser(sub)
     from assets.cli_worklist import add_parser as _worklist_parser
 
@@ -364,6 +330,9 @@ def parser() -> argparse.ArgumentParser:
 
     _case_parser(sub, _overrides, _report_failure)
     _province_parser(sub)
+    from assets.cli_prune import add_parser as _prune_parser
+
+    _prune_parser(sub)
     return p
 
 

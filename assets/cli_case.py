@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from dagster import ExecuteInProcessResult
 
+from assets.cli_lock import add_wait_option, holding_county_lock
 from assets.runs import UserError, check_warehouse, county_of, run_job
 from pipelines.domain.cases import EXPLAINING, FIXED, NOT_FIXED, OTHER
 
@@ -32,7 +33,8 @@ def cmd_case(args: argparse.Namespace, overrides: Callable[..., dict],
         raise UserError(msg)
     config = {**overrides(args), **case_answer_config(
         args.case_id, args.result, args.by, args.note, args.on or "", county.code)}
-    result = run_job("case_answer", config)
+    with holding_county_lock(url, county, args.wait, "answer not recorded") as run_id:
+        result = run_job("case_answer", config, run_id=run_id)
     if not result.success:
         return report(result)
     shown = "explained" if args.result in EXPLAINING else "noted"
@@ -80,4 +82,5 @@ def add_parser(sub, overrides: Callable[..., dict], report: Callable) -> None:
         sp.add_argument("--archive", default=None, metavar="FOLDER",
                         help="the archive root (default: $SANJI_ARCHIVE or "
                              ".dagster_home/archive)")
+        add_wait_option(sp)
         sp.set_defaults(func=lambda a: cmd_case(a, overrides, report))

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from dagster import ExecuteInProcessResult
 
+from assets.cli_lock import add_wait_option, holding_county_lock
 from assets.runs import UserError, check_month, county_of, export_target, run_job
 from assets.settings import partition
 from pipelines.domain.county import TIMEZONE
@@ -80,9 +81,11 @@ def cmd_import(args: argparse.Namespace, overrides: Callable[..., dict],
         raise UserError(msg)
     month = check_month(found)
     archive = returns_archive(LandingFolder(archive=args.archive or ""), county.code)
-    kept = receive_worklists([source], archive, month, received).archived[0]
-    result = run_job("worklist_import", overrides(args), partition(county.code, month),
-                     verbose=args.verbose)
+    url = str(args.warehouse or county.warehouse)
+    with holding_county_lock(url, county, args.wait, "not imported") as run_id:
+        kept = receive_worklists([source], archive, month, received).archived[0]
+        result = run_job("worklist_import", overrides(args), partition(county.code, month),
+                         verbose=args.verbose, run_id=run_id)
     if not result.success:
         return report(result)
     meta = _materialised(result, "worklist_return")
@@ -140,4 +143,5 @@ def add_parser(sub, where: Callable, overrides: Callable[..., dict], report: Cal
     imp.add_argument("--received", default=None, metavar="YYYY-MM-DD",
                      help="the day the list came back (default: today); its answers change "
                           "the cases from that month on")
+    add_wait_option(imp)
     imp.set_defaults(func=lambda a: cmd_import(a, overrides, report), month_default=False)

@@ -18,6 +18,7 @@
 
 import os
 import shutil
+from contextlib import nullcontext
 from pathlib import Path
 
 import polars as pl
@@ -31,6 +32,7 @@ from dagster import (
     OutputContext,
 )
 
+from assets.cli_lock import op_county_lock
 from assets.resources import WarehouseResource, drop_meta
 from assets.settings import setting, split_key
 from pipelines.faults import pause_point
@@ -195,9 +197,11 @@ class WarehouseIOManager(ConfigurableIOManager):
         if staged:
             self.stage(context.run_id, county, month).put(table, obj)
             pause_point(f"staged:{table}")
-        else:
+        else:  # a county's table published now: under its run lock (no night meanwhile)
             store = self.warehouse.open(county) if county else self.warehouse.open_province()
-            store.publish(table, obj, run_id=context.run_id, month=month)
+            with op_county_lock(self.warehouse, county, context.run_id) if county \
+                    else nullcontext():
+                store.publish(table, obj, run_id=context.run_id, month=month)
         context.add_output_metadata({"rows": obj.height, "table": table,
                                      "county": county or "(province)", "month": month or "(all)",
                                      "staged_for_publication": staged})

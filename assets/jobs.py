@@ -29,6 +29,7 @@ from dagster import (
     op,
 )
 
+from assets.cli_lock import op_county_lock
 from assets.ingest import TRANSIENT
 from assets.resources import WarehouseResource
 from assets.runs import UserError, check_records, check_warehouse
@@ -78,7 +79,10 @@ province = define_asset_job(
 class MatchDecisionConfig(Config):
     """A steward's decision on two records (record keys from ``uncertain_match``).
 
-    ``county`` is the county whose records they are ("" in a one-county deployment).
+    ``county`` is the county whose records they are ("" in a one-county deployment);
+    ``override_township``: link although a township answered 非同一人 on the two records (else
+    refused, naming the case); the override is recorded in the decision's note.
+    ``wait_seconds``: how long to wait for a run of the county holding its run lock.
     """
 
     county: str = ""
@@ -87,6 +91,30 @@ class MatchDecisionConfig(Config):
     decision: Literal["link", "no_link"]
     decided_by: str
     note: str = ""
+    override_township: bool = False
+    wait_seconds: float = 60.0
+
+
+def check_township_answer(store, a: str, b: str, decision: str, note: str,
+                          override: bool) -> str:
+    """The decision's note; a ``link`` over a township's standing 非同一人 is refused unless
+    ``override`` (then the note says whose answer it overrides).
+
+    Raises:
+        UserError: naming the case and who answered, and the flag that overrides.
+    """
+    from pipelines.cases.override import override_note, refusal, township_no_link
+
+    if decision != "link":
+        return note
+    log = store.read(DECISION_TABLE) if store.has_table(DECISION_TABLE) else None
+    answer = township_no_link(log, a, b)
+    if answer is None:
+        return note
+    if not override:
+        raise UserError(mask_ids_in_text(refusal(
+            answer, "--override-township (override_township: true in the Launchpad)")))
+    return override_note(answer, note)
 
 
 @op(description="Append one decision to the county's warehouse table match_decision.",
@@ -100,15 +128,21 @@ def append_match_decision(context: OpExecutionContext, config: MatchDecisionConf
     """
     place = warehouse.county(config.county or None)
     county, url = place.code, warehouse.url or place.warehouse
+    keys = (config.record_key_a, config.record_key_b)
     try:  # a mistyped warehouse or key, a record since corrected: nothing is recorded
         check_warehouse(url)
-        check_records(url, place.schema or None, (config.record_key_a, config.record_key_b))
+        check_records(url, place.schema or None, keys)
     except UserError as exc:
         raise Failure(description=str(exc), allow_retries=False) from exc
-    store = warehouse.open(county)
-    row = decision_row(config.record_key_a, config.record_key_b, config.decision,
-                       config.decided_by, config.note)
-    record_decision(store, row)
+    with op_county_lock(warehouse, county, context.run_id, config.wait_seconds):
+        store = warehouse.open(county)
+        try:
+            note = check_township_answer(store, *keys, config.decision, config.note,
+                                         config.override_township)
+        except UserError as exc:
+            raise Failure(description=str(exc), allow_retries=False) from exc
+        row = decision_row(*keys, config.decision, config.decided_by, note)
+        record_decision(store, row)
     context.log.info(f"county {county}: recorded {config.decision} by {config.decided_by}")
     decided = row.row(0, named=True)
     yield AssetObservation(asset_key=DECISION_TABLE, partition=county, metadata={
@@ -125,8 +159,8 @@ def steward_decision() -> None:
 
 
 def decision_config(a: str, b: str, decision: str, by: str, note: str = "",
-                    county: str = "") -> dict:
+                    county: str = "", *, override_township: bool = False) -> dict:
     """The ``steward_decision`` run config for one decision."""
     return {"ops": {"append_match_decision": {"config": {
         "county": county, "record_key_a": a, "record_key_b": b, "decision": decision,
-        "decided_by": by, "note": note}}}}
+        "decided_by": by, "note": note, "override_township": override_township}}}}

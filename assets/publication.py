@@ -174,9 +174,27 @@ def publication_asset(assets: Iterable[object]) -> AssetsDefinition:
                                   context.run_id, holding_lock=False)
         if swept:
             context.log.info(f"removed the stages of {len(swept)} finished run(s)")
+        prune_after_publication(context, warehouse, warehouse_io_manager, county)
         return done
 
     return publication
+
+def prune_after_publication(context: AssetExecutionContext, warehouse: WarehouseResource,
+                            io: WarehouseIOManager, county: str) -> None:
+    """Delete the county's run folders no one needs now (``pipelines.retention``); a failure
+    to delete is a warning, never a failed publication."""
+    from assets.cli_prune import sweep_run_folders
+
+    storage = Path(io.staging_dir or setting("SANJI_STORAGE"))
+    try:
+        pruned = sweep_run_folders(context.instance, storage, warehouse.open(county), county,
+                                   live=(context.run_id,))
+    except OSError as exc:
+        context.log.warning(f"run folders not pruned: {describe(exc)}")
+        return
+    if pruned.deleted:
+        context.log.info(f"{pruned.summary()}: {', '.join(pruned.deleted[:20])}")
+
 
 def _share(text: str) -> float:
     """A share of rows in (0, 1] (``0.3`` or ``30%``)."""

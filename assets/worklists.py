@@ -30,6 +30,7 @@ from dagster import (
 )
 
 from assets.cases import CaseConfig, returns_archive
+from assets.cli_lock import op_county_lock
 from assets.exchange import EXCHANGE
 from assets.ingest import where
 from assets.metadata import counts, table_preview
@@ -62,11 +63,12 @@ def township_worklist(context: AssetExecutionContext, config: CaseConfig,
         raise Failure(description=msg, allow_retries=False)
     heads = household_heads({"poverty_roster": poverty_roster, "assistance": assistance},
                             person_links)
+    settings = config.settings(exchange_folders.county(county).worklist_full_ids)
     paths = write_worklists(mismatch_case, person, person_source, region_table, month,
-                            exchange_folders.outbox_for(county), heads, config.settings())
+                            exchange_folders.outbox_for(county), heads, settings)
     listed = mismatch_case.filter(pl.col("status").is_in(OPEN_STATUSES))
     return MaterializeResult(metadata={
-        "files": len(paths), "cases_listed": listed.height,
+        "files": len(paths), "cases_listed": listed.height, "full_ids": settings.full_ids,
         "paths": "\n".join(str(p) for p in paths),
         "by_file": table_preview(pl.DataFrame({"file": [p.name for p in paths]}), limit=100)})
 
@@ -97,17 +99,20 @@ def worklist_return(context: AssetExecutionContext, mismatch_case: pl.DataFrame,
                f"(`sanji run --month {month}`) before reading its returned work lists")
         raise Failure(description=msg, allow_retries=False)
     archive = returns_archive(landing, county)
-    received = receive_worklists(worklist_files(exchange_folders.inbox_for(county)), archive)
+    with op_county_lock(warehouse, county, context.run_id):  # no night of the county meanwhile
+        received = receive_worklists(worklist_files(exchange_folders.inbox_for(county)),
+                                     archive)
+        archived = month_returns(archive, month)
+        read = read_returns(archived, mismatch_case)
+        store = warehouse.open(county)
+        log = store.read(DECISION_TABLE) if store.has_table(DECISION_TABLE) else None
+        decisions, unpaired = new_decisions(read.verifications, mismatch_case, log)
+        if decisions.height:
+            record_decision(store, decisions)
     if received.unplaced:
         context.log.warning("work lists without a month (name them like 问题清单_乡镇_"
                             f"{month}.xlsx): {', '.join(received.unplaced)}")
-    archived = month_returns(archive, month)
-    read = read_returns(archived, mismatch_case)
-    store = warehouse.open(county)
-    log = store.read(DECISION_TABLE) if store.has_table(DECISION_TABLE) else None
-    decisions, unpaired = new_decisions(read.verifications, mismatch_case, log)
     if decisions.height:
-        record_decision(store, decisions)
         context.log_event(AssetObservation(
             asset_key=DECISION_TABLE, partition=county,
             metadata={"decisions": decisions.height, "decided_by": "township work lists",

@@ -42,9 +42,11 @@ class CheckReport:
         places: unresolved places: extract, check, reason, value, rows.
         rejected: other field problems (dates, IDs, amounts, names): extract, field, check,
             reason, rows.
-        set_aside: quarantined rows by file and check: source_file, sheet, check, rows.
+        set_aside: quarantined rows by file and check: source_file, sheet, check, rows (data
+            rows, each once however many lines it spans: :func:`rows_set_aside`).
         accounting: rows read, accepted and quarantined per file and sheet.
         mapping_error: why the steward's mapping could not be used ("" when it could).
+        rows_set_aside: the data rows set aside in all (a row caught by two checks once).
     """
 
     landing: Path
@@ -57,6 +59,7 @@ class CheckReport:
     accounting: pl.DataFrame
     mapping_error: str = ""
     mapping: HeaderMapping = field(default_factory=HeaderMapping)
+    rows_set_aside: int = 0
 
     @property
     def problems(self) -> int:
@@ -95,11 +98,32 @@ def check_landing(landing: Path, mapping: HeaderMapping | None = None) -> CheckR
         unrecognised=ingested.unrecognised.select(list(UNRECOGNISED_SCHEMA)),
         values=unknown_values(issue), places=unresolved_places(issue, set_aside),
         rejected=rejected_fields(issue),
-        set_aside=set_aside.group_by("source_file", "sheet", "check").len("rows")
-        .sort("source_file", "sheet", "check"),
-        accounting=ingested.accounting,
+        set_aside=rows_set_aside(set_aside), accounting=ingested.accounting,
         mapping_error=mapping_error, mapping=mapping,
+        rows_set_aside=_distinct_rows(set_aside),
     )
+
+
+def _rows(row_number: pl.Expr) -> pl.Expr:
+    """Distinct data rows by their row number (an entry without one counts once each)."""
+    return row_number.drop_nulls().n_unique() + row_number.null_count()
+
+
+def rows_set_aside(quarantine: pl.DataFrame) -> pl.DataFrame:
+    """Quarantined data rows by file, sheet and check, each row once.
+
+    A row is counted by its row number (the record's, as a person sees it), never by the lines
+    of the file it spans nor by the entries it has (a row flagged in two columns is one row).
+    """
+    return (quarantine.group_by("source_file", "sheet", "check")
+            .agg(_rows(pl.col("row_number")).cast(pl.Int64).alias("rows"))
+            .sort("source_file", "sheet", "check"))
+
+
+def _distinct_rows(quarantine: pl.DataFrame) -> int:
+    """The data rows set aside in all: each (file, sheet, row) once, whatever caught it."""
+    per_grid = quarantine.group_by("source_file", "sheet").agg(_rows(pl.col("row_number")))
+    return int(per_grid["row_number"].sum() or 0)
 
 
 def _code_list(extract: str, column: str) -> str:
@@ -186,10 +210,13 @@ def _decision_lines(rec: pl.DataFrame) -> list[str]:
     return lines
 
 
-def _section(title: str, frame: pl.DataFrame, line: str) -> list[str]:
+def _section(title: str, frame: pl.DataFrame, line: str, count: str | None = None
+             ) -> list[str]:
+    """A titled section, one line per row of ``frame``; ``count`` says what the title counts
+    (default: the lines)."""
     if frame.height == 0:
         return [f"== {title}: none"]
-    return [f"== {title}: {frame.height}",
+    return [f"== {title}: {count or frame.height}",
             *(f"  {line.format(**row)}" for row in frame.iter_rows(named=True))]
 
 
@@ -230,7 +257,7 @@ def report_text(report: CheckReport, proposal: Path | None = None) -> str:
     lines += _section("rejected values", report.rejected,
                       "{extract}.{field} {check} ({reason}) ×{rows}")
     lines += _section("rows set aside", report.set_aside.with_columns(where=where),
-                      "{where}: {check} ×{rows}")
+                      "{where}: {check} ×{rows}", f"{report.rows_set_aside} rows")
     if proposal is not None:
         lines.append(f"proposed mapping written to {proposal}: review it, then run")
     return "\n".join(lines)

@@ -37,7 +37,8 @@ from pipelines.domain.months import Month
 CODE = re.compile(r"^\d{6}$")
 PROVINCE_CODE = re.compile(r"^\d{2}$")
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-COUNTY_KEYS = {"code", "name", "landing", "warehouse", "schema", "outbox", "inbox"}
+COUNTY_KEYS = {"code", "name", "landing", "warehouse", "schema", "outbox", "inbox",
+               "worklist_full_ids"}
 PROVINCE_SCHEMA = "province"
 
 
@@ -88,6 +89,8 @@ class County:
         schema: the schema of its tables in the warehouse ("" for the default schema).
         outbox: where its illness-office workbook goes.
         inbox: where the office's returned file arrives.
+        worklist_full_ids: its township work lists (问题清单) show full identity numbers
+            (``worklist_full_ids: true``, only when the county decides so; default masked).
     """
 
     code: str
@@ -97,6 +100,7 @@ class County:
     schema: str = ""
     outbox: Path | None = None
     inbox: Path | None = None
+    worklist_full_ids: bool = False
 
     @property
     def label(self) -> str:
@@ -201,7 +205,19 @@ def _county(entry: object, where: str, base: Path) -> County:
         warehouse=_text(entry, "warehouse", where, base, path=True),
         schema=_text(entry, "schema", where, base, required=False),
         outbox=Path(outbox) if outbox else None, inbox=Path(inbox) if inbox else None,
+        worklist_full_ids=_flag(entry, "worklist_full_ids", where),
     )
+
+
+def _flag(entry: dict, key: str, where: str) -> bool:
+    """A yes/no key (``true`` / ``false``; absent: false)."""
+    raw = entry.get(key, False)
+    if raw is None:
+        return False
+    if not isinstance(raw, bool):
+        msg = f"{where}: {key} must be true or false, not {raw!r}"
+        raise CountiesError(msg)
+    return raw
 
 
 def _province(raw: object, counties: tuple[County, ...], where: str, base: Path) -> Province:

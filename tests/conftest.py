@@ -33,6 +33,7 @@ def _load(name: str, path: Path):
 county_lib = _load("sanji_tests_county", Path(__file__).with_name("materialised_county.py"))
 tiny_lib = _load("sanji_tests_tiny", Path(__file__).with_name("tiny_counties.py"))
 stack_lib = _load("sanji_tests_stack", Path(__file__).with_name("stack.py"))
+worklist_lib = _load("sanji_tests_worklist", Path(__file__).with_name("filled_worklist.py"))
 # benchmarks/ is not an installed package: its evaluation helpers are loaded from their path
 link_eval_lib = _load("sanji_link_eval", Path(__file__).parents[1] / "benchmarks" / "link_eval.py")
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from pipelines.cases.override import township_note
 from pipelines.domain.cases import (
     EXPLAINING,
     NOT_SAME,
@@ -190,8 +191,7 @@ def not_same_person_decisions(verifications: pl.DataFrame, cases: pl.DataFrame
         pairs = _evidence_pairs(row["rule"], row["case_key"], row["evidence_keys"],
                                 row["detail"])
         who = row["verified_by"] or TOWNSHIP
-        note = f"问题清单 {row['case_id']} 核实: 非同一人" + (
-            f"; {row['note']}" if row["note"] else "")
+        note = township_note(row["case_id"], row["note"])
         decisions += [decision_row(a, b, "no_link", f"{who}({row['source_file']})", note)
                       for a, b in pairs[:MAX_PAIRS]]
         if not pairs:

@@ -10,7 +10,13 @@
 """
 
 from pipelines.warehouse.backends import POLARS_TYPES, RUN_COLUMNS, SQL_TYPES, to_sql_frame
-from pipelines.warehouse.lock import LockHolder, RunLock, WarehouseBusy, held_lock
+from pipelines.warehouse.lock import (
+    LockHolder,
+    RunLock,
+    WarehouseBusy,
+    county_write_lock,
+    held_lock,
+)
 from pipelines.warehouse.publication import (
     PUBLICATION,
     Publication,
@@ -22,4 +28,4 @@ from pipelines.warehouse.tables import Snapshot, Warehouse
 
 __all__ = ["POLARS_TYPES", "PUBLICATION", "RUN_COLUMNS", "SQL_TYPES", "LockHolder", "Publication",
            "PublicationConflict", "RunLock", "RunMeta", "Snapshot", "Warehouse", "WarehouseBusy",
-           "held_lock", "publications", "to_sql_frame"]
+           "county_write_lock", "held_lock", "publications", "to_sql_frame"]

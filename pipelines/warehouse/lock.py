@@ -17,7 +17,10 @@ file held by a publishing process would otherwise keep a second run waiting for 
 before it could even be told who holds the lock. The lock file stays; only its flock counts.
 
 ``held_lock`` finds a lock this process holds: a run that holds the lock for its whole length
-(``sanji run``) publishes through it instead of waiting for itself.
+(``sanji run``) publishes through it instead of waiting for itself. ``county_write_lock`` is
+for the writes outside a night (a steward's decision or answer, a returned list, the office's
+return): the lock this process already holds (the ``sanji`` command took it), else taken for
+the write, so no night of the county publishes at the same moment.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from pipelines.warehouse.backends import DuckBackend, ident
 from pipelines.warehouse.tables import INTERNAL_PREFIX, now_utc
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from pipelines.warehouse.tables import Warehouse
 
@@ -276,3 +279,20 @@ def acquire_run_lock(wh: Warehouse, run_id: str, *, county: str | None = None,
     lock._release = forget
     _HELD[key] = lock
     return lock
+
+
+@contextlib.contextmanager
+def county_write_lock(wh: Warehouse, run_id: str, county: str | None,
+                      wait_seconds: float = 0.0) -> Iterator[RunLock]:
+    """The county's run lock around a write outside a night: the one this process holds, else
+    taken for the block (released after it).
+
+    Raises:
+        WarehouseBusy: another run holds it (named) after ``wait_seconds``.
+    """
+    held = held_lock(wh, county)
+    if held is not None:
+        yield held
+        return
+    with acquire_run_lock(wh, run_id, county=county, wait_seconds=wait_seconds) as lock:
+        yield lock

@@ -18,6 +18,7 @@ from pathlib import Path
 import openpyxl
 import polars as pl
 import xlsxwriter
+from sanji_tests_worklist import fill_worklist as fill
 
 from assets.cli import main
 from pipelines.warehouse import Warehouse
@@ -120,19 +121,10 @@ def fill_worklist(story: Story) -> Path:
                   if story.not_same in _case_ids(p))
     answers = {story.not_same: ("非同一人", "死者是同名的另一人", "李干事", "2026-11-04"),
                story.explained: ("信息有误", "已在外地参保", "李干事", "2026-11-04")}
-    book = openpyxl.load_workbook(listed)
-    sheet = book.worksheets[0]
-    last = 3
-    for row in sheet.iter_rows(min_row=4):
-        if row[0].value in answers:
-            for cell, value in zip(row[10:14], answers[row[0].value], strict=True):
-                cell.value = value
-        last = row[0].row if row[0].value else last
-    sheet.cell(row=last + 1, column=1, value="C00000000000")  # a case nobody made
-    sheet.cell(row=last + 1, column=11, value="属实已整改")
     target = story.county.root / "returned" / listed.name
     target.parent.mkdir()
-    book.save(target)
+    fill(listed, answers, target,  # and a case nobody made
+                  extra=[{"case_id": "C00000000000", "result": "属实已整改"}])
     return target
 
 

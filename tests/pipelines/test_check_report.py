@@ -140,3 +140,34 @@ def test_run_check_exit_code_and_clean_folder(landing: Path, tmp_path_factory) -
 def test_value_guesses(code_list: str, value: str, expected: str | None) -> None:
     guess = guess_code(code_list, value)
     assert (guess[0] if guess else None) == expected
+
+
+def test_rows_set_aside_counts_data_rows_not_lines(tmp_path: Path) -> None:
+    (tmp_path / "行政区划.csv").write_text(REGIONS, encoding="utf-8")
+    (tmp_path / "参保.csv").write_text(  # two title lines, records spanning lines, a totals row
+        "城乡居民参保名单\n制表日期 2026-10\n姓名,身份证号,参保状态,乡镇\n"
+        f'"赵\n六",{FULL_ID},参保缴费,城关镇\n'
+        ",,参保缴费,\n"
+        ',123,"参保\n缴费",\n'
+        ",,,城关镇\n"
+        "孙八,,参保缴费,\n"
+        "合计,3,,\n", encoding="utf-8")
+    report = check_landing(tmp_path)
+    quarantined = int(report.accounting["rows_quarantined"].sum())
+    assert quarantined == 4 and report.rows_set_aside == quarantined
+    assert dict(report.set_aside.select("check", "rows").iter_rows()) == {
+        "no_identity": 3, "totals_row": 1}
+    text = report_text(report)
+    assert "== rows set aside: 4 rows" in text  # the rows, not the report's 2 lines
+
+
+def test_a_row_caught_twice_is_one_row_set_aside() -> None:
+    from pipelines.check import _distinct_rows, rows_set_aside
+
+    q = pl.DataFrame({"source_file": ["a.csv"] * 4 + ["b.csv"], "sheet": [""] * 5,
+                      "row_number": [4, 4, 5, None, 4],
+                      "check": ["no_identity", "no_identity", "totals_row", "blank_row",
+                                "no_identity"]})
+    assert rows_set_aside(q).filter(pl.col("source_file") == "a.csv").select(
+        "check", "rows").rows() == [("blank_row", 1), ("no_identity", 1), ("totals_row", 1)]
+    assert _distinct_rows(q) == 4  # a.csv rows 4, 5 and the row without a number; b.csv row 4

@@ -78,3 +78,14 @@ def test_the_checkouts_file_is_the_demo_county_alone():
     assert [c.label for c in deployment.counties] == ["411421 清河县"]
     with pytest.raises(CountiesError, match="no counties file"):
         load_counties(root / "nowhere.yaml")
+
+
+def test_worklist_full_ids_is_the_countys_yes_or_no() -> None:
+    entry = "{code: '411421', name: 清河县, landing: l, warehouse: w.duckdb%s}"
+    base = Path("/srv")
+    plain = parse_counties(f"counties:\n  - {entry % ''}\n", base)
+    assert plain.county().worklist_full_ids is False  # masked unless the county says so
+    full = parse_counties(f"counties:\n  - {entry % ', worklist_full_ids: true'}\n", base)
+    assert full.county().worklist_full_ids is True
+    with pytest.raises(CountiesError, match="worklist_full_ids must be true or false"):
+        parse_counties(f"counties:\n  - {entry % ', worklist_full_ids: yes please'}\n", base)

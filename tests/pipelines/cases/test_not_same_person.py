@@ -103,3 +103,27 @@ def test_not_same_person_reports_pairs_beyond_the_cap() -> None:
     assert len(pairs) == MAX_PAIRS
     assert all("death|1" in pair for pair in pairs)
     assert problems == ["not_same_person_truncated"]
+
+
+def test_a_township_no_link_stands_until_a_steward_links_over_it() -> None:
+    from pipelines.cases.override import override_note, township_no_link
+    from pipelines.link.decisions import decision_row
+
+    found = mismatch(("dead_but_active", "P1", None, "death|1,enrolment|1"))
+    cases = track_cases(None, found, records(dict.fromkeys(["death|1", "enrolment|1"], "P1")),
+                        "2026-10")
+    case_id = cases["case_id"].item()
+    log, _ = not_same_person_decisions(answers(answer(case_id, "非同一人")), cases)
+    a, b = log.select("record_key_l", "record_key_r").row(0)
+    standing = township_no_link(log, b, a)  # either order
+    assert standing is not None and standing.case_id == case_id
+    assert township_no_link(log, a, "Kother|1") is None
+    # a steward's own no_link is not a township's answer
+    own = decision_row(a, "Kother|1", "no_link", "王芳", "twins")
+    assert township_no_link(own, a, "Kother|1") is None
+    # once the steward overrode it (a later link), it no longer stands
+    linked = decision_row(a, b, "link", "王芳", override_note(standing, "ID confirmed"))
+    later = pl.concat([log, linked.with_columns(decided_at=pl.lit("9999-01-01T00:00:00"))])
+    assert township_no_link(later, a, b) is None
+    assert f"非同一人 by {standing.decided_by}" in linked["note"].item()
+    assert linked["note"].item().endswith("; ID confirmed") and case_id in linked["note"].item()

@@ -12,6 +12,7 @@ from pathlib import Path
 import openpyxl
 import polars as pl
 import pytest
+from sanji_tests_worklist import fill_worklist
 
 sys.path.insert(0, str(Path(__file__).parent))
 from printed import LIBREOFFICE
@@ -35,22 +36,9 @@ def listed(tmp_path_factory: pytest.TempPathFactory):
 
 def fill(path: Path, answers: dict[str, tuple], target: Path) -> list[str]:
     """Answer cases as a clerk does: rows reversed, extra rows; returns the case ids in order."""
-    book = openpyxl.load_workbook(path)
-    sheet = book.worksheets[0]
-    rows = [list(r) for r in sheet.iter_rows(min_row=4, max_row=sheet.max_row, values_only=True)
-            if r[0]]
-    rows.reverse()  # the clerk sorted the list another way
-    for i, row in enumerate(rows, start=4):
-        row[10:14] = answers.get(row[0], (None, None, None, None))
-        for j, value in enumerate(row, start=1):
-            sheet.cell(row=i, column=j, value=value)
-    extra = len(rows) + 4
-    sheet.cell(row=extra, column=4, value="李四")  # a person the clerk added: no case id
-    sheet.cell(row=extra, column=12, value="新迁入, 名单中没有")
-    sheet.cell(row=extra + 1, column=1, value="C00000000000")  # not on any list
-    sheet.cell(row=extra + 1, column=11, value="其他")
-    book.save(target)
-    return [r[0] for r in rows]
+    return fill_worklist(path, answers, target, reorder=True, extra=[
+        {"name": "李四", "note": "新迁入, 名单中没有"},  # a person the clerk added: no case id
+        {"case_id": "C00000000000", "result": "其他"}])  # not on any list
 
 
 def resave(path: Path, suffix: str, work: Path) -> Path:
@@ -155,3 +143,16 @@ def test_archive_keeps_each_return_once_per_month(filled, tmp_path) -> None:
     assert latest_return(root, "office", "2026-11") is None
     with pytest.raises(ValueError, match="archive kind"):
         archive_return(other, root, "inbox", "2026-10")
+
+
+def test_the_test_clerk_types_into_the_lists_own_answer_columns(listed) -> None:
+    from sanji_tests_worklist import ANSWER_AT, FIRST_ROW
+
+    from pipelines.cases.worklist import ANSWER_FIELDS, COLUMNS
+
+    _, path = listed
+    sheet = openpyxl.load_workbook(path, read_only=True).worksheets[0]
+    header = next(sheet.iter_rows(min_row=FIRST_ROW - 1, max_row=FIRST_ROW - 1,
+                                  values_only=True))
+    shown = {c.field: c.header for c in COLUMNS}
+    assert [header[i] for i in ANSWER_AT] == [shown[f] for f in ANSWER_FIELDS]

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-import openpyxl
 import polars as pl
 import xlsxwriter
+from sanji_tests_worklist import fill_worklist as fill
 
 from pipelines.cases import case_records, not_same_person_decisions, track_cases
 from pipelines.cases.returned import WorklistReturn, read_worklist, verifications_received
@@ -127,17 +127,7 @@ def pick_answers(cases: pl.DataFrame) -> tuple[str, str, str]:
 
 def fill_worklist(path: Path, answers: dict[str, tuple], target: Path) -> None:
     """The clerk's return: answers typed into the list, one person added at the bottom."""
-    book = openpyxl.load_workbook(path)
-    sheet = book.worksheets[0]
-    last = 3
-    for row in sheet.iter_rows(min_row=4):
-        if row[0].value in answers:
-            for cell, value in zip(row[10:14], answers[row[0].value], strict=True):
-                cell.value = value
-        last = row[0].row if row[0].value else last
-    sheet.cell(row=last + 1, column=4, value="王五")
-    sheet.cell(row=last + 1, column=12, value="本村新增困难户, 请县里核实")
-    book.save(target)
+    fill(path, answers, target, extra=[{"name": "王五", "note": "本村新增困难户, 请县里核实"}])
 
 
 def office_file(ours: pl.DataFrame, person: pl.DataFrame, path: Path) -> tuple[str, str]:
