@@ -272,6 +272,20 @@ def _plan(rec: pl.DataFrame, state: incremental.LinkState | None, s: LinkSetting
     return _Night(mode, reason, today, state if k2i is not None else None, k2i)
 
 
+def _people(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame,
+            previous_ids: pl.DataFrame | None, stats: dict
+            ) -> tuple[pl.DataFrame, np.ndarray, pl.DataFrame]:
+    """Cluster (linked pairs kept apart become uncertain) and give stable person ids."""
+    t = time.perf_counter()
+    labels = _clusters(rec, scored, decided)
+    scored = _refused_to_uncertain(scored, labels, stats)
+    stats["seconds"]["cluster"] = time.perf_counter() - t
+    t = time.perf_counter()
+    links = _person_ids(rec, labels, previous_ids)
+    stats["seconds"]["ids"] = time.perf_counter() - t
+    return scored, labels, links
+
+
 def _person_ids(
     rec: pl.DataFrame, labels: np.ndarray, previous_ids: pl.DataFrame | None
 ) -> pl.DataFrame:
@@ -315,14 +329,10 @@ def _outputs(
 
 
 def link_records(
-    records: pl.DataFrame,
-    settings: LinkSettings | None = None,
-    decisions: pl.DataFrame | None = None,
-    previous_ids: pl.DataFrame | None = None,
-    evidence: pl.DataFrame | None = None,
-    state: incremental.LinkState | None = None,
-    full: bool = False,
-    today: date | None = None,
+    records: pl.DataFrame, settings: LinkSettings | None = None,
+    decisions: pl.DataFrame | None = None, previous_ids: pl.DataFrame | None = None,
+    evidence: pl.DataFrame | None = None, state: incremental.LinkState | None = None,
+    full: bool = False, today: date | None = None,
 ) -> LinkResult:
     """Link person records into people with stable person ids.
 
@@ -362,13 +372,7 @@ def link_records(
     pairs, decided = _block(rec, s, decisions, stats)
     stats["seconds"]["block"] = time.perf_counter() - t
     scored = _status(rec, _score(rec, pairs, s, night, stats), decided, s)
-    t = time.perf_counter()
-    labels = _clusters(rec, scored, decided)
-    scored = _refused_to_uncertain(scored, labels, stats)
-    stats["seconds"]["cluster"] = time.perf_counter() - t
-    t = time.perf_counter()
-    links = _person_ids(rec, labels, previous_ids)
-    stats["seconds"]["ids"] = time.perf_counter() - t
+    scored, labels, links = _people(rec, scored, decided, previous_ids, stats)
     t = time.perf_counter()
     out_pairs, uncertain, cands = _outputs(rec, scored, labels, links, decided, s, stats)
     stats["seconds"]["output"] = time.perf_counter() - t
