@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from pipelines.domain.extracts import EXTRACTS
 from pipelines.link.model import Model
 from pipelines.link.settings import Comparison, LinkSettings
 
@@ -106,14 +107,25 @@ def _held(rec: pl.DataFrame, column: str) -> pl.Expr:
     return pl.col("id_number").filter(valid).n_unique().over(column).fill_null(0)
 
 
+def _id_extracts(rec: pl.DataFrame) -> pl.Series:
+    """Per record with a valid ID, the extracts some record with that ID comes from (as a
+    bit mask over ``EXTRACTS``' order; other extracts share the top bit), else null."""
+    bits = {name: 1 << k for k, name in enumerate(EXTRACTS)}
+    per_id = (rec.lazy().filter(pl.col("id_valid"))
+              .select("id_number", b=pl.col("extract").replace_strict(bits, default=1 << 62,
+                                                                         return_dtype=pl.Int64))
+              .unique().group_by("id_number").agg(pl.col("b").sum()))
+    return (rec.lazy().select("id_number", "id_valid")
+            .join(per_id, on="id_number", how="left", maintain_order="left")
+            .select(pl.when(pl.col("id_valid")).then("b")).collect().to_series())
+
+
 def fingerprints(rec: pl.DataFrame) -> pl.Series:
     """Per prepared record, a hash of what its comparisons read (see the module docstring)."""
-    valid_id = pl.when(pl.col("id_valid")).then("id_number")
     county = rec.select(
         _held(rec, "name").alias("_name_holders"),
         _held(rec, "name_pinyin").alias("_pinyin_holders"),
-        pl.col("extract").unique().sort().str.join("|").over(valid_id).alias("_id_extracts"),
-    ).with_columns(pl.when(rec["id_valid"]).then(pl.col("_id_extracts")))
+    ).with_columns(_id_extracts(rec).alias("_id_extracts"))
     own = rec.select([c for c in rec.columns if c not in NOT_COMPARED])
     both = pl.concat([own, county], how="horizontal")
     return both.select(pl.struct(both.columns).hash(seed=16)).to_series().alias("fingerprint")

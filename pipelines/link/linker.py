@@ -13,7 +13,7 @@ import polars as pl
 from pipelines.domain.extracts import EXTRACTS
 from pipelines.link import blocking, cluster, evidence, ids, incremental, model, queue
 from pipelines.link import decisions as steward
-from pipelines.link.coding import code_records
+from pipelines.link.coding import Coded, code_records
 from pipelines.link.comparisons import NULL, compare
 from pipelines.link.explain import with_explain
 from pipelines.link.settings import LinkSettings
@@ -106,21 +106,28 @@ def prepare_records(records: pl.DataFrame,
     return evidence.attach(rec, record_evidence)
 
 
-def _levels(coded, pairs: pl.DataFrame, s: LinkSettings, night: _Night,
-            stats: dict) -> dict[str, np.ndarray]:
-    """Return the comparison levels of the pairs: kept ones taken over, the rest compared."""
+def _levels(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Night,
+            stats: dict) -> tuple[dict[str, np.ndarray], Coded | None]:
+    """Return the comparison levels of the pairs (and on a full night the coded records):
+    kept ones taken over, the rest compared, coding only the records they involve."""
     il, ir = pairs["i_l"].to_numpy(), pairs["i_r"].to_numpy()
     if night.k2i is None:
         stats["pairs_compared"], stats["pairs_kept"] = len(il), 0
-        return compare(coded, il, ir, s.comparisons)
+        coded = code_records(rec)
+        return compare(coded, il, ir, s.comparisons), coded
     names = [c.name for c in s.comparisons]
     levels, found = incremental.kept_levels(night.state, night.k2i, pairs, names)
     todo = np.flatnonzero(~found)
-    fresh = compare(coded, il[todo], ir[todo], s.comparisons)
-    for f in names:
-        levels[f][todo] = fresh[f]
     stats["pairs_compared"], stats["pairs_kept"] = len(todo), len(il) - len(todo)
-    return levels
+    if len(todo):
+        involved = np.unique(np.concatenate([il[todo], ir[todo]]))
+        at = np.zeros(rec.height, dtype=np.int64)
+        at[involved] = np.arange(len(involved))
+        coded = code_records(rec[involved], whole=rec)
+        fresh = compare(coded, at[il[todo]], at[ir[todo]], s.comparisons)
+        for f in names:
+            levels[f][todo] = fresh[f]
+    return levels, None
 
 
 def _score(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Night,
@@ -128,11 +135,10 @@ def _score(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Nigh
     """Compare the pairs (kept levels reused), fit the model on a full night (else keep
     it) and return pairs with levels and weights."""
     t = time.perf_counter()
-    coded = code_records(rec)
-    levels = _levels(coded, pairs, s, night, stats)
+    levels, coded = _levels(rec, pairs, s, night, stats)
     stats["seconds"]["compare"] = time.perf_counter() - t
     t = time.perf_counter()
-    if night.k2i is None:
+    if coded is not None:
         il, ir = pairs["i_l"].to_numpy(), pairs["i_r"].to_numpy()
         valid = rec["id_valid"].to_numpy()
         anchor = np.where(
