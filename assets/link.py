@@ -244,7 +244,11 @@ def kept_state(context: AssetExecutionContext, storage: PolarsParquetIOManager, 
     for when in (month, str(Month.parse(month).previous())):
         run_id, hops = storage.published_run(county, when), 0
         while run_id is not None and hops < 100:
-            state = LinkState.read(_state_folder(storage, run_id, county, when))
+            try:
+                state = LinkState.read(_state_folder(storage, run_id, county, when))
+            except (OSError, ValueError, pl.exceptions.PolarsError) as exc:  # unreadable
+                context.log.warning(f"link state of run {run_id} unreadable ({exc}): full night")
+                return None, f"none: run {run_id}'s is unreadable"
             if state is not None:
                 return state, f"run {run_id} ({when})"
             run = context.instance.get_run_by_id(run_id)
