@@ -220,10 +220,12 @@ def _where(sp: argparse.ArgumentParser, month_help: str) -> None:
 
 
 def _full_option(run: argparse.ArgumentParser) -> None:
-    """``--full``: read every landing file again, the ingest cache unused."""
+    """``--full``: read every landing file again (the ingest cache unused) and link in full."""
     run.add_argument("--full", action="store_true", default=None,
-                     help="read every landing file again instead of reusing, for a file "
-                          "unchanged since the last night, what reading it gave then")
+                     help="a full night: read every landing file again instead of reusing, "
+                          "for a file unchanged since the last night, what reading it gave "
+                          "then; and link every pair again with a re-fitted model instead of "
+                          "only the new and changed records' pairs")
 
 
 def _run_parser(sub) -> None:

@@ -28,6 +28,7 @@ from dagster import (
     MultiPartitionMapping,
     MultiToSingleDimensionPartitionMapping,
     Output,
+    ResourceParam,
     TimeWindowPartitionMapping,
     asset,
     multi_asset,
@@ -36,16 +37,19 @@ from dagster import (
 
 from assets.failures import failing_clearly
 from assets.ingest import EXTRACT_ASSETS, OWNERS, TRANSIENT, where
+from assets.io_managers import PolarsParquetIOManager
 from assets.metadata import counts, pair_preview
 from assets.resources import LandingFolder, WarehouseResource
 from assets.settings import COUNTY, MONTH, counties, county_month
 from assets.validate import validated
+from pipelines.domain.months import Month
 from pipelines.landing import DECISIONS_FILE
 from pipelines.link.decisions import DECISION_TABLE, canonical, latest, read_decisions_csv
 from pipelines.snapshot import restore
 
 EXTRACT_INS = {name: AssetIn(name) for name in EXTRACT_ASSETS}
 ID_MAP_TABLE = "person_id_map"
+LINK_STATE = "link_state"  # <storage>/runs/<run_id>/link_state/<county>/<month>/
 # The same county, the month before: person_id_map feeds the next month's link.
 PREVIOUS_MONTH = MultiPartitionMapping({
     COUNTY: DimensionPartitionMapping(COUNTY, IdentityPartitionMapping()),
@@ -99,12 +103,15 @@ class LinkConfig(Config):
 
     ``settings_file`` is a YAML file of overrides (thresholds, blocking rules, comparisons and
     their levels' m/u, as documented in ``pipelines/link/settings.py``); ``accept_weight`` and
-    ``review_weight``, when given, override the file's thresholds.
+    ``review_weight``, when given, override the file's thresholds. ``full`` links every pair
+    again and re-fits the model (as ``sanji run --full`` does) instead of an incremental
+    night on the state the last published run kept (``pipelines.link.incremental``).
     """
 
     settings_file: str = ""
     accept_weight: float | None = None
     review_weight: float | None = None
+    full: bool = False
 
     def settings(self):
         """The ``LinkSettings`` this configuration asks for."""
@@ -171,39 +178,37 @@ def steward_decisions(log: pl.DataFrame | None, snapshot: pl.DataFrame,
 def link(context: AssetExecutionContext, config: LinkConfig, person_records: pl.DataFrame,
          landing_snapshot: pl.DataFrame, previous_ids: pl.DataFrame | None,
          decision_log: pl.DataFrame | None, region_table: pl.DataFrame, landing: LandingFolder,
-         **tables: pl.DataFrame):
+         io_manager: ResourceParam[PolarsParquetIOManager], **tables: pl.DataFrame):
     """Link records into people, applying stewards' decisions and keeping previous ids.
 
     Every piece of evidence a record carries is compared (household head, hospital and
     dates, the follow-up clinic's village; ``pipelines.link.record_evidence``). Previous ids
-    come from the county's ``person_id_map`` of the latest month before this one.
+    come from the county's ``person_id_map`` of the latest month before this one. A night is
+    incremental on the linkage state the last published run kept (``kept_state``) unless
+    ``LinkConfig.full`` or ``sanji run --full`` asks for a full one.
     """
     from pipelines.link import link_records, record_evidence
 
-    county, _ = where(context)
+    county, month = where(context)
     with failing_clearly("reading the steward's decisions"):  # a bad decisions.csv: no retry
         decisions = steward_decisions(decision_log, landing_snapshot,
                                       landing.archive_for(county))
     previous = None if previous_ids is None else previous_ids.select("record_key", "person_id")
+    full = config.full or landing.cold
+    state, kept_from = (None, "not read (full night asked)") if full else \
+        kept_state(context, io_manager, county, month)
     result = link_records(person_records, settings=config.settings(), decisions=decisions,
-                          previous_ids=previous,
+                          previous_ids=previous, state=state, full=full,
                           evidence=record_evidence(extract_tables(tables)))
+    result.state.write(_state_folder(io_manager, context.run_id, county, month))
+    context.log.info(f"link: {result.stats['link_mode']} night: "
+                     f"{result.stats['link_mode_reason']} (state kept by {kept_from})")
     # person_id_map first: the next month's link reads it (Dagster wants outputs in that order)
     yield Output(result.id_map, output_name=ID_MAP_TABLE,
                  metadata={"rows": result.id_map.height,
                            "kept_previous_ids": 0 if previous is None else previous.height})
-    unresolved = result.stats.get("unresolved_decisions", {"count": 0, "examples": []})
-    if unresolved["count"]:
-        context.log.warning(f"{unresolved['count']} steward decision(s) name no current record: "
-                            + "; ".join(unresolved["examples"]))
-    yield Output(result.links, output_name="person_links", metadata={
-        "rows": result.links.height, "people": result.links["person_id"].n_unique(),
-        "decisions_given": 0 if decisions is None else decisions.height,
-        "decisions_applied": result.stats.get("decisions_applied", 0),
-        "decisions_unresolved": unresolved["count"],
-        "decisions_unresolved_examples": "; ".join(unresolved["examples"]) or "none",
-        "kept_previous_ids": 0 if previous is None else previous.height,
-    })
+    yield Output(result.links, output_name="person_links",
+                 metadata=_links_metadata(context, result, decisions, previous, kept_from))
     yield Output(result.pairs, output_name="match_pairs", metadata={
         "rows": result.pairs.height, "by_status": counts(result.pairs, "status"),
         **_stats(result.stats),
@@ -217,6 +222,62 @@ def link(context: AssetExecutionContext, config: LinkConfig, person_records: pl.
         passed=result.uncertain.height == 0, severity=AssetCheckSeverity.WARN,
         metadata={"count": result.uncertain.height, **pair_preview(uncertain, region_table)},
     )
+
+
+def _state_folder(storage: PolarsParquetIOManager, run_id: str, county: str, month: str
+                  ) -> Path:
+    """Where a run keeps a county-month's linkage state: beside its frames."""
+    return storage.run_folder(run_id) / LINK_STATE / county / month
+
+
+def kept_state(context: AssetExecutionContext, storage: PolarsParquetIOManager, county: str,
+               month: str):
+    """The linkage state kept by the run that last published the county-month (else the
+    month before): never a refused, failed or killed run's. A re-executed run that did not
+    link again kept its parent's.
+
+    Returns:
+        (``LinkState`` or None, which run kept it).
+    """
+    from pipelines.link.incremental import LinkState
+
+    for when in (month, str(Month.parse(month).previous())):
+        run_id, hops = storage.published_run(county, when), 0
+        while run_id is not None and hops < 100:
+            try:
+                state = LinkState.read(_state_folder(storage, run_id, county, when))
+            except (OSError, ValueError, pl.exceptions.PolarsError) as exc:  # unreadable
+                context.log.warning(f"link state of run {run_id} unreadable ({exc}): full night")
+                return None, f"none: run {run_id}'s is unreadable"
+            if state is not None:
+                return state, f"run {run_id} ({when})"
+            run = context.instance.get_run_by_id(run_id)
+            run_id, hops = (run.parent_run_id if run is not None else None), hops + 1
+    return None, "none: no published run kept one"
+
+
+def _links_metadata(context: AssetExecutionContext, result, decisions: pl.DataFrame | None,
+                    previous: pl.DataFrame | None, kept_from: str) -> dict:
+    """person_links' metadata: people, the decisions applied, the night's link mode."""
+    unresolved = result.stats.get("unresolved_decisions", {"count": 0, "examples": []})
+    if unresolved["count"]:
+        context.log.warning(f"{unresolved['count']} steward decision(s) name no current record: "
+                            + "; ".join(unresolved["examples"]))
+    stats = result.stats
+    return {
+        "rows": result.links.height, "people": result.links["person_id"].n_unique(),
+        "decisions_given": 0 if decisions is None else decisions.height,
+        "decisions_applied": stats.get("decisions_applied", 0),
+        "decisions_unresolved": unresolved["count"],
+        "decisions_unresolved_examples": "; ".join(unresolved["examples"]) or "none",
+        "kept_previous_ids": 0 if previous is None else previous.height,
+        "link_mode": stats["link_mode"], "link_mode_reason": stats["link_mode_reason"],
+        "link_state_from": kept_from,
+        "records_new_or_changed": stats.get("records_new_or_changed", result.links.height),
+        "pairs_compared": stats.get("pairs_compared", 0),
+        "pairs_kept": stats.get("pairs_kept", 0),
+        "model_fitted_on": result.state.model["fitted_on"],
+    }
 
 
 def _stats(stats: dict) -> dict[str, float | int | str]:

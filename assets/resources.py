@@ -57,6 +57,7 @@ class LandingFolder(CountyScoped):
         cache: the ingest cache root (default ``$SANJI_STORAGE/ingest-cache``); a county's
             entries go below its code (:mod:`pipelines.ingest.cache`).
         cold: read every file, the cache unused (``sanji run --full``); what is read is kept.
+            The link step then links in full too (model re-fit, every pair compared).
     """
 
     path: str = ""

@@ -1,9 +1,6 @@
 """A county's night, as a user runs it: ``sanji run`` through Dagster, per step, at several sizes.
 
-Usage::
-
-    .venv/bin/python benchmarks/night.py                        # 100k, 500k, 1M residents
-    .venv/bin/python benchmarks/night.py --sizes 1M,2M --repeat 2 --json /tmp/night.json
+Usage: ``.venv/bin/python benchmarks/night.py [--sizes 100k,500k,1M] [--repeat 2] [--json F]``
 
 Per size: a demo county (generated once, cached in ``benchmarks/.cache/`` by size, seed and
 generator source hash), a FULL night (``sanji run`` as a subprocess, fresh warehouse, storage
@@ -11,23 +8,21 @@ and ``DAGSTER_HOME``), then a QUIET night on that state after only the settlemen
 (~1 % more rows: existing people's rows appended). Per step: wall and CPU seconds, rows (its
 largest output), RSS at its start and its peak (``/proc`` sampled every 20 ms); per night:
 start-up, gaps between steps, the CLI's summary after the last step, wall, CPU, peak RSS
-(``wait4``), linkage F1 and twins merged (published ``person_source`` against the truth); then
-each step's growth from size to size. The machine is shared: compare ratios within one run,
-prefer CPU seconds when the load is high, ``--repeat`` keeps the fastest round. Never asserts.
+(``wait4``), linkage F1 and twins merged (published ``person_source`` against the truth), the
+link mode (``person_links``' metadata); then each step's growth from size to size. The machine
+is shared: compare ratios within one run, prefer CPU seconds when the load is high,
+``--repeat`` keeps the fastest round. Never asserts.
 
-The contract this relies on (small on purpose; adapt here when the CLI changes):
-
-1. ``sanji demo-data --people N --seed S --out DIR`` writes ``DIR/landing/`` and
-   ``DIR/truth/records.csv`` (source_file, sheet, row_number, person_key) and
-   ``DIR/truth/persons.csv`` (person_key, twin_of); the settlements extract is the landing
-   file named ``*住院结算*.csv``, one line per row under one header line.
-2. ``sanji run --landing L --warehouse W.duckdb --storage S --outbox O --inbox I --month M``
-   exits 0 on success and records its run in the Dagster instance of ``DAGSTER_HOME``
-   (``STEP_START`` / ``STEP_SUCCESS`` events; each asset materialisation carries a ``rows``
-   metadata entry). Fallback when no run is recorded there: the stderr progress lines
-   ``<step> … done in <seconds> s`` (timing only, 0.1 s resolution).
-3. The warehouse (DuckDB) has ``person_source`` with ``month``, ``source_file``, ``sheet``,
-   ``row_number`` and ``person_id``.
+The contract this relies on (small on purpose; adapt here when the CLI changes): 1.
+``sanji demo-data --people N --seed S --out DIR`` writes ``DIR/landing/``,
+``DIR/truth/records.csv`` (source_file, sheet, row_number, person_key) and
+``DIR/truth/persons.csv`` (person_key, twin_of); the settlements are the landing file
+``*住院结算*.csv``, one line per row under one header line. 2. ``sanji run --landing L
+--warehouse W.duckdb --storage S --outbox O --inbox I --month M`` exits 0 on success and records
+its run in the Dagster instance of ``DAGSTER_HOME`` (``STEP_START`` / ``STEP_SUCCESS`` events;
+materialisations carry ``rows`` metadata); else the stderr progress lines ``<step> … done in
+<seconds> s`` (timing only). 3. The warehouse (DuckDB) has ``person_source`` with ``month``,
+``source_file``, ``sheet``, ``row_number`` and ``person_id``.
 """
 
 from __future__ import annotations
@@ -84,6 +79,7 @@ class Night:
     rows_read: int = 0
     cpu: float = 0.0
     load: float = 0.0
+    link: dict = field(default_factory=dict)  # person_links' link_mode, pairs compared/kept
 
 
 def parse_size(text: str) -> int:
@@ -182,17 +178,17 @@ def run_sanji(landing: Path, work: Path, kind: str) -> tuple[Night, Sampler, lis
     return night, sampler, lines, t0
 
 
-def dagster_steps(home: Path) -> tuple[list[Step], int]:
-    """Steps (start, end, largest output's rows) and rows read, from the run in ``home``."""
+def dagster_steps(home: Path) -> tuple[list[Step], int, dict]:
+    """Steps (start, end, largest output's rows), rows read and link mode, of the run in home."""
     from dagster import DagsterInstance
     from dagster._core.instance.ref import InstanceRef
 
     instance = DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
     runs = instance.get_runs(limit=1)
     if not runs:
-        return [], 0
+        return [], 0, {}
     steps: dict[str, Step] = {}
-    rows_read = 0
+    rows_read, link = 0, {}
     for entry in instance.all_logs(runs[0].run_id):
         kind, key = entry.dagster_event_type, entry.step_key
         if kind is None or key is None:
@@ -205,10 +201,13 @@ def dagster_steps(home: Path) -> tuple[list[Step], int]:
             meta = {k: x for k, v in mat.metadata.items() if isinstance(x := v.value, int)}
             rows = int(meta.get("rows") or 0)  # publication's ``rows`` is a dict: not counted
             rows_read = max(rows_read, int(meta.get("rows_read") or 0))
+            if mat.asset_key.path[-1] == "person_links":
+                link = {k: v.value for k, v in mat.metadata.items() if k.startswith(
+                    ("link_mode", "pairs_"))}
             if rows >= steps[key].rows:
                 steps[key].rows, steps[key].output = rows, mat.asset_key.path[-1]
     instance.dispose()
-    return sorted(steps.values(), key=lambda s: s.start), rows_read
+    return sorted(steps.values(), key=lambda s: s.start), rows_read, link
 
 
 def progress_steps(lines: list[tuple[float, str]]) -> list[Step]:
@@ -220,7 +219,7 @@ def progress_steps(lines: list[tuple[float, str]]) -> list[Step]:
 def night(landing: Path, work: Path, kind: str) -> Night:
     """One measured night: per-step seconds, rows, RSS, and the overheads around the steps."""
     result, sampler, lines, t0 = run_sanji(landing, work, kind)
-    steps, result.rows_read = dagster_steps(work / "dagster_home")
+    steps, result.rows_read, result.link = dagster_steps(work / "dagster_home")
     steps = steps or progress_steps(lines)
     for step in steps:
         step.rss_start_mb, step.rss_peak_mb, step.cpu = sampler.window(step.start, step.end)
@@ -275,17 +274,13 @@ def quality(warehouse: Path, records: pl.DataFrame, twins: pl.DataFrame) -> dict
 
 
 def grow_settlements(landing: Path, records: pl.DataFrame, share: float = 0.01) -> pl.DataFrame:
-    """Append ~``share`` more rows (copies of existing people's rows) to the settlements file.
-
-    Returns:
-        ``records`` with the truth of the appended rows added.
-    """
+    """Append ~``share`` more rows (copies of existing people's rows) to the settlements file;
+    return ``records`` with the appended rows' truth added."""
     path = next(landing.glob(SETTLEMENTS))
     lines = (raw := path.read_bytes()).splitlines(keepends=True)  # no \r, \n in GB18030 pairs
     truth = records.filter(pl.col("source_file") == path.name).sort("row_number")
     if truth.height != len(lines) - 1:
-        msg = f"{path.name}: {len(lines) - 1} lines but {truth.height} truth rows"
-        raise ValueError(msg)
+        raise ValueError(f"{path.name}: {len(lines) - 1} lines but {truth.height} truth rows")
     people = truth.with_row_index("i").drop_nulls("person_key")
     picks = people.gather_every(max(1, people.height // max(1, int(truth.height * share))))
     newline = b"\r\n" if lines[0].endswith(b"\r\n") else b"\n"
@@ -339,6 +334,9 @@ def report(people: int, n: Night) -> str:
     lines += [f"  {s.name:26s} {s.seconds:8.2f} {s.cpu:7.2f} {s.rows:11,d} {s.output:18s}"
               f" {s.rss_start_mb:12,.0f} {s.rss_peak_mb:8,.0f}" for s in n.steps]
     lines += [f"  {name:26s} {s:8.2f}" for name, s in n.overhead.items()]
+    if (k := n.link):
+        lines.append(f"  link: {k.get('link_mode')} ({k.get('link_mode_reason')}), pairs "
+                     f"compared {k.get('pairs_compared')}, kept {k.get('pairs_kept')}")
     if q:
         lines.append(f"  linkage: F1 {q['f1']:.5f} (P {q['precision']:.5f} R {q['recall']:.5f}),"
                      f" twins merged with their twin {q['twin_merges']}/{q['twins']},"

@@ -221,7 +221,8 @@ def block(rec: pl.DataFrame, rules: tuple[BlockingRule | str, ...], max_block: i
         found.append(pairs.with_columns(rank=pl.lit(rank, pl.UInt8)))
     schema = {"i_l": pl.UInt32, "i_r": pl.UInt32, "rank": pl.UInt8}
     allp = pl.concat([f.cast(schema) for f in found]) if found else pl.DataFrame(schema=schema)
-    allp = allp.sort("rank").unique(["i_l", "i_r"], keep="first", maintain_order=True)
+    allp = allp.sort("rank", "i_l", "i_r").unique(["i_l", "i_r"], keep="first",
+                                                 maintain_order=True)
     counts = dict(allp.group_by("rank").len().iter_rows())
     stats["new_pairs_per_rule"] = {r: counts.get(k, 0) for k, r in enumerate(names)}
     allp = allp.with_columns(

@@ -198,8 +198,9 @@ def _letter_counts(pinyins: pl.Series) -> np.ndarray:
     return counts
 
 
-def _name_parts(rec: pl.DataFrame) -> dict:
-    """Return the name codes and the per-unique-name facts of ``Coded``."""
+def _name_parts(rec: pl.DataFrame, whole: pl.DataFrame) -> dict:
+    """Return the name codes and the per-unique-name facts of ``Coded`` (holders counted
+    over ``whole``)."""
     name, names = codes(rec["name"])
     pinyin_of_name = (
         rec.select("name", "name_pinyin")
@@ -217,8 +218,8 @@ def _name_parts(rec: pl.DataFrame) -> dict:
         "name": name, "pinyin": pinyin, "names": names, "name_pinyin": pin_code,
         "name_surname": keys(pl.select(surname(pl.lit(names))).to_series()),
         "name_lengths": names.str.len_chars().to_numpy().astype(np.int64),
-        "name_holders": _holders(rec, "name", names),
-        "pinyin_holders": _holders(rec, "name_pinyin", pinyins), "pinyins": pinyins,
+        "name_holders": _holders(whole, "name", names),
+        "pinyin_holders": _holders(whole, "name_pinyin", pinyins), "pinyins": pinyins,
         "name_objects": np.array(names.to_list(), dtype=object),
         "pinyin_objects": np.array(pinyins.to_list(), dtype=object),
         "pinyin_letters": _letter_counts(pinyins),
@@ -226,26 +227,38 @@ def _name_parts(rec: pl.DataFrame) -> dict:
     }
 
 
-def _extract_bits(rec: pl.DataFrame) -> dict:
-    """Return each record's extract bit and, per valid ID, the extracts it appears in."""
-    code, _ = codes(rec["extract"])
-    bit = np.left_shift(np.int64(1), np.maximum(code, 0)).astype(np.int64) * (code >= 0)
-    frame = pl.DataFrame({"id": rec["id_number"], "ok": rec["id_valid"], "bit": bit})
-    mask = frame.select(
-        pl.when(pl.col("ok")).then(pl.col("bit").unique().sum().over("id")).otherwise(0)
-    ).to_series()
+def _extract_bits(rec: pl.DataFrame, whole: pl.DataFrame) -> dict:
+    """Return each record's extract bit and, per valid ID, the extracts it appears in (among
+    the records of ``whole``)."""
+    uniq = whole["extract"].drop_nulls().unique().sort()
+    lookup = pl.DataFrame({"extract": uniq,
+                           "bit": pl.Series([1 << k for k in range(len(uniq))], dtype=pl.Int64)})
+
+    def bits(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.select("extract", id="id_number", ok="id_valid").join(
+            lookup, on="extract", how="left", maintain_order="left").with_columns(
+            pl.col("bit").fill_null(0))
+
+    per_id = (bits(whole).filter(pl.col("ok")).select("id", "bit").unique()
+              .group_by("id").agg(mask=pl.col("bit").sum()))
+    own = bits(rec).join(per_id, on="id", how="left", maintain_order="left")
+    mask = own.select(pl.when(pl.col("ok")).then("mask").otherwise(0)).to_series()
     multi = rec["multi_row"] if "multi_row" in rec.columns else pl.Series([True] * rec.height)
-    return {"extract_bit": bit, "multi_row": multi.fill_null(True).to_numpy(),
-            "id_extracts": mask.to_numpy().astype(np.int64)}
+    return {"extract_bit": own["bit"].to_numpy().astype(np.int64),
+            "multi_row": multi.fill_null(True).to_numpy(),
+            "id_extracts": mask.fill_null(0).to_numpy().astype(np.int64)}
 
 
-def code_records(rec: pl.DataFrame) -> Coded:
+def code_records(rec: pl.DataFrame, whole: pl.DataFrame | None = None) -> Coded:
     """Return the compared columns of the prepared records as integer codes.
 
     Args:
         rec: prepared records (``linker.prepare_records``: the person_records columns plus the
             evidence columns head_name, head_pinyin, hospital, admission_date,
             diagnosis_date, clinic_village and the derived sex_id).
+        whole: all the night's records when ``rec`` is a part of them (an incremental
+            night codes only the records of the pairs it compares): the county-wide facts
+            (name holders, each valid ID's extracts) are counted over ``whole``.
 
     Returns:
         The coded records.
@@ -256,10 +269,10 @@ def code_records(rec: pl.DataFrame) -> Coded:
     raw = np.array(ids.to_list(), dtype="S18")
     birth = rec["birth_date"]
     return Coded(
-        **_name_parts(rec),
+        **_name_parts(rec, rec if whole is None else whole),
         id=id_code,
         id_valid=rec["id_valid"].to_numpy(),
-        **_extract_bits(rec),
+        **_extract_bits(rec, rec if whole is None else whole),
         year=birth.dt.year().fill_null(0).to_numpy().astype(np.int32),
         month=birth.dt.month().fill_null(0).to_numpy().astype(np.int32),
         day=birth.dt.day().fill_null(0).to_numpy().astype(np.int32),

@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 import polars as pl
 
 from pipelines.domain.extracts import EXTRACTS
-from pipelines.link import blocking, cluster, evidence, ids, model, queue
+from pipelines.link import blocking, cluster, evidence, ids, incremental, model, queue
 from pipelines.link import decisions as steward
-from pipelines.link.coding import code_records
+from pipelines.link.coding import Coded, code_records
 from pipelines.link.comparisons import NULL, compare
 from pipelines.link.explain import with_explain
 from pipelines.link.settings import LinkSettings
@@ -20,16 +21,6 @@ from schemas.canonical import COMMON_COLUMNS
 
 log = logging.getLogger(__name__)
 
-SIDE_COLUMNS = (
-    "name",
-    "id_masked",
-    "birth_date",
-    "sex",
-    "village_code",
-    "extract",
-    "source_file",
-    "row_number",
-)
 ONE_ROW_EXTRACTS = [name for name, spec in EXTRACTS.items() if spec.one_row_per_person]
 
 
@@ -49,6 +40,7 @@ class LinkResult:
             queue (sizes, per 100k records).
         candidates: for each record without a usable ID that a steward may have to place,
             its few candidate people ranked (``queue.candidates``).
+        state: what to keep for the next night (``incremental.LinkState``).
     """
 
     links: pl.DataFrame
@@ -57,6 +49,20 @@ class LinkResult:
     id_map: pl.DataFrame
     stats: dict = field(default_factory=dict)
     candidates: pl.DataFrame = field(default_factory=pl.DataFrame)
+    state: incremental.LinkState | None = None
+
+
+@dataclass
+class _Night:
+    """The night's mode (``incremental.plan``): the kept state, and per kept record its
+    position now (None on a full night); the model data once scored."""
+
+    mode: str
+    reason: str
+    today: date
+    state: incremental.LinkState | None = None
+    k2i: np.ndarray | None = None
+    model: dict = field(default_factory=dict)
 
 
 def prepare_records(records: pl.DataFrame,
@@ -100,20 +106,50 @@ def prepare_records(records: pl.DataFrame,
     return evidence.attach(rec, record_evidence)
 
 
-def _score(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, stats: dict) -> pl.DataFrame:
-    """Compare the pairs, fit the model and return pairs with levels and weights."""
-    t = time.perf_counter()
-    coded = code_records(rec)
+def _levels(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Night,
+            stats: dict) -> tuple[dict[str, np.ndarray], Coded | None]:
+    """Return the comparison levels of the pairs (and on a full night the coded records):
+    kept ones taken over, the rest compared, coding only the records they involve."""
     il, ir = pairs["i_l"].to_numpy(), pairs["i_r"].to_numpy()
-    levels = compare(coded, il, ir, s.comparisons)
+    if night.k2i is None:
+        stats["pairs_compared"], stats["pairs_kept"] = len(il), 0
+        coded = code_records(rec)
+        return compare(coded, il, ir, s.comparisons), coded
+    names = [c.name for c in s.comparisons]
+    levels, found = incremental.kept_levels(night.state, night.k2i, pairs, names)
+    todo = np.flatnonzero(~found)
+    stats["pairs_compared"], stats["pairs_kept"] = len(todo), len(il) - len(todo)
+    if len(todo):
+        involved = np.unique(np.concatenate([il[todo], ir[todo]]))
+        at = np.zeros(rec.height, dtype=np.int64)
+        at[involved] = np.arange(len(involved))
+        coded = code_records(rec[involved], whole=rec)
+        fresh = compare(coded, at[il[todo]], at[ir[todo]], s.comparisons)
+        for f in names:
+            levels[f][todo] = fresh[f]
+    return levels, None
+
+
+def _score(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Night,
+           stats: dict) -> pl.DataFrame:
+    """Compare the pairs (kept levels reused), fit the model on a full night (else keep
+    it) and return pairs with levels and weights."""
+    t = time.perf_counter()
+    levels, coded = _levels(rec, pairs, s, night, stats)
     stats["seconds"]["compare"] = time.perf_counter() - t
     t = time.perf_counter()
-    valid = rec["id_valid"].to_numpy()
-    anchor = np.where(
-        valid[il] & valid[ir], np.where(coded.id[il] == coded.id[ir], 1.0, 0.0), np.nan
-    )
-    sizes = (s.u_sample_pairs, s.em_iterations, s.seed)
-    fitted = model.fit(coded, rec.height, levels, s.comparisons, sizes, anchor)
+    if coded is not None:
+        il, ir = pairs["i_l"].to_numpy(), pairs["i_r"].to_numpy()
+        valid = rec["id_valid"].to_numpy()
+        anchor = np.where(
+            valid[il] & valid[ir], np.where(coded.id[il] == coded.id[ir], 1.0, 0.0), np.nan
+        )
+        sizes = (s.u_sample_pairs, s.em_iterations, s.seed)
+        fitted = model.fit(coded, rec.height, levels, s.comparisons, sizes, anchor)
+        night.model = incremental.model_data(fitted, s, night.today)
+    else:
+        fitted = incremental.model_of(night.state.model, s.comparisons)
+        night.model = night.state.model
     weights = model.pair_weights(fitted, levels)
     stats["seconds"]["model"] = time.perf_counter() - t
     stats["model"] = fitted.describe()
@@ -202,58 +238,6 @@ def _refused_to_uncertain(scored: pl.DataFrame, labels: np.ndarray, stats: dict)
     )
 
 
-def _uncertain(
-    rec: pl.DataFrame, pairs: pl.DataFrame, labels: np.ndarray, no_links: pl.DataFrame,
-    s: LinkSettings,
-) -> pl.DataFrame:
-    """Return the steward queue: one uncertain pair per two people, side by side (IDs
-    masked), ranked by what a decision would change (``queue``), with ``impact``,
-    ``impact_reason``, ``pairs_behind``, ``queue_rank``."""
-    unc = pairs.filter(pl.col("status") == "uncertain").select(
-        "i_l", "i_r", "match_weight", "match_probability", "explain"
-    )
-    unc = queue.outweighed(unc, pairs, s.queue_margin)
-    unc = queue.one_per_decision(unc, labels, no_links)
-    involved = pl.concat([unc["i_l"], unc["i_r"]]).unique().implode()
-    side = rec.filter(pl.col("i").is_in(involved)).select(
-        "i",
-        "record_id",
-        "record_key",
-        "name",
-        id_masked=ids.mask_id(pl.col("id_number")),
-        birth_date="birth_date",
-        sex="sex",
-        village_code="village_code",
-        extract="extract",
-        source_file="source_file",
-        row_number="row_number",
-    )
-    count, reason = queue.impact(
-        rec["extract"], rec["village_code"], labels, unc["i_l"].to_numpy(), unc["i_r"].to_numpy()
-    )
-    unc = unc.with_columns(impact=pl.Series(count), impact_reason=pl.Series(reason,
-                                                                             dtype=pl.String))
-    cols = ["record_id", "record_key", *SIDE_COLUMNS]
-    joined = (
-        unc.join(side.rename({c: f"{c}_l" for c in ["i", *cols]}), on="i_l", how="left")
-        .join(side.rename({c: f"{c}_r" for c in ["i", *cols]}), on="i_r", how="left")
-        .select(
-            "record_id_l",
-            "record_id_r",
-            "record_key_l",
-            "record_key_r",
-            *[f"{c}_{s}" for c in SIDE_COLUMNS for s in "lr"],
-            "match_weight",
-            "match_probability",
-            "explain",
-            "impact",
-            "impact_reason",
-            "pairs_behind",
-        )
-    )
-    return queue.rank(joined)
-
-
 def _block(
     rec: pl.DataFrame, s: LinkSettings, decisions: pl.DataFrame | None, stats: dict
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -279,6 +263,33 @@ def _block(
     )
     stats["decisions_applied"] = decided.height
     return pl.concat([pairs, extra]), decided
+
+
+def _plan(rec: pl.DataFrame, state: incremental.LinkState | None, s: LinkSettings,
+          full: bool, today: date, stats: dict) -> _Night:
+    """Decide the night's mode (``incremental.plan``) and say it in ``stats``."""
+    mode, reason, k2i = incremental.plan(state, s, full, today,
+                                         rec.select("record_key", "fingerprint"))
+    stats["link_mode"], stats["link_mode_reason"] = mode, reason
+    log.info("link: %s night: %s", mode, reason)
+    if k2i is not None:
+        stats["records_new_or_changed"] = int(rec.height - (k2i >= 0).sum())
+        stats["records_gone_or_changed"] = int((k2i < 0).sum())
+    return _Night(mode, reason, today, state if k2i is not None else None, k2i)
+
+
+def _people(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame,
+            previous_ids: pl.DataFrame | None, stats: dict
+            ) -> tuple[pl.DataFrame, np.ndarray, pl.DataFrame]:
+    """Cluster (linked pairs kept apart become uncertain) and give stable person ids."""
+    t = time.perf_counter()
+    labels = _clusters(rec, scored, decided)
+    scored = _refused_to_uncertain(scored, labels, stats)
+    stats["seconds"]["cluster"] = time.perf_counter() - t
+    t = time.perf_counter()
+    links = _person_ids(rec, labels, previous_ids)
+    stats["seconds"]["ids"] = time.perf_counter() - t
+    return scored, labels, links
 
 
 def _person_ids(
@@ -314,7 +325,7 @@ def _outputs(
         explain="explain",
     )
     no_links = decided.filter(pl.col("decision") == "no_link")
-    uncertain = _uncertain(rec, scored, labels, no_links, s)
+    uncertain = queue.steward_queue(rec, scored, labels, no_links, s.queue_margin)
     queued = pl.concat([uncertain["record_id_l"], uncertain["record_id_r"]])
     cands = queue.candidates(scored, rec, links["person_id"], queued, s.candidates_per_record)
     stats["status_counts"] = dict(out_pairs.group_by("status").len().iter_rows())
@@ -324,11 +335,10 @@ def _outputs(
 
 
 def link_records(
-    records: pl.DataFrame,
-    settings: LinkSettings | None = None,
-    decisions: pl.DataFrame | None = None,
-    previous_ids: pl.DataFrame | None = None,
-    evidence: pl.DataFrame | None = None,
+    records: pl.DataFrame, settings: LinkSettings | None = None,
+    decisions: pl.DataFrame | None = None, previous_ids: pl.DataFrame | None = None,
+    evidence: pl.DataFrame | None = None, state: incremental.LinkState | None = None,
+    full: bool = False, today: date | None = None,
 ) -> LinkResult:
     """Link person records into people with stable person ids.
 
@@ -343,6 +353,10 @@ def link_records(
         previous_ids: record_key, person_id from the last run.
         evidence: ``evidence.record_evidence(tables)``: household heads, hospitals and
             dates, clinics per record_id; without it those comparisons are null.
+        state: the last night's ``LinkResult.state``: an incremental night when it fits
+            (``incremental.plan``; ``stats["link_mode"]`` and ``["link_mode_reason"]`` say).
+        full: a full night (model re-fit, every pair compared) whatever the state.
+        today: the day, for the kept model's age (default: today).
 
     Returns:
         A ``LinkResult``.
@@ -357,18 +371,14 @@ def link_records(
     rec = prepare_records(records, evidence)
     # Keys hash the records' own columns only: the position `i` must not move them.
     rec = rec.with_columns(record_key=ids.record_keys(rec.select(records.columns)))
+    rec = rec.with_columns(fingerprint=incremental.fingerprints(rec))
+    night = _plan(rec, state, s, full, today or date.today(), stats)
     stats["seconds"]["prepare"] = time.perf_counter() - t0
     t = time.perf_counter()
     pairs, decided = _block(rec, s, decisions, stats)
     stats["seconds"]["block"] = time.perf_counter() - t
-    scored = _status(rec, _score(rec, pairs, s, stats), decided, s)
-    t = time.perf_counter()
-    labels = _clusters(rec, scored, decided)
-    scored = _refused_to_uncertain(scored, labels, stats)
-    stats["seconds"]["cluster"] = time.perf_counter() - t
-    t = time.perf_counter()
-    links = _person_ids(rec, labels, previous_ids)
-    stats["seconds"]["ids"] = time.perf_counter() - t
+    scored = _status(rec, _score(rec, pairs, s, night, stats), decided, s)
+    scored, labels, links = _people(rec, scored, decided, previous_ids, stats)
     t = time.perf_counter()
     out_pairs, uncertain, cands = _outputs(rec, scored, labels, links, decided, s, stats)
     stats["seconds"]["output"] = time.perf_counter() - t
@@ -380,6 +390,7 @@ def link_records(
         id_map=links.select("record_key", "person_id"),
         stats=stats,
         candidates=cands,
+        state=incremental.new_state(night.model, rec, scored, [c.name for c in s.comparisons]),
     )
 
 

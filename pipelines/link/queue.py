@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from pipelines.link.ids import mask_id
+
 # (mismatch rule, extracts on one side, extracts the other side brings and the first lacks)
 IMPACT_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("no_doctor_contract", ("poverty_roster",), ("doctor_contract",)),
@@ -26,6 +28,16 @@ IMPACT_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("assistance_illness_not_monitored", ("assistance",), ("poverty_roster",)),
 )
 SETTLED = "already one person"
+SIDE_COLUMNS = (
+    "name",
+    "id_masked",
+    "birth_date",
+    "sex",
+    "village_code",
+    "extract",
+    "source_file",
+    "row_number",
+)
 
 
 def _masks(extract: pl.Series, labels: np.ndarray, wanted: np.ndarray, names: list[str]
@@ -245,3 +257,55 @@ def queue_stats(uncertain: pl.DataFrame, cands: pl.DataFrame, n_records: int,
         "may_change_a_mismatch": with_impact,
         "records_without_id_to_place": cands["record_id"].n_unique() if cands.height else 0,
     }
+
+
+def steward_queue(
+    rec: pl.DataFrame, pairs: pl.DataFrame, labels: np.ndarray, no_links: pl.DataFrame,
+    margin: float,
+) -> pl.DataFrame:
+    """Return the steward queue: one uncertain pair per two people, side by side (IDs
+    masked), ranked by what a decision would change (``queue``), with ``impact``,
+    ``impact_reason``, ``pairs_behind``, ``queue_rank``."""
+    unc = pairs.filter(pl.col("status") == "uncertain").select(
+        "i_l", "i_r", "match_weight", "match_probability", "explain"
+    )
+    unc = outweighed(unc, pairs, margin)
+    unc = one_per_decision(unc, labels, no_links)
+    involved = pl.concat([unc["i_l"], unc["i_r"]]).unique().implode()
+    side = rec.filter(pl.col("i").is_in(involved)).select(
+        "i",
+        "record_id",
+        "record_key",
+        "name",
+        id_masked=mask_id(pl.col("id_number")),
+        birth_date="birth_date",
+        sex="sex",
+        village_code="village_code",
+        extract="extract",
+        source_file="source_file",
+        row_number="row_number",
+    )
+    count, reason = impact(
+        rec["extract"], rec["village_code"], labels, unc["i_l"].to_numpy(), unc["i_r"].to_numpy()
+    )
+    unc = unc.with_columns(impact=pl.Series(count), impact_reason=pl.Series(reason,
+                                                                             dtype=pl.String))
+    cols = ["record_id", "record_key", *SIDE_COLUMNS]
+    joined = (
+        unc.join(side.rename({c: f"{c}_l" for c in ["i", *cols]}), on="i_l", how="left")
+        .join(side.rename({c: f"{c}_r" for c in ["i", *cols]}), on="i_r", how="left")
+        .select(
+            "record_id_l",
+            "record_id_r",
+            "record_key_l",
+            "record_key_r",
+            *[f"{c}_{s}" for c in SIDE_COLUMNS for s in "lr"],
+            "match_weight",
+            "match_probability",
+            "explain",
+            "impact",
+            "impact_reason",
+            "pairs_behind",
+        )
+    )
+    return rank(joined)

@@ -174,6 +174,10 @@ class LinkSettings:
         candidates_per_record: candidate people listed for a record without a usable ID.
         queue_margin: an uncertain pair leaves the steward queue when one of its records
             is linked by a pair this many bits (log2 odds) stronger.
+        refit_days: an incremental night keeps the last full night's model; once that model
+            is this many days old the night is full (re-fit) instead.
+        refit_new_share: ... and so is a night on which more than this share of the
+            records is new or changed (``pipelines.link.incremental``).
 
     Examples:
         >>> LinkSettings(accept_weight=10.0, review_weight=2.0).accept_weight
@@ -191,6 +195,8 @@ class LinkSettings:
     require_confirming_level: bool = True
     candidates_per_record: int = 3
     queue_margin: float = 6.0
+    refit_days: int = 7
+    refit_new_share: float = 0.2
 
     def __post_init__(self) -> None:
         """Reject settings that cannot work, naming what to write instead."""

@@ -56,6 +56,10 @@ def test_every_intermediate_asset_county_month_is_its_own_file(county):
     assert {"person_records", "person_links", "region_table", *EXTRACTS} <= parquet
     frames = county.frames()
     stored = {p.relative_to(frames).as_posix() for p in frames.rglob("*.parquet")}
+    state = f"link_state/{county.code}/{county.month}"  # the linker's kept state, beside them
+    assert {f"{state}/records.parquet", f"{state}/pairs.parquet"} <= stored
+    assert (frames / state / "model.json").is_file()
+    stored = {p for p in stored if not p.startswith("link_state/")}
     assert stored == {f"{name}/{county.code}/{county.month}.parquet" for name in parquet}
 
 

@@ -266,12 +266,12 @@ def plant_uncertain_pair(county) -> tuple[str, str]:
     return pick["name"], pick["record_id"]
 
 
-def sanji_run(county) -> str:
+def sanji_run(county, *options: str) -> str:
     """``sanji run`` over a county into its own instance, as the nightly run does; its stdout."""
     argv = [*county_lib.console_script("sanji", "assets.cli"), "run", "--landing",
             str(county.landing), "--warehouse", str(county.warehouse), "--storage",
             str(county.storage), "--archive", str(county.archive), "--outbox",
-            str(county.outbox), "--inbox", str(county.inbox), "--month", county.month]
+            str(county.outbox), "--inbox", str(county.inbox), "--month", county.month, *options]
     done = subprocess.run(argv, cwd=county.root, env=county.env(), capture_output=True,
                           text=True, timeout=county_lib.RUN_TIMEOUT_S, check=False)
     if done.returncode != 0:
@@ -291,7 +291,9 @@ def doubtful_county(county, tmp_path_factory):
     with county_lib.write_dagster_yaml(copy.dagster_home).open("a", encoding="utf-8") as settings:
         settings.write(LAUNCH_AT_ONCE)
     plant_uncertain_pair(copy)
-    sanji_run(copy)
+    # a full night: in this small county the planted pair is the only birth date one part off;
+    # the model kept by an incremental night (fitted without it) weighs that level lower
+    sanji_run(copy, "--full")
     return copy
 
 

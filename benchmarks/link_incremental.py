@@ -1,0 +1,115 @@
+"""The link step alone on a full night and on an incremental night after 1 % new records.
+
+Usage::
+
+    .venv/bin/python benchmarks/link_incremental.py --sizes 100k,500k
+
+Per size: the cached demo county of ``benchmarks/night.py`` (generated when missing), ingested
+once (its ``person_records`` and evidence cached beside it); night 1 links in full; night 2 adds
+~``--share`` more settlement records (copies of existing stays, admitted a week later: new
+record keys) and links three ways: incremental on night 1's state, full with night 1's model
+(every pair compared, no re-fit) and full with a re-fit. Printed: CPU and wall seconds, seconds
+per stage, pairs compared and kept, and whether the incremental night gives the same people
+and pairs as the full night with the same model (it must) and how many records the re-fitted
+night puts elsewhere. In process, no Dagster: the link step's own cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from night import county, label, parse_size
+
+from pipelines.link import LinkSettings, link_records
+from pipelines.link.incremental import LinkState
+
+
+def inputs(people: int, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The county's person_records and evidence (ingested once, cached as parquet)."""
+    folder = county(people, seed)
+    cached = folder / "link-inputs"
+    if not (cached / "evidence.parquet").is_file():
+        from pipelines.ingest import ingest_landing, person_records
+        from pipelines.link import record_evidence
+
+        tables = ingest_landing(folder / "landing").tables
+        cached.mkdir(exist_ok=True)
+        person_records(tables).write_parquet(cached / "records.parquet")
+        record_evidence(tables).write_parquet(cached / "evidence.parquet")
+    return pl.read_parquet(cached / "records.parquet"), pl.read_parquet(cached / "evidence.parquet")
+
+
+def grown(records: pl.DataFrame, evidence: pl.DataFrame, share: float
+          ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``share`` more settlement records: existing stays copied, admitted 7 days later."""
+    stays = records.filter(pl.col("extract") == "settlement")
+    picks = stays.gather_every(max(1, int(stays.height / (records.height * share))))
+    top = stays["row_number"].max()
+    added = picks.with_columns(row_number=pl.int_range(pl.len()) + top + 1).with_columns(
+        record_id=pl.col("record_id") + "+" + pl.col("row_number").cast(pl.String))
+    more = (evidence.join(picks.select("record_id", new=added["record_id"]), on="record_id")
+            .with_columns(record_id="new",
+                          admission_date=pl.col("admission_date") + pl.duration(days=7))
+            .drop("new"))
+    return (pl.concat([records, added.cast(records.schema)]),
+            pl.concat([evidence, more.select(evidence.columns)]))
+
+
+def timed(name: str, *args, **kwargs):
+    """One link_records call, printed."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    result = link_records(*args, **kwargs)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    st = result.stats
+    stages = ", ".join(f"{k} {v:.2f}" for k, v in st["seconds"].items() if k != "total")
+    print(f"  {name:24s} CPU {cpu:6.2f} s, wall {wall:6.2f} s; {st['link_mode']} "
+          f"({st['link_mode_reason']}); pairs compared {st['pairs_compared']:,}, kept "
+          f"{st['pairs_kept']:,}\n  {'':24s} stages (wall s): {stages}", flush=True)
+    return result
+
+
+def people(result) -> pl.DataFrame:
+    return result.links.select("record_id", "person_id").sort("record_id")
+
+
+def measure(size: int, seed: int, share: float) -> None:
+    """Night 1 in full, night 2 three ways; print the figures."""
+    records, evidence = inputs(size, seed)
+    print(f"\n== {label(size)} residents: {records.height:,} records", flush=True)
+    first = timed("night 1 (full)", records, evidence=evidence)
+    records2, evidence2 = grown(records, evidence, share)
+    print(f"  night 2: +{records2.height - records.height:,} settlement records", flush=True)
+    inc = timed("night 2 incremental", records2, evidence=evidence2, state=first.state,
+                previous_ids=first.id_map)
+    bare = LinkState(first.state.model, first.state.records.head(0), first.state.pairs.head(0))
+    kept = timed("night 2 full, kept model", records2, evidence=evidence2, state=bare,
+                 settings=LinkSettings(refit_new_share=1.0), previous_ids=first.id_map)
+    refit = timed("night 2 full, re-fit", records2, evidence=evidence2, full=True,
+                  previous_ids=first.id_map)
+    moved = (people(inc).join(people(refit), on="record_id", suffix="_refit")
+             .filter(pl.col("person_id") != pl.col("person_id_refit")).height)
+    pairs = [r.pairs.drop("explain").sort("record_id_l", "record_id_r") for r in (inc, kept)]
+    print(f"  incremental = full with the kept model: people {people(inc).equals(people(kept))}"
+          f", pairs {pairs[0].equals(pairs[1])}; records in another person than the re-fitted "
+          f"night: {moved}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", default="100k", help="residents, e.g. 100k,500k")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--share", type=float, default=0.01, help="new records on night 2")
+    args = p.parse_args(argv)
+    for size in sorted(parse_size(s) for s in args.sizes.split(",")):
+        measure(size, args.seed, args.share)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

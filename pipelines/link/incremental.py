@@ -1,0 +1,204 @@
+"""Incremental nights: what a night keeps for the next one, and which pairs it scores again.
+
+A night keeps (``LinkState``) the fitted model as data (m/u per level, prior, the day it was
+fitted, a hash of the settings), every record's ``record_key`` and *fingerprint*, and the
+comparison levels of every scored pair. The next night:
+
+- a record is **clean** when its record_key and fingerprint are both in the kept state, else
+  **dirty** (new or changed); records gone are dropped with their pairs;
+- blocking runs over all records as usual (it is cheap; cap and rule order stay exact), and
+  a candidate pair of two clean records kept from last night takes its kept levels; every
+  other candidate (one dirty side, or a pair new among clean records) is compared;
+- the kept model weighs all pairs (no re-fit); thresholds, cannot-links, steward decisions,
+  clustering and stable person ids then run on every pair exactly as on a full night.
+
+The fingerprint hashes every column the comparisons read plus what they read from the
+whole county (how many people hold the record's name and its pinyin, the extracts its
+valid ID appears in): a pair's levels are a function of its two records' fingerprints, so
+an incremental night gives the same pairs, levels, weights and hence the same people as a
+full night with the same model. A full night (model re-fit) runs when asked, when no
+compatible state is kept (first night, other settings, other polars), when the model is
+``refit_days`` old, or when more than ``refit_new_share`` of the records are dirty.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from pipelines.domain.extracts import EXTRACTS
+from pipelines.link.model import Model
+from pipelines.link.settings import Comparison, LinkSettings
+
+STATE_VERSION = 1
+REFIT_DAYS = 7  # a full re-fit at least weekly
+REFIT_NEW_SHARE = 0.2  # ... or when more than this share of the records is new or changed
+# columns of the prepared records that say where a row is, not who: never compared
+NOT_COMPARED = ("i", "record_id", "record_key", "source_file", "sheet", "row_number",
+                "one_list")
+
+
+@dataclass
+class LinkState:
+    """What a night keeps for the next (written with the run's outputs).
+
+    Attributes:
+        model: the fitted model as data: ``m``, ``u`` (comparison -> per level), ``prior``,
+            ``fitted_on`` (YYYY-MM-DD), ``settings`` (``settings_hash``), ``polars``,
+            ``version``.
+        records: record_key, fingerprint (UInt64); row ``k`` is the pairs' ``k``.
+        pairs: k_l, k_r (UInt32, positions in ``records``), ``lv_<comparison>`` (Int8).
+    """
+
+    model: dict
+    records: pl.DataFrame
+    pairs: pl.DataFrame
+
+    def write(self, folder: Path) -> None:
+        """Write ``model.json``, ``records.parquet`` and ``pairs.parquet`` into ``folder``."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, frame in (("records", self.records), ("pairs", self.pairs)):
+            partial = folder / f".{name}.partial"
+            frame.write_parquet(partial)
+            partial.replace(folder / f"{name}.parquet")
+        (folder / "model.json").write_text(json.dumps(self.model, indent=1), encoding="utf-8")
+
+    @classmethod
+    def read(cls, folder: Path) -> LinkState | None:
+        """The state written in ``folder``, None when it holds none (or only part of one)."""
+        paths = [folder / n for n in ("model.json", "records.parquet", "pairs.parquet")]
+        if not all(p.is_file() for p in paths):
+            return None
+        return cls(json.loads(paths[0].read_text(encoding="utf-8")),
+                   pl.read_parquet(paths[1]), pl.read_parquet(paths[2]))
+
+
+def settings_hash(s: LinkSettings) -> str:
+    """A short hash of everything in the settings that shapes the model and the levels."""
+    return hashlib.sha256(repr((s.comparisons, s.blocking_rules, s.max_block_size,
+                                s.u_sample_pairs, s.em_iterations, s.seed)).encode()
+                          ).hexdigest()[:16]
+
+
+def model_data(fitted: Model, s: LinkSettings, fitted_on: date) -> dict:
+    """The model as JSON-able data (``LinkState.model``)."""
+    return {"version": STATE_VERSION, "settings": settings_hash(s), "polars": pl.__version__,
+            "fitted_on": fitted_on.isoformat(), "prior": fitted.prior,
+            "m": {k: v.tolist() for k, v in fitted.m.items()},
+            "u": {k: v.tolist() for k, v in fitted.u.items()}}
+
+
+def model_of(data: dict, comparisons: tuple[Comparison, ...]) -> Model:
+    """The ``Model`` of kept data (checked compatible by ``plan``)."""
+    return Model(comparisons=comparisons, prior=float(data["prior"]),
+                 m={c.name: np.asarray(data["m"][c.name], dtype=float) for c in comparisons},
+                 u={c.name: np.asarray(data["u"][c.name], dtype=float) for c in comparisons})
+
+
+def _held(rec: pl.DataFrame, column: str) -> pl.Expr:
+    """Per record, the number of distinct valid IDs carrying its value of ``column``."""
+    valid = pl.col("id_valid") & pl.col(column).is_not_null()
+    return pl.col("id_number").filter(valid).n_unique().over(column).fill_null(0)
+
+
+def _id_extracts(rec: pl.DataFrame) -> pl.Series:
+    """Per record with a valid ID, the extracts some record with that ID comes from (as a
+    bit mask over ``EXTRACTS``' order; other extracts share the top bit), else null."""
+    bits = {name: 1 << k for k, name in enumerate(EXTRACTS)}
+    per_id = (rec.lazy().filter(pl.col("id_valid"))
+              .select("id_number", b=pl.col("extract").replace_strict(bits, default=1 << 62,
+                                                                         return_dtype=pl.Int64))
+              .unique().group_by("id_number").agg(pl.col("b").sum()))
+    return (rec.lazy().select("id_number", "id_valid")
+            .join(per_id, on="id_number", how="left", maintain_order="left")
+            .select(pl.when(pl.col("id_valid")).then("b")).collect().to_series())
+
+
+def fingerprints(rec: pl.DataFrame) -> pl.Series:
+    """Per prepared record, a hash of what its comparisons read (see the module docstring)."""
+    county = rec.select(
+        _held(rec, "name").alias("_name_holders"),
+        _held(rec, "name_pinyin").alias("_pinyin_holders"),
+    ).with_columns(_id_extracts(rec).alias("_id_extracts"))
+    own = rec.select([c for c in rec.columns if c not in NOT_COMPARED])
+    both = pl.concat([own, county], how="horizontal")
+    return both.select(pl.struct(both.columns).hash(seed=16)).to_series().alias("fingerprint")
+
+
+def plan(state: LinkState | None, s: LinkSettings, full: bool, today: date,
+         current: pl.DataFrame) -> tuple[str, str, np.ndarray | None]:
+    """Decide the night's mode.
+
+    Args:
+        state: the kept state, or None.
+        s: the settings.
+        full: a full night is asked for (``sanji run --full``, ``LinkConfig.full``).
+        today: the day (for the model's age).
+        current: per record (position ``i``): record_key, fingerprint.
+
+    Returns:
+        (``incremental`` | ``full``, why, and for incremental per kept record ``k`` its
+        current position ``i`` or -1 when it is gone or changed).
+    """
+    if full:
+        return "full", "a full re-link was asked for (--full / LinkConfig.full)", None
+    if state is None:
+        return "full", "no kept linkage state (first night, or the last run kept none)", None
+    m = state.model
+    if (m.get("version"), m.get("settings"), m.get("polars")) != (
+            STATE_VERSION, settings_hash(s), pl.__version__):
+        return "full", "the kept state is of other link settings or library versions", None
+    age = (today - date.fromisoformat(m["fitted_on"])).days
+    if age >= s.refit_days:
+        return "full", f"the model was fitted {age} days ago (re-fit every {s.refit_days})", None
+    k2i = np.full(state.records.height, -1, dtype=np.int64)
+    clean = (state.records.with_row_index("k")
+             .join(current.with_row_index("i"), on=["record_key", "fingerprint"]))
+    k2i[clean["k"].to_numpy()] = clean["i"].to_numpy()
+    dirty = 1.0 - clean.height / max(current.height, 1)
+    if dirty > s.refit_new_share:
+        return "full", (f"{dirty:.1%} of the records are new or changed (re-fit above "
+                        f"{s.refit_new_share:.0%})"), None
+    return "incremental", (f"{current.height - clean.height} new or changed records, "
+                           f"model fitted {age} days ago"), k2i
+
+
+def kept_levels(state: LinkState, k2i: np.ndarray, pairs: pl.DataFrame,
+                names: list[str]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The kept levels of the candidate pairs whose two records are clean.
+
+    Args:
+        state: the kept state.
+        k2i: per kept record its current position, -1 when gone or changed (``plan``).
+        pairs: the night's candidate pairs (i_l < i_r).
+        names: the comparisons' names.
+
+    Returns:
+        (comparison -> levels per candidate pair, garbage where not kept; per pair whether
+        its levels were kept).
+    """
+    il, ir = k2i[state.pairs["k_l"].to_numpy()], k2i[state.pairs["k_r"].to_numpy()]
+    ok = (il >= 0) & (ir >= 0)
+    kept = state.pairs.filter(pl.Series(ok)).select(
+        pl.Series("i_l", np.minimum(il, ir)[ok]).cast(pl.UInt32),
+        pl.Series("i_r", np.maximum(il, ir)[ok]).cast(pl.UInt32),
+        *[f"lv_{f}" for f in names], pl.lit(True).alias("_kept"))
+    joined = pairs.select("i_l", "i_r").join(kept, on=["i_l", "i_r"], how="left",
+                                             maintain_order="left")
+    found = joined["_kept"].fill_null(False).to_numpy()
+    levels = {f: joined[f"lv_{f}"].fill_null(-1).to_numpy().astype(np.int8) for f in names}
+    return levels, found
+
+
+def new_state(model: dict, rec: pl.DataFrame, scored: pl.DataFrame,
+              names: list[str]) -> LinkState:
+    """The state this night keeps: its model, records and every scored pair's levels."""
+    pairs = scored.select(pl.col("i_l").alias("k_l"), pl.col("i_r").alias("k_r"),
+                          *[pl.col(f"lv_{f}").cast(pl.Int8) for f in names])
+    return LinkState(model, rec.select("record_key", "fingerprint"), pairs)
