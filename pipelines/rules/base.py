@@ -26,6 +26,7 @@ from pipelines.domain.predicates import (
 from pipelines.domain.rules import RULE_TEXTS
 from pipelines.golden import get_table, record_date
 from pipelines.values import serious_illness_in
+from schemas.canonical import table_schema
 from schemas.contract import columns
 from schemas.published import Mismatch
 
@@ -33,6 +34,10 @@ MISMATCH_COLUMNS: tuple[str, ...] = tuple(columns(Mismatch))
 RULE_COLUMNS: tuple[str, ...] = MISMATCH_COLUMNS[:-1]  # all but pending_match
 
 Tables = dict[str, pl.DataFrame]
+# What only the linker reads (raw spellings, pinyin, where a row came from): no rule, rollup
+# or case list reads them, so the steps that run those load an extract without them.
+LINKER_ONLY: tuple[str, ...] = ("source_file", "sheet", "row_number", "name_raw", "name_pinyin",
+                                "id_raw", "village_raw")
 _AS_OF_CACHE: ContextVar[dict[tuple[str, date], pl.DataFrame] | None] = ContextVar(
     "_AS_OF_CACHE", default=None
 )
@@ -62,6 +67,11 @@ def as_of(tables: Tables, links: pl.DataFrame, extract: str, month_end: date) ->
     if cache is not None:
         cache[(extract, month_end)] = out
     return out
+
+
+def columns_read(extract: str) -> tuple[str, ...]:
+    """The columns of ``extract`` the rules and rollups read: all but ``LINKER_ONLY``."""
+    return tuple(c for c in table_schema(extract) if c not in LINKER_ONLY)
 
 
 @contextmanager
