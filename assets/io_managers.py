@@ -34,7 +34,7 @@ from dagster import (
 from assets.resources import WarehouseResource, drop_meta
 from assets.settings import setting, split_key
 from pipelines.faults import pause_point
-from pipelines.warehouse.staging import RunStage
+from pipelines.warehouse.staging import FRAME_COMPRESSION, RunStage
 
 PUBLICATION_ASSET = "publication"  # the asset that publishes a run's staged tables
 STAGING_FOLDER = "_staging"
@@ -81,7 +81,7 @@ class PolarsParquetIOManager(ConfigurableIOManager):
                            context.asset_key, key)
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-        obj.write_parquet(partial)
+        obj.write_parquet(partial, compression=FRAME_COMPRESSION)
         partial.replace(path)
         context.add_output_metadata({"rows": MetadataValue.int(obj.height),
                                      "path": MetadataValue.path(str(path))})
