@@ -78,7 +78,8 @@ def case_metadata(cases: pl.DataFrame, regions: pl.DataFrame,
     }
 
 
-@asset(ins={"mismatch": AssetIn(), "person_links": AssetIn(), "person_source": AssetIn(),
+@asset(ins={"mismatch": AssetIn(), "person_links": AssetIn(),
+            "person_source": AssetIn(metadata={"columns": ["record_id", "extract"]}),
             "region_table": AssetIn(), "person": AssetIn(),
             "previous_cases": AssetIn("mismatch_case", partition_mapping=PREVIOUS_MONTH,
                                       metadata={"latest_before": True})},

@@ -8,6 +8,7 @@ from dagster import (
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
+    AssetIn,
     MaterializeResult,
     Output,
     asset,
@@ -24,6 +25,7 @@ from pipelines import exchange
 from pipelines.exchange.inbox import returned_file, unplaced_files, unplaced_hint, workbook_name
 from pipelines.extracts import HeaderMapping
 from pipelines.landing import MAPPING_FILE
+from pipelines.rules.base import columns_read as rule_columns
 from schemas.contract import empty_frame
 from schemas.exchange import ExchangeDiff
 
@@ -31,7 +33,8 @@ EXCHANGE = {"group_name": "exchange", "owners": OWNERS, "partitions_def": county
             "tags": {"partner": "county-illness-office"}}
 
 
-@asset(**EXCHANGE, kinds={"polars"})
+@asset(ins={name: AssetIn(name, metadata={"columns": list(rule_columns(name))})
+            for name in ("illness_ledger", "settlement")}, **EXCHANGE, kinds={"polars"})
 def illness_cases(context: AssetExecutionContext, illness_ledger: pl.DataFrame,
                   settlement: pl.DataFrame, person_links: pl.DataFrame, person: pl.DataFrame,
                   region_table: pl.DataFrame) -> pl.DataFrame:

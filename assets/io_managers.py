@@ -36,7 +36,7 @@ from assets.cli_lock import op_county_lock
 from assets.resources import WarehouseResource, drop_meta
 from assets.settings import setting, split_key
 from pipelines.faults import pause_point
-from pipelines.warehouse.staging import RunStage
+from pipelines.warehouse.staging import FRAME_COMPRESSION, RunStage
 
 PUBLICATION_ASSET = "publication"  # the asset that publishes a run's staged tables
 STAGING_FOLDER = "_staging"
@@ -83,7 +83,7 @@ class PolarsParquetIOManager(ConfigurableIOManager):
                            context.asset_key, key)
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-        obj.write_parquet(partial)
+        obj.write_parquet(partial, compression=FRAME_COMPRESSION)
         partial.replace(path)
         context.add_output_metadata({"rows": MetadataValue.int(obj.height),
                                      "path": MetadataValue.path(str(path))})
@@ -112,7 +112,20 @@ class PolarsParquetIOManager(ConfigurableIOManager):
         if producer is None and _selection(context) is not None:  # into the run's own folder
             _carry(path, _frame_path(self.run_folder(context.step_context.run_id),
                                      context.asset_key, key))
+        return read_frame(path, (context.definition_metadata or {}).get("columns"))
+
+
+def read_frame(path: Path, columns: list[str] | tuple[str, ...] | None = None) -> pl.DataFrame:
+    """A stored frame; with ``columns`` (an input's metadata) only those it holds, in its order.
+
+    Reading only the columns a step uses keeps the other columns of a wide extract table off
+    the heap (parquet is read column by column).
+    """
+    if not columns:
         return pl.read_parquet(path)
+    wanted = set(columns)
+    return pl.read_parquet(path, columns=[c for c in pl.read_parquet_schema(path)
+                                          if c in wanted])
 
 
 def _lineage(context: InputContext, run_id: str) -> list[str]:
@@ -214,8 +227,8 @@ class WarehouseIOManager(ConfigurableIOManager):
             return None
         meta = context.definition_metadata or {}
         staged = _staged_run(context)
-        frames = [_project(self._load(table, staged, key, bool(meta.get("latest_before"))),
-                           meta) for key in keys]
+        frames = [_project(self._load(table, staged, key, bool(meta.get("latest_before")),
+                                      meta.get("columns")), meta) for key in keys]
         frames = [f for f in frames if f is not None]
         if not frames:
             return None
@@ -226,12 +239,13 @@ class WarehouseIOManager(ConfigurableIOManager):
         return drop_meta(frame, table)
 
     def _load(self, table: str, staged: tuple[str, str] | None, key: str,
-              latest_before: bool) -> pl.DataFrame | None:
+              latest_before: bool, columns: list[str] | None = None) -> pl.DataFrame | None:
         """The frame the run staged for its own partition, else the warehouse's.
 
         Args:
             staged: (producing run, its partition key) when the input was produced in a run
                 that stages its tables (None: read the warehouse).
+            columns: read only these of the staged frame (and ``county``, ``month``).
 
         Raises:
             Failure: the run staged its tables but not this one (naming it; never a silent
@@ -240,7 +254,10 @@ class WarehouseIOManager(ConfigurableIOManager):
         county, month = split_key(key)
         if staged is None or county is None or key != staged[1]:
             return self._read(table, county, month, latest_before=latest_before)
-        frame = self.stage(staged[0], county, month).get(table)
+        stage = self.stage(staged[0], county, month)
+        path = stage.path(table)
+        frame = read_frame(path, columns and [*columns, "county", "month"]) \
+            if path.is_file() else None
         if frame is None:
             msg = (f"{table} of county {county}, month {month} was not staged by run "
                    f"{staged[0]}: its step did not finish (re-execute the run from failure)")

@@ -166,7 +166,9 @@ def with_masked_id(frame: pl.DataFrame, people: pl.DataFrame | None) -> pl.DataF
     if (people is None or "person_id" not in frame.columns or "id_number" in frame.columns
             or "id_number" not in people.columns):
         return frame
-    ids = people.select("person_id", "id_number").unique("person_id")
+    shown = frame.select(pl.col("person_id").cast(pl.String)).unique()  # a rule's few people
+    ids = (people.select("person_id", "id_number").join(shown, on="person_id", how="semi")
+           .unique("person_id"))
     return frame.with_columns(pl.col("person_id").cast(pl.String)).join(ids, on="person_id",
                                                                         how="left")
 

@@ -5,6 +5,7 @@ to the warehouse IO manager, which replaces the month's slice in the county's wa
 (every row stamped with its ``county``).
 """
 
+from collections.abc import Callable
 
 import polars as pl
 from dagster import (
@@ -17,8 +18,8 @@ from dagster import (
     asset,
 )
 
-from assets.ingest import OWNERS, TRANSIENT, where
-from assets.link import EXTRACT_INS, extract_tables
+from assets.ingest import EXTRACT_ASSETS, OWNERS, TRANSIENT, where
+from assets.link import extract_tables
 from assets.metadata import (
     counts,
     per_rule,
@@ -31,7 +32,9 @@ from assets.metadata import (
 from assets.settings import county_month
 from assets.validate import validated
 from pipelines.domain.rules import PROVINCE_RULES
+from pipelines.golden import columns_read as golden_columns
 from pipelines.rules import RULES
+from pipelines.rules.base import columns_read as rule_columns
 
 COUNTY_RULES = tuple(rule for rule in RULES if rule.id not in PROVINCE_RULES)
 PUBLISHED = {"group_name": "publish", "owners": OWNERS, "partitions_def": county_month,
@@ -39,7 +42,18 @@ PUBLISHED = {"group_name": "publish", "owners": OWNERS, "partitions_def": county
              "kinds": {"polars", "duckdb"}, "tags": {"layer": "published"}}
 
 
-@asset(ins={**EXTRACT_INS, "person_links": AssetIn()}, **PUBLISHED)
+def extract_ins(columns: Callable[[str], tuple[str, ...]]) -> dict[str, AssetIn]:
+    """Every extract table as an input holding only ``columns(extract)`` (the IO manager
+    reads just those columns of the stored frame)."""
+    return {name: AssetIn(name, metadata={"columns": list(columns(name))})
+            for name in EXTRACT_ASSETS}
+
+
+GOLDEN_INS = extract_ins(golden_columns)  # what the golden record reads
+RULE_INS = extract_ins(rule_columns)  # what the rules and the rollups read
+
+
+@asset(ins={**GOLDEN_INS, "person_links": AssetIn()}, **PUBLISHED)
 def person(context: AssetExecutionContext, person_links: pl.DataFrame,
            **tables: pl.DataFrame) -> pl.DataFrame:
     """人员主档 (golden record): one row per person, each field with its source record."""
@@ -71,7 +85,7 @@ def _rule_checks() -> list[AssetCheckSpec]:
     ]
 
 
-@asset(ins={**EXTRACT_INS, "person_links": AssetIn(), "person": AssetIn(),
+@asset(ins={**RULE_INS, "person_links": AssetIn(), "person": AssetIn(),
             "uncertain_match": AssetIn(), "region_table": AssetIn()},
        check_specs=_rule_checks(), **PUBLISHED)
 def mismatch(context: AssetExecutionContext, person_links: pl.DataFrame, person: pl.DataFrame,
@@ -98,7 +112,7 @@ def mismatch(context: AssetExecutionContext, person_links: pl.DataFrame, person:
                                                            people=person)})
 
 
-@asset(ins={**EXTRACT_INS, "person": AssetIn(), "person_links": AssetIn(),
+@asset(ins={**RULE_INS, "person": AssetIn(), "person_links": AssetIn(),
             "region_table": AssetIn(), "mismatch_case": AssetIn()}, **PUBLISHED)
 def village_monthly(context: AssetExecutionContext, person: pl.DataFrame,
                     person_links: pl.DataFrame, region_table: pl.DataFrame,

@@ -155,6 +155,20 @@ def _preference(valid_first: bool, rank: dict[str, int], freq: str = "_freq") ->
 
 FIELDS = ("name", "id_number", "sex", "birth_date", "village_code", "household_id",
           "township_code")
+_NEEDED = ("department", "extract", "id_valid", *FIELDS)
+
+
+def columns_read(extract: str) -> tuple[str, ...]:
+    """The columns of ``extract`` that ``golden_person`` reads (a step loads only these).
+
+    Args:
+        extract: a key of ``EXTRACTS``.
+
+    Returns:
+        ``record_id``, the rule's common columns and the record's own date columns.
+    """
+    dates = ("enrol_year",) if extract == "enrolment" else RECORD_DATE.get(extract, ())
+    return ("record_id", *_NEEDED, *dates)
 
 
 def _key(field: str) -> pl.Expr:
@@ -192,8 +206,7 @@ def golden_person(tables: dict[str, pl.DataFrame], links: pl.DataFrame) -> pl.Da
     Returns:
         The ``person`` table: PERSON_COLUMNS (``departments`` sorted and comma-joined).
     """
-    needed = ("department", "extract", "id_valid", *FIELDS)
-    records = linked_records(tables, links, needed).sort("record_id", maintain_order=True)
+    records = linked_records(tables, links, _NEEDED).sort("record_id", maintain_order=True)
     if records.height >= 1 << _RID_BITS:
         msg = f"golden_person: {records.height:,} records; at most {(1 << _RID_BITS) - 1:,}"
         raise ValueError(msg)

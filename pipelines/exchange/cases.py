@@ -72,10 +72,10 @@ def illness_cases(ledger: pl.DataFrame, settlements: pl.DataFrame, links: pl.Dat
         .select("person_id", "illness", "hospital", "status", "diagnosis_date")
         .collect()
     )
-    people = person.select(
+    people = person.join(cases.select("person_id").unique(), on="person_id", how="semi").select(
         "person_id", "name", mask_id(pl.col("id_number")).alias("id_masked"),
         "township_code", "village_code",
-    )
+    )  # only the cases' people: masking every resident's ID took most of the step
     totals = _settlement_totals(settlements, links, first, last)
     return (
         cases.join(people, on="person_id", how="left")

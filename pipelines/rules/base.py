@@ -14,6 +14,7 @@ from datetime import date
 
 import polars as pl
 
+from pipelines.domain.extracts import EXTRACTS
 from pipelines.domain.predicates import (
     DIBAO,
     EXPECTED_SUBSIDY,
@@ -26,6 +27,7 @@ from pipelines.domain.predicates import (
 from pipelines.domain.rules import RULE_TEXTS
 from pipelines.golden import get_table, record_date
 from pipelines.values import serious_illness_in
+from schemas.canonical import table_schema
 from schemas.contract import columns
 from schemas.published import Mismatch
 
@@ -33,9 +35,44 @@ MISMATCH_COLUMNS: tuple[str, ...] = tuple(columns(Mismatch))
 RULE_COLUMNS: tuple[str, ...] = MISMATCH_COLUMNS[:-1]  # all but pending_match
 
 Tables = dict[str, pl.DataFrame]
+# What only the linker reads (raw spellings, pinyin, where a row came from): no rule, rollup
+# or case list reads them, so the steps that run those load an extract without them.
+LINKER_ONLY: tuple[str, ...] = ("source_file", "sheet", "row_number", "name_raw", "name_pinyin",
+                                "id_raw", "village_raw")
 _AS_OF_CACHE: ContextVar[dict[tuple[str, date], pl.DataFrame] | None] = ContextVar(
     "_AS_OF_CACHE", default=None
 )
+_LINKED_CACHE: ContextVar[dict[str, pl.DataFrame] | None] = ContextVar(
+    "_LINKED_CACHE", default=None
+)
+
+
+def _linked(tables: Tables, links: pl.DataFrame, extract: str) -> pl.DataFrame:
+    """One extract's rows that a link names, with its ``person_id``.
+
+    Inside ``as_of_cache()`` every extract is attached at once, by ONE join of all their
+    record ids against ``links`` (one extract after another, each probing all of ``links``,
+    cost several times as much), the rows in table order.
+    """
+    cache = _LINKED_CACHE.get()
+    person = links.select("record_id", "person_id", _hit=pl.lit(True))
+    if cache is None:
+        return get_table(tables, extract).join(person.drop("_hit"), on="record_id", how="inner")
+    if not cache:
+        parts = {name: get_table(tables, name) for name in EXTRACTS}
+        found = (pl.concat([t.select("record_id") for t in parts.values()])
+                 .join(person, on="record_id", how="left", maintain_order="left"))
+        offset = 0
+        for name, table in parts.items():
+            rows = found.slice(offset, table.height)
+            offset += table.height
+            cache[name] = (table.with_columns(rows["person_id"], rows["_hit"])
+                           .filter(pl.col("_hit").is_not_null()).drop("_hit"))
+        if offset != found.height:  # a record id linked twice: attach each extract alone
+            cache.clear()
+            return get_table(tables, extract).join(person.drop("_hit"), on="record_id",
+                                                   how="inner")
+    return cache[extract]
 
 
 def as_of(tables: Tables, links: pl.DataFrame, extract: str, month_end: date) -> pl.DataFrame:
@@ -53,15 +90,20 @@ def as_of(tables: Tables, links: pl.DataFrame, extract: str, month_end: date) ->
     cache = _AS_OF_CACHE.get()
     if cache is not None and (extract, month_end) in cache:
         return cache[(extract, month_end)]
+    rows = _linked(tables, links, extract)
     out = (
-        get_table(tables, extract)
-        .with_columns(record_date(extract))
+        rows.with_columns(record_date(extract))
         .filter(pl.col("record_date").is_null() | (pl.col("record_date") <= month_end))
-        .join(links.select("record_id", "person_id"), on="record_id", how="inner")
+        .select(*(c for c in rows.columns if c != "person_id"), "record_date", "person_id")
     )
     if cache is not None:
         cache[(extract, month_end)] = out
     return out
+
+
+def columns_read(extract: str) -> tuple[str, ...]:
+    """The columns of ``extract`` the rules and rollups read: all but ``LINKER_ONLY``."""
+    return tuple(c for c in table_schema(extract) if c not in LINKER_ONLY)
 
 
 @contextmanager
@@ -71,11 +113,12 @@ def as_of_cache() -> Iterator[None]:
     Only for a block where ``tables`` and ``links`` stay the same (one ``find_mismatches`` or
     ``village_monthly`` call).
     """
-    token = _AS_OF_CACHE.set({})
+    token, linked = _AS_OF_CACHE.set({}), _LINKED_CACHE.set({})
     try:
         yield
     finally:
         _AS_OF_CACHE.reset(token)
+        _LINKED_CACHE.reset(linked)
 
 
 def registered(tables: Tables, links: pl.DataFrame, month_end: date) -> pl.DataFrame:

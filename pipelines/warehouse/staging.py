@@ -28,6 +28,10 @@ from pathlib import Path
 import polars as pl
 
 _NAME = re.compile(r"^[A-Za-z0-9_.|-]{1,120}$")
+# Frames between a run's steps are written once and read a few times within the night:
+# snappy writes ``person`` (500k rows) in half the CPU of zstd and reads faster, for files
+# about 1.7 times larger.
+FRAME_COMPRESSION = "snappy"
 
 
 def _part(text: str | None) -> str:
@@ -63,7 +67,7 @@ class RunStage:
         target = self.path(table)
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-        frame.write_parquet(partial)
+        frame.write_parquet(partial, compression=FRAME_COMPRESSION)
         partial.replace(target)
         return frame.height
 
