@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 
 from pipelines.domain.extracts import EXTRACTS
-from pipelines.link import blocking, cluster, evidence, ids, model, queue
+from pipelines.link import assign, blocking, cluster, evidence, ids, model, queue
 from pipelines.link import decisions as steward
 from pipelines.link.coding import code_records
 from pipelines.link.comparisons import NULL, compare
@@ -364,6 +364,7 @@ def link_records(
     scored = _status(rec, _score(rec, pairs, s, stats), decided, s)
     t = time.perf_counter()
     labels = _clusters(rec, scored, decided)
+    labels, stats["assign"] = assign.place(rec, scored, labels, decided, s)
     scored = _refused_to_uncertain(scored, labels, stats)
     stats["seconds"]["cluster"] = time.perf_counter() - t
     t = time.perf_counter()

@@ -174,6 +174,11 @@ class LinkSettings:
         candidates_per_record: candidate people listed for a record without a usable ID.
         queue_margin: an uncertain pair leaves the steward queue when one of its records
             is linked by a pair this many bits (log2 odds) stronger.
+        assign_weight: a cluster without a valid ID joins its best person (``assign``) when
+            that pair weighs at least this much ...
+        assign_margin: ... and beats every other person by this many bits (0: never).
+        ambiguous_margin: a record without a valid ID linked into a person is taken out
+            again when another person scores within this many bits of it (0: never).
 
     Examples:
         >>> LinkSettings(accept_weight=10.0, review_weight=2.0).accept_weight
@@ -191,6 +196,9 @@ class LinkSettings:
     require_confirming_level: bool = True
     candidates_per_record: int = 3
     queue_margin: float = 6.0
+    assign_weight: float = 1.0
+    assign_margin: float = 3.0
+    ambiguous_margin: float = 3.0
 
     def __post_init__(self) -> None:
         """Reject settings that cannot work, naming what to write instead."""
