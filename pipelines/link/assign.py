@@ -12,6 +12,8 @@ is how its best person compares with the *other* people it could be:
   alone) whose best person scores at least ``assign_weight`` and beats every other person
   by ``assign_margin`` bits or more joins that person: among the holders of the name, one
   person is consistent with the stay (its hospital, other stays) and the others are not.
+  The best pair must have a confirming level (the whole name, or the ID), as for any link:
+  twins share birth date, village and surname.
 
 Both respect the cannot-link constraints (``cluster._violating``: one list, two valid IDs,
 birth dates, steward no-links); records with a steward decision are left as decided.
@@ -30,21 +32,37 @@ from pipelines.link.settings import LinkSettings
 DECIDED = ("decided_link", "decided_no_link")
 
 
-def _scores(rec: pl.DataFrame, scored: pl.DataFrame, labels: np.ndarray) -> pl.DataFrame:
+def _confirms(scored: pl.DataFrame, s: LinkSettings) -> pl.Expr:
+    """Return whether a pair has a confirming level (``Level.confirms``), as the linker's
+    ``accept_weight`` rule requires: twins share birth date, village and surname, never
+    the whole name or the ID."""
+    flags = [
+        pl.col(f"lv_{c.name}").is_in([k for k, lv in enumerate(c.levels) if lv.confirms])
+        for c in s.comparisons
+        if any(lv.confirms for lv in c.levels) and f"lv_{c.name}" in scored.columns
+    ]
+    if not s.require_confirming_level or not flags:
+        return pl.lit(True)
+    return pl.any_horizontal(flags)
+
+
+def _scores(rec: pl.DataFrame, scored: pl.DataFrame, labels: np.ndarray,
+            s: LinkSettings) -> pl.DataFrame:
     """Return per (record without a valid ID, other cluster) the best pair weight.
 
-    Columns: r (record), own (its cluster), c (the other record's cluster), w, person (c
-    holds a valid ID). Pairs of one list (a cannot-link) and records with a steward decision
-    are left out.
+    Columns: r (record), own (its cluster), c (the other record's cluster), w (the best
+    weight), wc (the best weight of a pair with a confirming level), person (c holds a
+    valid ID). Pairs of one list (a cannot-link) and records with a steward decision are
+    left out.
     """
     lab = pl.Series("c", labels)
     side = rec.select("i", "id_valid", "one_list").with_columns(c=lab)
     decided = scored.filter(pl.col("status").is_in(DECIDED))
     touched = pl.concat([decided["i_l"], decided["i_r"]]).unique().implode()
-    base = scored.select("i_l", "i_r", "match_weight")
+    base = scored.select("i_l", "i_r", "match_weight", conf=_confirms(scored, s))
     both = pl.concat([
-        base.select(r="i_l", o="i_r", w="match_weight"),
-        base.select(r="i_r", o="i_l", w="match_weight"),
+        base.select(r="i_l", o="i_r", w="match_weight", conf="conf"),
+        base.select(r="i_r", o="i_l", w="match_weight", conf="conf"),
     ])
     person = side.group_by("c").agg(person=pl.col("id_valid").any())
     return (
@@ -52,19 +70,20 @@ def _scores(rec: pl.DataFrame, scored: pl.DataFrame, labels: np.ndarray) -> pl.D
         .join(side.select(o="i", c="c", lo="one_list"), on="o")
         .filter(~pl.col("r").is_in(touched) & (pl.col("lr") != pl.col("lo")).fill_null(True))
         .group_by("r", "own", "c")
-        .agg(pl.col("w").max())
+        .agg(pl.col("w").max(), wc=pl.col("w").filter(pl.col("conf")).max())
         .join(person, on="c")
     )
 
 
 def _best_two(frame: pl.DataFrame, key: str) -> pl.DataFrame:
-    """Return per ``key`` its best person cluster c1 (weight w1) and the second's weight w2."""
+    """Return per ``key`` its best person cluster c1 (weight w1, confirmed weight wc1) and
+    the second's weight w2."""
     ranked = (
-        frame.group_by(key, "c").agg(pl.col("w").max())
+        frame.group_by(key, "c").agg(pl.col("w").max(), pl.col("wc").max())
         .sort([key, "w", "c"], descending=[False, True, False])
         .with_columns(k=pl.int_range(pl.len()).over(key))
     )
-    first = ranked.filter(pl.col("k") == 0).select(key, c1="c", w1="w")
+    first = ranked.filter(pl.col("k") == 0).select(key, c1="c", w1="w", wc1="wc")
     second = ranked.filter(pl.col("k") == 1).select(key, w2="w")
     return first.join(second, on=key, how="left")
 
@@ -89,7 +108,8 @@ def _exclusive(scores: pl.DataFrame, weight: float, margin: float) -> pl.DataFra
         pl.col("c") != pl.col("own"))
     best = _best_two(loose.filter(pl.col("person")), "own")
     return best.filter(
-        (pl.col("w1") >= weight) & ((pl.col("w1") - pl.col("w2")).fill_null(np.inf) >= margin)
+        (pl.col("wc1") >= weight)
+        & ((pl.col("w1") - pl.col("w2")).fill_null(np.inf) >= margin)
     ).select("own", "c1")
 
 
@@ -119,13 +139,13 @@ def place(
         (new labels, {"ambiguous_undone": n, "placed": n, "placed_refused": n}).
     """
     out = labels.copy()
-    scores = _scores(rec, scored, labels)
+    scores = _scores(rec, scored, labels, s)
     undone = np.zeros(0, dtype=np.int64)
     if s.ambiguous_margin > 0:
         undone = _ambiguous(scores, s.ambiguous_margin)
     if len(undone):  # the records taken out are loose now; score them anew
         out[undone] = out.max() + 1 + np.arange(len(undone))
-        scores = _scores(rec, scored, out)
+        scores = _scores(rec, scored, out, s)
     moves = _exclusive(scores, s.assign_weight, s.assign_margin) if s.assign_margin > 0 else (
         pl.DataFrame(schema={"own": pl.Int64, "c1": pl.Int64}))
     order = np.argsort(moves["own"].to_numpy())

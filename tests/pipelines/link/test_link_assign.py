@@ -92,3 +92,14 @@ def test_margins_of_zero_switch_the_steps_off() -> None:
     labels, stats = assign.place(records(), pairs(4.5, 4.0, "linked"), linked, NO_DECISIONS, s)
     assert labels[4] == labels[0]
     assert stats == {"ambiguous_undone": 0, "placed": 0, "placed_refused": 0}
+
+
+def test_placement_needs_a_confirming_level() -> None:
+    """A twin's record: same birth, village and surname, another given name (``fuzzy``)."""
+    fuzzy = LinkSettings().comparison("name").level_names.index("fuzzy")
+    scored = pairs(1.5, -2.0).with_columns(lv_name=pl.Series([fuzzy, 0, 0, 0], dtype=pl.Int8))
+    labels, stats = assign.place(records(), scored, LOOSE, NO_DECISIONS, LinkSettings())
+    assert labels[4] == 4
+    exact = scored.with_columns(lv_name=pl.Series([0, 0, 0, 0], dtype=pl.Int8))
+    labels, _ = assign.place(records(), exact, LOOSE, NO_DECISIONS, LinkSettings())
+    assert labels[4] == labels[0]
