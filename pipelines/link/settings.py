@@ -197,7 +197,7 @@ class LinkSettings:
     candidates_per_record: int = 3
     queue_margin: float = 6.0
     assign_weight: float = 1.0
-    assign_margin: float = 3.0
+    assign_margin: float = 4.0
     ambiguous_margin: float = 3.0
 
     def __post_init__(self) -> None:

@@ -42,7 +42,7 @@ LOOSE = np.array([0, 0, 2, 2, 4], dtype=np.int64)
 
 
 def test_the_only_consistent_person_takes_the_settlement() -> None:
-    labels, stats = assign.place(records(), pairs(1.5, -2.0), LOOSE, NO_DECISIONS,
+    labels, stats = assign.place(records(), pairs(1.5, -3.0), LOOSE, NO_DECISIONS,
                                  LinkSettings())
     assert labels[4] == labels[0]
     assert stats["placed"] == 1
@@ -72,7 +72,7 @@ def test_a_clear_link_stays() -> None:
 
 
 def test_placement_keeps_the_cannot_links() -> None:
-    labels, stats = assign.place(records(dt.date(2019, 7, 30)), pairs(1.5, -2.0), LOOSE,
+    labels, stats = assign.place(records(dt.date(2019, 7, 30)), pairs(1.5, -3.0), LOOSE,
                                  NO_DECISIONS, LinkSettings())
     assert labels[4] != labels[0]
     assert stats["placed_refused"] == 1
@@ -81,7 +81,7 @@ def test_placement_keeps_the_cannot_links() -> None:
 def test_steward_decisions_are_left_alone() -> None:
     decided = pl.DataFrame({"i_l": pl.Series([2], dtype=pl.UInt32),
                             "i_r": pl.Series([4], dtype=pl.UInt32), "decision": ["no_link"]})
-    scored = pairs(1.5, -2.0, status_b="decided_no_link")
+    scored = pairs(1.5, -3.0, status_b="decided_no_link")
     labels, _ = assign.place(records(), scored, LOOSE, decided, LinkSettings())
     assert labels[4] == 4
 
@@ -97,7 +97,7 @@ def test_margins_of_zero_switch_the_steps_off() -> None:
 def test_placement_needs_a_confirming_level() -> None:
     """A twin's record: same birth, village and surname, another given name (``fuzzy``)."""
     fuzzy = LinkSettings().comparison("name").level_names.index("fuzzy")
-    scored = pairs(1.5, -2.0).with_columns(lv_name=pl.Series([fuzzy, 0, 0, 0], dtype=pl.Int8))
+    scored = pairs(1.5, -3.0).with_columns(lv_name=pl.Series([fuzzy, 0, 0, 0], dtype=pl.Int8))
     labels, stats = assign.place(records(), scored, LOOSE, NO_DECISIONS, LinkSettings())
     assert labels[4] == 4
     exact = scored.with_columns(lv_name=pl.Series([0, 0, 0, 0], dtype=pl.Int8))
