@@ -98,7 +98,7 @@ def test_placement_needs_a_confirming_level() -> None:
     """A twin's record: same birth, village and surname, another given name (``fuzzy``)."""
     fuzzy = LinkSettings().comparison("name").level_names.index("fuzzy")
     scored = pairs(1.5, -3.0).with_columns(lv_name=pl.Series([fuzzy, 0, 0, 0], dtype=pl.Int8))
-    labels, stats = assign.place(records(), scored, LOOSE, NO_DECISIONS, LinkSettings())
+    labels, _ = assign.place(records(), scored, LOOSE, NO_DECISIONS, LinkSettings())
     assert labels[4] == 4
     exact = scored.with_columns(lv_name=pl.Series([0, 0, 0, 0], dtype=pl.Int8))
     labels, _ = assign.place(records(), exact, LOOSE, NO_DECISIONS, LinkSettings())
