@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 
 from pipelines.domain.extracts import EXTRACTS
-from pipelines.link import blocking, cluster, evidence, ids, incremental, model, queue
+from pipelines.link import assign, blocking, cluster, evidence, ids, incremental, model, queue
 from pipelines.link import decisions as steward
 from pipelines.link.coding import Coded, code_records
 from pipelines.link.comparisons import NULL, compare
@@ -163,18 +163,6 @@ def _score(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Nigh
     )
 
 
-def _confirmed(s: LinkSettings) -> pl.Expr:
-    """Return whether a pair has a confirming level (``Level.confirms``) in any comparison."""
-    if not s.require_confirming_level:
-        return pl.lit(True)
-    flags = [
-        pl.col(f"lv_{c.name}").is_in([k for k, lv in enumerate(c.levels) if lv.confirms])
-        for c in s.comparisons
-        if any(lv.confirms for lv in c.levels)
-    ]
-    return pl.any_horizontal(flags) if flags else pl.lit(True)
-
-
 def _status(
     rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame, s: LinkSettings
 ) -> pl.DataFrame:
@@ -189,7 +177,7 @@ def _status(
     w = pl.col("match_weight")
     # without a confirming level (agreeing names or IDs) a pair is at best uncertain: birth
     # date, village and a near-identical name are exactly what twins share
-    agree = _confirmed(s)
+    agree = assign.confirms(scored, s)
     model_status = (
         pl.when(conflict)
         .then(pl.lit("rejected"))
@@ -279,11 +267,13 @@ def _plan(rec: pl.DataFrame, state: incremental.LinkState | None, s: LinkSetting
 
 
 def _people(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame,
-            previous_ids: pl.DataFrame | None, stats: dict
+            previous_ids: pl.DataFrame | None, s: LinkSettings, stats: dict
             ) -> tuple[pl.DataFrame, np.ndarray, pl.DataFrame]:
-    """Cluster (linked pairs kept apart become uncertain) and give stable person ids."""
+    """Cluster, place records without a usable ID by exclusivity (``assign``; linked pairs
+    kept apart become uncertain) and give stable person ids."""
     t = time.perf_counter()
     labels = _clusters(rec, scored, decided)
+    labels, stats["assign"] = assign.place(rec, scored, labels, decided, s)
     scored = _refused_to_uncertain(scored, labels, stats)
     stats["seconds"]["cluster"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -378,7 +368,7 @@ def link_records(
     pairs, decided = _block(rec, s, decisions, stats)
     stats["seconds"]["block"] = time.perf_counter() - t
     scored = _status(rec, _score(rec, pairs, s, night, stats), decided, s)
-    scored, labels, links = _people(rec, scored, decided, previous_ids, stats)
+    scored, labels, links = _people(rec, scored, decided, previous_ids, s, stats)
     t = time.perf_counter()
     out_pairs, uncertain, cands = _outputs(rec, scored, labels, links, decided, s, stats)
     stats["seconds"]["output"] = time.perf_counter() - t

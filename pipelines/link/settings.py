@@ -178,6 +178,11 @@ class LinkSettings:
             is this many days old the night is full (re-fit) instead.
         refit_new_share: ... and so is a night on which more than this share of the
             records is new or changed (``pipelines.link.incremental``).
+        assign_weight: a cluster without a valid ID joins its best person (``assign``) when
+            that pair weighs at least this much ...
+        assign_margin: ... and beats every other person by this many bits (0: never).
+        ambiguous_margin: a record without a valid ID linked into a person is taken out
+            again when another person scores within this many bits of it (0: never).
 
     Examples:
         >>> LinkSettings(accept_weight=10.0, review_weight=2.0).accept_weight
@@ -197,6 +202,9 @@ class LinkSettings:
     queue_margin: float = 6.0
     refit_days: int = 7
     refit_new_share: float = 0.2
+    assign_weight: float = 1.0
+    assign_margin: float = 4.0
+    ambiguous_margin: float = 3.0
 
     def __post_init__(self) -> None:
         """Reject settings that cannot work, naming what to write instead."""

@@ -154,13 +154,29 @@ def test_link_refused_by_cannot_link_becomes_uncertain() -> None:
     one = record(0, "欧阳娜娜", A, "1980-01-01", extract="enrolment")
     two = record(1, "欧阳娜娜", B, "1980-01-01", extract="doctor_contract")
     loose = record(2, "欧阳娜娜", None, "1980-01-01", extract="death")
-    result = link_records(frame([*background(40), one, two, loose]))
+    coin_toss = LinkSettings.from_mapping({"ambiguous_margin": 0})  # see the test below
+    result = link_records(frame([*background(40), one, two, loose]), coin_toss)
     assert not _same(result, one, two)
     assert _same(result, loose, one) != _same(result, loose, two)
     to_loose = result.pairs.filter(pl.col("record_id_r") == loose["record_id"])
     assert sorted(to_loose["status"].to_list()) == ["linked", "uncertain"]
     assert result.uncertain.filter(pl.col("record_id_r") == loose["record_id"]).height == 1
     assert result.stats["links_refused_by_constraints"] == 1
+
+
+def test_a_record_without_id_two_people_match_equally_is_linked_to_neither() -> None:
+    """The record without an ID scores the same with two people: ``assign`` undoes the link
+    the clustering chose by weight order, and the steward gets the pair."""
+    one = record(0, "欧阳娜娜", A, "1980-01-01", extract="enrolment")
+    two = record(1, "欧阳娜娜", B, "1980-01-01", extract="doctor_contract")
+    loose = record(2, "欧阳娜娜", None, "1980-01-01", extract="death")
+    result = link_records(frame([*background(40), one, two, loose]))
+    assert not _same(result, loose, one)
+    assert not _same(result, loose, two)
+    to_loose = result.pairs.filter(pl.col("record_id_r") == loose["record_id"])
+    assert to_loose["status"].to_list() == ["uncertain", "uncertain"]
+    assert result.stats["assign"]["ambiguous_undone"] == 1
+    assert result.candidates.filter(pl.col("record_id") == loose["record_id"]).height == 2
 
 
 def test_settlement_without_id_links_by_insurance_person_number() -> None:

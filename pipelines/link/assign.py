@@ -1,0 +1,164 @@
+"""Placing records without a usable ID after clustering, by exclusivity among their people.
+
+A pair's weight judges two records alone. A record without an ID (an inpatient settlement:
+name, sex, hospital, dates) is compared with every holder of its name, and what decides it
+is how its best person compares with the *other* people it could be:
+
+- **Ambiguous links are undone.** A record without a usable ID linked into a person while
+  another person (with a valid ID) scores within ``ambiguous_margin`` bits of its own
+  best pair is taken out again (a coin toss between two 艾合买提 with other stays is not a
+  link); its pairs become ``uncertain`` and the steward queue shows its candidates.
+- **Exclusive candidates are placed.** A cluster without any valid ID (a settlement left
+  alone) whose best person scores at least ``assign_weight`` and beats every other person
+  by ``assign_margin`` bits or more joins that person: among the holders of the name, one
+  person is consistent with the stay (its hospital, other stays) and the others are not.
+  The best pair must have a confirming level (the whole name, or the ID), as for any link:
+  twins share birth date, village and surname.
+
+Both respect the cannot-link constraints (``cluster._violating``: one list, two valid IDs,
+birth dates, steward no-links); records with a steward decision are left as decided.
+Thresholds are settings (``LinkSettings.assign_weight``, ``assign_margin``,
+``ambiguous_margin``); docs/linkage.md gives their measured precision per class.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from pipelines.link.cluster import _violating
+from pipelines.link.settings import LinkSettings
+
+DECIDED = ("decided_link", "decided_no_link")
+
+
+def confirms(scored: pl.DataFrame, s: LinkSettings) -> pl.Expr:
+    """Return whether a pair has a confirming level (``Level.confirms``) in any comparison,
+    as a link at ``accept_weight`` and a placement require: twins share birth date, village
+    and surname, never the whole name or the ID."""
+    flags = [
+        pl.col(f"lv_{c.name}").is_in([k for k, lv in enumerate(c.levels) if lv.confirms])
+        for c in s.comparisons
+        if any(lv.confirms for lv in c.levels) and f"lv_{c.name}" in scored.columns
+    ]
+    if not s.require_confirming_level or not flags:
+        return pl.lit(True)
+    return pl.any_horizontal(flags)
+
+
+def _scores(rec: pl.DataFrame, scored: pl.DataFrame, labels: np.ndarray,
+            s: LinkSettings) -> pl.DataFrame:
+    """Return per (record without a valid ID, other cluster) the best pair weight.
+
+    Columns: r (record), own (its cluster), c (the other record's cluster), w (the best
+    weight), wc (the best weight of a pair with a confirming level), person (c holds a
+    valid ID). Pairs of one list (a cannot-link) and records with a steward decision are
+    left out.
+    """
+    lab = pl.Series("c", labels)
+    side = rec.select("i", "id_valid", "one_list").with_columns(c=lab)
+    decided = scored.filter(pl.col("status").is_in(DECIDED))
+    touched = pl.concat([decided["i_l"], decided["i_r"]]).unique().implode()
+    base = scored.select("i_l", "i_r", "match_weight", conf=confirms(scored, s))
+    both = pl.concat([
+        base.select(r="i_l", o="i_r", w="match_weight", conf="conf"),
+        base.select(r="i_r", o="i_l", w="match_weight", conf="conf"),
+    ])
+    person = side.group_by("c").agg(person=pl.col("id_valid").any())
+    return (
+        both.join(side.filter(~pl.col("id_valid")).select(r="i", own="c", lr="one_list"), on="r")
+        .join(side.select(o="i", c="c", lo="one_list"), on="o")
+        .filter(~pl.col("r").is_in(touched) & (pl.col("lr") != pl.col("lo")).fill_null(True))
+        .group_by("r", "own", "c")
+        .agg(pl.col("w").max(), wc=pl.col("w").filter(pl.col("conf")).max())
+        .join(person, on="c")
+    )
+
+
+def _best_two(frame: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Return per ``key`` its best person cluster c1 (weight w1, confirmed weight wc1) and
+    the second's weight w2."""
+    ranked = (
+        frame.group_by(key, "c").agg(pl.col("w").max(), pl.col("wc").max())
+        .sort([key, "w", "c"], descending=[False, True, False])
+        .with_columns(k=pl.int_range(pl.len()).over(key))
+    )
+    first = ranked.filter(pl.col("k") == 0).select(key, c1="c", w1="w", wc1="wc")
+    second = ranked.filter(pl.col("k") == 1).select(key, w2="w")
+    return first.join(second, on=key, how="left")
+
+
+def _ambiguous(scores: pl.DataFrame, margin: float) -> np.ndarray:
+    """Return records without an ID in a person whose best rival person is within ``margin``."""
+    own_person = scores.filter((pl.col("c") == pl.col("own")) & pl.col("person"))
+    own = own_person.group_by("r").agg(ow=pl.col("w").max())
+    rival = (
+        scores.filter((pl.col("c") != pl.col("own")) & pl.col("person"))
+        .group_by("r").agg(rw=pl.col("w").max())
+    )
+    hit = own.join(rival, on="r").filter(pl.col("ow") - pl.col("rw") < margin)
+    return hit["r"].to_numpy()
+
+
+def _exclusive(scores: pl.DataFrame, weight: float, margin: float) -> pl.DataFrame:
+    """Return own (a cluster without a valid ID) -> c1 (the person it joins)."""
+    alone = scores.group_by("own").agg(pl.col("person").filter(pl.col("c") == pl.col("own"))
+                                       .any().alias("placed"))
+    loose = scores.join(alone.filter(~pl.col("placed")), on="own").filter(
+        pl.col("c") != pl.col("own"))
+    best = _best_two(loose.filter(pl.col("person")), "own")
+    return best.filter(
+        (pl.col("wc1") >= weight)
+        & ((pl.col("w1") - pl.col("w2")).fill_null(np.inf) >= margin)
+    ).select("own", "c1")
+
+
+def births(rec: pl.DataFrame) -> pl.Series:
+    """Return per record its birth date as a YYYYMMDD integer (null when unknown)."""
+    return rec.select(
+        pl.col("birth_date").dt.year() * 10000 + pl.col("birth_date").dt.month() * 100
+        + pl.col("birth_date").dt.day()
+    ).to_series().cast(pl.Int64)
+
+
+def place(
+    rec: pl.DataFrame, scored: pl.DataFrame, labels: np.ndarray, decided: pl.DataFrame,
+    s: LinkSettings,
+) -> tuple[np.ndarray, dict]:
+    """Return the labels after undoing ambiguous links and placing exclusive candidates.
+
+    Args:
+        rec: prepared records (i, id_valid, id_number, one_list, birth_date).
+        scored: pairs with i_l, i_r, match_weight, status.
+        labels: per record, its cluster.
+        decided: steward decisions (i_l, i_r, decision).
+        s: the settings (``assign_weight``, ``assign_margin``, ``ambiguous_margin``; a
+            margin of 0 switches its step off).
+
+    Returns:
+        (new labels, {"ambiguous_undone": n, "placed": n, "placed_refused": n}).
+    """
+    out = labels.copy()
+    scores = _scores(rec, scored, labels, s)
+    undone = np.zeros(0, dtype=np.int64)
+    if s.ambiguous_margin > 0:
+        undone = _ambiguous(scores, s.ambiguous_margin)
+    if len(undone):  # the records taken out are loose now; score them anew
+        out[undone] = out.max() + 1 + np.arange(len(undone))
+        scores = _scores(rec, scored, out, s)
+    moves = _exclusive(scores, s.assign_weight, s.assign_margin) if s.assign_margin > 0 else (
+        pl.DataFrame(schema={"own": pl.Int64, "c1": pl.Int64}))
+    order = np.argsort(moves["own"].to_numpy())
+    own, target = moves["own"].to_numpy()[order], moves["c1"].to_numpy()[order]
+    new = out.copy()
+    where = np.isin(out, own)
+    new[where] = target[np.searchsorted(own, out[where])]
+    valid_id = rec.select(pl.when(pl.col("id_valid")).then("id_number")).to_series()
+    no_links = decided.filter(pl.col("decision") == "no_link")
+    bad = _violating(new, rec["one_list"], valid_id, no_links["i_l"].to_numpy(),
+                     no_links["i_r"].to_numpy(), births(rec))
+    refused = np.isin(target, bad)
+    revert = where & np.isin(new, bad)
+    new[revert] = out[revert]
+    return new, {"ambiguous_undone": len(undone), "placed": int((~refused).sum()),
+                 "placed_refused": int(refused.sum())}
