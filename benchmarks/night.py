@@ -43,6 +43,9 @@ from pathlib import Path
 
 import polars as pl
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from new_stays import grow_settlements
+
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "benchmarks" / ".cache"
 SANJI = str(Path(sys.executable).with_name("sanji"))
@@ -273,24 +276,6 @@ def quality(warehouse: Path, records: pl.DataFrame, twins: pl.DataFrame) -> dict
             "records": df.height, "records_without_truth": missing}
 
 
-def grow_settlements(landing: Path, records: pl.DataFrame, share: float = 0.01) -> pl.DataFrame:
-    """Append ~``share`` more rows (copies of existing people's rows) to the settlements file;
-    return ``records`` with the appended rows' truth added."""
-    path = next(landing.glob(SETTLEMENTS))
-    lines = (raw := path.read_bytes()).splitlines(keepends=True)  # no \r, \n in GB18030 pairs
-    truth = records.filter(pl.col("source_file") == path.name).sort("row_number")
-    if truth.height != len(lines) - 1:
-        raise ValueError(f"{path.name}: {len(lines) - 1} lines but {truth.height} truth rows")
-    people = truth.with_row_index("i").drop_nulls("person_key")
-    picks = people.gather_every(max(1, people.height // max(1, int(truth.height * share))))
-    newline = b"\r\n" if lines[0].endswith(b"\r\n") else b"\n"
-    body = [lines[int(i) + 1].rstrip(b"\r\n") + newline for i in picks["i"]]
-    path.write_bytes((raw if raw.endswith(b"\n") else raw + newline) + b"".join(body))
-    added = picks.select("source_file", "sheet", "person_key").with_columns(
-        row_number=pl.int_range(pl.len(), dtype=pl.Int64) + truth.height + 2)
-    return pl.concat([records, added.select(records.columns)])
-
-
 def nights_once(people: int, seed: int, quiet: bool) -> list[Night]:
     """One full night (and a quiet night after it) on a fresh copy of the county.
 
@@ -304,7 +289,7 @@ def nights_once(people: int, seed: int, quiet: bool) -> list[Night]:
     nights: list[Night] = []
     for kind in ("full", "quiet") if quiet else ("full",):
         if kind == "quiet":
-            records = grow_settlements(work / "landing", records)
+            records = grow_settlements(work / "landing", records, SETTLEMENTS, MONTH)
         nights.append(night(work / "landing", work, kind))
         nights[-1].quality = quality(work / "sanji.duckdb", records, twins)
         print(report(people, nights[-1]), flush=True)
