@@ -21,7 +21,10 @@ def pause_point(name: str) -> None:
     if not wanted or name not in {w.strip() for w in wanted.split(",")}:
         return
     marker = Path(os.environ.get("SANJI_PAUSE_FILE") or "sanji.paused")
-    marker.write_text(f"{os.getpid()} {name}\n", encoding="utf-8")
+    # written whole then renamed: a watcher that sees the file reads the pid and the point
+    partial = marker.with_name(f".{marker.name}.{os.getpid()}")
+    partial.write_text(f"{os.getpid()} {name}\n", encoding="utf-8")
+    partial.replace(marker)
     deadline = time.monotonic() + float(os.environ.get("SANJI_PAUSE_SECONDS") or 120)
     while marker.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
