@@ -15,10 +15,11 @@ from dagster import (
 )
 
 from assets.cases import returns_archive
+from assets.cli_lock import op_county_lock
 from assets.failures import failing_clearly
 from assets.ingest import OWNERS, where
 from assets.metadata import counts, table_preview
-from assets.resources import Clock, ExchangeFolders, LandingFolder
+from assets.resources import Clock, ExchangeFolders, LandingFolder, WarehouseResource
 from assets.settings import county_month
 from assets.validate import validated
 from pipelines import exchange
@@ -59,14 +60,16 @@ def exchange_workbook(context: AssetExecutionContext, illness_cases: pl.DataFram
 
 @asset(**EXCHANGE, kinds={"polars"})
 def office_return(context: AssetExecutionContext, exchange_folders: ExchangeFolders,
-                  landing: LandingFolder, person: pl.DataFrame,
+                  landing: LandingFolder, warehouse: WarehouseResource, person: pl.DataFrame,
                   illness_cases: pl.DataFrame) -> pl.DataFrame:
     """县大病办回传的病例表: the office's own case list for the month, matched to our people.
 
     A file in the inbox for the month (its month from its name, else its content: 统计月份
     cell, sheet name, title) is archived by content hash (``<archive>/<county>/returns/office``)
     and the newest archived return of the month is read, so the difference survives an emptied
-    inbox and every later run. Its rows are matched to people by ID, else name, birth date,
+    inbox and every later run. It is archived under the county's run lock (the one a ``sanji``
+    command holds, else taken here): while a night holds it nothing is archived. Its rows are
+    matched to people by ID, else name, birth date,
     masked ID and illness (``pipelines.exchange.match``). Files whose month cannot be told are
     named in the metadata and a warning; the steward's ``sanji_mapping.yaml`` adds header
     variants.
@@ -79,7 +82,8 @@ def office_return(context: AssetExecutionContext, exchange_folders: ExchangeFold
         context.log.warning(f"inbox files without a month ({unplaced_hint(month)}): "
                             f"{', '.join(unplaced)}")
     if path is not None:
-        exchange.archive_return(path, archive, "office", month)
+        with op_county_lock(warehouse, county, context.run_id):
+            exchange.archive_return(path, archive, "office", month)
     mapping = landing.listing(county).file(MAPPING_FILE)
     with failing_clearly("reading the office's returned file"):  # a bad file: no retry
         _, frame, found = exchange.office_diff(

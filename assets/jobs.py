@@ -108,13 +108,29 @@ def check_township_answer(store, a: str, b: str, decision: str, note: str,
     if decision != "link":
         return note
     log = store.read(DECISION_TABLE) if store.has_table(DECISION_TABLE) else None
-    answer = township_no_link(log, a, b)
+    answer = township_no_link(log, *record_keys_of(store, (a, b))) if log is not None else None
     if answer is None:
         return note
     if not override:
         raise UserError(mask_ids_in_text(refusal(
             answer, "--override-township (override_township: true in the Launchpad)")))
     return override_note(answer, note)
+
+
+def record_keys_of(store, refs: tuple[str, str]) -> tuple[list[str], list[str]]:
+    """The record keys each of a decision's two references may be: a record id (which
+    ``sanji decide`` accepts) read through the latest published month's tables
+    (``pipelines.cases.override.keys_of``)."""
+    from pipelines.cases.override import keys_of
+
+    if not (store.has_table("county_monthly") and store.has_table("person_id_map")):
+        return [refs[0]], [refs[1]]
+    month = str(store.read("county_monthly")["month"].drop_nulls().max())
+    tables = {name: store.read(name, month=month) if store.has_table(name) else None
+              for name in ("person_id_map", "person_source", "uncertain_match")}
+    first, second = (keys_of(ref, tables["person_id_map"], tables["person_source"],
+                             tables["uncertain_match"]) for ref in refs)
+    return first, second
 
 
 @op(description="Append one decision to the county's warehouse table match_decision.",

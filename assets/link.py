@@ -44,7 +44,14 @@ from assets.settings import COUNTY, MONTH, counties, county_month
 from assets.validate import validated
 from pipelines.domain.months import Month
 from pipelines.landing import DECISIONS_FILE
-from pipelines.link.decisions import DECISION_TABLE, canonical, latest, read_decisions_csv
+from pipelines.link.decisions import (
+    DECISION_TABLE,
+    EXAMPLES,
+    OVERRIDE_MARK,
+    canonical,
+    latest,
+    read_decisions_csv,
+)
 from pipelines.snapshot import restore
 
 EXTRACT_INS = {name: AssetIn(name) for name in EXTRACT_ASSETS}
@@ -124,25 +131,36 @@ class LinkConfig(Config):
         return replace(base, **thresholds) if thresholds else base
 
 
-def steward_decisions(log: pl.DataFrame | None, snapshot: pl.DataFrame,
-                      archive: Path) -> pl.DataFrame | None:
-    """The decisions in force: the county's log and the snapshot's ``decisions.csv``.
+def steward_decisions(log: pl.DataFrame | None, snapshot: pl.DataFrame, archive: Path,
+                      records: pl.DataFrame | None = None,
+                      ) -> tuple[pl.DataFrame | None, list[str]]:
+    """The decisions in force: the county's log and the snapshot's ``decisions.csv``, and why
+    some of the CSV's rows are not applied.
 
     The latest decision per pair wins (``pipelines.link.decisions``): log rows first, then the
-    CSV's rows.
+    CSV's rows; a CSV ``link`` over a township's standing 非同一人 is not applied unless it says
+    it overrides (``pipelines.cases.override.held_by_township``; ``records``: the month's
+    ``person_records``, to read record ids as keys).
     """
-    parts = []
+    from pipelines.cases.override import held_by_township
+    from pipelines.link.ids import record_keys
+
+    parts, refused = [], []
     if log is not None and log.height:
         parts.append(canonical(log, DECISION_TABLE))
     csv = snapshot.filter(pl.col("file_name") == DECISIONS_FILE)
     if csv.height:
         with tempfile.TemporaryDirectory(prefix="sanji-decisions-") as tmp:
             folder = restore(csv, archive, Path(tmp))
-            parts.append(read_decisions_csv(folder / DECISIONS_FILE))
+            landed = read_decisions_csv(folder / DECISIONS_FILE)
+        keys = None if records is None or not parts or landed.is_empty() else \
+            records.select("record_id", record_key=record_keys(records))
+        landed, refused = held_by_township(parts[0] if parts else None, landed, keys)
+        parts.append(landed)
     if not parts:
-        return None
+        return None, refused
     decisions = latest(pl.concat(parts, how="diagonal_relaxed"))
-    return decisions if decisions.height else None
+    return (decisions if decisions.height else None), refused
 
 
 @multi_asset(
@@ -191,8 +209,8 @@ def link(context: AssetExecutionContext, config: LinkConfig, person_records: pl.
 
     county, month = where(context)
     with failing_clearly("reading the steward's decisions"):  # a bad decisions.csv: no retry
-        decisions = steward_decisions(decision_log, landing_snapshot,
-                                      landing.archive_for(county))
+        decisions, refused = steward_decisions(decision_log, landing_snapshot,
+                                               landing.archive_for(county), person_records)
     previous = None if previous_ids is None else previous_ids.select("record_key", "person_id")
     full = config.full or landing.cold
     state, kept_from = (None, "not read (full night asked)") if full else \
@@ -208,7 +226,8 @@ def link(context: AssetExecutionContext, config: LinkConfig, person_records: pl.
                  metadata={"rows": result.id_map.height,
                            "kept_previous_ids": 0 if previous is None else previous.height})
     yield Output(result.links, output_name="person_links",
-                 metadata=_links_metadata(context, result, decisions, previous, kept_from))
+                 metadata=_links_metadata(context, result, decisions, previous, kept_from,
+                                           refused))
     yield Output(result.pairs, output_name="match_pairs", metadata={
         "rows": result.pairs.height, "by_status": counts(result.pairs, "status"),
         **_stats(result.stats),
@@ -257,12 +276,17 @@ def kept_state(context: AssetExecutionContext, storage: PolarsParquetIOManager, 
 
 
 def _links_metadata(context: AssetExecutionContext, result, decisions: pl.DataFrame | None,
-                    previous: pl.DataFrame | None, kept_from: str) -> dict:
-    """person_links' metadata: people, the decisions applied, the night's link mode."""
+                    previous: pl.DataFrame | None, kept_from: str,
+                    refused: list[str] = ()) -> dict:
+    """person_links' metadata: people, the decisions applied (and the decisions.csv links a
+    township's 非同一人 refused), the night's link mode."""
     unresolved = result.stats.get("unresolved_decisions", {"count": 0, "examples": []})
     if unresolved["count"]:
         context.log.warning(f"{unresolved['count']} steward decision(s) name no current record: "
                             + "; ".join(unresolved["examples"]))
+    for line in refused:
+        context.log.warning(f"{line}: the township's answer stands (write {OVERRIDE_MARK} at "
+                            "the start of the note, or override_township true, to link anyway)")
     stats = result.stats
     return {
         "rows": result.links.height, "people": result.links["person_id"].n_unique(),
@@ -270,6 +294,8 @@ def _links_metadata(context: AssetExecutionContext, result, decisions: pl.DataFr
         "decisions_applied": stats.get("decisions_applied", 0),
         "decisions_unresolved": unresolved["count"],
         "decisions_unresolved_examples": "; ".join(unresolved["examples"]) or "none",
+        "decisions_refused_township": len(refused),
+        "decisions_refused_township_examples": "; ".join(refused[:EXAMPLES]) or "none",
         "kept_previous_ids": 0 if previous is None else previous.height,
         "link_mode": stats["link_mode"], "link_mode_reason": stats["link_mode_reason"],
         "link_state_from": kept_from,

@@ -13,9 +13,12 @@ link replaced.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import polars as pl
+
+from pipelines.link.decisions import OVERRIDE_MARK, decision_times, short_reference
 
 TOWNSHIP_NOTE = "问题清单 {case} 核实: 非同一人"
 _TOWNSHIP_CASE = re.compile(r"^问题清单 (\S+) 核实: 非同一人")
@@ -46,19 +49,28 @@ def township_note(case_id: str, note: str | None = None) -> str:
     return TOWNSHIP_NOTE.format(case=case_id) + (f"; {note}" if note else "")
 
 
-def township_no_link(log: pl.DataFrame | None, a: str, b: str) -> TownshipAnswer | None:
+def township_no_link(log: pl.DataFrame | None, a: str | Iterable[str], b: str | Iterable[str]
+                     ) -> TownshipAnswer | None:
     """The township's 非同一人 answer on records ``a`` and ``b`` no later ``link`` replaced.
 
     Args:
         log: the county's ``match_decision`` table (None: there is none yet).
-        a: record key of one record.
-        b: record key of the other (in either order).
+        a: record key of one record (or the keys it may be: :func:`keys_of`).
+        b: record key of the other (in either order; or the keys it may be).
 
     Returns:
         The standing answer (its latest), None when there is none.
     """
     if log is None or log.is_empty():
         return None
+    firsts, seconds = ([x] if isinstance(x, str) else list(x) for x in (a, b))
+    found = [answer for x, y in ((x, y) for x in firsts for y in seconds if x != y)
+             if (answer := _standing(log, x, y)) is not None]
+    return max(found, key=lambda answer: answer.decided_at) if found else None
+
+
+def _standing(log: pl.DataFrame, a: str, b: str) -> TownshipAnswer | None:
+    """:func:`township_no_link` for two record keys."""
     left, right = sorted((a.strip(), b.strip()))
     pair = log.filter((pl.col("record_key_l") == left) & (pl.col("record_key_r") == right)
                       ).with_columns(pl.col("decided_at").cast(pl.String)).sort(
@@ -75,9 +87,41 @@ def township_no_link(log: pl.DataFrame | None, a: str, b: str) -> TownshipAnswer
     return TownshipAnswer(found[1] if found else "?", last["decided_by"] or "", at)
 
 
+def keys_of(ref: str, id_map: pl.DataFrame, source: pl.DataFrame | None = None,
+            uncertain: pl.DataFrame | None = None) -> list[str]:
+    """The record keys a decision's record reference may be (a record id resolved to keys).
+
+    A record key is itself; a record id (``file|sheet|row``) is the key ``uncertain_match``
+    shows beside it, else the keys of the person its record belongs to (``person_source`` ->
+    ``person_id_map``: exactly the record's key when the person has one record).
+
+    Args:
+        ref: a record key or record id.
+        id_map: the month's ``person_id_map`` (record_key, person_id).
+        source: the month's ``person_source`` (record_id, person_id).
+        uncertain: the month's ``uncertain_match`` (record_id_l/r, record_key_l/r).
+
+    Returns:
+        The keys (``[ref]`` when it is a key or names nothing known).
+    """
+    ref = ref.strip()
+    if id_map.filter(pl.col("record_key") == ref).height:
+        return [ref]
+    if uncertain is not None and {"record_key_l", "record_id_l"} <= set(uncertain.columns):
+        shown = pl.concat([uncertain.select(ref=f"record_id_{s}", key=f"record_key_{s}")
+                           for s in ("l", "r")]).filter(pl.col("ref") == ref)
+        if shown.height:
+            return [str(shown["key"][0])]
+    if source is None:
+        return [ref]
+    person = source.filter(pl.col("record_id") == ref)["person_id"]
+    keys = id_map.filter(pl.col("person_id").is_in(person.implode()))["record_key"]
+    return sorted(keys) or [ref]
+
+
 def override_note(answer: TownshipAnswer, note: str = "") -> str:
     """The note of a ``link`` that overrides the township's answer (the steward's note after)."""
-    said = f"覆盖乡镇核实 / overrides the township: {answer.describe()}"
+    said = f"{OVERRIDE_MARK} / overrides the township: {answer.describe()}"
     return said + (f"; {note}" if note else "")
 
 
@@ -86,3 +130,85 @@ def refusal(answer: TownshipAnswer, flag: str) -> str:
     return (f"not recorded: a township answered these two records are different people "
             f"({answer.describe()}); to link them anyway, pass {flag} (recorded in the "
             "decision's note)")
+
+
+def _as_keys(frame: pl.DataFrame, keys: pl.DataFrame | None) -> pl.DataFrame:
+    """Add ``_a`` < ``_b``: the pair's record keys (a record id translated through ``keys``)."""
+    left, right = pl.col("record_key_l"), pl.col("record_key_r")
+    if keys is not None and "record_id" in keys.columns:
+        ids = keys.select(ref="record_id", key="record_key").join(
+            keys.select(ref="record_key"), on="ref", how="anti").unique("ref")
+        for side in ("l", "r"):
+            frame = frame.join(ids.rename({"ref": f"record_key_{side}", "key": f"_k{side}"}),
+                               on=f"record_key_{side}", how="left", maintain_order="left")
+        left, right = pl.coalesce("_kl", left), pl.coalesce("_kr", right)
+    frame = frame.with_columns(_a=pl.min_horizontal(left, right),
+                               _b=pl.max_horizontal(left, right))
+    return frame.drop("_kl", "_kr", strict=False)
+
+
+def standing_answers(log: pl.DataFrame | None, keys: pl.DataFrame | None = None
+                     ) -> pl.DataFrame:
+    """Every pair's township 非同一人 answer that no later ``link`` in ``log`` replaced.
+
+    The frame form of :func:`township_no_link` (a ``link`` without a time counts as newest).
+
+    Returns:
+        ``_a``, ``_b`` (record keys, ordered), case_id, answered_by, answered_at.
+    """
+    out = {"_a": pl.String, "_b": pl.String, "case_id": pl.String, "answered_by": pl.String,
+           "answered_at": pl.String}
+    if log is None or log.is_empty():
+        return pl.DataFrame(schema=out)
+    log = _as_keys(log, keys).with_columns(
+        _at=decision_times(pl.col("decided_at")), decided_at=pl.col("decided_at").cast(pl.String))
+    said = log.filter((pl.col("decision") == "no_link")
+                      & pl.col("note").str.contains(_TOWNSHIP_CASE.pattern)
+                      ).sort("_at", nulls_last=False).unique(["_a", "_b"], keep="last")
+    links = log.filter(pl.col("decision") == "link").group_by("_a", "_b").agg(
+        _link=pl.col("_at").fill_null(pl.datetime(9999, 1, 1)).max())
+    standing = said.join(links, on=["_a", "_b"], how="left").filter(
+        pl.col("_link").is_null() | (pl.col("_link") < pl.col("_at")))
+    return standing.select(
+        "_a", "_b", case_id=pl.col("note").str.extract(_TOWNSHIP_CASE.pattern, 1),
+        answered_by=pl.col("decided_by").fill_null(""),
+        answered_at=pl.col("decided_at").fill_null(""))
+
+
+def _overrides(note: pl.Expr) -> pl.Expr:
+    """True where a decision's note says it overrides the township (as :func:`override_note`)."""
+    return note.fill_null("").str.strip_chars().str.starts_with(OVERRIDE_MARK)
+
+
+def held_by_township(log: pl.DataFrame | None, landed: pl.DataFrame,
+                     keys: pl.DataFrame | None = None) -> tuple[pl.DataFrame, list[str]]:
+    """``decisions.csv``'s rows a township's standing 非同一人 does not refuse, and why the others
+    are not applied.
+
+    The township verified on the ground: a ``link`` in ``decisions.csv`` on two records a
+    township answered 非同一人 on (and no later ``link`` in the log overrode) is not applied,
+    unless its note begins with ``覆盖乡镇核实`` (as ``sanji decide --override-township`` writes
+    it; the CSV's ``override_township`` column does the same: ``pipelines.link.decisions``).
+
+    Args:
+        log: the county's ``match_decision`` table (None: none yet).
+        landed: the CSV's decisions (``MatchDecision`` columns).
+        keys: record_key, record_id of the current records, to read a record id as its key.
+
+    Returns:
+        The rows to apply, and one line per refused row naming the pair (record references
+        shortened, IDs masked) and the township's case, who answered and when.
+    """
+    standing = standing_answers(log, keys)
+    if standing.is_empty() or landed.is_empty():
+        return landed, []
+    rows = _as_keys(landed.with_row_index("_n"), keys)
+    hit = rows.filter((pl.col("decision") == "link") & ~_overrides(pl.col("note"))).join(
+        standing, on=["_a", "_b"], how="inner").sort("_n")
+    why = [f"decisions.csv link {short_reference(row['record_key_l'])} / "
+           f"{short_reference(row['record_key_r'])} not applied: "
+           + TownshipAnswer(row["case_id"] or "?", row["answered_by"],
+                            row["answered_at"]).describe()
+           for row in hit.iter_rows(named=True)]
+    kept = landed.with_row_index("_n").filter(~pl.col("_n").is_in(hit["_n"].implode())).drop("_n")
+    return kept, why

@@ -36,9 +36,14 @@ COLUMN_SYNONYMS = {
     "record_key_b": "record_key_r", "record_b": "record_key_r", "记录B": "record_key_r",
     "记录键B": "record_key_r", "record_id_r": "record_key_r", "record_id_b": "record_key_r",
     "决定": "decision", "决定人": "decided_by", "决定时间": "decided_at", "备注": "note",
+    "覆盖乡镇核实": "override_township",
 }
 DECISION_WORDS = {"link": "link", "no_link": "no_link", "是": "link", "否": "no_link",
                   "同一人": "link", "不同人": "no_link", "非同一人": "no_link"}
+# A note starting so overrides a township's 非同一人 (``pipelines.cases.override``); in
+# decisions.csv a true ``override_township`` (覆盖乡镇核实) column writes it.
+OVERRIDE_MARK = "覆盖乡镇核实"
+OVERRIDE_WORDS = ("true", "yes", "y", "1", "是", "x", "✓")
 EXAMPLES = 5  # unresolved decisions listed by name
 SHORT = 40  # characters of an unresolved record reference shown
 # Formats tried on a decided_at once its date separators are "-" and a "T" is a space.
@@ -117,9 +122,24 @@ def canonical(frame: pl.DataFrame, where: str = "decisions", first_row: int = 1)
         msg = (f"{where}, row {bad['_row'][0]}, column decision: "
                f"{short_reference(str(bad['decision'][0]))!r} is not link or no_link")
         raise ValueError(msg)
-    out = conform(frame.with_columns(decision=pl.col("_value")), MatchDecision)
+    out = conform(_override_in_note(frame).with_columns(decision=pl.col("_value")),
+                  MatchDecision)
     _check_times(out, where, first_row)
     return out
+
+
+def _override_in_note(frame: pl.DataFrame) -> pl.DataFrame:
+    """A true ``override_township`` column as ``OVERRIDE_MARK`` at the start of the note."""
+    if "override_township" not in frame.columns:
+        return frame
+    yes = pl.col("override_township").cast(pl.String).str.strip_chars().str.to_lowercase(
+        ).is_in(OVERRIDE_WORDS)
+    note = (pl.col("note").cast(pl.String) if "note" in frame.columns
+            else pl.lit(None, pl.String)).fill_null("")
+    said = pl.when(note.str.starts_with(OVERRIDE_MARK)).then(note).otherwise(
+        pl.concat_str(pl.lit(f"{OVERRIDE_MARK} / overrides the township; "), note))
+    return frame.with_columns(note=pl.when(yes).then(said).otherwise(note)
+                              ).drop("override_township")
 
 
 def read_decisions_csv(path: Path) -> pl.DataFrame:

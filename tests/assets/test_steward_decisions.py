@@ -68,3 +68,33 @@ def test_bad_decision_names_file_row_column(tmp_path):
     row = decision_row("B", "A", "no_link", "x")
     assert row.schema["decided_at"] == pl.String
     assert row.select("record_key_l", "record_key_r").row(0) == ("A", "B")
+
+
+def test_the_link_asset_holds_a_csv_link_over_a_township_no_link(tmp_path):
+    """assets.link.steward_decisions: the landing's decisions.csv cannot undo a township's
+    非同一人 (reported), unless the row says it overrides."""
+    from assets.link import steward_decisions
+    from pipelines.cases.override import township_note
+    from pipelines.snapshot import archive_file, sha256_file
+
+    log = decision_row("K1", "K2", "no_link", "李干事(问题清单_城关镇_2026-10.xlsx)",
+                       township_note("C0000000abcd"))
+    csv = tmp_path / "decisions.csv"
+    archive = tmp_path / "archive"
+
+    def decide(text: str):
+        csv.write_text(text, encoding="utf-8")
+        sha = sha256_file(csv)
+        archive_file(csv, archive, sha)
+        snapshot = pl.DataFrame({"file_name": ["decisions.csv"], "sha256": [sha]})
+        return steward_decisions(log, snapshot, archive)
+
+    got, refused = decide("记录A,记录B,决定,备注\nK2,K1,同一人,身份证已核对\nK3,K4,同一人,\n")
+    assert sorted(got.select("record_key_l", "record_key_r", "decision").rows()) == [
+        ("K1", "K2", "no_link"), ("K3", "K4", "link")]
+    day = log["decided_at"][0][:10]
+    assert refused == ["decisions.csv link K2 / K1 not applied: case C0000000abcd answered "
+                       f"非同一人 by 李干事(问题清单_城关镇_2026-10.xlsx) on {day}"]
+    got, refused = decide("记录A,记录B,决定,备注\nK2,K1,同一人,覆盖乡镇核实: 身份证已核对\n")
+    assert ("K2", "K1", "link") in got.select("record_key_l", "record_key_r", "decision").rows()
+    assert refused == []

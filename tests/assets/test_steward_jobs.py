@@ -88,3 +88,36 @@ def test_rerun_of_a_month_never_run_names_what_is_missing(county_copy):
     errors = [e.step_failure_data.error for e in result.all_events if e.is_step_failure]
     text = " ".join(f"{e.message} {e.cause.message if e.cause else ''}" for e in errors)
     assert "no stored month 2026-08" in text and "`nightly`" in text
+
+
+def test_a_decisions_csv_link_leaves_a_township_no_link_standing_and_says_so(county_copy):
+    from pipelines.cases.override import township_note
+    from pipelines.link.decisions import decision_row, record_decision
+
+    links = county_copy.parquet("person_links")
+    pair = county_copy.parquet("match_pairs").filter(pl.col("status") == "linked").row(
+        0, named=True)
+    key = dict(zip(links["record_id"], links["record_key"], strict=True))
+    a, b = key[pair["record_id_l"]], key[pair["record_id_r"]]
+    record_decision(Warehouse.from_url(county_copy.warehouse), decision_row(
+        a, b, "no_link", "李干事(问题清单_城关镇_2026-10.xlsx)", township_note("C0000000abcd")))
+    # the steward's file links them again, naming them by record id, with no override
+    (county_copy.landing / "decisions.csv").write_text(
+        f"记录A,记录B,决定,决定人\n{pair['record_id_r']},{pair['record_id_l']},同一人,王芳\n",
+        encoding="utf-8")
+    instance = DagsterInstance.ephemeral()
+    relinked = _job("nightly", county_copy, instance, run_config=county_copy.run_config(),
+                    partition_key=county_copy.partition(),
+                    asset_selection=[AssetKey("landing_snapshot"), *LINK_OUTPUTS])
+    assert relinked.success
+    after = county_copy.parquet("person_links", run_id=relinked.run_id)
+    ids = dict(zip(after["record_key"], after["person_id"], strict=True))
+    assert ids[a] != ids[b]  # the township's answer stands
+    meta = next(e.event_specific_data.materialization.metadata
+                for e in relinked.get_asset_materialization_events()
+                if e.event_specific_data.materialization.asset_key == AssetKey("person_links"))
+    assert meta["decisions_refused_township"].value == 1
+    assert "case C0000000abcd answered 非同一人" in meta[
+        "decisions_refused_township_examples"].value
+    assert any("not applied: case C0000000abcd" in entry.user_message
+               for entry in instance.all_logs(relinked.run_id))  # and a warning in the run log

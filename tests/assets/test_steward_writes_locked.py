@@ -157,3 +157,42 @@ def test_decide_link_over_a_township_no_link_needs_the_override(county_copy, hom
     # overridden once, a later link (or no_link) needs no flag
     assert main(argv) == 0
 
+
+
+def test_decide_by_record_id_sees_the_township_answer(county_copy, home, township_said_no,
+                                                      capsys) -> None:
+    a, b, case = township_said_no
+    links = county_copy.parquet("person_links")
+    ids = [links.filter(pl.col("record_key") == key)["record_id"].item() for key in (b, a)]
+    wh = Warehouse.from_url(county_copy.warehouse)
+    argv = ["decide", *ids, "--link", "--by", "王芳", "--warehouse", str(county_copy.warehouse)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"case {case} answered 非同一人" in err and "--override-township" in err
+    assert wh.read(DECISION_TABLE).height == 1  # nothing recorded
+    assert main([*argv, "--override-township"]) == 0
+    assert wh.read(DECISION_TABLE).sort("decided_at")["note"][-1].startswith("覆盖乡镇核实")
+
+
+def test_a_refused_exchange_import_leaves_the_inbox_file_and_archives_nothing(
+        county_copy, monkeypatch) -> None:
+    monkeypatch.setattr("assets.cli_lock.OP_WAIT_SECONDS", 0.5)
+    month = county_copy.month
+    returned = county_copy.inbox / f"大病救治病例_{month}.xlsx"
+    shutil.copy(county_copy.outbox / f"大病救治病例_{month}.xlsx", returned)
+    office = county_copy.archive / county_copy.code / "returns" / "office"
+    before = _written(county_copy)
+
+    def run():
+        return defs.resolve_job_def("illness_exchange_import").execute_in_process(
+            run_config=county_copy.run_config(), partition_key=county_copy.partition(),
+            instance=DagsterInstance.ephemeral(), raise_on_error=False)
+
+    with night_running(county_copy):
+        refused = run()
+        assert not refused.success
+        assert returned.is_file()  # where the office's file was
+        assert not office.exists() or not any(p.is_file() for p in office.rglob("*"))
+        assert _written(county_copy) == before
+    assert run().success  # the night over: imported, archived
+    assert any(p.is_file() for p in office.rglob("*"))

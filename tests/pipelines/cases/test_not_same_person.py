@@ -127,3 +127,62 @@ def test_a_township_no_link_stands_until_a_steward_links_over_it() -> None:
     assert township_no_link(later, a, b) is None
     assert f"非同一人 by {standing.decided_by}" in linked["note"].item()
     assert linked["note"].item().endswith("; ID confirmed") and case_id in linked["note"].item()
+
+
+def _township_log() -> tuple[pl.DataFrame, str, str, str]:
+    """A log holding a township's 非同一人 on two records (as the work-list import records it)."""
+    found = mismatch(("dead_but_active", "P1", None, "death|1,enrolment|1"))
+    cases = track_cases(None, found, records(dict.fromkeys(["death|1", "enrolment|1"], "P1")),
+                        "2026-10")
+    case_id = cases["case_id"].item()
+    log, _ = not_same_person_decisions(answers(answer(case_id, "非同一人")), cases)
+    a, b = log.select("record_key_l", "record_key_r").row(0)
+    return log, a, b, case_id
+
+
+def test_a_decisions_csv_link_does_not_undo_a_township_no_link() -> None:
+    from pipelines.cases.override import held_by_township
+    from pipelines.link.decisions import canonical, latest
+
+    log, a, b, case_id = _township_log()
+    keys = pl.DataFrame({"record_key": [a, b, "Kc"],
+                         "record_id": ["户籍.xlsx|Sheet1|4", "医保.xlsx|Sheet1|9", "x|y|1"]})
+    csv = canonical(pl.DataFrame({
+        "记录A": [b, "户籍.xlsx|Sheet1|4", a, a],
+        "记录B": [a, "医保.xlsx|Sheet1|9", b, "Kc"],
+        "决定": ["同一人", "link", "link", "link"],
+        "备注": ["", "by id", "", "another pair"],
+        "覆盖乡镇核实": ["", "", "是", ""],
+    }), "decisions.csv", first_row=2)
+    kept, why = held_by_township(log, csv, keys)
+    # the township's answer stands over the two plain links (by key, by record id) ...
+    assert len(why) == 2 and all(f"case {case_id} answered 非同一人" in w for w in why)
+    assert "户籍.xlsx|Sheet1|4 / 医保.xlsx|Sheet1|9" in why[1]
+    # ... the row that says it overrides, and a link of another pair, are applied
+    assert kept["note"].to_list() == ["覆盖乡镇核实 / overrides the township; ", "another pair"]
+    assert latest(pl.concat([log, kept])).filter(
+        (pl.col("record_key_l") == a) & (pl.col("record_key_r") == b))["decision"].item() == "link"
+    # without the override row, the township's no_link is what the linker gets
+    alone, _ = held_by_township(log, csv.head(2), keys)
+    assert alone.is_empty()
+    # a later override in the log (sanji decide --override-township): nothing is held back
+    over = log.with_columns(decision=pl.lit("link"), decided_at=pl.lit("9999-01-01T00:00:00"))
+    assert held_by_township(pl.concat([log, over]), csv, keys)[1] == []
+
+
+def test_a_record_id_is_read_as_its_key_for_the_township_check() -> None:
+    from pipelines.cases.override import keys_of, township_no_link
+
+    log, a, b, case_id = _township_log()
+    id_map = pl.DataFrame({"record_key": [a, b, "Kc"], "person_id": ["P1", "P2", "P2"]})
+    source = pl.DataFrame({"record_id": ["f|s|1", "f|s|2", "f|s|3"],
+                           "person_id": ["P1", "P2", "P2"]})
+    uncertain = pl.DataFrame({"record_id_l": ["f|s|2"], "record_id_r": ["f|s|3"],
+                              "record_key_l": [b], "record_key_r": ["Kc"]})
+    assert keys_of(a, id_map, source, uncertain) == [a]
+    assert keys_of("f|s|1", id_map, source, uncertain) == [a]  # the person's only record
+    assert keys_of("f|s|2", id_map, source, uncertain) == [b]  # as uncertain_match shows it
+    assert keys_of("f|s|2", id_map, source) == sorted([b, "Kc"])  # its person's records
+    answer = township_no_link(log, keys_of("f|s|1", id_map, source, uncertain),
+                              keys_of("f|s|2", id_map, source, uncertain))
+    assert answer is not None and answer.case_id == case_id
