@@ -105,16 +105,22 @@ def test_not_same_person_reports_pairs_beyond_the_cap() -> None:
     assert problems == ["not_same_person_truncated"]
 
 
-def test_a_township_no_link_stands_until_a_steward_links_over_it() -> None:
-    from pipelines.cases.override import override_note, township_no_link
-    from pipelines.link.decisions import decision_row
-
+def _township_log() -> tuple[pl.DataFrame, str, str, str]:
+    """A log holding a township's 非同一人 on two records (as the work-list import records it)."""
     found = mismatch(("dead_but_active", "P1", None, "death|1,enrolment|1"))
     cases = track_cases(None, found, records(dict.fromkeys(["death|1", "enrolment|1"], "P1")),
                         "2026-10")
     case_id = cases["case_id"].item()
     log, _ = not_same_person_decisions(answers(answer(case_id, "非同一人")), cases)
     a, b = log.select("record_key_l", "record_key_r").row(0)
+    return log, a, b, case_id
+
+
+def test_a_township_no_link_stands_until_a_steward_links_over_it() -> None:
+    from pipelines.cases.override import override_note, township_no_link
+    from pipelines.link.decisions import decision_row
+
+    log, a, b, case_id = _township_log()
     standing = township_no_link(log, b, a)  # either order
     assert standing is not None and standing.case_id == case_id
     assert township_no_link(log, a, "Kother|1") is None
@@ -127,17 +133,6 @@ def test_a_township_no_link_stands_until_a_steward_links_over_it() -> None:
     assert township_no_link(later, a, b) is None
     assert f"非同一人 by {standing.decided_by}" in linked["note"].item()
     assert linked["note"].item().endswith("; ID confirmed") and case_id in linked["note"].item()
-
-
-def _township_log() -> tuple[pl.DataFrame, str, str, str]:
-    """A log holding a township's 非同一人 on two records (as the work-list import records it)."""
-    found = mismatch(("dead_but_active", "P1", None, "death|1,enrolment|1"))
-    cases = track_cases(None, found, records(dict.fromkeys(["death|1", "enrolment|1"], "P1")),
-                        "2026-10")
-    case_id = cases["case_id"].item()
-    log, _ = not_same_person_decisions(answers(answer(case_id, "非同一人")), cases)
-    a, b = log.select("record_key_l", "record_key_r").row(0)
-    return log, a, b, case_id
 
 
 def test_a_decisions_csv_link_does_not_undo_a_township_no_link() -> None:
