@@ -209,6 +209,9 @@ def block(rec: pl.DataFrame, rules: tuple[BlockingRule | str, ...], max_block: i
     """
     rules = resolve_rules(rules)
     names = [r.name for r in rules]
+    if len(rules) > 31 or rec.height > 2**29:
+        msg = f"blocking: at most 31 rules and 2**29 records (got {len(rules)}, {rec.height})"
+        raise ValueError(msg)
     found, stats = [], {"pairs_per_rule": {}, "new_pairs_per_rule": {}, "capped_blocks": {}}
     stats["seconds_per_rule"] = {}
     for rank, rule in enumerate(rules):
@@ -221,8 +224,10 @@ def block(rec: pl.DataFrame, rules: tuple[BlockingRule | str, ...], max_block: i
         found.append(pairs.with_columns(rank=pl.lit(rank, pl.UInt8)))
     schema = {"i_l": pl.UInt32, "i_r": pl.UInt32, "rank": pl.UInt8}
     allp = pl.concat([f.cast(schema) for f in found]) if found else pl.DataFrame(schema=schema)
-    allp = allp.sort("rank", "i_l", "i_r").unique(["i_l", "i_r"], keep="first",
-                                                 maintain_order=True)
+    # a fixed order (rank, i_l, i_r), by one packed key: 5 bits of rule, 29 + 29 of records
+    packed = (pl.col("rank").cast(pl.UInt64) * 2**58 + pl.col("i_l").cast(pl.UInt64) * 2**29
+              + pl.col("i_r").cast(pl.UInt64))
+    allp = allp.sort(packed).unique(["i_l", "i_r"], keep="first", maintain_order=True)
     counts = dict(allp.group_by("rank").len().iter_rows())
     stats["new_pairs_per_rule"] = {r: counts.get(k, 0) for k, r in enumerate(names)}
     allp = allp.with_columns(
