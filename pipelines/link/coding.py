@@ -167,7 +167,7 @@ def _days(s: pl.Series) -> np.ndarray:
     return s.cast(pl.Date).cast(pl.Int32).fill_null(NO_DAY).to_numpy().astype(np.int32)
 
 
-def _holders(rec: pl.DataFrame, column: str, values: pl.Series) -> np.ndarray:
+def holders(rec: pl.DataFrame, column: str, values: pl.Series) -> np.ndarray:
     """Return per unique value of ``column`` the number of distinct valid IDs carrying it."""
     held = (
         rec.filter(pl.col("id_valid") & pl.col(column).is_not_null())
@@ -218,8 +218,8 @@ def _name_parts(rec: pl.DataFrame, whole: pl.DataFrame) -> dict:
         "name": name, "pinyin": pinyin, "names": names, "name_pinyin": pin_code,
         "name_surname": keys(pl.select(surname(pl.lit(names))).to_series()),
         "name_lengths": names.str.len_chars().to_numpy().astype(np.int64),
-        "name_holders": _holders(whole, "name", names),
-        "pinyin_holders": _holders(whole, "name_pinyin", pinyins), "pinyins": pinyins,
+        "name_holders": holders(whole, "name", names),
+        "pinyin_holders": holders(whole, "name_pinyin", pinyins), "pinyins": pinyins,
         "name_objects": np.array(names.to_list(), dtype=object),
         "pinyin_objects": np.array(pinyins.to_list(), dtype=object),
         "pinyin_letters": _letter_counts(pinyins),
@@ -247,6 +247,17 @@ def _extract_bits(rec: pl.DataFrame, whole: pl.DataFrame) -> dict:
     return {"extract_bit": own["bit"].to_numpy().astype(np.int64),
             "multi_row": multi.fill_null(True).to_numpy(),
             "id_extracts": mask.fill_null(0).to_numpy().astype(np.int64)}
+
+
+def county_facts(rec: pl.DataFrame) -> pl.DataFrame:
+    """Per record, the county-wide facts its comparisons read (``Coded``'s ``name_holders``,
+    ``pinyin_holders`` and ``id_extracts``, counted over ``rec``): how many valid IDs carry
+    its name and its pinyin, and the extracts its valid ID appears in."""
+    return pl.DataFrame({
+        "name_holders": holders(rec, "name", rec["name"]),
+        "pinyin_holders": holders(rec, "name_pinyin", rec["name_pinyin"]),
+        "id_extracts": _extract_bits(rec, rec)["id_extracts"],
+    })
 
 
 def code_records(rec: pl.DataFrame, whole: pl.DataFrame | None = None) -> Coded:

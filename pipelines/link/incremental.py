@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from pipelines.domain.extracts import EXTRACTS
+from pipelines.link.coding import county_facts
 from pipelines.link.model import Model
 from pipelines.link.settings import Comparison, LinkSettings
 
@@ -101,31 +101,9 @@ def model_of(data: dict, comparisons: tuple[Comparison, ...]) -> Model:
                  u={c.name: np.asarray(data["u"][c.name], dtype=float) for c in comparisons})
 
 
-def _held(rec: pl.DataFrame, column: str) -> pl.Expr:
-    """Per record, the number of distinct valid IDs carrying its value of ``column``."""
-    valid = pl.col("id_valid") & pl.col(column).is_not_null()
-    return pl.col("id_number").filter(valid).n_unique().over(column).fill_null(0)
-
-
-def _id_extracts(rec: pl.DataFrame) -> pl.Series:
-    """Per record with a valid ID, the extracts some record with that ID comes from (as a
-    bit mask over ``EXTRACTS``' order; other extracts share the top bit), else null."""
-    bits = {name: 1 << k for k, name in enumerate(EXTRACTS)}
-    per_id = (rec.lazy().filter(pl.col("id_valid"))
-              .select("id_number", b=pl.col("extract").replace_strict(bits, default=1 << 62,
-                                                                         return_dtype=pl.Int64))
-              .unique().group_by("id_number").agg(pl.col("b").sum()))
-    return (rec.lazy().select("id_number", "id_valid")
-            .join(per_id, on="id_number", how="left", maintain_order="left")
-            .select(pl.when(pl.col("id_valid")).then("b")).collect().to_series())
-
-
 def fingerprints(rec: pl.DataFrame) -> pl.Series:
     """Per prepared record, a hash of what its comparisons read (see the module docstring)."""
-    county = rec.select(
-        _held(rec, "name").alias("_name_holders"),
-        _held(rec, "name_pinyin").alias("_pinyin_holders"),
-    ).with_columns(_id_extracts(rec).alias("_id_extracts"))
+    county = county_facts(rec).rename(lambda c: f"_{c}")
     own = rec.select([c for c in rec.columns if c not in NOT_COMPARED])
     both = pl.concat([own, county], how="horizontal")
     return both.select(pl.struct(both.columns).hash(seed=16)).to_series().alias("fingerprint")
