@@ -18,7 +18,7 @@ import polars as pl
 from dagster import AssetObservation, Config, Failure, OpExecutionContext, job, op
 
 from assets.cases import returns_archive
-from assets.cli_lock import op_county_lock
+from assets.county_lock import op_county_lock
 from assets.ingest import TRANSIENT
 from assets.resources import LandingFolder, WarehouseResource
 from assets.runs import UserError, check_warehouse

@@ -39,7 +39,7 @@ from pipelines.counties import CountiesError
 from pipelines.domain.months import Month
 
 try:  # the definitions read the counties file when they load: a bad one is a user error
-    from assets.cli_lock import add_wait_option, holding_county_lock
+    from assets.county_lock import add_wait_option, holding_county_lock
     from assets.publication import add_night_options, holding_run_lock, night_config
     from assets.resources import resource_config
     from assets.runs import (

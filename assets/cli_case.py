@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from dagster import ExecuteInProcessResult
 
-from assets.cli_lock import add_wait_option, holding_county_lock
+from assets.county_lock import add_wait_option, holding_county_lock
 from assets.runs import UserError, check_warehouse, county_of, run_job
 from pipelines.domain.cases import EXPLAINING, FIXED, NOT_FIXED, OTHER
 

@@ -5,7 +5,7 @@ Example::
     sanji decide KEY_A KEY_B --no-link --by 王芳 --note "twins"
 
 The keys must name records of the latest published month; the decision is recorded under the
-county's run lock (``assets.cli_lock``); a ``--link`` over a township's standing 非同一人 on the
+county's run lock (``assets.county_lock``); a ``--link`` over a township's standing 非同一人 on the
 two records is refused, naming the case, unless ``--override-township`` (then the decision's note
 says whose answer it overrides).
 """
@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from dagster import ExecuteInProcessResult
 
-from assets.cli_lock import add_wait_option, holding_county_lock
+from assets.county_lock import add_wait_option, holding_county_lock
 from assets.jobs import check_township_answer, decision_config
 from assets.resources import resource_config
 from assets.runs import UserError, check_records, check_warehouse, county_of, run_job

@@ -52,7 +52,7 @@ def sweep_run_folders(instance: DagsterInstance, storage: Path, store, county: s
 
 def cmd_prune(args: argparse.Namespace) -> int:
     """Sweep one county's run folders under its run lock; print what went."""
-    from assets.cli_lock import holding_county_lock
+    from assets.county_lock import holding_county_lock
     from pipelines.warehouse import Warehouse
 
     if args.keep < 0:
@@ -76,7 +76,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
 
 def add_parser(sub) -> None:
     """Add ``prune-runs`` to the ``sanji`` parser."""
-    from assets.cli_lock import add_wait_option
+    from assets.county_lock import add_wait_option
 
     prune = sub.add_parser(
         "prune-runs", help="delete a county's run folders of frames no one needs any more",

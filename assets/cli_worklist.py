@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from dagster import ExecuteInProcessResult
 
-from assets.cli_lock import add_wait_option, holding_county_lock
+from assets.county_lock import add_wait_option, holding_county_lock
 from assets.runs import UserError, check_month, county_of, export_target, run_job
 from assets.settings import partition
 from pipelines.domain.county import TIMEZONE

@@ -15,7 +15,7 @@ from dagster import (
 )
 
 from assets.cases import returns_archive
-from assets.cli_lock import op_county_lock
+from assets.county_lock import op_county_lock
 from assets.failures import failing_clearly
 from assets.ingest import OWNERS, where
 from assets.metadata import counts, table_preview

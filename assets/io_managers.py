@@ -32,7 +32,7 @@ from dagster import (
     OutputContext,
 )
 
-from assets.cli_lock import op_county_lock
+from assets.county_lock import op_county_lock
 from assets.resources import WarehouseResource, drop_meta
 from assets.settings import setting, split_key
 from pipelines.faults import pause_point

@@ -29,7 +29,7 @@ from dagster import (
     op,
 )
 
-from assets.cli_lock import op_county_lock
+from assets.county_lock import op_county_lock
 from assets.ingest import TRANSIENT
 from assets.resources import WarehouseResource
 from assets.runs import UserError, check_records, check_warehouse

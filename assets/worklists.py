@@ -30,7 +30,7 @@ from dagster import (
 )
 
 from assets.cases import CaseConfig, returns_archive
-from assets.cli_lock import op_county_lock
+from assets.county_lock import op_county_lock
 from assets.exchange import EXCHANGE
 from assets.ingest import where
 from assets.metadata import counts, table_preview

@@ -92,7 +92,7 @@ def test_steward_commands_refuse_while_a_night_runs_and_work_after(county_copy, 
 
 
 def test_steward_jobs_refuse_while_a_night_runs(county_copy, monkeypatch) -> None:
-    monkeypatch.setattr("assets.cli_lock.OP_WAIT_SECONDS", 0.5)
+    monkeypatch.setattr("assets.county_lock.OP_WAIT_SECONDS", 0.5)
     first, second = sorted(county_copy.parquet("person_links")["record_key"][:2])
     decide = {**county_copy.run_config(), **decision_config(first, second, "no_link", "王芳")}
     decide["ops"]["append_match_decision"]["config"]["wait_seconds"] = 0.5
@@ -176,7 +176,7 @@ def test_decide_by_record_id_sees_the_township_answer(county_copy, home, townshi
 
 def test_a_refused_exchange_import_leaves_the_inbox_file_and_archives_nothing(
         county_copy, monkeypatch) -> None:
-    monkeypatch.setattr("assets.cli_lock.OP_WAIT_SECONDS", 0.5)
+    monkeypatch.setattr("assets.county_lock.OP_WAIT_SECONDS", 0.5)
     month = county_copy.month
     returned = county_copy.inbox / f"大病救治病例_{month}.xlsx"
     shutil.copy(county_copy.outbox / f"大病救治病例_{month}.xlsx", returned)

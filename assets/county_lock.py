@@ -1,4 +1,4 @@
-"""The county's run lock for the ``sanji`` commands that write outside a night.
+"""The county's run lock for the writes outside a night: a ``sanji`` command's and a job's.
 
 ``sanji decide``, ``sanji case explain / note``, ``sanji worklist import`` and ``sanji exchange
 import`` record a decision, archive a returned file and publish ``exchange_diff``: each takes
@@ -6,13 +6,17 @@ the lock ``sanji run`` holds for the whole night (``pipelines.warehouse.lock``),
 anything, and holds it while its job runs (the job's op finds the lock this process holds and
 writes through it). A night of the county running at that moment makes the command refuse in one
 line naming the run, pid and host holding the lock (exit code 2, nothing written), or wait with
-``--wait SECONDS``; no night can then publish an older ``exchange_diff`` over the import.
+``--wait SECONDS``; no night can then publish an older ``exchange_diff`` over the import. A job
+started by the daemon, a sensor or the Launchpad takes the lock for its writes itself
+(``op_county_lock``), waiting ``OP_WAIT_SECONDS`` for a night, then fails naming it.
 """
 
 import argparse
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+
+from dagster import Failure
 
 from assets.runs import UserError
 from pipelines.counties import County
@@ -73,8 +77,6 @@ def op_county_lock(warehouse, county: str | None, run_id: str,
     Raises:
         Failure: another run holds the lock (named), not retried.
     """
-    from dagster import Failure
-
     wait = OP_WAIT_SECONDS if wait_seconds is None else wait_seconds
     place = warehouse.county(county or None)
     store = Warehouse.at(warehouse.url or place.warehouse, schema=place.schema or None)
