@@ -15,7 +15,7 @@ is how its best person compares with the *other* people it could be:
   The best pair must have a confirming level (the whole name, or the ID), as for any link:
   twins share birth date, village and surname.
 
-Both respect the cannot-link constraints (``cluster._violating``: one list, two valid IDs,
+Both respect the cannot-link constraints (``cluster.violating``: one list, two valid IDs,
 birth dates, steward no-links); records with a steward decision are left as decided.
 Thresholds are settings (``LinkSettings.assign_weight``, ``assign_margin``,
 ``ambiguous_margin``); docs/linkage.md gives their measured precision per class.
@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from pipelines.link.cluster import _violating
+from pipelines.link.cluster import cannot_link_facts, violating
 from pipelines.link.settings import LinkSettings
 
 DECIDED = ("decided_link", "decided_no_link")
@@ -113,14 +113,6 @@ def _exclusive(scores: pl.DataFrame, weight: float, margin: float) -> pl.DataFra
     ).select("own", "c1")
 
 
-def births(rec: pl.DataFrame) -> pl.Series:
-    """Return per record its birth date as a YYYYMMDD integer (null when unknown)."""
-    return rec.select(
-        pl.col("birth_date").dt.year() * 10000 + pl.col("birth_date").dt.month() * 100
-        + pl.col("birth_date").dt.day()
-    ).to_series().cast(pl.Int64)
-
-
 def place(
     rec: pl.DataFrame, scored: pl.DataFrame, labels: np.ndarray, decided: pl.DataFrame,
     s: LinkSettings,
@@ -153,10 +145,9 @@ def place(
     new = out.copy()
     where = np.isin(out, own)
     new[where] = target[np.searchsorted(own, out[where])]
-    valid_id = rec.select(pl.when(pl.col("id_valid")).then("id_number")).to_series()
-    no_links = decided.filter(pl.col("decision") == "no_link")
-    bad = _violating(new, rec["one_list"], valid_id, no_links["i_l"].to_numpy(),
-                     no_links["i_r"].to_numpy(), births(rec))
+    facts = cannot_link_facts(rec, decided)
+    bad = violating(new, facts["one_row"], facts["valid_id"], facts["no_links"]["i_l"].to_numpy(),
+                    facts["no_links"]["i_r"].to_numpy(), facts["birth"])
     refused = np.isin(target, bad)
     revert = where & np.isin(new, bad)
     new[revert] = out[revert]

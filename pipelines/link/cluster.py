@@ -127,7 +127,7 @@ def _birth_conflicts(labels: np.ndarray, birth: pl.Series) -> np.ndarray:
     return np.unique(pairs["c"].to_numpy()[(same < 2) & ~swapped])
 
 
-def _violating(
+def violating(
     labels: np.ndarray, one_row: pl.Series, valid_id: pl.Series, no_a: np.ndarray, no_b: np.ndarray,
     birth: pl.Series,
 ) -> np.ndarray:
@@ -149,6 +149,20 @@ def _violating(
     no_link = labels[no_a][labels[no_a] == labels[no_b]]
     return np.unique(np.concatenate([dup_extract.to_numpy(), two_ids.to_numpy(), no_link,
                                      _birth_conflicts(labels, birth)]))
+
+
+def cannot_link_facts(rec: pl.DataFrame, decided: pl.DataFrame) -> dict:
+    """The cannot-link facts of prepared records, as ``cluster`` and ``violating`` read them:
+    ``one_row`` (one list), ``valid_id`` (null when unusable), ``no_links`` (the steward's
+    no_link pairs: i_l, i_r) and ``birth`` (YYYYMMDD integer, null when unknown)."""
+    birth = rec.select(
+        pl.col("birth_date").dt.year() * 10000 + pl.col("birth_date").dt.month() * 100
+        + pl.col("birth_date").dt.day()
+    ).to_series().cast(pl.Int64)
+    return {"one_row": rec["one_list"],
+            "valid_id": rec.select(pl.when(pl.col("id_valid")).then("id_number")).to_series(),
+            "no_links": decided.filter(pl.col("decision") == "no_link").select("i_l", "i_r"),
+            "birth": birth}
 
 
 def cluster(
@@ -174,7 +188,7 @@ def cluster(
     no_a, no_b = no_links["i_l"].to_numpy(), no_links["i_r"].to_numpy()
     if birth is None:
         birth = pl.Series("b", [None] * n, dtype=pl.Int64)
-    bad = _violating(labels, one_row, valid_id, no_a, no_b, birth)
+    bad = violating(labels, one_row, valid_id, no_a, no_b, birth)
     if not len(bad):
         return labels
     in_bad = np.isin(labels, bad)

@@ -207,13 +207,7 @@ def _clusters(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame) ->
     edges = scored.filter(pl.col("status").is_in(["linked", "decided_link"])).select(
         "i_l", "i_r", weight="match_weight", forced=pl.col("status") == "decided_link"
     )
-    valid_id = rec.select(pl.when(pl.col("id_valid")).then("id_number")).to_series()
-    no_links = decided.filter(pl.col("decision") == "no_link")
-    birth = rec.select(
-        pl.col("birth_date").dt.year() * 10000 + pl.col("birth_date").dt.month() * 100
-        + pl.col("birth_date").dt.day()
-    ).to_series().cast(pl.Int64)
-    return cluster.cluster(rec.height, edges, rec["one_list"], valid_id, no_links, birth)
+    return cluster.cluster(rec.height, edges, **cluster.cannot_link_facts(rec, decided))
 
 
 def _refused_to_uncertain(scored: pl.DataFrame, labels: np.ndarray, stats: dict) -> pl.DataFrame:
