@@ -36,7 +36,7 @@ from assets.county_lock import op_county_lock
 from assets.resources import WarehouseResource, drop_meta
 from assets.settings import setting, split_key
 from pipelines.faults import pause_point
-from pipelines.warehouse.staging import FRAME_COMPRESSION, RunStage
+from pipelines.warehouse.staging import FRAME_COMPRESSION, RunStage, read_frame
 
 PUBLICATION_ASSET = "publication"  # the asset that publishes a run's staged tables
 STAGING_FOLDER = "_staging"
@@ -113,19 +113,6 @@ class PolarsParquetIOManager(ConfigurableIOManager):
             _carry(path, _frame_path(self.run_folder(context.step_context.run_id),
                                      context.asset_key, key))
         return read_frame(path, (context.definition_metadata or {}).get("columns"))
-
-
-def read_frame(path: Path, columns: list[str] | tuple[str, ...] | None = None) -> pl.DataFrame:
-    """A stored frame; with ``columns`` (an input's metadata) only those it holds, in its order.
-
-    Reading only the columns a step uses keeps the other columns of a wide extract table off
-    the heap (parquet is read column by column).
-    """
-    if not columns:
-        return pl.read_parquet(path)
-    wanted = set(columns)
-    return pl.read_parquet(path, columns=[c for c in pl.read_parquet_schema(path)
-                                          if c in wanted])
 
 
 def _lineage(context: InputContext, run_id: str) -> list[str]:
@@ -254,10 +241,8 @@ class WarehouseIOManager(ConfigurableIOManager):
         county, month = split_key(key)
         if staged is None or county is None or key != staged[1]:
             return self._read(table, county, month, latest_before=latest_before)
-        stage = self.stage(staged[0], county, month)
-        path = stage.path(table)
-        frame = read_frame(path, columns and [*columns, "county", "month"]) \
-            if path.is_file() else None
+        frame = self.stage(staged[0], county, month).get(
+            table, columns and [*columns, "county", "month"])
         if frame is None:
             msg = (f"{table} of county {county}, month {month} was not staged by run "
                    f"{staged[0]}: its step did not finish (re-execute the run from failure)")

@@ -71,10 +71,11 @@ class RunStage:
         partial.replace(target)
         return frame.height
 
-    def get(self, table: str) -> pl.DataFrame | None:
-        """The staged frame of ``table``, or None when this run did not stage it."""
+    def get(self, table: str, columns: list[str] | None = None) -> pl.DataFrame | None:
+        """The staged frame of ``table`` (only ``columns`` of it, ``read_frame``), or None
+        when this run did not stage it."""
         path = self.path(table)
-        return pl.read_parquet(path) if path.is_file() else None
+        return read_frame(path, columns) if path.is_file() else None
 
     def tables(self) -> dict[str, pl.DataFrame]:
         """Every staged table of the partition, by name."""
@@ -112,3 +113,16 @@ def sweep_stages(root: Path, county: str | None, live: Callable[[str], bool],
             run_folder.rmdir()
         removed.append(run_folder.name)
     return removed
+
+
+def read_frame(path: Path, columns: list[str] | tuple[str, ...] | None = None) -> pl.DataFrame:
+    """A stored frame; with ``columns`` (an input's metadata) only those it holds, in its order.
+
+    Reading only the columns a step uses keeps the other columns of a wide extract table off
+    the heap (parquet is read column by column).
+    """
+    if not columns:
+        return pl.read_parquet(path)
+    wanted = set(columns)
+    return pl.read_parquet(path, columns=[c for c in pl.read_parquet_schema(path)
+                                          if c in wanted])
