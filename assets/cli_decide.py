@@ -5,9 +5,10 @@ Example::
     sanji decide KEY_A KEY_B --no-link --by 王芳 --note "twins"
 
 The keys must name records of the latest published month; the decision is recorded under the
-county's run lock (``assets.county_lock``); a ``--link`` over a township's standing 非同一人 on the
-two records is refused, naming the case, unless ``--override-township`` (then the decision's note
-says whose answer it overrides).
+county's run lock (``assets.county_lock``); a ``--link`` a township's standing 非同一人 covers (the
+two records, or the two people it separated: ``pipelines.cases.override.township_answer``) is
+refused, naming the case, unless ``--override-township`` (then the decision's note says whose
+answer it overrides).
 """
 
 import argparse
@@ -19,6 +20,7 @@ from assets.county_lock import add_wait_option, holding_county_lock
 from assets.jobs import check_township_answer, decision_config
 from assets.resources import resource_config
 from assets.runs import UserError, check_records, check_warehouse, county_of, run_job
+from assets.settings import setting
 
 
 def cmd_decide(args: argparse.Namespace, report: Callable[[ExecuteInProcessResult], int]) -> int:
@@ -35,7 +37,8 @@ def cmd_decide(args: argparse.Namespace, report: Callable[[ExecuteInProcessResul
     url = str(args.warehouse or county.warehouse)
     with holding_county_lock(url, county, args.wait, "decision not recorded") as run_id:
         check_township_answer(Warehouse.from_url(url, schema=county.schema or None), args.a,
-                              args.b, decision, args.note, args.override_township)
+                              args.b, decision, args.note, args.override_township,
+                              setting("SANJI_STORAGE"), county.code)
         config = {**resource_config(warehouse=args.warehouse),
                   **decision_config(args.a, args.b, decision, args.by, args.note, county.code,
                                     override_township=args.override_township)}
