@@ -5,8 +5,9 @@ one foreign county (``benchmarks/foreign_county``) the incremental-night tests s
 
 - :func:`append_stays`: the insurance office's settlement workbook comes back with new stays
   appended (copies of some patients' rows, admitted and discharged later);
-- :func:`rename` / :func:`remove`: one row of a text extract renamed (to the name another row
-  holds, so how many people hold that name changes too) or removed.
+- :func:`rename` / :func:`retype` / :func:`remove`: one row of a text extract given another
+  row's value (a name another resident holds, so how many people hold that name changes too;
+  another village), retyped (an ID mistyped) or removed.
 """
 
 from __future__ import annotations
@@ -83,6 +84,15 @@ def rename(path: Path, row: int, like: int, column: str, encoding: str = "gb1803
     old, rows[row + 1][at] = rows[row + 1][at], rows[like + 1][at]
     _write(path, rows, encoding)
     return old, rows[row + 1][at]
+
+
+def retype(path: Path, row: int, column: str, typed, encoding: str = "gb18030") -> str:
+    """Retype data row ``row``'s ``column`` of a CSV as ``typed(old)``; returns the old value."""
+    rows = _rows(path, encoding)
+    at = rows[0].index(column)
+    old, rows[row + 1][at] = rows[row + 1][at], typed(rows[row + 1][at])
+    _write(path, rows, encoding)
+    return old
 
 
 def remove(path: Path, row: int, encoding: str = "gb18030") -> list[str]:

@@ -3,7 +3,8 @@
 Night 1 reads and links the foreign county in full. Night 2 reads its landing files again
 after one change, as the departments make them: the settlement workbook with new stays
 appended, an enrolment row renamed (to a name another resident holds), an enrolment row
-removed, a steward's decisions added — and all of them at once. The incremental night (the kept
+removed, an enrolment ID mistyped (two digits swapped), an enrolment row moved to another
+village, a steward's decisions added — and all of them at once. The incremental night (the kept
 state) must give the pairs, statuses, uncertain pairs and people (person ids) of a full night
 that compares every pair with the same kept model. Rows ingest sets aside are not linked on
 either night: the comparison is on what is linked.
@@ -61,6 +62,15 @@ def _change(landing: Path, what: str) -> None:
         assert old != new
     if what in ("removed", "all"):
         nights.remove(landing / nights.FOREIGN_ENROLMENT, 900)
+    if what in ("ID mistyped", "all"):  # two digits swapped: that ID's other records change
+        nights.retype(landing / nights.FOREIGN_ENROLMENT, 300, "证件号码", _swapped)
+    if what in ("moved", "all"):
+        nights.rename(landing / nights.FOREIGN_ENROLMENT, 400, 1500, "村（社区）")
+
+
+def _swapped(pid: str) -> str:
+    """The ID with its 9th and 10th characters swapped (the year's last two digits)."""
+    return pid[:8] + pid[9] + pid[8] + pid[10:] if pid[8] != pid[9] else pid[:8] + "00" + pid[10:]
 
 
 def _kept_model_full(records, evidence, state, previous, decisions):
@@ -71,7 +81,8 @@ def _kept_model_full(records, evidence, state, previous, decisions):
                         today=DAY + timedelta(days=1))
 
 
-@pytest.mark.parametrize("what", ["new stays", "renamed", "removed", "decision", "all"])
+@pytest.mark.parametrize("what", ["new stays", "renamed", "removed", "ID mistyped", "moved",
+                                  "decision", "all"])
 def test_an_incremental_night_on_the_foreign_county_is_the_full_night(
         night1, foreign_landing: Path, tmp_path: Path, what: str) -> None:
     records, first = night1
@@ -86,8 +97,8 @@ def test_an_incremental_night_on_the_foreign_county_is_the_full_night(
     full = _kept_model_full(records2, evidence2, first.state, first.id_map, decisions)
     assert inc.stats["link_mode"] == "incremental", inc.stats["link_mode_reason"]
     assert full.stats["pairs_kept"] == 0
-    changed = {"new stays": STAYS, "renamed": 1, "removed": 0, "decision": 0,
-               "all": STAYS + 1}[what]
+    changed = {"new stays": STAYS, "renamed": 1, "removed": 0, "ID mistyped": 1, "moved": 1,
+               "decision": 0, "all": STAYS + 3}[what]
     assert inc.stats["records_new_or_changed"] >= changed
     if what == "decision":
         assert inc.stats["pairs_compared"] == 0  # nothing to compare: statuses decided afresh
