@@ -38,8 +38,8 @@ def cmd_decide(args: argparse.Namespace, report: Callable[[ExecuteInProcessResul
     with holding_county_lock(url, county, args.wait, "decision not recorded") as run_id:
         check_township_answer(Warehouse.from_url(url, schema=county.schema or None), args.a,
                               args.b, decision, args.note, args.override_township,
-                              setting("SANJI_STORAGE"), county.code)
-        config = {**resource_config(warehouse=args.warehouse),
+                              args.storage, county.code)
+        config = {**resource_config(warehouse=args.warehouse, storage=args.storage),
                   **decision_config(args.a, args.b, decision, args.by, args.note, county.code,
                                     override_township=args.override_township)}
         result = run_job("steward_decision", config, run_id=run_id)
@@ -73,5 +73,8 @@ def add_parser(sub, report: Callable[[ExecuteInProcessResult], int]) -> None:
     decide.add_argument("--override-township", action="store_true",
                         help="--link although a township answered 非同一人 on a case of the "
                              "two records (recorded in the decision's note)")
+    decide.add_argument("--storage", default=setting("SANJI_STORAGE"), metavar="FOLDER",
+                        help="the runs' intermediate files, where a record id is read as its "
+                             "record key (default: $SANJI_STORAGE or .dagster_home/storage)")
     add_wait_option(decide)
     decide.set_defaults(func=lambda a: cmd_decide(a, report))

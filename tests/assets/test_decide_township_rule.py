@@ -60,14 +60,14 @@ def answered(county_copy):
     return wh, rows
 
 
-def test_cli_and_job_refuse_only_what_the_township_answered(county_copy, home, answered, capsys,
-                                                            monkeypatch) -> None:
-    monkeypatch.setenv("SANJI_STORAGE", str(county_copy.storage))
+def test_cli_and_job_refuse_only_what_the_township_answered(county_copy, home, answered,
+                                                            capsys) -> None:
     wh, rows = answered
     for what, a, b, case in rows:
         refused = case is not None
         before = wh.read(DECISION_TABLE).height
-        argv = ["decide", a, b, "--link", "--by", "王芳", "--warehouse", str(county_copy.warehouse)]
+        argv = ["decide", a, b, "--link", "--by", "王芳", "--warehouse", str(county_copy.warehouse),
+                "--storage", str(county_copy.storage)]
         assert main(argv) == (2 if refused else 0), what
         err = capsys.readouterr().err
         assert ("answered 非同一人" in err) == refused, (what, err)
