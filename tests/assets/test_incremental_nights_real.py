@@ -11,6 +11,7 @@ person ids) are those of a full night over the same records with the same kept m
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -25,6 +26,7 @@ from assets.link import LINK_STATE
 from assets.publication import publication_config
 from assets.resources import resource_config
 from assets.settings import partition
+from pipelines.ingest import ingest_landing, person_records
 from pipelines.link import LinkSettings, link_records, record_evidence
 from pipelines.link.decisions import (
     DECISION_TABLE,
@@ -121,6 +123,10 @@ def test_incremental_nights_on_the_foreign_county(foreign_landing: Path, tmp_pat
     second = _night(tmp_path, instance)
     _same_as_full(tmp_path, last, second)
     assert _link_meta(second)["records_new_or_changed"] >= 9
+    # the files unchanged came from the ingest cache: the records of a cold read all the same
+    cold = person_records(ingest_landing(landing, as_of=date(2026, 10, 20)).tables)
+    assert _frame(tmp_path, second.run_id, "person_records").sort("record_id").equals(
+        cold.sort("record_id"))
     ids = _decide(tmp_path, second.run_id)
     third = _night(tmp_path, instance)
     _same_as_full(tmp_path, second, third)
