@@ -39,6 +39,7 @@ from pipelines.domain.identity import mask_ids_in_text
 from pipelines.domain.months import Month
 from pipelines.errors import TransientError
 from pipelines.snapshot import ArchiveMissing, restore, take_snapshot
+from pipelines.warehouse.staging import FrameFile
 
 OWNERS = ["team:county-health-data"]
 # Transient failures (a file still being written, the database not up yet) are retried.
@@ -193,6 +194,9 @@ def ingest(context: AssetExecutionContext, landing_snapshot: pl.DataFrame | None
             raise Failure(description=str(exc), allow_retries=False) from exc
         with failing_clearly("reading the landing folder"):  # a bad file, mapping: no retry
             result = ingest_landing(folder, as_of=Month.parse(month).last_day, cache=cache)
+    stored = {name: FrameFile(cache.table(name, key, result.tables[name]),
+                              result.tables[name].height)
+              for name, key in result.table_keys.items()}
     cache.prune()
     context.log.info(f"ingest cache: {len(cache.hits)} file(s) unchanged, taken from "
                      f"{cache.folder}; {len(cache.misses)} read and kept"
@@ -202,12 +206,13 @@ def ingest(context: AssetExecutionContext, landing_snapshot: pl.DataFrame | None
     if set_aside:  # unreadable, empty, a copy, hidden, unrecognised: named, never silent
         context.log.warning(f"{len(set_aside)} file(s)/sheet(s) set aside whole: "
                             + "; ".join(set_aside[:20]))
-    yield from _ingest_outputs(result, set_aside, cache)
+    yield from _ingest_outputs(result, set_aside, cache, stored)
 
 
-def _ingest_outputs(result, set_aside: list[str], cache):
+def _ingest_outputs(result, set_aside: list[str], cache, stored: dict[str, FrameFile]):
     """The ingest multi-asset's outputs and its accounting check (``set_aside``: the files and
-    sheets set aside whole, masked, for the metadata; ``cache``: the night's ingest cache)."""
+    sheets set aside whole, masked, for the metadata; ``cache``: the night's ingest cache;
+    ``stored``: the extract tables the cache holds as files, linked rather than written)."""
     by_file = result.accounting.group_by("source_file").agg(
         pl.col("rows_read").sum(), pl.col("rows_accepted").sum(),
         pl.col("rows_quarantined").sum(),
@@ -215,8 +220,9 @@ def _ingest_outputs(result, set_aside: list[str], cache):
     for name in EXTRACT_ASSETS:
         table = result.tables[name]
         files = result.accounting.filter(pl.col("extract") == name)
-        yield Output(table, output_name=name, metadata={
+        yield Output(stored.get(name, table), output_name=name, metadata={
             "rows": table.height, "rows_by_file": table_preview(files, limit=50),
+            "from_cache": name in cache.tables_reused,
         })
     yield Output(result.regions, output_name="region_table",
                  metadata={"rows": result.regions.height})

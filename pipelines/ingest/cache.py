@@ -40,6 +40,7 @@ SUFFIXES = {".py", ".yaml", ".yml", ".json", ".csv", ".txt"}
 MANIFEST = "manifest.json"
 CACHE_DIR = "ingest-cache"  # below the run's storage folder
 FRAMES = ("table", "quarantine", "issues", "accounting", "first", "recognition")
+TABLES = "tables"  # whole extract tables, named by the entries they were built from
 
 
 @lru_cache(maxsize=1)
@@ -115,6 +116,8 @@ class IngestCache:
     used: set[str] = field(default_factory=set)
     hits: list[str] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
+    tables_used: set[str] = field(default_factory=set)
+    tables_reused: list[str] = field(default_factory=list)
 
     def key(self, name: str, digest: str) -> str:
         """The entry of a file's name and bytes in the night's context."""
@@ -139,8 +142,9 @@ class IngestCache:
         self.used.add(key)
         return CachedFile(key, manifest["regions"], grids, path, name, digest)
 
-    def store(self, name: str, digest: str, regions: str, grids: list[CachedGrid]) -> None:
-        """Keep what a file's grids gave, under its name and bytes (Arrow IPC, lz4)."""
+    def store(self, name: str, digest: str, regions: str, grids: list[CachedGrid]) -> str:
+        """Keep what a file's grids gave, under its name and bytes (Arrow IPC, lz4); the
+        entry's key."""
         key = self.key(name, digest)
         self.used.add(key)
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -155,12 +159,40 @@ class IngestCache:
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
         shutil.rmtree(self.folder / key, ignore_errors=True)
         tmp.rename(self.folder / key)
+        return key
+
+    def table(self, extract: str, key: str, frame: pl.DataFrame) -> Path:
+        """The extract table built from the cache entries ``key`` names, as a parquet file.
+
+        An earlier night that built the table from the same entries (the same rows: what an
+        entry gives never changes) wrote it: that file is the table and ``frame`` is not
+        written again (a quiet night's unchanged extracts). Else (and on a cold night) it is
+        written now. The caller links the file where the table goes.
+        """
+        from pipelines.warehouse.staging import FRAME_COMPRESSION
+
+        path = self.folder / TABLES / f"{extract}-{key}.parquet"
+        self.tables_used.add(path.name)
+        if path.is_file() and not self.cold:
+            self.tables_reused.append(extract)
+            return path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")
+        frame.write_parquet(partial, compression=FRAME_COMPRESSION)
+        partial.replace(path)
+        return path
 
     def prune(self) -> int:
-        """Remove the entries the night neither read nor wrote; how many were removed."""
+        """Remove the entries and tables the night neither read nor wrote; how many entries
+        were removed."""
         if not self.folder.is_dir():
             return 0
-        gone = [p for p in self.folder.iterdir() if p.is_dir() and p.name not in self.used]
+        gone = [p for p in self.folder.iterdir()
+                if p.is_dir() and p.name not in self.used and p.name != TABLES]
         for path in gone:
             shutil.rmtree(path, ignore_errors=True)
+        tables = self.folder / TABLES
+        for path in tables.iterdir() if tables.is_dir() else ():
+            if path.name not in self.tables_used:
+                path.unlink(missing_ok=True)
         return len(gone)

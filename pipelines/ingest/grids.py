@@ -69,6 +69,8 @@ class Ingested:
     recognition: pl.DataFrame = field(
         default_factory=lambda: pl.DataFrame(schema=RECOGNITION_SCHEMA))
     clinics: pl.DataFrame | None = None
+    # extract -> the key of the cache entries its table was built from (with a cache only)
+    table_keys: dict[str, str] = field(default_factory=dict)
 
 
 def empty_table(extract: str) -> pl.DataFrame:
