@@ -130,10 +130,18 @@ def with_person(records: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
     person ids are taken as they stand, else by a join on ``record_id`` (a record id is
     unique, so both give the same rows).
     """
-    ids = links.select("record_id", "person_id")
-    if ids.height == records.height and ids["record_id"].equals(records["record_id"]):
-        return records.with_columns(ids["person_id"])
-    return records.join(ids, on="record_id", how="inner")
+    aligned = aligned_person_ids(records["record_id"], links)
+    if aligned is not None:
+        return records.with_columns(aligned)
+    return records.join(links.select("record_id", "person_id"), on="record_id", how="inner")
+
+
+def aligned_person_ids(record_ids: pl.Series, links: pl.DataFrame) -> pl.Series | None:
+    """``links``' ``person_id`` column when its record ids are ``record_ids``, row for row
+    (the order the link step writes them in), else None (then join)."""
+    if links.height == record_ids.len() and links["record_id"].equals(record_ids):
+        return links["person_id"]
+    return None
 
 
 # Bits of the composite preference key (smaller wins): not-valid | trust | age | rarity | record.
@@ -270,7 +278,7 @@ def person_source(records: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
         source_file, sheet, row_number, record_id, department, extract, person_id.
     """
     return (
-        records.select("source_file", "sheet", "row_number", "record_id", "department", "extract")
-        .join(links.select("record_id", "person_id"), on="record_id", how="inner")
+        with_person(records.select("source_file", "sheet", "row_number", "record_id",
+                                   "department", "extract"), links)
         .sort("person_id", "record_id")
     )
