@@ -180,6 +180,7 @@ def ingest(context: AssetExecutionContext, landing_snapshot: pl.DataFrame | None
     The month's last day is the day the landing is read as of (no one is born after it).
     """
     from pipelines.ingest import ingest_landing
+    from pipelines.ingest.cache import table_rows
 
     county, month = where(context)
     if landing_snapshot is None or landing_snapshot.height == 0:  # never snapshotted
@@ -194,9 +195,10 @@ def ingest(context: AssetExecutionContext, landing_snapshot: pl.DataFrame | None
             raise Failure(description=str(exc), allow_retries=False) from exc
         with failing_clearly("reading the landing folder"):  # a bad file, mapping: no retry
             result = ingest_landing(folder, as_of=Month.parse(month).last_day, cache=cache)
-    stored = {name: FrameFile(cache.table(name, key, result.tables[name]),
-                              result.tables[name].height)
-              for name, key in result.table_keys.items()}
+    stored = {}  # the tables the cache holds as files (written now, or by an earlier night)
+    for name, key in result.table_keys.items():
+        path = cache.table(name, key, result.tables)
+        stored[name] = FrameFile(path, table_rows(path))
     cache.prune()
     context.log.info(f"ingest cache: {len(cache.hits)} file(s) unchanged, taken from "
                      f"{cache.folder}; {len(cache.misses)} read and kept"
@@ -217,11 +219,12 @@ def _ingest_outputs(result, set_aside: list[str], cache, stored: dict[str, Frame
         pl.col("rows_read").sum(), pl.col("rows_accepted").sum(),
         pl.col("rows_quarantined").sum(),
     ).sort("source_file")
-    for name in EXTRACT_ASSETS:
-        table = result.tables[name]
+    for name in EXTRACT_ASSETS:  # a stored table is linked, never read
+        table = stored[name] if name in stored else result.tables[name]
+        rows = table.rows if isinstance(table, FrameFile) else table.height
         files = result.accounting.filter(pl.col("extract") == name)
-        yield Output(stored.get(name, table), output_name=name, metadata={
-            "rows": table.height, "rows_by_file": table_preview(files, limit=50),
+        yield Output(table, output_name=name, metadata={
+            "rows": rows, "rows_by_file": table_preview(files, limit=50),
             "from_cache": name in cache.tables_reused,
         })
     yield Output(result.regions, output_name="region_table",

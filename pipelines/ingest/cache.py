@@ -27,6 +27,7 @@ import hashlib
 import json
 import shutil
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -134,7 +135,7 @@ class IngestCache:
             grids = [CachedGrid(
                 sheet=g["sheet"], extract=g["extract"], files_row=g["files_row"],
                 unrecognised_row=g["unrecognised_row"],
-                frames={f: pl.read_ipc(entry / f"{i}-{f}.arrow")
+                frames={f: _read(entry / f"{i}-{f}.arrow", lazy=f == "table")
                         for f in g["frames"]},
             ) for i, g in enumerate(manifest["grids"])]
         except (OSError, ValueError, KeyError, pl.exceptions.PolarsError):
@@ -161,24 +162,30 @@ class IngestCache:
         tmp.rename(self.folder / key)
         return key
 
-    def table(self, extract: str, key: str, frame: pl.DataFrame) -> Path:
+    def stored_table(self, extract: str, key: str) -> Path | None:
+        """The file of the extract table built from the cache entries ``key`` names, when an
+        earlier night wrote it (None on a cold night: every table is written again)."""
+        path = self.folder / TABLES / f"{extract}-{key}.parquet"
+        return path if path.is_file() and not self.cold else None
+
+    def table(self, extract: str, key: str, tables: Mapping[str, pl.DataFrame]) -> Path:
         """The extract table built from the cache entries ``key`` names, as a parquet file.
 
         An earlier night that built the table from the same entries (the same rows: what an
-        entry gives never changes) wrote it: that file is the table and ``frame`` is not
-        written again (a quiet night's unchanged extracts). Else (and on a cold night) it is
-        written now. The caller links the file where the table goes.
+        entry gives never changes) wrote it: that file is the table, and ``tables[extract]``
+        is neither read nor written (a quiet night's unchanged extracts). Else (and on a
+        cold night) it is written now. The caller links the file where the table goes.
         """
         from pipelines.warehouse.staging import FRAME_COMPRESSION
 
         path = self.folder / TABLES / f"{extract}-{key}.parquet"
         self.tables_used.add(path.name)
-        if path.is_file() and not self.cold:
+        if self.stored_table(extract, key) is not None:
             self.tables_reused.append(extract)
             return path
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")
-        frame.write_parquet(partial, compression=FRAME_COMPRESSION)
+        tables[extract].write_parquet(partial, compression=FRAME_COMPRESSION)
         partial.replace(path)
         return path
 
@@ -196,3 +203,17 @@ class IngestCache:
             if path.name not in self.tables_used:
                 path.unlink(missing_ok=True)
         return len(gone)
+
+
+def _read(path: Path, lazy: bool) -> pl.DataFrame | pl.LazyFrame:
+    """An entry's frame; a grid's table lazily (read only when its extract's table is built,
+    not when the night links the whole table's file)."""
+    if lazy:
+        pl.read_ipc_schema(path)  # a missing or broken file fails here, as read_ipc would
+        return pl.scan_ipc(path)
+    return pl.read_ipc(path)
+
+
+def table_rows(path: Path) -> int:
+    """Rows of a stored table (from the file's metadata)."""
+    return pl.scan_parquet(path).select(pl.len()).collect().item()

@@ -31,6 +31,7 @@ from pipelines.ingest.grids import (
     FILES_SCHEMA,
     REGION_SCHEMA,
     Ingested,
+    Tables,
     empty_table,
     files_row,
     ingest_extract,
@@ -326,13 +327,24 @@ def ingest_landing(landing: Path, mapping: HeaderMapping | None = None,
     if cache is not None:
         cache.hits.extend(sorted({s.owner.name for s in slots if s.cached and s.owner}))
         keys = _table_keys(parts, _store(cache, slots, parts, rkey), rkey)
-    result = _result(parts, regions.select(list(REGION_SCHEMA)), unreadable)
+    stored = {e for e, k in keys.items() if cache and cache.stored_table(e, k)}
+    result = _result(parts, regions.select(list(REGION_SCHEMA)), unreadable, stored)
     result.table_keys = keys
     return result
 
 
-def _result(parts: _Parts, regions: pl.DataFrame, unreadable: list) -> Ingested:
-    """The night's tables from the parts, in their places."""
+def _concat(parts: list, lazy: bool) -> pl.DataFrame | pl.LazyFrame:
+    """A table's parts (frames, and cached grids' lazy tables) as one frame."""
+    if not lazy and all(isinstance(p, pl.DataFrame) for p in parts):
+        return pl.concat(parts)
+    whole = pl.concat([p.lazy() for p in parts])
+    return whole if lazy else whole.collect()
+
+
+def _result(parts: _Parts, regions: pl.DataFrame, unreadable: list,
+            stored: set[str]) -> Ingested:
+    """The night's tables from the parts, in their places; a ``stored`` extract's table
+    (the ingest cache holds it as a file) is read only when asked for."""
     for i, item in enumerate(unreadable):
         at = (UNREADABLE_PHASE, i, 0)
         parts.unrecognised.append((at, unreadable_row(item)))
@@ -343,7 +355,8 @@ def _result(parts: _Parts, regions: pl.DataFrame, unreadable: list) -> Ingested:
     clinics = concat_or_empty(parts.clinics, CLINIC_SCHEMA) if parts.clinics else None
     tables = {e: _placed(p) for e, p in parts.tables.items()}
     return Ingested(
-        tables={e: pl.concat(p) if p else empty_table(e) for e, p in tables.items()},
+        tables=Tables({e: _concat(p, lazy=e in stored) if p else empty_table(e)
+                       for e, p in tables.items()}),
         regions=regions if clinics is None else with_clinic_counts(regions, clinics),
         quarantine=concat_or_empty(_placed(parts.quarantine), QUARANTINE_SCHEMA),
         field_issue=concat_or_empty(_placed(parts.issues), ISSUE_SCHEMA),

@@ -133,7 +133,10 @@ def _night_with_tables(landing: Path, folder: Path) -> tuple[Ingested, dict[str,
     (``IngestCache.table``); the files and their mtimes."""
     cache = IngestCache(folder)
     result = ingest_landing(landing, as_of=AS_OF, cache=cache)
-    files = {n: cache.table(n, k, result.tables[n]) for n, k in result.table_keys.items()}
+    lazy = {n for n in result.tables if not result.tables.loaded(n)}
+    files = {n: cache.table(n, k, result.tables) for n, k in result.table_keys.items()}
+    assert not any(result.tables.loaded(n) for n in lazy)  # linked, never read
+    assert lazy == set(cache.tables_reused)
     cache.prune()
     return result, files, cache, {n: p.stat().st_mtime_ns for n, p in files.items()}
 
@@ -145,8 +148,9 @@ def test_an_unchanged_extract_table_is_the_file_an_earlier_night_wrote(
     assert "settlement" not in before  # a later file repeats its rows: that file is never kept
     assert {"enrolment", "doctor_contract", "poverty_roster", "death"} <= set(before)
     append_lines(landing / INSURED, landing / INSURED, 5)  # only the enrolment file changes
-    _, after, cache, rewritten = _night_with_tables(landing, folder)
+    warm, after, cache, rewritten = _night_with_tables(landing, folder)
     cold = ingest_landing(landing, as_of=AS_OF)
+    assert_same(cold, warm)  # a table not read yet is read when asked for: the same rows
     assert set(after) == set(before)
     for name, path in after.items():  # table-driven: every extract the cache can name
         assert_frame_equal(pl.read_parquet(path), cold.tables[name])
@@ -158,6 +162,6 @@ def test_an_unchanged_extract_table_is_the_file_an_earlier_night_wrote(
     assert not before["enrolment"].exists()  # the night did not use it: pruned
     full = IngestCache(folder, cold=True)  # --full writes every table again
     result = ingest_landing(landing, as_of=AS_OF, cache=full)
-    again = {n: full.table(n, k, result.tables[n]) for n, k in result.table_keys.items()}
+    again = {n: full.table(n, k, result.tables) for n, k in result.table_keys.items()}
     assert full.tables_reused == [] and again == after
     assert all(again[n].stat().st_mtime_ns != rewritten[n] for n in again)
