@@ -39,6 +39,7 @@ from pipelines.domain.identity import mask_ids_in_text
 from pipelines.domain.months import Month
 from pipelines.errors import TransientError
 from pipelines.snapshot import ArchiveMissing, restore, take_snapshot
+from pipelines.warehouse.staging import FrameFile
 
 OWNERS = ["team:county-health-data"]
 # Transient failures (a file still being written, the database not up yet) are retried.
@@ -179,6 +180,7 @@ def ingest(context: AssetExecutionContext, landing_snapshot: pl.DataFrame | None
     The month's last day is the day the landing is read as of (no one is born after it).
     """
     from pipelines.ingest import ingest_landing
+    from pipelines.ingest.cache import table_rows
 
     county, month = where(context)
     if landing_snapshot is None or landing_snapshot.height == 0:  # never snapshotted
@@ -193,6 +195,10 @@ def ingest(context: AssetExecutionContext, landing_snapshot: pl.DataFrame | None
             raise Failure(description=str(exc), allow_retries=False) from exc
         with failing_clearly("reading the landing folder"):  # a bad file, mapping: no retry
             result = ingest_landing(folder, as_of=Month.parse(month).last_day, cache=cache)
+    stored = {}  # the tables the cache holds as files (written now, or by an earlier night)
+    for name, key in result.table_keys.items():
+        path = cache.table(name, key, result.tables)
+        stored[name] = FrameFile(path, table_rows(path))
     cache.prune()
     context.log.info(f"ingest cache: {len(cache.hits)} file(s) unchanged, taken from "
                      f"{cache.folder}; {len(cache.misses)} read and kept"
@@ -202,21 +208,24 @@ def ingest(context: AssetExecutionContext, landing_snapshot: pl.DataFrame | None
     if set_aside:  # unreadable, empty, a copy, hidden, unrecognised: named, never silent
         context.log.warning(f"{len(set_aside)} file(s)/sheet(s) set aside whole: "
                             + "; ".join(set_aside[:20]))
-    yield from _ingest_outputs(result, set_aside, cache)
+    yield from _ingest_outputs(result, set_aside, cache, stored)
 
 
-def _ingest_outputs(result, set_aside: list[str], cache):
+def _ingest_outputs(result, set_aside: list[str], cache, stored: dict[str, FrameFile]):
     """The ingest multi-asset's outputs and its accounting check (``set_aside``: the files and
-    sheets set aside whole, masked, for the metadata; ``cache``: the night's ingest cache)."""
+    sheets set aside whole, masked, for the metadata; ``cache``: the night's ingest cache;
+    ``stored``: the extract tables the cache holds as files, linked rather than written)."""
     by_file = result.accounting.group_by("source_file").agg(
         pl.col("rows_read").sum(), pl.col("rows_accepted").sum(),
         pl.col("rows_quarantined").sum(),
     ).sort("source_file")
-    for name in EXTRACT_ASSETS:
-        table = result.tables[name]
+    for name in EXTRACT_ASSETS:  # a stored table is linked, never read
+        table = stored[name] if name in stored else result.tables[name]
+        rows = table.rows if isinstance(table, FrameFile) else table.height
         files = result.accounting.filter(pl.col("extract") == name)
         yield Output(table, output_name=name, metadata={
-            "rows": table.height, "rows_by_file": table_preview(files, limit=50),
+            "rows": rows, "rows_by_file": table_preview(files, limit=50),
+            "from_cache": name in cache.tables_reused,
         })
     yield Output(result.regions, output_name="region_table",
                  metadata={"rows": result.regions.height})

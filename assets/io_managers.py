@@ -17,7 +17,6 @@
 """
 
 import os
-import shutil
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -36,7 +35,13 @@ from assets.county_lock import op_county_lock
 from assets.resources import WarehouseResource, drop_meta
 from assets.settings import setting, split_key
 from pipelines.faults import pause_point
-from pipelines.warehouse.staging import FRAME_COMPRESSION, RunStage, read_frame
+from pipelines.warehouse.staging import (
+    FRAME_COMPRESSION,
+    FrameFile,
+    RunStage,
+    link_or_copy,
+    read_frame,
+)
 
 PUBLICATION_ASSET = "publication"  # the asset that publishes a run's staged tables
 STAGING_FOLDER = "_staging"
@@ -76,16 +81,22 @@ class PolarsParquetIOManager(ConfigurableIOManager):
         last = store.last_publication(county, month)
         return last.run_id if last is not None else None
 
-    def handle_output(self, context: OutputContext, obj: pl.DataFrame) -> None:
-        """Write the frame to the run's own file (a temporary name, then renamed)."""
+    def handle_output(self, context: OutputContext, obj: pl.DataFrame | FrameFile) -> None:
+        """Write the frame to the run's own file (a temporary name, then renamed); a
+        :class:`FrameFile` (the same rows already stored) is linked there instead."""
         key = context.asset_partition_key if context.has_asset_partitions else None
         path = _frame_path(self.run_folder(context.run_id),
                            context.asset_key, key)
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-        obj.write_parquet(partial, compression=FRAME_COMPRESSION)
+        partial.unlink(missing_ok=True)
+        if isinstance(obj, FrameFile):
+            link_or_copy(obj.path, partial)
+        else:
+            obj.write_parquet(partial, compression=FRAME_COMPRESSION)
         partial.replace(path)
-        context.add_output_metadata({"rows": MetadataValue.int(obj.height),
+        rows = obj.rows if isinstance(obj, FrameFile) else obj.height
+        context.add_output_metadata({"rows": MetadataValue.int(rows),
                                      "path": MetadataValue.path(str(path))})
 
     def load_input(self, context: InputContext) -> pl.DataFrame:
@@ -141,10 +152,8 @@ def _carry(source: Path, target: Path) -> None:
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    try:
-        os.link(source, partial)
-    except OSError:
-        shutil.copyfile(source, partial)
+    partial.unlink(missing_ok=True)
+    link_or_copy(source, partial)
     partial.replace(target)
 
 

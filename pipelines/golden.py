@@ -22,7 +22,7 @@ order until one record wins:
 
 Each chosen field carries ``<field>_source`` = ``"<extract>:<record_id>"`` (provenance).
 All of it is vectorised: one long frame of the records (only the columns the rule reads),
-sorted by record_id; per field the three steps are packed into one integer preference key
+sorted by person and record_id; per field the three steps are packed into one integer preference key
 whose last part is the record's row, every field's minimum per person is taken in ONE hash
 group-by over integer person codes, and the winners are gathered by the row the key names
 (no per-field group-by, join or sort).
@@ -119,9 +119,29 @@ def linked_records(tables: dict[str, pl.DataFrame], links: pl.DataFrame,
         get_table(tables, name).select(*keep, record_date(name))
         for name in EXTRACTS
     ]
-    return pl.concat(parts, how="vertical_relaxed").join(
-        links.select("record_id", "person_id"), on="record_id", how="inner"
-    )
+    return with_person(pl.concat(parts, how="vertical_relaxed"), links)
+
+
+def with_person(records: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
+    """``records`` with the ``person_id`` ``links`` gives each (a record without one dropped).
+
+    The link step lists its links in the order of the extract tables, so ``links``' record
+    ids are usually ``records``' own, row for row: then (one vectorised comparison) its
+    person ids are taken as they stand, else by a join on ``record_id`` (a record id is
+    unique, so both give the same rows).
+    """
+    aligned = aligned_person_ids(records["record_id"], links)
+    if aligned is not None:
+        return records.with_columns(aligned)
+    return records.join(links.select("record_id", "person_id"), on="record_id", how="inner")
+
+
+def aligned_person_ids(record_ids: pl.Series, links: pl.DataFrame) -> pl.Series | None:
+    """``links``' ``person_id`` column when its record ids are ``record_ids``, row for row
+    (the order the link step writes them in), else None (then join)."""
+    if links.height == record_ids.len() and links["record_id"].equals(record_ids):
+        return links["person_id"]
+    return None
 
 
 # Bits of the composite preference key (smaller wins): not-valid | trust | age | rarity | record.
@@ -182,22 +202,26 @@ def _key(field: str) -> pl.Expr:
 def _winners(records: pl.DataFrame, best: pl.DataFrame) -> pl.DataFrame:
     """Each field's value and ``<field>_source`` of the record its smallest key names.
 
-    A key's low ``_RID_BITS`` are the record's ``_rid``, its 1-based row in ``records``
-    (sorted by record_id), so the winner is gathered by position, no second join.
+    A key's low ``_RID_BITS`` are the record's ``_rid``, its 1-based row in ``records``, so
+    the winner is gathered by position, no second join.
     """
+    sources = records["extract"] + ":" + records["record_id"]  # once, gathered per field
     out = []
     for field in FIELDS:
         row = (best[f"_k_{field}"] & ((1 << _RID_BITS) - 1)) - 1  # null: no record has one
-        source = records["extract"].gather(row) + ":" + records["record_id"].gather(row)
-        out += [records[field].gather(row).alias(field), source.alias(f"{field}_source")]
+        out += [records[field].gather(row).alias(field),
+                sources.gather(row).alias(f"{field}_source")]
     return best.select("person_id", "departments", "n_records").with_columns(out)
 
 
 def golden_person(tables: dict[str, pl.DataFrame], links: pl.DataFrame) -> pl.DataFrame:
     """One row per person with each field chosen by the module's rule, with provenance.
 
-    One hash group-by over an integer code per person takes each field's smallest packed
-    preference key (``_preference``); the key's last part names the winning record.
+    The records are sorted by person and record id: a person's records are one run (its
+    integer code is the run's number), and within it a record's row orders it as its
+    record id does, all the last step of the rule compares. One hash group-by over those
+    codes takes each field's smallest packed preference key (``_preference``); the key's
+    last part names the winning record; the codes' order is the person ids'.
 
     Args:
         tables: extract name -> table (design.md §2).
@@ -206,14 +230,14 @@ def golden_person(tables: dict[str, pl.DataFrame], links: pl.DataFrame) -> pl.Da
     Returns:
         The ``person`` table: PERSON_COLUMNS (``departments`` sorted and comma-joined).
     """
-    records = linked_records(tables, links, _NEEDED).sort("record_id", maintain_order=True)
+    records = linked_records(tables, links, _NEEDED).sort("person_id", "record_id")
     if records.height >= 1 << _RID_BITS:
         msg = f"golden_person: {records.height:,} records; at most {(1 << _RID_BITS) - 1:,}"
         raise ValueError(msg)
     best = (
         records.lazy()
         .with_columns(_rid=pl.int_range(1, pl.len() + 1, dtype=pl.Int64),
-                      _pid=pl.col("person_id").rank("dense"))
+                      _pid=pl.col("person_id").rle_id())
         .with_columns(pl.len().over("_pid", field).alias(f"_f_{field}") for field in FIELDS)
         .with_columns(_key(field) for field in FIELDS)
         .group_by("_pid")
@@ -226,6 +250,7 @@ def golden_person(tables: dict[str, pl.DataFrame], links: pl.DataFrame) -> pl.Da
         .with_columns(departments=pl.concat_str(
             [pl.when(pl.col(f"_d_{d}")).then(pl.lit(d)) for d in DEPARTMENTS],
             separator=",", ignore_nulls=True))
+        .sort("_pid")
         .collect()
     )
     return (
@@ -239,7 +264,6 @@ def golden_person(tables: dict[str, pl.DataFrame], links: pl.DataFrame) -> pl.Da
             .otherwise(pl.col("township_code_source")),
         )
         .select(PERSON_COLUMNS)
-        .sort("person_id")
     )
 
 
@@ -254,7 +278,7 @@ def person_source(records: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
         source_file, sheet, row_number, record_id, department, extract, person_id.
     """
     return (
-        records.select("source_file", "sheet", "row_number", "record_id", "department", "extract")
-        .join(links.select("record_id", "person_id"), on="record_id", how="inner")
+        with_person(records.select("source_file", "sheet", "row_number", "record_id",
+                                   "department", "extract"), links)
         .sort("person_id", "record_id")
     )

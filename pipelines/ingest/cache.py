@@ -27,6 +27,7 @@ import hashlib
 import json
 import shutil
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -40,6 +41,7 @@ SUFFIXES = {".py", ".yaml", ".yml", ".json", ".csv", ".txt"}
 MANIFEST = "manifest.json"
 CACHE_DIR = "ingest-cache"  # below the run's storage folder
 FRAMES = ("table", "quarantine", "issues", "accounting", "first", "recognition")
+TABLES = "tables"  # whole extract tables, named by the entries they were built from
 
 
 @lru_cache(maxsize=1)
@@ -115,6 +117,8 @@ class IngestCache:
     used: set[str] = field(default_factory=set)
     hits: list[str] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
+    tables_used: set[str] = field(default_factory=set)
+    tables_reused: list[str] = field(default_factory=list)
 
     def key(self, name: str, digest: str) -> str:
         """The entry of a file's name and bytes in the night's context."""
@@ -131,7 +135,7 @@ class IngestCache:
             grids = [CachedGrid(
                 sheet=g["sheet"], extract=g["extract"], files_row=g["files_row"],
                 unrecognised_row=g["unrecognised_row"],
-                frames={f: pl.read_ipc(entry / f"{i}-{f}.arrow")
+                frames={f: _read(entry / f"{i}-{f}.arrow", lazy=f == "table")
                         for f in g["frames"]},
             ) for i, g in enumerate(manifest["grids"])]
         except (OSError, ValueError, KeyError, pl.exceptions.PolarsError):
@@ -139,8 +143,9 @@ class IngestCache:
         self.used.add(key)
         return CachedFile(key, manifest["regions"], grids, path, name, digest)
 
-    def store(self, name: str, digest: str, regions: str, grids: list[CachedGrid]) -> None:
-        """Keep what a file's grids gave, under its name and bytes (Arrow IPC, lz4)."""
+    def store(self, name: str, digest: str, regions: str, grids: list[CachedGrid]) -> str:
+        """Keep what a file's grids gave, under its name and bytes (Arrow IPC, lz4); the
+        entry's key."""
         key = self.key(name, digest)
         self.used.add(key)
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -155,12 +160,60 @@ class IngestCache:
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
         shutil.rmtree(self.folder / key, ignore_errors=True)
         tmp.rename(self.folder / key)
+        return key
+
+    def stored_table(self, extract: str, key: str) -> Path | None:
+        """The file of the extract table built from the cache entries ``key`` names, when an
+        earlier night wrote it (None on a cold night: every table is written again)."""
+        path = self.folder / TABLES / f"{extract}-{key}.parquet"
+        return path if path.is_file() and not self.cold else None
+
+    def table(self, extract: str, key: str, tables: Mapping[str, pl.DataFrame]) -> Path:
+        """The extract table built from the cache entries ``key`` names, as a parquet file.
+
+        An earlier night that built the table from the same entries (the same rows: what an
+        entry gives never changes) wrote it: that file is the table, and ``tables[extract]``
+        is neither read nor written (a quiet night's unchanged extracts). Else (and on a
+        cold night) it is written now. The caller links the file where the table goes.
+        """
+        from pipelines.warehouse.staging import FRAME_COMPRESSION
+
+        path = self.folder / TABLES / f"{extract}-{key}.parquet"
+        self.tables_used.add(path.name)
+        if self.stored_table(extract, key) is not None:
+            self.tables_reused.append(extract)
+            return path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")
+        tables[extract].write_parquet(partial, compression=FRAME_COMPRESSION)
+        partial.replace(path)
+        return path
 
     def prune(self) -> int:
-        """Remove the entries the night neither read nor wrote; how many were removed."""
+        """Remove the entries and tables the night neither read nor wrote; how many entries
+        were removed."""
         if not self.folder.is_dir():
             return 0
-        gone = [p for p in self.folder.iterdir() if p.is_dir() and p.name not in self.used]
+        gone = [p for p in self.folder.iterdir()
+                if p.is_dir() and p.name not in self.used and p.name != TABLES]
         for path in gone:
             shutil.rmtree(path, ignore_errors=True)
+        tables = self.folder / TABLES
+        for path in tables.iterdir() if tables.is_dir() else ():
+            if path.name not in self.tables_used:
+                path.unlink(missing_ok=True)
         return len(gone)
+
+
+def _read(path: Path, lazy: bool) -> pl.DataFrame | pl.LazyFrame:
+    """An entry's frame; a grid's table lazily (read only when its extract's table is built,
+    not when the night links the whole table's file)."""
+    if lazy:
+        pl.read_ipc_schema(path)  # a missing or broken file fails here, as read_ipc would
+        return pl.scan_ipc(path)
+    return pl.read_ipc(path)
+
+
+def table_rows(path: Path) -> int:
+    """Rows of a stored table (from the file's metadata)."""
+    return pl.scan_parquet(path).select(pl.len()).collect().item()

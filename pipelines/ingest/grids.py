@@ -5,6 +5,7 @@ See :mod:`pipelines.ingest` for what a bad field, a bad row and a bad file becom
 
 from __future__ import annotations
 
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -46,6 +47,40 @@ FILES_SCHEMA = polars_schema(IngestFiles)
 REGION_SCHEMA = polars_schema(Regions)
 
 
+class Tables(MutableMapping[str, pl.DataFrame]):
+    """Extract name -> table. A table given as a LazyFrame is read when first asked for: a
+    quiet night's unchanged table, which the ingest cache holds as a file the run links,
+    is never read into memory (``pipelines.ingest.cache.IngestCache.table``)."""
+
+    def __init__(self, frames: dict[str, pl.DataFrame | pl.LazyFrame]) -> None:
+        self._frames = dict(frames)
+
+    def __getitem__(self, name: str) -> pl.DataFrame:
+        frame = self._frames[name]
+        if isinstance(frame, pl.LazyFrame):
+            frame = self._frames[name] = frame.collect()
+        return frame
+
+    def __setitem__(self, name: str, frame: pl.DataFrame) -> None:
+        self._frames[name] = frame
+
+    def __delitem__(self, name: str) -> None:
+        del self._frames[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._frames)
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def __repr__(self) -> str:
+        return f"Tables({list(self._frames)})"
+
+    def loaded(self, name: str) -> bool:
+        """Whether the table is in memory (a lazy one not yet asked for is not)."""
+        return not isinstance(self._frames[name], pl.LazyFrame)
+
+
 @dataclass
 class Ingested:
     """Everything ingest produces (see docs/design.md §2).
@@ -58,7 +93,7 @@ class Ingested:
     row there is not clean.
     """
 
-    tables: dict[str, pl.DataFrame]
+    tables: MutableMapping[str, pl.DataFrame]
     regions: pl.DataFrame
     quarantine: pl.DataFrame
     field_issue: pl.DataFrame
@@ -69,6 +104,8 @@ class Ingested:
     recognition: pl.DataFrame = field(
         default_factory=lambda: pl.DataFrame(schema=RECOGNITION_SCHEMA))
     clinics: pl.DataFrame | None = None
+    # extract -> the key of the cache entries its table was built from (with a cache only)
+    table_keys: dict[str, str] = field(default_factory=dict)
 
 
 def empty_table(extract: str) -> pl.DataFrame:

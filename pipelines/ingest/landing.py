@@ -8,6 +8,7 @@ grid's part of a table is placed by ``(phase, file, sheet)``, so a grid taken fr
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -30,6 +31,7 @@ from pipelines.ingest.grids import (
     FILES_SCHEMA,
     REGION_SCHEMA,
     Ingested,
+    Tables,
     empty_table,
     files_row,
     ingest_extract,
@@ -85,6 +87,8 @@ class _Parts:
     unrecognised: list = field(default_factory=list)
     seen: SeenRows = field(default_factory=SeenRows)
     keep: dict[int, list] = field(default_factory=dict)  # file -> its grids' cache entries
+    # extract -> (place, file, cache entry it was taken from or None: read tonight)
+    origins: dict[str, list] = field(default_factory=lambda: {e: [] for e in EXTRACTS})
 
     def done(self, at: Pos, grid: Grid, extract: str, q: pl.DataFrame,
              acc: pl.DataFrame) -> dict:
@@ -105,8 +109,9 @@ class _Parts:
         files = self.done(at, grid, UNRECOGNISED_EXTRACT, q, acc)
         return CachedGrid(grid.sheet, None, {"quarantine": q, "accounting": acc}, files, row)
 
-    def reuse(self, at: Pos, cached: CachedGrid) -> None:
-        """Place a cached grid's parts (its fingerprints are remembered by the caller)."""
+    def reuse(self, at: Pos, cached: CachedGrid, entry: str | None = None) -> None:
+        """Place a cached grid's parts (its fingerprints are remembered by the caller);
+        ``entry``: the cache entry it came from."""
         f = cached.frames
         self.quarantine.append((at, f["quarantine"]))
         self.accounting.append((at, f["accounting"]))
@@ -115,6 +120,7 @@ class _Parts:
             self.unrecognised.append((at, cached.unrecognised_row))
             return
         self.tables[cached.extract].append((at, f["table"]))
+        self.origins[cached.extract].append((at, at[1], entry))
         self.issues.append((at, f["issues"]))
         self.recognition.append(((SET_ASIDE, at[1], at[2]), f["recognition"]))
 
@@ -209,7 +215,7 @@ def _extract(slot: _Slot, regions: pl.DataFrame, as_of: date | None, parts: _Par
         cached = slot.cached
         where = label(Grid(slot.owner.name, cached.sheet, "", "", pl.DataFrame()))
         if parts.seen.reuse(cached.extract, cached.frames["first"], where):
-            parts.reuse(at, cached)
+            parts.reuse(at, cached, slot.owner.key)
             return
         if slot.owner.key not in reread:
             reread[slot.owner.key] = _read_again(slot.owner)
@@ -226,6 +232,7 @@ def _extract(slot: _Slot, regions: pl.DataFrame, as_of: date | None, parts: _Par
         parts.kept(slot, None)
         return
     parts.tables[rec.extract].append((at, table))
+    parts.origins[rec.extract].append((at, slot.file, None))
     parts.issues.append((at, fi))
     files = parts.done(at, rec.grid, rec.extract, q, acc)
     alone = label(rec.grid) not in parts.seen.across
@@ -252,14 +259,28 @@ def _expire(slots: list[_Slot], rkey: str, mapping: HeaderMapping | None,
             parts.reuse((SET_ASIDE, slot.file, slot.sheet), slot.cached)
 
 
-def _store(cache: IngestCache, slots: list[_Slot], parts: _Parts, rkey: str) -> None:
-    """Keep each file read tonight whose every grid can be kept."""
+def _store(cache: IngestCache, slots: list[_Slot], parts: _Parts, rkey: str) -> dict[int, str]:
+    """Keep each file read tonight whose every grid can be kept; file -> its entry."""
+    stored = {}
     for file, entries in parts.keep.items():
         grids = [s.grid for s in slots if s.file == file and s.grid is not None]
         if not grids or None in entries or len(entries) != len(grids):
             continue
-        cache.store(grids[0].source_file, grids[0].sha256, rkey, entries)
+        stored[file] = cache.store(grids[0].source_file, grids[0].sha256, rkey, entries)
         cache.misses.append(grids[0].source_file)
+    return stored
+
+
+def _table_keys(parts: _Parts, stored: dict[int, str], rkey: str) -> dict[str, str]:
+    """Per extract whose every part is a cache entry's (taken tonight or kept tonight): a key
+    of those entries in order. The same key names the same table (``IngestCache.table``)."""
+    keys = {}
+    for extract, origins in parts.origins.items():
+        tokens = [(entry or stored.get(file), at[2]) for at, file, entry in sorted(origins)]
+        if tokens and all(entry for entry, _ in tokens):
+            text = "\n".join([extract, rkey, *(f"{e}#{sheet}" for e, sheet in tokens)])
+            keys[extract] = hashlib.sha256(text.encode()).hexdigest()[:32]
+    return keys
 
 
 def ingest_landing(landing: Path, mapping: HeaderMapping | None = None,
@@ -302,14 +323,28 @@ def ingest_landing(landing: Path, mapping: HeaderMapping | None = None,
         if (slot.cached is not None and slot.cached.extract is not None) or (
                 slot.rec is not None and slot.rec.extract in EXTRACTS):
             _extract(slot, regions, as_of, parts, reread, mapping)
+    keys: dict[str, str] = {}
     if cache is not None:
         cache.hits.extend(sorted({s.owner.name for s in slots if s.cached and s.owner}))
-        _store(cache, slots, parts, rkey)
-    return _result(parts, regions.select(list(REGION_SCHEMA)), unreadable)
+        keys = _table_keys(parts, _store(cache, slots, parts, rkey), rkey)
+    stored = {e for e, k in keys.items() if cache and cache.stored_table(e, k)}
+    result = _result(parts, regions.select(list(REGION_SCHEMA)), unreadable, stored)
+    result.table_keys = keys
+    return result
 
 
-def _result(parts: _Parts, regions: pl.DataFrame, unreadable: list) -> Ingested:
-    """The night's tables from the parts, in their places."""
+def _concat(parts: list, lazy: bool) -> pl.DataFrame | pl.LazyFrame:
+    """A table's parts (frames, and cached grids' lazy tables) as one frame."""
+    if not lazy and all(isinstance(p, pl.DataFrame) for p in parts):
+        return pl.concat(parts)
+    whole = pl.concat([p.lazy() for p in parts])
+    return whole if lazy else whole.collect()
+
+
+def _result(parts: _Parts, regions: pl.DataFrame, unreadable: list,
+            stored: set[str]) -> Ingested:
+    """The night's tables from the parts, in their places; a ``stored`` extract's table
+    (the ingest cache holds it as a file) is read only when asked for."""
     for i, item in enumerate(unreadable):
         at = (UNREADABLE_PHASE, i, 0)
         parts.unrecognised.append((at, unreadable_row(item)))
@@ -320,7 +355,8 @@ def _result(parts: _Parts, regions: pl.DataFrame, unreadable: list) -> Ingested:
     clinics = concat_or_empty(parts.clinics, CLINIC_SCHEMA) if parts.clinics else None
     tables = {e: _placed(p) for e, p in parts.tables.items()}
     return Ingested(
-        tables={e: pl.concat(p) if p else empty_table(e) for e, p in tables.items()},
+        tables=Tables({e: _concat(p, lazy=e in stored) if p else empty_table(e)
+                       for e, p in tables.items()}),
         regions=regions if clinics is None else with_clinic_counts(regions, clinics),
         quarantine=concat_or_empty(_placed(parts.quarantine), QUARANTINE_SCHEMA),
         field_issue=concat_or_empty(_placed(parts.issues), ISSUE_SCHEMA),

@@ -12,7 +12,7 @@ from pipelines.domain.predicates import derived_population_type
 from pipelines.extracts import Recognised
 from pipelines.normalise.dates import BIRTH, DATE_REASONS, EVENT, normalise_dates
 from pipelines.normalise.ids import normalise_ids
-from pipelines.normalise.money import MONEY_REASONS, money_check, parse_money
+from pipelines.normalise.money import MONEY_REASONS, money_check, number, parse_money
 from pipelines.normalise.names import normalise_names
 from pipelines.normalise.places import resolve_places
 from pipelines.values import header_of, map_column
@@ -76,7 +76,7 @@ def _typed_field(name: str, codes: dict[str, str]) -> pl.Expr:
     if name in DATE_FIELDS:
         return pl.col(f"_d_{name}").alias(name)
     if name in MONEY_FIELDS:
-        return parse_money(pl.col(name)).alias(name)
+        return parse_money(pl.col(name), pl.col(f"_num_{name}")).alias(name)
     if name in BOOL_FIELDS:
         return _bool(pl.col(f"_code_{name}")).alias(name)
     if name in codes:
@@ -119,6 +119,8 @@ def typed_frame(frame: pl.DataFrame, rec: Recognised, regions: pl.DataFrame,
     sex_col = pl.when(pl.col("_code_sex").is_in(SEXES)).then(pl.col("_code_sex"))
     household = (pl.col("household_id").str.strip_chars() if "household_id" in spec.fields
                  else pl.lit(None, pl.String))
+    money = [f for f in own if f in MONEY_FIELDS]  # each amount's number, computed once
+    frame = frame.with_columns(number(pl.col(f)).alias(f"_num_{f}") for f in money)
     return frame.with_columns(
         pl.lit(grid.source_file).alias("source_file"),
         pl.lit(grid.sheet).alias("sheet"),
@@ -131,6 +133,6 @@ def typed_frame(frame: pl.DataFrame, rec: Recognised, regions: pl.DataFrame,
         household.alias("household_id"),
         *(pl.col(f).alias(f"_raw_{f}") for f in own),
         sex_col.alias("_sex_col"),
-        *(money_check(pl.col(f)).cast(CHECKS).alias(f"_chk_{f}")
-          for f in own if f in MONEY_FIELDS),
-    ).with_columns(_typed_field(f, spec.codes) for f in own)
+        *(money_check(pl.col(f), pl.col(f"_num_{f}")).cast(CHECKS).alias(f"_chk_{f}")
+          for f in money),
+    ).with_columns(_typed_field(f, spec.codes) for f in own).drop(f"_num_{f}" for f in money)

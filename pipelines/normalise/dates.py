@@ -70,9 +70,15 @@ def _text(base: pl.Expr) -> pl.Expr:
             .str.replace_all(r"[日号]", "").str.strip_chars("-"))
 
 
-def _serial(base: pl.Expr) -> pl.Expr:
-    """An Excel serial (1..99999, any time part) as a date; a year-like 1900..2100 is not."""
-    whole = base.str.extract(r"^(\d{1,5})(?:\.\d+)?$", 1).cast(pl.Int64, strict=False)
+def _whole(base: pl.Expr) -> pl.Expr:
+    """The whole days of what may be an Excel serial (null when it is no such number)."""
+    return base.str.extract(r"^(\d{1,5})(?:\.\d+)?$", 1).cast(pl.Int64, strict=False)
+
+
+def _serial(base: pl.Expr, whole: pl.Expr | None = None) -> pl.Expr:
+    """An Excel serial (1..99999, any time part) as a date; a year-like 1900..2100 is not
+    (``whole``: ``_whole(base)`` when already computed)."""
+    whole = _whole(base) if whole is None else whole
     ok = whole.is_between(1, 99_999) & ~whole.is_between(1900, 2100) & (whole != EXCEL_LEAP_BUG)
     days = pl.when(whole < EXCEL_LEAP_BUG).then(whole + 1).otherwise(whole)
     return pl.when(ok).then(pl.lit(EXCEL_EPOCH) + pl.duration(days=days)).cast(pl.Date)
@@ -88,14 +94,19 @@ def parse_date(raw: pl.Expr) -> pl.Expr:
         Date expression; null when empty, unparseable, two-digit or incomplete.
     """
     base = _base(raw)
-    text = _text(base)
+    return _parsed(base, _text(base))
+
+
+def _parsed(base: pl.Expr, text: pl.Expr, whole: pl.Expr | None = None) -> pl.Expr:
+    """:func:`parse_date` from ``_base`` and ``_text`` of the raw date (and ``_whole``)."""
     full = pl.when(text.str.contains(r"^\d{4}-\d{1,2}-\d{1,2}$")).then(
         text.str.to_date("%Y-%m-%d", strict=False))
     compact = pl.when(text.str.contains(r"^\d{8}$")).then(text.str.to_date("%Y%m%d", strict=False))
-    return pl.coalesce(full, compact, _serial(base))
+    return pl.coalesce(full, compact, _serial(base, whole))
 
 
-def date_check(raw: pl.Expr, parsed: pl.Expr, low: dt.date, high: dt.date) -> pl.Expr:
+def date_check(raw: pl.Expr, parsed: pl.Expr, low: dt.date, high: dt.date,
+               text: pl.Expr | None = None) -> pl.Expr:
     """Why a non-empty raw date gives no usable date, or null.
 
     Args:
@@ -103,11 +114,12 @@ def date_check(raw: pl.Expr, parsed: pl.Expr, low: dt.date, high: dt.date) -> pl
         parsed: :func:`parse_date` of it.
         low: earliest plausible date.
         high: latest plausible date.
+        text: ``_text(_base(raw))`` when already computed.
 
     Returns:
         A key of :data:`DATE_REASONS` or null.
     """
-    text = _text(_base(raw))
+    text = _text(_base(raw)) if text is None else text
     two_digit = text.str.contains(r"^\d{2}-\d{1,2}-\d{1,2}$|^\d{1,2}-\d{1,2}-\d{2}$|^\d{6}$")
     incomplete = text.str.contains(rf"^{_YEAR}(-\d{{1,2}})?$|^{_YEAR}(0[1-9]|1[0-2])$")
     return (
@@ -135,9 +147,13 @@ def normalise_dates(values: pl.Series, kind: str = EVENT,
     low, high = date_range(kind, as_of)
     values = values.cast(pl.String)
     uniq = values.drop_nulls().unique(maintain_order=True).to_frame("v")
-    v = pl.col("v")
-    done = uniq.with_columns(parse_date(v).alias("_d")).select(
-        "v", date_check(v, pl.col("_d"), low, high).alias("check"), pl.col("_d"))
+    v, base, text, whole = pl.col("v"), pl.col("_b"), pl.col("_t"), pl.col("_w")
+    # each text form a column once: an expression is evaluated once per reference
+    done = (uniq.with_columns(_base(v).alias("_b"))
+            .with_columns(_text(base).alias("_t"), _whole(base).alias("_w"))
+            .with_columns(_parsed(base, text, whole).alias("_d"))
+            .select("v", date_check(v, pl.col("_d"), low, high, text).alias("check"),
+                    pl.col("_d")))
     done = done.select(pl.when(pl.col("check").is_null()).then(pl.col("_d")).alias("date"),
                        "check")
     if done.height == 0:

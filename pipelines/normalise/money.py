@@ -21,24 +21,30 @@ MONEY_REASONS = {
 }
 
 
-def _number(raw: pl.Expr) -> pl.Expr:
-    """The raw text as a float (inf/NaN kept), null when it is no number."""
+def number(raw: pl.Expr) -> pl.Expr:
+    """The raw text as a float (inf/NaN kept), null when it is no number.
+
+    :func:`money_check` and :func:`parse_money` refer to it several times: given it as a
+    column (``value``), a frame computes it once per field (polars evaluates it once per
+    reference otherwise: five times the text work).
+    """
     text = (raw.str.normalize("NFKC").str.replace_all(r"[\s,，￥¥]|元$|^RMB", "")
             .str.strip_chars())
     return pl.when(text.str.contains(r"(?i)^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$|^[+-]?(inf|"
                                      r"infinity|nan)$")).then(text.cast(pl.Float64, strict=False))
 
 
-def money_check(raw: pl.Expr) -> pl.Expr:
+def money_check(raw: pl.Expr, value: pl.Expr | None = None) -> pl.Expr:
     """Why a non-empty raw amount gives no usable amount, or null.
 
     Args:
         raw: the amount as read (String).
+        value: :func:`number` of ``raw`` when already computed.
 
     Returns:
         A key of :data:`MONEY_REASONS` or null.
     """
-    value = _number(raw)
+    value = number(raw) if value is None else value
     return (
         pl.when(raw.str.strip_chars().fill_null("") == "").then(None)
         .when(value.is_null()).then(pl.lit("money_unparseable"))
@@ -48,14 +54,15 @@ def money_check(raw: pl.Expr) -> pl.Expr:
     )
 
 
-def parse_money(raw: pl.Expr) -> pl.Expr:
+def parse_money(raw: pl.Expr, value: pl.Expr | None = None) -> pl.Expr:
     """Parse an amount; null when empty or when :func:`money_check` finds a problem.
 
     Args:
         raw: the amount as read (String).
+        value: :func:`number` of ``raw`` when already computed.
 
     Returns:
         Float64 expression, finite, 0 <= amount < ``MAX_AMOUNT``.
     """
-    value = _number(raw)
+    value = number(raw) if value is None else value
     return pl.when(value.is_finite() & (value >= 0) & (value < MAX_AMOUNT)).then(value + 0.0)

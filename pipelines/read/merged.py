@@ -25,6 +25,9 @@ _PREFIX = re.compile(rb"[\s<]/?([A-Za-z_][\w.-]*):[A-Za-z_]")
 # A numeric cell value of 1e15 or more (16+ integer digits, or any exponent): the only kind
 # whose text calamine shows as 16+ digits (see ``pipelines.read.workbook._show_big_numbers``).
 _BIG_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v(?:\s[^>]*)?>\s*[+-]?(?:\d{16}|[\d.]*[eE])")
+# Its tail from the tag name's ``v``: a literal start, which ``re`` scans for three times
+# faster than a pattern starting with ``<`` (every tag of a 100 MB sheet).
+_BIG_TAIL = re.compile(rb"v(?:\s[^>]*)?>\s*[+-]?(?:\d{16}|[\d.]*[eE])")
 _REF = re.compile(r"^\$?([A-Z]+)\$?([0-9]+)(?::\$?([A-Z]+)\$?([0-9]+))?$")
 
 
@@ -164,6 +167,22 @@ def xlsx_sheet_scan(data: bytes) -> tuple[dict[str, list[Range]], set[str]]:
         for name, part in sheet_parts(z).items():
             xml = z.read(part)
             merges[name] = sheet_merges(xml)
-            if _BIG_VALUE.search(xml):
+            if has_big_value(xml):
                 big.add(name)
     return merges, big
+
+
+def has_big_value(xml: bytes) -> bool:
+    """Whether ``_BIG_VALUE`` matches anywhere in a worksheet part (the same answer, faster).
+
+    Every place ``_BIG_TAIL`` matches (overlapping ones too) is checked by ``_BIG_VALUE``
+    from the last ``<`` before it: a match of ``_BIG_VALUE`` starts there (its tag name
+    holds no ``<``) and its tail is such a place, so both find the same.
+    """
+    found = _BIG_TAIL.search(xml)
+    while found is not None:
+        start = xml.rfind(b"<", 0, found.start())
+        if start >= 0 and _BIG_VALUE.match(xml, start):
+            return True
+        found = _BIG_TAIL.search(xml, found.start() + 1)
+    return False

@@ -25,7 +25,7 @@ from pipelines.domain.predicates import (
     registered_row,
 )
 from pipelines.domain.rules import RULE_TEXTS
-from pipelines.golden import get_table, record_date
+from pipelines.golden import aligned_person_ids, get_table, record_date
 from pipelines.values import serious_illness_in
 from schemas.canonical import table_schema
 from schemas.contract import columns
@@ -52,7 +52,8 @@ def _linked(tables: Tables, links: pl.DataFrame, extract: str) -> pl.DataFrame:
 
     Inside ``as_of_cache()`` every extract is attached at once, by ONE join of all their
     record ids against ``links`` (one extract after another, each probing all of ``links``,
-    cost several times as much), the rows in table order.
+    cost several times as much), the rows in table order; no join at all when ``links``
+    lists the tables' records in order (``aligned_person_ids``), as the link step writes it.
     """
     cache = _LINKED_CACHE.get()
     person = links.select("record_id", "person_id", _hit=pl.lit(True))
@@ -60,14 +61,17 @@ def _linked(tables: Tables, links: pl.DataFrame, extract: str) -> pl.DataFrame:
         return get_table(tables, extract).join(person.drop("_hit"), on="record_id", how="inner")
     if not cache:
         parts = {name: get_table(tables, name) for name in EXTRACTS}
-        found = (pl.concat([t.select("record_id") for t in parts.values()])
-                 .join(person, on="record_id", how="left", maintain_order="left"))
+        ids = pl.concat([t.select("record_id") for t in parts.values()])
+        aligned = aligned_person_ids(ids["record_id"], links)  # no join needed
+        found = (ids.with_columns(aligned, _hit=pl.lit(True)) if aligned is not None else
+                 ids.join(person, on="record_id", how="left", maintain_order="left"))
         offset = 0
         for name, table in parts.items():
             rows = found.slice(offset, table.height)
             offset += table.height
-            cache[name] = (table.with_columns(rows["person_id"], rows["_hit"])
-                           .filter(pl.col("_hit").is_not_null()).drop("_hit"))
+            attached = table.with_columns(rows["person_id"])
+            cache[name] = attached if aligned is not None else attached.filter(
+                rows["_hit"].is_not_null())
         if offset != found.height:  # a record id linked twice: attach each extract alone
             cache.clear()
             return get_table(tables, extract).join(person.drop("_hit"), on="record_id",

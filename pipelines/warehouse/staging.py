@@ -23,6 +23,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -32,6 +33,29 @@ _NAME = re.compile(r"^[A-Za-z0-9_.|-]{1,120}$")
 # snappy writes ``person`` (500k rows) in half the CPU of zstd and reads faster, for files
 # about 1.7 times larger.
 FRAME_COMPRESSION = "snappy"
+
+
+@dataclass(frozen=True)
+class FrameFile:
+    """A frame already stored as a parquet file (e.g. an unchanged extract table kept by the
+    ingest cache): the IO manager links the file where the frame goes instead of writing the
+    same rows again.
+
+    Attributes:
+        path: the parquet file.
+        rows: its rows (for the output's metadata).
+    """
+
+    path: Path
+    rows: int
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """Hard-link ``source`` as ``target`` (a copy across file systems); ``target`` is new."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def _part(text: str | None) -> str:

@@ -93,3 +93,26 @@ def test_person_table_passes_its_published_schema() -> None:
     records = pl.concat([t.select(COMMON_COLUMNS) for t in tables.values()])
     src = person_source(records, links)
     assert validate_published("person_source", src).height == 2
+
+
+def test_ties_go_to_the_smallest_record_id_whatever_the_order_of_the_links() -> None:
+    """Links in the tables' order (taken as they stand) or in any other (joined): the same
+    person table, sorted by person_id; an exact tie goes to the smallest record id."""
+    tables, links = build({
+        "chronic_followup": [  # P2's two records tie on everything: the smaller record id wins
+            {"pid": "P2", "village_code": VILLAGE_B, "followup_date": date(2023, 1, 1)},
+            {"pid": "P2", "village_code": VILLAGE_C, "followup_date": date(2023, 1, 1)},
+            {"pid": "P1", "village_code": VILLAGE_A},
+        ],
+        "doctor_contract": [{"pid": "P3", "village_code": VILLAGE_A},
+                            {"pid": "P1", "village_code": VILLAGE_C}],
+    })
+    first = golden_person(tables, links)
+    assert first["person_id"].to_list() == ["P1", "P2", "P3"]
+    tie = _one(first, "P2")
+    ids = sorted(tables["chronic_followup"].filter(pl.col("village_code") != VILLAGE_A)
+                 ["record_id"])
+    assert tie["village_code_source"] == f"chronic_followup:{ids[0]}"
+    for order in (links.reverse(), links.sort("person_id"), links.sample(fraction=1.0,
+                                                                         shuffle=True, seed=3)):
+        assert golden_person(tables, order).equals(first)

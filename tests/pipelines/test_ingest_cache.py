@@ -11,6 +11,7 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
@@ -124,3 +125,43 @@ def test_a_full_night_reads_every_file_and_renews_the_entries(landing: Path,
     warm, cache = night(landing, tmp_path / "cache")
     assert SETTLEMENTS in cache.hits
     assert_same(result, warm)
+
+
+def _night_with_tables(landing: Path, folder: Path) -> tuple[Ingested, dict[str, Path],
+                                                              IngestCache, dict[str, int]]:
+    """A night as the ingest asset runs it: each table the cache can name kept as a file
+    (``IngestCache.table``); the files and their mtimes."""
+    cache = IngestCache(folder)
+    result = ingest_landing(landing, as_of=AS_OF, cache=cache)
+    lazy = {n for n in result.tables if not result.tables.loaded(n)}
+    files = {n: cache.table(n, k, result.tables) for n, k in result.table_keys.items()}
+    assert not any(result.tables.loaded(n) for n in lazy)  # linked, never read
+    assert lazy == set(cache.tables_reused)
+    cache.prune()
+    return result, files, cache, {n: p.stat().st_mtime_ns for n, p in files.items()}
+
+
+def test_an_unchanged_extract_table_is_the_file_an_earlier_night_wrote(
+        landing: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    _, before, _, written = _night_with_tables(landing, folder)
+    assert "settlement" not in before  # a later file repeats its rows: that file is never kept
+    assert {"enrolment", "doctor_contract", "poverty_roster", "death"} <= set(before)
+    append_lines(landing / INSURED, landing / INSURED, 5)  # only the enrolment file changes
+    warm, after, cache, rewritten = _night_with_tables(landing, folder)
+    cold = ingest_landing(landing, as_of=AS_OF)
+    assert_same(cold, warm)  # a table not read yet is read when asked for: the same rows
+    assert set(after) == set(before)
+    for name, path in after.items():  # table-driven: every extract the cache can name
+        assert_frame_equal(pl.read_parquet(path), cold.tables[name])
+        unchanged = name != "enrolment"
+        assert (path == before[name]) is unchanged, name
+        assert (name in cache.tables_reused) is unchanged, name
+        if unchanged:  # not written again
+            assert rewritten[name] == written[name], name
+    assert not before["enrolment"].exists()  # the night did not use it: pruned
+    full = IngestCache(folder, cold=True)  # --full writes every table again
+    result = ingest_landing(landing, as_of=AS_OF, cache=full)
+    again = {n: full.table(n, k, result.tables) for n, k in result.table_keys.items()}
+    assert full.tables_reused == [] and again == after
+    assert all(again[n].stat().st_mtime_ns != rewritten[n] for n in again)

@@ -10,7 +10,7 @@ import pytest
 from pipelines.domain.identity import id_check_char
 from pipelines.normalise.dates import BIRTH, EVENT, date_range, normalise_dates
 from pipelines.normalise.ids import normalise_ids
-from pipelines.normalise.money import MAX_AMOUNT, money_check, parse_money
+from pipelines.normalise.money import MAX_AMOUNT, money_check, number, parse_money
 from pipelines.normalise.names import normalise_names
 
 AS_OF = dt.date(2026, 10, 15)
@@ -88,6 +88,11 @@ def test_money_table(raw: str | None, amount: float | None, check: str | None) -
     out = pl.DataFrame({"v": [raw]}, schema={"v": pl.String}).select(
         parse_money(pl.col("v")).alias("a"), money_check(pl.col("v")).alias("c"))
     assert out.row(0) == (amount, check)
+    given = pl.DataFrame({"v": [raw]}, schema={"v": pl.String}).with_columns(
+        n=number(pl.col("v"))).select(  # the number computed once, as ingest does
+        parse_money(pl.col("v"), pl.col("n")).alias("a"),
+        money_check(pl.col("v"), pl.col("n")).alias("c"))
+    assert given.row(0) == (amount, check)
 
 
 ROUNDED = "410103196810314000"  # what Excel leaves of 41010319681031xxxx; checksum passes

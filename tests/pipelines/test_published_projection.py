@@ -66,3 +66,28 @@ def test_rules_and_rollups_are_the_same_without_the_linker_columns(county):
     assert cases.height > 0
     assert_frame_equal(illness_cases(projected["illness_ledger"], projected["settlement"],
                                      links, person, regions, MONTH), cases)
+
+
+def test_links_in_the_tables_order_or_any_other_give_the_same_frames(county):
+    """The published steps take the person ids as they stand when ``links`` lists the
+    tables' records in order (as the link step writes it), else join: the same frames."""
+    from pipelines.golden import aligned_person_ids, person_source
+
+    tables, links, _, ingested = county
+    records = pl.concat([tables[name].select("record_id") for name in EXTRACTS])
+    in_order = records.join(links, on="record_id", maintain_order="left")
+    assert in_order.height == records.height  # every record is linked: the fast path
+    assert aligned_person_ids(records["record_id"], in_order) is not None
+    shuffled = in_order.sample(fraction=1.0, shuffle=True, seed=5)
+    assert aligned_person_ids(records["record_id"], shuffled) is None
+    common = pl.concat([tables[name].select("record_id", "source_file", "sheet", "row_number",
+                                            "department", "extract") for name in EXTRACTS])
+    frames = []
+    for order in (in_order, shuffled):
+        person = golden_person(tables, order)
+        frames.append([person, person_source(common, order),
+                       find_mismatches(tables, order, person, MONTH),
+                       village_monthly(tables, person, order, ingested.regions, MONTH)])
+    assert frames[0][2].height > 0
+    for a, b in zip(*frames, strict=True):
+        assert_frame_equal(a, b)

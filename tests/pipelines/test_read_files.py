@@ -172,3 +172,26 @@ def test_xlsx_blank_decorative_merge_left_of_the_data_is_ignored(tmp_path: Path)
     assert frame.columns == ["row_number", "c0", "c1"]  # calamine drops columns A and B
     assert frame.row(2) == (3, "李四", None)  # 李四 is not copied into the empty 证件号码
     assert merged_ranges(path.read_bytes())["名单"] == [(3, 0, 3, 1)]  # left of the grid
+
+
+@pytest.mark.parametrize(("xml", "big"), [
+    (b"<v>1234567890123456</v>", True),
+    (b"<x:v>1.5E+3</x:v>", True),  # a namespace prefix, an exponent
+    (b'<v a="1">12345678901234567</v>', True),  # attributes
+    (b"<v> 9999999999999999</v>", True),
+    (b"<v>-1234567890123456</v>", True),
+    (b"<ab.c-d:v>.5e1</ab.c-d:v>", True),
+    (b"<v>abc</v><v>1e</v>", True),
+    (b"<c>v <v>12345678901234567</v></c>", True),  # a "v " before the tag
+    (b'<c t="v"><v x="v">1e3</v></c>', True),
+    (b"<v>123456789012345</v>", False),  # 15 digits
+    (b"<c>v>12345678901234567</c>", False),  # no tag
+    (b"<t>v>1e5</t>", False),
+    (b'<c t="s"><v>12</v></c><is><t>x v>1234567890123456789</t></is>', False),
+    (b"<vv>12345678901234567</vv>", False),
+])
+def test_big_value_scan_finds_what_the_pattern_finds(xml: bytes, big: bool) -> None:
+    from pipelines.read.merged import _BIG_VALUE, has_big_value
+
+    assert (_BIG_VALUE.search(xml) is not None) is big
+    assert has_big_value(xml) is big
