@@ -70,7 +70,8 @@ def timed(name: str, *args, **kwargs):
     stages = ", ".join(f"{k} {v:.2f}" for k, v in st["seconds"].items() if k != "total")
     print(f"  {name:24s} CPU {cpu:6.2f} s, wall {wall:6.2f} s; {st['link_mode']} "
           f"({st['link_mode_reason']}); pairs compared {st['pairs_compared']:,}, kept "
-          f"{st['pairs_kept']:,}\n  {'':24s} stages (wall s): {stages}", flush=True)
+          f"{st['pairs_kept']:,}; blocking: {st.get('block_mode', 'every record')}\n"
+          f"  {'':24s} stages (wall s): {stages}", flush=True)
     return result
 
 

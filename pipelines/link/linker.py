@@ -13,6 +13,7 @@ import polars as pl
 from pipelines.domain.extracts import EXTRACTS
 from pipelines.link import assign, blocking, cluster, evidence, ids, incremental, model, queue
 from pipelines.link import decisions as steward
+from pipelines.link import reblock as rebl
 from pipelines.link.coding import Coded, code_records
 from pipelines.link.comparisons import NULL, compare
 from pipelines.link.explain import with_explain
@@ -54,8 +55,9 @@ class LinkResult:
 
 @dataclass
 class _Night:
-    """The night's mode (``incremental.plan``): the kept state, and per kept record its
-    position now (None on a full night); the model data once scored."""
+    """The night's mode (``incremental.plan``): the kept state, per kept record its position
+    now and the kept pairs of clean records (None on a full night); the model data once
+    scored; the blocks over the cap tonight (``reblock``)."""
 
     mode: str
     reason: str
@@ -63,6 +65,8 @@ class _Night:
     state: incremental.LinkState | None = None
     k2i: np.ndarray | None = None
     model: dict = field(default_factory=dict)
+    kept: pl.DataFrame | None = None
+    over_cap: dict = field(default_factory=dict)
 
 
 def prepare_records(records: pl.DataFrame,
@@ -116,7 +120,9 @@ def _levels(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Nig
         coded = code_records(rec)
         return compare(coded, il, ir, s.comparisons), coded
     names = [c.name for c in s.comparisons]
-    levels, found = incremental.kept_levels(night.state, night.k2i, pairs, names)
+    rows = pairs["row"].fill_null(-1).to_numpy() if "row" in pairs.columns \
+        else incremental.kept_rows(night.kept, pairs)
+    levels, found = incremental.kept_levels(night.state, rows, names)
     todo = np.flatnonzero(~found)
     stats["pairs_compared"], stats["pairs_kept"] = len(todo), len(il) - len(todo)
     if len(todo):
@@ -156,7 +162,7 @@ def _score(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Nigh
     stats["prior"] = fitted.prior
     total = fitted.prior + sum(weights.values())
     names = [c.name for c in s.comparisons]
-    return pairs.with_columns(
+    return pairs.drop("row", strict=False).with_columns(
         *[pl.Series(f"lv_{f}", levels[f]) for f in names],
         *[pl.Series(f"w_{f}", weights[f]) for f in names],
         match_weight=pl.Series(total),
@@ -220,13 +226,12 @@ def _refused_to_uncertain(scored: pl.DataFrame, labels: np.ndarray, stats: dict)
     )
 
 
-def _block(
-    rec: pl.DataFrame, s: LinkSettings, decisions: pl.DataFrame | None, stats: dict
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _block(rec: pl.DataFrame, s: LinkSettings, decisions: pl.DataFrame | None, night: _Night,
+           stats: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Return the candidate pairs (steward-decided pairs added) and the decided pairs."""
-    pairs, block_stats = blocking.block(rec, s.blocking_rules, s.max_block_size)
-    stats.update(block_stats)
-    for rule, n in block_stats["capped_blocks"].items():
+    kept = None if night.kept is None else (night.kept, night.k2i, night.state.model)
+    pairs, night.over_cap = rebl.candidates(rec, s, kept, stats)
+    for rule, n in stats["capped_blocks"].items():
         if n:
             log.warning(
                 "blocking rule %s: %d block keys over %d records skipped", rule, n, s.max_block_size
@@ -244,7 +249,7 @@ def _block(
         "i_l", "i_r", block_rule=pl.lit("steward")
     )
     stats["decisions_applied"] = decided.height
-    return pl.concat([pairs, extra]), decided
+    return pl.concat([pairs, extra], how="diagonal"), decided
 
 
 def _plan(rec: pl.DataFrame, state: incremental.LinkState | None, s: LinkSettings,
@@ -257,7 +262,9 @@ def _plan(rec: pl.DataFrame, state: incremental.LinkState | None, s: LinkSetting
     if k2i is not None:
         stats["records_new_or_changed"] = int(rec.height - (k2i >= 0).sum())
         stats["records_gone_or_changed"] = int((k2i < 0).sum())
-    return _Night(mode, reason, today, state if k2i is not None else None, k2i)
+    if k2i is None:
+        return _Night(mode, reason, today)
+    return _Night(mode, reason, today, state, k2i, kept=incremental.kept_pairs(state, k2i))
 
 
 def _people(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame,
@@ -359,7 +366,7 @@ def link_records(
     night = _plan(rec, state, s, full, today or date.today(), stats)
     stats["seconds"]["prepare"] = time.perf_counter() - t0
     t = time.perf_counter()
-    pairs, decided = _block(rec, s, decisions, stats)
+    pairs, decided = _block(rec, s, decisions, night, stats)
     stats["seconds"]["block"] = time.perf_counter() - t
     scored = _status(rec, _score(rec, pairs, s, night, stats), decided, s)
     scored, labels, links = _people(rec, scored, decided, previous_ids, s, stats)
@@ -374,7 +381,9 @@ def link_records(
         id_map=links.select("record_key", "person_id"),
         stats=stats,
         candidates=cands,
-        state=incremental.new_state(night.model, rec, scored, [c.name for c in s.comparisons]),
+        state=incremental.new_state({**night.model, "over_cap": night.over_cap}, rec, scored,
+                                    [c.name for c in s.comparisons],
+                                    [r.name for r in blocking.resolve_rules(s.blocking_rules)]),
     )
 
 
