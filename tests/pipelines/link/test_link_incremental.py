@@ -71,6 +71,8 @@ def test_incremental_night_gives_the_people_of_a_full_night(night1) -> None:
                        previous_ids=first.id_map, today=DAY + timedelta(days=1))
     full = _kept_model_full(records2, evidence2, first.state, first.id_map)
     assert inc.stats["link_mode"] == "incremental", inc.stats["link_mode_reason"]
+    assert inc.stats["block_mode"] == "touched blocks only"
+    assert full.stats["block_mode"] == "every record"
     assert 0 < inc.stats["pairs_compared"] < 0.2 * inc.pairs.height
     assert full.stats["pairs_kept"] == 0
     assert inc.stats["records_new_or_changed"] > records2.height - records.height
