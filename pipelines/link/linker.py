@@ -69,10 +69,8 @@ class _Night:
     over_cap: dict = field(default_factory=dict)
 
 
-def prepare_records(records: pl.DataFrame,
-                    record_evidence: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Return the records with a position ``i``, typed, blank strings as null, evidence
-    attached (``evidence.attach``).
+def _typed(records: pl.DataFrame) -> pl.DataFrame:
+    """The records with the columns checked and typed, blank strings as null.
 
     Raises:
         ValueError: when a ``COMMON_COLUMNS`` column is missing.
@@ -88,22 +86,31 @@ def prepare_records(records: pl.DataFrame,
                 f"{dtypes[0]} (ingest types it; see schemas.canonical.PersonRecords)"
             )
             raise ValueError(msg)
-    text = [
-        "name",
-        "name_pinyin",
-        "id_number",
-        "sex",
-        "village_code",
-        "township_code",
-        "household_id",
-    ]
-    rec = records.with_columns(
+    text = ["name", "name_pinyin", "id_number", "sex", "village_code", "township_code",
+            "household_id"]
+    return records.with_columns(
         [pl.col(c).cast(pl.String).str.strip_chars().replace("", None) for c in text]
     ).with_columns(
-        i=pl.int_range(pl.len(), dtype=pl.UInt32),
         birth_date=pl.col("birth_date").cast(pl.Date),
         id_valid=pl.col("id_valid").cast(pl.Boolean).fill_null(False),
     )
+
+
+def record_keys_of(records: pl.DataFrame) -> pl.Series:
+    """The record keys ``link_records`` gives ``records`` (``ids.record_keys`` of the typed
+    records): computed once by a caller that needs them too, and passed as its ``keys``."""
+    return ids.record_keys(_typed(records)).alias("record_key")
+
+
+def prepare_records(records: pl.DataFrame,
+                    record_evidence: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Return the records with a position ``i``, typed, blank strings as null, evidence
+    attached (``evidence.attach``).
+
+    Raises:
+        ValueError: when a ``COMMON_COLUMNS`` column is missing.
+    """
+    rec = _typed(records).with_columns(i=pl.int_range(pl.len(), dtype=pl.UInt32))
     one_row = pl.col("extract").is_in(ONE_ROW_EXTRACTS)  # one_list: its file and sheet
     listed = pl.concat_str("extract", "source_file", "sheet", separator="|")
     rec = rec.with_columns(multi_row=~one_row, one_list=pl.when(one_row).then(listed))
@@ -329,7 +336,7 @@ def link_records(
     records: pl.DataFrame, settings: LinkSettings | None = None,
     decisions: pl.DataFrame | None = None, previous_ids: pl.DataFrame | None = None,
     evidence: pl.DataFrame | None = None, state: incremental.LinkState | None = None,
-    full: bool = False, today: date | None = None,
+    full: bool = False, today: date | None = None, keys: pl.Series | None = None,
 ) -> LinkResult:
     """Link person records into people with stable person ids.
 
@@ -348,6 +355,7 @@ def link_records(
             (``incremental.plan``; ``stats["link_mode"]`` and ``["link_mode_reason"]`` say).
         full: a full night (model re-fit, every pair compared) whatever the state.
         today: the day, for the kept model's age (default: today).
+        keys: the records' keys when the caller has them (``record_keys_of(records)``).
 
     Returns:
         A ``LinkResult``.
@@ -360,8 +368,9 @@ def link_records(
     stats: dict = {"seconds": {}}
     t0 = time.perf_counter()
     rec = prepare_records(records, evidence)
-    # Keys hash the records' own columns only: the position `i` must not move them.
-    rec = rec.with_columns(record_key=ids.record_keys(rec.select(records.columns)))
+    if keys is None or len(keys) != rec.height:
+        keys = record_keys_of(records)  # the records' own columns: `i` must not move them
+    rec = rec.with_columns(record_key=keys.alias("record_key"))
     rec = rec.with_columns(fingerprint=incremental.fingerprints(rec))
     night = _plan(rec, state, s, full, today or date.today(), stats)
     stats["seconds"]["prepare"] = time.perf_counter() - t0

@@ -17,10 +17,12 @@ every key column). Per rule (``reblock``):
   rules that find it: an earlier rule can find a kept pair tonight only in a touched block,
   which is re-blocked, so the smallest rank over re-found and kept pairs is exact.
 
-One case is not exact and falls back to blocking every record: a kept pair in a touched
-block of its first rule that the block no longer gives (the block crossed the cap when a
-record joined it); its next rule may be one whose block is untouched, and the state keeps
-only a pair's first rule. ``reblock`` returns None then.
+A kept pair in a touched block of its first rule that the block no longer gives (the block
+crossed the cap when a record joined it) may belong to a later rule whose block is untouched
+(the state keeps only a pair's first rule): such pairs are checked against each later
+rule's block key directly (``_orphan_ranks``). Only a near-ID block (``id_one_off``) is not
+checked pair by pair: when one could hold such a pair (an ID block crossing the cap of
+``id_exact``), ``reblock`` returns None and the night blocks every record.
 """
 
 from __future__ import annotations
@@ -38,17 +40,51 @@ MAX_DIRTY = 0.5  # above this share of dirty records, re-blocking touched blocks
 
 
 def _touched(rec: pl.DataFrame, rule: BlockingRule, dirty: pl.Series, over: list[int]
-             ) -> tuple[pl.Series, pl.Series]:
-    """Per record: its block is touched; its block is re-blocked (touched, or for
-    ``id_one_off`` one edit away from a touched one)."""
+             ) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """Per record: its block's hash (``block_hashes``); its block is touched; its block is
+    re-blocked (touched, or for ``id_one_off`` one edit away from a touched one)."""
     h = block_hashes(rec, rule)
     keys = pl.concat([h.filter(dirty).drop_nulls(), pl.Series("h", over, dtype=pl.UInt64)])
     keys = keys.unique()
     touched = h.is_in(keys.implode()).fill_null(False)
     if rule.method != "id_one_edit":
-        return touched, touched
+        return h, touched, touched
     near = h.is_in(pl.concat([keys, id_neighbours(keys)]).implode()).fill_null(False)
-    return touched, near
+    return h, touched, near
+
+
+def _orphan_ranks(orphans: pl.DataFrame, rules: tuple[BlockingRule, ...], blocks: list,
+                  valid: np.ndarray) -> pl.DataFrame | None:
+    """The rank tonight of kept pairs their first rule's touched block no longer gives (it
+    crossed the cap): the first later rule whose *untouched* block holds both records (an
+    untouched block is as last night, so under the cap; a touched one was re-blocked).
+
+    Args:
+        orphans: i_l, i_r, rank (last night's first rule), row.
+        rules: the rules in order.
+        blocks: per rule (touched, hash, hash is null) per record, numpy arrays.
+        valid: per record, its ID is valid.
+
+    Returns:
+        The orphans with their rank tonight (those no untouched block holds are dropped;
+        re-blocked rules may still find them), or None when a near-ID block could hold one
+        (not checked pair by pair: full blocking then).
+    """
+    a, b = orphans["i_l"].to_numpy(), orphans["i_r"].to_numpy()
+    since = orphans["rank"].to_numpy()
+    rank = np.full(len(a), 255, dtype=np.uint8)
+    for r in range(len(rules) - 1, -1, -1):  # the first rule wins: go backwards
+        touched, h, null = blocks[r]
+        untouched = (since < r) & ~touched[a] & ~touched[b] & ~null[a] & ~null[b]
+        if rules[r].method == "id_one_edit":  # two IDs, one invalid: maybe one edit apart
+            if (untouched & (h[a] != h[b]) & ~(valid[a] & valid[b])).any():
+                return None
+            continue
+        holds = untouched & (h[a] == h[b])
+        if rules[r].unidentified_only:
+            holds &= ~(valid[a] & valid[b])
+        rank[holds] = r
+    return orphans.with_columns(rank=pl.Series(rank)).filter(pl.col("rank") < 255)
 
 
 def reblock(rec: pl.DataFrame, rules: tuple[BlockingRule | str, ...], max_block: int,
@@ -67,7 +103,7 @@ def reblock(rec: pl.DataFrame, rules: tuple[BlockingRule | str, ...], max_block:
 
     Returns:
         What ``blocking.block`` returns, the pairs with ``row`` (the kept pair's row in the
-        state, null for a pair new tonight), or None when a block crossed the cap.
+        state, null for a pair new tonight), or None (``_orphan_ranks``).
     """
     rules = check_rules(rules, rec.height)
     dirty_s = pl.Series(dirty)
@@ -76,27 +112,34 @@ def reblock(rec: pl.DataFrame, rules: tuple[BlockingRule | str, ...], max_block:
     kl, kr = kept["i_l"].to_numpy(), kept["i_r"].to_numpy()
     krank = kept["rank"].to_numpy()
     stay = np.ones(kept.height, dtype=bool)
-    found = []
+    found, blocks, orphans = [], [], []
     for rank, rule in enumerate(rules):
         t = time.perf_counter()
-        touched, near = _touched(rec, rule, dirty_s, over_cap.get(rule.name, []))
+        h, touched, near = _touched(rec, rule, dirty_s, over_cap.get(rule.name, []))
         pairs, capped, over = blocking.rule_pairs(rec.filter(near), rule, max_block)
         pairs = pairs.unique()
         hit = touched.to_numpy()
+        blocks.append((hit, h.fill_null(0).to_numpy(), h.is_null().to_numpy()))
         lost = (krank == rank) & (hit[kl] | hit[kr])
-        if lost.any() and kept.filter(pl.Series(lost)).join(
-                pairs, on=["i_l", "i_r"], how="anti").height:
-            return None  # a block crossed the cap: its kept pairs' next rule is unknown
+        if lost.any():
+            orphans.append(kept.filter(pl.Series(lost)).join(pairs, on=["i_l", "i_r"],
+                                                             how="anti"))
         stay &= ~lost
         stats["capped_blocks"][rule.name] = capped
         stats["over_cap"][rule.name] = over.to_list()
         stats["records_reblocked"][rule.name] = int(near.sum())
         stats["seconds_per_rule"][rule.name] = round(time.perf_counter() - t, 3)
         found.append(pairs.with_columns(rank=pl.lit(rank, pl.UInt8)))
+    lost = pl.concat(orphans) if orphans else kept.head(0)
+    stats["pairs_off_a_block_over_the_cap"] = lost.height
+    lost = _orphan_ranks(lost, rules, blocks, rec["id_valid"].to_numpy()) if lost.height \
+        else lost
+    if lost is None:
+        return None
     fresh = pl.concat(found).cast({"i_l": pl.UInt32, "i_r": pl.UInt32})
     fresh = fresh.join(kept.select("i_l", "i_r", "row"), on=["i_l", "i_r"], how="left")
-    pairs = first_rule([fresh, kept.filter(pl.Series(stay)).select("i_l", "i_r", "rank", "row")],
-                       [r.name for r in rules], stats)
+    kept = kept.filter(pl.Series(stay)).select("i_l", "i_r", "rank", "row")
+    pairs = first_rule([fresh, kept, lost.select(kept.columns)], [r.name for r in rules], stats)
     return pairs, stats
 
 
@@ -116,7 +159,7 @@ def candidates(rec: pl.DataFrame, s: LinkSettings,
             got = reblock(rec, s.blocking_rules, s.max_block_size, pairs, dirty,
                           model["over_cap"])
             stats["block_mode"] = "touched blocks only" if got is not None \
-                else "every record (a block crossed the cap)"
+                else "every record (a near-ID block may hold a pair off a block over the cap)"
     pairs, block_stats = got or blocking.block(rec, s.blocking_rules, s.max_block_size)
     stats.setdefault("block_mode", "every record")
     over = block_stats.pop("over_cap")
