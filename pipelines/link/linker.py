@@ -368,8 +368,8 @@ def link_records(
     stats: dict = {"seconds": {}}
     t0 = time.perf_counter()
     rec = prepare_records(records, evidence)
-    if keys is None or len(keys) != rec.height:
-        keys = record_keys_of(records)  # the records' own columns: `i` must not move them
+    if keys is None or len(keys) != rec.height:  # the records' own columns: `i` must not move them
+        keys = ids.record_keys(rec.select(records.columns))
     rec = rec.with_columns(record_key=keys.alias("record_key"))
     rec = rec.with_columns(fingerprint=incremental.fingerprints(rec))
     night = _plan(rec, state, s, full, today or date.today(), stats)
