@@ -109,7 +109,7 @@ def _reuse_previous(clusters: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFr
     return pl.concat(chosen) if chosen else pl.DataFrame(schema=schema)
 
 
-def _new_ids(min_keys: pl.Series, taken: set[str]) -> pl.Series:
+def _new_ids(min_keys: pl.Series, taken: pl.Series) -> pl.Series:
     """Return deterministic new ids ``P`` + 10 hex of the smallest member key, avoiding taken.
 
     Args:
@@ -120,10 +120,10 @@ def _new_ids(min_keys: pl.Series, taken: set[str]) -> pl.Series:
         A String series aligned with ``min_keys``.
     """
     ids = "P" + _md5_prefix(min_keys).str.slice(0, 10)
-    clash = ids.is_duplicated() | ids.is_in(list(taken))
+    clash = ids.is_duplicated() | ids.is_in(taken.implode())
     if not clash.any():
         return ids
-    used = set(ids.filter(~clash).to_list()) | taken
+    used = set(ids.filter(~clash).to_list()) | set(taken.to_list())
     out = ids.to_list()
     for pos in clash.arg_true().to_list():  # rare: resolve with a salted hash
         salt, key = 0, min_keys[pos]
@@ -132,6 +132,24 @@ def _new_ids(min_keys: pl.Series, taken: set[str]) -> pl.Series:
             out[pos] = "P" + _digest(f"{key}#{salt}", 10)
         used.add(out[pos])
     return pl.Series(out, dtype=pl.String)
+
+
+def _unchanged(clusters: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:
+    """cluster, person_id of the clusters whose records are exactly a previous person's.
+
+    Such a cluster and person overlap no other person and cluster, so the one-to-one
+    matching (``_reuse_previous``) pairs them whatever else happens: they are set aside
+    first, and the matching runs on the rest (on a quiet night, a few clusters).
+    """
+    sizes = previous.group_by("person_id").agg(size=pl.len())
+    per = (clusters.join(previous, on="record_key", how="left")
+           .group_by("cluster")
+           .agg(n=pl.len(), lo=pl.col("person_id").min(), hi=pl.col("person_id").max(),
+                missing=pl.col("person_id").null_count()))
+    return (per.filter((pl.col("missing") == 0) & (pl.col("lo") == pl.col("hi")))
+            .join(sizes, left_on="lo", right_on="person_id")
+            .filter(pl.col("size") == pl.col("n"))
+            .select("cluster", person_id="lo"))
 
 
 def assign_person_ids(clusters: pl.DataFrame, previous_ids: pl.DataFrame | None) -> pl.DataFrame:
@@ -148,21 +166,24 @@ def assign_person_ids(clusters: pl.DataFrame, previous_ids: pl.DataFrame | None)
     Returns:
         record_key, cluster, person_id.
     """
-    clusters = clusters.with_columns(min_key=pl.col("record_key").min().over("cluster"))
     previous = (
         previous_ids.select("record_key", "person_id").unique("record_key")
         if previous_ids is not None
         else pl.DataFrame(schema={"record_key": pl.String, "person_id": pl.String})
     )
-    kept = _reuse_previous(clusters, previous)
+    same = _unchanged(clusters, previous)
+    rest = clusters.join(same, on="cluster", how="anti").with_columns(
+        min_key=pl.col("record_key").min().over("cluster"))
+    kept = pl.concat([same.cast({"cluster": clusters.schema["cluster"]}),
+                      _reuse_previous(rest, previous.join(same, on="person_id", how="anti"))])
     fresh = (
-        clusters.select("cluster", "min_key")
+        rest.select("cluster", "min_key")
         .unique("cluster")
         .join(kept, on="cluster", how="anti")
         .sort("min_key")
     )
     fresh = fresh.with_columns(
-        person_id=_new_ids(fresh["min_key"], set(previous["person_id"].to_list()))
+        person_id=_new_ids(fresh["min_key"], previous["person_id"])
     ).select("cluster", "person_id")
     ids = pl.concat([kept, fresh.cast({"cluster": kept.schema["cluster"]})])
     return clusters.join(ids, on="cluster", how="left").select("record_key", "cluster", "person_id")
