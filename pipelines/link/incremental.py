@@ -104,9 +104,10 @@ def model_of(data: dict, comparisons: tuple[Comparison, ...]) -> Model:
                  u={c.name: np.asarray(data["u"][c.name], dtype=float) for c in comparisons})
 
 
-def fingerprints(rec: pl.DataFrame) -> pl.Series:
-    """Per prepared record, a hash of what its comparisons read (see the module docstring)."""
-    county = county_facts(rec).rename(lambda c: f"_{c}")
+def fingerprints(rec: pl.DataFrame, facts: pl.DataFrame | None = None) -> pl.Series:
+    """Per prepared record, a hash of what its comparisons read (see the module docstring;
+    ``facts``: ``coding.county_facts(rec)`` when the caller has them)."""
+    county = (county_facts(rec) if facts is None else facts).rename(lambda c: f"_{c}")
     own = rec.select([c for c in rec.columns if c not in NOT_COMPARED])
     both = pl.concat([own, county], how="horizontal")
     return both.select(pl.struct(both.columns).hash(seed=16)).to_series().alias("fingerprint")

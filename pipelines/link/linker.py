@@ -14,7 +14,7 @@ from pipelines.domain.extracts import EXTRACTS
 from pipelines.link import assign, blocking, cluster, evidence, ids, incremental, model, queue
 from pipelines.link import decisions as steward
 from pipelines.link import reblock as rebl
-from pipelines.link.coding import Coded, code_records
+from pipelines.link.coding import Coded, code_records, county_facts
 from pipelines.link.comparisons import NULL, compare
 from pipelines.link.explain import with_explain
 from pipelines.link.settings import LinkSettings
@@ -56,8 +56,8 @@ class LinkResult:
 @dataclass
 class _Night:
     """The night's mode (``incremental.plan``): the kept state, per kept record its position
-    now and the kept pairs of clean records (None on a full night); the model data once
-    scored; the blocks over the cap tonight (``reblock``)."""
+    now, the kept pairs of clean records (None on a full night); the model data; the blocks
+    over the cap tonight (``reblock``); the county-wide facts of every record."""
 
     mode: str
     reason: str
@@ -67,6 +67,7 @@ class _Night:
     model: dict = field(default_factory=dict)
     kept: pl.DataFrame | None = None
     over_cap: dict = field(default_factory=dict)
+    facts: pl.DataFrame | None = None
 
 
 def _typed(records: pl.DataFrame) -> pl.DataFrame:
@@ -136,7 +137,7 @@ def _levels(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Nig
         involved = np.unique(np.concatenate([il[todo], ir[todo]]))
         at = np.zeros(rec.height, dtype=np.int64)
         at[involved] = np.arange(len(involved))
-        coded = code_records(rec[involved], whole=rec)
+        coded = code_records(rec[involved], whole=rec, facts=night.facts[involved])
         fresh = compare(coded, at[il[todo]], at[ir[todo]], s.comparisons)
         for f in names:
             levels[f][todo] = fresh[f]
@@ -290,18 +291,14 @@ def _people(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame,
     return scored, labels, links
 
 
-def _person_ids(
-    rec: pl.DataFrame, labels: np.ndarray, previous_ids: pl.DataFrame | None
-) -> pl.DataFrame:
+def _person_ids(rec: pl.DataFrame, labels: np.ndarray, previous_ids: pl.DataFrame | None
+                ) -> pl.DataFrame:
     """Return record_id, record_key, person_id, cluster_size (stable ids, ``ids``)."""
-    assigned = ids.assign_person_ids(
-        rec.select("record_key", cluster=pl.Series(labels)), previous_ids
-    )
-    return (
-        rec.select("record_id", "record_key")
-        .with_columns(person_id=assigned["person_id"])
-        .with_columns(cluster_size=pl.len().over("person_id").cast(pl.Int64))
-    )
+    assigned = ids.assign_person_ids(rec.select("record_key", cluster=pl.Series(labels)),
+                                     previous_ids)
+    return rec.select("record_id", "record_key").with_columns(
+        person_id=assigned["person_id"]).with_columns(
+        cluster_size=pl.len().over("person_id").cast(pl.Int64))
 
 
 def _outputs(
@@ -371,8 +368,10 @@ def link_records(
     if keys is None or len(keys) != rec.height:  # the records' own columns: `i` must not move them
         keys = ids.record_keys(rec.select(records.columns))
     rec = rec.with_columns(record_key=keys.alias("record_key"))
-    rec = rec.with_columns(fingerprint=incremental.fingerprints(rec))
+    facts = county_facts(rec)
+    rec = rec.with_columns(fingerprint=incremental.fingerprints(rec, facts))
     night = _plan(rec, state, s, full, today or date.today(), stats)
+    night.facts = facts
     stats["seconds"]["prepare"] = time.perf_counter() - t0
     t = time.perf_counter()
     pairs, decided = _block(rec, s, decisions, night, stats)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -134,3 +135,22 @@ def test_state_written_and_read_back(night1, tmp_path) -> None:
     assert again.stats["pairs_compared"] == 0
     assert _people(again).equals(_people(first))
     assert _pairs(again).equals(_pairs(first))
+
+
+def test_coding_some_records_with_the_county_facts_kept_equals_counting_again(night1) -> None:
+    """An incremental night codes the records of the pairs it compares with the county-wide
+    facts the fingerprints counted (name holders, each valid ID's extracts), not again."""
+    from dataclasses import fields
+
+    from pipelines.link.coding import code_records, county_facts
+    from pipelines.link.linker import prepare_records
+
+    records, evidence, _ = night1
+    rec = prepare_records(records, evidence)
+    some = np.unique(np.random.default_rng(3).integers(0, rec.height, 400))
+    counted = code_records(rec[some], whole=rec)
+    read = code_records(rec[some], whole=rec, facts=county_facts(rec)[some])
+    assert counted.name_holders.max() > 1 and counted.id_extracts.max() > 0
+    for f in fields(counted):
+        a, b = getattr(counted, f.name), getattr(read, f.name)
+        assert (a.equals(b) if isinstance(a, pl.Series) else np.array_equal(a, b)), f.name
