@@ -140,8 +140,11 @@ def plan(state: LinkState | None, s: LinkSettings, full: bool, today: date,
     if age >= s.refit_days:
         return "full", f"the model was fitted {age} days ago (re-fit every {s.refit_days})", None
     k2i = np.full(state.records.height, -1, dtype=np.int64)
+    # on the fingerprint (an integer) first, then the keys: a string join over every record
+    # costs more
     clean = (state.records.with_row_index("k")
-             .join(current.with_row_index("i"), on=["record_key", "fingerprint"]))
+             .join(current.with_row_index("i"), on="fingerprint")
+             .filter(pl.col("record_key") == pl.col("record_key_right")))
     k2i[clean["k"].to_numpy()] = clean["i"].to_numpy()
     dirty = 1.0 - clean.height / max(current.height, 1)
     if dirty > s.refit_new_share:
