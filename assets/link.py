@@ -155,8 +155,8 @@ def steward_decisions(log: pl.DataFrame | None, snapshot: pl.DataFrame, archive:
             folder = restore(csv, archive, Path(tmp))
             landed = read_decisions_csv(folder / DECISIONS_FILE)
         ids = None if records is None or not parts or landed.is_empty() else \
-            records.select("record_id", record_key=record_keys_of(records) if keys is None
-                           else keys)
+            records.select("record_id", record_key=record_keys_of(records)["record_key"]
+                           if keys is None else keys)
         landed, refused = held_by_township(parts[0] if parts else None, landed, ids)
         parts.append(landed)
     if not parts:
@@ -210,14 +210,15 @@ def link(context: AssetExecutionContext, config: LinkConfig, person_records: pl.
     from pipelines.link import link_records, record_evidence, record_keys_of
 
     county, month = where(context)
-    keys = record_keys_of(person_records)  # once, for the decisions and the linker
-    with failing_clearly("reading the steward's decisions"):  # a bad decisions.csv: no retry
-        decisions, refused = steward_decisions(decision_log, landing_snapshot,
-                                               landing.archive_for(county), person_records, keys)
-    previous = None if previous_ids is None else previous_ids.select("record_key", "person_id")
     full = config.full or landing.cold
     state, kept_from = (None, "not read (full night asked)") if full else \
         kept_state(context, io_manager, county, month)
+    keys = record_keys_of(person_records, state)  # once, for the decisions and the linker
+    with failing_clearly("reading the steward's decisions"):  # a bad decisions.csv: no retry
+        decisions, refused = steward_decisions(decision_log, landing_snapshot,
+                                               landing.archive_for(county), person_records,
+                                               keys["record_key"])
+    previous = None if previous_ids is None else previous_ids.select("record_key", "person_id")
     result = link_records(person_records, settings=config.settings(), decisions=decisions,
                           previous_ids=previous, state=state, full=full, keys=keys,
                           evidence=record_evidence(extract_tables(tables)))

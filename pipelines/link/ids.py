@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from pipelines.domain.identity import mask_id as mask_id  # the one masker
@@ -40,26 +41,20 @@ def _md5_prefix(text: pl.Series) -> pl.Series:
     return rel.order("p").select("left(md5(t), 16) as h").pl()["h"]
 
 
-def record_keys(records: pl.DataFrame) -> pl.Series:
-    """Return a stable content fingerprint per record (``R`` + 16 hex, ``-k`` for repeats).
-
-    The fingerprint hashes ``KEY_COLUMNS`` plus any column of ``records`` beyond
-    ``COMMON_COLUMNS`` (an extract's own identifying fields, when given). Records with equal
-    content are told apart by their order in (source_file, sheet, row_number).
-
-    Args:
-        records: a ``person_records`` frame.
-
-    Returns:
-        A String series aligned with ``records``.
-    """
+def _content(records: pl.DataFrame) -> pl.Series:
+    """The text a record key hashes: ``KEY_COLUMNS`` and any column beyond
+    ``COMMON_COLUMNS``."""
     extra = sorted(c for c in records.columns if c not in COMMON_COLUMNS)
-    content = records.select(
+    return records.select(
         pl.concat_str(
             [pl.col(c).cast(pl.String).fill_null("\u2205") for c in [*KEY_COLUMNS, *extra]],
             separator="\x1f",
         )
     ).to_series()
+
+
+def _keys(records: pl.DataFrame, content: pl.Series) -> pl.Series:
+    """The record keys of ``records`` whose ``_content`` is ``content``."""
     digest = _md5_prefix(content)
     keys = "R" + digest
     dup = digest.is_duplicated()
@@ -77,6 +72,50 @@ def record_keys(records: pl.DataFrame) -> pl.Series:
         copies["pos"], "-" + copies["k"].cast(pl.String)
     )
     return (keys + suffix).alias("key")
+
+
+def record_keys(records: pl.DataFrame) -> pl.Series:
+    """Return a stable content fingerprint per record (``R`` + 16 hex, ``-k`` for repeats).
+
+    The fingerprint hashes ``KEY_COLUMNS`` plus any column of ``records`` beyond
+    ``COMMON_COLUMNS`` (an extract's own identifying fields, when given). Records with equal
+    content are told apart by their order in (source_file, sheet, row_number).
+
+    Args:
+        records: a ``person_records`` frame.
+
+    Returns:
+        A String series aligned with ``records``.
+    """
+    return _keys(records, _content(records))
+
+
+def keys_reusing(records: pl.DataFrame, kept: pl.DataFrame | None) -> pl.DataFrame:
+    """``record_keys`` and a hash of each record's content, taking the keys of records whose
+    content is unique tonight and was unique on the night that kept it (their key has no
+    ``-k``, so it is the MD5 of the same content) from ``kept`` instead of hashing again.
+
+    Args:
+        records: a ``person_records`` frame.
+        kept: record_key, content (UInt64) of an earlier night, or None.
+
+    Returns:
+        record_key, content, aligned with ``records``.
+    """
+    content = _content(records)
+    hashed = content.hash(seed=5).alias("content")
+    if kept is None or "content" not in kept.columns or kept.height == 0:
+        return pl.DataFrame([_keys(records, content).alias("record_key"), hashed])
+    once = kept.filter(~pl.col("content").is_duplicated()).select("content", "record_key")
+    found = (pl.DataFrame([hashed, pl.Series("pos", range(len(hashed)), dtype=pl.UInt32)])
+             .filter(~pl.col("content").is_duplicated()).join(once, on="content"))
+    todo = pl.Series(np.ones(len(hashed), dtype=bool)).scatter(found["pos"], False)
+    fresh = _keys(records.filter(todo), content.filter(todo))
+    keys = pl.Series("record_key", [None] * 0, dtype=pl.String).extend_constant(
+        None, len(hashed))
+    keys = keys.scatter(found["pos"], found["record_key"]).scatter(
+        todo.arg_true(), fresh)
+    return pl.DataFrame([keys, hashed])
 
 
 def _reuse_previous(clusters: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:

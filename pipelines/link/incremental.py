@@ -53,7 +53,8 @@ class LinkState:
             ``fitted_on`` (YYYY-MM-DD), ``settings`` (``settings_hash``), ``polars``,
             ``version``, ``over_cap`` (per blocking rule the hashes of its blocks over
             the cap: ``reblock``).
-        records: record_key, fingerprint (UInt64); row ``k`` is the pairs' ``k``.
+        records: record_key, fingerprint (UInt64), content (UInt64: ``ids.keys_reusing``);
+            row ``k`` is the pairs' ``k``.
         pairs: k_l, k_r (UInt32, positions in ``records``), ``rank`` (UInt8: the pair's first
             blocking rule, 255 for a pair only a steward's decision added),
             ``lv_<comparison>`` (Int8).
@@ -201,4 +202,4 @@ def new_state(model: dict, rec: pl.DataFrame, scored: pl.DataFrame, names: list[
                                                default=255, return_dtype=pl.UInt8)
     pairs = scored.select(pl.col("i_l").alias("k_l"), pl.col("i_r").alias("k_r"),
                           rank.alias("rank"), *[pl.col(f"lv_{f}").cast(pl.Int8) for f in names])
-    return LinkState(model, rec.select("record_key", "fingerprint"), pairs)
+    return LinkState(model, rec.select("record_key", "fingerprint", "content"), pairs)

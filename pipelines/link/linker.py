@@ -97,19 +97,18 @@ def _typed(records: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def record_keys_of(records: pl.DataFrame) -> pl.Series:
-    """The record keys ``link_records`` gives ``records`` (``ids.record_keys`` of the typed
-    records): computed once by a caller that needs them too, and passed as its ``keys``."""
-    return ids.record_keys(_typed(records)).alias("record_key")
+def record_keys_of(records: pl.DataFrame, state: incremental.LinkState | None = None
+                   ) -> pl.DataFrame:
+    """The record keys ``link_records`` gives ``records`` and their contents' hashes
+    (``ids.keys_reusing`` of the typed records, reusing the keys the state kept): computed
+    once by a caller that needs them too, and passed as its ``keys``."""
+    return ids.keys_reusing(_typed(records), None if state is None else state.records)
 
 
 def prepare_records(records: pl.DataFrame,
                     record_evidence: pl.DataFrame | None = None) -> pl.DataFrame:
     """Return the records with a position ``i``, typed, blank strings as null, evidence
-    attached (``evidence.attach``).
-
-    Raises:
-        ValueError: when a ``COMMON_COLUMNS`` column is missing.
+    attached (``evidence.attach``); a ValueError when a ``COMMON_COLUMNS`` column is missing.
     """
     rec = _typed(records).with_columns(i=pl.int_range(pl.len(), dtype=pl.UInt32))
     one_row = pl.col("extract").is_in(ONE_ROW_EXTRACTS)  # one_list: its file and sheet
@@ -237,16 +236,15 @@ def _refused_to_uncertain(scored: pl.DataFrame, labels: np.ndarray, stats: dict)
 def _block(rec: pl.DataFrame, s: LinkSettings, decisions: pl.DataFrame | None, night: _Night,
            stats: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Return the candidate pairs (steward-decided pairs added) and the decided pairs."""
-    kept = None if night.kept is None else (night.kept, night.k2i, night.state.model)
-    pairs, night.over_cap = rebl.candidates(rec, s, kept, stats)
+    pairs, night.over_cap = rebl.candidates(rec, s, None if night.kept is None else (
+        night.kept, night.k2i, night.state.model), stats)
     for rule, n in stats["capped_blocks"].items():
         if n:
             log.warning(
                 "blocking rule %s: %d block keys over %d records skipped", rule, n, s.max_block_size
             )
     resolved = steward.resolve(decisions, rec.select("record_key", "record_id", "i"))
-    decided = resolved.pairs
-    stats["unresolved_decisions"] = resolved.stats()
+    decided, stats["unresolved_decisions"] = resolved.pairs, resolved.stats()
     if resolved.unresolved:
         log.warning(
             "%d steward decision(s) name no current record_key or record_id, e.g. %s",
@@ -333,7 +331,7 @@ def link_records(
     records: pl.DataFrame, settings: LinkSettings | None = None,
     decisions: pl.DataFrame | None = None, previous_ids: pl.DataFrame | None = None,
     evidence: pl.DataFrame | None = None, state: incremental.LinkState | None = None,
-    full: bool = False, today: date | None = None, keys: pl.Series | None = None,
+    full: bool = False, today: date | None = None, keys: pl.DataFrame | None = None,
 ) -> LinkResult:
     """Link person records into people with stable person ids.
 
@@ -352,7 +350,7 @@ def link_records(
             (``incremental.plan``; ``stats["link_mode"]`` and ``["link_mode_reason"]`` say).
         full: a full night (model re-fit, every pair compared) whatever the state.
         today: the day, for the kept model's age (default: today).
-        keys: the records' keys when the caller has them (``record_keys_of(records)``).
+        keys: the records' keys when the caller has them (``record_keys_of(records, state)``).
 
     Returns:
         A ``LinkResult``.
@@ -365,9 +363,10 @@ def link_records(
     stats: dict = {"seconds": {}}
     t0 = time.perf_counter()
     rec = prepare_records(records, evidence)
-    if keys is None or len(keys) != rec.height:  # the records' own columns: `i` must not move them
-        keys = ids.record_keys(rec.select(records.columns))
-    rec = rec.with_columns(record_key=keys.alias("record_key"))
+    if keys is None or keys.height != rec.height:  # the records' own columns only
+        keys = ids.keys_reusing(rec.select(records.columns),
+                                None if state is None else state.records)
+    rec = rec.with_columns(record_key=keys["record_key"])
     facts = county_facts(rec)
     rec = rec.with_columns(fingerprint=incremental.fingerprints(rec, facts))
     night = _plan(rec, state, s, full, today or date.today(), stats)
@@ -389,7 +388,8 @@ def link_records(
         id_map=links.select("record_key", "person_id"),
         stats=stats,
         candidates=cands,
-        state=incremental.new_state({**night.model, "over_cap": night.over_cap}, rec, scored,
+        state=incremental.new_state({**night.model, "over_cap": night.over_cap},
+                                    rec.with_columns(content=keys["content"]), scored,
                                     [c.name for c in s.comparisons],
                                     [r.name for r in blocking.resolve_rules(s.blocking_rules)]),
     )

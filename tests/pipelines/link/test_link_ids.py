@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 from sanji_link_frames import background, frame, record, valid_id
 
 from pipelines.link import link_records
@@ -179,3 +180,40 @@ def test_unchanged_clusters_set_aside_give_the_ids_of_matching_every_cluster() -
     ids = dict(got.select("record_key", "person_id").iter_rows())
     assert (ids["R00"], ids["R09"], ids["R02"], ids["R03"]) == ("Pa", "Pf", "Pb", "Pc")
     assert ids["R05"] not in {"Pc"} and ids["R10"] == "Pg"
+
+
+def _dup(rows: list[dict], n: int) -> list[dict]:
+    """Rows plus a copy of row n (same content, another row number)."""
+    row = next(r for r in rows if r["row_number"] == n + 2)
+    return [*rows, row | {"row_number": 999, "record_id": "settlement.csv||999"}]
+
+
+KEPT_NIGHTS = {
+    "nothing changed": lambda rows: rows,
+    "a record renamed": lambda rows: [r | {"name": "欧阳娜"} if r["row_number"] == 2 else r
+                                      for r in rows],
+    "a copy of a record arrives": lambda rows: _dup(rows, 1000),
+    "one of two copies goes": lambda rows: [r for r in rows if r["row_number"] != 999],
+    "rows reordered": lambda rows: rows[::-1],
+}
+
+
+@pytest.mark.parametrize("night", list(KEPT_NIGHTS))
+def test_keys_reused_from_a_kept_night_are_the_keys_hashed_again(night, monkeypatch) -> None:
+    import pipelines.link.ids as ids
+
+    rows1 = _dup(_county(), 1001)  # two copies of one record on night 1
+    kept = ids.keys_reusing(frame(rows1), None)
+    assert kept["record_key"].equals(record_keys(frame(rows1)).alias("record_key"))
+    rows2 = KEPT_NIGHTS[night](rows1)
+    hashed = []
+    md5 = ids._md5_prefix
+    monkeypatch.setattr(ids, "_md5_prefix", lambda text: hashed.append(len(text)) or md5(text))
+    got = ids.keys_reusing(frame(rows2), kept)
+    monkeypatch.undo()
+    assert got["record_key"].to_list() == record_keys(frame(rows2)).to_list()
+    assert got["content"].equals(ids.keys_reusing(frame(rows2), None)["content"])
+    # only records whose content is new or held by several records are hashed again
+    expected = {"nothing changed": 2, "a record renamed": 3, "a copy of a record arrives": 4,
+                "one of two copies goes": 1, "rows reordered": 2}[night]
+    assert sum(hashed) == expected
