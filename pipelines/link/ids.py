@@ -110,7 +110,8 @@ def keys_reusing(records: pl.DataFrame, kept: pl.DataFrame | None) -> pl.DataFra
     found = (pl.DataFrame([hashed, pl.Series("pos", range(len(hashed)), dtype=pl.UInt32)])
              .filter(~pl.col("content").is_duplicated()).join(once, on="content"))
     todo = pl.Series(np.ones(len(hashed), dtype=bool)).scatter(found["pos"], False)
-    fresh = _keys(records.filter(todo), content.filter(todo))
+    fresh = _keys(records.select("source_file", "sheet", "row_number").filter(todo),
+                  content.filter(todo))
     keys = pl.Series("record_key", [None] * 0, dtype=pl.String).extend_constant(
         None, len(hashed))
     keys = keys.scatter(found["pos"], found["record_key"]).scatter(
