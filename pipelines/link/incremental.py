@@ -69,7 +69,8 @@ class LinkState:
         folder.mkdir(parents=True, exist_ok=True)
         for name, frame in (("records", self.records), ("pairs", self.pairs)):
             partial = folder / f".{name}.partial"
-            frame.write_parquet(partial)
+            frame.write_parquet(partial, compression="lz4")  # half zstd's CPU; hashes
+            # do not compress anyway
             partial.replace(folder / f"{name}.parquet")
         (folder / "model.json").write_text(json.dumps(self.model, indent=1), encoding="utf-8")
 
