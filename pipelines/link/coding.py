@@ -267,12 +267,27 @@ def _extract_bits(rec: pl.DataFrame, whole: pl.DataFrame,
 def county_facts(rec: pl.DataFrame) -> pl.DataFrame:
     """Per record, the county-wide facts its comparisons read (``Coded``'s ``name_holders``,
     ``pinyin_holders`` and ``id_extracts``, counted over ``rec``): how many valid IDs carry
-    its name and its pinyin, and the extracts its valid ID appears in."""
-    return pl.DataFrame({
-        "name_holders": holders(rec, "name", rec["name"]),
-        "pinyin_holders": holders(rec, "name_pinyin", rec["name_pinyin"]),
-        "id_extracts": _extract_bits(rec, rec)["id_extracts"],
-    })
+    its name and its pinyin, and the extracts its valid ID appears in.
+
+    Windows over the records rather than ``holders`` / ``_extract_bits``' tables joined
+    back (the same figures; about half the work on every record of a night).
+    """
+    uniq = rec["extract"].drop_nulls().unique().sort()
+    lookup = pl.DataFrame({"extract": uniq,
+                           "bit": pl.Series([1 << k for k in range(len(uniq))], dtype=pl.Int64)})
+    ok = pl.col("id_valid") & pl.col("id_number").is_not_null()
+
+    def held(column: str) -> pl.Expr:
+        count = pl.col("id_number").filter(ok).n_unique().over(column)
+        return pl.when(pl.col(column).is_not_null()).then(count).otherwise(0).cast(pl.Int64)
+
+    facts = rec.select("name", "name_pinyin", "id_number", "id_valid", "extract").join(
+        lookup, on="extract", how="left", maintain_order="left").with_columns(
+        pl.col("bit").fill_null(0))
+    mask = pl.col("bit").filter(ok).bitwise_or().over("id_number")
+    return facts.select(name_holders=held("name"), pinyin_holders=held("name_pinyin"),
+                        id_extracts=pl.when(ok).then(mask).otherwise(0).fill_null(0)
+                        .cast(pl.Int64))
 
 
 def code_records(rec: pl.DataFrame, whole: pl.DataFrame | None = None,

@@ -154,3 +154,23 @@ def test_coding_some_records_with_the_county_facts_kept_equals_counting_again(ni
     for f in fields(counted):
         a, b = getattr(counted, f.name), getattr(read, f.name)
         assert (a.equals(b) if isinstance(a, pl.Series) else np.array_equal(a, b)), f.name
+
+
+def test_county_facts_by_windows_are_the_counted_tables(night1) -> None:
+    """county_facts (windows over the records) gives what holders / _extract_bits count:
+    names held by several valid IDs, null names, records without a valid ID."""
+    from pipelines.link.coding import _extract_bits, county_facts, holders
+    from pipelines.link.linker import prepare_records
+
+    records, evidence, _ = night1
+    rec = prepare_records(records, evidence)
+    rec = rec.with_columns(name=pl.when(pl.int_range(pl.len()) % 97 == 0).then(None)
+                           .otherwise("name"))
+    counted = pl.DataFrame({"name_holders": holders(rec, "name", rec["name"]),
+                            "pinyin_holders": holders(rec, "name_pinyin", rec["name_pinyin"]),
+                            "id_extracts": _extract_bits(rec, rec)["id_extracts"]})
+    facts = county_facts(rec)
+    assert facts.equals(counted)
+    assert facts["name_holders"].max() > 1 and (facts["name_holders"] == 0).sum() > 0
+    assert facts.filter(~rec["id_valid"])["id_extracts"].max() == 0
+    assert facts["id_extracts"].n_unique() > 3
