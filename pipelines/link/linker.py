@@ -165,8 +165,7 @@ def _score(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Nigh
         night.model = night.state.model
     weights = model.pair_weights(fitted, levels)
     stats["seconds"]["model"] = time.perf_counter() - t
-    stats["model"] = fitted.describe()
-    stats["prior"] = fitted.prior
+    stats["model"], stats["prior"] = fitted.describe(), fitted.prior
     total = fitted.prior + sum(weights.values())
     names = [c.name for c in s.comparisons]
     return pairs.drop("row", strict=False).with_columns(
@@ -268,9 +267,8 @@ def _plan(rec: pl.DataFrame, state: incremental.LinkState | None, s: LinkSetting
     if k2i is not None:
         stats["records_new_or_changed"] = int(rec.height - (k2i >= 0).sum())
         stats["records_gone_or_changed"] = int((k2i < 0).sum())
-    if k2i is None:
-        return _Night(mode, reason, today)
-    return _Night(mode, reason, today, state, k2i, kept=incremental.kept_pairs(state, k2i))
+    return _Night(mode, reason, today) if k2i is None else _Night(
+        mode, reason, today, state, k2i, kept=incremental.kept_pairs(state, k2i))
 
 
 def _people(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame,
@@ -327,6 +325,20 @@ def _outputs(
     return out_pairs, uncertain, cands
 
 
+def _prepared(records: pl.DataFrame, evidence: pl.DataFrame | None,
+              state: incremental.LinkState | None, keys: pl.DataFrame | None
+              ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The prepared records with their keys, fingerprints and county facts; the keys."""
+    rec = prepare_records(records, evidence)
+    if keys is None or keys.height != rec.height:  # the records' own columns only
+        keys = ids.keys_reusing(rec.select(records.columns),
+                                None if state is None else state.records)
+    rec = rec.with_columns(record_key=keys["record_key"])
+    facts = county_facts(rec)
+    rec = rec.with_columns(fingerprint=incremental.fingerprints(rec, facts))
+    return pl.concat([rec, facts], how="horizontal"), keys
+
+
 def link_records(
     records: pl.DataFrame, settings: LinkSettings | None = None,
     decisions: pl.DataFrame | None = None, previous_ids: pl.DataFrame | None = None,
@@ -362,15 +374,10 @@ def link_records(
     s = settings or LinkSettings()
     stats: dict = {"seconds": {}}
     t0 = time.perf_counter()
-    rec = prepare_records(records, evidence)
-    if keys is None or keys.height != rec.height:  # the records' own columns only
-        keys = ids.keys_reusing(rec.select(records.columns),
-                                None if state is None else state.records)
-    rec = rec.with_columns(record_key=keys["record_key"])
-    facts = county_facts(rec)
-    rec = rec.with_columns(fingerprint=incremental.fingerprints(rec, facts))
+    rec, keys = _prepared(records, evidence, state, keys)
     night = _plan(rec, state, s, full, today or date.today(), stats)
-    night.facts = facts
+    night.facts = rec.select("name_holders", "pinyin_holders", "id_extracts")
+    rec = rec.drop(night.facts.columns)
     stats["seconds"]["prepare"] = time.perf_counter() - t0
     t = time.perf_counter()
     pairs, decided = _block(rec, s, decisions, night, stats)
@@ -381,18 +388,13 @@ def link_records(
     out_pairs, uncertain, cands = _outputs(rec, scored, labels, links, decided, s, stats)
     stats["seconds"]["output"] = time.perf_counter() - t
     stats["seconds"]["total"] = time.perf_counter() - t0
-    return LinkResult(
-        links=links,
-        pairs=out_pairs,
-        uncertain=uncertain,
-        id_map=links.select("record_key", "person_id"),
-        stats=stats,
-        candidates=cands,
-        state=incremental.new_state({**night.model, "over_cap": night.over_cap},
-                                    rec.with_columns(content=keys["content"]), scored,
-                                    [c.name for c in s.comparisons],
-                                    [r.name for r in blocking.resolve_rules(s.blocking_rules)]),
-    )
+    state = incremental.new_state({**night.model, "over_cap": night.over_cap},
+                                  rec.with_columns(content=keys["content"]), scored,
+                                  [c.name for c in s.comparisons],
+                                  [r.name for r in blocking.resolve_rules(s.blocking_rules)])
+    return LinkResult(links=links, pairs=out_pairs, uncertain=uncertain, stats=stats,
+                      id_map=links.select("record_key", "person_id"), candidates=cands,
+                      state=state)
 
 
 __all__ = ["NULL", "LinkResult", "link_records"]
