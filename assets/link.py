@@ -302,6 +302,7 @@ def _links_metadata(context: AssetExecutionContext, result, decisions: pl.DataFr
         "decisions_refused_township_examples": "; ".join(refused[:EXAMPLES]) or "none",
         "kept_previous_ids": 0 if previous is None else previous.height,
         "link_mode": stats["link_mode"], "link_mode_reason": stats["link_mode_reason"],
+        "block_mode": stats.get("block_mode", "every record"),
         "link_state_from": kept_from,
         "records_new_or_changed": stats.get("records_new_or_changed", result.links.height),
         "pairs_compared": stats.get("pairs_compared", 0),
