@@ -10,19 +10,16 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from pipelines.domain.extracts import EXTRACTS
-from pipelines.link import assign, blocking, cluster, evidence, ids, incremental, model, queue
+from pipelines.link import assign, blocking, cluster, ids, incremental, model, queue
 from pipelines.link import decisions as steward
 from pipelines.link import reblock as rebl
-from pipelines.link.coding import Coded, code_records, county_facts
+from pipelines.link.coding import Coded, code_records
 from pipelines.link.comparisons import NULL, compare
 from pipelines.link.explain import with_explain
+from pipelines.link.prepare import ONE_ROW_EXTRACTS, prepare_records, prepared, record_keys_of
 from pipelines.link.settings import LinkSettings
-from schemas.canonical import COMMON_COLUMNS
 
 log = logging.getLogger(__name__)
-
-ONE_ROW_EXTRACTS = [name for name, spec in EXTRACTS.items() if spec.one_row_per_person]
 
 
 @dataclass
@@ -70,51 +67,17 @@ class _Night:
     facts: pl.DataFrame | None = None
 
 
-def _typed(records: pl.DataFrame) -> pl.DataFrame:
-    """The records with the columns checked and typed, blank strings as null.
-
-    Raises:
-        ValueError: when a ``COMMON_COLUMNS`` column is missing.
-    """
-    missing = [c for c in COMMON_COLUMNS if c not in records.columns]
-    if missing:
-        msg = f"person_records: missing column(s) {missing}; expected {list(COMMON_COLUMNS)}"
-        raise ValueError(msg)
-    for column, dtypes in (("birth_date", (pl.Date, pl.Null)), ("id_valid", (pl.Boolean, pl.Null))):
-        if records.schema[column] not in dtypes:
-            msg = (
-                f"person_records: column {column!r} is {records.schema[column]}, expected "
-                f"{dtypes[0]} (ingest types it; see schemas.canonical.PersonRecords)"
-            )
-            raise ValueError(msg)
-    text = ["name", "name_pinyin", "id_number", "sex", "village_code", "township_code",
-            "household_id"]
-    return records.with_columns(
-        [pl.col(c).cast(pl.String).str.strip_chars().replace("", None) for c in text]
-    ).with_columns(
-        birth_date=pl.col("birth_date").cast(pl.Date),
-        id_valid=pl.col("id_valid").cast(pl.Boolean).fill_null(False),
-    )
+def _mark() -> tuple[float, float]:
+    """Now, as (wall, CPU of the process) seconds."""
+    return time.perf_counter(), time.process_time()
 
 
-def record_keys_of(records: pl.DataFrame, state: incremental.LinkState | None = None
-                   ) -> pl.DataFrame:
-    """The record keys ``link_records`` gives ``records`` and their contents' hashes
-    (``ids.keys_reusing`` of the typed records, reusing the keys the state kept): computed
-    once by a caller that needs them too, and passed as its ``keys``."""
-    return ids.keys_reusing(_typed(records), None if state is None else state.records)
-
-
-def prepare_records(records: pl.DataFrame,
-                    record_evidence: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Return the records with a position ``i``, typed, blank strings as null, evidence
-    attached (``evidence.attach``); a ValueError when a ``COMMON_COLUMNS`` column is missing.
-    """
-    rec = _typed(records).with_columns(i=pl.int_range(pl.len(), dtype=pl.UInt32))
-    one_row = pl.col("extract").is_in(ONE_ROW_EXTRACTS)  # one_list: its file and sheet
-    listed = pl.concat_str("extract", "source_file", "sheet", separator="|")
-    rec = rec.with_columns(multi_row=~one_row, one_list=pl.when(one_row).then(listed))
-    return evidence.attach(rec, record_evidence)
+def _lap(stats: dict, stage: str, since: tuple[float, float]) -> tuple[float, float]:
+    """Record a stage's wall and CPU seconds since ``since`` (``stats["seconds"]``,
+    ``["cpu_seconds"]``); return now."""
+    now = _mark()
+    stats["seconds"][stage], stats["cpu_seconds"][stage] = now[0] - since[0], now[1] - since[1]
+    return now
 
 
 def _levels(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Night,
@@ -147,10 +110,9 @@ def _score(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Nigh
            stats: dict) -> pl.DataFrame:
     """Compare the pairs (kept levels reused), fit the model on a full night (else keep
     it) and return pairs with levels and weights."""
-    t = time.perf_counter()
+    t = _mark()
     levels, coded = _levels(rec, pairs, s, night, stats)
-    stats["seconds"]["compare"] = time.perf_counter() - t
-    t = time.perf_counter()
+    t = _lap(stats, "compare", t)
     if coded is not None:
         il, ir = pairs["i_l"].to_numpy(), pairs["i_r"].to_numpy()
         valid = rec["id_valid"].to_numpy()
@@ -164,7 +126,7 @@ def _score(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Nigh
         fitted = incremental.model_of(night.state.model, s.comparisons)
         night.model = night.state.model
     weights = model.pair_weights(fitted, levels)
-    stats["seconds"]["model"] = time.perf_counter() - t
+    _lap(stats, "model", t)
     stats["model"], stats["prior"] = fitted.describe(), fitted.prior
     total = fitted.prior + sum(weights.values())
     names = [c.name for c in s.comparisons]
@@ -276,14 +238,13 @@ def _people(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame,
             ) -> tuple[pl.DataFrame, np.ndarray, pl.DataFrame]:
     """Cluster, place records without a usable ID by exclusivity (``assign``; linked pairs
     kept apart become uncertain) and give stable person ids."""
-    t = time.perf_counter()
+    t = _mark()
     labels = _clusters(rec, scored, decided)
     labels, stats["assign"] = assign.place(rec, scored, labels, decided, s)
     scored = _refused_to_uncertain(scored, labels, stats)
-    stats["seconds"]["cluster"] = time.perf_counter() - t
-    t = time.perf_counter()
+    t = _lap(stats, "cluster", t)
     links = _person_ids(rec, labels, previous_ids)
-    stats["seconds"]["ids"] = time.perf_counter() - t
+    _lap(stats, "ids", t)
     return scored, labels, links
 
 
@@ -325,20 +286,6 @@ def _outputs(
     return out_pairs, uncertain, cands
 
 
-def _prepared(records: pl.DataFrame, evidence: pl.DataFrame | None,
-              state: incremental.LinkState | None, keys: pl.DataFrame | None
-              ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The prepared records with their keys, fingerprints and county facts; the keys."""
-    rec = prepare_records(records, evidence)
-    if keys is None or keys.height != rec.height:  # the records' own columns only
-        keys = ids.keys_reusing(rec.select(records.columns),
-                                None if state is None else state.records)
-    rec = rec.with_columns(record_key=keys["record_key"])
-    facts = county_facts(rec)
-    rec = rec.with_columns(fingerprint=incremental.fingerprints(rec, facts))
-    return pl.concat([rec, facts], how="horizontal"), keys
-
-
 def link_records(
     records: pl.DataFrame, settings: LinkSettings | None = None,
     decisions: pl.DataFrame | None = None, previous_ids: pl.DataFrame | None = None,
@@ -372,22 +319,21 @@ def link_records(
         >>> result.links.group_by("person_id").len()  # doctest: +SKIP
     """
     s = settings or LinkSettings()
-    stats: dict = {"seconds": {}}
-    t0 = time.perf_counter()
-    rec, keys = _prepared(records, evidence, state, keys)
+    stats: dict = {"seconds": {}, "cpu_seconds": {}}
+    t0 = t = _mark()
+    rec, keys = prepared(records, evidence, state, keys)
     night = _plan(rec, state, s, full, today or date.today(), stats)
     night.facts = rec.select("name_holders", "pinyin_holders", "id_extracts")
     rec = rec.drop(night.facts.columns)
-    stats["seconds"]["prepare"] = time.perf_counter() - t0
-    t = time.perf_counter()
+    t = _lap(stats, "prepare", t)
     pairs, decided = _block(rec, s, decisions, night, stats)
-    stats["seconds"]["block"] = time.perf_counter() - t
+    _lap(stats, "block", t)
     scored = _status(rec, _score(rec, pairs, s, night, stats), decided, s)
     scored, labels, links = _people(rec, scored, decided, previous_ids, s, stats)
-    t = time.perf_counter()
+    t = _mark()
     out_pairs, uncertain, cands = _outputs(rec, scored, labels, links, decided, s, stats)
-    stats["seconds"]["output"] = time.perf_counter() - t
-    stats["seconds"]["total"] = time.perf_counter() - t0
+    _lap(stats, "output", t)
+    _lap(stats, "total", t0)
     state = incremental.new_state({**night.model, "over_cap": night.over_cap},
                                   rec.with_columns(content=keys["content"]), scored,
                                   [c.name for c in s.comparisons],
@@ -397,4 +343,5 @@ def link_records(
                       state=state)
 
 
-__all__ = ["NULL", "LinkResult", "link_records"]
+__all__ = ["NULL", "ONE_ROW_EXTRACTS", "LinkResult", "link_records", "prepare_records",
+           "record_keys_of"]
