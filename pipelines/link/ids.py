@@ -160,7 +160,8 @@ def _new_ids(min_keys: pl.Series, taken: pl.Series) -> pl.Series:
         A String series aligned with ``min_keys``.
     """
     ids = "P" + _md5_prefix(min_keys).str.slice(0, 10)
-    clash = ids.is_duplicated() | ids.is_in(taken.implode())
+    hit = taken.filter(taken.is_in(ids.implode()))  # probe the many taken ids, hash the few
+    clash = ids.is_duplicated() | ids.is_in(hit.implode())
     if not clash.any():
         return ids
     used = set(ids.filter(~clash).to_list()) | set(taken.to_list())
