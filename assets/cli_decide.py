@@ -5,9 +5,10 @@ Example::
     sanji decide KEY_A KEY_B --no-link --by 王芳 --note "twins"
 
 The keys must name records of the latest published month; the decision is recorded under the
-county's run lock (``assets.county_lock``); a ``--link`` over a township's standing 非同一人 on the
-two records is refused, naming the case, unless ``--override-township`` (then the decision's note
-says whose answer it overrides).
+county's run lock (``assets.county_lock``); a ``--link`` a township's standing 非同一人 covers (the
+two records, or the two people it separated: ``pipelines.cases.override.township_answer``) is
+refused, naming the case, unless ``--override-township`` (then the decision's note says whose
+answer it overrides).
 """
 
 import argparse
@@ -19,6 +20,7 @@ from assets.county_lock import add_wait_option, holding_county_lock
 from assets.jobs import check_township_answer, decision_config
 from assets.resources import resource_config
 from assets.runs import UserError, check_records, check_warehouse, county_of, run_job
+from assets.settings import setting
 
 
 def cmd_decide(args: argparse.Namespace, report: Callable[[ExecuteInProcessResult], int]) -> int:
@@ -35,8 +37,9 @@ def cmd_decide(args: argparse.Namespace, report: Callable[[ExecuteInProcessResul
     url = str(args.warehouse or county.warehouse)
     with holding_county_lock(url, county, args.wait, "decision not recorded") as run_id:
         check_township_answer(Warehouse.from_url(url, schema=county.schema or None), args.a,
-                              args.b, decision, args.note, args.override_township)
-        config = {**resource_config(warehouse=args.warehouse),
+                              args.b, decision, args.note, args.override_township,
+                              args.storage, county.code)
+        config = {**resource_config(warehouse=args.warehouse, storage=args.storage),
                   **decision_config(args.a, args.b, decision, args.by, args.note, county.code,
                                     override_township=args.override_township)}
         result = run_job("steward_decision", config, run_id=run_id)
@@ -70,5 +73,8 @@ def add_parser(sub, report: Callable[[ExecuteInProcessResult], int]) -> None:
     decide.add_argument("--override-township", action="store_true",
                         help="--link although a township answered 非同一人 on a case of the "
                              "two records (recorded in the decision's note)")
+    decide.add_argument("--storage", default=setting("SANJI_STORAGE"), metavar="FOLDER",
+                        help="the runs' intermediate files, where a record id is read as its "
+                             "record key (default: $SANJI_STORAGE or .dagster_home/storage)")
     add_wait_option(decide)
     decide.set_defaults(func=lambda a: cmd_decide(a, report))

@@ -16,14 +16,17 @@ county at a time (``deploy/dagster.yaml``).
   roll-up (``sanji province``, the province sensor once the counties have published).
 """
 
+from pathlib import Path
 from typing import Literal
 
+import polars as pl
 from dagster import (
     AssetObservation,
     AssetSelection,
     Config,
     Failure,
     OpExecutionContext,
+    ResourceParam,
     define_asset_job,
     job,
     op,
@@ -31,6 +34,7 @@ from dagster import (
 
 from assets.county_lock import op_county_lock
 from assets.ingest import TRANSIENT
+from assets.io_managers import RUNS_FOLDER, PolarsParquetIOManager
 from assets.resources import WarehouseResource
 from assets.runs import UserError, check_records, check_warehouse
 from assets.settings import county_month, monthly
@@ -96,19 +100,32 @@ class MatchDecisionConfig(Config):
 
 
 def check_township_answer(store, a: str, b: str, decision: str, note: str,
-                          override: bool) -> str:
-    """The decision's note; a ``link`` over a township's standing 非同一人 is refused unless
+                          override: bool, storage: str | Path | None = None,
+                          county: str | None = None) -> str:
+    """The decision's note; a ``link`` a township's standing 非同一人 covers (the two records,
+    or the two people: ``pipelines.cases.override.township_answer``) is refused unless
     ``override`` (then the note says whose answer it overrides).
+
+    Args:
+        store: the county's warehouse.
+        a: one record the decision names (record key or record id).
+        b: the other.
+        decision: ``link`` or ``no_link`` (never refused).
+        note: the steward's note.
+        override: link over the township's answer.
+        storage: the storage folder, to read a record id as its key from the published run's
+            ``person_links`` (None: from the published tables only).
+        county: the county's code (with ``storage``).
 
     Raises:
         UserError: naming the case and who answered, and the flag that overrides.
     """
-    from pipelines.cases.override import override_note, refusal, township_no_link
+    from pipelines.cases.override import override_note, refusal, township_answer
 
-    if decision != "link":
+    if decision != "link" or not store.has_table(DECISION_TABLE):
         return note
-    log = store.read(DECISION_TABLE) if store.has_table(DECISION_TABLE) else None
-    answer = township_no_link(log, *record_keys_of(store, (a, b))) if log is not None else None
+    named = named_records(store, (a, b), storage, county)
+    answer = township_answer(store.read(DECISION_TABLE), *named) if named else None
     if answer is None:
         return note
     if not override:
@@ -117,26 +134,40 @@ def check_township_answer(store, a: str, b: str, decision: str, note: str,
     return override_note(answer, note)
 
 
-def record_keys_of(store, refs: tuple[str, str]) -> tuple[list[str], list[str]]:
-    """The record keys each of a decision's two references may be: a record id (which
-    ``sanji decide`` accepts) read through the latest published month's tables
-    (``pipelines.cases.override.keys_of``)."""
-    from pipelines.cases.override import keys_of
+def named_records(store, refs: tuple[str, str], storage: str | Path | None = None,
+                  county: str | None = None) -> tuple | None:
+    """The two records a decision names (``pipelines.cases.override.named_record``) in the
+    latest published month, and that month's ``person_id_map``; None when nothing is
+    published. A record id is read as its key through the published run's ``person_links``
+    when its frame is in ``storage``."""
+    from pipelines.cases.override import named_record
 
     if not (store.has_table("county_monthly") and store.has_table("person_id_map")):
-        return [refs[0]], [refs[1]]
+        return None
     month = str(store.read("county_monthly")["month"].drop_nulls().max())
     tables = {name: store.read(name, month=month) if store.has_table(name) else None
               for name in ("person_id_map", "person_source", "uncertain_match")}
-    first, second = (keys_of(ref, tables["person_id_map"], tables["person_source"],
-                             tables["uncertain_match"]) for ref in refs)
-    return first, second
+    links = _published_links(store, storage, county, month)
+    first, second = (named_record(ref, tables["person_id_map"], tables["person_source"],
+                                  tables["uncertain_match"], links) for ref in refs)
+    return first, second, tables["person_id_map"]
+
+
+def _published_links(store, storage: str | Path | None, county: str | None,
+                     month: str) -> pl.DataFrame | None:
+    """record_id, record_key of the run that published the month (None: not at hand)."""
+    last = store.last_publication(county, month) if storage and county else None
+    if last is None:
+        return None
+    path = Path(storage) / RUNS_FOLDER / last.run_id / "person_links" / county / f"{month}.parquet"
+    return pl.read_parquet(path, columns=["record_id", "record_key"]) if path.is_file() else None
 
 
 @op(description="Append one decision to the county's warehouse table match_decision.",
     retry_policy=TRANSIENT, out={})
 def append_match_decision(context: OpExecutionContext, config: MatchDecisionConfig,
-                          warehouse: WarehouseResource):
+                          warehouse: WarehouseResource,
+                          io_manager: ResourceParam[PolarsParquetIOManager]):
     """Append the steward's decision; the next run's linker applies it.
 
     The decision is also an observation of the asset ``match_decision`` (the county's
@@ -154,7 +185,7 @@ def append_match_decision(context: OpExecutionContext, config: MatchDecisionConf
         store = warehouse.open(county)
         try:
             note = check_township_answer(store, *keys, config.decision, config.note,
-                                         config.override_township)
+                                         config.override_township, io_manager.base_dir, county)
         except UserError as exc:
             raise Failure(description=str(exc), allow_retries=False) from exc
         row = decision_row(*keys, config.decision, config.decided_by, note)

@@ -34,6 +34,7 @@ county_lib = _load("sanji_tests_county", Path(__file__).with_name("materialised_
 tiny_lib = _load("sanji_tests_tiny", Path(__file__).with_name("tiny_counties.py"))
 stack_lib = _load("sanji_tests_stack", Path(__file__).with_name("stack.py"))
 worklist_lib = _load("sanji_tests_worklist", Path(__file__).with_name("filled_worklist.py"))
+nights_lib = _load("sanji_tests_nights", Path(__file__).with_name("night_changes.py"))
 # benchmarks/ is not an installed package: its evaluation helpers are loaded from their path
 link_eval_lib = _load("sanji_link_eval", Path(__file__).parents[1] / "benchmarks" / "link_eval.py")
 
@@ -89,6 +90,13 @@ def postgres_url() -> str:
 def county(tmp_path_factory):
     """The demo county, materialised once per session by ``sanji run`` (read it, do not write)."""
     return county_lib.shared_county(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def foreign_landing(tmp_path_factory) -> Path:
+    """A foreign county (``benchmarks/foreign_county``, 2,500 residents) generated once per
+    session: its landing folder (read it, copy it to change it)."""
+    return nights_lib.generate_foreign(tmp_path_factory.mktemp("foreign_county"))
 
 
 @pytest.fixture

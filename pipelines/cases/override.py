@@ -7,7 +7,9 @@ door-to-door answer (a later decision on a pair replaces the earlier one), so
 :func:`township_no_link` finds that answer still standing and the decision is refused, naming
 the case and who answered, unless the steward overrides it explicitly; the override is written
 into the decision's note (:func:`override_note`), so the decision log says whose answer the
-link replaced.
+link replaced. ``sanji decide`` and its job ask :func:`township_answer`, which reads the answer
+as one about two people (the records answered on, and once a night has separated them every
+record of either person: docs/steward.md §5).
 """
 
 from __future__ import annotations
@@ -87,36 +89,105 @@ def _standing(log: pl.DataFrame, a: str, b: str) -> TownshipAnswer | None:
     return TownshipAnswer(found[1] if found else "?", last["decided_by"] or "", at)
 
 
-def keys_of(ref: str, id_map: pl.DataFrame, source: pl.DataFrame | None = None,
-            uncertain: pl.DataFrame | None = None) -> list[str]:
-    """The record keys a decision's record reference may be (a record id resolved to keys).
+@dataclass(frozen=True)
+class NamedRecord:
+    """A record a decision names, as the latest published month knows it.
 
-    A record key is itself; a record id (``file|sheet|row``) is the key ``uncertain_match``
-    shows beside it, else the keys of the person its record belongs to (``person_source`` ->
-    ``person_id_map``: exactly the record's key when the person has one record).
+    Attributes:
+        ref: what the steward typed (a record key or a record id).
+        keys: its record key; when a record id cannot be told apart among its person's
+            records, every key of that person (the check then errs towards the township).
+        person: its person id in the month (None: not in the month).
+    """
+
+    ref: str
+    keys: tuple[str, ...]
+    person: str | None
+
+
+def named_record(ref: str, id_map: pl.DataFrame, source: pl.DataFrame | None = None,
+                 uncertain: pl.DataFrame | None = None, links: pl.DataFrame | None = None
+                 ) -> NamedRecord:
+    """What a decision's record reference names: its record key and its person.
+
+    A record key is itself; a record id (``file|sheet|row``) is the key the published run's
+    ``person_links`` (``links``) or ``uncertain_match`` shows beside it, else its person's
+    only record, else (a person of several records) any of them.
 
     Args:
         ref: a record key or record id.
         id_map: the month's ``person_id_map`` (record_key, person_id).
         source: the month's ``person_source`` (record_id, person_id).
         uncertain: the month's ``uncertain_match`` (record_id_l/r, record_key_l/r).
-
-    Returns:
-        The keys (``[ref]`` when it is a key or names nothing known).
+        links: the published run's ``person_links`` (record_id, record_key), when at hand.
     """
     ref = ref.strip()
-    if id_map.filter(pl.col("record_key") == ref).height:
-        return [ref]
+    own = id_map.filter(pl.col("record_key") == ref)["person_id"]
+    if own.len():
+        return NamedRecord(ref, (ref,), own[0])
+    shown = [f.select(ref="record_id", key="record_key") for f in (links,) if f is not None]
     if uncertain is not None and {"record_key_l", "record_id_l"} <= set(uncertain.columns):
-        shown = pl.concat([uncertain.select(ref=f"record_id_{s}", key=f"record_key_{s}")
-                           for s in ("l", "r")]).filter(pl.col("ref") == ref)
-        if shown.height:
-            return [str(shown["key"][0])]
-    if source is None:
-        return [ref]
-    person = source.filter(pl.col("record_id") == ref)["person_id"]
-    keys = id_map.filter(pl.col("person_id").is_in(person.implode()))["record_key"]
-    return sorted(keys) or [ref]
+        shown += [uncertain.select(ref=f"record_id_{s}", key=f"record_key_{s}") for s in "lr"]
+    key = pl.concat(shown).filter(pl.col("ref") == ref)["key"] if shown else pl.Series([])
+    person = source.filter(pl.col("record_id") == ref)["person_id"] if source is not None \
+        else pl.Series([], dtype=pl.String)
+    person_id = person[0] if person.len() else None
+    if key.len():
+        if person_id is None:
+            of_key = id_map.filter(pl.col("record_key") == key[0])["person_id"]
+            person_id = of_key[0] if of_key.len() else None
+        return NamedRecord(ref, (str(key[0]),), person_id)
+    keys = id_map.filter(pl.col("person_id") == person_id)["record_key"] \
+        if person_id is not None else pl.Series([], dtype=pl.String)
+    return NamedRecord(ref, tuple(sorted(keys)) or (ref,), person_id)
+
+
+def keys_of(ref: str, id_map: pl.DataFrame, source: pl.DataFrame | None = None,
+            uncertain: pl.DataFrame | None = None) -> list[str]:
+    """The record keys a decision's record reference may be (:func:`named_record`'s keys)."""
+    return list(named_record(ref, id_map, source, uncertain).keys)
+
+
+def township_answer(log: pl.DataFrame | None, a: NamedRecord, b: NamedRecord,
+                    id_map: pl.DataFrame) -> TownshipAnswer | None:
+    """The township's standing 非同一人 a ``link`` of ``a`` and ``b`` would undo (its latest).
+
+    The township answered about people: 非同一人 on records x and y says the person behind x
+    is not the person behind y. A link of ``a`` and ``b`` goes against it when ``a`` stands
+    for x and ``b`` for y (or the other way round), where a record stands for x when it is x,
+    or — once a night has applied the answer, so that x and y are two people of the month —
+    when it is a record of x's person. So linking two records of one person, or a record of a
+    third person, never goes against it; linking another record of either person to the other
+    does. While x and y are still one person (the answer is not applied yet) only x and y
+    themselves are covered: the month's people are what the township said is wrong.
+
+    Args:
+        log: the county's ``match_decision`` table (None: none yet).
+        a: one record the decision names (:func:`named_record`).
+        b: the other.
+        id_map: the month's ``person_id_map`` (record_key, person_id).
+    """
+    standing = standing_answers(log)
+    if standing.is_empty():
+        return None
+    people = id_map.select("record_key", "person_id")
+    rows = standing.join(people.rename({"record_key": "_a", "person_id": "_pa"}), on="_a",
+                         how="left").join(
+        people.rename({"record_key": "_b", "person_id": "_pb"}), on="_b", how="left")
+    found = []
+    for row in rows.iter_rows(named=True):  # the county's standing township answers: few
+        apart = None not in (row["_pa"], row["_pb"]) and row["_pa"] != row["_pb"]
+        x, y = (row["_a"], row["_pa"]), (row["_b"], row["_pb"])
+        if (_covers(a, *x, apart) and _covers(b, *y, apart)) or \
+                (_covers(a, *y, apart) and _covers(b, *x, apart)):
+            found.append(TownshipAnswer(row["case_id"] or "?", row["answered_by"],
+                                        row["answered_at"]))
+    return max(found, key=lambda answer: answer.decided_at) if found else None
+
+
+def _covers(named: NamedRecord, key: str, person: str | None, apart: bool) -> bool:
+    """Whether ``named`` stands for the answered record ``key`` (of ``person``)."""
+    return key in named.keys or (apart and named.person is not None and named.person == person)
 
 
 def override_note(answer: TownshipAnswer, note: str = "") -> str:

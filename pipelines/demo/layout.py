@@ -59,9 +59,10 @@ def layouts(as_of: date) -> tuple[FileLayout, ...]:
         as_of: the extracts' reference date (names the month in titles and file names).
 
     Returns:
-        The file layouts, in writing order. The inpatient settlement list carries name, ID,
-        sex, hospital and dates only (no birth date, no village), as insurance settlement
-        exports do.
+        The file layouts, in writing order. The inpatient settlement list carries the
+        insurance person number (人员编号), name, ID, sex, hospital and dates only (no birth
+        date, no village); the enrolment list carries the person number too, as the insurance
+        platform's exports do (docs/linkage.md, *The insurance person number in the demo*).
     """
     return (*_poverty_files(as_of), *_health_files(as_of), *_civil_affairs_files(as_of),
             *_insurance_files(as_of))
@@ -138,14 +139,16 @@ def _insurance_files(as_of: date) -> tuple[FileLayout, ...]:
     return (
         FileLayout("医保局_城乡居民参保名单.csv", "utf-8", (SheetLayout(
             "enrolment", "", (
-                ("name", "参保人姓名"), ("id_number", "证件号"), ("sex", "性别"),
+                ("insurance_no", "人员编号"), ("name", "参保人姓名"), ("id_number", "证件号"),
+                ("sex", "性别"),
                 ("birth_date", "出生年月日"), ("township", "乡镇"),
                 ("village_code", "行政区划代码"), ("enrol_status", "参保状态"),
                 ("subsidy_type", "资助类别"), ("enrol_year", "参保年度"),
             ), {"birth_date": "compact"}),)),
         FileLayout(f"医保局_住院结算明细_{as_of.year}.csv", "gb18030", (SheetLayout(
             "settlement", "", (
-                ("name", "姓名"), ("id_number", "身份证件号码"), ("sex", "性别"),
+                ("insurance_no", "人员编号"), ("name", "姓名"), ("id_number", "身份证件号码"),
+                ("sex", "性别"),
                 ("hospital", "定点医疗机构"),
                 ("diagnosis", "出院诊断"), ("admission_date", "入院日期"),
                 ("discharge_date", "出院日期"), ("total_cost", "医疗总费用"),

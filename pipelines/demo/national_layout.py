@@ -163,14 +163,15 @@ def _insurance_and_civil(ym: str, year: int) -> tuple[NationalSheet, ...]:
             (f"={COUNTY_NAME}殡仪馆", "殡仪馆名称"),
         ), {"death_date": DATETIME}, title=f"{COUNTY_NAME}殡仪馆火化基本信息统计表"),
         NationalSheet("enrolment", enrolment, "参保人员信息", "xlsx", (
-            ("@person_code", "人员编号"), ("name", "人员姓名"), id_type,
+            ("insurance_no", "人员编号"), ("name", "人员姓名"), id_type,
             ("id_number", "证件号码"), ("sex", "性别"), ("birth_date", "出生日期"),
             ("township", "镇街"), ("village", "村(居)"), ("village_code", "行政区域代码"),
             ("=城乡居民基本医疗保险", "险种类型"), ("enrol_status", "人员参保状态"),
             ("subsidy_type", "人员身份类别"), ("enrol_year", "参保年度(居民)"),
         )),
         NationalSheet("settlement", settlement, "结算信息", "xlsx", (
-            ("@settlement_id", "结算ID"), ("name", "人员姓名"), id_type,
+            ("@settlement_id", "结算ID"), ("insurance_no", "人员编号"), ("name", "人员姓名"),
+            id_type,
             ("id_number", "证件号码"), ("sex", "性别"), ("birth_date", "出生日期"),
             ("township", "乡镇"), ("village", "村"), ("village_code", "统计用区划代码"),
             ("hospital", "定点医药机构名称"), ("=普通住院", "医疗类别"),

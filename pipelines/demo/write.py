@@ -14,6 +14,7 @@ import xlsxwriter
 
 from pipelines.demo.dirt import EXPECT, DirtRates, DirtTarget, apply_dirt
 from pipelines.demo.layout import FileLayout, SheetLayout
+from pipelines.demo.places import COUNTY_CODE
 
 _EPOCH = date(1899, 12, 30)
 _TEXT_STYLES = {
@@ -60,10 +61,31 @@ def _money(s: pl.Series) -> pl.Series:
                                (cents % 100).cast(pl.String).str.zfill(2))).to_series()
 
 
+def insurance_no(person_key: pl.Expr) -> pl.Expr:
+    """The insurance platform's person number (人员编号, 26 digits, county first): one per
+    person, on every insurance export, whether or not the row carries the person's ID."""
+    return pl.lit(COUNTY_CODE + "20000000000") + person_key.str.slice(1).str.zfill(9)
+
+
+def _excel_destroyed(column: pl.Series, dirt: pl.DataFrame) -> pl.Series:
+    """The column with the rows whose ID Excel turned into a number (``id_scientific``)
+    destroyed the same way: a 26-digit person number in that row went through the same Excel
+    (4.11421E+25)."""
+    idx = dirt.filter(pl.col("kind") == "id_scientific")["row_index"].to_numpy()
+    if not idx.size:
+        return column
+    old = column.gather(idx)
+    gone = pl.select(pl.format("{}.{}E+{}", old.str.slice(0, 1), old.str.slice(1, 5),
+                               old.str.len_chars() - 1)).to_series()
+    return column.scatter(idx, gone)
+
+
 def _base_rows(table: pl.DataFrame, persons: pl.DataFrame, villages: pl.DataFrame
                ) -> pl.DataFrame:
-    """The table joined with the person's true identity and its village's names."""
-    who = persons.select("person_key", "name", "id_number", "sex", "birth_date", "age")
+    """The table joined with the person's true identity, its insurance person number and
+    its village's names."""
+    who = persons.select("person_key", "name", "id_number", "sex", "birth_date", "age",
+                         insurance_no=insurance_no(pl.col("person_key")))
     where = villages.select("village_code", village="short", township="township_name",
                             former="former")
     return (
@@ -146,6 +168,7 @@ def build_sheet(rng: np.random.Generator, table: pl.DataFrame, persons: pl.DataF
     rows = _base_rows(table, persons, villages)
     target = _target(rows, sheet, f, planted)
     cols, dirt = apply_dirt(rng, target, rates, rows.height)
+    cols["insurance_no"] = _excel_destroyed(rows["insurance_no"], dirt)
     rows = rows.with_columns(**cols)
     data = _format(rng, rows, sheet, f.encoding != "xlsx")
     extra, kinds = _extras(rng, data, rates, sheet)

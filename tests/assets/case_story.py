@@ -94,12 +94,14 @@ def october_changes(story: Story) -> None:
         return lines
 
     _edit_csv(landing / ENROLMENT, stop)
-    rows = (landing / ENROLMENT).read_bytes().decode("utf-8-sig").splitlines()[1:]
+    header, *rows = (landing / ENROLMENT).read_bytes().decode("utf-8-sig").splitlines()
+    at = {h: k for k, h in enumerate(header.split(","))}
     ids = dict(person.select("id_number", "person_id").iter_rows())
     alive = next(r.split(",") for r in rows if "参保缴费" in r
-                 and ids.get(r.split(",")[1]) not in busy | {None})
-    story.died = ids[alive[1]]
-    death = [alive[0], alive[1], alive[2], alive[3], alive[4], "", "2026-10-12", "2026-10-14"]
+                 and ids.get(r.split(",")[at["证件号"]]) not in busy | {None})
+    story.died = ids[alive[at["证件号"]]]
+    who = [alive[at[h]] for h in ("参保人姓名", "证件号", "性别", "出生年月日", "乡镇")]
+    death = [*who, "", "2026-10-12", "2026-10-14"]
     _edit_csv(landing / DEATHS, lambda lines: [*lines, ",".join(death)])
 
 

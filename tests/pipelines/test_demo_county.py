@@ -210,8 +210,9 @@ def test_damaged_ids_fail_or_repair_as_recorded(tmp_path: Path) -> None:
     dirt = _truth(tmp_path, "dirt.csv").filter(pl.col("field") == "id_number")
     path = _landing(tmp_path, "参保")
     rows = _csv_rows(path, "utf-8")
+    at = rows[0].index("证件号")
     written = pl.DataFrame({"row_number": [str(i) for i in range(2, len(rows) + 1)],
-                            "id_raw": [r[1] for r in rows[1:]]})
+                            "id_raw": [r[at] for r in rows[1:]]})
     seen = (dirt.filter(pl.col("source_file") == path.name)
             .join(records, on=["source_file", "sheet", "row_number"], nulls_equal=True)
             .join(persons, on="person_key").join(written, on="row_number"))
@@ -259,6 +260,39 @@ def test_settlements_carry_name_sex_hospital_and_dates_only(county: Path) -> Non
     header = _headers(county)["结算"]
     assert {"姓名", "性别", "定点医疗机构", "入院日期", "出院日期"} <= set(header)
     assert not [h for h in header if any(w in h for w in ("出生", "村", "乡镇", "区划"))]
+
+
+def _person_numbers(county: Path, stem: str, encoding: str, id_header: str) -> pl.DataFrame:
+    """row_number, 人员编号, the ID as written and the row's person and ID damage."""
+    path = _landing(county, stem)
+    rows = _csv_rows(path, encoding)
+    no, at = rows[0].index("人员编号"), rows[0].index(id_header)
+    written = pl.DataFrame({"row_number": [str(i) for i in range(2, len(rows) + 1)],
+                            "psn": [r[no] for r in rows[1:]], "id_raw": [r[at] for r in rows[1:]]})
+    records = _truth(county, "records.csv").filter(pl.col("source_file") == path.name)
+    dirt = _truth(county, "dirt.csv").filter((pl.col("source_file") == path.name)
+                                             & (pl.col("field") == "id_number"))
+    return (written.join(records.select("row_number", "person_key"), on="row_number")
+            .join(dirt.select("row_number", "kind"), on="row_number", how="left")
+            .filter(pl.col("person_key").is_not_null()))
+
+
+def test_insurance_rows_name_the_person_number_unless_excel_destroyed_the_row(
+        county: Path) -> None:
+    settled = _person_numbers(county, "结算", "gb18030", "身份证件号码")
+    enrolled = _person_numbers(county, "参保", "utf-8", "证件号")
+    both = pl.concat([settled, enrolled])
+    excel = both.filter(pl.col("kind") == "id_scientific")
+    kept = both.filter(pl.col("kind").fill_null("") != "id_scientific")
+    assert excel.height > 0 and excel["psn"].str.contains(r"^\d\.\d{5}E\+25$").all()
+    assert kept["psn"].str.contains(r"^\d{26}$").all()
+    # one number per person, the same in both files, on rows without an ID too
+    assert kept.group_by("person_key").agg(pl.col("psn").n_unique())["psn"].max() == 1
+    assert kept.select(pl.col("psn").n_unique()).item() == kept["person_key"].n_unique()
+    no_id = settled.filter(pl.col("kind").is_in(["id_missing", "infant_no_id"]))
+    assert no_id.height > 0
+    assert no_id.join(enrolled.select("psn", "person_key"), on="psn")["person_key"].is_in(
+        no_id["person_key"].implode()).all()
 
 
 def test_ids_go_missing_most_in_ledgers_and_settlements(tmp_path: Path) -> None:
