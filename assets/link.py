@@ -132,7 +132,7 @@ class LinkConfig(Config):
 
 
 def steward_decisions(log: pl.DataFrame | None, snapshot: pl.DataFrame, archive: Path,
-                      records: pl.DataFrame | None = None,
+                      records: pl.DataFrame | None = None, keys: pl.Series | None = None,
                       ) -> tuple[pl.DataFrame | None, list[str]]:
     """The decisions in force: the county's log and the snapshot's ``decisions.csv``, and why
     some of the CSV's rows are not applied.
@@ -140,10 +140,11 @@ def steward_decisions(log: pl.DataFrame | None, snapshot: pl.DataFrame, archive:
     The latest decision per pair wins (``pipelines.link.decisions``): log rows first, then the
     CSV's rows; a CSV ``link`` over a township's standing 非同一人 is not applied unless it says
     it overrides (``pipelines.cases.override.held_by_township``; ``records``: the month's
-    ``person_records``, to read record ids as keys).
+    ``person_records``, to read record ids as keys; ``keys``: their record keys when the
+    caller has them, else computed here as the linker does).
     """
     from pipelines.cases.override import held_by_township
-    from pipelines.link.ids import record_keys
+    from pipelines.link import record_keys_of
 
     parts, refused = [], []
     if log is not None and log.height:
@@ -153,9 +154,10 @@ def steward_decisions(log: pl.DataFrame | None, snapshot: pl.DataFrame, archive:
         with tempfile.TemporaryDirectory(prefix="sanji-decisions-") as tmp:
             folder = restore(csv, archive, Path(tmp))
             landed = read_decisions_csv(folder / DECISIONS_FILE)
-        keys = None if records is None or not parts or landed.is_empty() else \
-            records.select("record_id", record_key=record_keys(records))
-        landed, refused = held_by_township(parts[0] if parts else None, landed, keys)
+        ids = None if records is None or not parts or landed.is_empty() else \
+            records.select("record_id", record_key=record_keys_of(records)["record_key"]
+                           if keys is None else keys)
+        landed, refused = held_by_township(parts[0] if parts else None, landed, ids)
         parts.append(landed)
     if not parts:
         return None, refused
@@ -205,18 +207,20 @@ def link(context: AssetExecutionContext, config: LinkConfig, person_records: pl.
     incremental on the linkage state the last published run kept (``kept_state``) unless
     ``LinkConfig.full`` or ``sanji run --full`` asks for a full one.
     """
-    from pipelines.link import link_records, record_evidence
+    from pipelines.link import link_records, record_evidence, record_keys_of
 
     county, month = where(context)
-    with failing_clearly("reading the steward's decisions"):  # a bad decisions.csv: no retry
-        decisions, refused = steward_decisions(decision_log, landing_snapshot,
-                                               landing.archive_for(county), person_records)
-    previous = None if previous_ids is None else previous_ids.select("record_key", "person_id")
     full = config.full or landing.cold
     state, kept_from = (None, "not read (full night asked)") if full else \
         kept_state(context, io_manager, county, month)
+    keys = record_keys_of(person_records, state)  # once, for the decisions and the linker
+    with failing_clearly("reading the steward's decisions"):  # a bad decisions.csv: no retry
+        decisions, refused = steward_decisions(decision_log, landing_snapshot,
+                                               landing.archive_for(county), person_records,
+                                               keys["record_key"])
+    previous = None if previous_ids is None else previous_ids.select("record_key", "person_id")
     result = link_records(person_records, settings=config.settings(), decisions=decisions,
-                          previous_ids=previous, state=state, full=full,
+                          previous_ids=previous, state=state, full=full, keys=keys,
                           evidence=record_evidence(extract_tables(tables)))
     result.state.write(_state_folder(io_manager, context.run_id, county, month))
     context.log.info(f"link: {result.stats['link_mode']} night: "
@@ -298,6 +302,7 @@ def _links_metadata(context: AssetExecutionContext, result, decisions: pl.DataFr
         "decisions_refused_township_examples": "; ".join(refused[:EXAMPLES]) or "none",
         "kept_previous_ids": 0 if previous is None else previous.height,
         "link_mode": stats["link_mode"], "link_mode_reason": stats["link_mode_reason"],
+        "block_mode": stats.get("block_mode", "every record"),
         "link_state_from": kept_from,
         "records_new_or_changed": stats.get("records_new_or_changed", result.links.height),
         "pairs_compared": stats.get("pairs_compared", 0),

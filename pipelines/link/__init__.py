@@ -15,7 +15,7 @@ Evidence beyond the common columns comes from ``record_evidence(tables)``.
 
 from pipelines.link.defaults import BLOCKING_RULES, COMPARISONS
 from pipelines.link.evidence import record_evidence
-from pipelines.link.linker import LinkResult, link_records
+from pipelines.link.linker import LinkResult, link_records, record_keys_of
 from pipelines.link.settings import BlockingRule, Comparison, Level, LinkSettings
 
 __all__ = [
@@ -28,4 +28,5 @@ __all__ = [
     "LinkSettings",
     "link_records",
     "record_evidence",
+    "record_keys_of",
 ]

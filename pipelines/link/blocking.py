@@ -65,26 +65,23 @@ def _one_edit_variants(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(src), np.concatenate(out)
 
 
-def _pairs_from_keys(keys: pl.DataFrame, max_block: int) -> tuple[pl.DataFrame, int]:
-    """Return all (i_l < i_r) pairs of records sharing a key, and the number of capped keys.
+def _pairs_from_keys(keys: pl.DataFrame, max_block: int) -> tuple[pl.DataFrame, pl.Series]:
+    """Return all (i_l < i_r) pairs of records sharing a key, and the capped keys' hashes.
 
-    Keys are hashed to integers first (they only need to agree within one run), so the
-    self-join runs on UInt64; a hash collision can only add a candidate pair, which the
+    Keys are hashes (``_key_hash``: they only need to agree within one polars version), so
+    the self-join runs on UInt64; a hash collision can only add a candidate pair, which the
     comparisons then grade.
 
     Args:
-        keys: columns ``i`` (record index) and ``key``, one key per record; nulls ignored.
+        keys: columns ``i`` (record index) and ``h`` (UInt64), one key per record; nulls
+            ignored.
         max_block: largest block (records per key) that is expanded into pairs.
 
     Returns:
-        The pairs (i_l, i_r) and how many keys were skipped for being too large.
+        The pairs (i_l, i_r) and the hashes of the keys skipped for being too large.
     """
-    keys = (
-        keys.drop_nulls("key")
-        .select("i", h=pl.col("key").hash(seed=7))
-        .with_columns(n=pl.len().over("h"))
-    )
-    capped = keys.filter(pl.col("n") > max_block).get_column("h").n_unique()
+    keys = keys.drop_nulls("h").select("i", "h").with_columns(n=pl.len().over("h"))
+    capped = keys.filter(pl.col("n") > max_block).get_column("h").unique()
     kept = keys.filter((pl.col("n") >= 2) & (pl.col("n") <= max_block)).select("i", "h")
     pairs = (
         kept.join(kept, on="h", suffix="_r")
@@ -94,7 +91,7 @@ def _pairs_from_keys(keys: pl.DataFrame, max_block: int) -> tuple[pl.DataFrame, 
     return pairs, capped
 
 
-def _id_one_off_pairs(rec: pl.DataFrame, max_block: int) -> tuple[pl.DataFrame, int]:
+def _id_one_off_pairs(rec: pl.DataFrame, max_block: int) -> tuple[pl.DataFrame, pl.Series]:
     """Return record pairs whose IDs differ by one substitution or one adjacent swap.
 
     Checksum-aware: a single substitution or adjacent swap always breaks the MOD 11-2 check
@@ -104,7 +101,7 @@ def _id_one_off_pairs(rec: pl.DataFrame, max_block: int) -> tuple[pl.DataFrame, 
     """
     with_id = rec.select("i", "id_valid", code=_id_code()).drop_nulls("code")
     ids = with_id.group_by("code").agg(pl.col("id_valid").first(), n=pl.len())
-    capped = ids.filter(pl.col("n") > max_block).height
+    capped = ids.filter(pl.col("n") > max_block).get_column("code").cast(pl.UInt64)
     ids = ids.filter(pl.col("n") <= max_block)
     invalid = ids.filter(~pl.col("id_valid").fill_null(False))["code"].to_numpy()
     src, variant = _one_edit_variants(invalid)
@@ -118,26 +115,26 @@ def _id_one_off_pairs(rec: pl.DataFrame, max_block: int) -> tuple[pl.DataFrame, 
     return pairs, capped
 
 
-def _key_expr(rule: BlockingRule) -> pl.Expr:
-    """Return the block key of an ``equal`` rule: its key columns joined (null if any is)."""
-    parts = [pl.col(k).cast(pl.String) for k in rule.keys]
-    return parts[0] if len(parts) == 1 else pl.concat_str(parts, separator="|")
+def _key_hash(rule: BlockingRule) -> pl.Expr:
+    """Return the block key of an ``equal`` rule: a hash of its key columns (null if any is;
+    equal values, equal hashes)."""
+    present = pl.all_horizontal([pl.col(k).is_not_null() for k in rule.keys])
+    return pl.when(present).then(pl.struct(rule.keys).hash(seed=7))
 
 
 def _unidentified_pairs(rec: pl.DataFrame, rule: BlockingRule, max_block: int
-                        ) -> tuple[pl.DataFrame, int]:
+                        ) -> tuple[pl.DataFrame, pl.Series]:
     """Return pairs sharing the rule's key where at least one record has no valid ID.
 
     Only records without a valid ID are joined against the block, so a block of 100
     records with two such records costs ~200 pairs, not 4,950.
     """
     keys = (
-        rec.select("i", "id_valid", key=_key_expr(rule))
-        .drop_nulls("key")
-        .with_columns(h=pl.col("key").hash(seed=7))
+        rec.select("i", "id_valid", h=_key_hash(rule))
+        .drop_nulls("h")
         .with_columns(n=pl.len().over("h"))
     )
-    capped = keys.filter(pl.col("n") > max_block).get_column("h").n_unique()
+    capped = keys.filter(pl.col("n") > max_block).get_column("h").unique()
     kept = keys.filter((pl.col("n") >= 2) & (pl.col("n") <= max_block))
     left = kept.filter(~pl.col("id_valid")).select("i", "h")
     pairs = (
@@ -150,34 +147,53 @@ def _unidentified_pairs(rec: pl.DataFrame, rule: BlockingRule, max_block: int
 
 
 def _equal_pairs(rec: pl.DataFrame, rule: BlockingRule, max_block: int
-                 ) -> tuple[pl.DataFrame, int]:
-    """Return the pairs of an ``equal`` rule and its number of capped keys."""
+                 ) -> tuple[pl.DataFrame, pl.Series]:
+    """Return the pairs of an ``equal`` rule and its capped keys' hashes."""
     if rule.unidentified_only:
         return _unidentified_pairs(rec, rule, max_block)
-    return _pairs_from_keys(rec.select("i", key=_key_expr(rule)), max_block)
+    return _pairs_from_keys(rec.select("i", h=_key_hash(rule)), max_block)
 
 
-def _rule_pairs(rec: pl.DataFrame, rule: BlockingRule, max_block: int
-                ) -> tuple[pl.DataFrame, int]:
-    """Return one rule's candidate pairs and its number of capped keys.
+def block_hashes(rec: pl.DataFrame, rule: BlockingRule) -> pl.Series:
+    """Per record, the hash of its block under ``rule`` (null: in none); for ``id_one_edit``
+    its ID code. Records of one hash form one block (``_pairs_from_keys``)."""
+    if rule.method == "id_one_edit":
+        return rec.select(_id_code().cast(pl.UInt64)).to_series().alias("h")
+    return rec.select(h=_key_hash(rule)).to_series()
+
+
+def id_neighbours(codes: pl.Series) -> pl.Series:
+    """The ID codes one substitution or adjacent swap away from ``codes`` (``block_hashes``
+    of ``id_one_edit``): the blocks whose pairs an ID's records can be in."""
+    _, variants = _one_edit_variants(codes.cast(pl.Int64).to_numpy())
+    return pl.Series("h", variants).cast(pl.UInt64).unique()
+
+
+def rule_pairs(rec: pl.DataFrame, rule: BlockingRule, max_block: int
+               ) -> tuple[pl.DataFrame, int, pl.Series]:
+    """Return one rule's candidate pairs, its number of capped keys and the hashes of its
+    blocks over the cap (``block_hashes``).
 
     A rule with ``refine`` splits each block over the cap by its key plus the refine
-    columns; the count is then of the finer blocks still over the cap.
+    columns; the count is then of the finer blocks still over the cap (the hashes stay
+    those of the coarse blocks). The pairs of a block depend only on its records, so the
+    rule run over every record of some blocks gives exactly those blocks' pairs.
     """
     if rule.method == "id_one_edit":
-        return _id_one_off_pairs(rec, max_block)
+        pairs, capped = _id_one_off_pairs(rec, max_block)
+        return pairs, capped.len(), capped
     pairs, capped = _equal_pairs(rec, rule, max_block)
-    if not (rule.refine and capped):
-        return pairs, capped
+    if not (rule.refine and capped.len()):
+        return pairs, capped.len(), capped
     over = (
-        rec.select("i", key=_key_expr(rule))
-        .drop_nulls("key")
-        .filter(pl.len().over("key") > max_block)
+        rec.select("i", h=_key_hash(rule))
+        .drop_nulls("h")
+        .filter(pl.len().over("h") > max_block)
         .select("i")
     )
     finer = replace(rule, keys=(*rule.keys, *rule.refine), refine=())
-    more, capped = _equal_pairs(rec.join(over, on="i", how="semi"), finer, max_block)
-    return pl.concat([pairs, more]), capped
+    more, finer_capped = _equal_pairs(rec.join(over, on="i", how="semi"), finer, max_block)
+    return pl.concat([pairs, more]), finer_capped.len(), capped
 
 
 def resolve_rules(rules: tuple[BlockingRule | str, ...]) -> tuple[BlockingRule, ...]:
@@ -194,6 +210,24 @@ def resolve_rules(rules: tuple[BlockingRule | str, ...]) -> tuple[BlockingRule, 
     return tuple(out)
 
 
+def first_rule(found: list[pl.DataFrame], names: list[str], stats: dict) -> pl.DataFrame:
+    """Deduplicate the rules' pairs (i_l, i_r, rank, any other columns): a pair keeps its
+    first rule's name as ``block_rule``, in the fixed order (rank, i_l, i_r); counts
+    ``new_pairs_per_rule`` into ``stats``."""
+    schema = {"i_l": pl.UInt32, "i_r": pl.UInt32, "rank": pl.UInt8}
+    allp = pl.concat([f.cast(schema) for f in found], how="diagonal_relaxed") if found \
+        else pl.DataFrame(schema=schema)
+    # a fixed order (rank, i_l, i_r), by one packed key: 5 bits of rule, 29 + 29 of records
+    packed = (pl.col("rank").cast(pl.UInt64) * 2**58 + pl.col("i_l").cast(pl.UInt64) * 2**29
+              + pl.col("i_r").cast(pl.UInt64))
+    allp = allp.sort(packed).unique(["i_l", "i_r"], keep="first", maintain_order=True)
+    counts = dict(allp.group_by("rank").len().iter_rows())
+    stats["new_pairs_per_rule"] = {r: counts.get(k, 0) for k, r in enumerate(names)}
+    return allp.with_columns(
+        block_rule=pl.col("rank").replace_strict(dict(enumerate(names)), return_dtype=pl.String)
+    ).drop("rank")
+
+
 def block(rec: pl.DataFrame, rules: tuple[BlockingRule | str, ...], max_block: int
           ) -> tuple[pl.DataFrame, dict]:
     """Return the deduplicated candidate pairs of all rules, and per-rule counts.
@@ -205,32 +239,29 @@ def block(rec: pl.DataFrame, rules: tuple[BlockingRule | str, ...], max_block: i
 
     Returns:
         Pairs (i_l < i_r, block_rule) and stats: ``pairs_per_rule`` (pairs a rule found),
-        ``new_pairs_per_rule`` (pairs first found by that rule) and ``capped_blocks``.
+        ``new_pairs_per_rule`` (pairs first found by that rule), ``capped_blocks`` and
+        ``over_cap`` (per rule the hashes of its blocks over the cap, for the next night's
+        ``reblock``).
     """
-    rules = resolve_rules(rules)
-    names = [r.name for r in rules]
-    if len(rules) > 31 or rec.height > 2**29:
-        msg = f"blocking: at most 31 rules and 2**29 records (got {len(rules)}, {rec.height})"
-        raise ValueError(msg)
-    found, stats = [], {"pairs_per_rule": {}, "new_pairs_per_rule": {}, "capped_blocks": {}}
-    stats["seconds_per_rule"] = {}
+    rules = check_rules(rules, rec.height)
+    found, stats = [], {"pairs_per_rule": {}, "new_pairs_per_rule": {}, "capped_blocks": {},
+                        "seconds_per_rule": {}, "over_cap": {}}
     for rank, rule in enumerate(rules):
         t = time.perf_counter()
-        pairs, capped = _rule_pairs(rec, rule, max_block)
+        pairs, capped, over = rule_pairs(rec, rule, max_block)
         pairs = pairs.unique()
         stats["pairs_per_rule"][rule.name] = pairs.height
         stats["capped_blocks"][rule.name] = capped
+        stats["over_cap"][rule.name] = over.to_list()
         stats["seconds_per_rule"][rule.name] = round(time.perf_counter() - t, 3)
         found.append(pairs.with_columns(rank=pl.lit(rank, pl.UInt8)))
-    schema = {"i_l": pl.UInt32, "i_r": pl.UInt32, "rank": pl.UInt8}
-    allp = pl.concat([f.cast(schema) for f in found]) if found else pl.DataFrame(schema=schema)
-    # a fixed order (rank, i_l, i_r), by one packed key: 5 bits of rule, 29 + 29 of records
-    packed = (pl.col("rank").cast(pl.UInt64) * 2**58 + pl.col("i_l").cast(pl.UInt64) * 2**29
-              + pl.col("i_r").cast(pl.UInt64))
-    allp = allp.sort(packed).unique(["i_l", "i_r"], keep="first", maintain_order=True)
-    counts = dict(allp.group_by("rank").len().iter_rows())
-    stats["new_pairs_per_rule"] = {r: counts.get(k, 0) for k, r in enumerate(names)}
-    allp = allp.with_columns(
-        block_rule=pl.col("rank").replace_strict(dict(enumerate(names)), return_dtype=pl.String)
-    ).drop("rank")
-    return allp, stats
+    return first_rule(found, [r.name for r in rules], stats), stats
+
+
+def check_rules(rules: tuple[BlockingRule | str, ...], height: int) -> tuple[BlockingRule, ...]:
+    """The rules resolved (``resolve_rules``), refused beyond 31 rules or 2**29 records."""
+    rules = resolve_rules(rules)
+    if len(rules) > 31 or height > 2**29:
+        msg = f"blocking: at most 31 rules and 2**29 records (got {len(rules)}, {height})"
+        raise ValueError(msg)
+    return rules

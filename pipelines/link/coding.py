@@ -198,9 +198,18 @@ def _letter_counts(pinyins: pl.Series) -> np.ndarray:
     return counts
 
 
-def _name_parts(rec: pl.DataFrame, whole: pl.DataFrame) -> dict:
+def _held(rec: pl.DataFrame, held: pl.Series, column: str, values: pl.Series) -> np.ndarray:
+    """Per unique value of ``column``, its holders as ``held`` gives them per record (a
+    ``county_facts`` column at ``rec``'s rows)."""
+    per = pl.DataFrame({column: rec[column], "h": held}).drop_nulls(column).unique(column)
+    return (pl.DataFrame({column: values}).join(per, on=column, how="left",
+                                                 maintain_order="left")["h"]
+            .fill_null(0).to_numpy().astype(np.int64))
+
+
+def _name_parts(rec: pl.DataFrame, whole: pl.DataFrame, facts: pl.DataFrame | None) -> dict:
     """Return the name codes and the per-unique-name facts of ``Coded`` (holders counted
-    over ``whole``)."""
+    over ``whole``, or read off ``facts``)."""
     name, names = codes(rec["name"])
     pinyin_of_name = (
         rec.select("name", "name_pinyin")
@@ -218,8 +227,10 @@ def _name_parts(rec: pl.DataFrame, whole: pl.DataFrame) -> dict:
         "name": name, "pinyin": pinyin, "names": names, "name_pinyin": pin_code,
         "name_surname": keys(pl.select(surname(pl.lit(names))).to_series()),
         "name_lengths": names.str.len_chars().to_numpy().astype(np.int64),
-        "name_holders": holders(whole, "name", names),
-        "pinyin_holders": holders(whole, "name_pinyin", pinyins), "pinyins": pinyins,
+        "name_holders": holders(whole, "name", names) if facts is None
+        else _held(rec, facts["name_holders"], "name", names),
+        "pinyin_holders": holders(whole, "name_pinyin", pinyins) if facts is None
+        else _held(rec, facts["pinyin_holders"], "name_pinyin", pinyins), "pinyins": pinyins,
         "name_objects": np.array(names.to_list(), dtype=object),
         "pinyin_objects": np.array(pinyins.to_list(), dtype=object),
         "pinyin_letters": _letter_counts(pinyins),
@@ -227,9 +238,10 @@ def _name_parts(rec: pl.DataFrame, whole: pl.DataFrame) -> dict:
     }
 
 
-def _extract_bits(rec: pl.DataFrame, whole: pl.DataFrame) -> dict:
+def _extract_bits(rec: pl.DataFrame, whole: pl.DataFrame,
+                  facts: pl.DataFrame | None = None) -> dict:
     """Return each record's extract bit and, per valid ID, the extracts it appears in (among
-    the records of ``whole``)."""
+    the records of ``whole``, or read off ``facts``)."""
     uniq = whole["extract"].drop_nulls().unique().sort()
     lookup = pl.DataFrame({"extract": uniq,
                            "bit": pl.Series([1 << k for k in range(len(uniq))], dtype=pl.Int64)})
@@ -239,10 +251,13 @@ def _extract_bits(rec: pl.DataFrame, whole: pl.DataFrame) -> dict:
             lookup, on="extract", how="left", maintain_order="left").with_columns(
             pl.col("bit").fill_null(0))
 
-    per_id = (bits(whole).filter(pl.col("ok")).select("id", "bit").unique()
-              .group_by("id").agg(mask=pl.col("bit").sum()))
-    own = bits(rec).join(per_id, on="id", how="left", maintain_order="left")
-    mask = own.select(pl.when(pl.col("ok")).then("mask").otherwise(0)).to_series()
+    if facts is None:
+        per_id = (bits(whole).filter(pl.col("ok")).select("id", "bit").unique()
+                  .group_by("id").agg(mask=pl.col("bit").sum()))
+        own = bits(rec).join(per_id, on="id", how="left", maintain_order="left")
+        mask = own.select(pl.when(pl.col("ok")).then("mask").otherwise(0)).to_series()
+    else:
+        own, mask = bits(rec), facts["id_extracts"]
     multi = rec["multi_row"] if "multi_row" in rec.columns else pl.Series([True] * rec.height)
     return {"extract_bit": own["bit"].to_numpy().astype(np.int64),
             "multi_row": multi.fill_null(True).to_numpy(),
@@ -252,15 +267,31 @@ def _extract_bits(rec: pl.DataFrame, whole: pl.DataFrame) -> dict:
 def county_facts(rec: pl.DataFrame) -> pl.DataFrame:
     """Per record, the county-wide facts its comparisons read (``Coded``'s ``name_holders``,
     ``pinyin_holders`` and ``id_extracts``, counted over ``rec``): how many valid IDs carry
-    its name and its pinyin, and the extracts its valid ID appears in."""
-    return pl.DataFrame({
-        "name_holders": holders(rec, "name", rec["name"]),
-        "pinyin_holders": holders(rec, "name_pinyin", rec["name_pinyin"]),
-        "id_extracts": _extract_bits(rec, rec)["id_extracts"],
-    })
+    its name and its pinyin, and the extracts its valid ID appears in.
+
+    Windows over the records rather than ``holders`` / ``_extract_bits``' tables joined
+    back (the same figures; about half the work on every record of a night).
+    """
+    uniq = rec["extract"].drop_nulls().unique().sort()
+    lookup = pl.DataFrame({"extract": uniq,
+                           "bit": pl.Series([1 << k for k in range(len(uniq))], dtype=pl.Int64)})
+    ok = pl.col("id_valid") & pl.col("id_number").is_not_null()
+
+    def held(column: str) -> pl.Expr:
+        count = pl.col("id_number").filter(ok).n_unique().over(column)
+        return pl.when(pl.col(column).is_not_null()).then(count).otherwise(0).cast(pl.Int64)
+
+    facts = rec.select("name", "name_pinyin", "id_number", "id_valid", "extract").join(
+        lookup, on="extract", how="left", maintain_order="left").with_columns(
+        pl.col("bit").fill_null(0))
+    mask = pl.col("bit").filter(ok).bitwise_or().over("id_number")
+    return facts.select(name_holders=held("name"), pinyin_holders=held("name_pinyin"),
+                        id_extracts=pl.when(ok).then(mask).otherwise(0).fill_null(0)
+                        .cast(pl.Int64))
 
 
-def code_records(rec: pl.DataFrame, whole: pl.DataFrame | None = None) -> Coded:
+def code_records(rec: pl.DataFrame, whole: pl.DataFrame | None = None,
+                 facts: pl.DataFrame | None = None) -> Coded:
     """Return the compared columns of the prepared records as integer codes.
 
     Args:
@@ -280,10 +311,10 @@ def code_records(rec: pl.DataFrame, whole: pl.DataFrame | None = None) -> Coded:
     raw = np.array(ids.to_list(), dtype="S18")
     birth = rec["birth_date"]
     return Coded(
-        **_name_parts(rec, rec if whole is None else whole),
+        **_name_parts(rec, rec if whole is None else whole, facts),
         id=id_code,
         id_valid=rec["id_valid"].to_numpy(),
-        **_extract_bits(rec, rec if whole is None else whole),
+        **_extract_bits(rec, rec if whole is None else whole, facts),
         year=birth.dt.year().fill_null(0).to_numpy().astype(np.int32),
         month=birth.dt.month().fill_null(0).to_numpy().astype(np.int32),
         day=birth.dt.day().fill_null(0).to_numpy().astype(np.int32),

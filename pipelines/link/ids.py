@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from pipelines.domain.identity import mask_id as mask_id  # the one masker
@@ -40,26 +41,20 @@ def _md5_prefix(text: pl.Series) -> pl.Series:
     return rel.order("p").select("left(md5(t), 16) as h").pl()["h"]
 
 
-def record_keys(records: pl.DataFrame) -> pl.Series:
-    """Return a stable content fingerprint per record (``R`` + 16 hex, ``-k`` for repeats).
-
-    The fingerprint hashes ``KEY_COLUMNS`` plus any column of ``records`` beyond
-    ``COMMON_COLUMNS`` (an extract's own identifying fields, when given). Records with equal
-    content are told apart by their order in (source_file, sheet, row_number).
-
-    Args:
-        records: a ``person_records`` frame.
-
-    Returns:
-        A String series aligned with ``records``.
-    """
+def _content(records: pl.DataFrame) -> pl.Series:
+    """The text a record key hashes: ``KEY_COLUMNS`` and any column beyond
+    ``COMMON_COLUMNS``."""
     extra = sorted(c for c in records.columns if c not in COMMON_COLUMNS)
-    content = records.select(
+    return records.select(
         pl.concat_str(
             [pl.col(c).cast(pl.String).fill_null("\u2205") for c in [*KEY_COLUMNS, *extra]],
             separator="\x1f",
         )
     ).to_series()
+
+
+def _keys(records: pl.DataFrame, content: pl.Series) -> pl.Series:
+    """The record keys of ``records`` whose ``_content`` is ``content``."""
     digest = _md5_prefix(content)
     keys = "R" + digest
     dup = digest.is_duplicated()
@@ -77,6 +72,51 @@ def record_keys(records: pl.DataFrame) -> pl.Series:
         copies["pos"], "-" + copies["k"].cast(pl.String)
     )
     return (keys + suffix).alias("key")
+
+
+def record_keys(records: pl.DataFrame) -> pl.Series:
+    """Return a stable content fingerprint per record (``R`` + 16 hex, ``-k`` for repeats).
+
+    The fingerprint hashes ``KEY_COLUMNS`` plus any column of ``records`` beyond
+    ``COMMON_COLUMNS`` (an extract's own identifying fields, when given). Records with equal
+    content are told apart by their order in (source_file, sheet, row_number).
+
+    Args:
+        records: a ``person_records`` frame.
+
+    Returns:
+        A String series aligned with ``records``.
+    """
+    return _keys(records, _content(records))
+
+
+def keys_reusing(records: pl.DataFrame, kept: pl.DataFrame | None) -> pl.DataFrame:
+    """``record_keys`` and a hash of each record's content, taking the keys of records whose
+    content is unique tonight and was unique on the night that kept it (their key has no
+    ``-k``, so it is the MD5 of the same content) from ``kept`` instead of hashing again.
+
+    Args:
+        records: a ``person_records`` frame.
+        kept: record_key, content (UInt64) of an earlier night, or None.
+
+    Returns:
+        record_key, content, aligned with ``records``.
+    """
+    content = _content(records)
+    hashed = content.hash(seed=5).alias("content")
+    if kept is None or "content" not in kept.columns or kept.height == 0:
+        return pl.DataFrame([_keys(records, content).alias("record_key"), hashed])
+    once = kept.filter(~pl.col("content").is_duplicated()).select("content", "record_key")
+    found = (pl.DataFrame([hashed, pl.Series("pos", range(len(hashed)), dtype=pl.UInt32)])
+             .filter(~pl.col("content").is_duplicated()).join(once, on="content"))
+    todo = pl.Series(np.ones(len(hashed), dtype=bool)).scatter(found["pos"], False)
+    fresh = _keys(records.select("source_file", "sheet", "row_number").filter(todo),
+                  content.filter(todo))
+    keys = pl.Series("record_key", [None] * 0, dtype=pl.String).extend_constant(
+        None, len(hashed))
+    keys = keys.scatter(found["pos"], found["record_key"]).scatter(
+        todo.arg_true(), fresh)
+    return pl.DataFrame([keys, hashed])
 
 
 def _reuse_previous(clusters: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:
@@ -109,7 +149,7 @@ def _reuse_previous(clusters: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFr
     return pl.concat(chosen) if chosen else pl.DataFrame(schema=schema)
 
 
-def _new_ids(min_keys: pl.Series, taken: set[str]) -> pl.Series:
+def _new_ids(min_keys: pl.Series, taken: pl.Series) -> pl.Series:
     """Return deterministic new ids ``P`` + 10 hex of the smallest member key, avoiding taken.
 
     Args:
@@ -120,10 +160,11 @@ def _new_ids(min_keys: pl.Series, taken: set[str]) -> pl.Series:
         A String series aligned with ``min_keys``.
     """
     ids = "P" + _md5_prefix(min_keys).str.slice(0, 10)
-    clash = ids.is_duplicated() | ids.is_in(list(taken))
+    hit = taken.filter(taken.is_in(ids.implode()))  # probe the many taken ids, hash the few
+    clash = ids.is_duplicated() | ids.is_in(hit.implode())
     if not clash.any():
         return ids
-    used = set(ids.filter(~clash).to_list()) | taken
+    used = set(ids.filter(~clash).to_list()) | set(taken.to_list())
     out = ids.to_list()
     for pos in clash.arg_true().to_list():  # rare: resolve with a salted hash
         salt, key = 0, min_keys[pos]
@@ -132,6 +173,24 @@ def _new_ids(min_keys: pl.Series, taken: set[str]) -> pl.Series:
             out[pos] = "P" + _digest(f"{key}#{salt}", 10)
         used.add(out[pos])
     return pl.Series(out, dtype=pl.String)
+
+
+def _unchanged(clusters: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:
+    """cluster, person_id of the clusters whose records are exactly a previous person's.
+
+    Such a cluster and person overlap no other person and cluster, so the one-to-one
+    matching (``_reuse_previous``) pairs them whatever else happens: they are set aside
+    first, and the matching runs on the rest (on a quiet night, a few clusters).
+    """
+    sizes = previous.group_by("person_id").agg(size=pl.len())
+    per = (clusters.join(previous, on="record_key", how="left")
+           .group_by("cluster")
+           .agg(n=pl.len(), lo=pl.col("person_id").min(), hi=pl.col("person_id").max(),
+                missing=pl.col("person_id").null_count()))
+    return (per.filter((pl.col("missing") == 0) & (pl.col("lo") == pl.col("hi")))
+            .join(sizes, left_on="lo", right_on="person_id")
+            .filter(pl.col("size") == pl.col("n"))
+            .select("cluster", person_id="lo"))
 
 
 def assign_person_ids(clusters: pl.DataFrame, previous_ids: pl.DataFrame | None) -> pl.DataFrame:
@@ -148,21 +207,24 @@ def assign_person_ids(clusters: pl.DataFrame, previous_ids: pl.DataFrame | None)
     Returns:
         record_key, cluster, person_id.
     """
-    clusters = clusters.with_columns(min_key=pl.col("record_key").min().over("cluster"))
     previous = (
         previous_ids.select("record_key", "person_id").unique("record_key")
         if previous_ids is not None
         else pl.DataFrame(schema={"record_key": pl.String, "person_id": pl.String})
     )
-    kept = _reuse_previous(clusters, previous)
+    same = _unchanged(clusters, previous)
+    rest = clusters.join(same, on="cluster", how="anti").with_columns(
+        min_key=pl.col("record_key").min().over("cluster"))
+    kept = pl.concat([same.cast({"cluster": clusters.schema["cluster"]}),
+                      _reuse_previous(rest, previous.join(same, on="person_id", how="anti"))])
     fresh = (
-        clusters.select("cluster", "min_key")
+        rest.select("cluster", "min_key")
         .unique("cluster")
         .join(kept, on="cluster", how="anti")
         .sort("min_key")
     )
     fresh = fresh.with_columns(
-        person_id=_new_ids(fresh["min_key"], set(previous["person_id"].to_list()))
+        person_id=_new_ids(fresh["min_key"], previous["person_id"])
     ).select("cluster", "person_id")
     ids = pl.concat([kept, fresh.cast({"cluster": kept.schema["cluster"]})])
     return clusters.join(ids, on="cluster", how="left").select("record_key", "cluster", "person_id")

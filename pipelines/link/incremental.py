@@ -36,7 +36,7 @@ from pipelines.link.coding import county_facts
 from pipelines.link.model import Model
 from pipelines.link.settings import Comparison, LinkSettings
 
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: pairs keep their first blocking rule, the model the blocks over the cap
 REFIT_DAYS = 7  # a full re-fit at least weekly
 REFIT_NEW_SHARE = 0.2  # ... or when more than this share of the records is new or changed
 # columns of the prepared records that say where a row is, not who: never compared
@@ -51,9 +51,13 @@ class LinkState:
     Attributes:
         model: the fitted model as data: ``m``, ``u`` (comparison -> per level), ``prior``,
             ``fitted_on`` (YYYY-MM-DD), ``settings`` (``settings_hash``), ``polars``,
-            ``version``.
-        records: record_key, fingerprint (UInt64); row ``k`` is the pairs' ``k``.
-        pairs: k_l, k_r (UInt32, positions in ``records``), ``lv_<comparison>`` (Int8).
+            ``version``, ``over_cap`` (per blocking rule the hashes of its blocks over
+            the cap: ``reblock``).
+        records: record_key, fingerprint (UInt64), content (UInt64: ``ids.keys_reusing``);
+            row ``k`` is the pairs' ``k``.
+        pairs: k_l, k_r (UInt32, positions in ``records``), ``rank`` (UInt8: the pair's first
+            blocking rule, 255 for a pair only a steward's decision added),
+            ``lv_<comparison>`` (Int8).
     """
 
     model: dict
@@ -65,7 +69,8 @@ class LinkState:
         folder.mkdir(parents=True, exist_ok=True)
         for name, frame in (("records", self.records), ("pairs", self.pairs)):
             partial = folder / f".{name}.partial"
-            frame.write_parquet(partial)
+            frame.write_parquet(partial, compression="lz4")  # half zstd's CPU; hashes
+            # do not compress anyway
             partial.replace(folder / f"{name}.parquet")
         (folder / "model.json").write_text(json.dumps(self.model, indent=1), encoding="utf-8")
 
@@ -101,9 +106,10 @@ def model_of(data: dict, comparisons: tuple[Comparison, ...]) -> Model:
                  u={c.name: np.asarray(data["u"][c.name], dtype=float) for c in comparisons})
 
 
-def fingerprints(rec: pl.DataFrame) -> pl.Series:
-    """Per prepared record, a hash of what its comparisons read (see the module docstring)."""
-    county = county_facts(rec).rename(lambda c: f"_{c}")
+def fingerprints(rec: pl.DataFrame, facts: pl.DataFrame | None = None) -> pl.Series:
+    """Per prepared record, a hash of what its comparisons read (see the module docstring;
+    ``facts``: ``coding.county_facts(rec)`` when the caller has them)."""
+    county = (county_facts(rec) if facts is None else facts).rename(lambda c: f"_{c}")
     own = rec.select([c for c in rec.columns if c not in NOT_COMPARED])
     both = pl.concat([own, county], how="horizontal")
     return both.select(pl.struct(both.columns).hash(seed=16)).to_series().alias("fingerprint")
@@ -136,8 +142,11 @@ def plan(state: LinkState | None, s: LinkSettings, full: bool, today: date,
     if age >= s.refit_days:
         return "full", f"the model was fitted {age} days ago (re-fit every {s.refit_days})", None
     k2i = np.full(state.records.height, -1, dtype=np.int64)
+    # on the fingerprint (an integer) first, then the keys: a string join over every record
+    # costs more
     clean = (state.records.with_row_index("k")
-             .join(current.with_row_index("i"), on=["record_key", "fingerprint"]))
+             .join(current.with_row_index("i"), on="fingerprint")
+             .filter(pl.col("record_key") == pl.col("record_key_right")))
     k2i[clean["k"].to_numpy()] = clean["i"].to_numpy()
     dirty = 1.0 - clean.height / max(current.height, 1)
     if dirty > s.refit_new_share:
@@ -147,36 +156,51 @@ def plan(state: LinkState | None, s: LinkSettings, full: bool, today: date,
                            f"model fitted {age} days ago"), k2i
 
 
-def kept_levels(state: LinkState, k2i: np.ndarray, pairs: pl.DataFrame,
-                names: list[str]) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """The kept levels of the candidate pairs whose two records are clean.
+def kept_pairs(state: LinkState, k2i: np.ndarray) -> pl.DataFrame:
+    """The kept pairs whose two records are clean, at tonight's positions.
 
     Args:
         state: the kept state.
         k2i: per kept record its current position, -1 when gone or changed (``plan``).
-        pairs: the night's candidate pairs (i_l < i_r).
-        names: the comparisons' names.
 
     Returns:
-        (comparison -> levels per candidate pair, garbage where not kept; per pair whether
-        its levels were kept).
+        i_l < i_r (UInt32), ``rank`` (the first blocking rule), ``row`` (in ``state.pairs``).
     """
     il, ir = k2i[state.pairs["k_l"].to_numpy()], k2i[state.pairs["k_r"].to_numpy()]
     ok = (il >= 0) & (ir >= 0)
-    kept = state.pairs.filter(pl.Series(ok)).select(
-        pl.Series("i_l", np.minimum(il, ir)[ok]).cast(pl.UInt32),
-        pl.Series("i_r", np.maximum(il, ir)[ok]).cast(pl.UInt32),
-        *[f"lv_{f}" for f in names], pl.lit(True).alias("_kept"))
-    joined = pairs.select("i_l", "i_r").join(kept, on=["i_l", "i_r"], how="left",
-                                             maintain_order="left")
-    found = joined["_kept"].fill_null(False).to_numpy()
-    levels = {f: joined[f"lv_{f}"].fill_null(-1).to_numpy().astype(np.int8) for f in names}
+    return pl.DataFrame({
+        "i_l": pl.Series(np.minimum(il, ir)[ok]).cast(pl.UInt32),
+        "i_r": pl.Series(np.maximum(il, ir)[ok]).cast(pl.UInt32),
+        "rank": state.pairs["rank"].filter(pl.Series(ok)),
+        "row": pl.Series(np.flatnonzero(ok)).cast(pl.Int64),
+    })
+
+
+def kept_rows(kept: pl.DataFrame, pairs: pl.DataFrame) -> np.ndarray:
+    """Per candidate pair (i_l < i_r) its row in the kept state, -1 when not kept."""
+    joined = pairs.select("i_l", "i_r").join(kept.select("i_l", "i_r", "row"),
+                                             on=["i_l", "i_r"], how="left", maintain_order="left")
+    return joined["row"].fill_null(-1).to_numpy()
+
+
+def kept_levels(state: LinkState, rows: np.ndarray, names: list[str]
+                ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The kept levels of the candidate pairs (``rows``: their rows in the state, -1 when not
+    kept): comparison -> levels (-1 where not kept), and per pair whether they were kept."""
+    found = rows >= 0
+    at, levels = pl.Series(rows[found]), {}
+    for f in names:
+        levels[f] = np.full(len(rows), -1, dtype=np.int8)
+        levels[f][found] = state.pairs[f"lv_{f}"].gather(at).to_numpy()
     return levels, found
 
 
-def new_state(model: dict, rec: pl.DataFrame, scored: pl.DataFrame,
-              names: list[str]) -> LinkState:
-    """The state this night keeps: its model, records and every scored pair's levels."""
+def new_state(model: dict, rec: pl.DataFrame, scored: pl.DataFrame, names: list[str],
+              rules: list[str]) -> LinkState:
+    """The state this night keeps: its model, records and every scored pair's levels and
+    first blocking rule (``rules``: the rules' names in order)."""
+    rank = pl.col("block_rule").replace_strict({r: k for k, r in enumerate(rules)},
+                                               default=255, return_dtype=pl.UInt8)
     pairs = scored.select(pl.col("i_l").alias("k_l"), pl.col("i_r").alias("k_r"),
-                          *[pl.col(f"lv_{f}").cast(pl.Int8) for f in names])
-    return LinkState(model, rec.select("record_key", "fingerprint"), pairs)
+                          rank.alias("rank"), *[pl.col(f"lv_{f}").cast(pl.Int8) for f in names])
+    return LinkState(model, rec.select("record_key", "fingerprint", "content"), pairs)

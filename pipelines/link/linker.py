@@ -10,18 +10,16 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from pipelines.domain.extracts import EXTRACTS
-from pipelines.link import assign, blocking, cluster, evidence, ids, incremental, model, queue
+from pipelines.link import assign, blocking, cluster, ids, incremental, model, queue
 from pipelines.link import decisions as steward
+from pipelines.link import reblock as rebl
 from pipelines.link.coding import Coded, code_records
 from pipelines.link.comparisons import NULL, compare
 from pipelines.link.explain import with_explain
+from pipelines.link.prepare import ONE_ROW_EXTRACTS, prepare_records, prepared, record_keys_of
 from pipelines.link.settings import LinkSettings
-from schemas.canonical import COMMON_COLUMNS
 
 log = logging.getLogger(__name__)
-
-ONE_ROW_EXTRACTS = [name for name, spec in EXTRACTS.items() if spec.one_row_per_person]
 
 
 @dataclass
@@ -54,8 +52,9 @@ class LinkResult:
 
 @dataclass
 class _Night:
-    """The night's mode (``incremental.plan``): the kept state, and per kept record its
-    position now (None on a full night); the model data once scored."""
+    """The night's mode (``incremental.plan``): the kept state, per kept record its position
+    now, the kept pairs of clean records (None on a full night); the model data; the blocks
+    over the cap tonight (``reblock``); the county-wide facts of every record."""
 
     mode: str
     reason: str
@@ -63,47 +62,22 @@ class _Night:
     state: incremental.LinkState | None = None
     k2i: np.ndarray | None = None
     model: dict = field(default_factory=dict)
+    kept: pl.DataFrame | None = None
+    over_cap: dict = field(default_factory=dict)
+    facts: pl.DataFrame | None = None
 
 
-def prepare_records(records: pl.DataFrame,
-                    record_evidence: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Return the records with a position ``i``, typed, blank strings as null, evidence
-    attached (``evidence.attach``).
+def _mark() -> tuple[float, float]:
+    """Now, as (wall, CPU of the process) seconds."""
+    return time.perf_counter(), time.process_time()
 
-    Raises:
-        ValueError: when a ``COMMON_COLUMNS`` column is missing.
-    """
-    missing = [c for c in COMMON_COLUMNS if c not in records.columns]
-    if missing:
-        msg = f"person_records: missing column(s) {missing}; expected {list(COMMON_COLUMNS)}"
-        raise ValueError(msg)
-    for column, dtypes in (("birth_date", (pl.Date, pl.Null)), ("id_valid", (pl.Boolean, pl.Null))):
-        if records.schema[column] not in dtypes:
-            msg = (
-                f"person_records: column {column!r} is {records.schema[column]}, expected "
-                f"{dtypes[0]} (ingest types it; see schemas.canonical.PersonRecords)"
-            )
-            raise ValueError(msg)
-    text = [
-        "name",
-        "name_pinyin",
-        "id_number",
-        "sex",
-        "village_code",
-        "township_code",
-        "household_id",
-    ]
-    rec = records.with_columns(
-        [pl.col(c).cast(pl.String).str.strip_chars().replace("", None) for c in text]
-    ).with_columns(
-        i=pl.int_range(pl.len(), dtype=pl.UInt32),
-        birth_date=pl.col("birth_date").cast(pl.Date),
-        id_valid=pl.col("id_valid").cast(pl.Boolean).fill_null(False),
-    )
-    one_row = pl.col("extract").is_in(ONE_ROW_EXTRACTS)  # one_list: its file and sheet
-    listed = pl.concat_str("extract", "source_file", "sheet", separator="|")
-    rec = rec.with_columns(multi_row=~one_row, one_list=pl.when(one_row).then(listed))
-    return evidence.attach(rec, record_evidence)
+
+def _lap(stats: dict, stage: str, since: tuple[float, float]) -> tuple[float, float]:
+    """Record a stage's wall and CPU seconds since ``since`` (``stats["seconds"]``,
+    ``["cpu_seconds"]``); return now."""
+    now = _mark()
+    stats["seconds"][stage], stats["cpu_seconds"][stage] = now[0] - since[0], now[1] - since[1]
+    return now
 
 
 def _levels(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Night,
@@ -116,14 +90,16 @@ def _levels(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Nig
         coded = code_records(rec)
         return compare(coded, il, ir, s.comparisons), coded
     names = [c.name for c in s.comparisons]
-    levels, found = incremental.kept_levels(night.state, night.k2i, pairs, names)
+    rows = pairs["row"].fill_null(-1).to_numpy() if "row" in pairs.columns \
+        else incremental.kept_rows(night.kept, pairs)
+    levels, found = incremental.kept_levels(night.state, rows, names)
     todo = np.flatnonzero(~found)
     stats["pairs_compared"], stats["pairs_kept"] = len(todo), len(il) - len(todo)
     if len(todo):
         involved = np.unique(np.concatenate([il[todo], ir[todo]]))
         at = np.zeros(rec.height, dtype=np.int64)
         at[involved] = np.arange(len(involved))
-        coded = code_records(rec[involved], whole=rec)
+        coded = code_records(rec[involved], whole=rec, facts=night.facts[involved])
         fresh = compare(coded, at[il[todo]], at[ir[todo]], s.comparisons)
         for f in names:
             levels[f][todo] = fresh[f]
@@ -134,10 +110,9 @@ def _score(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Nigh
            stats: dict) -> pl.DataFrame:
     """Compare the pairs (kept levels reused), fit the model on a full night (else keep
     it) and return pairs with levels and weights."""
-    t = time.perf_counter()
+    t = _mark()
     levels, coded = _levels(rec, pairs, s, night, stats)
-    stats["seconds"]["compare"] = time.perf_counter() - t
-    t = time.perf_counter()
+    t = _lap(stats, "compare", t)
     if coded is not None:
         il, ir = pairs["i_l"].to_numpy(), pairs["i_r"].to_numpy()
         valid = rec["id_valid"].to_numpy()
@@ -151,12 +126,11 @@ def _score(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Nigh
         fitted = incremental.model_of(night.state.model, s.comparisons)
         night.model = night.state.model
     weights = model.pair_weights(fitted, levels)
-    stats["seconds"]["model"] = time.perf_counter() - t
-    stats["model"] = fitted.describe()
-    stats["prior"] = fitted.prior
+    _lap(stats, "model", t)
+    stats["model"], stats["prior"] = fitted.describe(), fitted.prior
     total = fitted.prior + sum(weights.values())
     names = [c.name for c in s.comparisons]
-    return pairs.with_columns(
+    return pairs.drop("row", strict=False).with_columns(
         *[pl.Series(f"lv_{f}", levels[f]) for f in names],
         *[pl.Series(f"w_{f}", weights[f]) for f in names],
         match_weight=pl.Series(total),
@@ -220,20 +194,18 @@ def _refused_to_uncertain(scored: pl.DataFrame, labels: np.ndarray, stats: dict)
     )
 
 
-def _block(
-    rec: pl.DataFrame, s: LinkSettings, decisions: pl.DataFrame | None, stats: dict
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _block(rec: pl.DataFrame, s: LinkSettings, decisions: pl.DataFrame | None, night: _Night,
+           stats: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Return the candidate pairs (steward-decided pairs added) and the decided pairs."""
-    pairs, block_stats = blocking.block(rec, s.blocking_rules, s.max_block_size)
-    stats.update(block_stats)
-    for rule, n in block_stats["capped_blocks"].items():
+    pairs, night.over_cap = rebl.candidates(rec, s, None if night.kept is None else (
+        night.kept, night.k2i, night.state.model), stats)
+    for rule, n in stats["capped_blocks"].items():
         if n:
             log.warning(
                 "blocking rule %s: %d block keys over %d records skipped", rule, n, s.max_block_size
             )
     resolved = steward.resolve(decisions, rec.select("record_key", "record_id", "i"))
-    decided = resolved.pairs
-    stats["unresolved_decisions"] = resolved.stats()
+    decided, stats["unresolved_decisions"] = resolved.pairs, resolved.stats()
     if resolved.unresolved:
         log.warning(
             "%d steward decision(s) name no current record_key or record_id, e.g. %s",
@@ -244,7 +216,7 @@ def _block(
         "i_l", "i_r", block_rule=pl.lit("steward")
     )
     stats["decisions_applied"] = decided.height
-    return pl.concat([pairs, extra]), decided
+    return pl.concat([pairs, extra], how="diagonal"), decided
 
 
 def _plan(rec: pl.DataFrame, state: incremental.LinkState | None, s: LinkSettings,
@@ -257,7 +229,8 @@ def _plan(rec: pl.DataFrame, state: incremental.LinkState | None, s: LinkSetting
     if k2i is not None:
         stats["records_new_or_changed"] = int(rec.height - (k2i >= 0).sum())
         stats["records_gone_or_changed"] = int((k2i < 0).sum())
-    return _Night(mode, reason, today, state if k2i is not None else None, k2i)
+    return _Night(mode, reason, today) if k2i is None else _Night(
+        mode, reason, today, state, k2i, kept=incremental.kept_pairs(state, k2i))
 
 
 def _people(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame,
@@ -265,29 +238,24 @@ def _people(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame,
             ) -> tuple[pl.DataFrame, np.ndarray, pl.DataFrame]:
     """Cluster, place records without a usable ID by exclusivity (``assign``; linked pairs
     kept apart become uncertain) and give stable person ids."""
-    t = time.perf_counter()
+    t = _mark()
     labels = _clusters(rec, scored, decided)
     labels, stats["assign"] = assign.place(rec, scored, labels, decided, s)
     scored = _refused_to_uncertain(scored, labels, stats)
-    stats["seconds"]["cluster"] = time.perf_counter() - t
-    t = time.perf_counter()
+    t = _lap(stats, "cluster", t)
     links = _person_ids(rec, labels, previous_ids)
-    stats["seconds"]["ids"] = time.perf_counter() - t
+    _lap(stats, "ids", t)
     return scored, labels, links
 
 
-def _person_ids(
-    rec: pl.DataFrame, labels: np.ndarray, previous_ids: pl.DataFrame | None
-) -> pl.DataFrame:
+def _person_ids(rec: pl.DataFrame, labels: np.ndarray, previous_ids: pl.DataFrame | None
+                ) -> pl.DataFrame:
     """Return record_id, record_key, person_id, cluster_size (stable ids, ``ids``)."""
-    assigned = ids.assign_person_ids(
-        rec.select("record_key", cluster=pl.Series(labels)), previous_ids
-    )
-    return (
-        rec.select("record_id", "record_key")
-        .with_columns(person_id=assigned["person_id"])
-        .with_columns(cluster_size=pl.len().over("person_id").cast(pl.Int64))
-    )
+    assigned = ids.assign_person_ids(rec.select("record_key", cluster=pl.Series(labels)),
+                                     previous_ids)
+    return rec.select("record_id", "record_key").with_columns(
+        person_id=assigned["person_id"]).with_columns(
+        cluster_size=pl.len().over("person_id").cast(pl.Int64))
 
 
 def _outputs(
@@ -322,7 +290,7 @@ def link_records(
     records: pl.DataFrame, settings: LinkSettings | None = None,
     decisions: pl.DataFrame | None = None, previous_ids: pl.DataFrame | None = None,
     evidence: pl.DataFrame | None = None, state: incremental.LinkState | None = None,
-    full: bool = False, today: date | None = None,
+    full: bool = False, today: date | None = None, keys: pl.DataFrame | None = None,
 ) -> LinkResult:
     """Link person records into people with stable person ids.
 
@@ -341,6 +309,7 @@ def link_records(
             (``incremental.plan``; ``stats["link_mode"]`` and ``["link_mode_reason"]`` say).
         full: a full night (model re-fit, every pair compared) whatever the state.
         today: the day, for the kept model's age (default: today).
+        keys: the records' keys when the caller has them (``record_keys_of(records, state)``).
 
     Returns:
         A ``LinkResult``.
@@ -350,32 +319,29 @@ def link_records(
         >>> result.links.group_by("person_id").len()  # doctest: +SKIP
     """
     s = settings or LinkSettings()
-    stats: dict = {"seconds": {}}
-    t0 = time.perf_counter()
-    rec = prepare_records(records, evidence)
-    # Keys hash the records' own columns only: the position `i` must not move them.
-    rec = rec.with_columns(record_key=ids.record_keys(rec.select(records.columns)))
-    rec = rec.with_columns(fingerprint=incremental.fingerprints(rec))
+    stats: dict = {"seconds": {}, "cpu_seconds": {}}
+    t0 = t = _mark()
+    rec, keys = prepared(records, evidence, state, keys)
     night = _plan(rec, state, s, full, today or date.today(), stats)
-    stats["seconds"]["prepare"] = time.perf_counter() - t0
-    t = time.perf_counter()
-    pairs, decided = _block(rec, s, decisions, stats)
-    stats["seconds"]["block"] = time.perf_counter() - t
+    night.facts = rec.select("name_holders", "pinyin_holders", "id_extracts")
+    rec = rec.drop(night.facts.columns)
+    t = _lap(stats, "prepare", t)
+    pairs, decided = _block(rec, s, decisions, night, stats)
+    _lap(stats, "block", t)
     scored = _status(rec, _score(rec, pairs, s, night, stats), decided, s)
     scored, labels, links = _people(rec, scored, decided, previous_ids, s, stats)
-    t = time.perf_counter()
+    t = _mark()
     out_pairs, uncertain, cands = _outputs(rec, scored, labels, links, decided, s, stats)
-    stats["seconds"]["output"] = time.perf_counter() - t
-    stats["seconds"]["total"] = time.perf_counter() - t0
-    return LinkResult(
-        links=links,
-        pairs=out_pairs,
-        uncertain=uncertain,
-        id_map=links.select("record_key", "person_id"),
-        stats=stats,
-        candidates=cands,
-        state=incremental.new_state(night.model, rec, scored, [c.name for c in s.comparisons]),
-    )
+    _lap(stats, "output", t)
+    _lap(stats, "total", t0)
+    state = incremental.new_state({**night.model, "over_cap": night.over_cap},
+                                  rec.with_columns(content=keys["content"]), scored,
+                                  [c.name for c in s.comparisons],
+                                  [r.name for r in blocking.resolve_rules(s.blocking_rules)])
+    return LinkResult(links=links, pairs=out_pairs, uncertain=uncertain, stats=stats,
+                      id_map=links.select("record_key", "person_id"), candidates=cands,
+                      state=state)
 
 
-__all__ = ["NULL", "LinkResult", "link_records"]
+__all__ = ["NULL", "ONE_ROW_EXTRACTS", "LinkResult", "link_records", "prepare_records",
+           "record_keys_of"]

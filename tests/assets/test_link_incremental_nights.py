@@ -39,7 +39,7 @@ def _mode(result) -> dict:
                  if e.asset_key.path[-1] == "person_links")
     meta = event.step_materialization_data.materialization.metadata
     return {k: meta[k].value for k in ("link_mode", "link_mode_reason", "link_state_from",
-                                       "records_new_or_changed", "pairs_kept")}
+                                       "records_new_or_changed", "pairs_kept", "block_mode")}
 
 
 def test_a_second_night_links_incrementally_and_full_is_one_flag_away(tmp_path: Path):
@@ -65,10 +65,12 @@ def test_a_second_night_links_incrementally_and_full_is_one_flag_away(tmp_path: 
     assert mode["link_mode"] == "incremental", mode["link_mode_reason"]
     assert first.run_id in mode["link_state_from"]
     assert mode["records_new_or_changed"] >= 1 and mode["pairs_kept"] > 0
+    assert mode["block_mode"] == "touched blocks only"  # the kept state's blocks and pairs
 
     forced = _night(tmp_path, instance, full=True)  # what `sanji run --full` configures
     assert forced.success
     assert _mode(forced)["link_mode"] == "full"
+    assert _mode(forced)["block_mode"] == "every record"
     assert "asked" in _mode(forced)["link_mode_reason"]
     by_config = _night(tmp_path, instance, link={"full": True})
     assert by_config.success

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 from sanji_link_frames import background, frame, record, valid_id
 
 from pipelines.link import link_records
@@ -142,3 +143,77 @@ def test_steward_link_overrides_model() -> None:
         | pl.col("record_id_r").str.starts_with("settlement")
     )
     assert "doctor_contract.csv||3" not in decided["record_id_l"].to_list()
+
+
+def _matched_on_everything(clusters: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:
+    """Person ids by the one-to-one matching over every cluster (no cluster set aside)."""
+    from pipelines.link.ids import _new_ids, _reuse_previous
+
+    clusters = clusters.with_columns(min_key=pl.col("record_key").min().over("cluster"))
+    kept = _reuse_previous(clusters, previous)
+    fresh = (clusters.select("cluster", "min_key").unique("cluster")
+             .join(kept, on="cluster", how="anti").sort("min_key"))
+    fresh = fresh.with_columns(person_id=_new_ids(fresh["min_key"], previous["person_id"]))
+    ids = pl.concat([kept, fresh.select("cluster", "person_id")])
+    return clusters.join(ids, on="cluster").select("record_key", "cluster", "person_id")
+
+
+def test_unchanged_clusters_set_aside_give_the_ids_of_matching_every_cluster() -> None:
+    """Clusters that are exactly a previous person keep its id; splits, merges, records new
+    and gone, a person whose record went elsewhere: as the matching over every cluster."""
+    previous = pl.DataFrame({
+        "record_key": [f"R{k:02d}" for k in range(14)],
+        "person_id": ["Pa", "Pa", "Pb", "Pc", "Pc", "Pc", "Pd", "Pe", "Pe", "Pf", "Pg",
+                      "Pg", "Ph", "Ph"],
+    })
+    # Pa unchanged; Pb gains a new record; Pc split 2+1; Pd and Pe merged; Pf unchanged;
+    # Pg loses R11 (gone); Ph split into two records alone; R90, R91 new
+    clusters = pl.DataFrame({
+        "record_key": ["R00", "R01", "R02", "R90", "R03", "R04", "R05", "R06", "R07", "R08",
+                       "R09", "R10", "R12", "R13", "R91"],
+        "cluster": [0, 0, 1, 1, 2, 2, 3, 4, 4, 4, 5, 6, 0, 7, 8],
+    })
+    clusters = clusters.with_columns(pl.when(pl.col("record_key") == "R12").then(9)
+                                     .otherwise("cluster").alias("cluster"))
+    got = assign_person_ids(clusters, previous).sort("record_key")
+    assert got.equals(_matched_on_everything(clusters, previous).sort("record_key"))
+    ids = dict(got.select("record_key", "person_id").iter_rows())
+    assert (ids["R00"], ids["R09"], ids["R02"], ids["R03"]) == ("Pa", "Pf", "Pb", "Pc")
+    assert ids["R05"] not in {"Pc"} and ids["R10"] == "Pg"
+
+
+def _dup(rows: list[dict], n: int) -> list[dict]:
+    """Rows plus a copy of row n (same content, another row number)."""
+    row = next(r for r in rows if r["row_number"] == n + 2)
+    return [*rows, row | {"row_number": 999, "record_id": "settlement.csv||999"}]
+
+
+KEPT_NIGHTS = {
+    "nothing changed": lambda rows: rows,
+    "a record renamed": lambda rows: [r | {"name": "欧阳娜"} if r["row_number"] == 2 else r
+                                      for r in rows],
+    "a copy of a record arrives": lambda rows: _dup(rows, 1000),
+    "one of two copies goes": lambda rows: [r for r in rows if r["row_number"] != 999],
+    "rows reordered": lambda rows: rows[::-1],
+}
+
+
+@pytest.mark.parametrize("night", list(KEPT_NIGHTS))
+def test_keys_reused_from_a_kept_night_are_the_keys_hashed_again(night, monkeypatch) -> None:
+    import pipelines.link.ids as ids
+
+    rows1 = _dup(_county(), 1001)  # two copies of one record on night 1
+    kept = ids.keys_reusing(frame(rows1), None)
+    assert kept["record_key"].equals(record_keys(frame(rows1)).alias("record_key"))
+    rows2 = KEPT_NIGHTS[night](rows1)
+    hashed = []
+    md5 = ids._md5_prefix
+    monkeypatch.setattr(ids, "_md5_prefix", lambda text: hashed.append(len(text)) or md5(text))
+    got = ids.keys_reusing(frame(rows2), kept)
+    monkeypatch.undo()
+    assert got["record_key"].to_list() == record_keys(frame(rows2)).to_list()
+    assert got["content"].equals(ids.keys_reusing(frame(rows2), None)["content"])
+    # only records whose content is new or held by several records are hashed again
+    expected = {"nothing changed": 2, "a record renamed": 3, "a copy of a record arrives": 4,
+                "one of two copies goes": 1, "rows reordered": 2}[night]
+    assert sum(hashed) == expected

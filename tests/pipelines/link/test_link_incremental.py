@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -71,6 +72,8 @@ def test_incremental_night_gives_the_people_of_a_full_night(night1) -> None:
                        previous_ids=first.id_map, today=DAY + timedelta(days=1))
     full = _kept_model_full(records2, evidence2, first.state, first.id_map)
     assert inc.stats["link_mode"] == "incremental", inc.stats["link_mode_reason"]
+    assert inc.stats["block_mode"] == "touched blocks only"
+    assert full.stats["block_mode"] == "every record"
     assert 0 < inc.stats["pairs_compared"] < 0.2 * inc.pairs.height
     assert full.stats["pairs_kept"] == 0
     assert inc.stats["records_new_or_changed"] > records2.height - records.height
@@ -132,3 +135,42 @@ def test_state_written_and_read_back(night1, tmp_path) -> None:
     assert again.stats["pairs_compared"] == 0
     assert _people(again).equals(_people(first))
     assert _pairs(again).equals(_pairs(first))
+
+
+def test_coding_some_records_with_the_county_facts_kept_equals_counting_again(night1) -> None:
+    """An incremental night codes the records of the pairs it compares with the county-wide
+    facts the fingerprints counted (name holders, each valid ID's extracts), not again."""
+    from dataclasses import fields
+
+    from pipelines.link.coding import code_records, county_facts
+    from pipelines.link.linker import prepare_records
+
+    records, evidence, _ = night1
+    rec = prepare_records(records, evidence)
+    some = np.unique(np.random.default_rng(3).integers(0, rec.height, 400))
+    counted = code_records(rec[some], whole=rec)
+    read = code_records(rec[some], whole=rec, facts=county_facts(rec)[some])
+    assert counted.name_holders.max() > 1 and counted.id_extracts.max() > 0
+    for f in fields(counted):
+        a, b = getattr(counted, f.name), getattr(read, f.name)
+        assert (a.equals(b) if isinstance(a, pl.Series) else np.array_equal(a, b)), f.name
+
+
+def test_county_facts_by_windows_are_the_counted_tables(night1) -> None:
+    """county_facts (windows over the records) gives what holders / _extract_bits count:
+    names held by several valid IDs, null names, records without a valid ID."""
+    from pipelines.link.coding import _extract_bits, county_facts, holders
+    from pipelines.link.linker import prepare_records
+
+    records, evidence, _ = night1
+    rec = prepare_records(records, evidence)
+    rec = rec.with_columns(name=pl.when(pl.int_range(pl.len()) % 97 == 0).then(None)
+                           .otherwise("name"))
+    counted = pl.DataFrame({"name_holders": holders(rec, "name", rec["name"]),
+                            "pinyin_holders": holders(rec, "name_pinyin", rec["name_pinyin"]),
+                            "id_extracts": _extract_bits(rec, rec)["id_extracts"]})
+    facts = county_facts(rec)
+    assert facts.equals(counted)
+    assert facts["name_holders"].max() > 1 and (facts["name_holders"] == 0).sum() > 0
+    assert facts.filter(~rec["id_valid"])["id_extracts"].max() == 0
+    assert facts["id_extracts"].n_unique() > 3

@@ -1,0 +1,74 @@
+"""The records as the linker reads them: typed, evidence attached, keys, fingerprints and the
+county-wide facts (``link_records``' first stage)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pipelines.domain.extracts import EXTRACTS
+from pipelines.link import evidence, ids, incremental
+from pipelines.link.coding import county_facts
+from schemas.canonical import COMMON_COLUMNS
+
+ONE_ROW_EXTRACTS = [name for name, spec in EXTRACTS.items() if spec.one_row_per_person]
+
+
+def _typed(records: pl.DataFrame) -> pl.DataFrame:
+    """The records with the columns checked and typed, blank strings as null.
+
+    Raises:
+        ValueError: when a ``COMMON_COLUMNS`` column is missing.
+    """
+    missing = [c for c in COMMON_COLUMNS if c not in records.columns]
+    if missing:
+        msg = f"person_records: missing column(s) {missing}; expected {list(COMMON_COLUMNS)}"
+        raise ValueError(msg)
+    for column, dtypes in (("birth_date", (pl.Date, pl.Null)), ("id_valid", (pl.Boolean, pl.Null))):
+        if records.schema[column] not in dtypes:
+            msg = (
+                f"person_records: column {column!r} is {records.schema[column]}, expected "
+                f"{dtypes[0]} (ingest types it; see schemas.canonical.PersonRecords)"
+            )
+            raise ValueError(msg)
+    text = ["name", "name_pinyin", "id_number", "sex", "village_code", "township_code",
+            "household_id"]
+    return records.with_columns(
+        [pl.col(c).cast(pl.String).str.strip_chars().replace("", None) for c in text]
+    ).with_columns(
+        birth_date=pl.col("birth_date").cast(pl.Date),
+        id_valid=pl.col("id_valid").cast(pl.Boolean).fill_null(False),
+    )
+
+
+def record_keys_of(records: pl.DataFrame, state: incremental.LinkState | None = None
+                   ) -> pl.DataFrame:
+    """The record keys ``link_records`` gives ``records`` and their contents' hashes
+    (``ids.keys_reusing`` of the typed records, reusing the keys the state kept): computed
+    once by a caller that needs them too, and passed as its ``keys``."""
+    return ids.keys_reusing(_typed(records), None if state is None else state.records)
+
+
+def prepare_records(records: pl.DataFrame,
+                    record_evidence: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Return the records with a position ``i``, typed, blank strings as null, evidence
+    attached (``evidence.attach``); a ValueError when a ``COMMON_COLUMNS`` column is missing.
+    """
+    rec = _typed(records).with_columns(i=pl.int_range(pl.len(), dtype=pl.UInt32))
+    one_row = pl.col("extract").is_in(ONE_ROW_EXTRACTS)  # one_list: its file and sheet
+    listed = pl.concat_str("extract", "source_file", "sheet", separator="|")
+    rec = rec.with_columns(multi_row=~one_row, one_list=pl.when(one_row).then(listed))
+    return evidence.attach(rec, record_evidence)
+
+
+def prepared(records: pl.DataFrame, record_evidence: pl.DataFrame | None,
+             state: incremental.LinkState | None, keys: pl.DataFrame | None
+             ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The prepared records with their keys, fingerprints and county facts; the keys."""
+    rec = prepare_records(records, record_evidence)
+    if keys is None or keys.height != rec.height:  # the records' own columns only
+        keys = ids.keys_reusing(rec.select(records.columns),
+                                None if state is None else state.records)
+    rec = rec.with_columns(record_key=keys["record_key"])
+    facts = county_facts(rec)
+    rec = rec.with_columns(fingerprint=incremental.fingerprints(rec, facts))
+    return pl.concat([rec, facts], how="horizontal"), keys

@@ -1,0 +1,198 @@
+"""Blocking on an incremental night: only the blocks a new, changed or gone record touches.
+
+The pairs a rule finds in a block depend only on the block's records (its size against the
+cap, which of them hold a valid ID, a refine key inside it). A block none of whose records
+is new, changed or gone (*untouched*) therefore gives tonight exactly the pairs it gave last
+night, and its records' key values are the kept ones (a clean record's fingerprint covers
+every key column). Per rule (``reblock``):
+
+- *touched* blocks: those holding a dirty record (tonight's keys), and every block that was
+  over the cap last night (a gone record may have brought it under; kept in the state as
+  ``over_cap``). For ``id_one_off`` a block is one ID code and its pairs reach the codes one
+  edit away, so those codes' records are re-blocked with it;
+- the rule runs over the records of its touched blocks only (``blocking.rule_pairs``: whole
+  blocks, so caps, ``unidentified_only`` and ``refine`` decide as on a full night);
+- a kept pair whose first rule's block is untouched keeps that rule; the other kept pairs
+  come back only if re-found. The first rule of a pair is the smallest rank among the
+  rules that find it: an earlier rule can find a kept pair tonight only in a touched block,
+  which is re-blocked, so the smallest rank over re-found and kept pairs is exact.
+
+A kept pair in a touched block of its first rule that the block no longer gives (the block
+crossed the cap when a record joined it) may belong to a later rule whose block is untouched
+(the state keeps only a pair's first rule): such pairs are checked against each later
+rule's block key directly (``_orphan_ranks``). Only a near-ID block (``id_one_off``) is not
+checked pair by pair: when one could hold such a pair (an ID block crossing the cap of
+``id_exact``), ``reblock`` returns None and the night blocks every record.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import polars as pl
+
+from pipelines.link import blocking
+from pipelines.link.blocking import block_hashes, check_rules, id_neighbours
+from pipelines.link.settings import BlockingRule, LinkSettings
+
+MAX_DIRTY = 0.5  # above this share of dirty records, re-blocking touched blocks saves nothing
+
+
+def _touched(rec: pl.DataFrame, rule: BlockingRule, dirty: pl.Series, over: list[int]
+             ) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """Per record: its block's hash (``block_hashes``); its block is touched; its block is
+    re-blocked (touched, or for ``id_one_off`` one edit away from a touched one)."""
+    h = block_hashes(rec, rule)
+    keys = pl.concat([h.filter(dirty).drop_nulls(), pl.Series("h", over, dtype=pl.UInt64)])
+    keys = keys.unique()
+    touched = h.is_in(keys.implode()).fill_null(False)
+    if rule.method != "id_one_edit":
+        return h, touched, touched
+    near = h.is_in(pl.concat([keys, id_neighbours(keys)]).implode()).fill_null(False)
+    return h, touched, near
+
+
+def _orphan_ranks(orphans: pl.DataFrame, rules: tuple[BlockingRule, ...], blocks: list,
+                  valid: np.ndarray) -> pl.DataFrame | None:
+    """The rank tonight of kept pairs their first rule's touched block no longer gives (it
+    crossed the cap): the first later rule whose *untouched* block holds both records (an
+    untouched block is as last night, so under the cap; a touched one was re-blocked).
+
+    Args:
+        orphans: i_l, i_r, rank (last night's first rule), row.
+        rules: the rules in order.
+        blocks: per rule (touched, hash, hash is null) per record, numpy arrays.
+        valid: per record, its ID is valid.
+
+    Returns:
+        The orphans with their rank tonight (those no untouched block holds are dropped;
+        re-blocked rules may still find them), or None when a near-ID block could hold one
+        (not checked pair by pair: full blocking then).
+    """
+    a, b = orphans["i_l"].to_numpy(), orphans["i_r"].to_numpy()
+    since = orphans["rank"].to_numpy()
+    rank = np.full(len(a), 255, dtype=np.uint8)
+    for r in range(len(rules) - 1, -1, -1):  # the first rule wins: go backwards
+        touched, h, null = blocks[r]
+        untouched = (since < r) & ~touched[a] & ~touched[b] & ~null[a] & ~null[b]
+        if rules[r].method == "id_one_edit":  # two IDs, one invalid: maybe one edit apart
+            if (untouched & (h[a] != h[b]) & ~(valid[a] & valid[b])).any():
+                return None
+            continue
+        holds = untouched & (h[a] == h[b])
+        if rules[r].unidentified_only:
+            holds &= ~(valid[a] & valid[b])
+        rank[holds] = r
+    return orphans.with_columns(rank=pl.Series(rank)).filter(pl.col("rank") < 255)
+
+
+def reblock(rec: pl.DataFrame, rules: tuple[BlockingRule | str, ...], max_block: int,
+            kept: pl.DataFrame, dirty: np.ndarray, over_cap: dict[str, list[int]]
+            ) -> tuple[pl.DataFrame, dict] | None:
+    """Return tonight's candidate pairs from last night's, re-blocking only touched blocks.
+
+    Args:
+        rec: prepared records with ``i`` (0..n-1) and the key columns.
+        rules: the blocking rules, in priority order (the kept state's).
+        max_block: largest block expanded into pairs.
+        kept: last night's blocking pairs of two clean records at tonight's positions:
+            i_l < i_r, ``rank`` (their first rule), ``row`` (in the kept state).
+        dirty: per record, new or changed.
+        over_cap: per rule name, the hashes of last night's blocks over the cap.
+
+    Returns:
+        What ``blocking.block`` returns, the pairs with ``row`` (the kept pair's row in the
+        state, null for a pair new tonight), or None (``_orphan_ranks``).
+    """
+    rules = check_rules(rules, rec.height)
+    dirty_s = pl.Series(dirty)
+    stats: dict = {"capped_blocks": {}, "over_cap": {}, "seconds_per_rule": {},
+                   "records_reblocked": {}}
+    kl, kr = kept["i_l"].to_numpy(), kept["i_r"].to_numpy()
+    krank = kept["rank"].to_numpy()
+    stay = np.ones(kept.height, dtype=bool)
+    found, blocks, orphans = [], [], []
+    for rank, rule in enumerate(rules):
+        t = time.perf_counter()
+        h, touched, near = _touched(rec, rule, dirty_s, over_cap.get(rule.name, []))
+        pairs, capped, over = blocking.rule_pairs(rec.filter(near), rule, max_block)
+        pairs = pairs.unique()
+        hit = touched.to_numpy()
+        blocks.append((hit, h.fill_null(0).to_numpy(), h.is_null().to_numpy()))
+        lost = (krank == rank) & (hit[kl] | hit[kr])
+        if lost.any():
+            orphans.append(kept.filter(pl.Series(lost)).join(pairs, on=["i_l", "i_r"],
+                                                             how="anti"))
+        stay &= ~lost
+        stats["capped_blocks"][rule.name] = capped
+        stats["over_cap"][rule.name] = over.to_list()
+        stats["records_reblocked"][rule.name] = int(near.sum())
+        stats["seconds_per_rule"][rule.name] = round(time.perf_counter() - t, 3)
+        found.append(pairs.with_columns(rank=pl.lit(rank, pl.UInt8)))
+    lost = pl.concat(orphans) if orphans else kept.head(0)
+    stats["pairs_off_a_block_over_the_cap"] = lost.height
+    lost = _orphan_ranks(lost, rules, blocks, rec["id_valid"].to_numpy()) if lost.height \
+        else lost
+    if lost is None:
+        return None
+    return _merge(pl.concat([*found, lost.select("i_l", "i_r", "rank")]), kept, stay,
+                  [r.name for r in rules], stats), stats
+
+
+def _merge(fresh: pl.DataFrame, kept: pl.DataFrame, stay: np.ndarray, names: list[str],
+           stats: dict) -> pl.DataFrame:
+    """The night's pairs: the re-found ones (``fresh``: i_l, i_r, rank, maybe several rules
+    a pair) and the kept ones that ``stay``, each pair under its first rule, in the order of
+    ``blocking.block``; ``row`` is the kept pair's row in the state (null: a new pair).
+
+    Works on packed pair keys so the (large) kept pairs are probed, never hashed as a
+    whole: what ``blocking.first_rule`` does over every pair, at the cost of the re-found.
+    """
+    def pair(frame: pl.DataFrame) -> pl.Series:
+        return frame.select(pl.col("i_l").cast(pl.UInt64) * 2**29 + pl.col("i_r")).to_series()
+
+    packed = (pl.col("rank").cast(pl.UInt64) * 2**58 + pl.col("i_l").cast(pl.UInt64) * 2**29
+              + pl.col("i_r").cast(pl.UInt64))
+    fresh = (fresh.cast({"i_l": pl.UInt32, "i_r": pl.UInt32, "rank": pl.UInt8}).sort(packed)
+             .unique(["i_l", "i_r"], keep="first", maintain_order=True))
+    kept = kept.with_columns(p=pair(kept), stay=pl.Series(stay))
+    fresh = fresh.with_columns(p=pair(fresh))
+    also = kept["p"].is_in(fresh["p"].implode()).to_numpy()
+    # a kept pair whose rule's block was re-blocked has no kept rule, only its row
+    both = kept.filter(pl.Series(also)).select(
+        "p", "row", kept_rule=pl.when("stay").then("rank").otherwise(255))
+    fresh = fresh.join(both, on="p", how="left").with_columns(
+        rank=pl.when(pl.col("kept_rule") < pl.col("rank"))  # the kept pair's rule stays first
+        .then("kept_rule").otherwise("rank").cast(pl.UInt8)).drop("kept_rule")
+    rest = kept.filter(pl.Series(stay & ~also)).select("i_l", "i_r", "rank", "row")
+    allp = pl.concat([fresh.select(rest.columns), rest])
+    counts = dict(allp.group_by("rank").len().iter_rows())
+    stats["new_pairs_per_rule"] = {r: counts.get(k, 0) for k, r in enumerate(names)}
+    return allp.sort(packed).with_columns(
+        block_rule=pl.col("rank").replace_strict(dict(enumerate(names)), return_dtype=pl.String)
+    ).drop("rank")
+
+
+def candidates(rec: pl.DataFrame, s: LinkSettings,
+               kept: tuple[pl.DataFrame, np.ndarray, dict] | None, stats: dict
+               ) -> tuple[pl.DataFrame, dict]:
+    """The night's blocking pairs and its blocks over the cap (per rule): on an incremental
+    night (``kept``: the kept pairs of clean records, per kept record its position now, the
+    kept model) only the touched blocks re-blocked, else, or when a block crossed the cap,
+    every record blocked (``stats["block_mode"]`` says which)."""
+    got = None
+    if kept is not None and "over_cap" in kept[2]:
+        pairs, k2i, model = kept
+        dirty = np.ones(rec.height, dtype=bool)
+        dirty[k2i[k2i >= 0]] = False
+        if dirty.mean() <= MAX_DIRTY:
+            got = reblock(rec, s.blocking_rules, s.max_block_size, pairs, dirty,
+                          model["over_cap"])
+            stats["block_mode"] = "touched blocks only" if got is not None \
+                else "every record (a near-ID block may hold a pair off a block over the cap)"
+    pairs, block_stats = got or blocking.block(rec, s.blocking_rules, s.max_block_size)
+    stats.setdefault("block_mode", "every record")
+    over = block_stats.pop("over_cap")
+    stats.update(block_stats)
+    return pairs, over
