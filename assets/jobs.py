@@ -137,7 +137,8 @@ def check_township_answer(store, a: str, b: str, decision: str, note: str,
 def named_records(store, refs: tuple[str, str], storage: str | Path | None = None,
                   county: str | None = None) -> tuple | None:
     """The two records a decision names (``pipelines.cases.override.named_record``) in the
-    latest published month, and that month's ``person_id_map``; None when nothing is
+    latest published month, that month's ``person_id_map`` and the published run's
+    ``person_links`` (record_id, record_key; None when not at hand); None when nothing is
     published. A record id is read as its key through the published run's ``person_links``
     when its frame is in ``storage``."""
     from pipelines.cases.override import named_record
@@ -150,7 +151,7 @@ def named_records(store, refs: tuple[str, str], storage: str | Path | None = Non
     links = _published_links(store, storage, county, month)
     first, second = (named_record(ref, tables["person_id_map"], tables["person_source"],
                                   tables["uncertain_match"], links) for ref in refs)
-    return first, second, tables["person_id_map"]
+    return first, second, tables["person_id_map"], links
 
 
 def _published_links(store, storage: str | Path | None, county: str | None,
