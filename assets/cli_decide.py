@@ -14,12 +14,19 @@ answer it overrides).
 import argparse
 from collections.abc import Callable
 
-from dagster import ExecuteInProcessResult
+from dagster import DagsterInstance, ExecuteInProcessResult
 
 from assets.county_lock import add_wait_option, holding_county_lock
 from assets.jobs import check_township_answer, decision_config
 from assets.resources import resource_config
-from assets.runs import UserError, check_records, check_warehouse, county_of, run_job
+from assets.runs import (
+    UserError,
+    check_records,
+    check_warehouse,
+    county_of,
+    ensure_dagster_home,
+    run_job,
+)
 from assets.settings import setting
 
 
@@ -36,9 +43,11 @@ def cmd_decide(args: argparse.Namespace, report: Callable[[ExecuteInProcessResul
     decision = "link" if args.link else "no_link"
     url = str(args.warehouse or county.warehouse)
     with holding_county_lock(url, county, args.wait, "decision not recorded") as run_id:
-        check_township_answer(Warehouse.from_url(url, schema=county.schema or None), args.a,
-                              args.b, decision, args.note, args.override_township,
-                              args.storage, county.code)
+        ensure_dagster_home()
+        with DagsterInstance.get() as instance:  # a re-executed run's frames: its parent's
+            check_township_answer(Warehouse.from_url(url, schema=county.schema or None), args.a,
+                                  args.b, decision, args.note, args.override_township,
+                                  args.storage, county.code, instance)
         config = {**resource_config(warehouse=args.warehouse, storage=args.storage),
                   **decision_config(args.a, args.b, decision, args.by, args.note, county.code,
                                     override_township=args.override_township)}

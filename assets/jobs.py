@@ -101,7 +101,7 @@ class MatchDecisionConfig(Config):
 
 def check_township_answer(store, a: str, b: str, decision: str, note: str,
                           override: bool, storage: str | Path | None = None,
-                          county: str | None = None) -> str:
+                          county: str | None = None, instance=None) -> str:
     """The decision's note; a ``link`` a township's standing 非同一人 covers (the two records,
     or the two people: ``pipelines.cases.override.township_answer``) is refused unless
     ``override`` (then the note says whose answer it overrides).
@@ -116,6 +116,7 @@ def check_township_answer(store, a: str, b: str, decision: str, note: str,
         storage: the storage folder, to read a record id as its key from the published run's
             ``person_links`` (None: from the published tables only).
         county: the county's code (with ``storage``).
+        instance: the Dagster instance, to read a re-executed run's frames from its parent.
 
     Raises:
         UserError: naming the case and who answered, and the flag that overrides.
@@ -124,7 +125,7 @@ def check_township_answer(store, a: str, b: str, decision: str, note: str,
 
     if decision != "link" or not store.has_table(DECISION_TABLE):
         return note
-    named = named_records(store, (a, b), storage, county)
+    named = named_records(store, (a, b), storage, county, instance)
     answer = township_answer(store.read(DECISION_TABLE), *named) if named else None
     if answer is None:
         return note
@@ -135,11 +136,13 @@ def check_township_answer(store, a: str, b: str, decision: str, note: str,
 
 
 def named_records(store, refs: tuple[str, str], storage: str | Path | None = None,
-                  county: str | None = None) -> tuple | None:
+                  county: str | None = None, instance=None) -> tuple | None:
     """The two records a decision names (``pipelines.cases.override.named_record``) in the
-    latest published month, and that month's ``person_id_map``; None when nothing is
+    latest published month, that month's ``person_id_map`` and the published run's
+    ``person_links`` (record_id, record_key; None when not at hand); None when nothing is
     published. A record id is read as its key through the published run's ``person_links``
-    when its frame is in ``storage``."""
+    when its frame is in ``storage`` (a re-executed run that did not link again: its
+    parent's, found through ``instance``)."""
     from pipelines.cases.override import named_record
 
     if not (store.has_table("county_monthly") and store.has_table("person_id_map")):
@@ -147,20 +150,25 @@ def named_records(store, refs: tuple[str, str], storage: str | Path | None = Non
     month = str(store.read("county_monthly")["month"].drop_nulls().max())
     tables = {name: store.read(name, month=month) if store.has_table(name) else None
               for name in ("person_id_map", "person_source", "uncertain_match")}
-    links = _published_links(store, storage, county, month)
+    links = _published_links(store, storage, county, month, instance)
     first, second = (named_record(ref, tables["person_id_map"], tables["person_source"],
                                   tables["uncertain_match"], links) for ref in refs)
-    return first, second, tables["person_id_map"]
+    return first, second, tables["person_id_map"], links
 
 
-def _published_links(store, storage: str | Path | None, county: str | None,
-                     month: str) -> pl.DataFrame | None:
-    """record_id, record_key of the run that published the month (None: not at hand)."""
+def _published_links(store, storage: str | Path | None, county: str | None, month: str,
+                     instance=None) -> pl.DataFrame | None:
+    """record_id, record_key of the run that published the month (None: not at hand); a
+    re-executed run that did not link again kept its parent's (as ``assets.link`` reads)."""
     last = store.last_publication(county, month) if storage and county else None
-    if last is None:
-        return None
-    path = Path(storage) / RUNS_FOLDER / last.run_id / "person_links" / county / f"{month}.parquet"
-    return pl.read_parquet(path, columns=["record_id", "record_key"]) if path.is_file() else None
+    run_id, hops = (last.run_id if last is not None else None), 0
+    while run_id is not None and hops < 100:
+        path = Path(storage) / RUNS_FOLDER / run_id / "person_links" / county / f"{month}.parquet"
+        if path.is_file():
+            return pl.read_parquet(path, columns=["record_id", "record_key"])
+        run = instance.get_run_by_id(run_id) if instance is not None else None
+        run_id, hops = (run.parent_run_id if run is not None else None), hops + 1
+    return None
 
 
 @op(description="Append one decision to the county's warehouse table match_decision.",
@@ -185,7 +193,8 @@ def append_match_decision(context: OpExecutionContext, config: MatchDecisionConf
         store = warehouse.open(county)
         try:
             note = check_township_answer(store, *keys, config.decision, config.note,
-                                         config.override_township, io_manager.base_dir, county)
+                                         config.override_township, io_manager.base_dir, county,
+                                         context.instance)
         except UserError as exc:
             raise Failure(description=str(exc), allow_retries=False) from exc
         row = decision_row(*keys, config.decision, config.decided_by, note)

@@ -149,7 +149,8 @@ def keys_of(ref: str, id_map: pl.DataFrame, source: pl.DataFrame | None = None,
 
 
 def township_answer(log: pl.DataFrame | None, a: NamedRecord, b: NamedRecord,
-                    id_map: pl.DataFrame) -> TownshipAnswer | None:
+                    id_map: pl.DataFrame, links: pl.DataFrame | None = None
+                    ) -> TownshipAnswer | None:
     """The township's standing 非同一人 a ``link`` of ``a`` and ``b`` would undo (its latest).
 
     The township answered about people: 非同一人 on records x and y says the person behind x
@@ -166,8 +167,10 @@ def township_answer(log: pl.DataFrame | None, a: NamedRecord, b: NamedRecord,
         a: one record the decision names (:func:`named_record`).
         b: the other.
         id_map: the month's ``person_id_map`` (record_key, person_id).
+        links: the published run's ``person_links`` (record_id, record_key), when at hand: an
+            earlier ``link`` the log names by record id counts as the override it was.
     """
-    standing = standing_answers(log)
+    standing = standing_answers(log, _ids_as_keys(links, a, b))
     if standing.is_empty():
         return None
     people = id_map.select("record_key", "person_id")
@@ -183,6 +186,16 @@ def township_answer(log: pl.DataFrame | None, a: NamedRecord, b: NamedRecord,
             found.append(TownshipAnswer(row["case_id"] or "?", row["answered_by"],
                                         row["answered_at"]))
     return max(found, key=lambda answer: answer.decided_at) if found else None
+
+
+def _ids_as_keys(links: pl.DataFrame | None, *named: NamedRecord) -> pl.DataFrame:
+    """record_id -> record_key: ``links``' and the named records' own (a record id resolved)."""
+    own = pl.DataFrame({"record_id": [n.ref for n in named if len(n.keys) == 1],
+                        "record_key": [n.keys[0] for n in named if len(n.keys) == 1]},
+                       schema={"record_id": pl.String, "record_key": pl.String})
+    frames = [own] + ([links.select(pl.col("record_id", "record_key").cast(pl.String))]
+                      if links is not None else [])
+    return pl.concat(frames).unique("record_id", keep="first")
 
 
 def _covers(named: NamedRecord, key: str, person: str | None, apart: bool) -> bool:

@@ -92,3 +92,20 @@ def test_a_record_id_resolves_through_links_then_uncertain_then_the_only_record(
     assert named_record("id:X", id_map, source).person == "P"
     unknown = named_record("nothing", id_map, source)
     assert (unknown.keys, unknown.person) == (("nothing",), None)
+
+
+@pytest.mark.parametrize(("over", "links", "a", "b"), [
+    (("id:X", "id:Y"), True, "id:X", "id:Y"),  # the same pair again, by record id
+    (("id:X", "id:Y"), True, "RX", "RY"),  # other records of the two people
+    (("X", "Y"), True, "id:RX", "id:RY"),
+])
+def test_an_override_recorded_by_record_id_replaces_the_answer(over, links: bool, a: str,
+                                                               b: str) -> None:
+    """``sanji decide`` records the references as typed: an override named by record ids
+    is an override of the answer on their keys, not a pair the township never spoke of."""
+    id_map, source, frame = _month(APART)
+    log = pl.concat([TOWNSHIP, decision_row(*over, "link", "王芳", "覆盖乡镇核实 / …")])
+    named = [named_record(ref, id_map, source, None, frame if links else None)
+             for ref in (a, b)]
+    assert township_answer(TOWNSHIP, *named, id_map, frame if links else None) is not None
+    assert township_answer(log, *named, id_map, frame if links else None) is None
