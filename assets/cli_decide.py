@@ -39,10 +39,11 @@ def cmd_decide(args: argparse.Namespace, report: Callable[[ExecuteInProcessResul
     if args.a == args.b:
         msg = "the two record keys are the same: a decision is about two different records"
         raise UserError(msg)
-    check_records(args.warehouse or county.warehouse, county.schema or None, (args.a, args.b))
     decision = "link" if args.link else "no_link"
     url = str(args.warehouse or county.warehouse)
     with holding_county_lock(url, county, args.wait, "decision not recorded") as run_id:
+        # under the lock: a night publishing in between would read the records in another month
+        check_records(url, county.schema or None, (args.a, args.b))
         ensure_dagster_home()
         with DagsterInstance.get() as instance:  # a re-executed run's frames: its parent's
             check_township_answer(Warehouse.from_url(url, schema=county.schema or None), args.a,

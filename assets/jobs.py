@@ -184,14 +184,14 @@ def append_match_decision(context: OpExecutionContext, config: MatchDecisionConf
     place = warehouse.county(config.county or None)
     county, url = place.code, warehouse.url or place.warehouse
     keys = (config.record_key_a, config.record_key_b)
-    try:  # a mistyped warehouse or key, a record since corrected: nothing is recorded
+    try:  # a mistyped warehouse: nothing is recorded
         check_warehouse(url)
-        check_records(url, place.schema or None, keys)
     except UserError as exc:
         raise Failure(description=str(exc), allow_retries=False) from exc
     with op_county_lock(warehouse, county, context.run_id, config.wait_seconds):
         store = warehouse.open(county)
-        try:
+        try:  # under the lock, as the township check: a key since corrected, a night between
+            check_records(url, place.schema or None, keys)
             note = check_township_answer(store, *keys, config.decision, config.note,
                                          config.override_township, io_manager.base_dir, county,
                                          context.instance)
