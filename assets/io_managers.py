@@ -126,17 +126,22 @@ class PolarsParquetIOManager(ConfigurableIOManager):
         return read_frame(path, (context.definition_metadata or {}).get("columns"))
 
 
-def _lineage(context: InputContext, run_id: str) -> list[str]:
-    """The run and, when it re-executed another, its parents (whose frames it kept)."""
-    runs = [run_id]
-    if _selection(context) is None:
-        return runs
-    instance = context.step_context.instance
-    run = instance.get_run_by_id(run_id)
+def run_lineage(instance, run_id: str | None) -> list[str]:
+    """The run and, when it re-executed another, its parents (whose frames it kept), nearest
+    first (at most 100); only the run itself without an ``instance``; none for None."""
+    runs = [] if run_id is None else [run_id]
+    run = instance.get_run_by_id(run_id) if instance is not None and runs else None
     while run is not None and run.parent_run_id and len(runs) < 100:
         runs.append(run.parent_run_id)
         run = instance.get_run_by_id(run.parent_run_id)
     return runs
+
+
+def _lineage(context: InputContext, run_id: str) -> list[str]:
+    """The run and, when it is a re-execution, its parents (:func:`run_lineage`)."""
+    if _selection(context) is None:
+        return [run_id]
+    return run_lineage(context.step_context.instance, run_id)
 
 
 def _frame_path(folder: Path, asset: AssetKey, key: str | None) -> Path:

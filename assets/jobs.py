@@ -34,7 +34,7 @@ from dagster import (
 
 from assets.county_lock import op_county_lock
 from assets.ingest import TRANSIENT
-from assets.io_managers import RUNS_FOLDER, PolarsParquetIOManager
+from assets.io_managers import RUNS_FOLDER, PolarsParquetIOManager, run_lineage
 from assets.resources import WarehouseResource
 from assets.runs import UserError, check_records, check_warehouse
 from assets.settings import county_month, monthly
@@ -161,13 +161,10 @@ def _published_links(store, storage: str | Path | None, county: str | None, mont
     """record_id, record_key of the run that published the month (None: not at hand); a
     re-executed run that did not link again kept its parent's (as ``assets.link`` reads)."""
     last = store.last_publication(county, month) if storage and county else None
-    run_id, hops = (last.run_id if last is not None else None), 0
-    while run_id is not None and hops < 100:
+    for run_id in run_lineage(instance, last.run_id if last is not None else None):
         path = Path(storage) / RUNS_FOLDER / run_id / "person_links" / county / f"{month}.parquet"
         if path.is_file():
             return pl.read_parquet(path, columns=["record_id", "record_key"])
-        run = instance.get_run_by_id(run_id) if instance is not None else None
-        run_id, hops = (run.parent_run_id if run is not None else None), hops + 1
     return None
 
 

@@ -37,7 +37,7 @@ from dagster import (
 
 from assets.failures import failing_clearly
 from assets.ingest import EXTRACT_ASSETS, OWNERS, TRANSIENT, where
-from assets.io_managers import PolarsParquetIOManager
+from assets.io_managers import PolarsParquetIOManager, run_lineage
 from assets.metadata import counts, pair_preview
 from assets.resources import LandingFolder, WarehouseResource
 from assets.settings import COUNTY, MONTH, counties, county_month
@@ -265,8 +265,7 @@ def kept_state(context: AssetExecutionContext, storage: PolarsParquetIOManager, 
     from pipelines.link.incremental import LinkState
 
     for when in (month, str(Month.parse(month).previous())):
-        run_id, hops = storage.published_run(county, when), 0
-        while run_id is not None and hops < 100:
+        for run_id in run_lineage(context.instance, storage.published_run(county, when)):
             try:
                 state = LinkState.read(_state_folder(storage, run_id, county, when))
             except (OSError, ValueError, pl.exceptions.PolarsError) as exc:  # unreadable
@@ -274,8 +273,6 @@ def kept_state(context: AssetExecutionContext, storage: PolarsParquetIOManager, 
                 return None, f"none: run {run_id}'s is unreadable"
             if state is not None:
                 return state, f"run {run_id} ({when})"
-            run = context.instance.get_run_by_id(run_id)
-            run_id, hops = (run.parent_run_id if run is not None else None), hops + 1
     return None, "none: no published run kept one"
 
 
