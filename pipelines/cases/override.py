@@ -57,7 +57,7 @@ def township_no_link(log: pl.DataFrame | None, a: str | Iterable[str], b: str | 
 
     Args:
         log: the county's ``match_decision`` table (None: there is none yet).
-        a: record key of one record (or the keys it may be: :func:`keys_of`).
+        a: record key of one record (or the keys it may be: :func:`named_record`).
         b: record key of the other (in either order; or the keys it may be).
 
     Returns:
@@ -140,12 +140,6 @@ def named_record(ref: str, id_map: pl.DataFrame, source: pl.DataFrame | None = N
     keys = id_map.filter(pl.col("person_id") == person_id)["record_key"] \
         if person_id is not None else pl.Series([], dtype=pl.String)
     return NamedRecord(ref, tuple(sorted(keys)) or (ref,), person_id)
-
-
-def keys_of(ref: str, id_map: pl.DataFrame, source: pl.DataFrame | None = None,
-            uncertain: pl.DataFrame | None = None) -> list[str]:
-    """The record keys a decision's record reference may be (:func:`named_record`'s keys)."""
-    return list(named_record(ref, id_map, source, uncertain).keys)
 
 
 def township_answer(log: pl.DataFrame | None, a: NamedRecord, b: NamedRecord,

@@ -166,7 +166,7 @@ def test_a_decisions_csv_link_does_not_undo_a_township_no_link() -> None:
 
 
 def test_a_record_id_is_read_as_its_key_for_the_township_check() -> None:
-    from pipelines.cases.override import keys_of, township_no_link
+    from pipelines.cases.override import named_record, township_no_link
 
     log, a, b, case_id = _township_log()
     id_map = pl.DataFrame({"record_key": [a, b, "Kc"], "person_id": ["P1", "P2", "P2"]})
@@ -174,10 +174,14 @@ def test_a_record_id_is_read_as_its_key_for_the_township_check() -> None:
                            "person_id": ["P1", "P2", "P2"]})
     uncertain = pl.DataFrame({"record_id_l": ["f|s|2"], "record_id_r": ["f|s|3"],
                               "record_key_l": [b], "record_key_r": ["Kc"]})
-    assert keys_of(a, id_map, source, uncertain) == [a]
-    assert keys_of("f|s|1", id_map, source, uncertain) == [a]  # the person's only record
-    assert keys_of("f|s|2", id_map, source, uncertain) == [b]  # as uncertain_match shows it
-    assert keys_of("f|s|2", id_map, source) == sorted([b, "Kc"])  # its person's records
-    answer = township_no_link(log, keys_of("f|s|1", id_map, source, uncertain),
-                              keys_of("f|s|2", id_map, source, uncertain))
+
+    def keys_of(ref: str, *tables: pl.DataFrame) -> list[str]:
+        return list(named_record(ref, id_map, *tables).keys)
+
+    assert keys_of(a, source, uncertain) == [a]
+    assert keys_of("f|s|1", source, uncertain) == [a]  # the person's only record
+    assert keys_of("f|s|2", source, uncertain) == [b]  # as uncertain_match shows it
+    assert keys_of("f|s|2", source) == sorted([b, "Kc"])  # its person's records
+    answer = township_no_link(log, keys_of("f|s|1", source, uncertain),
+                              keys_of("f|s|2", source, uncertain))
     assert answer is not None and answer.case_id == case_id
