@@ -9,6 +9,7 @@ the ``uncertain_match`` pairs the steward decides next.
 
 import hashlib
 import tempfile
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -133,6 +134,7 @@ class LinkConfig(Config):
 
 def steward_decisions(log: pl.DataFrame | None, snapshot: pl.DataFrame, archive: Path,
                       records: pl.DataFrame | None = None, keys: pl.Series | None = None,
+                      people: Callable[[], pl.DataFrame | None] | None = None,
                       ) -> tuple[pl.DataFrame | None, list[str]]:
     """The decisions in force: the county's log and the snapshot's ``decisions.csv``, and why
     some of the CSV's rows are not applied.
@@ -141,7 +143,9 @@ def steward_decisions(log: pl.DataFrame | None, snapshot: pl.DataFrame, archive:
     CSV's rows; a CSV ``link`` over a township's standing 非同一人 is not applied unless it says
     it overrides (``pipelines.cases.override.held_by_township``; ``records``: the month's
     ``person_records``, to read record ids as keys; ``keys``: their record keys when the
-    caller has them, else computed here as the linker does).
+    caller has them, else computed here as the linker does; ``people``: the last published
+    month's record_key, person_id, read only when a CSV row may need them: a township's
+    answer covers the two people once a night has them apart).
     """
     from pipelines.cases.override import held_by_township
     from pipelines.link import record_keys_of
@@ -157,7 +161,8 @@ def steward_decisions(log: pl.DataFrame | None, snapshot: pl.DataFrame, archive:
         ids = None if records is None or not parts or landed.is_empty() else \
             records.select("record_id", record_key=record_keys_of(records)["record_key"]
                            if keys is None else keys)
-        landed, refused = held_by_township(parts[0] if parts else None, landed, ids)
+        landed, refused = held_by_township(parts[0] if parts else None, landed, ids,
+                                           people() if ids is not None and people else None)
         parts.append(landed)
     if not parts:
         return None, refused
@@ -215,9 +220,10 @@ def link(context: AssetExecutionContext, config: LinkConfig, person_records: pl.
         kept_state(context, io_manager, county, month)
     keys = record_keys_of(person_records, state)  # once, for the decisions and the linker
     with failing_clearly("reading the steward's decisions"):  # a bad decisions.csv: no retry
-        decisions, refused = steward_decisions(decision_log, landing_snapshot,
-                                               landing.archive_for(county), person_records,
-                                               keys["record_key"])
+        decisions, refused = steward_decisions(
+            decision_log, landing_snapshot, landing.archive_for(county), person_records,
+            keys["record_key"], lambda: published_people(io_manager.warehouse.open(county),
+                                                         month))
     previous = None if previous_ids is None else previous_ids.select("record_key", "person_id")
     result = link_records(person_records, settings=config.settings(), decisions=decisions,
                           previous_ids=previous, state=state, full=full, keys=keys,
@@ -245,6 +251,16 @@ def link(context: AssetExecutionContext, config: LinkConfig, person_records: pl.
         passed=result.uncertain.height == 0, severity=AssetCheckSeverity.WARN,
         metadata={"count": result.uncertain.height, **pair_preview(uncertain, region_table)},
     )
+
+
+def published_people(store, month: str) -> pl.DataFrame | None:
+    """record_key, person_id of the latest month published up to ``month`` (None: none)."""
+    if not (store.has_table("county_monthly") and store.has_table(ID_MAP_TABLE)):
+        return None
+    months = store.read("county_monthly")["month"].drop_nulls().cast(pl.String)
+    published = months.filter(months <= month).max()
+    return None if published is None else \
+        store.read(ID_MAP_TABLE, month=published).select("record_key", "person_id")
 
 
 def _state_folder(storage: PolarsParquetIOManager, run_id: str, county: str, month: str

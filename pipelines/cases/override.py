@@ -259,19 +259,24 @@ def _overrides(note: pl.Expr) -> pl.Expr:
 
 
 def held_by_township(log: pl.DataFrame | None, landed: pl.DataFrame,
-                     keys: pl.DataFrame | None = None) -> tuple[pl.DataFrame, list[str]]:
+                     keys: pl.DataFrame | None = None, people: pl.DataFrame | None = None
+                     ) -> tuple[pl.DataFrame, list[str]]:
     """``decisions.csv``'s rows a township's standing 非同一人 does not refuse, and why the others
     are not applied.
 
-    The township verified on the ground: a ``link`` in ``decisions.csv`` on two records a
-    township answered 非同一人 on (and no later ``link`` in the log overrode) is not applied,
-    unless its note begins with ``覆盖乡镇核实`` (as ``sanji decide --override-township`` writes
-    it; the CSV's ``override_township`` column does the same: ``pipelines.link.decisions``).
+    The township verified on the ground: a ``link`` in ``decisions.csv`` that a township's
+    standing 非同一人 covers (no later ``link`` in the log overrode it) is not applied, unless
+    its note begins with ``覆盖乡镇核实`` (as ``sanji decide --override-township`` writes it; the
+    CSV's ``override_township`` column does the same: ``pipelines.link.decisions``). It covers
+    what :func:`township_answer` covers for ``sanji decide``: the two records answered on, or,
+    once ``people`` has them apart, any record of one person against any of the other.
 
     Args:
         log: the county's ``match_decision`` table (None: none yet).
         landed: the CSV's decisions (``MatchDecision`` columns).
         keys: record_key, record_id of the current records, to read a record id as its key.
+        people: record_key, person_id of the last published month (None: only the answered
+            records themselves are covered).
 
     Returns:
         The rows to apply, and one line per refused row naming the pair (record references
@@ -281,8 +286,8 @@ def held_by_township(log: pl.DataFrame | None, landed: pl.DataFrame,
     if standing.is_empty() or landed.is_empty():
         return landed, []
     rows = _as_keys(landed.with_row_index("_n"), keys)
-    hit = rows.filter((pl.col("decision") == "link") & ~_overrides(pl.col("note"))).join(
-        standing, on=["_a", "_b"], how="inner").sort("_n")
+    links = rows.filter((pl.col("decision") == "link") & ~_overrides(pl.col("note")))
+    hit = _covered(links, standing, people).sort("_n")
     why = [f"decisions.csv link {short_reference(row['record_key_l'])} / "
            f"{short_reference(row['record_key_r'])} not applied: "
            + TownshipAnswer(row["case_id"] or "?", row["answered_by"],
@@ -290,3 +295,28 @@ def held_by_township(log: pl.DataFrame | None, landed: pl.DataFrame,
            for row in hit.iter_rows(named=True)]
     kept = landed.with_row_index("_n").filter(~pl.col("_n").is_in(hit["_n"].implode())).drop("_n")
     return kept, why
+
+
+def _covered(links: pl.DataFrame, standing: pl.DataFrame, people: pl.DataFrame | None
+             ) -> pl.DataFrame:
+    """``links``' rows (``_a``, ``_b``) a standing answer covers, with the answer's columns:
+    the frame form of :func:`township_answer`'s rule (records, or people once apart)."""
+    if people is None or people.is_empty():
+        return links.join(standing, on=["_a", "_b"], how="inner")
+    person = people.select(pl.col("record_key").cast(pl.String), pl.col("person_id"))
+    for side in ("_a", "_b"):
+        links = links.join(person.rename({"record_key": side, "person_id": f"{side}_p"}),
+                           on=side, how="left")
+        standing = standing.join(person.rename({"record_key": side, "person_id": f"{side}_p"}),
+                                 on=side, how="left")
+    answer = standing.rename({"_a": "_x", "_b": "_y", "_a_p": "_px", "_b_p": "_py"})
+    apart = pl.col("_px").is_not_null() & pl.col("_py").is_not_null() \
+        & (pl.col("_px") != pl.col("_py"))
+
+    def covers(record: str, answered: str) -> pl.Expr:
+        return (pl.col(record) == pl.col(f"_{answered}")) | (
+            apart & (pl.col(f"{record}_p") == pl.col(f"_p{answered}")).fill_null(False))
+
+    hit = links.join(answer, how="cross").filter(
+        (covers("_a", "x") & covers("_b", "y")) | (covers("_a", "y") & covers("_b", "x")))
+    return hit.sort("_n", "answered_at").unique("_n", keep="last", maintain_order=True)

@@ -95,3 +95,36 @@ def _job_agrees(county_copy, a: str, b: str, refused: bool, case: str | None, wh
                         if e.is_step_failure)
     assert ("answered 非同一人" in failures) == refused, (what, failures)
     assert not refused or case in failures, (what, failures)
+
+
+def test_a_night_holds_back_decisions_csv_links_by_the_same_rule(county_copy, answered,
+                                                                 tmp_path) -> None:
+    """The link asset's check of the landing's decisions.csv (``assets.link.steward_decisions``
+    with the last published month's people) refuses the rows ``sanji decide`` refuses."""
+    from assets.link import published_people, steward_decisions
+    from pipelines.snapshot import archive_file, sha256_file
+
+    wh, rows = answered
+    csv = tmp_path / "decisions.csv"
+    csv.write_text("记录A,记录B,决定,备注\n" + "".join(f"{a},{b},同一人,{what}\n"
+                                                    for what, a, b, _ in rows), encoding="utf-8")
+    sha = sha256_file(csv)
+    archive_file(csv, tmp_path / "archive", sha)
+    snapshot = pl.DataFrame({"file_name": ["decisions.csv"], "sha256": [sha]})
+    asked = []
+
+    def people() -> pl.DataFrame | None:
+        asked.append(True)
+        return published_people(wh, county_copy.month)
+
+    got, refused = steward_decisions(wh.read(DECISION_TABLE), snapshot, tmp_path / "archive",
+                                     county_copy.parquet("person_records"), people=people)
+    applied = set(got.filter(pl.col("decision") == "link")["note"].to_list())
+    for what, _, _, case in rows:
+        assert (what in applied) == (case is None), what
+    assert sorted(line.split("case ")[1][:12] for line in refused) == sorted(
+        case for *_, case in rows if case is not None)
+    assert asked == [True]
+    # the people of a month not published yet are the latest published month's
+    assert published_people(wh, "2099-12").equals(published_people(wh, county_copy.month))
+    assert published_people(wh, "2000-01") is None

@@ -14,7 +14,12 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from pipelines.cases.override import named_record, township_answer, township_note
+from pipelines.cases.override import (
+    held_by_township,
+    named_record,
+    township_answer,
+    township_note,
+)
 from pipelines.link.decisions import decision_row
 
 TOWNSHIP = decision_row("X", "Y", "no_link", "李干事(问题清单_城关镇_2026-10.xlsx)",
@@ -33,7 +38,7 @@ def _month(people: dict[str, str]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataF
     return id_map, source, links
 
 
-@pytest.mark.parametrize(("people", "a", "b", "links", "refused"), [
+CASES = [
     # the very records the township answered on, by key or record id, either order
     (APART, "X", "Y", True, True),
     (APART, "Y", "X", True, True),
@@ -56,7 +61,10 @@ def _month(people: dict[str, str]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataF
     # ... unless a record id cannot be told apart among the person's records: errs to the
     # township (the refusal names the case; name the record by its record_key)
     (TOGETHER, "id:R", "id:X", False, True),
-])
+]
+
+
+@pytest.mark.parametrize(("people", "a", "b", "links", "refused"), CASES)
 def test_a_link_is_refused_only_over_the_answered_records_or_people(
         people: dict, a: str, b: str, links: bool, refused: bool) -> None:
     id_map, source, frame = _month(people)
@@ -66,6 +74,24 @@ def test_a_link_is_refused_only_over_the_answered_records_or_people(
     assert (answer is not None) == refused
     if refused:
         assert answer.case_id == "C1" and answer.decided_by.startswith("李干事")
+
+
+@pytest.mark.parametrize(("people", "a", "b", "refused"),
+                         [(p, a, b, refused) for p, a, b, links, refused in CASES if links])
+def test_a_decisions_csv_link_is_held_back_by_the_same_rule(people: dict, a: str, b: str,
+                                                            refused: bool) -> None:
+    """The night's ``decisions.csv`` check (``held_by_township``, the last published month's
+    people) refuses what ``sanji decide`` refuses; the night reads record ids through the
+    current records, so every record id resolves."""
+    id_map, _, frame = _month(people)
+    csv = pl.concat([decision_row(a, b, "link", "王芳", "from the CSV"),
+                     decision_row("Z", "RX", "no_link", "王芳", "a no_link is never held")])
+    kept, why = held_by_township(TOWNSHIP, csv, frame, id_map)
+    assert kept["decision"].to_list() == ([] if refused else ["link"]) + ["no_link"]
+    assert len(why) == refused and all("case C1" in line for line in why)
+    # without the people, only the very records answered on are held back
+    very = {a.removeprefix("id:"), b.removeprefix("id:")} == {"X", "Y"}
+    assert len(held_by_township(TOWNSHIP, csv, frame)[1]) == very
 
 
 @pytest.mark.parametrize(("log", "why"), [
