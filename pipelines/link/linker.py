@@ -237,7 +237,7 @@ def _people(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame,
     kept apart become uncertain) and give stable person ids: on an incremental night only
     in the components a change touches (``regroup``). Also returns what the state keeps."""
     t = _mark()
-    codes = regroup.codes(scored, rec["id_valid"].to_numpy())
+    codes = regroup.codes(scored, rec["id_valid"].to_numpy(), s)
     one_list = regroup.one_list_hash(rec)
     kept = regroup.usable(night.state, night.k2i, rec.height, s)
     redo = None if kept is None or night.rows is None else regroup.touched(

@@ -2,8 +2,9 @@
 
 Clustering, the exclusivity step (``assign.place``) and the refusal of linked pairs kept apart
 form one function of the *people graph* H: the pairs that are linked or steward-decided, and
-every pair with a side without a valid ID (the exclusivity step reads all of those, whatever
-their status, and nothing else). Each of its steps reads only the pairs, records and
+every pair with a side without a valid ID weighing ``floor`` or more (the exclusivity step
+reads those, whatever their status; lighter ones cannot change what it does, and it reads
+no other pair). Each of its steps reads only the pairs, records and
 steward no-links inside one component of H (a cluster, a record's best and rival people,
 a placement, a violated constraint never leave it), and within a component only the pairs'
 weights, levels and pre-refusal statuses, the records' ID, birth date and one-row list, and
@@ -43,14 +44,15 @@ from pipelines.link.settings import LinkSettings
 STATUS_CODES = {"linked": 0, "uncertain": 1, "rejected": 2, "decided_link": 3,
                 "decided_no_link": 4}
 IN_H = 8
+PEOPLE_VERSION = 1  # what the kept people mean (the people graph's definition)
 # hash_rows seeds are fixed: the hashes are stable across processes of one polars version
 
 
 def people_settings_hash(s: LinkSettings) -> str:
     """A short hash of the settings that turn weights into statuses and people."""
-    return hashlib.sha256(repr((s.accept_weight, s.review_weight, s.require_confirming_level,
-                                s.assign_weight, s.assign_margin, s.ambiguous_margin)
-                               ).encode()).hexdigest()[:16]
+    kept = (PEOPLE_VERSION, s.accept_weight, s.review_weight, s.require_confirming_level,
+            s.assign_weight, s.assign_margin, s.ambiguous_margin)
+    return hashlib.sha256(repr(kept).encode()).hexdigest()[:16]
 
 
 def id_map_hash(frame: pl.DataFrame | None) -> str:
@@ -61,11 +63,24 @@ def id_map_hash(frame: pl.DataFrame | None) -> str:
     return f"{frame.height}:{int(rows.sum(dtype=np.uint64))}"
 
 
-def codes(scored: pl.DataFrame, valid: np.ndarray) -> np.ndarray:
-    """Per pair its kept code: the pre-refusal status, + ``IN_H`` when in the people graph."""
+def floor(s: LinkSettings) -> float:
+    """The weight below which a pair that is not linked or decided cannot move a record
+    without a valid ID (``assign.place``): a linked record's best pair into its own person
+    weighs ``accept_weight`` or more, so a rival more than ``ambiguous_margin`` below it is
+    no rival; a person is joined only on a pair of ``assign_weight`` or more, and a runner-up
+    more than ``assign_margin`` below that passes the margin as an absent one does."""
+    cuts = [s.accept_weight - s.ambiguous_margin] if s.ambiguous_margin > 0 else []
+    cuts += [s.assign_weight - s.assign_margin] if s.assign_margin > 0 else []
+    return min(cuts, default=np.inf)
+
+
+def codes(scored: pl.DataFrame, valid: np.ndarray, s: LinkSettings) -> np.ndarray:
+    """Per pair its kept code: the pre-refusal status, + ``IN_H`` when in the people graph
+    (linked or decided, or a side without a valid ID and a weight of ``floor`` or more)."""
     st = scored["status"].replace_strict(STATUS_CODES, return_dtype=pl.UInt8).to_numpy()
     il, ir = scored["i_l"].to_numpy(), scored["i_r"].to_numpy()
-    in_h = (st == 0) | (st >= 3) | ~valid[il] | ~valid[ir]
+    read = (~valid[il] | ~valid[ir]) & (scored["match_weight"].to_numpy() >= floor(s))
+    in_h = (st == 0) | (st >= 3) | read
     return (st + IN_H * in_h).astype(np.uint8)
 
 
