@@ -238,3 +238,31 @@ def test_touched_components(change: dict) -> None:
     scored = pl.DataFrame({"i_l": il, "i_r": ir})
     got = regroup.touched(kept, rows, now.astype(np.uint8), scored, one_list)
     assert np.flatnonzero(got).tolist() == expected
+
+
+FLOOR_CASES = [  # default settings: floor = min(3 - 3, 1 - 4) = -3 bits
+    {"description": "linked pair of two valid IDs", "valid": (True, True), "w": 20.0,
+     "status": "linked", "in_graph": True},
+    {"description": "rejected pair of two valid IDs", "valid": (True, True), "w": 2.0,
+     "status": "rejected", "in_graph": False},
+    {"description": "a steward's no-link", "valid": (True, True), "w": -30.0,
+     "status": "decided_no_link", "in_graph": True},
+    {"description": "a side without ID, at the floor", "valid": (True, False), "w": -3.0,
+     "status": "rejected", "in_graph": True},
+    {"description": "a side without ID, below the floor", "valid": (False, True), "w": -3.5,
+     "status": "rejected", "in_graph": False},
+    {"description": "a side without ID, uncertain", "valid": (False, False), "w": 1.0,
+     "status": "uncertain", "in_graph": True},
+]
+
+
+@pytest.mark.parametrize("case", FLOOR_CASES, ids=[c["description"] for c in FLOOR_CASES])
+def test_the_people_graph_holds_what_the_exclusivity_step_can_read(case: dict) -> None:
+    assert regroup.floor(LinkSettings()) == -3.0
+    scored = pl.DataFrame({"i_l": [0], "i_r": [1], "match_weight": [case["w"]],
+                           "status": [case["status"]]})
+    code = regroup.codes(scored, np.array(case["valid"]), LinkSettings())[0]
+    assert bool(code & regroup.IN_H) == case["in_graph"]
+    assert int(code) % regroup.IN_H == regroup.STATUS_CODES[case["status"]]
+    off = LinkSettings.from_mapping({"assign_margin": 0, "ambiguous_margin": 0})
+    assert regroup.floor(off) == np.inf  # both steps off: only linked and decided pairs
