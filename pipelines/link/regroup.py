@@ -45,7 +45,6 @@ STATUS_CODES = {"linked": 0, "uncertain": 1, "rejected": 2, "decided_link": 3,
                 "decided_no_link": 4}
 IN_H = 8
 PEOPLE_VERSION = 1  # what the kept people mean (the people graph's definition)
-# hash_rows seeds are fixed: the hashes are stable across processes of one polars version
 
 
 def people_settings_hash(s: LinkSettings) -> str:
@@ -56,7 +55,8 @@ def people_settings_hash(s: LinkSettings) -> str:
 
 
 def id_map_hash(frame: pl.DataFrame | None) -> str:
-    """An order-free hash of a record_key, person_id frame (``empty`` for none)."""
+    """An order-free hash of a record_key, person_id frame (``empty`` for none); its seed is
+    fixed, so it is the same in every process of one polars version (``plan`` checks it)."""
     if frame is None or frame.height == 0:
         return "empty"
     rows = frame.select("record_key", "person_id").hash_rows(seed=11).to_numpy()
@@ -237,11 +237,10 @@ def person_ids(keys: pl.Series, labels: np.ndarray, previous: pl.DataFrame | Non
         elif h == people["previous"]:
             was = kept.state.records["exact"].to_numpy()
             reuse[~redo] = was[kept.i2k[~redo]]
-    out = pl.Series("person_id", [None], dtype=pl.String).extend_constant(None, n - 1) \
-        if n else pl.Series("person_id", [], dtype=pl.String)
+    out = pl.Series("person_id", [None] * n, dtype=pl.String)
     at = np.flatnonzero(reuse)
-    out = out.scatter(at, kept.state.records["person_id"].gather(kept.i2k[at])) if len(at) \
-        else out
+    if len(at):
+        out = out.scatter(at, kept.state.records["person_id"].gather(kept.i2k[at]))
     rest = np.flatnonzero(~reuse)
     exact = reuse.copy()
     if len(rest):
