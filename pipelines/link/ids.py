@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import NamedTuple
 
 import duckdb
 import numpy as np
@@ -193,6 +194,14 @@ def _unchanged(clusters: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:
             .select("cluster", person_id="lo"))
 
 
+class Previous(NamedTuple):
+    """Previous ids: ``frame`` (record_key, person_id; None for none), and every previous
+    id (``taken``: never handed out again; None: ``frame``'s)."""
+
+    frame: pl.DataFrame | None
+    taken: pl.Series | None
+
+
 def assign_person_ids(clusters: pl.DataFrame, previous_ids: pl.DataFrame | None) -> pl.DataFrame:
     """Give every cluster a person id, keeping ids from the previous run where possible.
 
@@ -207,11 +216,19 @@ def assign_person_ids(clusters: pl.DataFrame, previous_ids: pl.DataFrame | None)
     Returns:
         record_key, cluster, person_id.
     """
+    return person_ids_of(clusters, Previous(previous_ids, None)).drop("exact")
+
+
+def person_ids_of(clusters: pl.DataFrame, previous_ids: Previous) -> pl.DataFrame:
+    """``assign_person_ids``, with ``exact`` (the cluster is exactly a previous person), and
+    the previous ids as ``Previous``: a caller naming only some clusters passes the
+    previous persons they overlap and every previous id as taken."""
     previous = (
-        previous_ids.select("record_key", "person_id").unique("record_key")
-        if previous_ids is not None
+        previous_ids.frame.select("record_key", "person_id").unique("record_key")
+        if previous_ids.frame is not None
         else pl.DataFrame(schema={"record_key": pl.String, "person_id": pl.String})
     )
+    taken = previous["person_id"] if previous_ids.taken is None else previous_ids.taken
     same = _unchanged(clusters, previous)
     rest = clusters.join(same, on="cluster", how="anti").with_columns(
         min_key=pl.col("record_key").min().over("cluster"))
@@ -224,7 +241,9 @@ def assign_person_ids(clusters: pl.DataFrame, previous_ids: pl.DataFrame | None)
         .sort("min_key")
     )
     fresh = fresh.with_columns(
-        person_id=_new_ids(fresh["min_key"], previous["person_id"])
+        person_id=_new_ids(fresh["min_key"], taken)
     ).select("cluster", "person_id")
     ids = pl.concat([kept, fresh.cast({"cluster": kept.schema["cluster"]})])
-    return clusters.join(ids, on="cluster", how="left").select("record_key", "cluster", "person_id")
+    return clusters.join(ids, on="cluster", how="left").select(
+        "record_key", "cluster", "person_id",
+        exact=pl.col("cluster").is_in(same["cluster"].implode()))

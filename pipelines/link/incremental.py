@@ -9,8 +9,10 @@ comparison levels of every scored pair. The next night:
 - blocking runs over all records as usual (it is cheap; cap and rule order stay exact), and
   a candidate pair of two clean records kept from last night takes its kept levels; every
   other candidate (one dirty side, or a pair new among clean records) is compared;
-- the kept model weighs all pairs (no re-fit); thresholds, cannot-links, steward decisions,
-  clustering and stable person ids then run on every pair exactly as on a full night.
+- the kept model weighs all pairs (no re-fit); thresholds, cannot-links and steward
+  decisions decide every pair's status; clustering, the exclusivity step and person ids run
+  again only in the components of the people graph a change touches (``regroup``), the
+  others keeping last night's people, exactly as a full night would give them.
 
 The fingerprint hashes every column the comparisons read plus what they read from the
 whole county (how many people hold the record's name and its pinyin, the extracts its
@@ -69,8 +71,9 @@ class LinkState:
         folder.mkdir(parents=True, exist_ok=True)
         for name, frame in (("records", self.records), ("pairs", self.pairs)):
             partial = folder / f".{name}.partial"
-            frame.write_parquet(partial, compression="lz4")  # half zstd's CPU; hashes
-            # do not compress anyway
+            # lz4: half zstd's CPU (hashes do not compress anyway); no column statistics:
+            # the state is read whole, never filtered (a third less CPU for the pairs)
+            frame.write_parquet(partial, compression="lz4", statistics=False)
             partial.replace(folder / f"{name}.parquet")
         (folder / "model.json").write_text(json.dumps(self.model, indent=1), encoding="utf-8")
 

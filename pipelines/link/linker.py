@@ -10,7 +10,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from pipelines.link import assign, blocking, cluster, ids, incremental, model, queue
+from pipelines.link import assign, blocking, incremental, model, queue, regroup
 from pipelines.link import decisions as steward
 from pipelines.link import reblock as rebl
 from pipelines.link.coding import Coded, code_records
@@ -65,6 +65,7 @@ class _Night:
     kept: pl.DataFrame | None = None
     over_cap: dict = field(default_factory=dict)
     facts: pl.DataFrame | None = None
+    rows: np.ndarray | None = None  # per scored pair its row in the kept pairs, -1 if none
 
 
 def _mark() -> tuple[float, float]:
@@ -92,6 +93,7 @@ def _levels(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Nig
     names = [c.name for c in s.comparisons]
     rows = pairs["row"].fill_null(-1).to_numpy() if "row" in pairs.columns \
         else incremental.kept_rows(night.kept, pairs)
+    night.rows = rows
     levels, found = incremental.kept_levels(night.state, rows, names)
     todo = np.flatnonzero(~found)
     stats["pairs_compared"], stats["pairs_kept"] = len(todo), len(il) - len(todo)
@@ -176,14 +178,6 @@ def _status(
     )
 
 
-def _clusters(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame) -> np.ndarray:
-    """Cluster the linked and steward-linked pairs under the cannot-link constraints."""
-    edges = scored.filter(pl.col("status").is_in(["linked", "decided_link"])).select(
-        "i_l", "i_r", weight="match_weight", forced=pl.col("status") == "decided_link"
-    )
-    return cluster.cluster(rec.height, edges, **cluster.cannot_link_facts(rec, decided))
-
-
 def _refused_to_uncertain(scored: pl.DataFrame, labels: np.ndarray, stats: dict) -> pl.DataFrame:
     """Mark linked pairs that clustering kept apart (a cannot-link) as uncertain."""
     split = pl.Series(labels[scored["i_l"].to_numpy()] != labels[scored["i_r"].to_numpy()])
@@ -215,6 +209,9 @@ def _block(rec: pl.DataFrame, s: LinkSettings, decisions: pl.DataFrame | None, n
     extra = decided.join(pairs, on=["i_l", "i_r"], how="anti").select(
         "i_l", "i_r", block_rule=pl.lit("steward")
     )
+    if night.kept is not None and "row" in pairs.columns:  # a kept steward pair's levels
+        extra = extra.join(night.kept.select("i_l", "i_r", "row"), on=["i_l", "i_r"],
+                           how="left")
     stats["decisions_applied"] = decided.height
     return pl.concat([pairs, extra], how="diagonal"), decided
 
@@ -234,28 +231,28 @@ def _plan(rec: pl.DataFrame, state: incremental.LinkState | None, s: LinkSetting
 
 
 def _people(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame,
-            previous_ids: pl.DataFrame | None, s: LinkSettings, stats: dict
-            ) -> tuple[pl.DataFrame, np.ndarray, pl.DataFrame]:
+            previous_ids: pl.DataFrame | None, s: LinkSettings, night: _Night, stats: dict
+            ) -> tuple[pl.DataFrame, np.ndarray, pl.DataFrame, dict]:
     """Cluster, place records without a usable ID by exclusivity (``assign``; linked pairs
-    kept apart become uncertain) and give stable person ids."""
+    kept apart become uncertain) and give stable person ids: on an incremental night only
+    in the components a change touches (``regroup``). Also returns what the state keeps."""
     t = _mark()
-    labels = _clusters(rec, scored, decided)
-    labels, stats["assign"] = assign.place(rec, scored, labels, decided, s)
+    codes = regroup.codes(scored, rec["id_valid"].to_numpy(), s)
+    one_list = regroup.one_list_hash(rec)
+    kept = regroup.usable(night.state, night.k2i, rec.height, s)
+    redo = None if kept is None or night.rows is None else regroup.touched(
+        kept, night.rows, codes, scored, one_list)
+    stats["records_reclustered"] = rec.height if redo is None else int(redo.sum())
+    labels, stats["assign"] = regroup.labels_of(rec, scored, decided, s, kept, redo)
     scored = _refused_to_uncertain(scored, labels, stats)
     t = _lap(stats, "cluster", t)
-    links = _person_ids(rec, labels, previous_ids)
+    person_id, exact = regroup.person_ids(rec["record_key"], labels, previous_ids, kept, redo)
+    size = pl.DataFrame({"c": labels}).select(pl.len().over("c").cast(pl.Int64)).to_series()
+    links = rec.select("record_id", "record_key").with_columns(person_id=person_id,
+                                                               cluster_size=size)
     _lap(stats, "ids", t)
-    return scored, labels, links
-
-
-def _person_ids(rec: pl.DataFrame, labels: np.ndarray, previous_ids: pl.DataFrame | None
-                ) -> pl.DataFrame:
-    """Return record_id, record_key, person_id, cluster_size (stable ids, ``ids``)."""
-    assigned = ids.assign_person_ids(rec.select("record_key", cluster=pl.Series(labels)),
-                                     previous_ids)
-    return rec.select("record_id", "record_key").with_columns(
-        person_id=assigned["person_id"]).with_columns(
-        cluster_size=pl.len().over("person_id").cast(pl.Int64))
+    return scored, labels, links, {"codes": codes, "labels": labels, "person_id": person_id,
+                                   "exact": exact, "one_list": one_list}
 
 
 def _outputs(
@@ -329,7 +326,7 @@ def link_records(
     pairs, decided = _block(rec, s, decisions, night, stats)
     _lap(stats, "block", t)
     scored = _status(rec, _score(rec, pairs, s, night, stats), decided, s)
-    scored, labels, links = _people(rec, scored, decided, previous_ids, s, stats)
+    scored, labels, links, people = _people(rec, scored, decided, previous_ids, s, night, stats)
     t = _mark()
     out_pairs, uncertain, cands = _outputs(rec, scored, labels, links, decided, s, stats)
     _lap(stats, "output", t)
@@ -338,6 +335,8 @@ def link_records(
                                   rec.with_columns(content=keys["content"]), scored,
                                   [c.name for c in s.comparisons],
                                   [r.name for r in blocking.resolve_rules(s.blocking_rules)])
+    regroup.keep(state, people["codes"], people["labels"], people["person_id"], people["exact"],
+                 people["one_list"], previous_ids, s)
     return LinkResult(links=links, pairs=out_pairs, uncertain=uncertain, stats=stats,
                       id_map=links.select("record_key", "person_id"), candidates=cands,
                       state=state)

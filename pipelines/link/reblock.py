@@ -184,6 +184,7 @@ def candidates(rec: pl.DataFrame, s: LinkSettings,
     got = None
     if kept is not None and "over_cap" in kept[2]:
         pairs, k2i, model = kept
+        pairs = pairs.filter(pl.col("rank") < 255)  # a steward's pair: ``_block`` adds it
         dirty = np.ones(rec.height, dtype=bool)
         dirty[k2i[k2i >= 0]] = False
         if dirty.mean() <= MAX_DIRTY:
