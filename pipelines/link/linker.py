@@ -87,7 +87,7 @@ def _levels(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Nig
     il, ir = pairs["i_l"].to_numpy(), pairs["i_r"].to_numpy()
     if night.k2i is None:
         stats["pairs_compared"], stats["pairs_kept"] = len(il), 0
-        coded = code_records(rec)
+        coded = code_records(rec, facts=night.facts)  # the county facts prepare counted
         return compare(coded, il, ir, s.comparisons), coded
     names = [c.name for c in s.comparisons]
     rows = pairs["row"].fill_null(-1).to_numpy() if "row" in pairs.columns \
