@@ -65,6 +65,7 @@ class _Night:
     kept: pl.DataFrame | None = None
     over_cap: dict = field(default_factory=dict)
     facts: pl.DataFrame | None = None
+    fitted: model.Model | None = None
 
 
 def _mark() -> tuple[float, float]:
@@ -125,25 +126,26 @@ def _score(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Nigh
     else:
         fitted = incremental.model_of(night.state.model, s.comparisons)
         night.model = night.state.model
-    weights = model.pair_weights(fitted, levels)
+    total = model.pair_total(fitted, levels)  # the w_ columns: _outputs' (from the levels)
+    night.fitted = fitted
     _lap(stats, "model", t)
     stats["model"], stats["prior"] = fitted.describe(), fitted.prior
-    total = fitted.prior + sum(weights.values())
     names = [c.name for c in s.comparisons]
     return pairs.drop("row", strict=False).with_columns(
-        *[pl.Series(f"lv_{f}", levels[f]) for f in names],
-        *[pl.Series(f"w_{f}", weights[f]) for f in names],
-        match_weight=pl.Series(total),
-    )
+        *[pl.Series(f"lv_{f}", levels[f]) for f in names], match_weight=pl.Series(total))
 
 
 def _status(
     rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame, s: LinkSettings
 ) -> pl.DataFrame:
-    """Add ``status``: thresholds, hard cannot-links (rejected), then steward decisions."""
+    """Add ``status`` and ``match_probability``: thresholds, hard cannot-links (rejected),
+    then steward decisions. Worked out on a narrow frame (the two sides' IDs and lists, the
+    levels ``assign.confirms`` reads) and added to the pairs, which are not copied."""
     side = rec.select("id_number", "id_valid", "one_list")
     left = side[scored["i_l"]].rename(lambda c: c + "_l")
     right = side[scored["i_r"]].rename(lambda c: c + "_r")
+    decision = scored.select("i_l", "i_r").join(decided, on=["i_l", "i_r"], how="left",
+                                                maintain_order="left")["decision"]
     both_valid = pl.col("id_valid_l") & pl.col("id_valid_r")
     same_id = both_valid & (pl.col("id_number_l") == pl.col("id_number_r"))
     same_list = (pl.col("one_list_l") == pl.col("one_list_r")).fill_null(False)  # 2 people
@@ -161,19 +163,15 @@ def _status(
         .then(pl.lit("uncertain"))
         .otherwise(pl.lit("rejected"))
     )
-    return (
-        pl.concat([scored, left, right], how="horizontal")
-        .join(decided, on=["i_l", "i_r"], how="left", maintain_order="left")
-        .with_columns(
-            status=pl.when(pl.col("decision") == "link")
-            .then(pl.lit("decided_link"))
-            .when(pl.col("decision") == "no_link")
-            .then(pl.lit("decided_no_link"))
-            .otherwise(model_status),
-            match_probability=1.0 / (1.0 + (2.0 ** (-w))),
-        )
-        .drop("decision", *left.columns, *right.columns)
-    )
+    lv = [c for c in scored.columns if c.startswith("lv_")]
+    status = pl.concat([scored.select("match_weight", *lv), left, right], how="horizontal"
+                       ).with_columns(decision=decision).select(
+        pl.when(pl.col("decision") == "link")
+        .then(pl.lit("decided_link"))
+        .when(pl.col("decision") == "no_link")
+        .then(pl.lit("decided_no_link"))
+        .otherwise(model_status).alias("status"))
+    return scored.with_columns(status["status"], match_probability=1.0 / (1.0 + (2.0 ** (-w))))
 
 
 def _clusters(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame) -> np.ndarray:
@@ -260,12 +258,15 @@ def _person_ids(rec: pl.DataFrame, labels: np.ndarray, previous_ids: pl.DataFram
 
 def _outputs(
     rec: pl.DataFrame, scored: pl.DataFrame, labels: np.ndarray, links: pl.DataFrame,
-    decided: pl.DataFrame, s: LinkSettings, stats: dict,
+    decided: pl.DataFrame, s: LinkSettings, stats: dict, fitted: model.Model,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Return the pairs, the ranked steward queue and the candidates of records without ID."""
-    scored = with_explain(scored, s)
-    rid = rec.get_column("record_id")
+    """Return the pairs (with each comparison's weight ``w_<name>``, from its level), the
+    ranked steward queue and the candidates of records without ID."""
     names = [c.name for c in s.comparisons]
+    weights = model.pair_weights(fitted, {f: scored[f"lv_{f}"].to_numpy() for f in names})
+    scored = with_explain(scored.with_columns(
+        *[pl.Series(f"w_{f}", weights.pop(f)) for f in names]), s)
+    rid = rec.get_column("record_id")
     out_pairs = scored.select(
         record_id_l=rid.gather(scored["i_l"]),
         record_id_r=rid.gather(scored["i_r"]),
@@ -331,7 +332,8 @@ def link_records(
     scored = _status(rec, _score(rec, pairs, s, night, stats), decided, s)
     scored, labels, links = _people(rec, scored, decided, previous_ids, s, stats)
     t = _mark()
-    out_pairs, uncertain, cands = _outputs(rec, scored, labels, links, decided, s, stats)
+    out_pairs, uncertain, cands = _outputs(rec, scored, labels, links, decided, s, stats,
+                                           night.fitted)
     _lap(stats, "output", t)
     _lap(stats, "total", t0)
     state = incremental.new_state({**night.model, "over_cap": night.over_cap},
