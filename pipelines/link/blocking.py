@@ -65,30 +65,44 @@ def _one_edit_variants(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(src), np.concatenate(out)
 
 
+def _block_pairs(i: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return every pair of positions inside each run of equal ``h`` (``i`` and ``h``
+    sorted by h, then i: the left record of a pair is then the smaller)."""
+    n = len(h)
+    start = np.flatnonzero(np.r_[True, h[1:] != h[:-1]]) if n else np.zeros(0, np.int64)
+    size = np.diff(np.r_[start, n])
+    partners = np.repeat(start + size, size) - np.arange(n) - 1  # later records in its block
+    left = np.repeat(np.arange(n), partners)
+    first = np.cumsum(partners) - partners  # where each position's partners start
+    right = left + 1 + (np.arange(len(left)) - np.repeat(first, partners))
+    return i[left], i[right]
+
+
 def _pairs_from_keys(keys: pl.DataFrame, max_block: int) -> tuple[pl.DataFrame, pl.Series]:
     """Return all (i_l < i_r) pairs of records sharing a key, and the capped keys' hashes.
 
     Keys are hashes (``_key_hash``: they only need to agree within one polars version), so
-    the self-join runs on UInt64; a hash collision can only add a candidate pair, which the
-    comparisons then grade.
+    the blocks are runs of one UInt64 once sorted, and their pairs are written out by
+    ``_block_pairs`` (no self-join); a hash collision can only add a candidate pair, which
+    the comparisons then grade.
 
     Args:
-        keys: columns ``i`` (record index) and ``h`` (UInt64), one key per record; nulls
-            ignored.
+        keys: columns ``i`` (record index, unique) and ``h`` (UInt64), one key per record;
+            nulls ignored.
         max_block: largest block (records per key) that is expanded into pairs.
 
     Returns:
-        The pairs (i_l, i_r) and the hashes of the keys skipped for being too large.
+        The pairs (i_l, i_r), in no particular order, and the hashes of the keys skipped
+        for being too large.
     """
     keys = keys.drop_nulls("h").select("i", "h").with_columns(n=pl.len().over("h"))
     capped = keys.filter(pl.col("n") > max_block).get_column("h").unique()
     kept = keys.filter((pl.col("n") >= 2) & (pl.col("n") <= max_block)).select("i", "h")
-    pairs = (
-        kept.join(kept, on="h", suffix="_r")
-        .filter(pl.col("i") < pl.col("i_r"))
-        .select(i_l=_I, i_r=pl.col("i_r"))
-    )
-    return pairs, capped
+    kept = kept.sort("h", "i")
+    il, ir = _block_pairs(kept["i"].to_numpy(), kept["h"].to_numpy())
+    dtype = keys.schema["i"]
+    return pl.DataFrame({"i_l": pl.Series(il, dtype=dtype),
+                         "i_r": pl.Series(ir, dtype=dtype)}), capped
 
 
 def _id_one_off_pairs(rec: pl.DataFrame, max_block: int) -> tuple[pl.DataFrame, pl.Series]:
