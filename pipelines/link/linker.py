@@ -16,7 +16,13 @@ from pipelines.link import reblock as rebl
 from pipelines.link.coding import Coded, code_records
 from pipelines.link.comparisons import NULL, compare
 from pipelines.link.explain import with_explain
-from pipelines.link.prepare import ONE_ROW_EXTRACTS, prepare_records, prepared, record_keys_of
+from pipelines.link.prepare import (
+    ONE_ROW_EXTRACTS,
+    PREPARE_ONLY,
+    prepare_records,
+    prepared,
+    record_keys_of,
+)
 from pipelines.link.settings import LinkSettings
 
 log = logging.getLogger(__name__)
@@ -325,7 +331,7 @@ def link_records(
     rec, keys = prepared(records, evidence, state, keys)
     night = _plan(rec, state, s, full, today or date.today(), stats)
     night.facts = rec.select("name_holders", "pinyin_holders", "id_extracts")
-    rec = rec.drop(night.facts.columns)
+    rec = rec.drop(*night.facts.columns, *PREPARE_ONLY)
     t = _lap(stats, "prepare", t)
     pairs, decided = _block(rec, s, decisions, night, stats)
     _lap(stats, "block", t)
