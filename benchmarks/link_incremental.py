@@ -12,8 +12,10 @@ record keys) and links three ways: incremental on night 1's state, full with nig
 per stage, pairs compared and kept, how the night blocked, F1 and twins merged against the
 county's truth (night 2's copied stays left out), whether the incremental night gives the same
 people and pairs as the full night with the same model (it must) and how many records the
-re-fitted night puts elsewhere. In process, no Dagster: the link step's own cost. The tree
-before a change: ``PYTHONPATH=<its checkout> <its python> benchmarks/link_incremental.py``.
+re-fitted night puts elsewhere; per call the process's RSS before it and its peak so far.
+``--nights 1`` links night 1 only: the peak printed is then the full link's (the inputs
+included). In process, no Dagster: the link step's own cost. The tree before a change:
+``PYTHONPATH=<its checkout> <its python> benchmarks/link_incremental.py``.
 """
 
 from __future__ import annotations
