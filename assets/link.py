@@ -53,9 +53,13 @@ from pipelines.link.decisions import (
     latest,
     read_decisions_csv,
 )
+from pipelines.link.evidence import EVIDENCE_COLUMNS
 from pipelines.snapshot import restore
 
 EXTRACT_INS = {name: AssetIn(name) for name in EXTRACT_ASSETS}
+# the link step reads only what record_evidence takes of each extract table (read_frame)
+EVIDENCE_INS = {name: AssetIn(name, metadata={"columns": ["record_id", *EVIDENCE_COLUMNS]})
+                for name in EXTRACT_ASSETS}
 ID_MAP_TABLE = "person_id_map"
 LINK_STATE = "link_state"  # <storage>/runs/<run_id>/link_state/<county>/<month>/
 # The same county, the month before: person_id_map feeds the next month's link.
@@ -184,7 +188,7 @@ def steward_decisions(log: pl.DataFrame | None, snapshot: pl.DataFrame, archive:
                                            "month's previous ids."),
     },
     ins={
-        **EXTRACT_INS,
+        **EVIDENCE_INS,
         "previous_ids": AssetIn(ID_MAP_TABLE, partition_mapping=PREVIOUS_MONTH,
                                 metadata={"latest_before": True}),
         "decision_log": AssetIn(DECISION_TABLE, partition_mapping=(

@@ -12,13 +12,16 @@ record keys) and links three ways: incremental on night 1's state, full with nig
 per stage, pairs compared and kept, how the night blocked, F1 and twins merged against the
 county's truth (night 2's copied stays left out), whether the incremental night gives the same
 people and pairs as the full night with the same model (it must) and how many records the
-re-fitted night puts elsewhere. In process, no Dagster: the link step's own cost. The tree
-before a change: ``PYTHONPATH=<its checkout> <its python> benchmarks/link_incremental.py``.
+re-fitted night puts elsewhere; per call the process's RSS before it and its peak so far.
+``--nights 1`` links night 1 only: the peak printed is then the full link's (the inputs
+included). In process, no Dagster: the link step's own cost. The tree before a change:
+``PYTHONPATH=<its checkout> <its python> benchmarks/link_incremental.py``.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 import time
 from pathlib import Path
@@ -63,11 +66,23 @@ def grown(records: pl.DataFrame, evidence: pl.DataFrame, share: float
             pl.concat([evidence, more.select(evidence.columns)]))
 
 
+def rss_mb() -> tuple[float, float]:
+    """The process's resident set now and its peak so far, MB (``/proc``, ``getrusage``)."""
+    now = 0.0
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            now = int(line.split()[1]) / 1024
+    return now, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def timed(name: str, *args, **kwargs):
-    """One link_records call, printed."""
+    """One link_records call, printed (with the process's RSS before and its peak after:
+    the first call's peak is the full link's, its inputs included)."""
+    before = rss_mb()[0]
     cpu, wall = time.process_time(), time.perf_counter()
     result = link_records(*args, **kwargs)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    print(f"  {name:24s} RSS before {before:,.0f} MB, peak so far {rss_mb()[1]:,.0f} MB")
     st = result.stats
     per = st.get("cpu_seconds") or st["seconds"]  # CPU where the linker says it (wall before)
     stages = ", ".join(f"{k} {v:.2f}" for k, v in per.items() if k != "total")
@@ -106,12 +121,15 @@ def quality(result, records: pl.DataFrame, truth: tuple[pl.DataFrame, pl.DataFra
     return f"F1 {f1:.5f}, twins merged {merged}/{twins.join(owners, on='person_key').height}"
 
 
-def measure(size: int, seed: int, share: float) -> None:
-    """Night 1 in full, night 2 three ways; print the figures."""
+def measure(size: int, seed: int, share: float, nights: int = 2) -> None:
+    """Night 1 in full, night 2 three ways (unless ``nights`` is 1); print the figures."""
     records, evidence = inputs(size, seed)
     truth = truth_frames(county(size, seed) / "truth")
     print(f"\n== {label(size)} residents: {records.height:,} records", flush=True)
     first = timed("night 1 (full)", records, evidence=evidence)
+    if nights == 1:
+        print(f"  linkage: night 1 {quality(first, records, truth)}", flush=True)
+        return
     records2, evidence2 = grown(records, evidence, share)
     print(f"  night 2: +{records2.height - records.height:,} settlement records", flush=True)
     inc = timed("night 2 incremental", records2, evidence=evidence2, state=first.state,
@@ -136,9 +154,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sizes", default="100k", help="residents, e.g. 100k,500k")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--share", type=float, default=0.01, help="new records on night 2")
+    p.add_argument("--nights", type=int, choices=(1, 2), default=2,
+                   help="1: the full night 1 only (its peak RSS is the process's)")
     args = p.parse_args(argv)
     for size in sorted(parse_size(s) for s in args.sizes.split(",")):
-        measure(size, args.seed, args.share)
+        measure(size, args.seed, args.share, args.nights)
     return 0
 
 

@@ -65,30 +65,44 @@ def _one_edit_variants(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(src), np.concatenate(out)
 
 
+def _block_pairs(i: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return every pair of positions inside each run of equal ``h`` (``i`` and ``h``
+    sorted by h, then i: the left record of a pair is then the smaller)."""
+    n = len(h)
+    start = np.flatnonzero(np.r_[True, h[1:] != h[:-1]]) if n else np.zeros(0, np.int64)
+    size = np.diff(np.r_[start, n])
+    partners = np.repeat(start + size, size) - np.arange(n) - 1  # later records in its block
+    left = np.repeat(np.arange(n), partners)
+    first = np.cumsum(partners) - partners  # where each position's partners start
+    right = left + 1 + (np.arange(len(left)) - np.repeat(first, partners))
+    return i[left], i[right]
+
+
 def _pairs_from_keys(keys: pl.DataFrame, max_block: int) -> tuple[pl.DataFrame, pl.Series]:
     """Return all (i_l < i_r) pairs of records sharing a key, and the capped keys' hashes.
 
     Keys are hashes (``_key_hash``: they only need to agree within one polars version), so
-    the self-join runs on UInt64; a hash collision can only add a candidate pair, which the
-    comparisons then grade.
+    the blocks are runs of one UInt64 once sorted, and their pairs are written out by
+    ``_block_pairs`` (no self-join); a hash collision can only add a candidate pair, which
+    the comparisons then grade.
 
     Args:
-        keys: columns ``i`` (record index) and ``h`` (UInt64), one key per record; nulls
-            ignored.
+        keys: columns ``i`` (record index, unique) and ``h`` (UInt64), one key per record;
+            nulls ignored.
         max_block: largest block (records per key) that is expanded into pairs.
 
     Returns:
-        The pairs (i_l, i_r) and the hashes of the keys skipped for being too large.
+        The pairs (i_l, i_r), in no particular order, and the hashes of the keys skipped
+        for being too large.
     """
     keys = keys.drop_nulls("h").select("i", "h").with_columns(n=pl.len().over("h"))
     capped = keys.filter(pl.col("n") > max_block).get_column("h").unique()
     kept = keys.filter((pl.col("n") >= 2) & (pl.col("n") <= max_block)).select("i", "h")
-    pairs = (
-        kept.join(kept, on="h", suffix="_r")
-        .filter(pl.col("i") < pl.col("i_r"))
-        .select(i_l=_I, i_r=pl.col("i_r"))
-    )
-    return pairs, capped
+    kept = kept.sort("h", "i")
+    il, ir = _block_pairs(kept["i"].to_numpy(), kept["h"].to_numpy())
+    dtype = keys.schema["i"]
+    return pl.DataFrame({"i_l": pl.Series(il, dtype=dtype),
+                         "i_r": pl.Series(ir, dtype=dtype)}), capped
 
 
 def _id_one_off_pairs(rec: pl.DataFrame, max_block: int) -> tuple[pl.DataFrame, pl.Series]:
@@ -213,14 +227,22 @@ def resolve_rules(rules: tuple[BlockingRule | str, ...]) -> tuple[BlockingRule, 
 def first_rule(found: list[pl.DataFrame], names: list[str], stats: dict) -> pl.DataFrame:
     """Deduplicate the rules' pairs (i_l, i_r, rank, any other columns): a pair keeps its
     first rule's name as ``block_rule``, in the fixed order (rank, i_l, i_r); counts
-    ``new_pairs_per_rule`` into ``stats``."""
+    ``new_pairs_per_rule`` into ``stats``.
+
+    One packed UInt64 per pair (5 bits of rule, 29 + 29 of records) sorted once: a pair's
+    first occurrence in that order is its first rule's, and the order is the output's.
+    """
     schema = {"i_l": pl.UInt32, "i_r": pl.UInt32, "rank": pl.UInt8}
     allp = pl.concat([f.cast(schema) for f in found], how="diagonal_relaxed") if found \
         else pl.DataFrame(schema=schema)
-    # a fixed order (rank, i_l, i_r), by one packed key: 5 bits of rule, 29 + 29 of records
+    extra = [c for c in allp.columns if c not in schema]
     packed = (pl.col("rank").cast(pl.UInt64) * 2**58 + pl.col("i_l").cast(pl.UInt64) * 2**29
               + pl.col("i_r").cast(pl.UInt64))
-    allp = allp.sort(packed).unique(["i_l", "i_r"], keep="first", maintain_order=True)
+    pair = pl.col("p") % 2**58
+    allp = allp.select(*extra, p=packed).sort("p").filter(pair.is_first_distinct())
+    allp = allp.select((pair // 2**29).cast(pl.UInt32).alias("i_l"),
+                       (pl.col("p") % 2**29).cast(pl.UInt32).alias("i_r"),
+                       (pl.col("p") // 2**58).cast(pl.UInt8).alias("rank"), *extra)
     counts = dict(allp.group_by("rank").len().iter_rows())
     stats["new_pairs_per_rule"] = {r: counts.get(k, 0) for k, r in enumerate(names)}
     return allp.with_columns(
@@ -248,9 +270,9 @@ def block(rec: pl.DataFrame, rules: tuple[BlockingRule | str, ...], max_block: i
                         "seconds_per_rule": {}, "over_cap": {}}
     for rank, rule in enumerate(rules):
         t = time.perf_counter()
-        pairs, capped, over = rule_pairs(rec, rule, max_block)
-        pairs = pairs.unique()
-        stats["pairs_per_rule"][rule.name] = pairs.height
+        pairs, capped, over = rule_pairs(rec, rule, max_block)  # its repeats: first_rule's
+        stats["pairs_per_rule"][rule.name] = pairs.select(
+            (pl.col("i_l").cast(pl.UInt64) * 2**29 + pl.col("i_r")).n_unique()).item()
         stats["capped_blocks"][rule.name] = capped
         stats["over_cap"][rule.name] = over.to_list()
         stats["seconds_per_rule"][rule.name] = round(time.perf_counter() - t, 3)

@@ -64,15 +64,16 @@ def _heads(rec: pl.DataFrame) -> pl.DataFrame:
     """
     known = rec.select(head_raw="name_raw", _h="name", _p="name_pinyin").drop_nulls("head_raw")
     known = known.unique("head_raw", keep="first")
-    rec = rec.rename({"head_name": "head_raw"}).join(known, on="head_raw", how="left",
-                                                    maintain_order="left")
-    rest = rec.filter(pl.col("head_raw").is_not_null() & pl.col("_h").is_null())
+    # joined on the head column alone, the two found columns added (rec is not copied)
+    heads = rec.select(head_raw="head_name").join(known, on="head_raw", how="left",
+                                                  maintain_order="left")
+    rest = heads.filter(pl.col("head_raw").is_not_null() & pl.col("_h").is_null())
     if rest.height:
         fixed = normalise_names(rest.select("head_raw").unique(), column="head_raw")
-        rec = rec.join(fixed.rename({"name": "_h2", "name_pinyin": "_p2"}), on="head_raw",
-                       how="left", maintain_order="left").with_columns(
+        heads = heads.join(fixed.rename({"name": "_h2", "name_pinyin": "_p2"}), on="head_raw",
+                           how="left", maintain_order="left").with_columns(
             _h=pl.coalesce("_h", "_h2"), _p=pl.coalesce("_p", "_p2")).drop("_h2", "_p2")
-    return rec.drop("head_raw").rename({"_h": "head_name", "_p": "head_pinyin"})
+    return rec.drop("head_name").with_columns(head_name=heads["_h"], head_pinyin=heads["_p"])
 
 
 def _village_stems(rec: pl.DataFrame) -> pl.DataFrame:
@@ -117,15 +118,17 @@ def attach(rec: pl.DataFrame, evidence: pl.DataFrame | None) -> pl.DataFrame:
         ev = evidence.unique("record_id", keep="first").select(
             "record_id", *[pl.col(c).cast(t) for c, t in EVIDENCE_COLUMNS.items()]
         )
-        rec = rec.join(ev, on="record_id", how="left", maintain_order="left")
+        found = rec.select("record_id").join(ev, on="record_id", how="left",
+                                             maintain_order="left").drop("record_id")
+        rec = pl.concat([rec, found], how="horizontal")  # the join's columns, rec not copied
     rec = _heads(rec)
     clinic_stem = (
         pl.col("clinic").str.replace_all(r"\s", "").str.replace(CLINIC_SUFFIX, "")
         .str.replace(VILLAGE_SUFFIX, "")
     )
-    rec = rec.with_columns(_stem=pl.when(pl.col("village_code").is_null()).then(clinic_stem))
-    rec = rec.join(_village_stems(rec).rename({"stem": "_stem"}), on="_stem", how="left",
-                   maintain_order="left").drop("_stem")
+    stems = rec.select(_stem=pl.when(pl.col("village_code").is_null()).then(clinic_stem))
+    rec = rec.with_columns(stems.join(_village_stems(rec).rename({"stem": "_stem"}), on="_stem",
+                                      how="left", maintain_order="left")["clinic_village"])
     digit = pl.col("id_number").str.slice(16, 1).cast(pl.Int32, strict=False)
     # Excel keeps 15 digits of an ID it held as a number: the sex digit (17th) is lost
     whole = (pl.col("id_number").str.len_chars() == 18) & ~(

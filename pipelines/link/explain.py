@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from pipelines.link.settings import LinkSettings
@@ -25,8 +26,19 @@ def explain(s: LinkSettings) -> pl.Expr:
 def with_explain(scored: pl.DataFrame, s: LinkSettings) -> pl.DataFrame:
     """Add ``explain``. A pair's weights are its levels' weights, so its explanation is a
     function of its levels: written once per distinct combination of levels (a few
-    thousand) and joined to the pairs, not built again for each of a million pairs."""
+    thousand) and gathered to the pairs by the combination's number (the levels packed
+    into one integer), not built again for each of a million pairs nor joined on them."""
     levels = [f"lv_{c.name}" for c in s.comparisons]
     weights = [f"w_{c.name}" for c in s.comparisons]
-    combos = scored.select(*levels, *weights).unique(levels).select(*levels, explain=explain(s))
-    return scored.join(combos, on=levels, how="left", nulls_equal=True, maintain_order="left")
+    sizes = [len(c.levels) + 1 for c in s.comparisons]  # a level, or -1 (null)
+    if not levels or float(np.prod(np.array(sizes, dtype=float))) >= 2.0**62:
+        combos = scored.select(*levels, *weights).unique(levels).select(*levels,
+                                                                       explain=explain(s))
+        return scored.join(combos, on=levels, how="left", nulls_equal=True,
+                           maintain_order="left")
+    key = np.zeros(scored.height, dtype=np.int64)
+    for column, size in zip(levels, sizes, strict=True):
+        key = key * size + (scored[column].to_numpy().astype(np.int64) + 1)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    combos = scored.select(*levels, *weights)[first].select(explain=explain(s))
+    return scored.with_columns(combos["explain"].gather(inverse.ravel()))

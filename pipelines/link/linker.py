@@ -16,7 +16,13 @@ from pipelines.link import reblock as rebl
 from pipelines.link.coding import Coded, code_records
 from pipelines.link.comparisons import NULL, compare
 from pipelines.link.explain import with_explain
-from pipelines.link.prepare import ONE_ROW_EXTRACTS, prepare_records, prepared, record_keys_of
+from pipelines.link.prepare import (
+    ONE_ROW_EXTRACTS,
+    PREPARE_ONLY,
+    prepare_records,
+    prepared,
+    record_keys_of,
+)
 from pipelines.link.settings import LinkSettings
 
 log = logging.getLogger(__name__)
@@ -66,6 +72,7 @@ class _Night:
     over_cap: dict = field(default_factory=dict)
     facts: pl.DataFrame | None = None
     rows: np.ndarray | None = None  # per scored pair its row in the kept pairs, -1 if none
+    fitted: model.Model | None = None
 
 
 def _mark() -> tuple[float, float]:
@@ -88,7 +95,7 @@ def _levels(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Nig
     il, ir = pairs["i_l"].to_numpy(), pairs["i_r"].to_numpy()
     if night.k2i is None:
         stats["pairs_compared"], stats["pairs_kept"] = len(il), 0
-        coded = code_records(rec)
+        coded = code_records(rec, facts=night.facts)  # the county facts prepare counted
         return compare(coded, il, ir, s.comparisons), coded
     names = [c.name for c in s.comparisons]
     rows = pairs["row"].fill_null(-1).to_numpy() if "row" in pairs.columns \
@@ -127,25 +134,26 @@ def _score(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Nigh
     else:
         fitted = incremental.model_of(night.state.model, s.comparisons)
         night.model = night.state.model
-    weights = model.pair_weights(fitted, levels)
+    total = model.pair_total(fitted, levels)  # the w_ columns: _outputs' (from the levels)
+    night.fitted = fitted
     _lap(stats, "model", t)
     stats["model"], stats["prior"] = fitted.describe(), fitted.prior
-    total = fitted.prior + sum(weights.values())
     names = [c.name for c in s.comparisons]
     return pairs.drop("row", strict=False).with_columns(
-        *[pl.Series(f"lv_{f}", levels[f]) for f in names],
-        *[pl.Series(f"w_{f}", weights[f]) for f in names],
-        match_weight=pl.Series(total),
-    )
+        *[pl.Series(f"lv_{f}", levels[f]) for f in names], match_weight=pl.Series(total))
 
 
 def _status(
     rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame, s: LinkSettings
 ) -> pl.DataFrame:
-    """Add ``status``: thresholds, hard cannot-links (rejected), then steward decisions."""
+    """Add ``status`` and ``match_probability``: thresholds, hard cannot-links (rejected),
+    then steward decisions. Worked out on a narrow frame (the two sides' IDs and lists, the
+    levels ``assign.confirms`` reads) and added to the pairs, which are not copied."""
     side = rec.select("id_number", "id_valid", "one_list")
     left = side[scored["i_l"]].rename(lambda c: c + "_l")
     right = side[scored["i_r"]].rename(lambda c: c + "_r")
+    decision = scored.select("i_l", "i_r").join(decided, on=["i_l", "i_r"], how="left",
+                                                maintain_order="left")["decision"]
     both_valid = pl.col("id_valid_l") & pl.col("id_valid_r")
     same_id = both_valid & (pl.col("id_number_l") == pl.col("id_number_r"))
     same_list = (pl.col("one_list_l") == pl.col("one_list_r")).fill_null(False)  # 2 people
@@ -163,19 +171,15 @@ def _status(
         .then(pl.lit("uncertain"))
         .otherwise(pl.lit("rejected"))
     )
-    return (
-        pl.concat([scored, left, right], how="horizontal")
-        .join(decided, on=["i_l", "i_r"], how="left", maintain_order="left")
-        .with_columns(
-            status=pl.when(pl.col("decision") == "link")
-            .then(pl.lit("decided_link"))
-            .when(pl.col("decision") == "no_link")
-            .then(pl.lit("decided_no_link"))
-            .otherwise(model_status),
-            match_probability=1.0 / (1.0 + (2.0 ** (-w))),
-        )
-        .drop("decision", *left.columns, *right.columns)
-    )
+    lv = [c for c in scored.columns if c.startswith("lv_")]
+    status = pl.concat([scored.select("match_weight", *lv), left, right], how="horizontal"
+                       ).with_columns(decision=decision).select(
+        pl.when(pl.col("decision") == "link")
+        .then(pl.lit("decided_link"))
+        .when(pl.col("decision") == "no_link")
+        .then(pl.lit("decided_no_link"))
+        .otherwise(model_status).alias("status"))
+    return scored.with_columns(status["status"], match_probability=1.0 / (1.0 + (2.0 ** (-w))))
 
 
 def _refused_to_uncertain(scored: pl.DataFrame, labels: np.ndarray, stats: dict) -> pl.DataFrame:
@@ -257,12 +261,15 @@ def _people(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame,
 
 def _outputs(
     rec: pl.DataFrame, scored: pl.DataFrame, labels: np.ndarray, links: pl.DataFrame,
-    decided: pl.DataFrame, s: LinkSettings, stats: dict,
+    decided: pl.DataFrame, s: LinkSettings, stats: dict, fitted: model.Model,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Return the pairs, the ranked steward queue and the candidates of records without ID."""
-    scored = with_explain(scored, s)
-    rid = rec.get_column("record_id")
+    """Return the pairs (with each comparison's weight ``w_<name>``, from its level), the
+    ranked steward queue and the candidates of records without ID."""
     names = [c.name for c in s.comparisons]
+    weights = model.pair_weights(fitted, {f: scored[f"lv_{f}"].to_numpy() for f in names})
+    scored = with_explain(scored.with_columns(
+        *[pl.Series(f"w_{f}", weights.pop(f)) for f in names]), s)
+    rid = rec.get_column("record_id")
     out_pairs = scored.select(
         record_id_l=rid.gather(scored["i_l"]),
         record_id_r=rid.gather(scored["i_r"]),
@@ -321,14 +328,15 @@ def link_records(
     rec, keys = prepared(records, evidence, state, keys)
     night = _plan(rec, state, s, full, today or date.today(), stats)
     night.facts = rec.select("name_holders", "pinyin_holders", "id_extracts")
-    rec = rec.drop(night.facts.columns)
+    rec = rec.drop(*night.facts.columns, *PREPARE_ONLY)
     t = _lap(stats, "prepare", t)
     pairs, decided = _block(rec, s, decisions, night, stats)
     _lap(stats, "block", t)
     scored = _status(rec, _score(rec, pairs, s, night, stats), decided, s)
     scored, labels, links, people = _people(rec, scored, decided, previous_ids, s, night, stats)
     t = _mark()
-    out_pairs, uncertain, cands = _outputs(rec, scored, labels, links, decided, s, stats)
+    out_pairs, uncertain, cands = _outputs(rec, scored, labels, links, decided, s, stats,
+                                           night.fitted)
     _lap(stats, "output", t)
     _lap(stats, "total", t0)
     state = incremental.new_state({**night.model, "over_cap": night.over_cap},

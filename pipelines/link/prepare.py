@@ -11,6 +11,9 @@ from pipelines.link.coding import county_facts
 from schemas.canonical import COMMON_COLUMNS
 
 ONE_ROW_EXTRACTS = [name for name, spec in EXTRACTS.items() if spec.one_row_per_person]
+# what only preparing reads (the keys, fingerprints, heads and clinic villages), never a
+# blocking key (settings.KEY_COLUMNS) nor a comparison's: dropped for the rest of the night
+PREPARE_ONLY = ("department", "name_raw", "id_raw", "village_raw", "clinic")
 
 
 def _typed(records: pl.DataFrame) -> pl.DataFrame:

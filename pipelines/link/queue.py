@@ -214,13 +214,15 @@ def candidates(
         person), match_weight, match_probability, explain.
     """
     cols = ["i_l", "i_r", "match_weight", "match_probability", "explain"]
-    live = pairs.filter(pl.col("status").is_in(["linked", "uncertain", "decided_link"]))
+    no_id = rec.filter(pl.col("id_number").is_null() & pl.col("record_id").is_in(
+        queued.implode())).select(i_l="i", record_id="record_id", record_key="record_key")
+    placed = no_id["i_l"].implode()  # only their pairs, not both directions of every pair
+    live = pairs.filter(pl.col("status").is_in(["linked", "uncertain", "decided_link"])
+                        & (pl.col("i_l").is_in(placed) | pl.col("i_r").is_in(placed)))
     both = pl.concat([
         live.select(*cols),
         live.select(pl.col("i_r").alias("i_l"), pl.col("i_l").alias("i_r"), *cols[2:]),
     ])
-    no_id = rec.filter(pl.col("id_number").is_null() & pl.col("record_id").is_in(
-        queued.implode())).select(i_l="i", record_id="record_id", record_key="record_key")
     pid = pl.DataFrame({"i": rec["i"], "person_id": person})
     out = (
         both.join(no_id, on="i_l")
