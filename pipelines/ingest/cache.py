@@ -18,9 +18,10 @@ table as parquet, its other frames as Arrow IPC, and a manifest; it is written t
 folder and renamed, so a night stopped half-way leaves no half entry. An extract table built
 from one grid alone is that grid's file, linked (:meth:`IngestCache.table`), not written
 twice. Only files whose every grid was read as an extract, or set aside by its headers alone,
-are kept: region and clinic lists are small and always read. The ingest result with the
-cache is the result without it, row for row
-(tests/pipelines/test_ingest_cache.py).
+are kept: region and clinic lists are small and always read. Beside the entries, the raw
+names worked out so far (``names-<version>.arrow``, :meth:`IngestCache.load_names`): a
+changed file's names are mostly known ones. The ingest result with the cache is the result
+without it, row for row (tests/pipelines/test_ingest_cache.py).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ MANIFEST = "manifest.json"
 CACHE_DIR = "ingest-cache"  # below the run's storage folder
 FRAMES = ("table", "quarantine", "issues", "accounting", "first", "recognition")
 TABLES = "tables"  # whole extract tables, named by the entries they were built from
+NAMES = "names"  # the raw names worked out on earlier nights (pipelines.normalise.names)
 
 
 @lru_cache(maxsize=1)
@@ -124,6 +126,7 @@ class IngestCache:
     tables_reused: list[str] = field(default_factory=list)
     # extract -> the entry's table file its whole table is (built from that one grid alone)
     sources: dict[str, Path] = field(default_factory=dict)
+    names_known: int = 0  # names the night found kept (load_names)
 
     def key(self, name: str, digest: str) -> str:
         """The entry of a file's name and bytes in the night's context."""
@@ -174,6 +177,43 @@ class IngestCache:
             if "table" in grid.frames:
                 grid.table_file = _frame_file(self.folder / key, i, "table")
         return key
+
+    def names_file(self) -> Path:
+        """Where the raw names worked out so far are kept, for this code and the versions of
+        what reads names (``pipelines.normalise.names.names_version``)."""
+        from pipelines.normalise.names import names_version
+
+        text = f"{code_version()}\n{names_version()}"
+        return self.folder / f"{NAMES}-{hashlib.sha256(text.encode()).hexdigest()[:16]}.arrow"
+
+    def load_names(self) -> None:
+        """Know the names an earlier night worked out (a cold night knows none)."""
+        from pipelines.normalise.names import known_names, learn_names
+
+        if self.cold:
+            return
+        try:
+            learn_names(pl.read_ipc(self.names_file()))
+        except (OSError, ValueError, pl.exceptions.PolarsError):
+            return
+        known = known_names()
+        self.names_known = known.height if known is not None else 0
+
+    def keep_names(self) -> None:
+        """Keep the names known now when the night worked out new ones (older files go)."""
+        from pipelines.normalise.names import known_names
+
+        known = known_names()
+        path = self.names_file()
+        if known is None or (known.height == self.names_known and path.is_file()):
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")
+        known.write_ipc(partial, compression="lz4")
+        partial.replace(path)
+        for old in self.folder.glob(f"{NAMES}-*.arrow"):
+            if old != path:
+                old.unlink(missing_ok=True)
 
     def stored_table(self, extract: str, key: str) -> Path | None:
         """The file of the extract table built from the cache entries ``key`` names, when an

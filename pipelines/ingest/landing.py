@@ -327,12 +327,15 @@ def ingest_landing(landing: Path, mapping: HeaderMapping | None = None,
     rkey = regions_key(regions)
     _expire(slots, rkey, mapping, parts)
     reread: dict[str, list[Grid]] = {}
+    if cache is not None:
+        cache.load_names()
     for slot in slots:
         if (slot.cached is not None and slot.cached.extract is not None) or (
                 slot.rec is not None and slot.rec.extract in EXTRACTS):
             _extract(slot, regions, as_of, parts, reread, mapping)
     keys: dict[str, str] = {}
     if cache is not None:
+        cache.keep_names()
         cache.hits.extend(sorted({s.owner.name for s in slots if s.cached and s.owner}))
         keys = _table_keys(parts, _store(cache, slots, parts, rkey), rkey, cache)
     stored = {e for e, k in keys.items() if cache and cache.stored_table(e, k)}

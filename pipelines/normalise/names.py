@@ -8,7 +8,9 @@ starts with a polyphonic surname gets the surname's reading (单 shan, 曾 zeng,
 :data:`SURNAME_READINGS`), not the word's. All work is done on the unique raw names (and
 their unique characters), then joined back; a raw name is worked out once per process (the
 same person is in several extracts: the 500k demo county's eight grids hold 442k unique raw
-names per grid, 226k in all), the answer kept in :class:`_Known`.
+names per grid, 226k in all), the answer kept in :class:`_Known`; the ingest cache keeps
+them for the next night (:func:`known_names`, :func:`learn_names`), whose changed files
+mostly hold known names: pypinyin and zhconv are then not even imported.
 """
 
 from __future__ import annotations
@@ -250,6 +252,38 @@ class _Known:
             known = cls.frame = pl.concat([known, _unique_names(uniq["name_raw"])],
                                           rechunk=True)
         return known
+
+
+NAME_SCHEMA = {"name_raw": pl.String, "name": pl.String, "name_pinyin": pl.String}
+
+
+def names_version() -> str:
+    """What a name's answer depends on beyond this code: the pypinyin and zhconv versions."""
+    from importlib.metadata import version
+
+    return f"pypinyin {version('pypinyin')}, zhconv {version('zhconv')}"
+
+
+def known_names() -> pl.DataFrame | None:
+    """The raw names worked out in this process so far (``NAME_SCHEMA``), or None."""
+    return _Known.frame
+
+
+def learn_names(frame: pl.DataFrame) -> None:
+    """Take names an earlier process worked out (:func:`known_names`, with the same code and
+    :func:`names_version`) as known; a name known already keeps its row.
+
+    Args:
+        frame: ``name_raw``, ``name``, ``name_pinyin`` rows.
+    """
+    frame = frame.select(list(NAME_SCHEMA)).cast(NAME_SCHEMA).unique(
+        "name_raw", keep="first", maintain_order=True)
+    known = _Known.frame
+    if known is not None:
+        frame = pl.concat([known, frame.join(known.select("name_raw"), on="name_raw",
+                                             how="anti", nulls_equal=True)], rechunk=True)
+    if frame.height <= _Known.LIMIT:
+        _Known.frame = frame
 
 
 def normalise_names(frame: pl.DataFrame, column: str = "name_raw") -> pl.DataFrame:
