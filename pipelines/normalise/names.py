@@ -234,7 +234,7 @@ class _Known:
     """Raw names worked out so far in this process (``name_raw``, ``name``, ``name_pinyin``,
     one row per raw name, null included): what a name gives depends on nothing else."""
 
-    LIMIT = 4_000_000  # rows kept at most (a long-lived process starts again past it)
+    LIMIT = 2_000_000  # rows kept at most (a long-lived process starts again past it)
     frame: pl.DataFrame | None = None
 
     @classmethod

@@ -42,7 +42,7 @@ def test_pinyin_uses_phrases_for_polyphones() -> None:
     assert out["name_pinyin"].to_list() == ["chongqing", "zhongliang"]
 
 
-@pytest.mark.parametrize("limit", [4_000_000, 3])
+@pytest.mark.parametrize("limit", [2_000_000, 3])
 def test_names_known_from_an_earlier_frame_give_the_same_answer(monkeypatch, limit) -> None:
     # a raw name is worked out once per process: a later frame takes the known answer (or,
     # past the limit, works everything out again), its new names are worked out then
