@@ -6,14 +6,23 @@ Usage: ``.venv/bin/python benchmarks/ingest.py [rows] [--against DIR] [--rounds 
 processes, alternating, on the same data, and prints both side by side: the machine is shared,
 so CPU seconds (getrusage) are the steadier figure. Data are synthetic (no real person), made
 here with numpy.
+
+``--county 500k`` instead ingests a demo county as a night does (``night.py``'s cached
+counties, generated when missing): a FULL night (cold ingest cache: every file read, its
+entries and tables stored) and then, on that cache, a QUIET night after the settlements file
+grew by 1 % (existing people's new stays), each in a fresh process: CPU seconds of
+``ingest_landing`` plus the extract tables the run links (``IngestCache.table``), peak RSS,
+and whether pypinyin was imported. ``--against DIR`` runs DIR's tree the same way beside it.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -161,14 +170,71 @@ def compare(rows: int, against: Path, rounds: int) -> None:
                   f"  (round {i + 1})")
 
 
+def county_night(kind: str, work: Path) -> dict:
+    """One night's ingest in this process: ``full`` (a cold cache in ``work``) or ``quiet``."""
+    from pipelines.ingest.cache import IngestCache, table_rows
+
+    cache = IngestCache(work / "cache", cold=kind == "full")
+    cpu0, start = _cpu(), time.perf_counter()
+    result = ingest_landing(work / "landing", as_of=dt.date(2026, 10, 31), cache=cache)
+    cpu1 = _cpu()
+    for name, key in result.table_keys.items():
+        table_rows(cache.table(name, key, result.tables))
+    cache.prune()
+    return {"kind": kind, "cpu_seconds": round(_cpu() - cpu0, 2),
+            "landing_cpu": round(cpu1 - cpu0, 2), "tables_cpu": round(_cpu() - cpu1, 2),
+            "seconds": round(time.perf_counter() - start, 2), "files_read": len(cache.misses),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "pypinyin": "pypinyin" in sys.modules, "load": round(os.getloadavg()[0], 1)}
+
+
+def county_nights(size: str, trees: dict[str, Path]) -> None:
+    """A full then a quiet night's ingest of the demo county per tree, printed side by side."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from new_stays import grow_settlements
+    from night import county, parse_size
+
+    folder = county(parse_size(size), 7)
+    records = pl.read_csv(folder / "truth" / "records.csv", infer_schema=False)
+    records = records.with_columns(pl.col("row_number").cast(pl.Int64))
+    print(f"{'tree':<8}{'night':<7}{'cpu s':>7}{'landing':>9}{'tables':>8}{'wall s':>8}"
+          f"{'read':>6}{'RSS MB':>8}{'pypinyin':>10}{'load':>6}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, src in trees.items():
+            work = Path(tmp) / label
+            (work / "landing").mkdir(parents=True)
+            for path in (folder / "landing").iterdir():
+                shutil.copyfile(path, work / "landing" / path.name)
+            for kind in ("full", "quiet"):
+                if kind == "quiet":
+                    grow_settlements(work / "landing", records, "*住院结算*.csv", "2026-10")
+                done = subprocess.run(
+                    [sys.executable, str(Path(__file__).resolve()), "--county-night", kind,
+                     str(work)], env={**os.environ, "PYTHONPATH": str(src)},
+                    capture_output=True, text=True, check=True)
+                r = json.loads(done.stdout.strip().splitlines()[-1])
+                print(f"{label:<8}{kind:<7}{r['cpu_seconds']:>7.2f}{r['landing_cpu']:>9.2f}"
+                      f"{r['tables_cpu']:>8.2f}{r['seconds']:>8.2f}{r['files_read']:>6}"
+                      f"{r['peak_rss_mb']:>8,}{r['pypinyin']!s:>10}{r['load']:>6.1f}",
+                      flush=True)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("rows", nargs="?", type=int, default=1_000_000)
     parser.add_argument("--against", type=Path, help="older checkout to compare with")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--county", help="a demo county's size (100k, 500k, 1M): its nights")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--county-night", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.against:
+    if args.county_night:
+        print(json.dumps(county_night(args.county_night[0], Path(args.county_night[1]))))
+    elif args.county:
+        here = Path(__file__).resolve().parents[1]
+        county_nights(args.county, {**({"before": args.against} if args.against else {}),
+                                    "after": here})
+    elif args.against:
         compare(args.rows, args.against, args.rounds)
     else:
         main(args.rows, as_json=args.json)

@@ -14,11 +14,14 @@ against) and the rows already read from earlier files (a copy of one is quaranti
   fingerprints kept with it, :meth:`pipelines.ingest.duplicates.SeenRows.reuse`).
 
 An entry is one folder under the cache folder, named by the first three, holding each grid's
-frames as Arrow IPC and a manifest; it is written to a temporary folder and renamed, so a
-night stopped half-way leaves no half entry. Only files whose every grid was read as an
-extract, or set aside by its headers alone, are kept: region and clinic lists are small and
-always read. The ingest result with the cache is the result without it, row for row
-(tests/pipelines/test_ingest_cache.py).
+table as parquet, its other frames as Arrow IPC, and a manifest; it is written to a temporary
+folder and renamed, so a night stopped half-way leaves no half entry. An extract table built
+from one grid alone is that grid's file, linked (:meth:`IngestCache.table`), not written
+twice. Only files whose every grid was read as an extract, or set aside by its headers alone,
+are kept: region and clinic lists are small and always read. Beside the entries, the raw
+names worked out so far (``names-<version>.arrow``, :meth:`IngestCache.load_names`): a
+changed file's names are mostly known ones. The ingest result with the cache is the result
+without it, row for row (tests/pipelines/test_ingest_cache.py).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ MANIFEST = "manifest.json"
 CACHE_DIR = "ingest-cache"  # below the run's storage folder
 FRAMES = ("table", "quarantine", "issues", "accounting", "first", "recognition")
 TABLES = "tables"  # whole extract tables, named by the entries they were built from
+NAMES = "names"  # the raw names worked out on earlier nights (pipelines.normalise.names)
 
 
 @lru_cache(maxsize=1)
@@ -85,6 +89,7 @@ class CachedGrid:
     frames: dict[str, pl.DataFrame]
     files_row: dict
     unrecognised_row: dict | None = None
+    table_file: Path | None = None  # where its table is kept (once stored or loaded)
 
 
 @dataclass
@@ -119,6 +124,9 @@ class IngestCache:
     misses: list[str] = field(default_factory=list)
     tables_used: set[str] = field(default_factory=set)
     tables_reused: list[str] = field(default_factory=list)
+    # extract -> the entry's table file its whole table is (built from that one grid alone)
+    sources: dict[str, Path] = field(default_factory=dict)
+    names_known: int = 0  # names the night found kept (load_names)
 
     def key(self, name: str, digest: str) -> str:
         """The entry of a file's name and bytes in the night's context."""
@@ -135,8 +143,8 @@ class IngestCache:
             grids = [CachedGrid(
                 sheet=g["sheet"], extract=g["extract"], files_row=g["files_row"],
                 unrecognised_row=g["unrecognised_row"],
-                frames={f: _read(entry / f"{i}-{f}.arrow", lazy=f == "table")
-                        for f in g["frames"]},
+                frames={f: _read(_frame_file(entry, i, f)) for f in g["frames"]},
+                table_file=_frame_file(entry, i, "table") if "table" in g["frames"] else None,
             ) for i, g in enumerate(manifest["grids"])]
         except (OSError, ValueError, KeyError, pl.exceptions.PolarsError):
             return None
@@ -144,8 +152,10 @@ class IngestCache:
         return CachedFile(key, manifest["regions"], grids, path, name, digest)
 
     def store(self, name: str, digest: str, regions: str, grids: list[CachedGrid]) -> str:
-        """Keep what a file's grids gave, under its name and bytes (Arrow IPC, lz4); the
-        entry's key."""
+        """Keep what a file's grids gave, under its name and bytes (tables as parquet, the
+        rest Arrow IPC, lz4); the entry's key. Each grid's ``table_file`` is set."""
+        from pipelines.warehouse.staging import FRAME_COMPRESSION
+
         key = self.key(name, digest)
         self.used.add(key)
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -153,14 +163,57 @@ class IngestCache:
         tmp.mkdir()
         for i, grid in enumerate(grids):
             for f, frame in grid.frames.items():
-                frame.write_ipc(tmp / f"{i}-{f}.arrow", compression="lz4")
+                if f == "table":  # the format and compression of a stored extract table
+                    frame.write_parquet(_frame_file(tmp, i, f), compression=FRAME_COMPRESSION)
+                else:
+                    frame.write_ipc(_frame_file(tmp, i, f), compression="lz4")
         manifest = {"regions": regions, "grids": [
             {"sheet": g.sheet, "extract": g.extract, "files_row": g.files_row,
              "unrecognised_row": g.unrecognised_row, "frames": list(g.frames)} for g in grids]}
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
         shutil.rmtree(self.folder / key, ignore_errors=True)
         tmp.rename(self.folder / key)
+        for i, grid in enumerate(grids):
+            if "table" in grid.frames:
+                grid.table_file = _frame_file(self.folder / key, i, "table")
         return key
+
+    def names_file(self) -> Path:
+        """Where the raw names worked out so far are kept, for this code and the versions of
+        what reads names (``pipelines.normalise.names.names_version``)."""
+        from pipelines.normalise.names import names_version
+
+        text = f"{code_version()}\n{names_version()}"
+        return self.folder / f"{NAMES}-{hashlib.sha256(text.encode()).hexdigest()[:16]}.arrow"
+
+    def load_names(self) -> None:
+        """Know the names an earlier night worked out (a cold night knows none)."""
+        from pipelines.normalise.names import known_names, learn_names
+
+        if self.cold:
+            return
+        try:
+            learn_names(pl.read_ipc(self.names_file()))
+        except (OSError, ValueError, pl.exceptions.PolarsError):
+            return
+        known = known_names()
+        self.names_known = known.height if known is not None else 0
+
+    def keep_names(self) -> None:
+        """Keep the names known now when the night worked out new ones (older files go)."""
+        from pipelines.normalise.names import known_names
+
+        known = known_names()
+        path = self.names_file()
+        if known is None or (known.height == self.names_known and path.is_file()):
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")
+        known.write_ipc(partial, compression="lz4")
+        partial.replace(path)
+        for old in self.folder.glob(f"{NAMES}-*.arrow"):
+            if old != path:
+                old.unlink(missing_ok=True)
 
     def stored_table(self, extract: str, key: str) -> Path | None:
         """The file of the extract table built from the cache entries ``key`` names, when an
@@ -174,9 +227,11 @@ class IngestCache:
         An earlier night that built the table from the same entries (the same rows: what an
         entry gives never changes) wrote it: that file is the table, and ``tables[extract]``
         is neither read nor written (a quiet night's unchanged extracts). Else (and on a
-        cold night) it is written now. The caller links the file where the table goes.
+        cold night) it is made now: a link to the entry's table file when the table is one
+        grid's (``sources``: the same rows, the same format), else written. The caller links
+        the file where the table goes.
         """
-        from pipelines.warehouse.staging import FRAME_COMPRESSION
+        from pipelines.warehouse.staging import FRAME_COMPRESSION, link_or_copy
 
         path = self.folder / TABLES / f"{extract}-{key}.parquet"
         self.tables_used.add(path.name)
@@ -185,7 +240,11 @@ class IngestCache:
             return path
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")
-        tables[extract].write_parquet(partial, compression=FRAME_COMPRESSION)
+        source = self.sources.get(extract)
+        if source is not None and source.is_file():
+            link_or_copy(source, partial)
+        else:
+            tables[extract].write_parquet(partial, compression=FRAME_COMPRESSION)
         partial.replace(path)
         return path
 
@@ -205,12 +264,17 @@ class IngestCache:
         return len(gone)
 
 
-def _read(path: Path, lazy: bool) -> pl.DataFrame | pl.LazyFrame:
-    """An entry's frame; a grid's table lazily (read only when its extract's table is built,
-    not when the night links the whole table's file)."""
-    if lazy:
-        pl.read_ipc_schema(path)  # a missing or broken file fails here, as read_ipc would
-        return pl.scan_ipc(path)
+def _frame_file(entry: Path, grid: int, frame: str) -> Path:
+    """Where an entry keeps a grid's frame: its table as parquet, the others as Arrow IPC."""
+    return entry / (f"{grid}-{frame}.parquet" if frame == "table" else f"{grid}-{frame}.arrow")
+
+
+def _read(path: Path) -> pl.DataFrame | pl.LazyFrame:
+    """An entry's frame; a grid's table (parquet) lazily (read only when its extract's table
+    is built, not when the night links the whole table's file)."""
+    if path.suffix == ".parquet":
+        pl.read_parquet_schema(path)  # a missing or broken file fails here, as a read would
+        return pl.scan_parquet(path)
     return pl.read_ipc(path)
 
 

@@ -146,18 +146,22 @@ def ingest_extract(rec: Recognised, regions: pl.DataFrame, as_of: date | None = 
     validate_raw(RAW_MODELS[rec.extract], rows, rec.grid)
     typed = typed_frame(rows, rec, regions, as_of)
     no_person = pl.col("name").is_null() & pl.col("id_number").is_null()
-    lost = typed.filter(no_person).select(
+    lost = typed.lazy().filter(no_person).select(
         "row_number", pl.lit("name").alias("column"), pl.lit("no_identity").alias("check"),
         pl.lit("no name and no usable identity number: cannot stand for a person")
         .alias("reason"),
         pl.coalesce(mask_id(pl.col("id_raw")), "name_raw").alias("value_masked"),
-    )
-    kept = typed.filter(~no_person) if lost.height else typed
-    issues = issue_rows(kept, rec.extract)
-    table = kept.select(list(table_schema(rec.extract)))
+    ).collect()
+    # the lost rows are taken out of the table and its issues, not out of the wide typed
+    # frame (a copy of every helper column): the issues are row by row, the same rows
+    table = typed.select(list(table_schema(rec.extract)))
+    issues = issue_rows(typed, rec.extract)
+    if lost.height:
+        gone = ~pl.col("row_number").is_in(lost["row_number"].implode())
+        table, issues = table.filter(gone), issues.filter(gone)
     issues = pl.concat([issues, schema_issues(table, rec.extract),
-                        few_field_issues(kept, few, rec.extract),
-                        column_conflicts(rec, kept)]).unique(
+                        few_field_issues(table, few, rec.extract),
+                        column_conflicts(rec, table)]).unique(
         ["record_id", "column", "check"], maintain_order=True
     )
     quarantine = quarantine_rows(pl.concat([as_problems(p) for p in (

@@ -87,7 +87,8 @@ class _Parts:
     unrecognised: list = field(default_factory=list)
     seen: SeenRows = field(default_factory=SeenRows)
     keep: dict[int, list] = field(default_factory=dict)  # file -> its grids' cache entries
-    # extract -> (place, file, cache entry it was taken from or None: read tonight)
+    # extract -> (place, file, cache entry it was taken from or None: read tonight, the
+    # grid's CachedGrid: taken, or to keep; None when its file is not kept)
     origins: dict[str, list] = field(default_factory=lambda: {e: [] for e in EXTRACTS})
 
     def done(self, at: Pos, grid: Grid, extract: str, q: pl.DataFrame,
@@ -120,7 +121,7 @@ class _Parts:
             self.unrecognised.append((at, cached.unrecognised_row))
             return
         self.tables[cached.extract].append((at, f["table"]))
-        self.origins[cached.extract].append((at, at[1], entry))
+        self.origins[cached.extract].append((at, at[1], entry, cached))
         self.issues.append((at, f["issues"]))
         self.recognition.append(((SET_ASIDE, at[1], at[2]), f["recognition"]))
 
@@ -232,14 +233,15 @@ def _extract(slot: _Slot, regions: pl.DataFrame, as_of: date | None, parts: _Par
         parts.kept(slot, None)
         return
     parts.tables[rec.extract].append((at, table))
-    parts.origins[rec.extract].append((at, slot.file, None))
     parts.issues.append((at, fi))
     files = parts.done(at, rec.grid, rec.extract, q, acc)
     alone = label(rec.grid) not in parts.seen.across
-    parts.kept(slot, CachedGrid(rec.grid.sheet, rec.extract, {
+    entry = CachedGrid(rec.grid.sheet, rec.extract, {
         "table": table, "quarantine": q, "issues": fi, "accounting": acc,
         "first": parts.seen.first_rows(rec.extract),
-        "recognition": recognition_frame([rec])}, files) if alone else None)
+        "recognition": recognition_frame([rec])}, files) if alone else None
+    parts.origins[rec.extract].append((at, slot.file, None, entry))
+    parts.kept(slot, entry)
 
 
 def _expire(slots: list[_Slot], rkey: str, mapping: HeaderMapping | None,
@@ -271,15 +273,21 @@ def _store(cache: IngestCache, slots: list[_Slot], parts: _Parts, rkey: str) -> 
     return stored
 
 
-def _table_keys(parts: _Parts, stored: dict[int, str], rkey: str) -> dict[str, str]:
+def _table_keys(parts: _Parts, stored: dict[int, str], rkey: str,
+                cache: IngestCache) -> dict[str, str]:
     """Per extract whose every part is a cache entry's (taken tonight or kept tonight): a key
-    of those entries in order. The same key names the same table (``IngestCache.table``)."""
+    of those entries in order. The same key names the same table (``IngestCache.table``).
+    An extract made of one grid alone has its entry's table file as its source."""
     keys = {}
     for extract, origins in parts.origins.items():
-        tokens = [(entry or stored.get(file), at[2]) for at, file, entry in sorted(origins)]
+        placed = sorted(origins, key=lambda origin: origin[0])
+        tokens = [(entry or stored.get(file), at[2]) for at, file, entry, _ in placed]
         if tokens and all(entry for entry, _ in tokens):
             text = "\n".join([extract, rkey, *(f"{e}#{sheet}" for e, sheet in tokens)])
             keys[extract] = hashlib.sha256(text.encode()).hexdigest()[:32]
+            grid = placed[0][3]
+            if len(placed) == 1 and grid is not None and grid.table_file is not None:
+                cache.sources[extract] = grid.table_file
     return keys
 
 
@@ -319,14 +327,17 @@ def ingest_landing(landing: Path, mapping: HeaderMapping | None = None,
     rkey = regions_key(regions)
     _expire(slots, rkey, mapping, parts)
     reread: dict[str, list[Grid]] = {}
+    if cache is not None:
+        cache.load_names()
     for slot in slots:
         if (slot.cached is not None and slot.cached.extract is not None) or (
                 slot.rec is not None and slot.rec.extract in EXTRACTS):
             _extract(slot, regions, as_of, parts, reread, mapping)
     keys: dict[str, str] = {}
     if cache is not None:
+        cache.keep_names()
         cache.hits.extend(sorted({s.owner.name for s in slots if s.cached and s.owner}))
-        keys = _table_keys(parts, _store(cache, slots, parts, rkey), rkey)
+        keys = _table_keys(parts, _store(cache, slots, parts, rkey), rkey, cache)
     stored = {e for e, k in keys.items() if cache and cache.stored_table(e, k)}
     result = _result(parts, regions.select(list(REGION_SCHEMA)), unreadable, stored)
     result.table_keys = keys

@@ -6,7 +6,11 @@ control characters, variation selectors) are dropped. Pinyin covers every CJK id
 block (the extensions beyond U+9FFF too, as far as pypinyin knows them), and a name that
 starts with a polyphonic surname gets the surname's reading (单 shan, 曾 zeng, 解 xie …; see
 :data:`SURNAME_READINGS`), not the word's. All work is done on the unique raw names (and
-their unique characters), then joined back.
+their unique characters), then joined back; a raw name is worked out once per process (the
+same person is in several extracts: the 500k demo county's eight grids hold 442k unique raw
+names per grid, 226k in all), the answer kept in :class:`_Known`; the ingest cache keeps
+them for the next night (:func:`known_names`, :func:`learn_names`), whose changed files
+mostly hold known names: pypinyin and zhconv are then not even imported.
 """
 
 from __future__ import annotations
@@ -119,11 +123,24 @@ def clean_name(raw: pl.Expr) -> pl.Expr:
     return pl.when(text.str.len_chars() > 0).then(text)
 
 
+# A name of basic-block ideographs only is its own clean form: they have no (compatibility)
+# decomposition and none is a space, dot or invisible character.
+_PLAIN = r"^[\x{4E00}-\x{9FFF}]+$"
+
+
+def _clean_names(raw: pl.Series) -> pl.Series:
+    """:func:`clean_name` of each name, worked out only for the names that are not plain."""
+    rows = (~raw.str.contains(_PLAIN)).fill_null(True).arg_true()
+    if rows.len() == 0:
+        return raw.alias("_clean")
+    fixed = raw.gather(rows).to_frame("v").select(clean_name(pl.col("v")))["v"]
+    return raw.scatter(rows, fixed).alias("_clean")
+
+
 def _unique_names(raw: pl.Series) -> pl.DataFrame:
     """name_raw -> name, name_pinyin for each unique raw name."""
-    uniq = pl.DataFrame({"name_raw": raw.unique()}).with_columns(
-        clean_name(pl.col("name_raw")).alias("_clean")
-    )
+    names = raw.unique().alias("name_raw")
+    uniq = pl.DataFrame([names, _clean_names(names.clone())])
     chars = uniq["_clean"].drop_nulls().str.split("").explode().unique().to_list()
     simp, pinyin = _char_maps([c for c in chars if c])
     name = pl.col("_clean")
@@ -213,6 +230,62 @@ def _phrase_pinyin(names: list[str]) -> list[str]:
     return [out[n] if n in out else one(lazy_pinyin(n)) for n in names]
 
 
+class _Known:
+    """Raw names worked out so far in this process (``name_raw``, ``name``, ``name_pinyin``,
+    one row per raw name, null included): what a name gives depends on nothing else."""
+
+    LIMIT = 2_000_000  # rows kept at most (a long-lived process starts again past it)
+    frame: pl.DataFrame | None = None
+
+    @classmethod
+    def mapping(cls, raw: pl.Series) -> pl.DataFrame:
+        """The known rows, holding every value of ``raw`` (the new ones worked out now)."""
+        uniq = raw.rename("name_raw").unique().to_frame()
+        known = cls.frame
+        if known is not None:
+            uniq = uniq.join(known.select("name_raw"), on="name_raw", how="anti",
+                             nulls_equal=True)
+        if known is None or known.height + uniq.height > cls.LIMIT:
+            known = cls.frame = _unique_names(raw.rename("name_raw"))
+            return known
+        if uniq.height:
+            known = cls.frame = pl.concat([known, _unique_names(uniq["name_raw"])],
+                                          rechunk=True)
+        return known
+
+
+NAME_SCHEMA = {"name_raw": pl.String, "name": pl.String, "name_pinyin": pl.String}
+
+
+def names_version() -> str:
+    """What a name's answer depends on beyond this code: the pypinyin and zhconv versions."""
+    from importlib.metadata import version
+
+    return f"pypinyin {version('pypinyin')}, zhconv {version('zhconv')}"
+
+
+def known_names() -> pl.DataFrame | None:
+    """The raw names worked out in this process so far (``NAME_SCHEMA``), or None."""
+    return _Known.frame
+
+
+def learn_names(frame: pl.DataFrame) -> None:
+    """Take names an earlier process worked out (:func:`known_names`, with the same code and
+    :func:`names_version`) as known; a name known already keeps its row.
+
+    Args:
+        frame: ``name_raw``, ``name``, ``name_pinyin`` rows.
+    """
+    frame = frame.select(list(NAME_SCHEMA)).cast(NAME_SCHEMA).unique(
+        "name_raw", keep="first", maintain_order=True)
+    known = _Known.frame
+    if known is not None:
+        frame = pl.concat([known, frame.join(known.select("name_raw"), on="name_raw",
+                                             how="anti", nulls_equal=True)], rechunk=True)
+    if frame.height <= _Known.LIMIT:
+        _Known.frame = frame
+
+
 def normalise_names(frame: pl.DataFrame, column: str = "name_raw") -> pl.DataFrame:
     """Add ``name`` and ``name_pinyin`` from the raw name column.
 
@@ -223,7 +296,7 @@ def normalise_names(frame: pl.DataFrame, column: str = "name_raw") -> pl.DataFra
     Returns:
         The frame with ``name`` (null when empty) and ``name_pinyin``.
     """
-    mapping = _unique_names(frame[column]).rename({"name_raw": column})
+    mapping = _Known.mapping(frame[column]).rename({"name_raw": column})
     if {"name", "name_pinyin"} & set(frame.columns):
         return frame.join(mapping, on=column, how="left", nulls_equal=True,
                           maintain_order="left")

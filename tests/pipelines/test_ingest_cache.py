@@ -81,7 +81,8 @@ def test_a_changed_file_is_read_again(landing: Path, tmp_path: Path) -> None:
     warm, cache = night(landing, tmp_path / "cache")
     assert_same(ingest_landing(landing, as_of=AS_OF), warm)
     assert cache.misses == [SETTLEMENTS] and INSURED in cache.hits
-    assert len(list((tmp_path / "cache").iterdir())) == len(cache.used)  # the old entry went
+    entries = [p for p in (tmp_path / "cache").iterdir() if p.is_dir()]  # and the names file
+    assert len(entries) == len(cache.used)  # the old entry went
 
 
 def test_an_earlier_file_repeating_a_cached_row_reads_it_again(landing: Path,
@@ -165,3 +166,32 @@ def test_an_unchanged_extract_table_is_the_file_an_earlier_night_wrote(
     again = {n: full.table(n, k, result.tables) for n, k in result.table_keys.items()}
     assert full.tables_reused == [] and again == after
     assert all(again[n].stat().st_mtime_ns != rewritten[n] for n in again)
+
+
+def test_names_worked_out_on_one_night_are_known_on_the_next(landing: Path, tmp_path: Path,
+                                                              monkeypatch) -> None:
+    from pipelines.normalise import names
+
+    monkeypatch.setattr(names._Known, "frame", None)  # a fresh process
+    night(landing, tmp_path / "cache")
+    kept = list((tmp_path / "cache").glob("names-*.arrow"))
+    assert len(kept) == 1
+    assert_frame_equal(pl.read_ipc(kept[0]), names.known_names())
+    assert names.known_names()["name_raw"].is_unique().all()
+    append_lines(landing / INSURED, landing / INSURED, 5)  # the file changes, its names don't
+    monkeypatch.setattr(names._Known, "frame", None)  # the next night's process
+
+    def nothing_new(raw: pl.Series) -> pl.DataFrame:
+        raise AssertionError(f"{raw.len()} names worked out again")
+
+    monkeypatch.setattr(names, "_unique_names", nothing_new)
+    warm, cache = night(landing, tmp_path / "cache")
+    assert INSURED in cache.misses
+    assert_same(ingest_landing(landing, as_of=AS_OF), warm)
+    assert list((tmp_path / "cache").glob("names-*.arrow")) == kept
+    monkeypatch.undo()
+    kept[0].write_bytes(b"not arrow")  # a broken file is as no file: names worked out again
+    monkeypatch.setattr(names._Known, "frame", None)
+    again, _ = night(landing, tmp_path / "cache")
+    assert_same(warm, again)
+    assert names.known_names() is not None

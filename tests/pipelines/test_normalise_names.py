@@ -40,3 +40,20 @@ def test_rows_keep_order_and_duplicates() -> None:
 def test_pinyin_uses_phrases_for_polyphones() -> None:
     out = normalise_names(pl.DataFrame({"name_raw": ["重庆", "重量"]}))
     assert out["name_pinyin"].to_list() == ["chongqing", "zhongliang"]
+
+
+@pytest.mark.parametrize("limit", [2_000_000, 3])
+def test_names_known_from_an_earlier_frame_give_the_same_answer(monkeypatch, limit) -> None:
+    # a raw name is worked out once per process: a later frame takes the known answer (or,
+    # past the limit, works everything out again), its new names are worked out then
+    from pipelines.normalise import names
+
+    monkeypatch.setattr(names._Known, "LIMIT", limit)
+    monkeypatch.setattr(names._Known, "frame", None)
+    normalise_names(pl.DataFrame({"name_raw": ["陳五", "重庆", None]}))
+    raw = ["重庆", "張三", "陳五", None, "\uf900三", "王\u200b五", "重庆"]
+    out = normalise_names(pl.DataFrame({"name_raw": raw}, schema={"name_raw": pl.String}))
+    assert out["name_raw"].to_list() == raw
+    assert out["name"].to_list() == ["重庆", "张三", "陈五", None, "岂三", "王五", "重庆"]
+    assert out["name_pinyin"].to_list() == ["chongqing", "zhangsan", "chenwu", None, "qisan",
+                                            "wangwu", "chongqing"]
