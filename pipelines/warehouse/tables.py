@@ -320,23 +320,31 @@ class Warehouse:
             self._db.load(con, self._q(table), frame)
         return frame.height
 
-    def _read(self, con: Any, table: str, month: str | None) -> pl.DataFrame:
+    def _read(self, con: Any, table: str, month: str | None,
+              columns: Collection[str] | None = None) -> pl.DataFrame:
         schema = self._columns(con, table)
         if schema is None:
             msg = f"no table {table!r} in the {self.kind} warehouse " \
                   f"(have {self._table_names(con)})"
             raise KeyError(msg)
-        sql, params = f"SELECT * FROM {self._q(table)}", ()
+        if columns is not None:
+            schema = pl.Schema({n: t for n, t in schema.items() if n in set(columns)})
+            if not schema:
+                return pl.DataFrame()
+        listed = ", ".join(ident(n) for n in schema) if columns is not None else "*"
+        sql, params = f"SELECT {listed} FROM {self._q(table)}", ()
         if month is not None:
             sql, params = sql + " WHERE month = ?", (month,)
         return self._db.fetch(con, sql, params, schema)
 
-    def read(self, table: str, month: str | None = None) -> pl.DataFrame:
+    def read(self, table: str, month: str | None = None, *,
+             columns: Collection[str] | None = None) -> pl.DataFrame:
         """A published table (or one month of it) as a polars frame, as last committed.
 
         Args:
             table: table name.
             month: ``'YYYY-MM'`` to read only that month.
+            columns: only these of its columns (those it has, in the table's order).
 
         Returns:
             The rows, with the stored dtypes.
@@ -345,7 +353,17 @@ class Warehouse:
             KeyError: when the table does not exist.
         """
         with self._db.connect() as con:
-            return self._read(con, table, month)
+            return self._read(con, table, month, columns)
+
+    def count(self, table: str, month: str | None = None) -> int:
+        """How many rows a table (or one month of it) holds; 0 when there is no such table."""
+        with self._db.connect() as con:
+            if self._columns(con, table) is None:
+                return 0
+            sql, params = f"SELECT count(*) FROM {self._q(table)}", ()
+            if month is not None:
+                sql, params = sql + " WHERE month = ?", (month,)
+            return int(self._db.execute(con, sql, params)[0][0])
 
     def read_many(self, tables: Mapping[str, str | None] | Collection[str], *,
                   county: str | None = None) -> Snapshot:

@@ -68,6 +68,18 @@ def test_month_slices_are_independent(wh: Warehouse) -> None:
     assert wh.read("village_monthly").height == 3
 
 
+def test_read_some_columns_and_count_rows(wh: Warehouse) -> None:
+    """``read(columns=…)`` reads only those the table has (in its order); ``count`` counts a
+    table or a month of it without reading its rows (0 for no table)."""
+    wh.publish("t", pl.DataFrame({"k": ["a", "b"], "v": [1, 2]}), run_id="r1", month="2026-09")
+    wh.publish("t", pl.DataFrame({"k": ["c"], "v": [3]}), run_id="r2", month="2026-10")
+    slim = wh.read("t", month="2026-09", columns=["v", "k", "nope"])
+    assert slim.columns == ["k", "v"] and slim.sort("k")["v"].to_list() == [1, 2]
+    assert wh.read("t", columns=["nope"]).shape == (0, 0)
+    assert wh.read("t", columns=["run_id"])["run_id"].sort().to_list() == ["r1", "r1", "r2"]
+    assert (wh.count("t"), wh.count("t", month="2026-10"), wh.count("absent")) == (3, 1, 0)
+
+
 def test_month_slice_with_new_columns_keeps_other_months(wh: Warehouse) -> None:
     df = _frame().select("person_id", "rate")
     wh.publish("t", df, run_id="r1", month="2024-01")
