@@ -177,6 +177,30 @@ def test_validate_published_lists_failures_and_masks_ids() -> None:
         validate_published("nope", person)
 
 
+def test_a_repeated_record_or_person_id_fails_its_schema() -> None:
+    """``person_source.record_id`` and ``person.person_id`` are unique (hashes first, then
+    the repeated values named as failures)."""
+    from schemas.contract import conform
+    from schemas.published import Person, PersonSource, PublishedTableError, validate_published
+
+    n = 50_000
+    sources = conform(pl.DataFrame({
+        "source_file": ["a.csv"] * n, "sheet": [""] * n, "row_number": range(1, n + 1),
+        "record_id": [f"a.csv||{i}" for i in range(n)], "department": ["civil"] * n,
+        "extract": ["death"] * n, "person_id": [f"P{i // 2}" for i in range(n)]}), PersonSource)
+    assert validate_published("person_source", sources).height == n
+    twice = sources.with_columns(record_id=pl.when(pl.col("row_number") == n)
+                                 .then(pl.lit("a.csv||7")).otherwise("record_id"))
+    with pytest.raises(PublishedTableError) as err:
+        validate_published("person_source", twice)
+    assert "2 failures" in str(err.value) and "field_uniqueness" in str(err.value)
+    people = conform(pl.DataFrame({"person_id": [f"P{i}" for i in range(n)], "departments":
+                                   ["civil"] * n, "n_records": [1] * n}), Person)
+    assert validate_published("person", people).height == n
+    with pytest.raises(PublishedTableError, match="person_id, check field_uniqueness"):
+        validate_published("person", pl.concat([people, people.tail(1)]))
+
+
 def test_mask_hides_ids_in_messages() -> None:
     from schemas.published import _mask
 
