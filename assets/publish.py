@@ -32,8 +32,10 @@ from assets.metadata import (
 from assets.settings import county_month
 from assets.validate import validated
 from pipelines.domain.rules import PROVINCE_RULES
+from pipelines.golden import LINK_COLUMNS, SOURCE_COLUMNS
 from pipelines.golden import columns_read as golden_columns
 from pipelines.rules import RULES
+from pipelines.rules.base import PERSON_READ
 from pipelines.rules.base import columns_read as rule_columns
 
 COUNTY_RULES = tuple(rule for rule in RULES if rule.id not in PROVINCE_RULES)
@@ -51,9 +53,16 @@ def extract_ins(columns: Callable[[str], tuple[str, ...]]) -> dict[str, AssetIn]
 
 GOLDEN_INS = extract_ins(golden_columns)  # what the golden record reads
 RULE_INS = extract_ins(rule_columns)  # what the rules and the rollups read
+# what every published step reads of the links: record and person ids (not the record keys)
+LINKS_IN = AssetIn(metadata={"columns": list(LINK_COLUMNS)})
 
 
-@asset(ins={**GOLDEN_INS, "person_links": AssetIn()}, **PUBLISHED)
+def person_in(*extra: str) -> AssetIn:
+    """The golden ``person`` as an input holding what the rules read, and ``extra``."""
+    return AssetIn(metadata={"columns": [*PERSON_READ, *extra]})
+
+
+@asset(ins={**GOLDEN_INS, "person_links": LINKS_IN}, **PUBLISHED)
 def person(context: AssetExecutionContext, person_links: pl.DataFrame,
            **tables: pl.DataFrame) -> pl.DataFrame:
     """人员主档 (golden record): one row per person, each field with its source record."""
@@ -65,7 +74,8 @@ def person(context: AssetExecutionContext, person_links: pl.DataFrame,
     return frame
 
 
-@asset(**PUBLISHED)
+@asset(ins={"person_records": AssetIn(metadata={"columns": list(SOURCE_COLUMNS)}),
+            "person_links": LINKS_IN}, **PUBLISHED)
 def person_source(context: AssetExecutionContext, person_records: pl.DataFrame,
                   person_links: pl.DataFrame) -> pl.DataFrame:
     """人员来源: which input row (file, sheet, row) belongs to which person."""
@@ -85,7 +95,7 @@ def _rule_checks() -> list[AssetCheckSpec]:
     ]
 
 
-@asset(ins={**RULE_INS, "person_links": AssetIn(), "person": AssetIn(),
+@asset(ins={**RULE_INS, "person_links": LINKS_IN, "person": person_in("id_number"),
             "uncertain_match": AssetIn(), "region_table": AssetIn()},
        check_specs=_rule_checks(), **PUBLISHED)
 def mismatch(context: AssetExecutionContext, person_links: pl.DataFrame, person: pl.DataFrame,
@@ -112,7 +122,7 @@ def mismatch(context: AssetExecutionContext, person_links: pl.DataFrame, person:
                                                            people=person)})
 
 
-@asset(ins={**RULE_INS, "person": AssetIn(), "person_links": AssetIn(),
+@asset(ins={**RULE_INS, "person": person_in(), "person_links": LINKS_IN,
             "region_table": AssetIn(), "mismatch_case": AssetIn()}, **PUBLISHED)
 def village_monthly(context: AssetExecutionContext, person: pl.DataFrame,
                     person_links: pl.DataFrame, region_table: pl.DataFrame,

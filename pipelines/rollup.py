@@ -163,7 +163,8 @@ def _illness(tables: dict, links: pl.DataFrame, month_end: date,
 def _insurance(tables: dict, links: pl.DataFrame, month_end: date,
                who: pl.DataFrame) -> pl.DataFrame:
     """Per insured person among ``who``: insured flag and subsidy consistency."""
-    subsidy = expected_subsidy(tables, links, month_end).select("person_id", "consistent")
+    subsidy = expected_subsidy(tables, links, month_end, ids=False).select("person_id",
+                                                                            "consistent")
     return (
         as_of(tables, links, "enrolment", month_end)
         .filter(insured())

@@ -44,22 +44,37 @@ def _code(**kw: object) -> object:
     return pa.Field(str_matches=CODE, **kw)
 
 
+def _each_once(data: pa.PolarsData) -> pl.LazyFrame:
+    """Each value of the column once (what ``unique=True`` checks, for a fraction of the CPU
+    on a million strings): when the values' 64-bit hashes are all distinct, so are the values;
+    else each repeated value is a failure (``is_duplicated``, as pandera's own check)."""
+    values = pl.col(data.key)
+    if data.lazyframe.select(values.hash().n_unique() == pl.len()).collect().item():
+        return data.lazyframe.select(pl.lit(True).alias(data.key)).head(1)
+    return data.lazyframe.select(~values.is_duplicated())
+
+
 class PersonSource(pa.DataFrameModel):
-    """``person_source``: where each person's records came from."""
+    """``person_source``: where each person's records came from (``record_id`` unique)."""
 
     source_file: str
     sheet: str = pa.Field(nullable=True)
     row_number: int = pa.Field(ge=1)
-    record_id: str = pa.Field(unique=True)
+    record_id: str
     department: str = pa.Field(isin=list(DEPARTMENTS))
     extract: str = pa.Field(isin=list(EXTRACTS))
     person_id: str
+
+    @pa.check("record_id", name="field_uniqueness")
+    def record_id_once(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """One row per record."""
+        return _each_once(data)
 
 
 class Person(pa.DataFrameModel):
     """``person``: the golden person, one row per person_id."""
 
-    person_id: str = pa.Field(unique=True)
+    person_id: str
     name: str = pa.Field(nullable=True)
     id_number: str = pa.Field(nullable=True, str_matches=r"^\d{17}[\dX]$")
     sex: str = pa.Field(nullable=True, isin=["男", "女"])
@@ -76,6 +91,11 @@ class Person(pa.DataFrameModel):
     township_code_source: str = pa.Field(nullable=True)
     village_code_source: str = pa.Field(nullable=True)
     household_id_source: str = pa.Field(nullable=True)
+
+    @pa.check("person_id", name="field_uniqueness")
+    def person_id_once(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """One row per person."""
+        return _each_once(data)
 
 
 class Quarantine(pa.DataFrameModel):

@@ -39,6 +39,8 @@ Tables = dict[str, pl.DataFrame]
 # or case list reads them, so the steps that run those load an extract without them.
 LINKER_ONLY: tuple[str, ...] = ("source_file", "sheet", "row_number", "name_raw", "name_pinyin",
                                 "id_raw", "village_raw")
+# What the rules and rollups read of the golden ``person`` (``finish_rule``, ``rollup``).
+PERSON_READ: tuple[str, ...] = ("person_id", "name", "village_code", "township_code")
 _AS_OF_CACHE: ContextVar[dict[tuple[str, date], pl.DataFrame] | None] = ContextVar(
     "_AS_OF_CACHE", default=None
 )
@@ -126,13 +128,20 @@ def as_of_cache() -> Iterator[None]:
 
 
 def registered(tables: Tables, links: pl.DataFrame, month_end: date) -> pl.DataFrame:
-    """Registered people (``registered_row`` of the roster): person_id and their roster ids."""
-    return (
+    """Registered people (``registered_row`` of the roster): person_id and their roster ids
+    (once per month end inside ``as_of_cache()``: five rules ask)."""
+    cache = _AS_OF_CACHE.get()
+    if cache is not None and ("(registered)", month_end) in cache:
+        return cache[("(registered)", month_end)]
+    out = (
         as_of(tables, links, "poverty_roster", month_end)
         .filter(registered_row())
         .group_by("person_id")
         .agg(pl.col("record_id").sort().str.join(",").alias("roster_ids"))
     )
+    if cache is not None:
+        cache[("(registered)", month_end)] = out
+    return out
 
 
 def finish_rule(rule: str, hits: pl.DataFrame, person: pl.DataFrame) -> pl.DataFrame:
@@ -163,18 +172,22 @@ def evidence_ids(*cols: str) -> pl.Expr:
     ).list.join(",").alias("evidence")
 
 
-def expected_subsidy(tables: Tables, links: pl.DataFrame, month_end: date) -> pl.DataFrame:
+def expected_subsidy(tables: Tables, links: pl.DataFrame, month_end: date, *,
+                     ids: bool = True) -> pl.DataFrame:
     """Insured people, the subsidy types they hold, those they should hold, and whether it fits.
 
     Args:
         tables: extract name -> table.
         links: record_id, record_key, person_id, cluster_size.
         month_end: last day of the month.
+        ids: also each person's record ids (for evidence; the rollup counts without them).
 
     Returns:
-        person_id, actual (list[str]), expected (list[str]), basis (str), consistent (bool),
-        evidence_ids (str): one row per insured person who has a basis to check.
+        person_id, actual (list[str]), expected (list[str]), basis (str), consistent (bool)
+        and, with ``ids``, enrol_ids, assist_ids and roster_ids (comma-joined record ids,
+        ``evidence_ids`` joins them): one row per insured person who has a basis to check.
     """
+    record_ids = pl.col("record_id").sort().str.join(",")
     assist = (
         as_of(tables, links, "assistance", month_end)
         .filter(active_assistance())
@@ -182,7 +195,7 @@ def expected_subsidy(tables: Tables, links: pl.DataFrame, month_end: date) -> pl
         .agg(
             (pl.col("assistance_type") == TEKUN).any().alias("tekun"),
             (pl.col("assistance_type") == DIBAO).any().alias("dibao"),
-            pl.col("record_id").sort().str.join(",").alias("assist_ids"),
+            *([record_ids.alias("assist_ids")] if ids else []),
         )
     )
     reg = registered(tables, links, month_end).with_columns(reg=pl.lit(True))
@@ -194,7 +207,7 @@ def expected_subsidy(tables: Tables, links: pl.DataFrame, month_end: date) -> pl
         .group_by("person_id")
         .agg(
             pl.col("subsidy_type").fill_null("空").unique().sort().alias("actual"),
-            pl.col("record_id").sort().str.join(",").alias("enrol_ids"),
+            *([record_ids.alias("enrol_ids")] if ids else []),
         )
     )
     basis = (
@@ -214,10 +227,9 @@ def expected_subsidy(tables: Tables, links: pl.DataFrame, month_end: date) -> pl
         .filter(pl.col("basis").is_not_null())
         .with_columns(expected=expected)
         .with_columns(
-            consistent=pl.col("actual").list.set_intersection("expected").list.len() > 0,
-            evidence_ids=evidence_ids("enrol_ids", "assist_ids", "roster_ids"),
-        )
-        .select("person_id", "actual", "expected", "basis", "consistent", "evidence_ids")
+            consistent=pl.col("actual").list.set_intersection("expected").list.len() > 0)
+        .select("person_id", "actual", "expected", "basis", "consistent",
+                *(("enrol_ids", "assist_ids", "roster_ids") if ids else ()))
     )
 
 

@@ -36,20 +36,19 @@ def no_doctor_contract(tables: Tables, links: pl.DataFrame, person: pl.DataFrame
 def not_insured(tables: Tables, links: pl.DataFrame, person: pl.DataFrame,
                 month_end: date) -> pl.DataFrame:
     """Registered people with no enrolment counting as insured (``insured``: 参保缴费 …)."""
-    reg = registered(tables, links, month_end)
-    enrol = (
-        as_of(tables, links, "enrolment", month_end)
-        .join(reg, on="person_id", how="semi")
+    enrolled = as_of(tables, links, "enrolment", month_end)
+    reg = registered(tables, links, month_end).join(enrolled.filter(insured()), on="person_id",
+                                                    how="anti")  # the few not insured
+    enrol = (  # their statuses and records
+        enrolled.join(reg, on="person_id", how="semi")
         .group_by("person_id")
         .agg(
             pl.col("enrol_status").fill_null("空").unique().sort().str.join("、").alias("statuses"),
-            insured().any().alias("insured"),
             pl.col("record_id").sort().str.join(",").alias("enrol_ids"),
         )
     )
     hits = (
         reg.join(enrol, on="person_id", how="left")
-        .filter(~pl.col("insured").fill_null(False))
         .with_columns(
             detail=pl.when(pl.col("statuses").is_null())
             .then(pl.lit("医保参保中无记录 / no enrolment record"))
@@ -67,6 +66,7 @@ def wrong_subsidy(tables: Tables, links: pl.DataFrame, person: pl.DataFrame,
     hits = (
         expected_subsidy(tables, links, month_end)
         .filter(~pl.col("consistent"))
+        .with_columns(evidence_ids=evidence_ids("enrol_ids", "assist_ids", "roster_ids"))
         .with_columns(
             detail=pl.lit("身份: ") + pl.col("basis") + pl.lit("; 资助类型: ")
             + pl.col("actual").list.join("、") + pl.lit("; 应为: ")

@@ -165,11 +165,13 @@ class DuckBackend:
         return cur.fetchall() if cur.description else []
 
     def load(self, con: Any, table: str, df: pl.DataFrame) -> None:
-        """Insert through Arrow, on one thread (see ``LOAD_THREADS``)."""
+        """Insert through Arrow (no copy of the strings), on one thread (``LOAD_THREADS``)."""
         view = f"_sanji_src_{uuid.uuid4().hex[:8]}"
         if self.path != ":memory:":  # the connection is this operation's own
             con.execute(f"SET threads = {LOAD_THREADS}")
-        con.register(view, df.to_arrow())
+        # string views as Arrow's string_view, which DuckDB scans as they are (the default
+        # large_string copies every string first: ~0.2 CPU s per million rows and column set)
+        con.register(view, df.to_arrow(compat_level=pl.CompatLevel.newest()))
         try:
             cols = ", ".join(ident(c) for c in df.columns)
             con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {view}")

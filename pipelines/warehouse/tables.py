@@ -51,6 +51,10 @@ def check_month(month: str | None) -> None:
         Month.parse(month)
 
 
+def _of(month: str | None) -> str:
+    return " WHERE month = ?" if month is not None else ""
+
+
 def now_utc() -> datetime:
     """The current time in UTC, naive (as the warehouse stores timestamps)."""
     return datetime.now(UTC).replace(tzinfo=None)
@@ -297,15 +301,8 @@ class Warehouse:
         return acquire_run_lock(self, run_id, county=county, wait_seconds=wait_seconds)
 
     def append(self, table: str, df: pl.DataFrame) -> int:
-        """Append rows (e.g. steward decisions), creating the table when missing.
-
-        Args:
-            table: table name.
-            df: rows whose columns all exist in the table (when it exists).
-
-        Returns:
-            Rows appended.
-        """
+        """Append rows (e.g. steward decisions) whose columns all exist in the table, creating
+        it when missing; returns the rows appended."""
         frame = to_sql_frame(df)
         with self._db.transaction() as con:
             existing = self._columns(con, table)
@@ -320,32 +317,40 @@ class Warehouse:
             self._db.load(con, self._q(table), frame)
         return frame.height
 
-    def _read(self, con: Any, table: str, month: str | None) -> pl.DataFrame:
+    def _read(self, con: Any, table: str, month: str | None,
+              columns: Collection[str] | None = None) -> pl.DataFrame:
         schema = self._columns(con, table)
         if schema is None:
             msg = f"no table {table!r} in the {self.kind} warehouse " \
                   f"(have {self._table_names(con)})"
             raise KeyError(msg)
-        sql, params = f"SELECT * FROM {self._q(table)}", ()
-        if month is not None:
-            sql, params = sql + " WHERE month = ?", (month,)
-        return self._db.fetch(con, sql, params, schema)
+        if columns is not None:
+            schema = pl.Schema({n: t for n, t in schema.items() if n in set(columns)})
+        if not schema:
+            return pl.DataFrame()
+        listed = ", ".join(map(ident, schema)) if columns is not None else "*"
+        where = _of(month)
+        return self._db.fetch(con, f"SELECT {listed} FROM {self._q(table)}{where}",
+                              (month,) if where else (), schema)
 
-    def read(self, table: str, month: str | None = None) -> pl.DataFrame:
-        """A published table (or one month of it) as a polars frame, as last committed.
-
-        Args:
-            table: table name.
-            month: ``'YYYY-MM'`` to read only that month.
-
-        Returns:
-            The rows, with the stored dtypes.
+    def read(self, table: str, month: str | None = None, *,
+             columns: Collection[str] | None = None) -> pl.DataFrame:
+        """A published table (or its ``month``, ``'YYYY-MM'``) as a polars frame of the stored
+        dtypes, as last committed; with ``columns`` only those it has, in its order.
 
         Raises:
             KeyError: when the table does not exist.
         """
         with self._db.connect() as con:
-            return self._read(con, table, month)
+            return self._read(con, table, month, columns)
+
+    def count(self, table: str, month: str | None = None) -> int:
+        """Rows of a table (or of its ``month``), counted in the warehouse; 0 for no table."""
+        with self._db.connect() as con:
+            where = _of(month)
+            rows = self._columns(con, table) and self._db.execute(
+                con, f"SELECT count(*) FROM {self._q(table)}{where}", (month,) if where else ())
+            return int(rows[0][0]) if rows else 0
 
     def read_many(self, tables: Mapping[str, str | None] | Collection[str], *,
                   county: str | None = None) -> Snapshot:

@@ -7,6 +7,8 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
 
 from schemas.canonical import COMMON_COLUMNS
 
@@ -116,3 +118,23 @@ def test_ties_go_to_the_smallest_record_id_whatever_the_order_of_the_links() -> 
     for order in (links.reverse(), links.sort("person_id"), links.sample(fraction=1.0,
                                                                          shuffle=True, seed=3)):
         assert golden_person(tables, order).equals(first)
+
+
+@pytest.mark.parametrize("ids", ["minted", "upper", "other", "null"])
+def test_records_sort_by_person_and_record_id_as_strings_do(ids):
+    """``by_person_and_record`` (integers for minted ids "P" + 10 lower-case hex digits, the
+    strings otherwise) orders rows as ``sort("person_id", "record_id")``."""
+    from pipelines.golden import by_person_and_record
+
+    n = 5_000
+    minted = pl.Series([f"P{i * 2_654_435_761 % (1 << 40):010x}" for i in range(1_300)])
+    person = {"minted": minted, "upper": minted.str.to_uppercase(),
+              "other": pl.Series([f"p-{i % 97}" for i in range(1_300)]),
+              "null": minted.scatter(3, None)}[ids]
+    frame = pl.DataFrame({
+        "person_id": person.gather([i % 1_300 for i in range(n)]),
+        "record_id": pl.Series([f"f.csv||{(i * 7_919) % n}" for i in range(n)]),
+        "row": pl.int_range(n, eager=True),
+    })
+    assert frame["person_id"].n_unique() > 90
+    assert_frame_equal(by_person_and_record(frame), frame.sort("person_id", "record_id"))

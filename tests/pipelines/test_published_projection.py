@@ -91,3 +91,26 @@ def test_links_in_the_tables_order_or_any_other_give_the_same_frames(county):
     assert frames[0][2].height > 0
     for a, b in zip(*frames, strict=True):
         assert_frame_equal(a, b)
+
+
+def test_the_steps_are_the_same_on_the_links_person_and_records_columns_they_load(county):
+    """``person_links`` loaded as ``LINK_COLUMNS``, ``person`` as ``PERSON_READ`` (and the
+    ID for the previews), ``person_records`` as ``SOURCE_COLUMNS``: the same frames."""
+    from pipelines.golden import LINK_COLUMNS, SOURCE_COLUMNS, person_source
+    from pipelines.ingest import person_records
+    from pipelines.rules.base import PERSON_READ
+
+    tables, links, person, ingested = county
+    assert set(links.columns) > set(LINK_COLUMNS) and set(person.columns) > set(PERSON_READ)
+    slim_links, slim_person = links.select(LINK_COLUMNS), person.select(PERSON_READ)
+    assert_frame_equal(golden_person(tables, slim_links), person)
+    records = person_records(tables)
+    assert set(records.columns) > set(SOURCE_COLUMNS)
+    assert_frame_equal(person_source(records.select(SOURCE_COLUMNS), slim_links),
+                       person_source(records, links))
+    full = find_mismatches(tables, links, person, MONTH)
+    assert full.height > 0
+    assert_frame_equal(find_mismatches(tables, slim_links, slim_person, MONTH), full)
+    regions = ingested.regions
+    assert_frame_equal(village_monthly(tables, slim_person, slim_links, regions, MONTH),
+                       village_monthly(tables, person, links, regions, MONTH))

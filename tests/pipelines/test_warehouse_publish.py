@@ -68,6 +68,18 @@ def test_month_slices_are_independent(wh: Warehouse) -> None:
     assert wh.read("village_monthly").height == 3
 
 
+def test_read_some_columns_and_count_rows(wh: Warehouse) -> None:
+    """``read(columns=…)`` reads only those the table has (in its order); ``count`` counts a
+    table or a month of it without reading its rows (0 for no table)."""
+    wh.publish("t", pl.DataFrame({"k": ["a", "b"], "v": [1, 2]}), run_id="r1", month="2026-09")
+    wh.publish("t", pl.DataFrame({"k": ["c"], "v": [3]}), run_id="r2", month="2026-10")
+    slim = wh.read("t", month="2026-09", columns=["v", "k", "nope"])
+    assert slim.columns == ["k", "v"] and slim.sort("k")["v"].to_list() == [1, 2]
+    assert wh.read("t", columns=["nope"]).shape == (0, 0)
+    assert wh.read("t", columns=["run_id"])["run_id"].sort().to_list() == ["r1", "r1", "r2"]
+    assert (wh.count("t"), wh.count("t", month="2026-10"), wh.count("absent")) == (3, 1, 0)
+
+
 def test_month_slice_with_new_columns_keeps_other_months(wh: Warehouse) -> None:
     df = _frame().select("person_id", "rate")
     wh.publish("t", df, run_id="r1", month="2024-01")
@@ -163,6 +175,30 @@ def test_validate_published_lists_failures_and_masks_ids() -> None:
     assert "reason" in str(err.value)
     with pytest.raises(KeyError, match="no schema"):
         validate_published("nope", person)
+
+
+def test_a_repeated_record_or_person_id_fails_its_schema() -> None:
+    """``person_source.record_id`` and ``person.person_id`` are unique (hashes first, then
+    the repeated values named as failures)."""
+    from schemas.contract import conform
+    from schemas.published import Person, PersonSource, PublishedTableError, validate_published
+
+    n = 50_000
+    sources = conform(pl.DataFrame({
+        "source_file": ["a.csv"] * n, "sheet": [""] * n, "row_number": range(1, n + 1),
+        "record_id": [f"a.csv||{i}" for i in range(n)], "department": ["civil"] * n,
+        "extract": ["death"] * n, "person_id": [f"P{i // 2}" for i in range(n)]}), PersonSource)
+    assert validate_published("person_source", sources).height == n
+    twice = sources.with_columns(record_id=pl.when(pl.col("row_number") == n)
+                                 .then(pl.lit("a.csv||7")).otherwise("record_id"))
+    with pytest.raises(PublishedTableError) as err:
+        validate_published("person_source", twice)
+    assert "2 failures" in str(err.value) and "field_uniqueness" in str(err.value)
+    people = conform(pl.DataFrame({"person_id": [f"P{i}" for i in range(n)], "departments":
+                                   ["civil"] * n, "n_records": [1] * n}), Person)
+    assert validate_published("person", people).height == n
+    with pytest.raises(PublishedTableError, match="person_id, check field_uniqueness"):
+        validate_published("person", pl.concat([people, people.tail(1)]))
 
 
 def test_mask_hides_ids_in_messages() -> None:
