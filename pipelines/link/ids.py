@@ -244,6 +244,6 @@ def person_ids_of(clusters: pl.DataFrame, previous_ids: Previous) -> pl.DataFram
         person_id=_new_ids(fresh["min_key"], taken)
     ).select("cluster", "person_id")
     ids = pl.concat([kept, fresh.cast({"cluster": kept.schema["cluster"]})])
-    return clusters.join(ids, on="cluster", how="left").select(
+    return clusters.join(ids, on="cluster", how="left", maintain_order="left").select(
         "record_key", "cluster", "person_id",
         exact=pl.col("cluster").is_in(same["cluster"].implode()))

@@ -215,7 +215,7 @@ def _block(rec: pl.DataFrame, s: LinkSettings, decisions: pl.DataFrame | None, n
     )
     if night.kept is not None and "row" in pairs.columns:  # a kept steward pair's levels
         extra = extra.join(night.kept.select("i_l", "i_r", "row"), on=["i_l", "i_r"],
-                           how="left")
+                           how="left", maintain_order="left")
     stats["decisions_applied"] = decided.height
     return pl.concat([pairs, extra], how="diagonal"), decided
 
