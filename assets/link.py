@@ -148,8 +148,8 @@ def steward_decisions(log: pl.DataFrame | None, snapshot: pl.DataFrame, archive:
     it overrides (``pipelines.cases.override.held_by_township``; ``records``: the month's
     ``person_records``, to read record ids as keys; ``keys``: their record keys when the
     caller has them, else computed here as the linker does; ``people``: the last published
-    month's record_key, person_id, read only when a CSV row may need them: a township's
-    answer covers the two people once a night has them apart).
+    month's record_key, person_id, read only when a standing township answer meets a CSV
+    ``link``: the answer covers the two people once a night has them apart).
     """
     from pipelines.cases.override import held_by_township
     from pipelines.link import record_keys_of
@@ -166,7 +166,7 @@ def steward_decisions(log: pl.DataFrame | None, snapshot: pl.DataFrame, archive:
             records.select("record_id", record_key=record_keys_of(records)["record_key"]
                            if keys is None else keys)
         landed, refused = held_by_township(parts[0] if parts else None, landed, ids,
-                                           people() if ids is not None and people else None)
+                                           people if ids is not None else None)
         parts.append(landed)
     if not parts:
         return None, refused

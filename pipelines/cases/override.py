@@ -15,7 +15,7 @@ record of either person: docs/steward.md §5).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import polars as pl
@@ -253,13 +253,17 @@ def standing_answers(log: pl.DataFrame | None, keys: pl.DataFrame | None = None
         answered_at=pl.col("decided_at").fill_null(""))
 
 
+# the last published month's record_key, person_id, or how to read them when needed
+People = pl.DataFrame | Callable[[], pl.DataFrame | None] | None
+
+
 def _overrides(note: pl.Expr) -> pl.Expr:
     """True where a decision's note says it overrides the township (as :func:`override_note`)."""
     return note.fill_null("").str.strip_chars().str.starts_with(OVERRIDE_MARK)
 
 
 def held_by_township(log: pl.DataFrame | None, landed: pl.DataFrame,
-                     keys: pl.DataFrame | None = None, people: pl.DataFrame | None = None
+                     keys: pl.DataFrame | None = None, people: People = None
                      ) -> tuple[pl.DataFrame, list[str]]:
     """``decisions.csv``'s rows a township's standing 非同一人 does not refuse, and why the others
     are not applied.
@@ -275,8 +279,9 @@ def held_by_township(log: pl.DataFrame | None, landed: pl.DataFrame,
         log: the county's ``match_decision`` table (None: none yet).
         landed: the CSV's decisions (``MatchDecision`` columns).
         keys: record_key, record_id of the current records, to read a record id as its key.
-        people: record_key, person_id of the last published month (None: only the answered
-            records themselves are covered).
+        people: record_key, person_id of the last published month, or a function returning
+            them, called only when a standing answer meets a CSV ``link`` (None: only the
+            answered records themselves are covered).
 
     Returns:
         The rows to apply, and one line per refused row naming the pair (record references
@@ -287,7 +292,9 @@ def held_by_township(log: pl.DataFrame | None, landed: pl.DataFrame,
         return landed, []
     rows = _as_keys(landed.with_row_index("_n"), keys)
     links = rows.filter((pl.col("decision") == "link") & ~_overrides(pl.col("note")))
-    hit = _covered(links, standing, people).sort("_n")
+    if links.is_empty():
+        return landed, []
+    hit = _covered(links, standing, people() if callable(people) else people).sort("_n")
     why = [f"decisions.csv link {short_reference(row['record_key_l'])} / "
            f"{short_reference(row['record_key_r'])} not applied: "
            + TownshipAnswer(row["case_id"] or "?", row["answered_by"],

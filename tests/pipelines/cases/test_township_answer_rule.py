@@ -135,3 +135,25 @@ def test_an_override_recorded_by_record_id_replaces_the_answer(over, links: bool
              for ref in (a, b)]
     assert township_answer(TOWNSHIP, *named, id_map, frame if links else None) is not None
     assert township_answer(log, *named, id_map, frame if links else None) is None
+
+
+@pytest.mark.parametrize(("log", "csv", "reads"), [
+    (None, decision_row("RX", "RY", "link", "王芳", "csv"), False),  # no answer stands
+    (TOWNSHIP, decision_row("RX", "RY", "no_link", "王芳", "csv"), False),  # no CSV link
+    (TOWNSHIP, decision_row("RX", "RY", "link", "王芳", "覆盖乡镇核实 / csv"), False),  # overrides
+    (TOWNSHIP, decision_row("RX", "RY", "link", "王芳", "csv"), True),
+])
+def test_the_published_people_are_read_only_when_an_answer_meets_a_csv_link(
+        log, csv: pl.DataFrame, reads: bool) -> None:
+    """The night reads the last published month's people from the warehouse only when a
+    standing township answer and a CSV ``link`` meet (most nights: neither)."""
+    id_map, _, frame = _month(APART)
+    calls = []
+
+    def people() -> pl.DataFrame:
+        calls.append(1)
+        return id_map
+
+    kept, why = held_by_township(log, csv, frame, people)
+    assert len(calls) == reads
+    assert (kept.height, len(why)) == ((0, 1) if reads else (1, 0))
