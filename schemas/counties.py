@@ -75,6 +75,18 @@ class CrossCountyMismatch(pa.DataFrameModel):
         unique: ClassVar[list[str]] = ["county", "person_id", "rule"]
 
 
+def add_metric_fields(annotations: dict[str, object], fields: dict[str, object]) -> None:
+    """Add every count (>= 0), sum (>= 0) and rate ([0, 1] or null) column to a model's
+    annotations and fields (county, township, village and province figures alike)."""
+    for col in COUNT_COLUMNS:
+        annotations[col], fields[col] = int, pa.Field(ge=0)
+    for col in SUM_COLUMNS:
+        annotations[col], fields[col] = float, pa.Field(ge=0)
+    for col in RATES:
+        annotations[col] = float
+        fields[col] = pa.Field(nullable=True, in_range={"min_value": 0, "max_value": 1})
+
+
 def _province_model() -> type[pa.DataFrameModel]:
     """``province_monthly``: the month's summed counts (>= 0), sums (>= 0) and rates."""
     annotations: dict[str, object] = {"month": str, "province_code": str, "province_name": str,
@@ -84,13 +96,7 @@ def _province_model() -> type[pa.DataFrameModel]:
         "province_code": pa.Field(str_matches=r"^(\d{2})?$"),
         "province_name": pa.Field(nullable=True),
         "counties_reported": pa.Field(ge=0), "counties_missing": pa.Field(nullable=True)}
-    for col in COUNT_COLUMNS:
-        annotations[col], fields[col] = int, pa.Field(ge=0)
-    for col in SUM_COLUMNS:
-        annotations[col], fields[col] = float, pa.Field(ge=0)
-    for col in RATES:
-        annotations[col] = float
-        fields[col] = pa.Field(nullable=True, in_range={"min_value": 0, "max_value": 1})
+    add_metric_fields(annotations, fields)
     return type("ProvinceMonthly", (pa.DataFrameModel,), {"__annotations__": annotations,
                                                           **fields})
 

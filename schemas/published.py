@@ -26,13 +26,11 @@ from pipelines.domain.metrics import (
     CASE_COUNTS,
     CLINIC_COUNTS,
     CLINIC_RATES,
-    COUNT_COLUMNS,
-    RATES,
-    SUM_COLUMNS,
 )
 from pipelines.domain.rules import RULE_IDS
 from schemas.cases import MismatchCase
 from schemas.counties import MODELS as COUNTY_MODELS
+from schemas.counties import add_metric_fields
 from schemas.exchange import MONTH, ExchangeDiff
 from schemas.steward import MatchDecision, PersonIdMap
 
@@ -172,16 +170,11 @@ class UncertainMatch(pa.DataFrameModel):
 
 
 def _metrics_model() -> type[pa.DataFrameModel]:
-    """A base model with every count (>= 0), sum (>= 0) and rate ([0, 1] or null) column."""
+    """A base model with the metric columns (``add_metric_fields``) and the optional clinic
+    and case counts."""
     annotations: dict[str, object] = {}
     fields: dict[str, object] = {}
-    for col in COUNT_COLUMNS:
-        annotations[col], fields[col] = int, pa.Field(ge=0)
-    for col in SUM_COLUMNS:
-        annotations[col], fields[col] = float, pa.Field(ge=0)
-    for col in RATES:
-        annotations[col] = float
-        fields[col] = pa.Field(nullable=True, in_range={"min_value": 0, "max_value": 1})
+    add_metric_fields(annotations, fields)
     for col in CLINIC_COUNTS:  # only when the county lands a village-clinic list
         annotations[col], fields[col] = int, pa.Field(ge=0, required=False)
     for col in CASE_COUNTS:  # from pipelines.cases.with_case_counts, once cases are tracked
