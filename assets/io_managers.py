@@ -36,11 +36,11 @@ from assets.resources import WarehouseResource, drop_meta
 from assets.settings import setting, split_key
 from pipelines.faults import pause_point
 from pipelines.warehouse.staging import (
-    FRAME_COMPRESSION,
     FrameFile,
     RunStage,
     link_or_copy,
     read_frame,
+    write_frame,
 )
 
 PUBLICATION_ASSET = "publication"  # the asset that publishes a run's staged tables
@@ -93,7 +93,7 @@ class PolarsParquetIOManager(ConfigurableIOManager):
         if isinstance(obj, FrameFile):
             link_or_copy(obj.path, partial)
         else:
-            obj.write_parquet(partial, compression=FRAME_COMPRESSION)
+            write_frame(obj, partial)
         partial.replace(path)
         rows = obj.rows if isinstance(obj, FrameFile) else obj.height
         context.add_output_metadata({"rows": MetadataValue.int(rows),

@@ -55,8 +55,12 @@ from pipelines.link.decisions import (
 )
 from pipelines.link.evidence import EVIDENCE_COLUMNS
 from pipelines.snapshot import restore
+from schemas.canonical import COMMON_COLUMNS
 
-EXTRACT_INS = {name: AssetIn(name) for name in EXTRACT_ASSETS}
+# person_records reads only the common columns of each extract table (read_frame): the
+# extracts' own fields (amounts, dates, codes …) never leave the parquet file
+EXTRACT_INS = {name: AssetIn(name, metadata={"columns": list(COMMON_COLUMNS)})
+               for name in EXTRACT_ASSETS}
 # the link step reads only what record_evidence takes of each extract table (read_frame)
 EVIDENCE_INS = {name: AssetIn(name, metadata={"columns": ["record_id", *EVIDENCE_COLUMNS]})
                 for name in EXTRACT_ASSETS}

@@ -154,7 +154,7 @@ class IngestCache:
     def store(self, name: str, digest: str, regions: str, grids: list[CachedGrid]) -> str:
         """Keep what a file's grids gave, under its name and bytes (tables as parquet, the
         rest Arrow IPC, lz4); the entry's key. Each grid's ``table_file`` is set."""
-        from pipelines.warehouse.staging import FRAME_COMPRESSION
+        from pipelines.warehouse.staging import write_frame
 
         key = self.key(name, digest)
         self.used.add(key)
@@ -164,7 +164,7 @@ class IngestCache:
         for i, grid in enumerate(grids):
             for f, frame in grid.frames.items():
                 if f == "table":  # the format and compression of a stored extract table
-                    frame.write_parquet(_frame_file(tmp, i, f), compression=FRAME_COMPRESSION)
+                    write_frame(frame, _frame_file(tmp, i, f))
                 else:
                     frame.write_ipc(_frame_file(tmp, i, f), compression="lz4")
         manifest = {"regions": regions, "grids": [
@@ -231,7 +231,7 @@ class IngestCache:
         grid's (``sources``: the same rows, the same format), else written. The caller links
         the file where the table goes.
         """
-        from pipelines.warehouse.staging import FRAME_COMPRESSION, link_or_copy
+        from pipelines.warehouse.staging import link_or_copy, write_frame
 
         path = self.folder / TABLES / f"{extract}-{key}.parquet"
         self.tables_used.add(path.name)
@@ -244,7 +244,7 @@ class IngestCache:
         if source is not None and source.is_file():
             link_or_copy(source, partial)
         else:
-            tables[extract].write_parquet(partial, compression=FRAME_COMPRESSION)
+            write_frame(tables[extract], partial)
         partial.replace(path)
         return path
 
