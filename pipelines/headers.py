@@ -32,8 +32,7 @@ import re
 from dataclasses import dataclass
 
 from pipelines.domain.extracts import DATE_FIELDS, FALLBACK, ExtractSpec
-from pipelines.domain.vocabulary import normalise_header
-from pipelines.mapping import HeaderMapping
+from pipelines.mapping import HeaderMapping, header_word
 
 PERSON_FIELDS = ("name", "id_number", "sex", "birth_date")
 PLACE_FIELDS = ("township", "village", "village_code")
@@ -169,7 +168,7 @@ def _exact(headers: list[str], spec: ExtractSpec, mapping: HeaderMapping,
     for name, words in variants.items():
         for w in words:
             lookup.setdefault(w, name)
-    builtin = {normalise_header(w) for words in spec.fields.values() for w in words}
+    builtin = {header_word(w) for words in spec.fields.values() for w in words}
     out = {i: (lookup[h], "builtin" if h in builtin else "steward")
            for i, h in enumerate(headers) if h in lookup}
     return out, set(spec.unused) | mapping.unused(spec.name)

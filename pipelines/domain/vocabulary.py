@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -63,15 +63,7 @@ def normalise_header(header: object) -> str:
     """
     if header is None:
         return ""
-    return _normalised_header(str(header))
-
-
-@lru_cache(maxsize=1 << 16)
-def _normalised_header(header: str) -> str:
-    """:func:`normalise_header` of a text, worked out once per process: recognising a file's
-    extract normalises every vocabulary word and header-row candidate, 40,000 times for the
-    demo county's eight files, mostly the same few hundred words."""
-    text = unicodedata.normalize("NFKC", header).translate(_BRACKETS)
+    text = unicodedata.normalize("NFKC", str(header)).translate(_BRACKETS)
     text = re.sub(_INVISIBLE, "", text).lower()
     text = _HEADER_TAIL.sub("", text)
     stripped = _HEADER_INDEX.sub("", text)

@@ -18,9 +18,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import cache, lru_cache
+from pathlib import Path
 
 import polars as pl
 
+# the differing phrase prefixes of the installed pypinyin, one a line under a version line
+PHRASE_PREFIXES = Path(__file__).resolve().parents[1] / "data" / "pinyin_phrase_prefixes.txt"
 MIDDLE_DOTS = r"[·•.・‧･∙⋅･]+"
 INVISIBLE = r"[\p{Cc}\p{Cf}\x{FE00}-\x{FE0F}\x{E0100}-\x{E01EF}]"
 _BLANK = r"[\s\p{Cc}\p{Cf}\x{FE00}-\x{FE0F}\x{E0100}-\x{E01EF}]+"  # spaces and invisibles
@@ -62,9 +65,34 @@ def _phrases() -> list[str]:
     characters' own readings (重庆 chongqing, not zhongqing).
 
     Only a name holding one of them can get other pinyin from the phrase-aware pass than from
-    the per-character map, so only those names take that (slow) pass. Readings lose their
-    tone marks through one translation table (``_toneless`` of each marked letter).
+    the per-character map, so only those names take that (slow) pass. They depend only on
+    pypinyin's dictionaries: read from :data:`PHRASE_PREFIXES` when it was written for the
+    installed pypinyin (:func:`write_phrase_prefixes`), else worked out (~0.3 CPU s).
     """
+    from importlib.metadata import version
+
+    try:
+        head, *prefixes = PHRASE_PREFIXES.read_text(encoding="utf-8").splitlines()
+    except (OSError, ValueError):
+        head, prefixes = "", []
+    if head == f"# pypinyin {version('pypinyin')}":
+        return prefixes
+    return differing_prefixes()
+
+
+def write_phrase_prefixes() -> None:
+    """Write :func:`differing_prefixes` of the installed pypinyin to :data:`PHRASE_PREFIXES`
+    (after a pypinyin upgrade: ``python -c "from pipelines.normalise.names import
+    write_phrase_prefixes as w; w()"``)."""
+    from importlib.metadata import version
+
+    lines = [f"# pypinyin {version('pypinyin')}", *differing_prefixes()]
+    PHRASE_PREFIXES.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def differing_prefixes() -> list[str]:
+    """:func:`_phrases` worked out from pypinyin's phrase dictionary. Readings lose their
+    tone marks through one translation table (``_toneless`` of each marked letter)."""
     from pypinyin.phrases_dict import phrases_dict
 
     marked = {c for readings in phrases_dict.values() for r in readings for c in r[0]}

@@ -57,3 +57,14 @@ def test_names_known_from_an_earlier_frame_give_the_same_answer(monkeypatch, lim
     assert out["name"].to_list() == ["重庆", "张三", "陈五", None, "岂三", "王五", "重庆"]
     assert out["name_pinyin"].to_list() == ["chongqing", "zhangsan", "chenwu", None, "qisan",
                                             "wangwu", "chongqing"]
+
+
+def test_phrase_prefixes_file_is_the_installed_pypinyins() -> None:
+    """The shipped phrase prefixes are what pypinyin's dictionary gives (else: rewrite them)."""
+    from importlib.metadata import version
+
+    from pipelines.normalise.names import PHRASE_PREFIXES, differing_prefixes
+
+    head, *prefixes = PHRASE_PREFIXES.read_text(encoding="utf-8").splitlines()
+    assert head == f"# pypinyin {version('pypinyin')}", "run write_phrase_prefixes()"
+    assert prefixes == differing_prefixes()
