@@ -73,12 +73,18 @@ def test_the_phrase_prefixes_in_use_are_the_installed_pypinyins() -> None:
     assert _phrases.__wrapped__() == worked_out
 
 
-def test_another_pypinyin_works_the_phrase_prefixes_out(monkeypatch) -> None:
-    """A pypinyin other than the file's (an upgrade): the file is not read, the prefixes are
+@pytest.mark.parametrize(("installed", "read"), [("0.1.0", True), ("0.2.0", False)])
+def test_the_prefixes_file_is_read_only_for_the_pypinyin_it_names(
+        monkeypatch, tmp_path, installed: str, read: bool) -> None:
+    """A file written for another pypinyin (an upgrade since) is not read: the prefixes are
     worked out from the installed dictionary."""
     import importlib.metadata
 
-    from pipelines.normalise.names import _phrases, differing_prefixes
+    from pipelines.normalise import names
 
-    monkeypatch.setattr(importlib.metadata, "version", lambda name: "0.0.0-not-the-file's")
-    assert _phrases.__wrapped__() == differing_prefixes()
+    shipped = tmp_path / "prefixes.txt"
+    shipped.write_text("# pypinyin 0.1.0\n假的\n", encoding="utf-8")
+    monkeypatch.setattr(names, "PHRASE_PREFIXES", shipped)
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: installed)
+    got = names._phrases.__wrapped__()
+    assert got == (["假的"] if read else names.differing_prefixes())
