@@ -264,15 +264,17 @@ def _extract_bits(rec: pl.DataFrame, whole: pl.DataFrame,
             "id_extracts": mask.fill_null(0).to_numpy().astype(np.int64)}
 
 
-def county_facts(rec: pl.DataFrame) -> pl.DataFrame:
+def county_facts(rec: pl.DataFrame, extracts: list[str] | None = None) -> pl.DataFrame:
     """Per record, the county-wide facts its comparisons read (``Coded``'s ``name_holders``,
     ``pinyin_holders`` and ``id_extracts``, counted over ``rec``): how many valid IDs carry
-    its name and its pinyin, and the extracts its valid ID appears in.
+    its name and its pinyin, and the extracts its valid ID appears in (``extracts``, sorted,
+    number the bits: by default ``rec``'s own).
 
     Windows over the records rather than ``holders`` / ``_extract_bits``' tables joined
     back (the same figures; about half the work on every record of a night).
     """
-    uniq = rec["extract"].drop_nulls().unique().sort()
+    uniq = (rec["extract"].drop_nulls().unique().sort() if extracts is None
+            else pl.Series("extract", extracts, dtype=pl.String))
     lookup = pl.DataFrame({"extract": uniq,
                            "bit": pl.Series([1 << k for k in range(len(uniq))], dtype=pl.Int64)})
     ok = pl.col("id_valid") & pl.col("id_number").is_not_null()

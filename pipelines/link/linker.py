@@ -16,6 +16,7 @@ from pipelines.link import reblock as rebl
 from pipelines.link.coding import Coded, code_records
 from pipelines.link.comparisons import NULL, compare
 from pipelines.link.explain import with_explain
+from pipelines.link.facts import FACTS, extracts_of
 from pipelines.link.prepare import (
     ONE_ROW_EXTRACTS,
     PREPARE_ONLY,
@@ -210,21 +211,23 @@ def _block(rec: pl.DataFrame, s: LinkSettings, decisions: pl.DataFrame | None, n
             resolved.unresolved,
             "; ".join(resolved.examples),
         )
+    stats["decisions_applied"] = decided.height
+    if decided.height == 0:  # no join over every pair (nor a copy of them) for nothing
+        return pairs, decided
     extra = decided.join(pairs, on=["i_l", "i_r"], how="anti").select(
         "i_l", "i_r", block_rule=pl.lit("steward")
     )
     if night.kept is not None and "row" in pairs.columns:  # a kept steward pair's levels
         extra = extra.join(night.kept.select("i_l", "i_r", "row"), on=["i_l", "i_r"],
                            how="left", maintain_order="left")
-    stats["decisions_applied"] = decided.height
     return pl.concat([pairs, extra], how="diagonal"), decided
 
 
 def _plan(rec: pl.DataFrame, state: incremental.LinkState | None, s: LinkSettings,
-          full: bool, today: date, stats: dict) -> _Night:
+          full: bool, today: date, stats: dict, own_k2i: np.ndarray | None) -> _Night:
     """Decide the night's mode (``incremental.plan``) and say it in ``stats``."""
     mode, reason, k2i = incremental.plan(state, s, full, today,
-                                         rec.select("record_key", "fingerprint"))
+                                         rec.select("record_key", "fingerprint"), own_k2i)
     stats["link_mode"], stats["link_mode_reason"] = mode, reason
     log.info("link: %s night: %s", mode, reason)
     if k2i is not None:
@@ -325,9 +328,9 @@ def link_records(
     s = settings or LinkSettings()
     stats: dict = {"seconds": {}, "cpu_seconds": {}}
     t0 = t = _mark()
-    rec, keys = prepared(records, evidence, state, keys)
-    night = _plan(rec, state, s, full, today or date.today(), stats)
-    night.facts = rec.select("name_holders", "pinyin_holders", "id_extracts")
+    rec, keys, own_k2i = prepared(records, evidence, state, keys, reuse=not full)
+    night = _plan(rec, state, s, full, today or date.today(), stats, own_k2i)
+    night.facts = rec.select(*FACTS)
     rec = rec.drop(*night.facts.columns, *PREPARE_ONLY)
     t = _lap(stats, "prepare", t)
     pairs, decided = _block(rec, s, decisions, night, stats)
@@ -339,10 +342,12 @@ def link_records(
                                            night.fitted)
     _lap(stats, "output", t)
     _lap(stats, "total", t0)
-    state = incremental.new_state({**night.model, "over_cap": night.over_cap},
+    state = incremental.new_state({**night.model, "over_cap": night.over_cap,
+                                   "extracts": extracts_of(rec)},
                                   rec.with_columns(content=keys["content"]), scored,
                                   [c.name for c in s.comparisons],
-                                  [r.name for r in blocking.resolve_rules(s.blocking_rules)])
+                                  [r.name for r in blocking.resolve_rules(s.blocking_rules)],
+                                  night.facts)
     regroup.keep(state, people["codes"], people["labels"], people["person_id"], people["exact"],
                  people["one_list"], previous_ids, s)
     return LinkResult(links=links, pairs=out_pairs, uncertain=uncertain, stats=stats,
