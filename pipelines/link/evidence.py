@@ -123,8 +123,10 @@ def _found(rec: pl.DataFrame, evidence: pl.DataFrame) -> pl.DataFrame:
     checked; when two ids share a hash (never seen), joined on the ids themselves."""
     cols = [pl.col(c).cast(t) for c, t in EVIDENCE_COLUMNS.items()]
     h = pl.col("record_id").hash(seed=29).alias("_h")
-    ev = evidence.drop_nulls("record_id").select(h, "record_id", *cols).unique(
-        "_h", keep="first")
+    ev = evidence.drop_nulls("record_id").select(h, "record_id", *cols)
+    first = ev["_h"].is_first_distinct()
+    if not first.all():  # a record_id given twice: its first row
+        ev = ev.filter(first)
     found = rec.select(h, _id="record_id").join(ev, on="_h", how="left", maintain_order="left")
     if (found["record_id"] != found["_id"]).any():
         ev = evidence.unique("record_id", keep="first").select("record_id", *cols)

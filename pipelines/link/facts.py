@@ -100,6 +100,6 @@ def facts_reusing(rec: pl.DataFrame, kept: pl.DataFrame, k2i: np.ndarray,
         if len(at):  # whole groups: every record of a touched group is in ``at`` (a new
             # or changed record with a key is in a touched group)
             part = rec.select("name", "name_pinyin", "id_number", "id_valid", "extract")[at]
-            values[at] = county_facts(part, extracts=extracts_of(rec))[fact].to_numpy()
+            values[at] = county_facts(part, extracts_of(rec), (fact,))[fact].to_numpy()
         out[fact] = values
     return pl.DataFrame(out)

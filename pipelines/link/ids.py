@@ -61,25 +61,26 @@ def _keys(records: pl.DataFrame, content: pl.Series) -> pl.Series:
     return _suffixed(records, _md5_prefix(content))
 
 
-def _suffixed(records: pl.DataFrame, digest: pl.Series) -> pl.Series:
+def _suffixed(records: pl.DataFrame, digest: pl.Series, content: pl.Series | None = None
+              ) -> pl.Series:
     """The record keys of ``records`` whose contents' MD5 prefixes are ``digest``: ``R`` +
-    digest, ``-k`` for the k-th copy of a content."""
-    keys = "R" + digest
-    dup = digest.is_duplicated()
+    digest, ``-k`` for the k-th copy of a content (copies found on ``content``, the
+    contents' hashes, when given: integers, not strings)."""
+    keys = ("R" + digest).alias("key")
+    same = digest if content is None else content
+    dup = same.is_duplicated()
     if not dup.any():
-        return keys.alias("key")
+        return keys
     copies = (
         records.select("source_file", "sheet", "row_number")
-        .with_columns(h=digest, pos=pl.int_range(pl.len()))
+        .with_columns(h=same, pos=pl.int_range(pl.len()))
         .filter(dup)
         .sort("h", "source_file", "sheet", "row_number")
         .select("pos", k=pl.int_range(pl.len()).over("h"))
         .filter(pl.col("k") > 0)
     )
-    suffix = pl.Series("s", [""] * len(keys), dtype=pl.String).scatter(
-        copies["pos"], "-" + copies["k"].cast(pl.String)
-    )
-    return (keys + suffix).alias("key")
+    return keys.scatter(copies["pos"],
+                        keys.gather(copies["pos"]) + "-" + copies["k"].cast(pl.String))
 
 
 def record_keys(records: pl.DataFrame) -> pl.Series:
@@ -121,7 +122,7 @@ def keys_reusing(records: pl.DataFrame, kept: pl.DataFrame | None) -> pl.DataFra
     todo = digest.is_null()
     if todo.any():
         digest = digest.scatter(todo.arg_true(), _md5_prefix(_content(records.filter(todo))))
-    return pl.DataFrame([_suffixed(records, digest).alias("record_key"), hashed])
+    return pl.DataFrame([_suffixed(records, digest, hashed).alias("record_key"), hashed])
 
 
 def _reuse_previous(clusters: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:

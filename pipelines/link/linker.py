@@ -153,8 +153,9 @@ def _status(
     side = rec.select("id_number", "id_valid", "one_list")
     left = side[scored["i_l"]].rename(lambda c: c + "_l")
     right = side[scored["i_r"]].rename(lambda c: c + "_r")
-    decision = scored.select("i_l", "i_r").join(decided, on=["i_l", "i_r"], how="left",
-                                                maintain_order="left")["decision"]
+    decision = pl.repeat(None, scored.height, dtype=pl.String, eager=True) \
+        if decided.height == 0 else scored.select("i_l", "i_r").join(
+            decided, on=["i_l", "i_r"], how="left", maintain_order="left")["decision"]
     both_valid = pl.col("id_valid_l") & pl.col("id_valid_r")
     same_id = both_valid & (pl.col("id_number_l") == pl.col("id_number_r"))
     same_list = (pl.col("one_list_l") == pl.col("one_list_r")).fill_null(False)  # 2 people
@@ -237,6 +238,14 @@ def _plan(rec: pl.DataFrame, state: incremental.LinkState | None, s: LinkSetting
         mode, reason, today, state, k2i, kept=incremental.kept_pairs(state, k2i))
 
 
+def _sizes(labels: np.ndarray) -> pl.Series:
+    """Per record the size of its cluster (a count per label, labels being small
+    non-negative integers; else a window over them)."""
+    if len(labels) and labels.min() >= 0 and labels.max() <= 8 * len(labels):
+        return pl.Series(np.bincount(labels)[labels].astype(np.int64))
+    return pl.DataFrame({"c": labels}).select(pl.len().over("c").cast(pl.Int64)).to_series()
+
+
 def _people(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame,
             previous_ids: pl.DataFrame | None, s: LinkSettings, night: _Night, stats: dict
             ) -> tuple[pl.DataFrame, np.ndarray, pl.DataFrame, dict]:
@@ -254,7 +263,7 @@ def _people(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame,
     scored = _refused_to_uncertain(scored, labels, stats)
     t = _lap(stats, "cluster", t)
     person_id, exact = regroup.person_ids(rec["record_key"], labels, previous_ids, kept, redo)
-    size = pl.DataFrame({"c": labels}).select(pl.len().over("c").cast(pl.Int64)).to_series()
+    size = _sizes(labels)
     links = rec.select("record_id", "record_key").with_columns(person_id=person_id,
                                                                cluster_size=size)
     _lap(stats, "ids", t)
