@@ -116,7 +116,9 @@ def reblock(rec: pl.DataFrame, rules: tuple[BlockingRule | str, ...], max_block:
     for rank, rule in enumerate(rules):
         t = time.perf_counter()
         h, touched, near = _touched(rec, rule, dirty_s, over_cap.get(rule.name, []))
-        pairs, capped, over = blocking.rule_pairs(rec.filter(near), rule, max_block)
+        read = dict.fromkeys(["i", "id_valid", "id_number", *rule.keys, *rule.refine])
+        pairs, capped, over = blocking.rule_pairs(rec.select(*read).filter(near), rule,
+                                                  max_block)  # the columns it reads only
         pairs = pairs.unique()
         hit = touched.to_numpy()
         blocks.append((hit, h.fill_null(0).to_numpy(), h.is_null().to_numpy()))
