@@ -62,7 +62,9 @@ def _heads(rec: pl.DataFrame) -> pl.DataFrame:
     A head written exactly like some record's name is normalised by that record (most heads
     are members too); only the rest go through ``normalise_names``.
     """
-    known = rec.select(head_raw="name_raw", _h="name", _p="name_pinyin").drop_nulls("head_raw")
+    wanted = rec["head_name"].drop_nulls().unique().implode()  # only names some head has
+    known = rec.select(head_raw="name_raw", _h="name", _p="name_pinyin").filter(
+        pl.col("head_raw").is_in(wanted))
     known = known.unique("head_raw", keep="first")
     # joined on the head column alone, the two found columns added (rec is not copied)
     heads = rec.select(head_raw="head_name").join(known, on="head_raw", how="left",
@@ -84,7 +86,8 @@ def _village_stems(rec: pl.DataFrame) -> pl.DataFrame:
     stem = (
         pl.col("village_raw").str.replace_all(r"\s", "").str.replace(VILLAGE_SUFFIX, "")
     )
-    written = rec.filter(
+    # each written name once (a few thousand), not once per record
+    written = rec.select("village_raw", "village_code").unique().filter(
         pl.col("village_code").is_not_null() & ~pl.col("village_raw").str.contains(r"^\d+$")
     ).select(stem=stem, village_code="village_code")
     return (
@@ -94,6 +97,42 @@ def _village_stems(rec: pl.DataFrame) -> pl.DataFrame:
         .filter(pl.col("village_code").list.len() == 1)
         .select("stem", clinic_village=pl.col("village_code").list.first())
     )
+
+
+def by_value(column: pl.Expr, table: pl.DataFrame) -> pl.Expr:
+    """``column``'s values mapped by ``table`` (value, new: each value once), null for a
+    value it does not hold: a derivation worked out per distinct value, not per record."""
+    old, new = table.get_column(table.columns[0]), table.get_column(table.columns[1])
+    return column.replace_strict(old, new, default=None, return_dtype=new.dtype)
+
+
+def _clinic_villages(rec: pl.DataFrame) -> pl.DataFrame:
+    """clinic, the village its name names (``_village_stems``), per distinct clinic."""
+    clinic_stem = (
+        pl.col("clinic").str.replace_all(r"\s", "").str.replace(CLINIC_SUFFIX, "")
+        .str.replace(VILLAGE_SUFFIX, "")
+    )
+    clinics = rec.select(pl.col("clinic").drop_nulls().unique()).with_columns(stem=clinic_stem)
+    return clinics.join(_village_stems(rec), on="stem", how="left").select(
+        "clinic", "clinic_village")
+
+
+def _found(rec: pl.DataFrame, evidence: pl.DataFrame) -> pl.DataFrame:
+    """Per record the evidence columns of the first evidence row of its record_id: joined
+    on a hash of the record_id (an integer join costs a fraction of a string one) and
+    checked; when two ids share a hash (never seen), joined on the ids themselves."""
+    cols = [pl.col(c).cast(t) for c, t in EVIDENCE_COLUMNS.items()]
+    h = pl.col("record_id").hash(seed=29).alias("_h")
+    ev = evidence.drop_nulls("record_id").select(h, "record_id", *cols)
+    first = ev["_h"].is_first_distinct()
+    if not first.all():  # a record_id given twice: its first row
+        ev = ev.filter(first)
+    found = rec.select(h, _id="record_id").join(ev, on="_h", how="left", maintain_order="left")
+    if (found["record_id"] != found["_id"]).any():
+        ev = evidence.unique("record_id", keep="first").select("record_id", *cols)
+        found = rec.select("record_id").join(ev, on="record_id", how="left",
+                                             maintain_order="left")
+    return found.drop("_h", "_id", "record_id", strict=False)
 
 
 def attach(rec: pl.DataFrame, evidence: pl.DataFrame | None) -> pl.DataFrame:
@@ -114,29 +153,20 @@ def attach(rec: pl.DataFrame, evidence: pl.DataFrame | None) -> pl.DataFrame:
         rec = rec.with_columns(
             [pl.lit(None, dtype=t).alias(c) for c, t in EVIDENCE_COLUMNS.items()]
         )
-    else:
-        ev = evidence.unique("record_id", keep="first").select(
-            "record_id", *[pl.col(c).cast(t) for c, t in EVIDENCE_COLUMNS.items()]
-        )
-        found = rec.select("record_id").join(ev, on="record_id", how="left",
-                                             maintain_order="left").drop("record_id")
-        rec = pl.concat([rec, found], how="horizontal")  # the join's columns, rec not copied
+    else:  # the join's columns added, rec not copied
+        rec = pl.concat([rec, _found(rec, evidence)], how="horizontal")
     rec = _heads(rec)
-    clinic_stem = (
-        pl.col("clinic").str.replace_all(r"\s", "").str.replace(CLINIC_SUFFIX, "")
-        .str.replace(VILLAGE_SUFFIX, "")
-    )
-    stems = rec.select(_stem=pl.when(pl.col("village_code").is_null()).then(clinic_stem))
-    rec = rec.with_columns(stems.join(_village_stems(rec).rename({"stem": "_stem"}), on="_stem",
-                                      how="left", maintain_order="left")["clinic_village"])
+    rec = rec.with_columns(clinic_village=pl.when(pl.col("village_code").is_null()).then(
+        by_value(pl.col("clinic"), _clinic_villages(rec))))
     digit = pl.col("id_number").str.slice(16, 1).cast(pl.Int32, strict=False)
     # Excel keeps 15 digits of an ID it held as a number: the sex digit (17th) is lost
     whole = (pl.col("id_number").str.len_chars() == 18) & ~(
         ~pl.col("id_valid") & pl.col("id_number").str.ends_with("000"))
     return rec.with_columns(
         insurance_no=insurance_key(pl.col("insurance_no")),
-        hospital=pl.col("hospital").str.replace_all(r"\s", "").str.replace(HOSPITAL_PREFIX,
-                                                                           "${1}"),
+        hospital=by_value(pl.col("hospital"), rec.select(pl.col("hospital").drop_nulls().unique())
+                          .select("hospital", new=pl.col("hospital").str.replace_all(r"\s", "")
+                                  .str.replace(HOSPITAL_PREFIX, "${1}"))),
         place=pl.coalesce("village_code", "clinic_village"),
         sex_id=pl.when(whole)
         .then(pl.when(digit % 2 == 1).then(pl.lit("男")).when(digit % 2 == 0).then(pl.lit("女")))

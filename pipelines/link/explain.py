@@ -26,8 +26,9 @@ def explain(s: LinkSettings) -> pl.Expr:
 def with_explain(scored: pl.DataFrame, s: LinkSettings) -> pl.DataFrame:
     """Add ``explain``. A pair's weights are its levels' weights, so its explanation is a
     function of its levels: written once per distinct combination of levels (a few
-    thousand) and gathered to the pairs by the combination's number (the levels packed
-    into one integer), not built again for each of a million pairs nor joined on them."""
+    thousand) and joined to the pairs on the combination's number (the levels packed into
+    one integer: a hash join of integers, not a sort), not built again for each of a million
+    pairs nor joined on the levels."""
     levels = [f"lv_{c.name}" for c in s.comparisons]
     weights = [f"w_{c.name}" for c in s.comparisons]
     sizes = [len(c.levels) + 1 for c in s.comparisons]  # a level, or -1 (null)
@@ -39,6 +40,10 @@ def with_explain(scored: pl.DataFrame, s: LinkSettings) -> pl.DataFrame:
     key = np.zeros(scored.height, dtype=np.int64)
     for column, size in zip(levels, sizes, strict=True):
         key = key * size + (scored[column].to_numpy().astype(np.int64) + 1)
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    combos = scored.select(*levels, *weights)[first].select(explain=explain(s))
-    return scored.with_columns(combos["explain"].gather(inverse.ravel()))
+    # one pair per combination (hashed, not sorted), its explanation joined back on the key
+    keyed = pl.DataFrame({"k": key})
+    first = keyed.with_row_index("r").unique("k", keep="any")
+    combos = scored.select(*levels, *weights)[first["r"]].select(
+        explain(s).alias("explain"), k=first["k"])
+    return scored.with_columns(keyed.join(combos, on="k", how="left",
+                                          maintain_order="left")["explain"])

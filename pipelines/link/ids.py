@@ -6,7 +6,6 @@ import hashlib
 from typing import NamedTuple
 
 import duckdb
-import numpy as np
 import polars as pl
 
 from pipelines.domain.identity import mask_id as mask_id  # the one masker
@@ -42,13 +41,16 @@ def _md5_prefix(text: pl.Series) -> pl.Series:
     return rel.order("p").select("left(md5(t), 16) as h").pl()["h"]
 
 
+def _content_columns(records: pl.DataFrame) -> list[str]:
+    """What a record key hashes: ``KEY_COLUMNS`` and any column beyond ``COMMON_COLUMNS``."""
+    return [*KEY_COLUMNS, *sorted(c for c in records.columns if c not in COMMON_COLUMNS)]
+
+
 def _content(records: pl.DataFrame) -> pl.Series:
-    """The text a record key hashes: ``KEY_COLUMNS`` and any column beyond
-    ``COMMON_COLUMNS``."""
-    extra = sorted(c for c in records.columns if c not in COMMON_COLUMNS)
+    """The text a record key hashes (``_content_columns``)."""
     return records.select(
         pl.concat_str(
-            [pl.col(c).cast(pl.String).fill_null("\u2205") for c in [*KEY_COLUMNS, *extra]],
+            [pl.col(c).cast(pl.String).fill_null("\u2205") for c in _content_columns(records)],
             separator="\x1f",
         )
     ).to_series()
@@ -56,23 +58,29 @@ def _content(records: pl.DataFrame) -> pl.Series:
 
 def _keys(records: pl.DataFrame, content: pl.Series) -> pl.Series:
     """The record keys of ``records`` whose ``_content`` is ``content``."""
-    digest = _md5_prefix(content)
-    keys = "R" + digest
-    dup = digest.is_duplicated()
+    return _suffixed(records, _md5_prefix(content))
+
+
+def _suffixed(records: pl.DataFrame, digest: pl.Series, content: pl.Series | None = None
+              ) -> pl.Series:
+    """The record keys of ``records`` whose contents' MD5 prefixes are ``digest``: ``R`` +
+    digest, ``-k`` for the k-th copy of a content (copies found on ``content``, the
+    contents' hashes, when given: integers, not strings)."""
+    keys = ("R" + digest).alias("key")
+    same = digest if content is None else content
+    dup = same.is_duplicated()
     if not dup.any():
-        return keys.alias("key")
+        return keys
     copies = (
         records.select("source_file", "sheet", "row_number")
-        .with_columns(h=digest, pos=pl.int_range(pl.len()))
+        .with_columns(h=same, pos=pl.int_range(pl.len()))
         .filter(dup)
         .sort("h", "source_file", "sheet", "row_number")
         .select("pos", k=pl.int_range(pl.len()).over("h"))
         .filter(pl.col("k") > 0)
     )
-    suffix = pl.Series("s", [""] * len(keys), dtype=pl.String).scatter(
-        copies["pos"], "-" + copies["k"].cast(pl.String)
-    )
-    return (keys + suffix).alias("key")
+    return keys.scatter(copies["pos"],
+                        keys.gather(copies["pos"]) + "-" + copies["k"].cast(pl.String))
 
 
 def record_keys(records: pl.DataFrame) -> pl.Series:
@@ -92,9 +100,10 @@ def record_keys(records: pl.DataFrame) -> pl.Series:
 
 
 def keys_reusing(records: pl.DataFrame, kept: pl.DataFrame | None) -> pl.DataFrame:
-    """``record_keys`` and a hash of each record's content, taking the keys of records whose
-    content is unique tonight and was unique on the night that kept it (their key has no
-    ``-k``, so it is the MD5 of the same content) from ``kept`` instead of hashing again.
+    """``record_keys`` and a hash of each record's content (``hash_rows`` of the columns the
+    key hashes), taking the MD5 of every content ``kept`` holds from its key (``R`` + the
+    MD5 prefix, then ``-k`` for a copy) instead of hashing again: only contents new tonight
+    are written out and hashed; the copies are numbered as ``record_keys`` does.
 
     Args:
         records: a ``person_records`` frame.
@@ -103,21 +112,17 @@ def keys_reusing(records: pl.DataFrame, kept: pl.DataFrame | None) -> pl.DataFra
     Returns:
         record_key, content, aligned with ``records``.
     """
-    content = _content(records)
-    hashed = content.hash(seed=5).alias("content")
+    hashed = records.select(_content_columns(records)).hash_rows(seed=5).alias("content")
     if kept is None or "content" not in kept.columns or kept.height == 0:
-        return pl.DataFrame([_keys(records, content).alias("record_key"), hashed])
-    once = kept.filter(~pl.col("content").is_duplicated()).select("content", "record_key")
-    found = (pl.DataFrame([hashed, pl.Series("pos", range(len(hashed)), dtype=pl.UInt32)])
-             .filter(~pl.col("content").is_duplicated()).join(once, on="content"))
-    todo = pl.Series(np.ones(len(hashed), dtype=bool)).scatter(found["pos"], False)
-    fresh = _keys(records.select("source_file", "sheet", "row_number").filter(todo),
-                  content.filter(todo))
-    keys = pl.Series("record_key", [None] * 0, dtype=pl.String).extend_constant(
-        None, len(hashed))
-    keys = keys.scatter(found["pos"], found["record_key"]).scatter(
-        todo.arg_true(), fresh)
-    return pl.DataFrame([keys, hashed])
+        return pl.DataFrame([_keys(records, _content(records)).alias("record_key"), hashed])
+    known = kept.select("content", digest=pl.col("record_key").str.slice(1, 16)).unique(
+        "content", keep="any")
+    digest = pl.DataFrame([hashed]).join(known, on="content", how="left",
+                                         maintain_order="left")["digest"]
+    todo = digest.is_null()
+    if todo.any():
+        digest = digest.scatter(todo.arg_true(), _md5_prefix(_content(records.filter(todo))))
+    return pl.DataFrame([_suffixed(records, digest, hashed).alias("record_key"), hashed])
 
 
 def _reuse_previous(clusters: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:

@@ -35,15 +35,17 @@ import numpy as np
 import polars as pl
 
 from pipelines.link.coding import county_facts
+from pipelines.link.facts import FACTS, GROUPS, extracts_of, own_hashes
 from pipelines.link.model import Model
 from pipelines.link.settings import Comparison, LinkSettings
 
-STATE_VERSION = 2  # 2: pairs keep their first blocking rule, the model the blocks over the cap
+# 2: pairs keep their first blocking rule, the model the blocks over the cap; 3: records keep
+# their own hash, county facts and group hashes (``facts``), the model the night's extracts
+STATE_VERSION = 3
 REFIT_DAYS = 7  # a full re-fit at least weekly
 REFIT_NEW_SHARE = 0.2  # ... or when more than this share of the records is new or changed
-# columns of the prepared records that say where a row is, not who: never compared
-NOT_COMPARED = ("i", "record_id", "record_key", "source_file", "sheet", "row_number",
-                "one_list")
+# what a record keeps of its preparing (``facts``): its own hash, group hashes and facts
+KEPT_FACTS = ("own", *[f"h_{f}" for f in GROUPS], *FACTS)
 
 
 @dataclass
@@ -54,9 +56,10 @@ class LinkState:
         model: the fitted model as data: ``m``, ``u`` (comparison -> per level), ``prior``,
             ``fitted_on`` (YYYY-MM-DD), ``settings`` (``settings_hash``), ``polars``,
             ``version``, ``over_cap`` (per blocking rule the hashes of its blocks over
-            the cap: ``reblock``).
-        records: record_key, fingerprint (UInt64), content (UInt64: ``ids.keys_reusing``);
-            row ``k`` is the pairs' ``k``.
+            the cap: ``reblock``), ``extracts`` (the night's, numbering ``id_extracts``).
+        records: record_key, fingerprint (UInt64), content (UInt64: ``ids.keys_reusing``),
+            own (UInt64: ``facts.own_hashes``), ``h_<fact>`` (UInt32: ``facts.group_hashes``)
+            and the county facts (UInt32); row ``k`` is the pairs' ``k``.
         pairs: k_l, k_r (UInt32, positions in ``records``), ``rank`` (UInt8: the pair's first
             blocking rule, 255 for a pair only a steward's decision added),
             ``lv_<comparison>`` (Int8).
@@ -109,17 +112,36 @@ def model_of(data: dict, comparisons: tuple[Comparison, ...]) -> Model:
                  u={c.name: np.asarray(data["u"][c.name], dtype=float) for c in comparisons})
 
 
-def fingerprints(rec: pl.DataFrame, facts: pl.DataFrame | None = None) -> pl.Series:
+def fingerprints(rec: pl.DataFrame, facts: pl.DataFrame | None = None,
+                 own: pl.Series | None = None) -> pl.Series:
     """Per prepared record, a hash of what its comparisons read (see the module docstring;
-    ``facts``: ``coding.county_facts(rec)`` when the caller has them)."""
-    county = (county_facts(rec) if facts is None else facts).rename(lambda c: f"_{c}")
-    own = rec.select([c for c in rec.columns if c not in NOT_COMPARED])
-    both = pl.concat([own, county], how="horizontal")
-    return both.select(pl.struct(both.columns).hash(seed=16)).to_series().alias("fingerprint")
+    ``facts``: ``coding.county_facts(rec)``, ``own``: ``facts.own_hashes(rec)``, when the
+    caller has them)."""
+    county = county_facts(rec) if facts is None else facts
+    own = own_hashes(rec) if own is None else own
+    both = pl.DataFrame([own, *[county[f].cast(pl.Int64) for f in FACTS]])
+    return both.hash_rows(seed=17).alias("fingerprint")
+
+
+def compatible(state: LinkState | None) -> bool:
+    """The state is of this state version and polars (its hashes are tonight's)."""
+    return state is not None and (state.model.get("version"), state.model.get("polars")) == (
+        STATE_VERSION, pl.__version__)
+
+
+def kept_facts(state: LinkState | None, rec: pl.DataFrame) -> pl.DataFrame | None:
+    """The kept records' keys and ``KEPT_FACTS`` when their facts can be reused tonight
+    (``facts.facts_reusing``: a compatible state, the same extracts), else None."""
+    if not compatible(state) or state.model.get("extracts") != extracts_of(rec):
+        return None
+    if not {"record_key", *KEPT_FACTS} <= set(state.records.columns):
+        return None
+    return state.records.select("record_key", *KEPT_FACTS)
 
 
 def plan(state: LinkState | None, s: LinkSettings, full: bool, today: date,
-         current: pl.DataFrame) -> tuple[str, str, np.ndarray | None]:
+         current: pl.DataFrame, own_k2i: np.ndarray | None = None
+         ) -> tuple[str, str, np.ndarray | None]:
     """Decide the night's mode.
 
     Args:
@@ -128,6 +150,8 @@ def plan(state: LinkState | None, s: LinkSettings, full: bool, today: date,
         full: a full night is asked for (``sanji run --full``, ``LinkConfig.full``).
         today: the day (for the model's age).
         current: per record (position ``i``): record_key, fingerprint.
+        own_k2i: per kept record its position tonight when its record_key and own hash are
+            there (``facts.matched``), -1 when not, if the caller has it.
 
     Returns:
         (``incremental`` | ``full``, why, and for incremental per kept record ``k`` its
@@ -144,19 +168,34 @@ def plan(state: LinkState | None, s: LinkSettings, full: bool, today: date,
     age = (today - date.fromisoformat(m["fitted_on"])).days
     if age >= s.refit_days:
         return "full", f"the model was fitted {age} days ago (re-fit every {s.refit_days})", None
-    k2i = np.full(state.records.height, -1, dtype=np.int64)
-    # on the fingerprint (an integer) first, then the keys: a string join over every record
-    # costs more
-    clean = (state.records.with_row_index("k")
-             .join(current.with_row_index("i"), on="fingerprint")
-             .filter(pl.col("record_key") == pl.col("record_key_right")))
-    k2i[clean["k"].to_numpy()] = clean["i"].to_numpy()
-    dirty = 1.0 - clean.height / max(current.height, 1)
+    k2i = _clean(state.records, current, own_k2i)
+    n_clean = int((k2i >= 0).sum())
+    dirty = 1.0 - n_clean / max(current.height, 1)
     if dirty > s.refit_new_share:
         return "full", (f"{dirty:.1%} of the records are new or changed (re-fit above "
                         f"{s.refit_new_share:.0%})"), None
-    return "incremental", (f"{current.height - clean.height} new or changed records, "
+    return "incremental", (f"{current.height - n_clean} new or changed records, "
                            f"model fitted {age} days ago"), k2i
+
+
+def _clean(kept: pl.DataFrame, current: pl.DataFrame, own_k2i: np.ndarray | None
+           ) -> np.ndarray:
+    """Per kept record its position tonight when its record_key and fingerprint are there,
+    else -1: from the records matched on key and own hash (``own_k2i``) when given, the
+    fingerprints compared by position; else joined."""
+    if own_k2i is not None:
+        k2i, at = own_k2i.copy(), np.flatnonzero(own_k2i >= 0)
+        was = kept["fingerprint"].to_numpy()[at]
+        k2i[at[was != current["fingerprint"].to_numpy()[own_k2i[at]]]] = -1
+        return k2i
+    k2i = np.full(kept.height, -1, dtype=np.int64)
+    # on the fingerprint (an integer) first, then the keys: a string join over every record
+    # costs more
+    clean = (kept.with_row_index("k")
+             .join(current.with_row_index("i"), on="fingerprint")
+             .filter(pl.col("record_key") == pl.col("record_key_right")))
+    k2i[clean["k"].to_numpy()] = clean["i"].to_numpy()
+    return k2i
 
 
 def kept_pairs(state: LinkState, k2i: np.ndarray) -> pl.DataFrame:
@@ -199,11 +238,14 @@ def kept_levels(state: LinkState, rows: np.ndarray, names: list[str]
 
 
 def new_state(model: dict, rec: pl.DataFrame, scored: pl.DataFrame, names: list[str],
-              rules: list[str]) -> LinkState:
-    """The state this night keeps: its model, records and every scored pair's levels and
-    first blocking rule (``rules``: the rules' names in order)."""
+              rules: list[str], facts: pl.DataFrame) -> LinkState:
+    """The state this night keeps: its model, records (with their ``KEPT_FACTS``; ``facts``:
+    the county facts) and every scored pair's levels and first blocking rule (``rules``: the
+    rules' names in order)."""
     rank = pl.col("block_rule").replace_strict({r: k for k, r in enumerate(rules)},
                                                default=255, return_dtype=pl.UInt8)
     pairs = scored.select(pl.col("i_l").alias("k_l"), pl.col("i_r").alias("k_r"),
                           rank.alias("rank"), *[pl.col(f"lv_{f}").cast(pl.Int8) for f in names])
-    return LinkState(model, rec.select("record_key", "fingerprint", "content"), pairs)
+    kept = rec.select("record_key", "fingerprint", "content", *KEPT_FACTS[:4]).with_columns(
+        facts.select([pl.col(f).cast(pl.UInt32) for f in FACTS]))
+    return LinkState(model, kept, pairs)

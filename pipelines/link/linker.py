@@ -16,6 +16,7 @@ from pipelines.link import reblock as rebl
 from pipelines.link.coding import Coded, code_records
 from pipelines.link.comparisons import NULL, compare
 from pipelines.link.explain import with_explain
+from pipelines.link.facts import FACTS, extracts_of
 from pipelines.link.prepare import (
     ONE_ROW_EXTRACTS,
     PREPARE_ONLY,
@@ -152,8 +153,9 @@ def _status(
     side = rec.select("id_number", "id_valid", "one_list")
     left = side[scored["i_l"]].rename(lambda c: c + "_l")
     right = side[scored["i_r"]].rename(lambda c: c + "_r")
-    decision = scored.select("i_l", "i_r").join(decided, on=["i_l", "i_r"], how="left",
-                                                maintain_order="left")["decision"]
+    decision = pl.repeat(None, scored.height, dtype=pl.String, eager=True) \
+        if decided.height == 0 else scored.select("i_l", "i_r").join(
+            decided, on=["i_l", "i_r"], how="left", maintain_order="left")["decision"]
     both_valid = pl.col("id_valid_l") & pl.col("id_valid_r")
     same_id = both_valid & (pl.col("id_number_l") == pl.col("id_number_r"))
     same_list = (pl.col("one_list_l") == pl.col("one_list_r")).fill_null(False)  # 2 people
@@ -210,21 +212,23 @@ def _block(rec: pl.DataFrame, s: LinkSettings, decisions: pl.DataFrame | None, n
             resolved.unresolved,
             "; ".join(resolved.examples),
         )
+    stats["decisions_applied"] = decided.height
+    if decided.height == 0:  # no join over every pair (nor a copy of them) for nothing
+        return pairs, decided
     extra = decided.join(pairs, on=["i_l", "i_r"], how="anti").select(
         "i_l", "i_r", block_rule=pl.lit("steward")
     )
     if night.kept is not None and "row" in pairs.columns:  # a kept steward pair's levels
         extra = extra.join(night.kept.select("i_l", "i_r", "row"), on=["i_l", "i_r"],
                            how="left", maintain_order="left")
-    stats["decisions_applied"] = decided.height
     return pl.concat([pairs, extra], how="diagonal"), decided
 
 
 def _plan(rec: pl.DataFrame, state: incremental.LinkState | None, s: LinkSettings,
-          full: bool, today: date, stats: dict) -> _Night:
+          full: bool, today: date, stats: dict, own_k2i: np.ndarray | None) -> _Night:
     """Decide the night's mode (``incremental.plan``) and say it in ``stats``."""
     mode, reason, k2i = incremental.plan(state, s, full, today,
-                                         rec.select("record_key", "fingerprint"))
+                                         rec.select("record_key", "fingerprint"), own_k2i)
     stats["link_mode"], stats["link_mode_reason"] = mode, reason
     log.info("link: %s night: %s", mode, reason)
     if k2i is not None:
@@ -232,6 +236,14 @@ def _plan(rec: pl.DataFrame, state: incremental.LinkState | None, s: LinkSetting
         stats["records_gone_or_changed"] = int((k2i < 0).sum())
     return _Night(mode, reason, today) if k2i is None else _Night(
         mode, reason, today, state, k2i, kept=incremental.kept_pairs(state, k2i))
+
+
+def _sizes(labels: np.ndarray) -> pl.Series:
+    """Per record the size of its cluster (a count per label, labels being small
+    non-negative integers; else a window over them)."""
+    if len(labels) and labels.min() >= 0 and labels.max() <= 8 * len(labels):
+        return pl.Series(np.bincount(labels)[labels].astype(np.int64))
+    return pl.DataFrame({"c": labels}).select(pl.len().over("c").cast(pl.Int64)).to_series()
 
 
 def _people(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame,
@@ -251,7 +263,7 @@ def _people(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame,
     scored = _refused_to_uncertain(scored, labels, stats)
     t = _lap(stats, "cluster", t)
     person_id, exact = regroup.person_ids(rec["record_key"], labels, previous_ids, kept, redo)
-    size = pl.DataFrame({"c": labels}).select(pl.len().over("c").cast(pl.Int64)).to_series()
+    size = _sizes(labels)
     links = rec.select("record_id", "record_key").with_columns(person_id=person_id,
                                                                cluster_size=size)
     _lap(stats, "ids", t)
@@ -325,9 +337,9 @@ def link_records(
     s = settings or LinkSettings()
     stats: dict = {"seconds": {}, "cpu_seconds": {}}
     t0 = t = _mark()
-    rec, keys = prepared(records, evidence, state, keys)
-    night = _plan(rec, state, s, full, today or date.today(), stats)
-    night.facts = rec.select("name_holders", "pinyin_holders", "id_extracts")
+    rec, keys, own_k2i = prepared(records, evidence, state, keys, reuse=not full)
+    night = _plan(rec, state, s, full, today or date.today(), stats, own_k2i)
+    night.facts = rec.select(*FACTS)
     rec = rec.drop(*night.facts.columns, *PREPARE_ONLY)
     t = _lap(stats, "prepare", t)
     pairs, decided = _block(rec, s, decisions, night, stats)
@@ -339,10 +351,12 @@ def link_records(
                                            night.fitted)
     _lap(stats, "output", t)
     _lap(stats, "total", t0)
-    state = incremental.new_state({**night.model, "over_cap": night.over_cap},
+    state = incremental.new_state({**night.model, "over_cap": night.over_cap,
+                                   "extracts": extracts_of(rec)},
                                   rec.with_columns(content=keys["content"]), scored,
                                   [c.name for c in s.comparisons],
-                                  [r.name for r in blocking.resolve_rules(s.blocking_rules)])
+                                  [r.name for r in blocking.resolve_rules(s.blocking_rules)],
+                                  night.facts)
     regroup.keep(state, people["codes"], people["labels"], people["person_id"], people["exact"],
                  people["one_list"], previous_ids, s)
     return LinkResult(links=links, pairs=out_pairs, uncertain=uncertain, stats=stats,

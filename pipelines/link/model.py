@@ -318,5 +318,5 @@ def pair_weights(model: Model, levels: dict[str, np.ndarray]) -> dict[str, np.nd
     """Return comparison -> per-pair weight (log2 Bayes factor, 0 for null levels)."""
     out = {}
     for f, w in model.weights().items():
-        out[f] = np.append(w, 0.0)[levels[f].astype(np.int64)]
+        out[f] = np.append(w, 0.0)[levels[f]]  # level -1 (null): the 0.0 appended
     return out

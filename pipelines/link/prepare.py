@@ -3,10 +3,11 @@ county-wide facts (``link_records``' first stage)."""
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from pipelines.domain.extracts import EXTRACTS
-from pipelines.link import evidence, ids, incremental
+from pipelines.link import evidence, facts, ids, incremental
 from pipelines.link.coding import county_facts
 from schemas.canonical import COMMON_COLUMNS
 
@@ -64,14 +65,20 @@ def prepare_records(records: pl.DataFrame,
 
 
 def prepared(records: pl.DataFrame, record_evidence: pl.DataFrame | None,
-             state: incremental.LinkState | None, keys: pl.DataFrame | None
-             ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The prepared records with their keys, fingerprints and county facts; the keys."""
+             state: incremental.LinkState | None, keys: pl.DataFrame | None, reuse: bool = True
+             ) -> tuple[pl.DataFrame, pl.DataFrame, np.ndarray | None]:
+    """The prepared records with their keys, own and group hashes, fingerprints and county
+    facts (counted again only where a change touches them, ``facts.facts_reusing``, unless
+    not ``reuse``); the keys; per kept record its position tonight when its key and own hash
+    are there (-1 when not; None without a compatible state: ``facts.matched``)."""
     rec = prepare_records(records, record_evidence)
     if keys is None or keys.height != rec.height:  # the records' own columns only
         keys = ids.keys_reusing(rec.select(records.columns),
                                 None if state is None else state.records)
     rec = rec.with_columns(record_key=keys["record_key"])
-    facts = county_facts(rec)
-    rec = rec.with_columns(fingerprint=incremental.fingerprints(rec, facts))
-    return pl.concat([rec, facts], how="horizontal"), keys
+    own, groups = facts.own_hashes(rec), facts.group_hashes(rec)
+    kept = incremental.kept_facts(state, rec) if reuse else None
+    k2i = None if kept is None else facts.matched(kept, rec["record_key"], own)
+    county = county_facts(rec) if k2i is None else facts.facts_reusing(rec, kept, k2i, groups)
+    rec = rec.with_columns(own, *groups, fingerprint=incremental.fingerprints(rec, county, own))
+    return pl.concat([rec, county], how="horizontal"), keys, k2i

@@ -217,8 +217,10 @@ def candidates(
     no_id = rec.filter(pl.col("id_number").is_null() & pl.col("record_id").is_in(
         queued.implode())).select(i_l="i", record_id="record_id", record_key="record_key")
     placed = no_id["i_l"].implode()  # only their pairs, not both directions of every pair
-    live = pairs.filter(pl.col("status").is_in(["linked", "uncertain", "decided_link"])
-                        & (pl.col("i_l").is_in(placed) | pl.col("i_r").is_in(placed)))
+    # the records' own pairs first (integers), their statuses then (strings, a few rows)
+    live = pairs.select(*cols, "status").filter(
+        pl.col("i_l").is_in(placed) | pl.col("i_r").is_in(placed)).filter(
+        pl.col("status").is_in(["linked", "uncertain", "decided_link"]))
     both = pl.concat([
         live.select(*cols),
         live.select(pl.col("i_r").alias("i_l"), pl.col("i_l").alias("i_r"), *cols[2:]),

@@ -116,7 +116,9 @@ def reblock(rec: pl.DataFrame, rules: tuple[BlockingRule | str, ...], max_block:
     for rank, rule in enumerate(rules):
         t = time.perf_counter()
         h, touched, near = _touched(rec, rule, dirty_s, over_cap.get(rule.name, []))
-        pairs, capped, over = blocking.rule_pairs(rec.filter(near), rule, max_block)
+        read = dict.fromkeys(["i", "id_valid", "id_number", *rule.keys, *rule.refine])
+        pairs, capped, over = blocking.rule_pairs(rec.select(*read).filter(near), rule,
+                                                  max_block)  # the columns it reads only
         pairs = pairs.unique()
         hit = touched.to_numpy()
         blocks.append((hit, h.fill_null(0).to_numpy(), h.is_null().to_numpy()))
@@ -165,11 +167,16 @@ def _merge(fresh: pl.DataFrame, kept: pl.DataFrame, stay: np.ndarray, names: lis
     fresh = fresh.join(both, on="p", how="left").with_columns(
         rank=pl.when(pl.col("kept_rule") < pl.col("rank"))  # the kept pair's rule stays first
         .then("kept_rule").otherwise("rank").cast(pl.UInt8)).drop("kept_rule")
-    rest = kept.filter(pl.Series(stay & ~also)).select("i_l", "i_r", "rank", "row")
-    allp = pl.concat([fresh.select(rest.columns), rest])
+    rest = kept.filter(pl.Series(stay & ~also)).select("i_l", "i_r", "rank", "row",
+                                                       _p=packed)
+    if not rest["_p"].is_sorted():  # kept pairs come in last night's order: sorted, unless
+        rest = rest.sort("_p")  # clean records changed their relative order
+    # the few re-found pairs sorted, merged into the sorted kept ones (no sort of them all)
+    allp = fresh.select("i_l", "i_r", "rank", "row", _p=packed).sort("_p").merge_sorted(
+        rest, key="_p").drop("_p")
     counts = dict(allp.group_by("rank").len().iter_rows())
     stats["new_pairs_per_rule"] = {r: counts.get(k, 0) for k, r in enumerate(names)}
-    return allp.sort(packed).with_columns(
+    return allp.with_columns(
         block_rule=pl.col("rank").replace_strict(dict(enumerate(names)), return_dtype=pl.String)
     ).drop("rank")
 

@@ -237,7 +237,7 @@ def person_ids(keys: pl.Series, labels: np.ndarray, previous: pl.DataFrame | Non
         elif h == people["previous"]:
             was = kept.state.records["exact"].to_numpy()
             reuse[~redo] = was[kept.i2k[~redo]]
-    out = pl.Series("person_id", [None] * n, dtype=pl.String)
+    out = pl.repeat(None, n, dtype=pl.String, eager=True).alias("person_id")
     at = np.flatnonzero(reuse)
     if len(at):
         out = out.scatter(at, kept.state.records["person_id"].gather(kept.i2k[at]))

@@ -188,3 +188,33 @@ def test_a_pair_outweighed_by_the_records_own_link_leaves_the_queue(
     rows = [(0, 2, "uncertain", 1.0)] if own_link is None else [(0, 2, "linked", own_link)]
     pairs = pl.DataFrame(rows, schema=["i_l", "i_r", "status", "match_weight"], orient="row")
     assert outweighed(unc, pairs, margin=6.0).height == (1 if kept else 0)
+
+
+FOUND = [
+    {"description": "one row per record", "ids": ["r1", "r2"], "same_hash": False},
+    {"description": "a record_id given twice: its first row", "ids": ["r1", "r2", "r1"],
+     "same_hash": False},
+    {"description": "a record without evidence, one not among the records",
+     "ids": ["r2", "r9", None], "same_hash": False},
+    {"description": "two ids of one hash: joined on the ids", "ids": ["r1", "r2", "r1"],
+     "same_hash": True},
+]
+
+
+@pytest.mark.parametrize("case", FOUND, ids=[c["description"] for c in FOUND])
+def test_evidence_found_by_hash_is_the_join_on_record_id(case, monkeypatch) -> None:
+    """``_found`` (an integer join on a hash of the record_id, checked) gives what joining
+    on the record_id itself gives: the first evidence row of each record, nulls without."""
+    from pipelines.link import evidence
+
+    rec = pl.DataFrame({"record_id": ["r1", "r2", "r3"]})
+    ev = pl.DataFrame({"record_id": case["ids"]}, schema={"record_id": pl.String}).with_columns(
+        [pl.lit(None, dtype=t).alias(c) for c, t in EVIDENCE_COLUMNS.items()]).with_columns(
+        hospital=pl.int_range(pl.len()).cast(pl.String))
+    if case["same_hash"]:  # every id hashes alike: the check must fall back to the ids
+        monkeypatch.setattr(pl.Expr, "hash", lambda self, seed=0: pl.lit(7, pl.UInt64))
+    got = evidence._found(rec, ev)
+    monkeypatch.undo()
+    expected = rec.join(ev.unique("record_id", keep="first"), on="record_id", how="left",
+                        maintain_order="left").drop("record_id")
+    assert got.equals(expected)
