@@ -25,7 +25,7 @@ from pipelines.domain.predicates import (
     registered_row,
 )
 from pipelines.domain.rules import RULE_TEXTS
-from pipelines.golden import aligned_person_ids, get_table, record_date
+from pipelines.golden import aligned_person_ids, get_table, with_record_date
 from pipelines.values import serious_illness_in
 from schemas.canonical import table_schema
 from schemas.contract import columns
@@ -98,7 +98,7 @@ def as_of(tables: Tables, links: pl.DataFrame, extract: str, month_end: date) ->
         return cache[(extract, month_end)]
     rows = _linked(tables, links, extract)
     out = (
-        rows.with_columns(record_date(extract))
+        with_record_date(rows, extract)
         .filter(pl.col("record_date").is_null() | (pl.col("record_date") <= month_end))
         .select(*(c for c in rows.columns if c != "person_id"), "record_date", "person_id")
     )
