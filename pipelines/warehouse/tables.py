@@ -257,9 +257,8 @@ class Warehouse:
 
     def publish(self, table: str, df: pl.DataFrame, *, run_id: str,
                 month: str | None = None) -> int:
-        """Replace ONE table (or one month's slice of it) atomically.
-
-        A run's tables together go through :meth:`publish_run`; this is for single tables.
+        """Replace ONE table (or one month's slice of it) atomically (a run's tables
+        together: :meth:`publish_run`).
 
         Args:
             table: table name.
@@ -308,7 +307,8 @@ class Warehouse:
         it when missing; returns the rows appended."""
         frame = to_sql_frame(df)
         with self._db.transaction() as con:
-            existing, _ = self._columns(con, table), forget(self, con, table)
+            existing = self._columns(con, table)
+            forget(self, con, table)
             if existing is None:
                 self._create(con, table, frame.schema)
             else:
