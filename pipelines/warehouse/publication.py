@@ -40,7 +40,7 @@ import polars as pl
 
 from pipelines.domain.identity import mask_ids_in_text
 from pipelines.warehouse.tables import INTERNAL_PREFIX, Step, check_month, now_utc, stamp
-from pipelines.warehouse.unchanged import content_hash, remember, unchanged
+from pipelines.warehouse.unchanged import content_hash, remember, restamp, unchanged
 
 if TYPE_CHECKING:
     from pipelines.warehouse.tables import Warehouse, _Replace
@@ -234,13 +234,15 @@ def stamp_run(run_id: str, month: str, tables: Mapping[str, pl.DataFrame],
 
 def _load(wh: Warehouse, con: Any, name: str, frame: pl.DataFrame, month: str | None,
           recording: str | None, step: Step) -> _Replace | None:
-    """Stage one table of the run (``Warehouse._stage``), or None when ``recording`` (the
-    run id: skip unchanged tables) and the warehouse holds these rows already."""
+    """Stage one table of the run (``Warehouse._stage``); None when ``recording`` (the run
+    id: restamp unchanged tables) and the warehouse holds these rows already (restamped)."""
     content = content_hash(frame) if recording else ""
+    plan = None
     if recording and unchanged(wh, con, name, month, frame, content):
+        restamp(wh, con, name, month, frame)
         step(f"unchanged:{name}")
-        return None
-    plan = wh._stage(con, name, frame, month)
+    else:
+        plan = wh._stage(con, name, frame, month)
     if recording:
         remember(wh, con, name, month, content, frame.height, recording)
     step(f"loaded:{name}")
@@ -265,10 +267,11 @@ def publish_run(wh: Warehouse, run_id: str, month: str, tables: Mapping[str, pl.
             given and another run published since, nothing is written and
             ``PublicationConflict`` is raised.
         on_step: called with the name of each step done (``started``, ``begun``,
-            ``loaded:<table>`` or ``unchanged:<table>``, ``swapped:<table>``, ``recorded``,
+            ``unchanged:<table>`` (restamped) then ``loaded:<table>``, ``swapped:<table>``,
+            ``recorded``,
             ``committed``); tests kill or fail the run there.
-        skip_unchanged: leave a table (its month slice) the warehouse holds with exactly
-            these rows already as it is (``pipelines.warehouse.unchanged``), and record what
+        skip_unchanged: only restamp a table (its month slice) the warehouse holds with
+            exactly these rows already (``pipelines.warehouse.unchanged``), and record what
             each table written now holds.
 
     Returns:

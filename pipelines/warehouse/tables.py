@@ -11,7 +11,7 @@ MVCC writes that never block a reader). ``_swap`` then locks the live tables it 
 them and renames the stages. ``publish`` does this for one table; ``publish_run``
 (``pipelines.warehouse.publication``) for every table of a run in ONE transaction.
 Every stored row carries ``run_id``, ``month`` (nullable text) and ``published_at`` (UTC,
-naive): the run that wrote it (a table left unchanged keeps them: ``unchanged``).
+naive) of the publication it belongs to (an unchanged table is restamped: ``unchanged``).
 """
 
 from __future__ import annotations

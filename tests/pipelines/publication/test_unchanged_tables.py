@@ -1,4 +1,4 @@
-"""A publication leaves a table the warehouse holds with exactly the same rows as it is, and
+"""A publication only restamps a table the warehouse holds with exactly the same rows, and
 writes it whenever anything could differ: other rows, a crash, other columns, another month,
 another writer."""
 
@@ -16,7 +16,7 @@ OTHER = "2024-03"
 
 def publish(wh: Warehouse, run_id: str, tables: dict[str, pl.DataFrame], month: str = MONTH,
             **kwargs) -> list[str]:
-    """Publish with skipping; the tables left unchanged."""
+    """Publish with skipping; the tables only restamped."""
     steps: list[str] = []
     on_step = kwargs.pop("on_step", None)
 
@@ -45,7 +45,11 @@ def test_identical_tables_are_left_and_changed_ones_written(wh: Warehouse) -> No
     again = {**tables, "person": tables["person"].with_columns(
         name=pl.when(pl.col("person_id") == "P7").then(pl.lit("张玮")).otherwise("name"))}
     assert publish(wh, "r2", again) == sorted(set(tables) - {"person"})
-    assert runs(wh, "person") == ["r2"] and runs(wh, "mismatch") == ["r1"]
+    assert runs(wh, "person") == ["r2"] and runs(wh, "mismatch") == ["r2"]  # restamped
+    last = wh.last_publication()
+    stamps = wh.read("mismatch", month=MONTH)["published_at"].unique().to_list()
+    assert stamps == wh.read("person", month=MONTH)["published_at"].unique().to_list()
+    assert len(stamps) == 1 and stamps[0] <= last.finished_at
     assert content(wh, "person")["name"].to_list()[7] == "张玮"
     assert wh.last_publication().row_counts == {t: f.height for t, f in again.items()}
     for name, frame in again.items():  # the same rows, in the same order
@@ -99,6 +103,7 @@ def test_another_month_is_written_and_each_month_is_known_apart(wh: Warehouse) -
     publish(wh, "feb", tables)
     assert publish(wh, "mar", tables, month=OTHER) == sorted(WHOLE)  # replaced whole: same
     assert runs(wh, "person", OTHER) == ["mar"] and runs(wh, "person") == ["feb"]
+    assert runs(wh, "person_id_map", None) == ["mar"]  # replaced whole, restamped
     # writing March forgot what February holds: February is written again, not assumed
     assert "person" not in publish(wh, "feb2", tables)
     assert runs(wh, "person") == ["feb2"] and runs(wh, "person", OTHER) == ["mar"]
