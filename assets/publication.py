@@ -118,22 +118,30 @@ def publish(context: AssetExecutionContext, config: PublicationConfig,
     frames = {name: frame for name, frame in tables.items() if frame is not None}
     store = warehouse.open(county)
     run = NightRun(context.run_id, month, county, started_at=_started(context))
+    steps: list[str] = []
+
+    def on_step(step: str) -> None:
+        steps.append(step)
+        pause_point(f"publish:{step}")
+
     with failing_clearly("publishing the run"):  # any other error: classified
         try:
             done = publish_night(
                 store, run, frames, landing_of_run(frames.get("landing_snapshot"), accounting),
                 month_sliced=frames, policy=config.policy(), lock=held_lock(store, county),
-                wait_seconds=config.wait_seconds,
-                on_step=lambda step: pause_point(f"publish:{step}"))
+                wait_seconds=config.wait_seconds, on_step=on_step, skip_unchanged=True)
         except (NightRefused, WarehouseBusy, PublicationConflict) as exc:  # its own words
             raise Failure(description=mask_ids_in_text(" ".join(str(exc).split())),
                           allow_retries=False) from None
     pub = done.publication
+    kept = sorted(s.removeprefix("unchanged:") for s in steps if s.startswith("unchanged:"))
     context.log.info(f"county {county}, month {month}: published version {pub.version} "
-                     f"({len(pub.row_counts)} tables) as one run")
+                     f"({len(pub.row_counts)} tables, {len(kept)} held unchanged already) "
+                     "as one run")
     return MaterializeResult(metadata={
         "version": pub.version, "run_id": pub.run_id, "status": pub.status,
         "tables": len(pub.row_counts), "rows": MetadataValue.json(pub.row_counts),
+        "tables_unchanged": MetadataValue.json(kept),
         "guard": table_preview(done.verdict.frame(), limit=50)})
 
 

@@ -101,6 +101,20 @@ def record_date(extract: str) -> pl.Expr:
     return pl.coalesce([pl.col(c) for c in cols]).alias("record_date")
 
 
+def with_record_date(frame: pl.DataFrame, extract: str) -> pl.DataFrame:
+    """``frame`` (one extract's rows) with its ``record_date`` (``record_date``).
+
+    The enrolment year is parsed once per distinct text (a county's half million enrolments
+    hold a few years): the same dates as parsing every row, a tenth of the CPU.
+    """
+    if extract != "enrolment" or "enrol_year" not in frame.columns:
+        return frame.with_columns(record_date(extract))
+    years = frame.select(pl.col("enrol_year").unique()).with_columns(record_date(extract))
+    return frame.with_columns(pl.col("enrol_year").replace_strict(
+        years["enrol_year"], years["record_date"], default=None, return_dtype=pl.Date)
+        .alias("record_date"))
+
+
 def linked_records(tables: dict[str, pl.DataFrame], links: pl.DataFrame,
                    columns: tuple[str, ...] = COMMON_COLUMNS) -> pl.DataFrame:
     """``columns`` (of COMMON_COLUMNS) + ``record_date`` of every extract row, with its
@@ -116,7 +130,7 @@ def linked_records(tables: dict[str, pl.DataFrame], links: pl.DataFrame,
     """
     keep = ["record_id", *(c for c in columns if c != "record_id")]
     parts = [
-        get_table(tables, name).select(*keep, record_date(name))
+        with_record_date(get_table(tables, name), name).select(*keep, "record_date")
         for name in EXTRACTS
     ]
     return with_person(pl.concat(parts, how="vertical_relaxed"), links)

@@ -92,7 +92,8 @@ def judge(warehouse: Warehouse, run: NightRun, landing: LandingSnapshot,
 def publish_night(warehouse: Warehouse, run: NightRun, tables: Mapping[str, pl.DataFrame],
                   landing: LandingSnapshot, *, month_sliced: Collection[str] = (),
                   policy: NightPolicy | None = None, lock: RunLock | None = None,
-                  wait_seconds: float = 0.0, on_step: Step | None = None) -> NightResult:
+                  wait_seconds: float = 0.0, on_step: Step | None = None,
+                  skip_unchanged: bool = False) -> NightResult:
     """Publish one run's tables as a whole, or refuse and leave the last publication as it is.
 
     Args:
@@ -106,6 +107,8 @@ def publish_night(warehouse: Warehouse, run: NightRun, tables: Mapping[str, pl.D
             (waiting up to ``wait_seconds``) and released on return.
         wait_seconds: see ``lock``.
         on_step: passed to ``Warehouse.publish_run``.
+        skip_unchanged: leave the tables the warehouse holds as they are already
+            (``pipelines.warehouse.unchanged``).
 
     Returns:
         The publication and the guard's verdict.
@@ -130,5 +133,6 @@ def publish_night(warehouse: Warehouse, run: NightRun, tables: Mapping[str, pl.D
         expected = run.base_version if run.base_version is not None else verdict.last_version
         publication = warehouse.publish_run(run.run_id, run.month, tables,
                                             month_sliced=month_sliced, meta=meta,
-                                            expected_version=expected, on_step=on_step)
+                                            expected_version=expected, on_step=on_step,
+                                            skip_unchanged=skip_unchanged)
     return NightResult(publication, verdict)

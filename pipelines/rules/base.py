@@ -25,7 +25,7 @@ from pipelines.domain.predicates import (
     registered_row,
 )
 from pipelines.domain.rules import RULE_TEXTS
-from pipelines.golden import aligned_person_ids, get_table, record_date
+from pipelines.golden import aligned_person_ids, get_table, with_record_date
 from pipelines.values import serious_illness_in
 from schemas.canonical import table_schema
 from schemas.contract import columns
@@ -98,7 +98,7 @@ def as_of(tables: Tables, links: pl.DataFrame, extract: str, month_end: date) ->
         return cache[(extract, month_end)]
     rows = _linked(tables, links, extract)
     out = (
-        rows.with_columns(record_date(extract))
+        with_record_date(rows, extract)
         .filter(pl.col("record_date").is_null() | (pl.col("record_date") <= month_end))
         .select(*(c for c in rows.columns if c != "person_id"), "record_date", "person_id")
     )
@@ -153,10 +153,12 @@ def finish_rule(rule: str, hits: pl.DataFrame, person: pl.DataFrame) -> pl.DataF
     zh, en = RULE_TEXTS[rule]
     if "case_key" not in hits.columns:
         hits = hits.with_columns(case_key=pl.lit(None, pl.String))
+    # a rule names a few of the county's people: those are looked up, not all hashed
+    people = person.select("person_id", "name", "village_code", "township_code")
+    people = people.filter(pl.col("person_id").is_in(hits["person_id"].implode()))
     return (
         hits.unique(subset=["person_id", "case_key"], keep="first", maintain_order=True)
-        .join(person.select("person_id", "name", "village_code", "township_code"),
-              on="person_id", how="left")
+        .join(people, on="person_id", how="left")
         .with_columns(rule=pl.lit(rule), rule_zh=pl.lit(zh), rule_en=pl.lit(en),
                       case_key=pl.col("case_key").cast(pl.String))
         .select(RULE_COLUMNS)

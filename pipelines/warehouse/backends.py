@@ -94,6 +94,21 @@ def to_sql_frame(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(casts) if casts else df
 
 
+def _constants(df: pl.DataFrame) -> dict[str, Any]:
+    """The stamps (``RUN_COLUMNS``, ``county``) of ``df`` that hold one value, not null, in
+    every row: inserting a value once per column instead of scanning an Arrow column of a
+    million equal strings saves ~0.1 CPU s per million rows and column in DuckDB."""
+    out = {}
+    for name in (*RUN_COLUMNS, "county"):
+        if name not in df.columns or not df.height or type(df.schema[name]) not in SQL_TYPES:
+            continue
+        column = df[name]
+        first = column[0]
+        if first is not None and column.null_count() == 0 and (column == first).all():
+            out[name] = first
+    return out if len(out) < df.width else {}  # the rows come from the Arrow view
+
+
 def _from_text(name: str, dtype: pl.DataType) -> pl.Expr:
     """Parse a PostgreSQL CSV text column back to its polars dtype."""
     col = pl.col(name)
@@ -165,16 +180,23 @@ class DuckBackend:
         return cur.fetchall() if cur.description else []
 
     def load(self, con: Any, table: str, df: pl.DataFrame) -> None:
-        """Insert through Arrow (no copy of the strings), on one thread (``LOAD_THREADS``)."""
+        """Insert through Arrow (no copy of the strings), on one thread (``LOAD_THREADS``);
+        a stamp holding one value in every row (``_constants``) as a parameter."""
         view = f"_sanji_src_{uuid.uuid4().hex[:8]}"
         if self.path != ":memory:":  # the connection is this operation's own
             con.execute(f"SET threads = {LOAD_THREADS}")
+        constants = _constants(df)
         # string views as Arrow's string_view, which DuckDB scans as they are (the default
         # large_string copies every string first: ~0.2 CPU s per million rows and column set)
-        con.register(view, df.to_arrow(compat_level=pl.CompatLevel.newest()))
+        con.register(view, df.drop(list(constants)).to_arrow(
+            compat_level=pl.CompatLevel.newest()))
         try:
             cols = ", ".join(ident(c) for c in df.columns)
-            con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {view}")
+            values = ", ".join(
+                f"CAST(? AS {SQL_TYPES[type(df.schema[c])]})" if c in constants else ident(c)
+                for c in df.columns)
+            con.execute(f"INSERT INTO {table} ({cols}) SELECT {values} FROM {view}",
+                        [constants[c] for c in df.columns if c in constants])
         finally:
             con.unregister(view)
 

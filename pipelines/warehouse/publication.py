@@ -40,9 +40,10 @@ import polars as pl
 
 from pipelines.domain.identity import mask_ids_in_text
 from pipelines.warehouse.tables import INTERNAL_PREFIX, Step, check_month, now_utc, stamp
+from pipelines.warehouse.unchanged import content_hash, remember, restamp, unchanged
 
 if TYPE_CHECKING:
-    from pipelines.warehouse.tables import Warehouse
+    from pipelines.warehouse.tables import Warehouse, _Replace
 
 PUBLICATION = "publication"
 STATUSES = ("running", "published", "refused", "failed")
@@ -231,10 +232,27 @@ def stamp_run(run_id: str, month: str, tables: Mapping[str, pl.DataFrame],
             for name, frame in sorted(tables.items())}
 
 
+def _load(wh: Warehouse, con: Any, name: str, frame: pl.DataFrame, month: str | None,
+          recording: str | None, step: Step) -> _Replace | None:
+    """Stage one table of the run (``Warehouse._stage``); None when ``recording`` (the run
+    id: restamp unchanged tables) and the warehouse holds these rows already (restamped)."""
+    content = content_hash(frame) if recording else ""
+    plan = None
+    if recording and unchanged(wh, con, name, month, frame, content):
+        restamp(wh, con, name, month, frame)
+        step(f"unchanged:{name}")
+    else:
+        plan = wh._stage(con, name, frame, month)
+    if recording:
+        remember(wh, con, name, month, content, frame.height, recording)
+    step(f"loaded:{name}")
+    return plan
+
+
 def publish_run(wh: Warehouse, run_id: str, month: str, tables: Mapping[str, pl.DataFrame], *,
                 month_sliced: Collection[str] = (), meta: RunMeta | None = None,
-                expected_version: int | None = None,
-                on_step: Step | None = None) -> Publication:
+                expected_version: int | None = None, on_step: Step | None = None,
+                skip_unchanged: bool = False) -> Publication:
     """Publish every table of one run in ONE transaction, and record it in ``publication``.
 
     Args:
@@ -249,8 +267,12 @@ def publish_run(wh: Warehouse, run_id: str, month: str, tables: Mapping[str, pl.
             given and another run published since, nothing is written and
             ``PublicationConflict`` is raised.
         on_step: called with the name of each step done (``started``, ``begun``,
-            ``loaded:<table>``, ``swapped:<table>``, ``recorded``, ``committed``); tests kill
-            or fail the run there.
+            ``unchanged:<table>`` (restamped) then ``loaded:<table>``, ``swapped:<table>``,
+            ``recorded``,
+            ``committed``); tests kill or fail the run there.
+        skip_unchanged: only restamp a table (its month slice) the warehouse holds with
+            exactly these rows already (``pipelines.warehouse.unchanged``), and record what
+            each table written now holds.
 
     Returns:
         The ``published`` row.
@@ -269,10 +291,9 @@ def publish_run(wh: Warehouse, run_id: str, month: str, tables: Mapping[str, pl.
         with wh._db.transaction() as con:
             versions = _check_version(wh, con, run_id, meta.county, expected_version)
             step("begun")
-            plans = []
-            for name, frame in stamped.items():
-                plans.append(wh._stage(con, name, frame, month if name in month_sliced else None))
-                step(f"loaded:{name}")
+            plans = [plan for name, frame in stamped.items()
+                     if (plan := _load(wh, con, name, frame, month if name in month_sliced
+                                       else None, run_id if skip_unchanged else None, step))]
             wh._swap(con, plans, step)
             _finish(wh, con, pub_id, run_id, meta.county, versions,
                     {n: f.height for n, f in stamped.items()})

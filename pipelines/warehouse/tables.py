@@ -10,8 +10,8 @@ MVCC writes that never block a reader). ``_swap`` then locks the live tables it 
 ``LOCK TABLE`` in name order on PostgreSQL, so it cannot deadlock with ``read_many``), drops
 them and renames the stages. ``publish`` does this for one table; ``publish_run``
 (``pipelines.warehouse.publication``) for every table of a run in ONE transaction.
-
-Every stored row carries ``run_id``, ``month`` (nullable text) and ``published_at`` (UTC, naive).
+Every stored row carries ``run_id``, ``month`` (nullable text) and ``published_at`` (UTC,
+naive) of the publication it belongs to (an unchanged table is restamped: ``unchanged``).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from pipelines.warehouse.backends import (
     ident,
     to_sql_frame,
 )
+from pipelines.warehouse.unchanged import forget
 
 if TYPE_CHECKING:
     from pipelines.warehouse.lock import RunLock
@@ -229,6 +230,7 @@ class Warehouse:
 
     def _stage(self, con: Any, table: str, frame: pl.DataFrame, month: str | None) -> _Replace:
         """Phase 1 (open transaction): load ``frame`` as the new table or month slice."""
+        forget(self, con, table)  # what ``unchanged`` recorded of it no longer holds
         existing = self._columns(con, table)
         if existing is None or month is None:
             return _Replace(table, self._load_stage(con, table, frame), existing is not None)
@@ -255,9 +257,8 @@ class Warehouse:
 
     def publish(self, table: str, df: pl.DataFrame, *, run_id: str,
                 month: str | None = None) -> int:
-        """Replace ONE table (or one month's slice of it) atomically.
-
-        A run's tables together go through :meth:`publish_run`; this is for single tables.
+        """Replace ONE table (or one month's slice of it) atomically (a run's tables
+        together: :meth:`publish_run`).
 
         Args:
             table: table name.
@@ -277,13 +278,14 @@ class Warehouse:
 
     def publish_run(self, run_id: str, month: str, tables: Mapping[str, pl.DataFrame], *,
                     month_sliced: Collection[str] = (), meta: RunMeta | None = None,
-                    expected_version: int | None = None,
-                    on_step: Step | None = None) -> Publication:
+                    expected_version: int | None = None, on_step: Step | None = None,
+                    skip_unchanged: bool = False) -> Publication:
         """Publish ALL tables of one run in one transaction: see ``publication.publish_run``."""
         from pipelines.warehouse.publication import publish_run
 
         return publish_run(self, run_id, month, tables, month_sliced=month_sliced, meta=meta,
-                           expected_version=expected_version, on_step=on_step)
+                           expected_version=expected_version, on_step=on_step,
+                           skip_unchanged=skip_unchanged)
 
     def last_publication(self, county: str | None = None,
                          month: str | None = None) -> Publication | None:
@@ -306,6 +308,7 @@ class Warehouse:
         frame = to_sql_frame(df)
         with self._db.transaction() as con:
             existing = self._columns(con, table)
+            forget(self, con, table)
             if existing is None:
                 self._create(con, table, frame.schema)
             else:
