@@ -268,8 +268,7 @@ def publish_run(wh: Warehouse, run_id: str, month: str, tables: Mapping[str, pl.
             ``PublicationConflict`` is raised.
         on_step: called with the name of each step done (``started``, ``begun``,
             ``unchanged:<table>`` (restamped) then ``loaded:<table>``, ``swapped:<table>``,
-            ``recorded``,
-            ``committed``); tests kill or fail the run there.
+            ``recorded``, ``committed``); tests kill or fail the run there.
         skip_unchanged: only restamp a table (its month slice) the warehouse holds with
             exactly these rows already (``pipelines.warehouse.unchanged``), and record what
             each table written now holds.
