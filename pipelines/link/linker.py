@@ -349,8 +349,7 @@ def link_records(
     t = _mark()
     out_pairs, uncertain, cands = _outputs(rec, scored, labels, links, decided, s, stats,
                                            night.fitted)
-    _lap(stats, "output", t)
-    _lap(stats, "total", t0)
+    t = _lap(stats, "output", t)
     state = incremental.new_state({**night.model, "over_cap": night.over_cap,
                                    "extracts": extracts_of(rec)},
                                   rec.with_columns(content=keys["content"]), scored,
@@ -359,6 +358,8 @@ def link_records(
                                   night.facts)
     regroup.keep(state, people["codes"], people["labels"], people["person_id"], people["exact"],
                  people["one_list"], previous_ids, s)
+    _lap(stats, "state", t)  # what the next night keeps
+    _lap(stats, "total", t0)
     return LinkResult(links=links, pairs=out_pairs, uncertain=uncertain, stats=stats,
                       id_map=links.select("record_key", "person_id"), candidates=cands,
                       state=state)

@@ -64,6 +64,7 @@ def test_stats_report_rules_stages_and_levels() -> None:
     result = link_records(frame(background(20)))
     stats = result.stats
     assert set(stats["pairs_per_rule"]) >= {"id_exact", "id_one_off", "pinyin_birth"}
-    assert {"block", "compare", "model", "cluster", "ids"} <= set(stats["seconds"])
+    stages = {"block", "compare", "model", "cluster", "ids", "state", "total"}
+    assert stages <= set(stats["seconds"]) and stages <= set(stats["cpu_seconds"])
     assert set(stats["model"]["id"]) == {"exact", "one-substitution", "adjacent-swap", "different"}
     assert isinstance(result.pairs, pl.DataFrame)
