@@ -65,7 +65,7 @@ def _suffixed(records: pl.DataFrame, digest: pl.Series, content: pl.Series | Non
               ) -> pl.Series:
     """The record keys of ``records`` whose contents' MD5 prefixes are ``digest``: ``R`` +
     digest, ``-k`` for the k-th copy of a content (copies found on ``content``, the
-    contents' hashes, when given: integers, not strings)."""
+    digests as integers, when given: integers, not strings)."""
     keys = ("R" + digest).alias("key")
     same = digest if content is None else content
     dup = same.is_duplicated()
@@ -122,7 +122,11 @@ def keys_reusing(records: pl.DataFrame, kept: pl.DataFrame | None) -> pl.DataFra
     todo = digest.is_null()
     if todo.any():
         digest = digest.scatter(todo.arg_true(), _md5_prefix(_content(records.filter(todo))))
-    return pl.DataFrame([_suffixed(records, digest, hashed).alias("record_key"), hashed])
+    # copies found on the MD5 (as an integer), not on ``hashed``: two contents whose key texts
+    # are alike (a null and "\u2205", a "\x1f" inside a value) differ in ``hashed`` but share
+    # an MD5, and ``record_keys`` numbers them as copies
+    same = digest.str.to_integer(base=16, dtype=pl.UInt64)
+    return pl.DataFrame([_suffixed(records, digest, same).alias("record_key"), hashed])
 
 
 def _reuse_previous(clusters: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:

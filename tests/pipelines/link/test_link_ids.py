@@ -217,3 +217,23 @@ def test_keys_reused_from_a_kept_night_are_the_keys_hashed_again(night, monkeypa
     expected = {"nothing changed": 0, "a record renamed": 1, "a copy of a record arrives": 0,
                 "one of two copies goes": 0, "rows reordered": 0}[night]
     assert sum(hashed) == expected
+
+
+@pytest.mark.parametrize("odd", ["\u2205", "a\x1fb"], ids=["null-sign", "separator"])
+def test_keys_reused_stay_unique_when_two_contents_write_alike(odd) -> None:
+    """Two records whose key texts (``_content``: null written ``∅``, columns joined by
+    ``\\x1f``) are alike but whose values differ share an MD5: ``record_keys`` numbers the
+    second ``-1``; keys reused from a kept night must too (never two records one key)."""
+    import pipelines.link.ids as ids
+
+    plain = record(0, "王芳", None, None, household=None if odd == "\u2205" else "a")
+    alike = record(1, "王芳", None, None, household=odd)
+    if odd != "\u2205":  # village_code, household_id: "V" + "a\x1fb" and "V\x1fa" + "b"
+        plain["household_id"] = odd
+        alike |= {"village_code": plain["village_code"] + "\x1fa", "household_id": "b"}
+    rows = [plain, alike, *background(3)]
+    assert ids._content(frame(rows))[0] == ids._content(frame(rows))[1]  # alike written
+    kept = ids.keys_reusing(frame(rows), None)
+    got = ids.keys_reusing(frame(rows), kept)
+    assert got["record_key"].is_unique().all()
+    assert got["record_key"].to_list() == record_keys(frame(rows)).to_list()
