@@ -302,6 +302,21 @@ def _outputs(
     return out_pairs, uncertain, cands
 
 
+def _next_state(rec: pl.DataFrame, keys: pl.DataFrame, scored: pl.DataFrame, s: LinkSettings,
+                night: _Night, people: dict, previous_ids: pl.DataFrame | None
+                ) -> incremental.LinkState:
+    """What the next night keeps: the model, the records and their facts, the pairs, people."""
+    state = incremental.new_state({**night.model, "over_cap": night.over_cap,
+                                   "extracts": extracts_of(rec)},
+                                  rec.with_columns(content=keys["content"]), scored,
+                                  [c.name for c in s.comparisons],
+                                  [r.name for r in blocking.resolve_rules(s.blocking_rules)],
+                                  night.facts)
+    regroup.keep(state, people["codes"], people["labels"], people["person_id"], people["exact"],
+                 people["one_list"], previous_ids, s)
+    return state
+
+
 def link_records(
     records: pl.DataFrame, settings: LinkSettings | None = None,
     decisions: pl.DataFrame | None = None, previous_ids: pl.DataFrame | None = None,
@@ -350,15 +365,8 @@ def link_records(
     out_pairs, uncertain, cands = _outputs(rec, scored, labels, links, decided, s, stats,
                                            night.fitted)
     t = _lap(stats, "output", t)
-    state = incremental.new_state({**night.model, "over_cap": night.over_cap,
-                                   "extracts": extracts_of(rec)},
-                                  rec.with_columns(content=keys["content"]), scored,
-                                  [c.name for c in s.comparisons],
-                                  [r.name for r in blocking.resolve_rules(s.blocking_rules)],
-                                  night.facts)
-    regroup.keep(state, people["codes"], people["labels"], people["person_id"], people["exact"],
-                 people["one_list"], previous_ids, s)
-    _lap(stats, "state", t)  # what the next night keeps
+    state = _next_state(rec, keys, scored, s, night, people, previous_ids)
+    _lap(stats, "state", t)
     _lap(stats, "total", t0)
     return LinkResult(links=links, pairs=out_pairs, uncertain=uncertain, stats=stats,
                       id_map=links.select("record_key", "person_id"), candidates=cands,
