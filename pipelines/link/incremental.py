@@ -45,7 +45,8 @@ STATE_VERSION = 3
 REFIT_DAYS = 7  # a full re-fit at least weekly
 REFIT_NEW_SHARE = 0.2  # ... or when more than this share of the records is new or changed
 # what a record keeps of its preparing (``facts``): its own hash, group hashes and facts
-KEPT_FACTS = ("own", *[f"h_{f}" for f in GROUPS], *FACTS)
+GROUP_HASHES = tuple(f"h_{f}" for f in GROUPS)
+KEPT_FACTS = ("own", *GROUP_HASHES, *FACTS)
 
 
 @dataclass
@@ -162,8 +163,7 @@ def plan(state: LinkState | None, s: LinkSettings, full: bool, today: date,
     if state is None:
         return "full", "no kept linkage state (first night, or the last run kept none)", None
     m = state.model
-    if (m.get("version"), m.get("settings"), m.get("polars")) != (
-            STATE_VERSION, settings_hash(s), pl.__version__):
+    if not compatible(state) or m.get("settings") != settings_hash(s):
         return "full", "the kept state is of other link settings or library versions", None
     age = (today - date.fromisoformat(m["fitted_on"])).days
     if age >= s.refit_days:
@@ -246,6 +246,6 @@ def new_state(model: dict, rec: pl.DataFrame, scored: pl.DataFrame, names: list[
                                                default=255, return_dtype=pl.UInt8)
     pairs = scored.select(pl.col("i_l").alias("k_l"), pl.col("i_r").alias("k_r"),
                           rank.alias("rank"), *[pl.col(f"lv_{f}").cast(pl.Int8) for f in names])
-    kept = rec.select("record_key", "fingerprint", "content", *KEPT_FACTS[:4]).with_columns(
+    kept = rec.select("record_key", "fingerprint", "content", "own", *GROUP_HASHES).with_columns(
         facts.select([pl.col(f).cast(pl.UInt32) for f in FACTS]))
     return LinkState(model, kept, pairs)
