@@ -154,7 +154,7 @@ def finish_rule(rule: str, hits: pl.DataFrame, person: pl.DataFrame) -> pl.DataF
     if "case_key" not in hits.columns:
         hits = hits.with_columns(case_key=pl.lit(None, pl.String))
     # a rule names a few of the county's people: those are looked up, not all hashed
-    people = person.select("person_id", "name", "village_code", "township_code")
+    people = person.select(PERSON_READ)
     people = people.filter(pl.col("person_id").is_in(hits["person_id"].implode()))
     return (
         hits.unique(subset=["person_id", "case_key"], keep="first", maintain_order=True)
