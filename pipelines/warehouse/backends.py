@@ -94,6 +94,12 @@ def to_sql_frame(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(casts) if casts else df
 
 
+def month_filter(month: str | None) -> tuple[str, tuple[str, ...]]:
+    """The ``WHERE`` clause (with its leading space) and parameters that keep one month's
+    rows of a table; nothing for ``month`` None (the whole table)."""
+    return (" WHERE month = ?", (month,)) if month is not None else ("", ())
+
+
 def _constants(df: pl.DataFrame) -> dict[str, Any]:
     """The stamps (``RUN_COLUMNS``, ``county``) of ``df`` that hold one value, not null, in
     every row: inserting a value once per column instead of scanning an Arrow column of a

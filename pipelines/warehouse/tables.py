@@ -34,6 +34,7 @@ from pipelines.warehouse.backends import (
     PostgresBackend,
     columns_sql,
     ident,
+    month_filter,
     to_sql_frame,
 )
 from pipelines.warehouse.unchanged import forget
@@ -50,10 +51,6 @@ def check_month(month: str | None) -> None:
     """Raise ValueError unless ``month`` is None or a month written ``YYYY-MM``."""
     if month is not None:
         Month.parse(month)
-
-
-def _of(month: str | None) -> str:
-    return " WHERE month = ?" if month is not None else ""
 
 
 def now_utc() -> datetime:
@@ -332,9 +329,9 @@ class Warehouse:
         if not schema:
             return pl.DataFrame()
         listed = ", ".join(map(ident, schema)) if columns is not None else "*"
-        where = _of(month)
-        return self._db.fetch(con, f"SELECT {listed} FROM {self._q(table)}{where}",
-                              (month,) if where else (), schema)
+        where, params = month_filter(month)
+        return self._db.fetch(con, f"SELECT {listed} FROM {self._q(table)}{where}", params,
+                              schema)
 
     def read(self, table: str, month: str | None = None, *,
              columns: Collection[str] | None = None) -> pl.DataFrame:
@@ -350,9 +347,9 @@ class Warehouse:
     def count(self, table: str, month: str | None = None) -> int:
         """Rows of a table (or of its ``month``), counted in the warehouse; 0 for no table."""
         with self._db.connect() as con:
-            where = _of(month)
+            where, params = month_filter(month)
             rows = self._columns(con, table) and self._db.execute(
-                con, f"SELECT count(*) FROM {self._q(table)}{where}", (month,) if where else ())
+                con, f"SELECT count(*) FROM {self._q(table)}{where}", params)
             return int(rows[0][0]) if rows else 0
 
     def read_many(self, tables: Mapping[str, str | None] | Collection[str], *,

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from pipelines.warehouse.backends import ident
+from pipelines.warehouse.backends import ident, month_filter
 
 if TYPE_CHECKING:
     from pipelines.warehouse.tables import Warehouse
@@ -78,7 +78,7 @@ def restamp(wh: Warehouse, con: Any, table: str, month: str | None,
     rows in DuckDB (a rewrite costs ~3 s)."""
     if not frame.height:
         return
-    where, params = (" WHERE month = ?", (month,)) if month is not None else ("", ())
+    where, params = month_filter(month)
     wh._db.execute(con, f"UPDATE {wh._q(table)} SET {ident('run_id')} = ?, "
                         f"{ident('published_at')} = ?{where}",
                    (frame["run_id"][0], frame["published_at"][0], *params))
@@ -96,10 +96,10 @@ def unchanged(wh: Warehouse, con: Any, table: str, month: str | None, frame: pl.
     if len(found) != 1 or found[0][0] != content:
         return False
     _, rows, run_id = found[0]
-    where, params = ("WHERE month = ?", (month,)) if month is not None else ("", ())
+    where, params = month_filter(month)
     count, low, high = wh._db.execute(
         con, f"SELECT count(*), min({ident('run_id')}), max({ident('run_id')}) "
-             f"FROM {wh._q(table)} {where}", params)[0]
+             f"FROM {wh._q(table)}{where}", params)[0]
     return count == rows and (rows == 0 or low == high == run_id)
 
 
