@@ -53,20 +53,34 @@ class LandingNotSettled(TransientError):
 
 
 def wait_until_settled(files: list[Path], pause: float) -> None:
-    """Raise :class:`LandingNotSettled` when a file's size changes during ``pause`` seconds.
+    """Raise :class:`LandingNotSettled` when a file changes during ``pause`` seconds.
+
+    A file last modified more than ``pause`` seconds ago has already held still that long:
+    only files modified since are watched, so a landing written well before the night is
+    read without the wait.
 
     Args:
         files: the landing files.
-        pause: seconds between the two looks (0 skips the check).
+        pause: seconds a file must hold still (0 skips the check).
     """
     if pause <= 0 or not files:
         return
-    before = {p.name: p.stat().st_size for p in files}
+    now = time.time()
+    recent = {p: _size_and_time(p) for p in files if now - p.stat().st_mtime < pause}
+    if not recent:
+        return
     time.sleep(pause)
-    moving = [p.name for p in files if p.exists() and p.stat().st_size != before[p.name]]
+    moving = [p.name for p, before in recent.items()
+              if p.exists() and _size_and_time(p) != before]
     if moving:
         msg = f"still being written: {', '.join(moving[:5])}"
         raise LandingNotSettled(mask_ids_in_text(msg))
+
+
+def _size_and_time(path: Path) -> tuple[int, int]:
+    """A file's size and modification time (ns): either changes while it is written."""
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
 
 
 def where(context: AssetExecutionContext) -> tuple[str, str]:

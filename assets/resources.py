@@ -53,7 +53,8 @@ class LandingFolder(CountyScoped):
     Attributes:
         path: this folder instead of the county's ``landing`` (one run's override).
         archive: the archive root (``SANJI_ARCHIVE``); a county's files go below its code.
-        settle_seconds: how long a file's size must hold still before it is read.
+        settle_seconds: how long a file must hold still (size and time) before it is read; a
+            file last modified longer ago than that is read at once.
         cache: the ingest cache root (default ``$SANJI_STORAGE/ingest-cache``); a county's
             entries go below its code (:mod:`pipelines.ingest.cache`).
         cold: read every file, the cache unused (``sanji run --full``); what is read is kept.

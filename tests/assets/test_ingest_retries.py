@@ -1,6 +1,8 @@
 """Transient landing problems are retried; a file that cannot be read fails at once, clearly."""
 
+import os
 import threading
+import time
 
 import pytest
 from dagster import DagsterInstance, RetryPolicy, materialize
@@ -31,6 +33,35 @@ def test_a_growing_file_is_not_settled(tmp_path):
         stop.set()
         writer.join()
     wait_until_settled([path], 0.05)  # settled now: no error
+
+
+@pytest.mark.parametrize(("age", "waits"), [(0.0, True), (60.0, False)])
+def test_only_a_recently_modified_file_is_watched(tmp_path, monkeypatch, age, waits):
+    old, fresh = tmp_path / "参保.csv", tmp_path / "住院结算.csv"
+    for path in (old, fresh):
+        path.write_text("姓名\n", encoding="utf-8")
+    long_ago = time.time() - 3600
+    os.utime(old, (long_ago, long_ago))
+    written = time.time() - age
+    os.utime(fresh, (written, written))
+    slept = []
+    monkeypatch.setattr("assets.ingest.time.sleep", slept.append)
+    wait_until_settled([old, fresh], 5.0)
+    assert slept == ([5.0] if waits else [])
+
+
+def test_a_rewrite_of_the_same_size_is_not_settled(tmp_path, monkeypatch):
+    path = tmp_path / "参保.csv"
+    path.write_text("张三\n", encoding="utf-8")
+
+    def rewrite(_seconds):
+        path.write_text("李四\n", encoding="utf-8")
+        later = time.time() + 1
+        os.utime(path, (later, later))
+
+    monkeypatch.setattr("assets.ingest.time.sleep", rewrite)
+    with pytest.raises(LandingNotSettled, match=r"参保\.csv"):
+        wait_until_settled([path], 5.0)
 
 
 def _ingest(tmp_path, month="2026-10"):
