@@ -276,6 +276,16 @@ def quality(warehouse: Path, records: pl.DataFrame, twins: pl.DataFrame) -> dict
             "records": df.height, "records_without_truth": missing}
 
 
+def delivered_during_the_day(landing: Path, hours_ago: float = 3.0) -> None:
+    """Date the landing files ``hours_ago``: a department delivers its file during the day,
+    not a second before the night's run (a file modified within the settle time is watched
+    for a second first, ``assets.ingest.wait_until_settled``)."""
+    then = time.time() - hours_ago * 3600
+    for path in landing.rglob("*"):
+        if path.is_file():
+            os.utime(path, (then, then))
+
+
 def nights_once(people: int, seed: int, quiet: bool) -> list[Night]:
     """One full night (and a quiet night after it) on a fresh copy of the county.
 
@@ -290,6 +300,7 @@ def nights_once(people: int, seed: int, quiet: bool) -> list[Night]:
     for kind in ("full", "quiet") if quiet else ("full",):
         if kind == "quiet":
             records = grow_settlements(work / "landing", records, SETTLEMENTS, MONTH)
+            delivered_during_the_day(work / "landing")
         nights.append(night(work / "landing", work, kind))
         nights[-1].quality = quality(work / "sanji.duckdb", records, twins)
         print(report(people, nights[-1]), flush=True)
