@@ -183,7 +183,10 @@ def insurance_key(expr: pl.Expr) -> pl.Expr:
     text = expr.cast(pl.String).str.strip_chars()
     destroyed = text.str.contains(r"(?i)^[0-9.]+e[+-]?[0-9]+$|\.0+$").fill_null(False)
     key = text.str.replace_all(r"[^0-9A-Za-z]", "").str.to_uppercase()
-    return pl.when(~destroyed & (key.str.len_chars() >= INSURANCE_NO_MIN)).then(key)
+    # most numbers are digits only, already their own key (no ``e``, no ``.``): one regex
+    digits = text.str.contains(rf"^[0-9]{{{INSURANCE_NO_MIN},}}$")
+    return pl.when(digits).then(text).when(~destroyed & (key.str.len_chars() >= INSURANCE_NO_MIN)
+                                           ).then(key)
 
 
 def head_levels(c: Coded, i: np.ndarray, j: np.ndarray, p: Mapping) -> np.ndarray:

@@ -48,14 +48,30 @@ def extracts_of(rec: pl.DataFrame) -> list[str]:
     return rec["extract"].drop_nulls().unique().sort().to_list()
 
 
-def matched(kept: pl.DataFrame, keys: pl.Series, own: pl.Series) -> np.ndarray:
+def matched(kept: pl.DataFrame, keys: pl.Series, own: pl.Series,
+            rows: pl.Series | None = None) -> np.ndarray:
     """Per kept record (``kept``: record_key, own) its position tonight when a record with
-    its record_key and own hash is there, else -1 (joined on the hash, an integer, first:
-    a string join over every record costs more)."""
+    its record_key and own hash is there, else -1.
+
+    ``rows``: per record a kept row holding its content (``ids.keys_reusing``' ``kept_row``),
+    when the caller has them: a record with a kept key and own hash has that content, so the
+    row is checked by position and only the records it does not match (a copy of a content,
+    whose row may be another copy's; a changed record) are joined. Without ``rows`` every
+    record is joined, on the hash (an integer) first: a string join costs more.
+    """
     k2i = np.full(kept.height, -1, dtype=np.int64)
-    both = (kept.select("record_key", "own").with_row_index("k")
-            .join(pl.DataFrame([keys.alias("record_key"), own.alias("own")]).with_row_index("i"),
-                  on="own")
+    cur = pl.DataFrame([keys.alias("record_key"), own.alias("own")]).with_row_index("i")
+    if rows is not None and rows.len() == keys.len() and (rows.max() or 0) < kept.height:
+        at = pl.Series(np.flatnonzero(rows.is_not_null().to_numpy()))
+        k = rows.gather(at)
+        same = ((kept["own"].gather(k) == own.gather(at))
+                & (kept["record_key"].gather(k) == keys.gather(at))).to_numpy()
+        k2i[k.to_numpy()[same]] = at.to_numpy()[same]
+        cur = cur[at.filter(pl.Series(~same))]
+        kept = kept.with_row_index("k").filter(pl.Series(k2i < 0))
+    else:
+        kept = kept.with_row_index("k")
+    both = (kept.select("k", "record_key", "own").join(cur, on="own")
             .filter(pl.col("record_key") == pl.col("record_key_right")))
     k2i[both["k"].to_numpy()] = both["i"].to_numpy()
     return k2i
@@ -90,7 +106,7 @@ def facts_reusing(rec: pl.DataFrame, kept: pl.DataFrame, k2i: np.ndarray,
     """
     i2k = np.full(rec.height, -1, dtype=np.int64)
     i2k[k2i[k2i >= 0]] = np.flatnonzero(k2i >= 0)
-    out = {}
+    out, extracts = {}, extracts_of(rec)  # once: a pass over every record
     for fact in FACTS:
         redo = _touched(rec, groups, kept, k2i, fact)
         values = np.zeros(rec.height, dtype=np.int64)  # 0: a null key's fact
@@ -100,6 +116,6 @@ def facts_reusing(rec: pl.DataFrame, kept: pl.DataFrame, k2i: np.ndarray,
         if len(at):  # whole groups: every record of a touched group is in ``at`` (a new
             # or changed record with a key is in a touched group)
             part = rec.select("name", "name_pinyin", "id_number", "id_valid", "extract")[at]
-            values[at] = county_facts(part, extracts_of(rec), (fact,))[fact].to_numpy()
+            values[at] = county_facts(part, extracts, (fact,))[fact].to_numpy()
         out[fact] = values
     return pl.DataFrame(out)

@@ -66,8 +66,12 @@ def _suffixed(records: pl.DataFrame, digest: pl.Series, content: pl.Series | Non
     """The record keys of ``records`` whose contents' MD5 prefixes are ``digest``: ``R`` +
     digest, ``-k`` for the k-th copy of a content (copies found on ``content``, the
     digests as integers, when given: integers, not strings)."""
-    keys = ("R" + digest).alias("key")
-    same = digest if content is None else content
+    return _numbered(records, ("R" + digest).alias("key"), digest if content is None else content)
+
+
+def _numbered(records: pl.DataFrame, keys: pl.Series, same: pl.Series) -> pl.Series:
+    """``keys`` (``R`` + MD5 prefix) with ``-k`` added for the k-th copy of a content (the
+    records of one ``same`` value, in (source_file, sheet, row_number) order)."""
     dup = same.is_duplicated()
     if not dup.any():
         return keys
@@ -110,23 +114,27 @@ def keys_reusing(records: pl.DataFrame, kept: pl.DataFrame | None) -> pl.DataFra
         kept: record_key, content (UInt64) of an earlier night, or None.
 
     Returns:
-        record_key, content, aligned with ``records``.
+        record_key, content, aligned with ``records``; with ``kept``, also ``kept_row``: a
+        row of ``kept`` holding the record's content (any one of its copies), null if none.
     """
     hashed = records.select(_content_columns(records)).hash_rows(seed=5).alias("content")
     if kept is None or "content" not in kept.columns or kept.height == 0:
         return pl.DataFrame([_keys(records, _content(records)).alias("record_key"), hashed])
-    known = kept.select("content", digest=pl.col("record_key").str.slice(1, 16)).unique(
-        "content", keep="any")
-    digest = pl.DataFrame([hashed]).join(known, on="content", how="left",
-                                         maintain_order="left")["digest"]
-    todo = digest.is_null()
+    # per record the kept row of its content (any one of its copies), joined on integers;
+    # that row's key begins with ``R`` + the MD5 prefix: only those 17 characters are taken
+    rows = kept.select("content").with_row_index("k").unique("content", keep="any")
+    at = pl.DataFrame([hashed]).join(rows, on="content", how="left", maintain_order="left")["k"]
+    base = kept["record_key"].gather(at).str.slice(0, 17)
+    todo = base.is_null()
     if todo.any():
-        digest = digest.scatter(todo.arg_true(), _md5_prefix(_content(records.filter(todo))))
+        base = base.scatter(todo.arg_true(),
+                            "R" + _md5_prefix(_content(records.filter(todo))))
     # copies found on the MD5 (as an integer), not on ``hashed``: two contents whose key texts
     # are alike (a null and "\u2205", a "\x1f" inside a value) differ in ``hashed`` but share
     # an MD5, and ``record_keys`` numbers them as copies
-    same = digest.str.to_integer(base=16, dtype=pl.UInt64)
-    return pl.DataFrame([_suffixed(records, digest, same).alias("record_key"), hashed])
+    same = base.str.slice(1).str.to_integer(base=16, dtype=pl.UInt64)
+    return pl.DataFrame([_numbered(records, base.alias("key"), same).alias("record_key"), hashed,
+                         at.alias("kept_row")])
 
 
 def _reuse_previous(clusters: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:

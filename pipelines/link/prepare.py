@@ -78,7 +78,8 @@ def prepared(records: pl.DataFrame, record_evidence: pl.DataFrame | None,
     rec = rec.with_columns(record_key=keys["record_key"])
     own, groups = facts.own_hashes(rec), facts.group_hashes(rec)
     kept = incremental.kept_facts(state, rec) if reuse else None
-    k2i = None if kept is None else facts.matched(kept, rec["record_key"], own)
+    rows = keys["kept_row"] if "kept_row" in keys.columns else None  # kept rows of contents
+    k2i = None if kept is None else facts.matched(kept, rec["record_key"], own, rows)
     county = county_facts(rec) if k2i is None else facts.facts_reusing(rec, kept, k2i, groups)
     rec = rec.with_columns(own, *groups, fingerprint=incremental.fingerprints(rec, county, own))
     return pl.concat([rec, county], how="horizontal"), keys, k2i

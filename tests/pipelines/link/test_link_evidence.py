@@ -218,3 +218,31 @@ def test_evidence_found_by_hash_is_the_join_on_record_id(case, monkeypatch) -> N
     expected = rec.join(ev.unique("record_id", keep="first"), on="record_id", how="left",
                         maintain_order="left").drop("record_id")
     assert got.equals(expected)
+
+
+INSURANCE_KEYS = [  # as written -> the key (None: no person number)
+    ("43122520000000000000000012", "43122520000000000000000012"),  # digits: the fast path
+    ("  431225200000  ", "431225200000"),
+    ("123456", "123456"),  # digits, just long enough
+    ("12345", None),  # too short
+    ('="43122520000000000000000012"', "43122520000000000000000012"),  # Excel's text guard
+    ("4312 2520 0000 0012", "4312252000000012"),
+    ("gz431225a", "GZ431225A"),
+    ("4.31225E+25", None),  # Excel turned it into a float
+    ("43122520E25", None),  # digits and an exponent, no point: a float too
+    ("4312252000000.0", None),
+    ("１２３４５６７", None),  # full-width digits are not ASCII digits: no key
+    ("", None),
+    (None, None),
+]
+
+
+@pytest.mark.parametrize(("written", "key"), INSURANCE_KEYS)
+def test_insurance_key(written, key) -> None:
+    """The insurance person number as a key: digits-only numbers are taken as they are
+    (one regex), the rest cleaned; Excel's floats and short numbers give none."""
+    from pipelines.link.evidence import insurance_key
+
+    got = pl.DataFrame({"x": [written]}, schema={"x": pl.String}).select(
+        insurance_key(pl.col("x")))
+    assert got.item() == key

@@ -87,6 +87,43 @@ def test_matched_needs_the_key_and_the_own_hash() -> None:
                                                          "k7"]
 
 
+COPIES = [("k10", "赵敏", "zhaomin", None, False, "settlement"),
+          ("k10-1", "赵敏", "zhaomin", None, False, "settlement")]  # one content twice
+MATCH_NIGHTS = {
+    "renamed and reordered": _with(NIGHT1, "k2", name="汪芳")[::-1],
+    "two copies stay, reordered": [*COPIES[::-1], *NIGHT1],
+    "one of two copies goes": [*NIGHT1, COPIES[0]],
+    "a copy renumbered (the first goes)": [*NIGHT1, ("k10", *COPIES[1][1:])],
+}
+
+
+def _content_rows(kept: pl.DataFrame, now: pl.DataFrame, pick: str) -> pl.Series:
+    """Per record tonight a kept row of its content (what ``ids.keys_reusing`` gives as
+    ``kept_row``): the first or the last of its copies."""
+    cols = ["name", "name_pinyin", "id_number", "id_valid", "extract"]
+    held = kept.with_row_index("row").unique(cols, keep=pick, maintain_order=True)
+    return now.join(held.select(*cols, "row"), on=cols, how="left", nulls_equal=True,
+                    maintain_order="left")["row"]
+
+
+@pytest.mark.parametrize("pick", ["first", "last"])
+@pytest.mark.parametrize("night", list(MATCH_NIGHTS))
+def test_matched_by_the_rows_of_contents_is_matched_by_a_join(night, pick) -> None:
+    """Checking the kept row of a record's content by position (copies and the rest joined)
+    matches exactly the records a join on key and own hash matches."""
+    before = _rec([*NIGHT1, *COPIES])
+    kept = before.select("record_key", "name", "name_pinyin", "id_number", "id_valid",
+                         "extract", own=facts.own_hashes(before))
+    now = _rec(MATCH_NIGHTS[night])
+    own = facts.own_hashes(now)
+    joined = facts.matched(kept, now["record_key"], own)
+    got = facts.matched(kept, now["record_key"], own, _content_rows(kept, now, pick))
+    assert got.tolist() == joined.tolist()
+    assert (joined >= 0).sum() >= len(NIGHT1) - 1  # most records matched
+    wrong = pl.Series([kept.height + 5] * now.height, dtype=pl.UInt32)  # another state's rows
+    assert facts.matched(kept, now["record_key"], own, wrong).tolist() == joined.tolist()
+
+
 KEPT_STATES = [
     {"description": "this version, the same extracts", "model": {}, "usable": True},
     {"description": "another extract tonight (the bits renumbered)",

@@ -213,6 +213,10 @@ def test_keys_reused_from_a_kept_night_are_the_keys_hashed_again(night, monkeypa
     monkeypatch.undo()
     assert got["record_key"].to_list() == record_keys(frame(rows2)).to_list()
     assert got["content"].equals(ids.keys_reusing(frame(rows2), None)["content"])
+    # each record's kept row holds its content; null only for a content new tonight
+    at = got["kept_row"]
+    assert kept["content"].gather(at.drop_nulls()).equals(got["content"].filter(at.is_not_null()))
+    assert at.null_count() == (~got["content"].is_in(kept["content"].implode())).sum()
     # only contents the kept night did not hold are hashed (a copy takes its original's MD5)
     expected = {"nothing changed": 0, "a record renamed": 1, "a copy of a record arrives": 0,
                 "one of two copies goes": 0, "rows reordered": 0}[night]
