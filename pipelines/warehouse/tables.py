@@ -32,7 +32,6 @@ from pipelines.warehouse.backends import (
     RUN_COLUMNS,
     DuckBackend,
     PostgresBackend,
-    columns_sql,
     ident,
     month_filter,
     to_sql_frame,
@@ -216,12 +215,9 @@ class Warehouse:
         """Whether table ``name`` exists."""
         return name in self.tables()
 
-    def _create(self, con: Any, table: str, schema: pl.Schema) -> None:
-        self._db.execute(con, f"CREATE TABLE {self._q(table)} ({columns_sql(schema)})")
-
     def _load_stage(self, con: Any, table: str, frame: pl.DataFrame) -> str:
         stage = f"{table[:40]}__stage_{uuid.uuid4().hex[:8]}"
-        self._create(con, stage, frame.schema)
+        self._db.create(con, self._q(stage), frame)
         self._db.load(con, self._q(stage), frame)
         return stage
 
@@ -307,7 +303,7 @@ class Warehouse:
             existing = self._columns(con, table)
             forget(self, con, table)
             if existing is None:
-                self._create(con, table, frame.schema)
+                self._db.create(con, self._q(table), frame)
             else:
                 unknown = [c for c in frame.columns if c not in existing]
                 if unknown:
