@@ -10,6 +10,7 @@ telemetry off. The run carries the job's name (``nightly``, ``steward_decision``
 import os
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 from dagster import DagsterInstance, ExecuteInProcessResult, JobDefinition, MultiPartitionKey
@@ -21,6 +22,9 @@ from pipelines.domain.cases import OPEN_STATUSES
 from pipelines.domain.identity import mask_ids_in_text
 from pipelines.domain.months import Month
 from pipelines.landing import MAPPING_FILE, list_landing
+
+if TYPE_CHECKING:
+    from pipelines.warehouse import Warehouse
 
 # Telemetry off; runs started from the UI queue one per county (as deploy/dagster.yaml does).
 QUIET_DAGSTER_YAML = (
@@ -333,7 +337,14 @@ def summary(warehouse: str, month: str, county: County | None = None,
     few columns it counts by, and only the row counts of the large tables."""
     from pipelines.warehouse import Warehouse
 
-    store = Warehouse.from_url(warehouse, schema=(county.schema if county else "") or None)
+    store = Warehouse.at(warehouse, schema=(county.schema if county else "") or None)
+    with store.holding():  # one connection for the few reads (the run created the schema)
+        return "\n".join(_summary_lines(store, warehouse, month, county, job))
+
+
+def _summary_lines(store: "Warehouse", warehouse: str, month: str, county: County | None,
+                   job: str) -> list[str]:
+    """The lines of :func:`summary`."""
     present = set(store.tables())
 
     def table(name: str, *columns: str) -> pl.DataFrame:
@@ -361,7 +372,7 @@ def summary(warehouse: str, month: str, county: County | None = None,
                                      else ""),
         f"run recorded in {os.environ.get('DAGSTER_HOME')} (job {job}); {browse_hint()}",
     ]
-    return "\n".join(lines)
+    return lines
 
 
 def _case_line(cases: pl.DataFrame, month: str) -> list[str]:

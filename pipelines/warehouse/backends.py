@@ -20,7 +20,7 @@ import re
 import time
 import uuid
 from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -170,8 +170,39 @@ def _duck_connect(path: str, wait_seconds: float = 60.0) -> Any:
             delay = min(delay * 2, 1.0)
 
 
+class _Holding:
+    """``connect`` gives the held connection inside ``holding()``, else a new one (``_open``)."""
+
+    _held: Any = None
+
+    def _open(self) -> AbstractContextManager[Any]:
+        raise NotImplementedError
+
+    @contextmanager
+    def connect(self) -> Iterator[Any]:
+        if self._held is not None:
+            yield self._held
+            return
+        with self._open() as con:
+            yield con
+
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        """Within: every operation uses one connection, opened once (a few reads in a row,
+        such as the CLI's summary: each DuckDB connection reads the file's catalog again)."""
+        if self._held is not None:
+            yield
+            return
+        with self._open() as con:
+            self._held = con
+            try:
+                yield
+            finally:
+                self._held = None
+
+
 @dataclass
-class DuckBackend:
+class DuckBackend(_Holding):
     """DuckDB backend: a connection per operation (the file is not held open between calls)."""
 
     path: str
@@ -179,7 +210,7 @@ class DuckBackend:
     _memory: Any = None
 
     @contextmanager
-    def connect(self) -> Iterator[Any]:
+    def _open(self) -> Iterator[Any]:
         import duckdb
 
         if self.path == ":memory:":
@@ -246,14 +277,14 @@ class DuckBackend:
 
 
 @dataclass
-class PostgresBackend:
+class PostgresBackend(_Holding):
     """PostgreSQL backend (psycopg 3), bulk load with COPY."""
 
     url: str
     schema: str
 
     @contextmanager
-    def connect(self) -> Iterator[Any]:
+    def _open(self) -> Iterator[Any]:
         import psycopg
 
         with psycopg.connect(self.url, autocommit=True) as con:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Collection, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -210,6 +211,10 @@ class Warehouse:
         """Names of the tables in the warehouse schema, sorted (stages and lock tables aside)."""
         with self._db.connect() as con:
             return self._table_names(con)
+
+    def holding(self) -> AbstractContextManager[None]:
+        """Within: the warehouse's reads and writes share one connection (see the backends)."""
+        return self._db.holding()
 
     def has_table(self, name: str) -> bool:
         """Whether table ``name`` exists."""
