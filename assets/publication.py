@@ -105,10 +105,11 @@ def _started(context: AssetExecutionContext) -> datetime | None:
     return datetime.fromtimestamp(record.start_time, UTC).replace(tzinfo=None)
 
 
-def publish(context: AssetExecutionContext, config: PublicationConfig,
-            warehouse: WarehouseResource, accounting: pl.DataFrame,
+def publish(context: AssetExecutionContext, config: PublicationConfig, store: Warehouse,
+            accounting: pl.DataFrame,
             tables: dict[str, pl.DataFrame | None]) -> MaterializeResult:
-    """Publish the run's tables as a whole (the body of ``publication``).
+    """Publish the run's tables as a whole to the county's warehouse ``store`` (the body of
+    ``publication``).
 
     Raises:
         Failure: the guard refused, another run holds the lock or published meanwhile (not
@@ -116,7 +117,6 @@ def publish(context: AssetExecutionContext, config: PublicationConfig,
     """
     county, month = where(context)
     frames = {name: frame for name, frame in tables.items() if frame is not None}
-    store = warehouse.open(county)
     run = NightRun(context.run_id, month, county, started_at=_started(context))
     steps: list[str] = []
 
@@ -174,20 +174,22 @@ def publication_asset(assets: Iterable[object]) -> AssetsDefinition:
                     **inputs: pl.DataFrame) -> MaterializeResult:
         """Publish the run's staged tables as a whole (see the module)."""
         accounting = inputs.pop(ACCOUNTING)
-        done = publish(context, config, warehouse, accounting, inputs)
         county, month = where(context)
-        stage = warehouse_io_manager.stage(context.run_id, county, month)
-        stage.clear()
-        swept = sweep_dead_stages(context.instance, stage.run_folder.parent, county,
-                                  context.run_id, holding_lock=False)
-        if swept:
-            context.log.info(f"removed the stages of {len(swept)} finished run(s)")
-        prune_after_publication(context, warehouse, warehouse_io_manager, county)
+        store = warehouse.open(county)
+        with store.holding():  # one connection: the guard, the publication, the pruning
+            done = publish(context, config, store, accounting, inputs)
+            stage = warehouse_io_manager.stage(context.run_id, county, month)
+            stage.clear()
+            swept = sweep_dead_stages(context.instance, stage.run_folder.parent, county,
+                                      context.run_id, holding_lock=False)
+            if swept:
+                context.log.info(f"removed the stages of {len(swept)} finished run(s)")
+            prune_after_publication(context, store, warehouse_io_manager, county)
         return done
 
     return publication
 
-def prune_after_publication(context: AssetExecutionContext, warehouse: WarehouseResource,
+def prune_after_publication(context: AssetExecutionContext, store: Warehouse,
                             io: WarehouseIOManager, county: str) -> None:
     """Delete the county's run folders no one needs now (``pipelines.retention``); a failure
     to delete is a warning, never a failed publication."""
@@ -195,7 +197,7 @@ def prune_after_publication(context: AssetExecutionContext, warehouse: Warehouse
 
     storage = Path(io.staging_dir or setting("SANJI_STORAGE"))
     try:
-        pruned = sweep_run_folders(context.instance, storage, warehouse.open(county), county,
+        pruned = sweep_run_folders(context.instance, storage, store, county,
                                    live=(context.run_id,))
     except OSError as exc:
         context.log.warning(f"run folders not pruned: {describe(exc)}")
