@@ -2,8 +2,10 @@
 
 Each backend opens connections and transactions, runs SQL with ``?`` placeholders, bulk-loads a
 polars frame (PostgreSQL ``COPY … FROM STDIN`` as CSV, DuckDB through Arrow) and fetches a query
-as a typed frame. DuckDB files are opened per operation (not held between calls), waiting up to a
-minute while another process holds the file. PostgreSQL adds what DuckDB does not need: explicit
+as a typed frame. DuckDB files are opened per operation (not held between calls; within
+``holding()`` one connection serves a few operations in a row), waiting up to a minute while
+another process holds the file; DuckDB stores mostly distinct text with zstd
+(``distinct_text``). PostgreSQL adds what DuckDB does not need: explicit
 table locks (``lock``) so that a publication's swaps and a reader's snapshot take their locks in
 one order (see ``pipelines.warehouse.publication``), and REPEATABLE READ snapshots (DuckDB's
 transactions, catalog included, are snapshots already).
