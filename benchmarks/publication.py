@@ -19,8 +19,10 @@ import argparse
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -28,11 +30,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))
 
+if TYPE_CHECKING:
+    from pipelines.warehouse import Warehouse
+
 MONTH = "2026-10"
 
 
 @contextmanager
-def timed(label: str, profile: bool = False):
+def timed(label: str, profile: bool = False) -> Iterator[None]:
     """Print CPU and wall seconds of the block (and its pyinstrument tree when asked)."""
     profiler = None
     if profile:
@@ -59,7 +64,7 @@ def read_stage(folder: Path) -> dict[str, pl.DataFrame]:
     return frames
 
 
-def publish(store, frames: dict[str, pl.DataFrame], run_id: str) -> None:
+def publish(store: Warehouse, frames: dict[str, pl.DataFrame], run_id: str) -> None:
     """Publish one night's tables as the ``publication`` asset does (no guard, no lock)."""
     store.publish_run(run_id, MONTH, frames, month_sliced=frames, skip_unchanged=True)
 
