@@ -78,9 +78,13 @@ def case_metadata(cases: pl.DataFrame, regions: pl.DataFrame,
     }
 
 
-@asset(ins={"mismatch": AssetIn(), "person_links": AssetIn(),
+@asset(ins={"mismatch": AssetIn(),
+            "person_links": AssetIn(metadata={"columns": ["record_id", "record_key",
+                                                          "person_id"]}),
             "person_source": AssetIn(metadata={"columns": ["record_id", "extract"]}),
-            "region_table": AssetIn(), "person": AssetIn(),
+            # the previews' masked IDs are all it reads of the golden record
+            "region_table": AssetIn(), "person": AssetIn(metadata={"columns": ["person_id",
+                                                                              "id_number"]}),
             "previous_cases": AssetIn("mismatch_case", partition_mapping=PREVIOUS_MONTH,
                                       metadata={"latest_before": True})},
        **PUBLISHED)
@@ -102,8 +106,9 @@ def mismatch_case(context: AssetExecutionContext, config: CaseConfig, mismatch: 
 
     county, month = where(context)
     answers = verifications_received(returns_archive(landing, county), None, month)
-    cases = track_cases(previous_cases, mismatch, case_records(person_links, person_source),
-                        month, answers.verifications, config.settings())
+    records = case_records(person_links, person_source, mismatch, previous_cases)
+    cases = track_cases(previous_cases, mismatch, records, month, answers.verifications,
+                        config.settings())
     frame = validated("mismatch_case", cases)
     later = later_months(publications(warehouse.open(county)), county, month)
     if later:

@@ -21,21 +21,51 @@ CANDIDATE_COLUMNS = ("rule", "person_id", "case_key", "name", "township_code", "
 CASE_KEY = ["rule", "person_id", "case_key"]
 
 
-def case_records(links: pl.DataFrame, person_source: pl.DataFrame) -> pl.DataFrame:
+def case_records(links: pl.DataFrame, person_source: pl.DataFrame,
+                 mismatch: pl.DataFrame | None = None,
+                 previous: pl.DataFrame | None = None) -> pl.DataFrame:
     """record_id -> record_key, extract, person_id: what the case engine needs of linkage.
+
+    With ``mismatch`` (and ``previous``), only the records :func:`track_cases
+    <pipelines.cases.lifecycle.track_cases>` can look up (:func:`_wanted`): it gives the same
+    cases as with every record, without attaching a county's million records to their
+    extract for a few hundred cases.
 
     Args:
         links: the linker's ``person_links`` (record_id, record_key, person_id).
         person_source: the published ``person_source`` (record_id, extract, …).
+        mismatch: this month's ``mismatch`` (its ``evidence``), or None: every record.
+        previous: the previous cases ``track_cases`` is given (None: the first month).
 
     Returns:
         record_id, record_key, extract, person_id.
     """
+    links = links.select("record_id", "record_key", "person_id")
+    if mismatch is not None:
+        links = links.filter(_wanted(mismatch, previous))
+        person_source = person_source.filter(
+            pl.col("record_id").is_in(links["record_id"].implode()))
     return (
-        links.select("record_id", "record_key", "person_id")
-        .join(person_source.select("record_id", "extract"), on="record_id", how="left")
+        links.join(person_source.select("record_id", "extract"), on="record_id", how="left")
         .select("record_id", "record_key", "extract", "person_id")
     )
+
+
+def _wanted(mismatch: pl.DataFrame, previous: pl.DataFrame | None) -> pl.Expr:
+    """The links ``track_cases`` reads: every record a mismatch row names as evidence (its
+    keys, ``candidates``), and every record whose key an earlier case names or whose person
+    an earlier case is about (where a closing case's person and records went,
+    ``_merge_targets``). Any more records change nothing: each lookup joins on these."""
+    ids = mismatch.select(split_ids("evidence")).to_series().explode().drop_nulls()
+    wanted = pl.col("record_id").is_in(ids.implode())
+    if previous is None or not previous.height:
+        return wanted
+    if not {"evidence_keys", "person_id"} <= set(previous.columns):
+        return pl.lit(True)  # not a case table as published: every record
+    keys = (previous.select(split_ids("evidence_keys")).to_series().explode().drop_nulls()
+            .str.replace(r"^[^:]*:", ""))  # extract:record_key -> record_key
+    return (wanted | pl.col("record_key").is_in(keys.implode())
+            | pl.col("person_id").is_in(previous["person_id"].drop_nulls().implode()))
 
 
 def split_ids(column: str) -> pl.Expr:

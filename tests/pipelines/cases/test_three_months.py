@@ -41,6 +41,17 @@ def case(story: Story, month: int, **where: str) -> dict:
     return cases.row(0, named=True)
 
 
+def test_every_month_is_the_same_from_the_records_its_cases_name(story: Story) -> None:
+    """The asset hands ``track_cases`` only the records its mismatches and earlier cases
+    name (``case_records(..., mismatch, previous)``): the same cases as from every record,
+    through the month whose 非同一人 split a person."""
+    from polars.testing import assert_frame_equal
+
+    for run in story.months:
+        assert run.cases.height > 0
+        assert_frame_equal(run.cases_few, run.cases)
+
+
 def test_every_month_is_a_valid_case_table_keeping_every_case(story: Story) -> None:
     ids = set()
     for month, run in zip(MONTHS, story.months, strict=True):

@@ -46,6 +46,7 @@ class Month:
     person: pl.DataFrame
     source: pl.DataFrame
     cases: pl.DataFrame
+    cases_few: pl.DataFrame | None = None  # from the records the cases name (as the asset)
 
 
 @dataclass
@@ -74,9 +75,13 @@ def run_month(tables: dict[str, pl.DataFrame], month: str, before: Month | None,
     person = golden_person(tables, linked.links)
     source = person_source(records, linked.links)
     mismatch = find_mismatches(tables, linked.links, person, month, linked.uncertain)
-    cases = track_cases(before.cases if before else None, mismatch,
-                        case_records(linked.links, source), month, verifications)
-    return Month(tables, linked, person, source, cases)
+    previous = before.cases if before else None
+    cases = track_cases(previous, mismatch, case_records(linked.links, source), month,
+                        verifications)
+    few = track_cases(previous, mismatch,
+                      case_records(linked.links, source, mismatch, previous), month,
+                      verifications)
+    return Month(tables, linked, person, source, cases, few)
 
 
 def _owned(table: pl.DataFrame, month: Month) -> pl.DataFrame:
