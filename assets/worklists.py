@@ -37,15 +37,20 @@ from assets.metadata import counts, table_preview
 from assets.resources import ExchangeFolders, LandingFolder, WarehouseResource
 from assets.sensors import file_states, read_cursor, short_list
 from assets.settings import SENSOR_STATUS, county_month, partition
+from pipelines.cases.worklist import WORKLIST_READS
 from pipelines.domain.cases import OPEN_STATUSES
 from pipelines.link.decisions import DECISION_TABLE
 
 WORKLIST = {**EXCHANGE, "tags": {"partner": "townships"}}
 
 
-@asset(ins={"mismatch_case": AssetIn(), "person": AssetIn(), "person_source": AssetIn(),
-            "person_links": AssetIn(), "region_table": AssetIn(),
-            "poverty_roster": AssetIn(), "assistance": AssetIn()},
+def _reads() -> dict[str, AssetIn]:
+    """The work lists' inputs, each holding only what the lists read (``WORKLIST_READS``)."""
+    return {name: AssetIn(metadata={"columns": list(columns)})
+            for name, columns in WORKLIST_READS.items()}
+
+
+@asset(ins={"mismatch_case": AssetIn(), "region_table": AssetIn(), **_reads()},
        kinds={"excel"}, **WORKLIST)
 def township_worklist(context: AssetExecutionContext, config: CaseConfig,
                       mismatch_case: pl.DataFrame, person: pl.DataFrame,

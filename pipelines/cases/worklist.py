@@ -48,6 +48,15 @@ COLUMNS: list[Column] = [
     Column("verified_on", "核实日期", min_width=11),
 ]
 ANSWER_FIELDS = ("result", "note", "verified_by", "verified_on")
+# What the lists read of each input (``household_heads``, ``worklist_rows``): the step loads
+# only these columns.
+WORKLIST_READS: dict[str, tuple[str, ...]] = {
+    "person": ("person_id", "id_number"),
+    "person_source": ("record_id", "source_file", "sheet", "row_number", "department"),
+    "person_links": ("record_id", "person_id"),
+    "poverty_roster": ("record_id", "relation", "household_id", "name", "head_name"),
+    "assistance": ("record_id", "head_name"),
+}
 INSTRUCTIONS = ("核实结果请从下拉列表选择: " + " / ".join(VERIFICATION_RESULTS)
                 + "。非同一人: 记录分属两人; 信息有误/其他: 不是数据错误, 请在说明中写明原因。"
                   "核实日期写成 2026-11-05。请勿修改问题编号。")
@@ -247,7 +256,7 @@ def write_worklists(cases: pl.DataFrame, person: pl.DataFrame, person_source: pl
         name = worklist_name(township if township not in used else f"{township}_{code}", month)
         used.add(township)
         path = out / name
-        with xlsxwriter.Workbook(str(path)) as book:
+        with xlsxwriter.Workbook(str(path), {"in_memory": True}) as book:
             book.set_properties({"title": f"{township} 问题清单 {month}", "subject": code or "",
                                  "author": "sanji"})
             _sheet(book, part, township, month)

@@ -114,3 +114,26 @@ def test_the_steps_are_the_same_on_the_links_person_and_records_columns_they_loa
     regions = ingested.regions
     assert_frame_equal(village_monthly(tables, slim_person, slim_links, regions, MONTH),
                        village_monthly(tables, person, links, regions, MONTH))
+
+
+def test_work_lists_are_the_same_on_the_columns_their_step_loads(county):
+    """``township_worklist`` loads ``WORKLIST_READS`` of the golden record, the sources, the
+    links, the roster and assistance: the same household heads and list rows."""
+    from pipelines.cases import case_records, household_heads, track_cases
+    from pipelines.cases.worklist import WORKLIST_READS, worklist_rows
+    from pipelines.golden import person_source
+    from pipelines.ingest import person_records
+
+    tables, links, person, ingested = county
+    inputs = {**tables, "person": person, "person_links": links,
+              "person_source": person_source(person_records(tables), links)}
+    slim = {name: inputs[name].select(columns) for name, columns in WORKLIST_READS.items()}
+    heads = household_heads(tables, links)
+    assert heads.height > 0
+    assert_frame_equal(household_heads(slim, slim["person_links"]), heads)
+    cases = track_cases(None, find_mismatches(tables, links, person, MONTH),
+                        case_records(links, inputs["person_source"]), MONTH)
+    rows = worklist_rows(cases, person, inputs["person_source"], ingested.regions, heads)
+    assert rows.height > 0 and rows["evidence_text"].is_not_null().all()
+    assert_frame_equal(worklist_rows(cases, slim["person"], slim["person_source"],
+                                     ingested.regions, heads), rows)
