@@ -36,7 +36,7 @@ from pipelines.golden import LINK_COLUMNS, SOURCE_COLUMNS
 from pipelines.golden import columns_read as golden_columns
 from pipelines.rules import RULES
 from pipelines.rules.base import PERSON_READ
-from pipelines.rules.base import columns_read as rule_columns
+from pipelines.rules.base import rules_read
 
 COUNTY_RULES = tuple(rule for rule in RULES if rule.id not in PROVINCE_RULES)
 PUBLISHED = {"group_name": "publish", "owners": OWNERS, "partitions_def": county_month,
@@ -52,7 +52,7 @@ def extract_ins(columns: Callable[[str], tuple[str, ...]]) -> dict[str, AssetIn]
 
 
 GOLDEN_INS = extract_ins(golden_columns)  # what the golden record reads
-RULE_INS = extract_ins(rule_columns)  # what the rules and the rollups read
+RULE_INS = extract_ins(rules_read)  # what the rules and the rollups read
 # what every published step reads of the links: record and person ids (not the record keys)
 LINKS_IN = AssetIn(metadata={"columns": list(LINK_COLUMNS)})
 

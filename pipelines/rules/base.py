@@ -108,8 +108,25 @@ def as_of(tables: Tables, links: pl.DataFrame, extract: str, month_end: date) ->
 
 
 def columns_read(extract: str) -> tuple[str, ...]:
-    """The columns of ``extract`` the rules and rollups read: all but ``LINKER_ONLY``."""
+    """The columns of ``extract`` the rules, rollups and case exchange read: all but
+    ``LINKER_ONLY``."""
     return tuple(c for c in table_schema(extract) if c not in LINKER_ONLY)
+
+
+# What no rule or rollup reads of an extract: who a record names (the golden record picks
+# those), how a person was served (the exchange's and work lists' columns). A rule names its
+# person by the golden record (``finish_rule``), never by a record's own name or ID.
+NOT_IN_RULES: tuple[str, ...] = (
+    "name", "id_number", "id_valid", "sex", "birth_date", "township_code", "household_id",
+    "head_name", "relation", "team", "service_package", "groups", "followup_way", "clinic",
+    "insurance_no", "hospital", "basic_insurance", "critical_insurance", "medical_assistance",
+    "cremation_date")
+
+
+def rules_read(extract: str) -> tuple[str, ...]:
+    """The columns of ``extract`` that ``find_mismatches`` and ``village_monthly`` read (the
+    steps that run them load only these): ``columns_read`` but ``NOT_IN_RULES``."""
+    return tuple(c for c in columns_read(extract) if c not in NOT_IN_RULES)
 
 
 @contextmanager

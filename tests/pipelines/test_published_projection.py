@@ -18,9 +18,10 @@ from pipelines.exchange.cases import illness_cases
 from pipelines.golden import columns_read as golden_columns
 from pipelines.golden import golden_person
 from pipelines.rollup import village_monthly
-from pipelines.rules import find_mismatches
+from pipelines.rules import PERSON_RULES, find_mismatches
 from pipelines.rules.base import LINKER_ONLY
 from pipelines.rules.base import columns_read as rule_columns
+from pipelines.rules.base import rules_read
 from schemas.canonical import table_schema
 
 MONTH = "2026-10"
@@ -43,6 +44,8 @@ def test_lists_name_only_columns_of_the_table():
         assert set(golden_columns(name)) <= set(schema), name
         assert set(rule_columns(name)) == set(schema) - set(LINKER_ONLY), name
         assert len(golden_columns(name)) < len(rule_columns(name)) < len(schema)
+        assert set(rules_read(name)) < set(rule_columns(name)), name
+        assert {"record_id", "department", "extract", "village_code"} <= set(rules_read(name))
 
 
 def test_golden_person_is_the_same_on_its_columns(county):
@@ -61,6 +64,11 @@ def test_rules_and_rollups_are_the_same_without_the_linker_columns(county):
     village = village_monthly(tables, person, links, regions, MONTH)
     assert village["registered_total"].sum() > 0
     assert_frame_equal(village_monthly(projected, person, links, regions, MONTH), village)
+    for name in PERSON_RULES:  # every rule finds something in the demo county
+        assert full.filter(pl.col("rule") == name).height > 0, name
+    slim = project(tables, rules_read)  # what the mismatch and village_monthly steps load
+    assert_frame_equal(find_mismatches(slim, links, person, MONTH), full)
+    assert_frame_equal(village_monthly(slim, person, links, regions, MONTH), village)
     cases = illness_cases(tables["illness_ledger"], tables["settlement"], links, person,
                           regions, MONTH)
     assert cases.height > 0
