@@ -35,8 +35,7 @@ from pipelines.domain.rules import PROVINCE_RULES
 from pipelines.golden import LINK_COLUMNS, SOURCE_COLUMNS
 from pipelines.golden import columns_read as golden_columns
 from pipelines.rules import RULES
-from pipelines.rules.base import PERSON_READ
-from pipelines.rules.base import rules_read
+from pipelines.rules.base import PERSON_READ, rules_read
 
 COUNTY_RULES = tuple(rule for rule in RULES if rule.id not in PROVINCE_RULES)
 PUBLISHED = {"group_name": "publish", "owners": OWNERS, "partitions_def": county_month,

@@ -19,9 +19,8 @@ from pipelines.golden import columns_read as golden_columns
 from pipelines.golden import golden_person
 from pipelines.rollup import village_monthly
 from pipelines.rules import PERSON_RULES, find_mismatches
-from pipelines.rules.base import LINKER_ONLY
+from pipelines.rules.base import LINKER_ONLY, rules_read
 from pipelines.rules.base import columns_read as rule_columns
-from pipelines.rules.base import rules_read
 from schemas.canonical import table_schema
 
 MONTH = "2026-10"
