@@ -204,9 +204,9 @@ def expected_subsidy(tables: Tables, links: pl.DataFrame, month_end: date, *,
     Returns:
         person_id, actual (list[str]), expected (list[str]), basis (str), consistent (bool)
         and, with ``ids``, enrol_ids, assist_ids and roster_ids (comma-joined record ids,
-        ``evidence_ids`` joins them): one row per insured person who has a basis to check.
+        ``evidence_ids`` joins them; :func:`subsidy_ids`): one row per insured person who
+        has a basis to check.
     """
-    record_ids = pl.col("record_id").sort().str.join(",")
     assist = (
         as_of(tables, links, "assistance", month_end)
         .filter(active_assistance())
@@ -214,20 +214,16 @@ def expected_subsidy(tables: Tables, links: pl.DataFrame, month_end: date, *,
         .agg(
             (pl.col("assistance_type") == TEKUN).any().alias("tekun"),
             (pl.col("assistance_type") == DIBAO).any().alias("dibao"),
-            *([record_ids.alias("assist_ids")] if ids else []),
         )
     )
-    reg = registered(tables, links, month_end).with_columns(reg=pl.lit(True))
+    reg = registered(tables, links, month_end).select("person_id", reg=pl.lit(True))
     basis_ids = pl.concat([assist.select("person_id"), reg.select("person_id")])
     enrolled = (
         as_of(tables, links, "enrolment", month_end)
         .filter(insured())
         .join(basis_ids, on="person_id", how="semi")
         .group_by("person_id")
-        .agg(
-            pl.col("subsidy_type").fill_null("空").unique().sort().alias("actual"),
-            *([record_ids.alias("enrol_ids")] if ids else []),
-        )
+        .agg(pl.col("subsidy_type").fill_null("空").unique().sort().alias("actual"))
     )
     basis = (
         pl.when(pl.col("tekun").fill_null(False)).then(pl.lit(TEKUN))
@@ -239,7 +235,7 @@ def expected_subsidy(tables: Tables, links: pl.DataFrame, month_end: date, *,
         .when(pl.col("basis") == DIBAO).then(pl.lit(list(EXPECTED_SUBSIDY[DIBAO])))
         .otherwise(pl.lit(list(EXPECTED_SUBSIDY[REGISTERED_BASIS])))
     )
-    return (
+    checked = (
         enrolled.join(assist, on="person_id", how="left")
         .join(reg, on="person_id", how="left")
         .with_columns(basis=basis)
@@ -247,9 +243,35 @@ def expected_subsidy(tables: Tables, links: pl.DataFrame, month_end: date, *,
         .with_columns(expected=expected)
         .with_columns(
             consistent=pl.col("actual").list.set_intersection("expected").list.len() > 0)
-        .select("person_id", "actual", "expected", "basis", "consistent",
-                *(("enrol_ids", "assist_ids", "roster_ids") if ids else ()))
+        .select("person_id", "actual", "expected", "basis", "consistent")
     )
+    return subsidy_ids(tables, links, month_end, checked) if ids else checked
+
+
+def subsidy_ids(tables: Tables, links: pl.DataFrame, month_end: date,
+                people: pl.DataFrame) -> pl.DataFrame:
+    """``people`` (rows of :func:`expected_subsidy`) with the record ids behind their check:
+    enrol_ids (insured enrolments), assist_ids (active assistance) and roster_ids (registered
+    rows), each sorted and comma-joined, null when there are none.
+
+    Only ``people``'s records are gathered and joined: ``wrong_subsidy`` asks for its few
+    people, not for every insured person's.
+    """
+    record_ids = pl.col("record_id").sort().str.join(",")
+    who = people.select("person_id")
+
+    def ids_of(rows: pl.DataFrame, name: str) -> pl.DataFrame:
+        return (rows.join(who, on="person_id", how="semi").group_by("person_id")
+                .agg(record_ids.alias(name)))
+
+    enrol = ids_of(as_of(tables, links, "enrolment", month_end).filter(insured()),
+                   "enrol_ids")
+    assist = ids_of(as_of(tables, links, "assistance", month_end).filter(active_assistance()),
+                    "assist_ids")
+    roster = registered(tables, links, month_end).select("person_id", "roster_ids")
+    return (people.join(enrol, on="person_id", how="left", maintain_order="left")
+            .join(assist, on="person_id", how="left", maintain_order="left")
+            .join(roster, on="person_id", how="left", maintain_order="left"))
 
 
 def serious_settlements(tables: Tables, links: pl.DataFrame, month_end: date) -> pl.DataFrame:

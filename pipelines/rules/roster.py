@@ -14,6 +14,7 @@ from pipelines.rules.base import (
     expected_subsidy,
     finish_rule,
     registered,
+    subsidy_ids,
 )
 
 
@@ -63,9 +64,9 @@ def not_insured(tables: Tables, links: pl.DataFrame, person: pl.DataFrame,
 def wrong_subsidy(tables: Tables, links: pl.DataFrame, person: pl.DataFrame,
                   month_end: date) -> pl.DataFrame:
     """Insured people whose subsidy type does not match their civil-affairs or roster status."""
+    wrong = expected_subsidy(tables, links, month_end, ids=False).filter(~pl.col("consistent"))
     hits = (
-        expected_subsidy(tables, links, month_end)
-        .filter(~pl.col("consistent"))
+        subsidy_ids(tables, links, month_end, wrong)  # the evidence of the few found
         .with_columns(evidence_ids=evidence_ids("enrol_ids", "assist_ids", "roster_ids"))
         .with_columns(
             detail=pl.lit("身份: ") + pl.col("basis") + pl.lit("; 资助类型: ")
