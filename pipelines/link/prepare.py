@@ -37,11 +37,21 @@ def _typed(records: pl.DataFrame) -> pl.DataFrame:
     text = ["name", "name_pinyin", "id_number", "sex", "village_code", "township_code",
             "household_id"]
     return records.with_columns(
-        [pl.col(c).cast(pl.String).str.strip_chars().replace("", None) for c in text]
+        [_blank_as_null(records, c) for c in text]
     ).with_columns(
         birth_date=pl.col("birth_date").cast(pl.Date),
         id_valid=pl.col("id_valid").cast(pl.Boolean).fill_null(False),
     )
+
+
+def _blank_as_null(records: pl.DataFrame, column: str) -> pl.Expr:
+    """``column`` as text, stripped, blank as null: the column itself (its buffers shared with
+    ``records``, not a copy of 2M strings held through the night) when no value needs it."""
+    col = pl.col(column)
+    if records.schema[column] == pl.String and not records.select(
+            col.str.contains(r"^\s|\s$|^$").any()).item():
+        return col
+    return col.cast(pl.String).str.strip_chars().replace("", None)
 
 
 def record_keys_of(records: pl.DataFrame, state: incremental.LinkState | None = None
@@ -60,7 +70,9 @@ def prepare_records(records: pl.DataFrame,
     rec = _typed(records).with_columns(i=pl.int_range(pl.len(), dtype=pl.UInt32))
     one_row = pl.col("extract").is_in(ONE_ROW_EXTRACTS)  # one_list: its file and sheet
     listed = pl.concat_str("extract", "source_file", "sheet", separator="|")
-    rec = rec.with_columns(multi_row=~one_row, one_list=pl.when(one_row).then(listed))
+    # a few lists (extract, file, sheet): categories, not a string per record
+    rec = rec.with_columns(multi_row=~one_row,
+                           one_list=pl.when(one_row).then(listed).cast(pl.Categorical))
     return evidence.attach(rec, record_evidence)
 
 

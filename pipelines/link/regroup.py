@@ -131,7 +131,7 @@ def usable(state, k2i: np.ndarray | None, n: int, s: LinkSettings) -> Kept | Non
 
 def one_list_hash(rec: pl.DataFrame) -> np.ndarray:
     """Per record a hash of its one-row list (its file and sheet when listed once)."""
-    return rec["one_list"].hash(seed=3).to_numpy()
+    return rec["one_list"].cast(pl.String).hash(seed=3).to_numpy()  # as of a String column
 
 
 def seeds(kept: Kept, rows: np.ndarray, now: np.ndarray, il: np.ndarray, ir: np.ndarray,
