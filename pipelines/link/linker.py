@@ -27,6 +27,7 @@ from pipelines.link.prepare import (
 from pipelines.link.settings import LinkSettings
 
 log = logging.getLogger(__name__)
+STEWARD_RULE = "steward"  # block_rule of a pair only a steward's decision brought
 
 
 @dataclass
@@ -194,6 +195,12 @@ def _refused_to_uncertain(scored: pl.DataFrame, labels: np.ndarray, stats: dict)
     )
 
 
+def _rule_type(s: LinkSettings) -> pl.Enum:
+    """The pairs' ``block_rule`` while linking: the blocking rules' names and ``steward``."""
+    names = [r.name for r in blocking.resolve_rules(s.blocking_rules)]
+    return pl.Enum(list(dict.fromkeys([*names, STEWARD_RULE])))
+
+
 def _block(rec: pl.DataFrame, s: LinkSettings, decisions: pl.DataFrame | None, night: _Night,
            stats: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Return the candidate pairs (steward-decided pairs added) and the decided pairs."""
@@ -213,10 +220,12 @@ def _block(rec: pl.DataFrame, s: LinkSettings, decisions: pl.DataFrame | None, n
             "; ".join(resolved.examples),
         )
     stats["decisions_applied"] = decided.height
+    rule = _rule_type(s)  # the rule's name as an Enum: 1 byte a pair, not a string
+    pairs = pairs.with_columns(pl.col("block_rule").cast(rule))
     if decided.height == 0:  # no join over every pair (nor a copy of them) for nothing
         return pairs, decided
     extra = decided.join(pairs, on=["i_l", "i_r"], how="anti").select(
-        "i_l", "i_r", block_rule=pl.lit("steward")
+        "i_l", "i_r", block_rule=pl.lit(STEWARD_RULE, dtype=rule)
     )
     if night.kept is not None and "row" in pairs.columns:  # a kept steward pair's levels
         extra = extra.join(night.kept.select("i_l", "i_r", "row"), on=["i_l", "i_r"],
@@ -288,7 +297,7 @@ def _outputs(
         match_weight="match_weight",
         match_probability="match_probability",
         status="status",
-        block_rule="block_rule",
+        block_rule=pl.col("block_rule").cast(pl.String),
         **{f"w_{f}": f"w_{f}" for f in names},
         explain="explain",
     )
@@ -353,6 +362,7 @@ def link_records(
     stats: dict = {"seconds": {}, "cpu_seconds": {}}
     t0 = t = _mark()
     rec, keys, own_k2i = prepared(records, evidence, state, keys, reuse=not full)
+    del records, evidence  # attached to rec: the caller's temporary evidence is freed
     night = _plan(rec, state, s, full, today or date.today(), stats, own_k2i)
     night.facts = rec.select(*FACTS)
     rec = rec.drop(*night.facts.columns, *PREPARE_ONLY)
