@@ -20,6 +20,7 @@ from pipelines.link.facts import FACTS, extracts_of
 from pipelines.link.prepare import (
     ONE_ROW_EXTRACTS,
     PREPARE_ONLY,
+    SCORE_ONLY,
     prepare_records,
     prepared,
     record_keys_of,
@@ -28,6 +29,8 @@ from pipelines.link.settings import LinkSettings
 
 log = logging.getLogger(__name__)
 STEWARD_RULE = "steward"  # block_rule of a pair only a steward's decision brought
+# a pair's status while linking: 1 byte a pair (a String again in the pairs returned)
+STATUS = pl.Enum(["linked", "uncertain", "rejected", "decided_link", "decided_no_link"])
 
 
 @dataclass
@@ -181,7 +184,7 @@ def _status(
         .then(pl.lit("decided_link"))
         .when(pl.col("decision") == "no_link")
         .then(pl.lit("decided_no_link"))
-        .otherwise(model_status).alias("status"))
+        .otherwise(model_status).cast(STATUS).alias("status"))
     return scored.with_columns(status["status"], match_probability=1.0 / (1.0 + (2.0 ** (-w))))
 
 
@@ -191,7 +194,7 @@ def _refused_to_uncertain(scored: pl.DataFrame, labels: np.ndarray, stats: dict)
     refused = (pl.col("status") == "linked") & split
     stats["links_refused_by_constraints"] = scored.select(refused.sum()).item()
     return scored.with_columns(
-        status=pl.when(refused).then(pl.lit("uncertain")).otherwise(pl.col("status"))
+        status=pl.when(refused).then(pl.lit("uncertain", dtype=STATUS)).otherwise(pl.col("status"))
     )
 
 
@@ -296,7 +299,7 @@ def _outputs(
         record_id_r=rid.gather(scored["i_r"]),
         match_weight="match_weight",
         match_probability="match_probability",
-        status="status",
+        status=pl.col("status").cast(pl.String),
         block_rule=pl.col("block_rule").cast(pl.String),
         **{f"w_{f}": f"w_{f}" for f in names},
         explain="explain",
@@ -370,6 +373,7 @@ def link_records(
     pairs, decided = _block(rec, s, decisions, night, stats)
     _lap(stats, "block", t)
     scored = _status(rec, _score(rec, pairs, s, night, stats), decided, s)
+    rec = rec.drop(*SCORE_ONLY, strict=False)  # what only coding the comparisons read
     scored, labels, links, people = _people(rec, scored, decided, previous_ids, s, night, stats)
     t = _mark()
     out_pairs, uncertain, cands = _outputs(rec, scored, labels, links, decided, s, stats,

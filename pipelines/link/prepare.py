@@ -15,6 +15,10 @@ ONE_ROW_EXTRACTS = [name for name, spec in EXTRACTS.items() if spec.one_row_per_
 # what only preparing reads (the keys, fingerprints, heads and clinic villages), never a
 # blocking key (settings.KEY_COLUMNS) nor a comparison's: dropped for the rest of the night
 PREPARE_ONLY = ("department", "name_raw", "id_raw", "village_raw", "clinic")
+# the evidence and what derives from it (``evidence.attach``): read by the blocking keys and
+# coding the comparisons, never after scoring (the statuses, people, queue and state)
+SCORE_ONLY = ("head_name", "head_pinyin", "hospital", "admission_date", "diagnosis_date",
+              "clinic_village", "insurance_no", "place", "sex_id")
 
 
 def _typed(records: pl.DataFrame) -> pl.DataFrame:
