@@ -215,14 +215,16 @@ def _patterns(
     state = np.zeros(n, dtype=np.int64)
     if anchor is not None:
         state = np.where(np.isnan(anchor), 0, np.where(anchor > 0.5, 1, 2))
-    cols = [levels[c.name].astype(np.int64) + 1 for c in comparisons] + [state]
     sizes = [len(c.levels) + 1 for c in comparisons] + [3]
     if float(np.prod(np.array(sizes, dtype=float))) < 2.0**62:
+        # one comparison's int64 levels alive at a time (all of them: 0.4 GB at 3.3M pairs)
         key = np.zeros(n, dtype=np.int64)
-        for col, size in zip(cols, sizes, strict=True):
-            key = key * size + col
+        for c, size in zip(comparisons, sizes, strict=False):
+            key = key * size + (levels[c.name].astype(np.int64) + 1)
+        key = key * 3 + state
         _, first, counts = np.unique(key, return_index=True, return_counts=True)
     else:  # too many comparisons for one int64 key
+        cols = [levels[c.name].astype(np.int64) + 1 for c in comparisons] + [state]
         _, first, counts = np.unique(np.stack(cols, axis=1), axis=0, return_index=True,
                                      return_counts=True)
     pattern_levels = {c.name: levels[c.name][first] for c in comparisons}
