@@ -60,9 +60,14 @@ def _scores(rec: pl.DataFrame, scored: pl.DataFrame, labels: np.ndarray,
     decided = scored.filter(pl.col("status").is_in(DECIDED))
     touched = pl.concat([decided["i_l"], decided["i_r"]]).unique().implode()
     base = scored.select("i_l", "i_r", "match_weight", conf=confirms(scored, s))
+    # each side only where it has no valid ID (the join below keeps no other): not every
+    # pair twice (6.6M rows at 1M records)
+    valid = rec["id_valid"]
     both = pl.concat([
-        base.select(r="i_l", o="i_r", w="match_weight", conf="conf"),
-        base.select(r="i_r", o="i_l", w="match_weight", conf="conf"),
+        base.filter(~valid.gather(base["i_l"])).select(r="i_l", o="i_r", w="match_weight",
+                                                       conf="conf"),
+        base.filter(~valid.gather(base["i_r"])).select(r="i_r", o="i_l", w="match_weight",
+                                                       conf="conf"),
     ])
     person = side.group_by("c").agg(person=pl.col("id_valid").any())
     return (

@@ -151,7 +151,7 @@ def _score(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Nigh
 def _status(
     rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame, s: LinkSettings
 ) -> pl.DataFrame:
-    """Add ``status`` and ``match_probability``: thresholds, hard cannot-links (rejected),
+    """Add ``status``: thresholds, hard cannot-links (rejected),
     then steward decisions. Worked out on a narrow frame (the two sides' IDs and lists, the
     levels ``assign.confirms`` reads) and added to the pairs, which are not copied."""
     side = rec.select("id_number", "id_valid", "one_list")
@@ -185,7 +185,7 @@ def _status(
         .when(pl.col("decision") == "no_link")
         .then(pl.lit("decided_no_link"))
         .otherwise(model_status).cast(STATUS).alias("status"))
-    return scored.with_columns(status["status"], match_probability=1.0 / (1.0 + (2.0 ** (-w))))
+    return scored.with_columns(status["status"])
 
 
 def _refused_to_uncertain(scored: pl.DataFrame, labels: np.ndarray, stats: dict) -> pl.DataFrame:
@@ -290,6 +290,8 @@ def _outputs(
     """Return the pairs (with each comparison's weight ``w_<name>``, from its level), the
     ranked steward queue and the candidates of records without ID."""
     names = [c.name for c in s.comparisons]
+    w = pl.col("match_weight")
+    scored = scored.with_columns(match_probability=1.0 / (1.0 + (2.0 ** (-w))))
     weights = model.pair_weights(fitted, {f: scored[f"lv_{f}"].to_numpy() for f in names})
     scored = with_explain(scored.with_columns(
         *[pl.Series(f"w_{f}", weights.pop(f)) for f in names]), s)
@@ -367,7 +369,7 @@ def link_records(
     rec, keys, own_k2i = prepared(records, evidence, state, keys, reuse=not full)
     del records, evidence  # attached to rec: the caller's temporary evidence is freed
     night = _plan(rec, state, s, full, today or date.today(), stats, own_k2i)
-    night.facts = rec.select(*FACTS)
+    night.facts = rec.select(pl.col(*FACTS).cast(pl.UInt32))  # counts and bits, as kept
     rec = rec.drop(*night.facts.columns, *PREPARE_ONLY)
     t = _lap(stats, "prepare", t)
     pairs, decided = _block(rec, s, decisions, night, stats)
