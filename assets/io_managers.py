@@ -40,6 +40,7 @@ from pipelines.warehouse.staging import (
     RunStage,
     link_or_copy,
     read_frame,
+    scan_frame,
     write_frame,
 )
 
@@ -123,7 +124,8 @@ class PolarsParquetIOManager(ConfigurableIOManager):
         if producer is None and _selection(context) is not None:  # into the run's own folder
             _carry(path, _frame_path(self.run_folder(context.step_context.run_id),
                                      context.asset_key, key))
-        return read_frame(path, (context.definition_metadata or {}).get("columns"))
+        meta = context.definition_metadata or {}  # "lazy": a LazyFrame (``scan_frame``)
+        return (scan_frame if meta.get("lazy") else read_frame)(path, meta.get("columns"))
 
 
 def run_lineage(instance, run_id: str | None) -> list[str]:

@@ -61,8 +61,10 @@ from schemas.canonical import COMMON_COLUMNS
 # extracts' own fields (amounts, dates, codes …) never leave the parquet file
 EXTRACT_INS = {name: AssetIn(name, metadata={"columns": list(COMMON_COLUMNS)})
                for name in EXTRACT_ASSETS}
-# the link step reads only what record_evidence takes of each extract table (read_frame)
-EVIDENCE_INS = {name: AssetIn(name, metadata={"columns": ["record_id", *EVIDENCE_COLUMNS]})
+# the link step reads only what record_evidence takes of each extract table (read_frame),
+# lazily: Dagster holds a step's inputs until it ends, and these are used once, at its start
+EVIDENCE_INS = {name: AssetIn(name, metadata={"columns": ["record_id", *EVIDENCE_COLUMNS],
+                                              "lazy": True})
                 for name in EXTRACT_ASSETS}
 ID_MAP_TABLE = "person_id_map"
 LINK_STATE = "link_state"  # <storage>/runs/<run_id>/link_state/<county>/<month>/
@@ -100,6 +102,12 @@ def match_decision(context, warehouse: WarehouseResource) -> DataVersionsByParti
 def extract_tables(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
     """The extract tables out of an asset's keyword inputs, in ``EXTRACTS`` order."""
     return {name: tables[name] for name in EXTRACT_ASSETS}
+
+
+def collected(tables: dict[str, pl.DataFrame | pl.LazyFrame]) -> dict[str, pl.DataFrame]:
+    """The tables read (a lazy input, ``EVIDENCE_INS``, is read here and freed by the caller)."""
+    return {name: t.collect() if isinstance(t, pl.LazyFrame) else t
+            for name, t in tables.items()}
 
 
 @asset(ins=EXTRACT_INS, group_name="link", owners=OWNERS, kinds={"polars"},
@@ -235,7 +243,7 @@ def link(context: AssetExecutionContext, config: LinkConfig, person_records: pl.
     previous = None if previous_ids is None else previous_ids.select("record_key", "person_id")
     result = link_records(person_records, settings=config.settings(), decisions=decisions,
                           previous_ids=previous, state=state, full=full, keys=keys,
-                          evidence=record_evidence(extract_tables(tables)))
+                          evidence=record_evidence(collected(extract_tables(tables))))
     result.state.write(_state_folder(io_manager, context.run_id, county, month))
     context.log.info(f"link: {result.stats['link_mode']} night: "
                      f"{result.stats['link_mode_reason']} (state kept by {kept_from})")

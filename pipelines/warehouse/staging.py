@@ -148,6 +148,16 @@ def write_frame(frame: pl.DataFrame, path: Path) -> None:
     frame.write_parquet(path, compression=FRAME_COMPRESSION, statistics=False)
 
 
+def scan_frame(path: Path, columns: list[str] | tuple[str, ...] | None = None) -> pl.LazyFrame:
+    """:func:`read_frame`'s frame, read when collected: an input a step holds for its whole run
+    but uses once (the link step's evidence tables) costs no memory until then, nor after."""
+    frame = pl.scan_parquet(path)
+    if not columns:
+        return frame
+    wanted = set(columns)
+    return frame.select([c for c in frame.collect_schema().names() if c in wanted])
+
+
 def read_frame(path: Path, columns: list[str] | tuple[str, ...] | None = None) -> pl.DataFrame:
     """A stored frame; with ``columns`` (an input's metadata) only those it holds, in its order.
 

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from pipelines.warehouse import Warehouse, held_lock
-from pipelines.warehouse.staging import RunStage
+from pipelines.warehouse.staging import RunStage, read_frame, scan_frame, write_frame
 
 
 def test_a_stage_holds_one_runs_partition(tmp_path: Path) -> None:
@@ -70,3 +70,16 @@ def test_a_runs_landing_counts_extracts_only() -> None:
     assert landing.extract_rows == {"enrolment": 4}
     files = [(f["sheet"], f["sha256"]) for f in landing.files]
     assert files == [("一", "a" * 64), ("二", "a" * 64)]
+
+
+@pytest.mark.parametrize("columns", [None, ["record_id", "hospital"], ["hospital", "record_id"],
+                                     ["record_id", "not_there"]])
+def test_a_scanned_frame_is_the_read_frame(tmp_path: Path, columns: list[str] | None) -> None:
+    """The link step's lazy inputs (``scan_frame``) collect to what ``read_frame`` reads: the
+    wanted columns the file holds, in the file's order."""
+    frame = pl.DataFrame({"record_id": ["a", "b", "c"], "name": ["张伟", None, "李四"],
+                          "hospital": [None, "县人民医院", "乡卫生院"]})
+    write_frame(frame, tmp_path / "t.parquet")
+    lazy = scan_frame(tmp_path / "t.parquet", columns)
+    assert isinstance(lazy, pl.LazyFrame)
+    assert lazy.collect().equals(read_frame(tmp_path / "t.parquet", columns))
