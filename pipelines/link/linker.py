@@ -376,6 +376,8 @@ def link_records(
     _lap(stats, "block", t)
     scored = _status(rec, _score(rec, pairs, s, night, stats), decided, s)
     rec = rec.drop(*SCORE_ONLY, strict=False)  # what only coding the comparisons read
+    del pairs  # scored holds its columns but ``row``: the kept rows are in night.rows now
+    night.kept = None  # read by blocking and ``_levels`` only
     scored, labels, links, people = _people(rec, scored, decided, previous_ids, s, night, stats)
     t = _mark()
     out_pairs, uncertain, cands = _outputs(rec, scored, labels, links, decided, s, stats,
