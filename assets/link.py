@@ -241,8 +241,9 @@ def link(context: AssetExecutionContext, config: LinkConfig, person_records: pl.
             keys["record_key"], lambda: published_people(io_manager.warehouse.open(county),
                                                          month))
     previous = None if previous_ids is None else previous_ids.select("record_key", "person_id")
+    kept, state = [state], None  # handed over, not held here: the linker lets go of it
     result = link_records(person_records, settings=config.settings(), decisions=decisions,
-                          previous_ids=previous, state=state, full=full, keys=keys,
+                          previous_ids=previous, state=kept.pop(), full=full, keys=keys,
                           evidence=record_evidence(collected(extract_tables(tables))))
     result.state.write(_state_folder(io_manager, context.run_id, county, month))
     context.log.info(f"link: {result.stats['link_mode']} night: "
