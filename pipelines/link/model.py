@@ -219,9 +219,9 @@ def _patterns(
     if float(np.prod(np.array(sizes, dtype=float))) < 2.0**62:
         # one comparison's int64 levels alive at a time (all of them: 0.4 GB at 3.3M pairs)
         key = np.zeros(n, dtype=np.int64)
-        for c, size in zip(comparisons, sizes, strict=False):
+        for c, size in zip(comparisons, sizes[:-1], strict=True):
             key = key * size + (levels[c.name].astype(np.int64) + 1)
-        key = key * 3 + state
+        key = key * sizes[-1] + state
         _, first, counts = np.unique(key, return_index=True, return_counts=True)
     else:  # too many comparisons for one int64 key
         cols = [levels[c.name].astype(np.int64) + 1 for c in comparisons] + [state]
