@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import re
 import struct
+import threading
 import zipfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
 
@@ -128,22 +132,97 @@ def _with_errors(frame: pl.DataFrame, errors) -> pl.DataFrame:
         for col, rows in cells.items())
 
 
-def _load(reader, name: str, merges: list[Range],
-          numbers: bool = True) -> tuple[pl.DataFrame | None, bool]:
-    """One sheet as a numbered, merge-filled text grid (None when it is empty), and whether
-    the sheet is hidden. ``numbers``: the sheet may hold numbers of 16+ digits, so it is
-    read a second time for which cells are numeric (``_show_big_numbers``)."""
+# Sheets parsed at once: calamine releases the GIL while it parses a sheet and builds its
+# Arrow batch, so two sheets (or a sheet and the XML scan) use the machine's two cores.
+WORKERS = 2
+_LOCAL = threading.local()
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """One sheet as calamine read it: text cells (None when empty), hidden, first column."""
+
+    frame: pl.DataFrame | None
+    hidden: bool
+    shift: int = 0
+
+
+def _parse(reader, name: str) -> _Parsed:
+    """The sheet's text cells, error cells written as Excel shows them (one calamine parse)."""
     sheet = reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=0)
     batch, errors = sheet.to_arrow_with_errors()
     frame = _with_errors(pl.from_arrow(batch), errors)
     hidden = sheet.visible != "visible"
     if frame.width == 0 or frame.height == 0:
-        return None, hidden
-    shift = sheet.available_columns()[0].absolute_index
+        return _Parsed(None, hidden)
+    return _Parsed(frame, hidden, sheet.available_columns()[0].absolute_index)
+
+
+def _parse_in_worker(data: bytes, name: str) -> _Parsed:
+    """:func:`_parse` on this worker thread's own reader of ``data`` (a reader serves one
+    call at a time)."""
+    import fastexcel
+
+    if getattr(_LOCAL, "data", None) is not data:  # the pool's threads end with the workbook
+        _LOCAL.reader, _LOCAL.data = fastexcel.read_excel(data), data
+    return _parse(_LOCAL.reader, name)
+
+
+def _finish(reader, name: str, parsed: _Parsed, merges: list[Range],
+            numbers: bool) -> pl.DataFrame | None:
+    """A parsed sheet as a numbered, merge-filled text grid (None when it is empty).
+    ``numbers``: the sheet may hold numbers of 16+ digits, so it is read a second time for
+    which cells are numeric (``_show_big_numbers``)."""
+    frame = parsed.frame
+    if frame is None:
+        return None
     if numbers:
         numeric = reader.load_sheet(name, header_row=None, dtypes="boolean", skip_rows=0)
         frame = _show_big_numbers(frame, numeric.to_polars())
-    return trimmed(fill_merged(numbered(frame, 1), grid_ranges(merges, shift))), hidden
+    return trimmed(fill_merged(numbered(frame, 1), grid_ranges(merges, parsed.shift)))
+
+
+def _load(reader, name: str, merges: list[Range],
+          numbers: bool = True) -> tuple[pl.DataFrame | None, bool]:
+    """One sheet as a numbered, merge-filled text grid (None when it is empty), and whether
+    the sheet is hidden (:func:`_parse` then :func:`_finish`, on this thread)."""
+    parsed = _parse(reader, name)
+    return _finish(reader, name, parsed, merges, numbers), parsed.hidden
+
+
+def _scan(data: bytes, xls: bool) -> tuple[dict[str, list[Range]], set[str] | None]:
+    """Merged ranges per sheet and the sheets that may hold big numbers (None: any sheet)."""
+    return (xls_merged_ranges(data), None) if xls else xlsx_sheet_scan(data)
+
+
+def _sheets(reader, data: bytes, xls: bool,
+            workers: int) -> Iterator[tuple[str, pl.DataFrame | None, bool]]:
+    """(sheet, grid or None, hidden) per sheet in workbook order.
+
+    With ``workers`` > 1 the XML scan and the sheets' parses run on that many threads, each
+    sheet parsed by its thread's own reader; results are taken in workbook order (the scan
+    first), so the first error raised is the one reading them one after the other raises.
+    """
+    names = reader.sheet_names
+    if workers <= 1:
+        merged, big = _scan(data, xls)
+        for sheet in names:
+            frame, hidden = _load(reader, sheet, merged.get(sheet, []),
+                                  big is None or sheet in big)
+            yield sheet, frame, hidden
+        return
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sheet")
+    try:
+        scan = pool.submit(_scan, data, xls)
+        parses = [pool.submit(_parse_in_worker, data, sheet) for sheet in names]
+        merged, big = scan.result()
+        for sheet, parse in zip(names, parses, strict=True):
+            parsed = parse.result()
+            frame = _finish(reader, sheet, parsed, merged.get(sheet, []),
+                            big is None or sheet in big)
+            yield sheet, frame, parsed.hidden
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def read_workbook_grids(path: Path) -> list[Grid]:
@@ -164,7 +243,7 @@ def read_workbook_grids(path: Path) -> list[Grid]:
 
 
 def workbook_grids(name: str, data: bytes, xls_name: bool = False,
-                   digest: str | None = None) -> list[Grid]:
+                   digest: str | None = None, workers: int | None = None) -> list[Grid]:
     """Every sheet of a workbook's bytes as text grids, hidden sheets marked.
 
     Read with ``skip_rows=0`` and no header, calamine keeps the leading empty rows, so
@@ -178,6 +257,8 @@ def workbook_grids(name: str, data: bytes, xls_name: bool = False,
         data: its bytes.
         xls_name: the name ends in ``.xls`` (markup is looked for).
         digest: the bytes' SHA-256 when known.
+        workers: threads parsing sheets at once (default :data:`WORKERS`; 1: one sheet
+            after the other on this thread). The grids are the same either way.
 
     Returns:
         One grid per non-empty sheet.
@@ -197,11 +278,9 @@ def workbook_grids(name: str, data: bytes, xls_name: bool = False,
         return _markup_grids(name, data, markup)
     try:
         reader = fastexcel.read_excel(data)
-        merged, big = (xls_merged_ranges(data), None) if xls else xlsx_sheet_scan(data)
         grids, digest = [], digest or sha256(data)
-        for sheet in reader.sheet_names:
-            frame, hidden = _load(reader, sheet, merged.get(sheet, []),
-                                  big is None or sheet in big)
+        for sheet, frame, hidden in _sheets(reader, data, xls, WORKERS if workers is None
+                                            else workers):
             if frame is not None and frame.height:
                 grids.append(Grid(name, str(mask_ids_in_text(sheet)), "xls" if xls else "xlsx",
                                   digest, frame, hidden=hidden))
