@@ -5,6 +5,10 @@ workbook part is found through ``_rels/.rels``, the sheets through the workbook 
 relationships (both parsed as XML, so attribute order, quoting and namespace prefixes do not
 matter: openpyxl, LibreOffice, WPS, Excel and .NET writers differ in all three). In a sheet
 only the small ``mergeCells`` block after the cell data is parsed, never the cells.
+
+A sheet part is inflated with ISA-L (``isal``, about 2.5 times zlib's speed) when it is
+installed; any part it does not take as it is (not deflated, encrypted, a header or size or
+CRC-32 that does not fit) is read by ``zipfile``, which raises what it always raised.
 """
 
 from __future__ import annotations
@@ -15,7 +19,15 @@ import re
 import zipfile
 from xml.etree import ElementTree
 
+try:
+    from isal.isal_zlib import crc32 as _crc32
+    from isal.isal_zlib import decompress as _inflate
+    from isal.isal_zlib import error as _InflateError
+except ImportError:  # pragma: no cover - isal is a dependency; zipfile reads without it
+    _inflate = None
+
 Range = tuple[int, int, int, int]
+_LOCAL_HEADER = b"PK\x03\x04"
 
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _OFFICE_DOC = re.compile(r"/officeDocument$")
@@ -85,6 +97,39 @@ def sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
+def part_bytes(z: zipfile.ZipFile, data: bytes, part: str) -> bytes:
+    """A part of the package, inflated (see the module): what ``z.read(part)`` returns.
+
+    Args:
+        z: the package opened on ``data``.
+        data: the package's bytes.
+        part: the part's path.
+
+    Returns:
+        The part's bytes.
+    """
+    info = z.getinfo(part)
+    if _inflate is None or info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1:
+        return z.read(info)
+    at = info.header_offset
+    head = data[at:at + 30]
+    if len(head) < 30 or not head.startswith(_LOCAL_HEADER):
+        return z.read(info)
+    size = int.from_bytes(head[26:28], "little")
+    name = data[at + 30:at + 30 + size].decode("utf-8" if info.flag_bits & 0x800 else "cp437",
+                                               "replace")
+    if name != info.orig_filename:
+        return z.read(info)
+    start = at + 30 + size + int.from_bytes(head[28:30], "little")
+    try:
+        body = _inflate(memoryview(data)[start:start + info.compress_size], wbits=-15)
+    except _InflateError:
+        return z.read(info)
+    if len(body) != info.file_size or _crc32(body) != info.CRC:
+        return z.read(info)
+    return body
+
+
 def _col_index(letters: str) -> int:
     """0-based index of column letters (A -> 0, AA -> 26)."""
     n = 0
@@ -144,7 +189,8 @@ def xlsx_merged_ranges(data: bytes) -> dict[str, list[Range]]:
         sheet name -> ranges (see :func:`sheet_merges`).
     """
     with zipfile.ZipFile(io.BytesIO(data)) as z:
-        return {name: sheet_merges(z.read(part)) for name, part in sheet_parts(z).items()}
+        return {name: sheet_merges(part_bytes(z, data, part))
+                for name, part in sheet_parts(z).items()}
 
 
 def xlsx_sheet_scan(data: bytes) -> tuple[dict[str, list[Range]], set[str]]:
@@ -165,7 +211,7 @@ def xlsx_sheet_scan(data: bytes) -> tuple[dict[str, list[Range]], set[str]]:
     big: set[str] = set()
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         for name, part in sheet_parts(z).items():
-            xml = z.read(part)
+            xml = part_bytes(z, data, part)
             merges[name] = sheet_merges(xml)
             if has_big_value(xml):
                 big.add(name)

@@ -12,6 +12,7 @@ import pytest
 import xlsxwriter
 import xlwt
 
+from pipelines.read.merged import part_bytes
 from pipelines.read.workbook import workbook_grids
 
 ID = "11010519491231002X"
@@ -129,3 +130,65 @@ def test_the_threads_fill_merges_and_show_big_numbers(tmp_path: Path) -> None:
     assert shifted["c1"][1] == "随访" and shifted.height == 300
     assert shifted.schema["row_number"] == pl.Int64
     del tmp_path
+
+
+def _zip(entries: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=method) as z:
+        for name, body in entries.items():
+            z.writestr(name, body)
+    return out.getvalue()
+
+
+def _bad_crc() -> bytes:
+    data = bytearray(_zip({"xl/worksheets/sheet1.xml": b"<worksheet>" * 500}))
+    at = data.find(b"PK\x01\x02")  # the central directory's CRC-32 of the part
+    data[at + 16] ^= 0xFF
+    return bytes(data)
+
+
+def _renamed_header() -> bytes:
+    data = bytearray(_zip({"xl/worksheets/sheet1.xml": b"<worksheet>" * 500}))
+    data[30:32] = b"XX"  # the local header's name, not the directory's
+    return bytes(data)
+
+
+PARTS = [
+    {"description": "deflated", "data": lambda: _zip({"xl/worksheets/sheet1.xml": (
+        "<row>甲</row>" * 5000).encode()})},
+    {"description": "stored", "data": lambda: _zip({"xl/worksheets/sheet1.xml": b"<row/>" * 9},
+                                                   zipfile.ZIP_STORED)},
+    {"description": "empty part", "data": lambda: _zip({"xl/worksheets/sheet1.xml": b""})},
+    {"description": "CRC-32 wrong", "data": _bad_crc},
+    {"description": "local header names another part", "data": _renamed_header},
+]
+
+
+@pytest.mark.parametrize("case", PARTS, ids=[c["description"] for c in PARTS])
+def test_part_bytes_is_what_zipfile_reads(case: dict) -> None:
+    data = case["data"]()
+
+    def read(how: Callable[[zipfile.ZipFile], bytes]) -> bytes | str:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            try:
+                return how(z)
+            except zipfile.BadZipFile as exc:
+                return f"{type(exc).__name__}: {exc}"
+
+    part = "xl/worksheets/sheet1.xml"
+    expected = read(lambda z: z.read(part))
+    assert read(lambda z: part_bytes(z, data, part)) == expected
+    assert isinstance(expected, str) == ("wrong" in case["description"]
+                                         or "another" in case["description"])
+
+
+def test_a_deflated_part_is_inflated_without_zipfile(monkeypatch: pytest.MonkeyPatch) -> None:
+    body = ("<row>乙</row>" * 4000).encode()
+    data = _zip({"xl/worksheets/sheet1.xml": body})
+
+    def refuse(*args: object, **kwargs: object) -> bytes:
+        raise AssertionError("zipfile read the part")
+
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        monkeypatch.setattr(z, "read", refuse)
+        assert part_bytes(z, data, "xl/worksheets/sheet1.xml") == body
