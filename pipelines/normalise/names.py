@@ -24,6 +24,8 @@ import polars as pl
 
 # the differing phrase prefixes of the installed pypinyin, one a line under a version line
 PHRASE_PREFIXES = Path(__file__).resolve().parents[1] / "data" / "pinyin_phrase_prefixes.txt"
+# zhconv's one-character zh-cn conversions (traditional, tab, simplified) under a version line
+SIMPLIFIED = Path(__file__).resolve().parents[1] / "data" / "zhconv_simplified.txt"
 MIDDLE_DOTS = r"[·•.・‧･∙⋅･]+"
 INVISIBLE = r"[\p{Cc}\p{Cf}\x{FE00}-\x{FE0F}\x{E0100}-\x{E01EF}]"
 _BLANK = r"[\s\p{Cc}\p{Cf}\x{FE00}-\x{FE0F}\x{E0100}-\x{E01EF}]+"  # spaces and invisibles
@@ -113,9 +115,52 @@ def _own_pinyin(char: str) -> str:
     return lazy_pinyin(char)[0]
 
 
+@lru_cache(maxsize=1)
+def _simplified_table() -> dict[str, str] | None:
+    """:func:`simplified_pairs` as :data:`SIMPLIFIED` holds them when it was written for the
+    installed zhconv (:func:`write_simplified`), else None: then zhconv is asked."""
+    from importlib.metadata import version
+
+    try:
+        head, *lines = SIMPLIFIED.read_text(encoding="utf-8").split("\n")
+    except (OSError, ValueError):
+        return None
+    if head != f"# zhconv {version('zhconv')}":
+        return None
+    return dict(line.split("\t") for line in lines if line)
+
+
+def simplified_pairs() -> dict[str, str]:
+    """Every character zhconv's zh-cn conversion turns into one other character.
+
+    ``zhconv.convert(char, "zh-cn")`` of one character is its entry in zhconv's merged zh-cn
+    dictionary, or the character itself (the longest match from a single character is that
+    character's own entry), so these pairs are all that :func:`_simplified` needs.
+    """
+    from zhconv import zhconv
+
+    return {c: v for c, v in zhconv.getdict("zh-cn").items()
+            if len(c) == 1 and len(v) == 1 and v != c}
+
+
+def write_simplified() -> None:
+    """Write :func:`simplified_pairs` of the installed zhconv to :data:`SIMPLIFIED` (after a
+    zhconv upgrade: ``python -c "from pipelines.normalise.names import write_simplified as
+    w; w()"``)."""
+    from importlib.metadata import version
+
+    lines = [f"# zhconv {version('zhconv')}",
+             *(f"{c}\t{v}" for c, v in sorted(simplified_pairs().items()))]
+    SIMPLIFIED.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 @cache
 def _simplified(char: str) -> str:
-    """A character's simplified form (itself when it has none of one character)."""
+    """A character's simplified form (itself when it has none of one character); zhconv is
+    imported only when :data:`SIMPLIFIED` was written for another zhconv."""
+    table = _simplified_table()
+    if table is not None:
+        return table.get(char, char)
     import zhconv
 
     s = zhconv.convert(char, "zh-cn")

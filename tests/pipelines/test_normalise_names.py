@@ -88,3 +88,60 @@ def test_the_prefixes_file_is_read_only_for_the_pypinyin_it_names(
     monkeypatch.setattr(importlib.metadata, "version", lambda name: installed)
     got = names._phrases.__wrapped__()
     assert got == (["假的"] if read else names.differing_prefixes())
+
+
+def test_the_shipped_simplified_forms_are_the_installed_zhconvs() -> None:
+    """The shipped one-character conversions are what the zhconv they name gives, read back
+    exactly; under another zhconv the file is not read."""
+    from importlib.metadata import version
+
+    from pipelines.normalise.names import SIMPLIFIED, _simplified_table, simplified_pairs
+
+    head = SIMPLIFIED.read_text(encoding="utf-8").split("\n", 1)[0]
+    if head == f"# zhconv {version('zhconv')}":
+        assert _simplified_table.__wrapped__() == simplified_pairs(), \
+            "stale: run write_simplified()"
+
+
+@pytest.mark.parametrize("chars", [
+    pytest.param("張國榮體內學習們說話", id="traditional"),
+    pytest.param("张国荣体内学习们说话", id="simplified"),
+    pytest.param("「」乾後於著麼", id="punctuation and context words"),
+    pytest.param("AZaz09·・ 𠀀𪚥", id="other characters"),
+    pytest.param("".join(chr(c) for c in range(0x4E00, 0x9FFF, 7)), id="every 7th basic"),
+])
+def test_simplified_is_what_zhconv_converts(chars: str) -> None:
+    """Each character's simplified form from the shipped table is zhconv's answer."""
+    import zhconv
+
+    from pipelines.normalise.names import _simplified
+
+    for c in chars:
+        s = zhconv.convert(c, "zh-cn")
+        assert _simplified.__wrapped__(c) == (s if len(s) == 1 else c), c
+
+
+def test_every_zhconv_entry_of_one_character_is_answered_alike() -> None:
+    import zhconv
+    from zhconv import zhconv as conv
+
+    from pipelines.normalise.names import _simplified
+
+    for c in (k for k in conv.getdict("zh-cn") if len(k) == 1):
+        s = zhconv.convert(c, "zh-cn")
+        assert _simplified.__wrapped__(c) == (s if len(s) == 1 else c), c
+
+
+def test_the_simplified_file_is_read_only_for_the_zhconv_it_names(monkeypatch,
+                                                                   tmp_path) -> None:
+    import importlib.metadata
+
+    from pipelines.normalise import names
+
+    shipped = tmp_path / "simplified.txt"
+    shipped.write_text("# zhconv 0.1.0\n張\t假\n", encoding="utf-8")
+    monkeypatch.setattr(names, "SIMPLIFIED", shipped)
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "0.1.0")
+    assert names._simplified_table.__wrapped__() == {"張": "假"}
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "0.2.0")
+    assert names._simplified_table.__wrapped__() is None
