@@ -13,6 +13,8 @@ A file that cannot be read is not an error of the night: :func:`read_landing` re
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -134,10 +136,25 @@ def shown_names(paths: list[Path]) -> list[str]:
     return shown
 
 
+def _grids_or_why(name: str, kind: str, digest: str, data: bytes,
+                  suffix: str) -> list | Unreadable:
+    """The grids of a file's bytes, or why it is set aside (unreadable, empty)."""
+    try:
+        grids = file_grids(name, data, suffix, digest)
+    except ValueError as exc:
+        return Unreadable(name, kind, digest, str(mask_ids_in_text(str(exc))))
+    if not grids:
+        reason = f"{name}: empty: no cell holds text ({len(data)} bytes)"
+        return Unreadable(name, kind, digest, reason, check="file_empty")
+    return grids
+
+
 def _read_one(path: Path, name: str, first_of: dict[str, str],
-              cached: Callable[[Path, str, str], Any] | None = None) -> list | Unreadable:
+              cached: Callable[[Path, str, str], Any] | None = None,
+              pool: Executor | None = None) -> list | Unreadable | Future:
     """The grids of one landing file, or why it is set aside (``first_of``: hash -> name), or
-    what ``cached(path, name, digest)`` gives for it when that is not None."""
+    what ``cached(path, name, digest)`` gives for it when that is not None. A workbook is
+    read on ``pool`` when one is given (its result then comes as a future)."""
     kind = "workbook" if path.suffix.lower() in WORKBOOK_SUFFIXES else "text"
     try:
         data = path.read_bytes()
@@ -153,14 +170,9 @@ def _read_one(path: Path, name: str, first_of: dict[str, str],
     first_of[digest] = name
     if cached is not None and (entry := cached(path, name, digest)) is not None:
         return [entry]
-    try:
-        grids = file_grids(name, data, path.suffix.lower(), digest)
-    except ValueError as exc:
-        return Unreadable(name, kind, digest, str(mask_ids_in_text(str(exc))))
-    if not grids:
-        reason = f"{name}: empty: no cell holds text ({len(data)} bytes)"
-        return Unreadable(name, kind, digest, reason, check="file_empty")
-    return grids
+    if pool is not None and data.startswith((ZIP_MAGIC, MAGIC)):
+        return pool.submit(_grids_or_why, name, kind, digest, data, path.suffix.lower())
+    return _grids_or_why(name, kind, digest, data, path.suffix.lower())
 
 
 def read_landing(landing: Path, cached: Callable[[Path, str, str], Any] | None = None,
@@ -171,6 +183,11 @@ def read_landing(landing: Path, cached: Callable[[Path, str, str], Any] | None =
     the same bytes as a file read before it (by name order): a copy is read once. File
     names are shown with ID-like runs masked (:func:`shown_names`), in grids too.
 
+    Workbooks are parsed on a thread of their own (calamine releases the GIL) while the text
+    files after them are read; the results are taken in name order, and an error reading a
+    file is raised when its turn comes, so the outcome is the one of reading one file after
+    the other.
+
     Args:
         landing: the landing folder.
         cached: given a file's path, name as shown and sha256, what to return in place of
@@ -179,16 +196,38 @@ def read_landing(landing: Path, cached: Callable[[Path, str, str], Any] | None =
     Returns:
         (grids of the readable files, the files set aside with their reason).
     """
+    paths = landing_files(landing)
+    found: list = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbook") as pool:
+        first_of: dict[str, str] = {}
+        for path, name in zip(paths, shown_names(paths), strict=True):
+            try:
+                found.append(_read_one(path, name, first_of, cached, pool))
+            except Exception as exc:  # raised in its turn, after the workbooks before it
+                found.append(_Failed(exc))
+                break
+        return _in_order(found)
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """A file whose reading raised: the error is raised when the file's turn comes."""
+
+    error: Exception
+
+
+def _in_order(found: list) -> tuple[list[Grid], list[Unreadable]]:
+    """The files' results in name order (a workbook's waited for; a failure raised)."""
     grids: list[Grid] = []
     unreadable: list[Unreadable] = []
-    first_of: dict[str, str] = {}
-    paths = landing_files(landing)
-    for path, name in zip(paths, shown_names(paths), strict=True):
-        found = _read_one(path, name, first_of, cached)
-        if isinstance(found, Unreadable):
-            unreadable.append(found)
+    for item in found:
+        if isinstance(item, _Failed):
+            raise item.error
+        result = item.result() if isinstance(item, Future) else item
+        if isinstance(result, Unreadable):
+            unreadable.append(result)
         else:
-            grids.extend(found)
+            grids.extend(result)
     return grids, unreadable
 
 

@@ -1,0 +1,112 @@
+"""Workbooks parsed on a thread while the text files after them are read: the landing reads
+as it does one file after the other (same grids, same files set aside, the same first error)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+
+import pipelines.read as read
+from pipelines.read import read_landing, shown_names
+from pipelines.read.grid import Grid, Unreadable
+
+ID = "11010519491231002X"
+
+
+def _workbook(rows: int = 30, sheets: int = 2) -> bytes:
+    out = io.BytesIO()
+    wb = xlsxwriter.Workbook(out, {"in_memory": True})
+    for s in range(sheets):
+        ws = wb.add_worksheet(f"表{s}")
+        for c, h in enumerate(["姓名", "身份证号"]):
+            ws.write_string(0, c, h)
+        for r in range(1, rows):
+            ws.write_string(r, 0, f"人{s}{r}")
+            ws.write_string(r, 1, ID)
+    wb.close()
+    return out.getvalue()
+
+
+def _csv(rows: int = 20) -> bytes:
+    return ("姓名,身份证号\n" + "".join(f"人{r},{ID}\n" for r in range(rows))).encode()
+
+
+def _empty_workbook() -> bytes:
+    out = io.BytesIO()
+    wb = xlsxwriter.Workbook(out, {"in_memory": True})
+    wb.add_worksheet("空")
+    wb.close()
+    return out.getvalue()
+
+
+FOLDERS = [
+    {"description": "text files around two workbooks", "files": {
+        "a.csv": _csv(), "b.xlsx": _workbook(), "c.csv": _csv(5), "d.xlsx": _workbook(9, 3),
+        "e.txt": _csv(3)}},
+    {"description": "a damaged and an empty workbook", "files": {
+        "a.xlsx": b"PK\x03\x04 damaged", "b.xlsx": _empty_workbook(), "c.csv": _csv()}},
+    {"description": "a workbook's copy is read once", "files": {
+        "a.xlsx": _workbook(), "b.xlsx": _workbook(), "c.csv": _csv()}},
+    {"description": "only text", "files": {"a.csv": _csv(), "b.csv": _csv(3)}},
+    {"description": "an empty text file", "files": {"a.csv": b"", "b.xlsx": _workbook()}},
+]
+
+
+def _one_after_the_other(landing: Path) -> tuple[list[Grid], list[Unreadable]]:
+    """The landing read without a thread, file by file (the reference)."""
+    grids, unreadable, first_of = [], [], {}
+    paths = read.landing_files(landing)
+    for path, name in zip(paths, shown_names(paths), strict=True):
+        found = read._read_one(path, name, first_of)
+        if isinstance(found, Unreadable):
+            unreadable.append(found)
+        else:
+            grids.extend(found)
+    return grids, unreadable
+
+
+def _key(grids: list[Grid]) -> list[tuple]:
+    return [(g.source_file, g.sheet, g.encoding, g.sha256, g.hidden, g.frame.rows())
+            for g in grids]
+
+
+@pytest.mark.parametrize("case", FOLDERS, ids=[c["description"] for c in FOLDERS])
+def test_the_landing_reads_as_one_file_after_the_other(tmp_path: Path, case: dict) -> None:
+    for name, data in case["files"].items():
+        (tmp_path / name).write_bytes(data)
+    grids, unreadable = read_landing(tmp_path)
+    ref_grids, ref_unreadable = _one_after_the_other(tmp_path)
+    assert _key(grids) == _key(ref_grids)
+    assert unreadable == ref_unreadable
+    assert grids or unreadable
+
+
+def _failing(message: str) -> Callable[..., list]:
+    def fail(*args: object, **kwargs: object) -> list:
+        raise RuntimeError(message)
+    return fail
+
+
+def test_a_workbooks_error_is_raised_before_a_later_text_files(tmp_path: Path,
+                                                                monkeypatch) -> None:
+    """The workbook comes first by name: its error is the one raised, as reading one file
+    after the other raises it, though the text file after it was read meanwhile."""
+    (tmp_path / "a.xlsx").write_bytes(_workbook())
+    (tmp_path / "b.csv").write_bytes(_csv())
+    monkeypatch.setattr(read, "workbook_grids", _failing("workbook defect"))
+    monkeypatch.setattr(read, "text_grid", _failing("text defect"))
+    with pytest.raises(RuntimeError, match="workbook defect"):
+        read_landing(tmp_path)
+
+
+def test_a_text_files_error_before_a_workbook_is_raised(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "a.csv").write_bytes(_csv())
+    (tmp_path / "b.xlsx").write_bytes(_workbook())
+    monkeypatch.setattr(read, "workbook_grids", _failing("workbook defect"))
+    monkeypatch.setattr(read, "text_grid", _failing("text defect"))
+    with pytest.raises(RuntimeError, match="text defect"):
+        read_landing(tmp_path)
