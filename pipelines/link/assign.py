@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from pipelines.link.cluster import cannot_link_facts, violating
+from pipelines.link.cluster import cannot_link_facts, value_codes, violating
 from pipelines.link.settings import LinkSettings
 
 DECIDED = ("decided_link", "decided_no_link")
@@ -46,38 +46,50 @@ def confirms(scored: pl.DataFrame, s: LinkSettings) -> pl.Expr:
     return pl.any_horizontal(flags)
 
 
-def _scores(rec: pl.DataFrame, scored: pl.DataFrame, labels: np.ndarray,
-            s: LinkSettings) -> pl.DataFrame:
+def _loose_sides(rec: pl.DataFrame, scored: pl.DataFrame, s: LinkSettings) -> pl.DataFrame:
+    """Return per pair and side without a valid ID: r (that record), o (the other record),
+    w (the pair's weight), conf (it has a confirming level). Pairs of one list (a
+    cannot-link) and records with a steward decision are left out. The labels play no
+    part: ``place`` scores these against the clusters once, or twice when it undoes links.
+    """
+    il = scored["i_l"].to_numpy().astype(np.int64)
+    ir = scored["i_r"].to_numpy().astype(np.int64)
+    w = scored["match_weight"].to_numpy()
+    conf = scored.select(confirms(scored, s)).to_series()
+    conf = np.broadcast_to(conf.to_numpy(), w.shape) if len(conf) == 1 else conf.to_numpy()
+    valid = rec["id_valid"].to_numpy()
+    lists = value_codes(rec["one_list"]).fill_null(-1).to_numpy()
+    touched = np.zeros(rec.height, dtype=bool)
+    decided = scored["status"].is_in(DECIDED).to_numpy()
+    touched[il[decided]], touched[ir[decided]] = True, True
+    # each side only where it has no valid ID: not every pair twice (6.6M rows at 1M)
+    left, right = ~valid[il], ~valid[ir]
+    r = np.concatenate([il[left], ir[right]])
+    o = np.concatenate([ir[left], il[right]])
+    lr, lo = lists[r], lists[o]
+    keep = ~touched[r] & ((lr != lo) | (lr < 0) | (lo < 0))
+    return pl.DataFrame({"r": r[keep], "o": o[keep],
+                         "w": np.concatenate([w[left], w[right]])[keep],
+                         "conf": np.concatenate([conf[left], conf[right]])[keep]})
+
+
+def _scores(rec: pl.DataFrame, loose: pl.DataFrame, labels: np.ndarray) -> pl.DataFrame:
     """Return per (record without a valid ID, other cluster) the best pair weight.
 
     Columns: r (record), own (its cluster), c (the other record's cluster), w (the best
     weight), wc (the best weight of a pair with a confirming level), person (c holds a
-    valid ID). Pairs of one list (a cannot-link) and records with a steward decision are
-    left out.
+    valid ID); ``loose``: ``_loose_sides``.
     """
-    lab = pl.Series("c", labels)
-    side = rec.select("i", "id_valid", "one_list").with_columns(c=lab)
-    decided = scored.filter(pl.col("status").is_in(DECIDED))
-    touched = pl.concat([decided["i_l"], decided["i_r"]]).unique().implode()
-    base = scored.select("i_l", "i_r", "match_weight", conf=confirms(scored, s))
-    # each side only where it has no valid ID (the join below keeps no other): not every
-    # pair twice (6.6M rows at 1M records)
-    valid = rec["id_valid"]
-    both = pl.concat([
-        base.filter(~valid.gather(base["i_l"])).select(r="i_l", o="i_r", w="match_weight",
-                                                       conf="conf"),
-        base.filter(~valid.gather(base["i_r"])).select(r="i_r", o="i_l", w="match_weight",
-                                                       conf="conf"),
-    ])
-    person = side.group_by("c").agg(person=pl.col("id_valid").any())
-    return (
-        both.join(side.filter(~pl.col("id_valid")).select(r="i", own="c", lr="one_list"), on="r")
-        .join(side.select(o="i", c="c", lo="one_list"), on="o")
-        .filter(~pl.col("r").is_in(touched) & (pl.col("lr") != pl.col("lo")).fill_null(True))
+    labels = np.asarray(labels, dtype=np.int64)
+    person = np.zeros(int(labels.max()) + 1 if len(labels) else 0, dtype=bool)
+    person[labels[rec["id_valid"].to_numpy()]] = True
+    r, o = loose["r"].to_numpy(), loose["o"].to_numpy()
+    scores = (
+        loose.select("r", "w", "conf", own=pl.Series(labels[r]), c=pl.Series(labels[o]))
         .group_by("r", "own", "c")
         .agg(pl.col("w").max(), wc=pl.col("w").filter(pl.col("conf")).max())
-        .join(person, on="c")
     )
+    return scores.with_columns(person=pl.Series(person[scores["c"].to_numpy()]))
 
 
 def _best_two(frame: pl.DataFrame, key: str) -> pl.DataFrame:
@@ -136,13 +148,14 @@ def place(
         (new labels, {"ambiguous_undone": n, "placed": n, "placed_refused": n}).
     """
     out = labels.copy()
-    scores = _scores(rec, scored, labels, s)
+    loose = _loose_sides(rec, scored, s)
+    scores = _scores(rec, loose, labels)
     undone = np.zeros(0, dtype=np.int64)
     if s.ambiguous_margin > 0:
         undone = _ambiguous(scores, s.ambiguous_margin)
     if len(undone):  # the records taken out are loose now; score them anew
         out[undone] = out.max() + 1 + np.arange(len(undone))
-        scores = _scores(rec, scored, out, s)
+        scores = _scores(rec, loose, out)
     moves = _exclusive(scores, s.assign_weight, s.assign_margin) if s.assign_margin > 0 else (
         pl.DataFrame(schema={"own": pl.Int64, "c1": pl.Int64}))
     order = np.argsort(moves["own"].to_numpy())

@@ -67,7 +67,7 @@ def _one_edit_variants(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _block_pairs(i: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return every pair of positions inside each run of equal ``h`` (``i`` and ``h``
-    sorted by h, then i: the left record of a pair is then the smaller)."""
+    sorted by h; within a run by i when the left record of a pair is to be the smaller)."""
     n = len(h)
     start = np.flatnonzero(np.r_[True, h[1:] != h[:-1]]) if n else np.zeros(0, np.int64)
     size = np.diff(np.r_[start, n])
@@ -95,14 +95,18 @@ def _pairs_from_keys(keys: pl.DataFrame, max_block: int) -> tuple[pl.DataFrame, 
         The pairs (i_l, i_r), in no particular order, and the hashes of the keys skipped
         for being too large.
     """
-    keys = keys.drop_nulls("h").select("i", "h").with_columns(n=pl.len().over("h"))
-    capped = keys.filter(pl.col("n") > max_block).get_column("h").unique()
-    kept = keys.filter((pl.col("n") >= 2) & (pl.col("n") <= max_block)).select("i", "h")
-    kept = kept.sort("h", "i")
-    il, ir = _block_pairs(kept["i"].to_numpy(), kept["h"].to_numpy())
     dtype = keys.schema["i"]
-    return pl.DataFrame({"i_l": pl.Series(il, dtype=dtype),
-                         "i_r": pl.Series(ir, dtype=dtype)}), capped
+    keys = keys.drop_nulls("h")
+    i, h = keys["i"].to_numpy(), keys["h"].to_numpy()
+    order = np.argsort(h)  # the blocks as runs (within one, records in any order)
+    i, h = i[order], h[order]
+    start = np.flatnonzero(np.r_[True, h[1:] != h[:-1]]) if len(h) else np.zeros(0, np.int64)
+    size = np.diff(np.r_[start, len(h)])
+    capped = pl.Series("h", h[start[size > max_block]], dtype=pl.UInt64)
+    inside = np.repeat((size >= 2) & (size <= max_block), size)
+    a, b = _block_pairs(i[inside], h[inside])
+    return pl.DataFrame({"i_l": pl.Series(np.minimum(a, b), dtype=dtype),
+                         "i_r": pl.Series(np.maximum(a, b), dtype=dtype)}), capped
 
 
 def _id_one_off_pairs(rec: pl.DataFrame, max_block: int) -> tuple[pl.DataFrame, pl.Series]:
@@ -227,7 +231,8 @@ def resolve_rules(rules: tuple[BlockingRule | str, ...]) -> tuple[BlockingRule, 
 def first_rule(found: list[pl.DataFrame], names: list[str], stats: dict) -> pl.DataFrame:
     """Deduplicate the rules' pairs (i_l, i_r, rank, any other columns): a pair keeps its
     first rule's name as ``block_rule``, in the fixed order (rank, i_l, i_r); counts
-    ``new_pairs_per_rule`` into ``stats``.
+    ``new_pairs_per_rule`` into ``stats`` (and, without other columns, ``pairs_per_rule``:
+    the distinct pairs each rule found).
 
     One packed UInt64 per pair (5 bits of rule, 29 + 29 of records) sorted once: a pair's
     first occurrence in that order is its first rule's, and the order is the output's.
@@ -236,18 +241,43 @@ def first_rule(found: list[pl.DataFrame], names: list[str], stats: dict) -> pl.D
     allp = pl.concat([f.cast(schema) for f in found], how="diagonal_relaxed") if found \
         else pl.DataFrame(schema=schema)
     extra = [c for c in allp.columns if c not in schema]
-    packed = (pl.col("rank").cast(pl.UInt64) * 2**58 + pl.col("i_l").cast(pl.UInt64) * 2**29
-              + pl.col("i_r").cast(pl.UInt64))
-    pair = pl.col("p") % 2**58
-    allp = allp.select(*extra, p=packed).sort("p").filter(pair.is_first_distinct())
-    allp = allp.select((pair // 2**29).cast(pl.UInt32).alias("i_l"),
-                       (pl.col("p") % 2**29).cast(pl.UInt32).alias("i_r"),
-                       (pl.col("p") // 2**58).cast(pl.UInt8).alias("rank"), *extra)
+    allp = _first_rule_with(allp, extra) if extra else _first_rule_packed(allp, names, stats)
     counts = dict(allp.group_by("rank").len().iter_rows())
     stats["new_pairs_per_rule"] = {r: counts.get(k, 0) for k, r in enumerate(names)}
     return allp.with_columns(
         block_rule=pl.col("rank").replace_strict(dict(enumerate(names)), return_dtype=pl.String)
     ).drop("rank")
+
+
+def _first_rule_with(allp: pl.DataFrame, extra: list[str]) -> pl.DataFrame:
+    """``first_rule``'s pairs when they carry other columns: one sort of the packed pairs."""
+    packed = (pl.col("rank").cast(pl.UInt64) * 2**58 + pl.col("i_l").cast(pl.UInt64) * 2**29
+              + pl.col("i_r").cast(pl.UInt64))
+    pair = pl.col("p") % 2**58
+    allp = allp.select(*extra, p=packed).sort("p").filter(pair.is_first_distinct())
+    return allp.select((pair // 2**29).cast(pl.UInt32).alias("i_l"),
+                       (pl.col("p") % 2**29).cast(pl.UInt32).alias("i_r"),
+                       (pl.col("p") // 2**58).cast(pl.UInt8).alias("rank"), *extra)
+
+
+def _first_rule_packed(allp: pl.DataFrame, names: list[str], stats: dict) -> pl.DataFrame:
+    """``first_rule``'s pairs in numpy: the pairs packed as (pair, rank) and sorted give each
+    pair's first rule (its first key) and the distinct pairs per rule (``pairs_per_rule``);
+    packed again as (rank, pair) and sorted, the output's order."""
+    il = allp["i_l"].to_numpy().astype(np.uint64)
+    ir = allp["i_r"].to_numpy().astype(np.uint64)
+    rank = allp["rank"].to_numpy().astype(np.uint64)
+    key = np.sort((il << np.uint64(29) | ir) << np.uint64(5) | rank)
+    key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key  # (pair, rule) once
+    per_rule = np.bincount((key & np.uint64(31)).astype(np.int64), minlength=len(names))
+    stats["pairs_per_rule"] = {r: int(per_rule[k]) for k, r in enumerate(names)}
+    pair = key >> np.uint64(5)
+    key = key[np.r_[True, pair[1:] != pair[:-1]]] if len(key) else key  # its first rule
+    p = np.sort((key & np.uint64(31)) << np.uint64(58) | key >> np.uint64(5))
+    mask = np.uint64(2**29 - 1)
+    return pl.DataFrame({"i_l": pl.Series(p >> np.uint64(29) & mask, dtype=pl.UInt32),
+                         "i_r": pl.Series(p & mask, dtype=pl.UInt32),
+                         "rank": pl.Series(p >> np.uint64(58), dtype=pl.UInt8)})
 
 
 def block(rec: pl.DataFrame, rules: tuple[BlockingRule | str, ...], max_block: int
@@ -270,9 +300,8 @@ def block(rec: pl.DataFrame, rules: tuple[BlockingRule | str, ...], max_block: i
                         "seconds_per_rule": {}, "over_cap": {}}
     for rank, rule in enumerate(rules):
         t = time.perf_counter()
-        pairs, capped, over = rule_pairs(rec, rule, max_block)  # its repeats: first_rule's
-        stats["pairs_per_rule"][rule.name] = pairs.select(
-            (pl.col("i_l").cast(pl.UInt64) * 2**29 + pl.col("i_r")).n_unique()).item()
+        # its repeats and its distinct pairs (``pairs_per_rule``): first_rule's
+        pairs, capped, over = rule_pairs(rec, rule, max_block)
         stats["capped_blocks"][rule.name] = capped
         stats["over_cap"][rule.name] = over.to_list()
         stats["seconds_per_rule"][rule.name] = round(time.perf_counter() - t, 3)

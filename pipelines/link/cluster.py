@@ -109,15 +109,29 @@ class _Constrained:
 
 
 def _birth_conflicts(labels: np.ndarray, birth: pl.Series) -> np.ndarray:
-    """Return the labels of components holding two birth dates that disagree outright."""
-    dates = (
-        pl.DataFrame({"c": labels, "b": birth})
-        .drop_nulls("b")
-        .unique()
-        .filter(pl.len().over("c") > 1)
-    )
-    if not dates.height:
+    """Return the labels of components holding two birth dates that disagree outright.
+
+    Only components holding two different dates are paired up (most hold one): the dates
+    sorted by component and date, a component's first and last differ."""
+    known = birth.is_not_null().to_numpy()
+    c, b = labels[known].astype(np.int64), birth.filter(known).to_numpy().astype(np.int64)
+    if not len(c):
         return np.zeros(0, dtype=np.int64)
+    if b.min() >= 0 and b.max() < 2**27 and c.min() >= 0 and c.max() < 2**36:
+        key = np.sort(c << 27 | b)  # one int64 sorted: by component, then date
+        c, b = key >> 27, key & (2**27 - 1)
+    else:
+        order = np.lexsort((b, c))
+        c, b = c[order], b[order]
+    first = np.r_[True, c[1:] != c[:-1]]
+    start = np.flatnonzero(first)
+    end = np.r_[start[1:], len(c)] - 1
+    several = np.repeat(b[start] != b[end], np.diff(np.r_[start, len(c)]))
+    distinct = first | np.r_[True, b[1:] != b[:-1]]
+    keep = several & distinct
+    if not keep.any():
+        return np.zeros(0, dtype=np.int64)
+    dates = pl.DataFrame({"c": c[keep], "b": b[keep]})
     pairs = dates.join(dates, on="c", suffix="_r").filter(pl.col("b") < pl.col("b_r"))
     a, b = pairs["b"].to_numpy(), pairs["b_r"].to_numpy()
     ya, ma, da = a // 10000, a // 100 % 100, a % 100
@@ -127,28 +141,63 @@ def _birth_conflicts(labels: np.ndarray, birth: pl.Series) -> np.ndarray:
     return np.unique(pairs["c"].to_numpy()[(same < 2) & ~swapped])
 
 
+def value_codes(values: pl.Series) -> pl.Series:
+    """Per value an integer standing for it (equal values, equal codes; distinct values,
+    distinct codes), null for null: a categorical's physical code (text is made one),
+    integers as they are."""
+    if values.dtype.is_integer():
+        return values.cast(pl.Int64)
+    if values.dtype != pl.Categorical:
+        values = values.cast(pl.String).cast(pl.Categorical)
+    return values.to_physical().cast(pl.Int64)
+
+
+def _runs(g: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Sorted by (g, x) (non-negative int64s; packed in one int64 when they fit): per run of
+    one g, its g, first (smallest) x, last (largest) x and length."""
+    if not len(g):
+        return g, x, x, np.zeros(0, dtype=np.int64)
+    bits = max(int(x.max()).bit_length(), 1)
+    if g.min() >= 0 and int(g.max()).bit_length() + bits <= 62:
+        key = np.sort(g << bits | x)
+        g, x = key >> bits, key & ((1 << bits) - 1)
+    else:
+        order = np.lexsort((x, g))
+        g, x = g[order], x[order]
+    start = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    end = np.r_[start[1:], len(g)]
+    return g[start], x[start], x[end - 1], end - start
+
+
 def violating(
     labels: np.ndarray, one_row: pl.Series, valid_id: pl.Series, no_a: np.ndarray, no_b: np.ndarray,
     birth: pl.Series,
 ) -> np.ndarray:
-    """Return the labels of components holding a violated cannot-link constraint."""
-    df = pl.DataFrame({"c": labels, "e": one_row, "v": valid_id})
-    # two rows of one list are one person only when they carry the same valid ID
-    who = pl.coalesce("v", pl.lit("#") + pl.int_range(pl.len()).cast(pl.String))
-    dup_extract = (
-        df.with_columns(who=who).drop_nulls("e").group_by("c", "e")
-        .agg(pl.col("who").n_unique()).filter(pl.col("who") > 1).get_column("c")
-    )
-    two_ids = (
-        df.drop_nulls("v")
-        .group_by("c")
-        .agg(pl.col("v").n_unique())
-        .filter(pl.col("v") > 1)
-        .get_column("c")
-    )
+    """Return the labels of components holding a violated cannot-link constraint.
+
+    Only components of two or more records are looked at, lists and IDs as integer codes
+    (``value_codes``) sorted (``_runs``): two rows of one list in a component are one person
+    only when both carry the same valid ID (a run of one list and component holding a row
+    without one, or two IDs, breaks it); a component holding two valid IDs breaks "one ID".
+    """
+    n = len(labels)
+    labels = np.asarray(labels, dtype=np.int64)
+    many = np.bincount(labels)[labels] > 1 if n and labels.min() >= 0 \
+        else pl.Series(labels).is_duplicated().to_numpy()
+    at = np.flatnonzero(many)
+    c = labels[at]
+    v = value_codes(valid_id).gather(at).fill_null(-1).to_numpy()
+    e = value_codes(one_row).gather(at)
+    listed = e.is_not_null().to_numpy()
+    e = e.filter(listed).to_numpy()
+    width = int(e.max()) + 1 if len(e) else 1
+    g, lo, hi, size = _runs(c[listed] * width + e, v[listed] + 1)  # 0: no valid ID
+    dup_extract = g[(size > 1) & ((lo == 0) | (lo != hi))] // width
+    ided = v >= 0
+    g, lo, hi, _ = _runs(c[ided], v[ided])
     no_link = labels[no_a][labels[no_a] == labels[no_b]]
-    return np.unique(np.concatenate([dup_extract.to_numpy(), two_ids.to_numpy(), no_link,
-                                     _birth_conflicts(labels, birth)]))
+    return np.unique(np.concatenate([dup_extract, g[lo != hi], no_link,
+                                     _birth_conflicts(c, birth.gather(at))]))
 
 
 def cannot_link_facts(rec: pl.DataFrame, decided: pl.DataFrame) -> dict:
