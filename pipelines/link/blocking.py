@@ -144,24 +144,33 @@ def _unidentified_pairs(rec: pl.DataFrame, rule: BlockingRule, max_block: int
                         ) -> tuple[pl.DataFrame, pl.Series]:
     """Return pairs sharing the rule's key where at least one record has no valid ID.
 
-    Only records without a valid ID are joined against the block, so a block of 100
-    records with two such records costs ~200 pairs, not 4,950.
+    Only records without a valid ID are paired with their block (the blocks as runs of one
+    argsort), so a block of 100 records with two such records costs ~200 pairs, not 4,950;
+    a record without a valid ID pairs with a later one, or any with a valid ID (each pair
+    once).
     """
-    keys = (
-        rec.select("i", "id_valid", h=_key_hash(rule))
-        .drop_nulls("h")
-        .with_columns(n=pl.len().over("h"))
-    )
-    capped = keys.filter(pl.col("n") > max_block).get_column("h").unique()
-    kept = keys.filter((pl.col("n") >= 2) & (pl.col("n") <= max_block))
-    left = kept.filter(~pl.col("id_valid")).select("i", "h")
-    pairs = (
-        left.join(kept.select("i", "h", "id_valid"), on="h", suffix="_r")
-        .filter((pl.col("i") != pl.col("i_r")) & ((pl.col("i") < pl.col("i_r"))
-                                                   | pl.col("id_valid")))
-        .select(i_l=pl.min_horizontal("i", "i_r"), i_r=pl.max_horizontal("i", "i_r"))
-    )
-    return pairs, capped
+    keys = rec.select("i", "id_valid", h=_key_hash(rule)).drop_nulls("h")
+    dtype = keys.schema["i"]
+    i, h = keys["i"].to_numpy(), keys["h"].to_numpy()
+    no_id = ~keys["id_valid"].fill_null(True).to_numpy()  # null: neither side's test holds
+    valid = keys["id_valid"].fill_null(False).to_numpy()
+    order = np.argsort(h)
+    i, h, valid, no_id = i[order], h[order], valid[order], no_id[order]
+    start = np.flatnonzero(np.r_[True, h[1:] != h[:-1]]) if len(h) else np.zeros(0, np.int64)
+    size = np.diff(np.r_[start, len(h)])
+    capped = pl.Series("h", h[start[size > max_block]], dtype=pl.UInt64)
+    first, size = np.repeat(start, size), np.repeat(size, size)  # per position, its block's
+    left = np.flatnonzero(no_id & (size >= 2) & (size <= max_block))
+    others = size[left] - 1
+    p = np.repeat(left, others)
+    k = np.arange(len(p)) - np.repeat(np.cumsum(others) - others, others)  # 0..size-2
+    q = np.repeat(first[left], others) + k
+    q += q >= p  # every other position of the block
+    a, b = i[p].astype(np.int64), i[q].astype(np.int64)
+    keep = (a < b) | valid[q]
+    a, b = a[keep], b[keep]
+    return pl.DataFrame({"i_l": pl.Series(np.minimum(a, b), dtype=dtype),
+                         "i_r": pl.Series(np.maximum(a, b), dtype=dtype)}), capped
 
 
 def _equal_pairs(rec: pl.DataFrame, rule: BlockingRule, max_block: int

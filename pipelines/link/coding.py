@@ -198,9 +198,16 @@ def _letter_counts(pinyins: pl.Series) -> np.ndarray:
     return counts
 
 
-def _held(rec: pl.DataFrame, held: pl.Series, column: str, values: pl.Series) -> np.ndarray:
+def _held(rec: pl.DataFrame, held: pl.Series, column: str, values: pl.Series,
+          code: np.ndarray | None = None) -> np.ndarray:
     """Per unique value of ``column``, its holders as ``held`` gives them per record (a
-    ``county_facts`` column at ``rec``'s rows)."""
+    ``county_facts`` column at ``rec``'s rows: one figure for every record of a value).
+    ``code``: per record the position of its value in ``values`` (-1 null), when known."""
+    if code is not None:  # scattered by code: no join (the last record of a value writes)
+        out = np.zeros(len(values), dtype=np.int64)
+        at = code >= 0
+        out[code[at]] = held.fill_null(0).to_numpy()[at]
+        return out
     per = pl.DataFrame({column: rec[column], "h": held}).drop_nulls(column).unique(column)
     return (pl.DataFrame({column: values}).join(per, on=column, how="left",
                                                  maintain_order="left")["h"]
@@ -228,7 +235,7 @@ def _name_parts(rec: pl.DataFrame, whole: pl.DataFrame, facts: pl.DataFrame | No
         "name_surname": keys(pl.select(surname(pl.lit(names))).to_series()),
         "name_lengths": names.str.len_chars().to_numpy().astype(np.int64),
         "name_holders": holders(whole, "name", names) if facts is None
-        else _held(rec, facts["name_holders"], "name", names),
+        else _held(rec, facts["name_holders"], "name", names, name),
         "pinyin_holders": holders(whole, "name_pinyin", pinyins) if facts is None
         else _held(rec, facts["pinyin_holders"], "name_pinyin", pinyins), "pinyins": pinyins,
         "name_objects": np.array(names.to_list(), dtype=object),

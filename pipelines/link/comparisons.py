@@ -136,10 +136,11 @@ def id_levels(c: Coded, i: np.ndarray, j: np.ndarray, p: Params) -> np.ndarray:
     out = np.full(len(i), NULL, dtype=np.int8)
     both = (a >= 0) & (b >= 0)
     differ = both & (a != b)
-    if differ.any():
-        rounded = differ & (excel_rounded(c, i) | excel_rounded(c, j))
-        head = (c.id_chars[np.maximum(a, 0), :14] == c.id_chars[np.maximum(b, 0), :14]).all(1)
-        differ &= ~(rounded & head)
+    d = np.flatnonzero(differ)  # the pairs of two IDs that differ only
+    if len(d):
+        rounded = excel_rounded(c, i[d]) | excel_rounded(c, j[d])
+        head = (c.id_chars[a[d], :14] == c.id_chars[b[d], :14]).all(1)
+        differ[d[rounded & head]] = False
     out[both & (a == b)] = 0
     if differ.any():
         ua, ub, inv = unique_pairs(a[differ], b[differ])

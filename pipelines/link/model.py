@@ -221,14 +221,24 @@ def _patterns(
         key = np.zeros(n, dtype=np.int64)
         for c, size in zip(comparisons, sizes[:-1], strict=True):
             key = key * size + (levels[c.name].astype(np.int64) + 1)
-        key = key * sizes[-1] + state
-        _, first, counts = np.unique(key, return_index=True, return_counts=True)
+        key = np.sort(key * sizes[-1] + state)
+        start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if n else np.zeros(0, int)
+        counts = np.diff(np.r_[start, n])
+        key = key[start]  # the distinct patterns, ascending (as ``np.unique``), decoded
+        pattern_state = key % sizes[-1]
+        key = key // sizes[-1]
+        pattern_levels = {}
+        for c, size in zip(comparisons[::-1], sizes[-2::-1], strict=True):
+            pattern_levels[c.name] = (key % size - 1).astype(levels[c.name].dtype)
+            key = key // size
+        pattern_levels = {c.name: pattern_levels[c.name] for c in comparisons}
     else:  # too many comparisons for one int64 key
         cols = [levels[c.name].astype(np.int64) + 1 for c in comparisons] + [state]
         _, first, counts = np.unique(np.stack(cols, axis=1), axis=0, return_index=True,
                                      return_counts=True)
-    pattern_levels = {c.name: levels[c.name][first] for c in comparisons}
-    pattern_anchor = np.where(state[first] == 0, np.nan, (state[first] == 1).astype(float))
+        pattern_levels = {c.name: levels[c.name][first] for c in comparisons}
+        pattern_state = state[first]
+    pattern_anchor = np.where(pattern_state == 0, np.nan, (pattern_state == 1).astype(float))
     return pattern_levels, pattern_anchor, counts.astype(float)
 
 
