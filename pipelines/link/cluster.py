@@ -152,21 +152,21 @@ def value_codes(values: pl.Series) -> pl.Series:
     return values.to_physical().cast(pl.Int64)
 
 
-def _runs(g: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Sorted by (g, x) (non-negative int64s; packed in one int64 when they fit): per run of
-    one g, its g, first (smallest) x, last (largest) x and length."""
+def _spread(g: np.ndarray, v: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per run of one group ``g`` (int64s): its group, whether it holds a null ``v`` or two
+    different ones (each value compared with its run's first: exact, no codes or hashes)
+    and its length. Runs come in ascending ``g``."""
     if not len(g):
-        return g, x, x, np.zeros(0, dtype=np.int64)
-    bits = max(int(x.max()).bit_length(), 1)
-    if g.min() >= 0 and int(g.max()).bit_length() + bits <= 62:
-        key = np.sort(g << bits | x)
-        g, x = key >> bits, key & ((1 << bits) - 1)
-    else:
-        order = np.lexsort((x, g))
-        g, x = g[order], x[order]
+        return g, np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64)
+    order = np.argsort(g)
+    g = g[order]
+    v = v.gather(order)
     start = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    end = np.r_[start[1:], len(g)]
-    return g[start], x[start], x[end - 1], end - start
+    size = np.diff(np.r_[start, len(g)])
+    first = pl.Series(np.repeat(start, size))
+    other = (v != v.gather(first)).fill_null(True).to_numpy()  # a null: not one ID
+    mixed = np.add.reduceat(other.astype(np.int64), start) > 0
+    return g[start], mixed, size
 
 
 def violating(
@@ -175,28 +175,27 @@ def violating(
 ) -> np.ndarray:
     """Return the labels of components holding a violated cannot-link constraint.
 
-    Only components of two or more records are looked at, lists and IDs as integer codes
-    (``value_codes``) sorted (``_runs``): two rows of one list in a component are one person
-    only when both carry the same valid ID (a run of one list and component holding a row
-    without one, or two IDs, breaks it); a component holding two valid IDs breaks "one ID".
+    Only components of two or more records are looked at, grouped by sorting (``_spread``):
+    two rows of one list in a component are one person only when both carry the same valid
+    ID (a row without one, or two IDs, breaks it); nor may a component hold two valid IDs.
     """
     n = len(labels)
     labels = np.asarray(labels, dtype=np.int64)
     many = np.bincount(labels)[labels] > 1 if n and labels.min() >= 0 \
         else pl.Series(labels).is_duplicated().to_numpy()
     at = np.flatnonzero(many)
-    c = labels[at]
-    v = value_codes(valid_id).gather(at).fill_null(-1).to_numpy()
+    c, v = labels[at], valid_id.gather(at)
     e = value_codes(one_row).gather(at)
     listed = e.is_not_null().to_numpy()
     e = e.filter(listed).to_numpy()
     width = int(e.max()) + 1 if len(e) else 1
-    g, lo, hi, size = _runs(c[listed] * width + e, v[listed] + 1)  # 0: no valid ID
-    dup_extract = g[(size > 1) & ((lo == 0) | (lo != hi))] // width
-    ided = v >= 0
-    g, lo, hi, _ = _runs(c[ided], v[ided])
+    g, mixed, size = _spread(c[listed] * width + e, v.filter(listed))
+    dup_extract = g[mixed & (size > 1)] // width
+    ided = v.is_not_null().to_numpy()
+    g, mixed, _ = _spread(c[ided], v.filter(ided))
+    two_ids = g[mixed]
     no_link = labels[no_a][labels[no_a] == labels[no_b]]
-    return np.unique(np.concatenate([dup_extract, g[lo != hi], no_link,
+    return np.unique(np.concatenate([dup_extract, two_ids, no_link,
                                      _birth_conflicts(c, birth.gather(at))]))
 
 

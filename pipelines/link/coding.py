@@ -124,6 +124,26 @@ def codes(s: pl.Series) -> tuple[np.ndarray, pl.Series]:
     return coded, uniq
 
 
+def dense_codes(s: pl.Series) -> tuple[np.ndarray, pl.Series]:
+    """Return per value a dense code (-1 for null) and the unique values by code, in no
+    particular order (``codes`` sorts them): the values grouped by a 64-bit hash, each
+    compared with its group's first (``codes`` if two values share a hash)."""
+    known = np.flatnonzero(s.is_not_null().to_numpy())
+    h = s.gather(known).hash(seed=3).to_numpy()
+    order = np.argsort(h)
+    h = h[order]
+    start = np.flatnonzero(np.r_[True, h[1:] != h[:-1]]) if len(h) else np.zeros(0, int)
+    size = np.diff(np.r_[start, len(h)])
+    rows = known[order]
+    firsts = np.repeat(rows[start], size)
+    later = np.flatnonzero(rows != firsts)  # a value sharing its hash with an earlier one
+    if not (s.gather(rows[later]) == s.gather(firsts[later])).all():
+        return codes(s)  # two values of one hash
+    out = np.full(len(s), -1, dtype=np.int64)
+    out[rows] = np.repeat(np.arange(len(start)), size)
+    return out, s.gather(rows[start])
+
+
 def keys(s: pl.Series) -> np.ndarray:
     """Return per value a non-negative int64 hash key (-1 for null).
 
@@ -319,7 +339,7 @@ def code_records(rec: pl.DataFrame, whole: pl.DataFrame | None = None,
     """
     county = rec.select(pl.coalesce("village_code", "township_code").str.slice(0, 6))
     clinic_town = rec.select(pl.col("clinic_village").str.slice(0, 9) + "000").to_series()
-    id_code, ids = codes(rec["id_number"])
+    id_code, ids = dense_codes(rec["id_number"])  # compared for equality only
     raw = np.array(ids.to_list(), dtype="S18")
     birth = rec["birth_date"]
     return Coded(
