@@ -52,8 +52,7 @@ def _loose_sides(rec: pl.DataFrame, scored: pl.DataFrame, s: LinkSettings) -> pl
     cannot-link) and records with a steward decision are left out. The labels play no
     part: ``place`` scores these against the clusters once, or twice when it undoes links.
     """
-    il = scored["i_l"].to_numpy().astype(np.int64)
-    ir = scored["i_r"].to_numpy().astype(np.int64)
+    il, ir = scored["i_l"].to_numpy(), scored["i_r"].to_numpy()
     w = scored["match_weight"].to_numpy()
     conf = scored.select(confirms(scored, s)).to_series()
     conf = np.broadcast_to(conf.to_numpy(), w.shape) if len(conf) == 1 else conf.to_numpy()
@@ -62,15 +61,15 @@ def _loose_sides(rec: pl.DataFrame, scored: pl.DataFrame, s: LinkSettings) -> pl
     touched = np.zeros(rec.height, dtype=bool)
     decided = scored["status"].is_in(DECIDED).to_numpy()
     touched[il[decided]], touched[ir[decided]] = True, True
-    # each side only where it has no valid ID: not every pair twice (6.6M rows at 1M)
-    left, right = ~valid[il], ~valid[ir]
-    r = np.concatenate([il[left], ir[right]])
-    o = np.concatenate([ir[left], il[right]])
-    lr, lo = lists[r], lists[o]
-    keep = ~touched[r] & ((lr != lo) | (lr < 0) | (lo < 0))
-    return pl.DataFrame({"r": r[keep], "o": o[keep],
-                         "w": np.concatenate([w[left], w[right]])[keep],
-                         "conf": np.concatenate([conf[left], conf[right]])[keep]})
+    parts = []  # each side only where it has no valid ID: not every pair twice
+    for mine, other in ((il, ir), (ir, il)):
+        at = np.flatnonzero(~valid[mine])
+        r, o = mine[at], other[at]
+        lr, lo = lists[r], lists[o]
+        keep = ~touched[r] & ((lr != lo) | (lr < 0) | (lo < 0))
+        at = at[keep]
+        parts.append(pl.DataFrame({"r": r[keep], "o": o[keep], "w": w[at], "conf": conf[at]}))
+    return pl.concat(parts)
 
 
 def _scores(rec: pl.DataFrame, loose: pl.DataFrame, labels: np.ndarray) -> pl.DataFrame:

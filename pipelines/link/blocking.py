@@ -273,10 +273,12 @@ def _first_rule_packed(allp: pl.DataFrame, names: list[str], stats: dict) -> pl.
     """``first_rule``'s pairs in numpy: the pairs packed as (pair, rank) and sorted give each
     pair's first rule (its first key) and the distinct pairs per rule (``pairs_per_rule``);
     packed again as (rank, pair) and sorted, the output's order."""
-    il = allp["i_l"].to_numpy().astype(np.uint64)
-    ir = allp["i_r"].to_numpy().astype(np.uint64)
-    rank = allp["rank"].to_numpy().astype(np.uint64)
-    key = np.sort((il << np.uint64(29) | ir) << np.uint64(5) | rank)
+    key = allp["i_l"].to_numpy().astype(np.uint64)  # one array, packed in place
+    key <<= np.uint64(29)
+    key |= allp["i_r"].to_numpy()
+    key <<= np.uint64(5)
+    key |= allp["rank"].to_numpy()
+    key.sort()
     key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key  # (pair, rule) once
     per_rule = np.bincount((key & np.uint64(31)).astype(np.int64), minlength=len(names))
     stats["pairs_per_rule"] = {r: int(per_rule[k]) for k, r in enumerate(names)}
