@@ -215,6 +215,9 @@ LINK_COLUMNS = ("record_id", "person_id")
 FIELDS = ("name", "id_number", "sex", "birth_date", "village_code", "household_id",
           "township_code")
 _NEEDED = ("department", "extract", "id_valid", *FIELDS)
+# every column of a record the rule reads (``golden_records``): a person's row is a function of
+# these over its records
+RULE_COLUMNS = ("record_id", *_NEEDED, "record_date", "person_id")
 
 
 def columns_read(extract: str) -> tuple[str, ...]:
@@ -269,7 +272,18 @@ def golden_person(tables: dict[str, pl.DataFrame], links: pl.DataFrame) -> pl.Da
     Returns:
         The ``person`` table: PERSON_COLUMNS (``departments`` sorted and comma-joined).
     """
-    records = by_person_and_record(linked_records(tables, links, _NEEDED))
+    return golden_of(by_person_and_record(golden_records(tables, links)))
+
+
+def golden_records(tables: dict[str, pl.DataFrame], links: pl.DataFrame) -> pl.DataFrame:
+    """Every linked record with what the golden rule reads of it (``RULE_COLUMNS``), in the
+    extract tables' order (``linked_records``)."""
+    return linked_records(tables, links, _NEEDED)
+
+
+def golden_of(records: pl.DataFrame) -> pl.DataFrame:
+    """The ``person`` rows of ``records`` (``golden_records``' frame sorted by
+    ``by_person_and_record``): a person's row reads only its own records."""
     if records.height >= 1 << _RID_BITS:
         msg = f"golden_person: {records.height:,} records; at most {(1 << _RID_BITS) - 1:,}"
         raise ValueError(msg)

@@ -1,0 +1,197 @@
+"""Incremental golden records: a night computes again only the persons its changes touch.
+
+A person's row of the golden record (``golden.golden_of``) reads only that person's records,
+and of each only ``golden.RULE_COLUMNS``: record id, department, extract, ID validity, the
+seven fields, the record's own date and its person id. The full recompute's rows are in
+person-id order. So a night keeps (``GoldenState``) per record a 64-bit hash of those columns
+(``record_hashes``; its person id is one of them) with its person id, and its ``person``
+frame; the next night:
+
+- a record whose hash is not kept is **new or changed** (a new record, a field changed, or
+  another person id); a kept hash not found tonight is a record **gone** (removed, changed,
+  or moved to another person);
+- the persons of those records, tonight's and last night's, are **touched** (a person that
+  split, merged, gained or lost a record is one of them): their rows are computed again
+  from tonight's records (a person with none left is gone);
+- every other person has exactly last night's records with the same columns, hence last
+  night's row, which is taken from the kept frame; the two sorted parts are merged by
+  person id, giving the full recompute's rows in its order.
+
+A full recompute runs (``mode: full`` with the reason) when asked (``sanji run --full``,
+``PersonConfig.full``), when no state is kept (first night, or the last run kept none), when
+the kept state is of another county, state version, rule, polars version or ``person``
+schema, when a record has no person id, or when more than ``FULL_SHARE`` of the persons are
+touched (then a full recompute is cheaper). Exact up to a 64-bit hash collision between a
+record's kept and new columns (~1e-7 for a county's 2M records; the link's fingerprints rely
+on the same).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import polars as pl
+
+from pipelines import golden
+
+# what the kept state means: bump it when the golden rule reads or decides otherwise than the
+# constants hashed by ``rule_hash`` show
+STATE_VERSION = 1
+FULL_SHARE = 0.5  # more persons touched than this share: a full recompute (cheaper, same rows)
+_SEED = 29  # hash_rows' seed (fixed: the hashes of one polars version are stable)
+
+
+@cache
+def person_schema() -> pl.Schema:
+    """The ``person`` frame's schema, as ``golden_person`` makes it."""
+    links = pl.DataFrame(schema={"record_id": pl.String, "person_id": pl.String})
+    return golden.golden_person({}, links).schema
+
+
+def rule_hash() -> str:
+    """A short hash of what the golden rule reads and decides by (its tables' constants and
+    the ``person`` schema), with ``STATE_VERSION``."""
+    rule = (STATE_VERSION, golden.RULE_COLUMNS, golden.TRUST, golden.RECORD_DATE,
+            golden.DEPARTMENTS, golden.FIELDS, list(person_schema().items()))
+    return hashlib.sha256(repr(rule).encode()).hexdigest()[:16]
+
+
+@dataclass
+class GoldenState:
+    """What a night keeps for the next one's golden record (written with the run's outputs).
+
+    Attributes:
+        meta: ``version``, ``rule`` (``rule_hash``), ``polars``, ``scope`` (the county).
+        records: per record ``hash`` (UInt64, ``record_hashes``) and ``person_id``.
+        person: the night's ``person`` frame (person-id order).
+    """
+
+    meta: dict
+    records: pl.DataFrame
+    person: pl.DataFrame
+
+    def write(self, folder: Path) -> None:
+        """Write ``meta.json``, ``records.parquet`` and ``person.parquet`` into ``folder``
+        (lz4, no statistics: read whole, never filtered)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, frame in (("records", self.records), ("person", self.person)):
+            partial = folder / f".{name}.partial"
+            frame.write_parquet(partial, compression="lz4", statistics=False)
+            partial.replace(folder / f"{name}.parquet")
+        (folder / "meta.json").write_text(json.dumps(self.meta, indent=1), encoding="utf-8")
+
+    @classmethod
+    def read(cls, folder: Path) -> GoldenState | None:
+        """The state written in ``folder``, None when it holds none (or only part of one)."""
+        paths = [folder / n for n in ("meta.json", "records.parquet", "person.parquet")]
+        if not all(p.is_file() for p in paths):
+            return None
+        return cls(json.loads(paths[0].read_text(encoding="utf-8")),
+                   pl.read_parquet(paths[1]), pl.read_parquet(paths[2]))
+
+
+def state_meta(scope: str) -> dict:
+    """The ``GoldenState.meta`` of a state kept tonight for ``scope`` (the county)."""
+    return {"version": STATE_VERSION, "rule": rule_hash(), "polars": pl.__version__,
+            "scope": scope}
+
+
+def record_hashes(records: pl.DataFrame) -> pl.Series:
+    """Per record (``golden.golden_records``' frame) a hash of ``golden.RULE_COLUMNS``."""
+    return records.select(golden.RULE_COLUMNS).hash_rows(seed=_SEED).alias("hash")
+
+
+def plan(state: GoldenState | None, scope: str, full: bool) -> tuple[str, str]:
+    """The night's mode (``incremental`` | ``full``) and why, before looking at the records.
+
+    Args:
+        state: the kept state, or None.
+        scope: tonight's county (a state kept for another is not used).
+        full: a full recompute is asked for.
+    """
+    if full:
+        return "full", "a full recompute was asked for (--full / PersonConfig.full)"
+    if state is None:
+        return "full", "no kept golden state (first night, or the last run kept none)"
+    kept = {k: state.meta.get(k) for k in ("version", "rule", "polars")}
+    if kept != {k: v for k, v in state_meta(scope).items() if k in kept}:
+        return "full", "the kept state is of another golden rule, schema or polars version"
+    if state.meta.get("scope") != scope:
+        return "full", f"the kept state is of another county ({state.meta.get('scope')})"
+    if state.person.schema != person_schema() or set(state.records.columns) != {
+            "hash", "person_id"}:
+        return "full", "the kept state's frames have another schema"
+    return "incremental", "on the kept state"
+
+
+def touched(records: pl.DataFrame, hashes: pl.Series, kept: pl.DataFrame
+            ) -> tuple[pl.Series, int, int]:
+    """The person ids to compute again, and how many records are new or changed and gone.
+
+    Args:
+        records: tonight's records (``golden.golden_records``).
+        hashes: their ``record_hashes``.
+        kept: the kept state's records (hash, person_id).
+    """
+    new = ~hashes.is_in(kept["hash"].implode())
+    gone = ~kept["hash"].is_in(hashes.implode())
+    ids = pl.concat([records["person_id"].filter(new), kept["person_id"].filter(gone)])
+    return ids.unique(), int(new.sum()), int(gone.sum())
+
+
+def incremental_person(tables: dict[str, pl.DataFrame], links: pl.DataFrame,
+                       state: GoldenState | None, scope: str, full: bool = False
+                       ) -> tuple[pl.DataFrame, GoldenState, dict]:
+    """The ``person`` frame (``golden.golden_person``'s, row for row), computed again only
+    for the persons a change touches when ``state`` allows it (module docstring).
+
+    Args:
+        tables: extract name -> table (the columns ``golden.columns_read`` names suffice).
+        links: record_id, person_id (and whatever else the link step writes).
+        state: last night's ``GoldenState``, or None.
+        scope: the county (kept with the state; a state of another is not used).
+        full: compute every person (a full night).
+
+    Returns:
+        (the ``person`` frame, the state to keep for the next night, statistics: ``mode``,
+        ``mode_reason``, ``persons``, ``persons_recomputed``, ``records_new_or_changed``,
+        ``records_gone``).
+    """
+    records = golden.golden_records(tables, links)
+    hashes = record_hashes(records)
+    mode, why = plan(state, scope, full)
+    if mode == "incremental" and records["person_id"].null_count():
+        mode, why = "full", "a record has no person id"
+    stats = {"records_new_or_changed": records.height, "records_gone": 0}
+    if mode == "incremental":
+        ids, n_new, n_gone = touched(records, hashes, state.records)
+        stats = {"records_new_or_changed": n_new, "records_gone": n_gone}
+        if ids.len() > FULL_SHARE * max(state.person.height, 1):
+            mode, why = "full", (f"{ids.len():,} of {state.person.height:,} kept persons "
+                                 f"touched (over {FULL_SHARE:.0%})")
+    if mode == "incremental":
+        person, recomputed = _merged(records, state.person, ids)
+        why = (f"{stats['records_new_or_changed']:,} records new or changed, "
+               f"{stats['records_gone']:,} gone")
+    else:
+        person = golden.golden_of(golden.by_person_and_record(records))
+        recomputed = person.height
+    kept = GoldenState(state_meta(scope), pl.DataFrame([hashes, records["person_id"]]), person)
+    return person, kept, {"mode": mode, "mode_reason": why, "persons": person.height,
+                          "persons_recomputed": recomputed, **stats}
+
+
+def _merged(records: pl.DataFrame, kept: pl.DataFrame, ids: pl.Series
+            ) -> tuple[pl.DataFrame, int]:
+    """Last night's rows of the persons not in ``ids`` and tonight's rows of those in it
+    (both in person-id order), merged by person id; and how many rows were computed."""
+    redo = pl.col("person_id").is_in(ids.implode())
+    fresh = golden.golden_of(golden.by_person_and_record(records.filter(redo)))
+    rest = kept.filter(~redo)
+    if not fresh.height:
+        return rest, 0
+    return rest.merge_sorted(fresh, key="person_id"), fresh.height
