@@ -6,6 +6,7 @@ to the warehouse IO manager, which replaces the month's slice in the county's wa
 """
 
 from collections.abc import Callable
+from pathlib import Path
 
 import polars as pl
 from dagster import (
@@ -14,11 +15,14 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetIn,
+    Config,
     Output,
+    ResourceParam,
     asset,
 )
 
 from assets.ingest import EXTRACT_ASSETS, OWNERS, TRANSIENT, where
+from assets.io_managers import PolarsParquetIOManager, run_lineage
 from assets.link import extract_tables
 from assets.metadata import (
     counts,
@@ -29,8 +33,10 @@ from assets.metadata import (
     township_table,
     trend_numbers,
 )
+from assets.resources import LandingFolder
 from assets.settings import county_month
 from assets.validate import validated
+from pipelines.domain.months import Month
 from pipelines.domain.rules import PROVINCE_RULES
 from pipelines.golden import LINK_COLUMNS, SOURCE_COLUMNS
 from pipelines.golden import columns_read as golden_columns
@@ -61,16 +67,79 @@ def person_in(*extra: str) -> AssetIn:
     return AssetIn(metadata={"columns": [*PERSON_READ, *extra]})
 
 
-@asset(ins={**GOLDEN_INS, "person_links": LINKS_IN}, **PUBLISHED)
-def person(context: AssetExecutionContext, person_links: pl.DataFrame,
-           **tables: pl.DataFrame) -> pl.DataFrame:
-    """人员主档 (golden record): one row per person, each field with its source record."""
-    from pipelines.golden import golden_person
+GOLDEN_STATE = "golden_state"  # <storage>/runs/<run_id>/golden_state/<county>/<month>/
 
-    frame = validated("person", golden_person(extract_tables(tables), person_links))
+
+class PersonConfig(Config):
+    """``full`` computes every person's golden record again (as ``sanji run --full`` does)
+    instead of only the persons a new, changed or gone record touches, on the state the last
+    published run kept (``pipelines.golden_incremental``)."""
+
+    full: bool = False
+
+
+@asset(ins={**GOLDEN_INS, "person_links": LINKS_IN}, **PUBLISHED)
+def person(context: AssetExecutionContext, config: PersonConfig, person_links: pl.DataFrame,
+           landing: LandingFolder, io_manager: ResourceParam[PolarsParquetIOManager],
+           **tables: pl.DataFrame) -> pl.DataFrame:
+    """人员主档 (golden record): one row per person, each field with its source record.
+
+    Only the persons a changed record touches are computed again; the others' rows are last
+    night's (the kept ``person`` frame), unless ``PersonConfig.full`` or ``sanji run --full``
+    asks for a full night or nothing fitting is kept: the same rows either way."""
+    from pipelines.golden_incremental import incremental_person
+
+    county, month = where(context)
+    full = config.full or landing.cold
+    state, kept_from = (None, "not read (full night asked)") if full else \
+        kept_golden_state(context, io_manager, county, month)
+    frame, keep, stats = incremental_person(extract_tables(tables), person_links, state,
+                                            scope=county, full=full)
+    del state
+    frame = validated("person", frame)
+    keep.write(_golden_folder(io_manager, context.run_id, county, month))
+    context.log.info(f"person: {stats['mode']} night: {stats['mode_reason']}; "
+                     f"{stats['persons_recomputed']:,} of {frame.height:,} persons computed "
+                     f"(state kept by {kept_from})")
     context.add_output_metadata({"rows": frame.height,
-                                 "by_township": counts(frame, "township_code")})
+                                 "by_township": counts(frame, "township_code"),
+                                 **{k: stats[k] for k in GOLDEN_STATS},
+                                 "golden_state_from": kept_from})
     return frame
+
+
+GOLDEN_STATS = ("mode", "mode_reason", "persons_recomputed", "records_new_or_changed",
+                "records_gone")
+
+
+def _golden_folder(storage: PolarsParquetIOManager, run_id: str, county: str, month: str
+                   ) -> Path:
+    """Where a run keeps a county-month's golden-record state: beside its frames."""
+    return storage.run_folder(run_id) / GOLDEN_STATE / county / month
+
+
+def kept_golden_state(context: AssetExecutionContext, storage: PolarsParquetIOManager,
+                      county: str, month: str):
+    """The golden-record state kept by the run that last published the county-month (else
+    the month before), as the link step finds its own (``assets.link.kept_state``): never a
+    refused, failed or killed run's; a re-executed run that did not compute it kept its
+    parent's.
+
+    Returns:
+        (``GoldenState`` or None, which run kept it).
+    """
+    from pipelines.golden_incremental import GoldenState
+
+    for when in (month, str(Month.parse(month).previous())):
+        for run_id in run_lineage(context.instance, storage.published_run(county, when)):
+            try:
+                state = GoldenState.read(_golden_folder(storage, run_id, county, when))
+            except (OSError, ValueError, pl.exceptions.PolarsError) as exc:  # unreadable
+                context.log.warning(f"golden state of run {run_id} unreadable ({exc}): full")
+                return None, f"none: run {run_id}'s is unreadable"
+            if state is not None:
+                return state, f"run {run_id} ({when})"
+    return None, "none: no published run kept one"
 
 
 @asset(ins={"person_records": AssetIn(metadata={"columns": list(SOURCE_COLUMNS)}),

@@ -59,7 +59,9 @@ def test_every_intermediate_asset_county_month_is_its_own_file(county):
     state = f"link_state/{county.code}/{county.month}"  # the linker's kept state, beside them
     assert {f"{state}/records.parquet", f"{state}/pairs.parquet"} <= stored
     assert (frames / state / "model.json").is_file()
-    stored = {p for p in stored if not p.startswith("link_state/")}
+    golden = f"golden_state/{county.code}/{county.month}"  # the golden record's kept state
+    assert {f"{golden}/records.parquet", f"{golden}/person.parquet"} <= stored
+    stored = {p for p in stored if not p.startswith(("link_state/", "golden_state/"))}
     assert stored == {f"{name}/{county.code}/{county.month}.parquet" for name in parquet}
 
 

@@ -1,5 +1,6 @@
 """A quiet night links the ingest cache's file of each unchanged extract table into the run
-(not written again), and publishes exactly what a night reading every file publishes."""
+(not written again), computes the golden record only for the persons a changed record
+touches, and publishes exactly what a night reading every file publishes."""
 
 from __future__ import annotations
 
@@ -49,6 +50,15 @@ def _from_cache(result) -> dict[str, bool]:
     return out
 
 
+def _person_mode(result) -> dict:
+    """The ``person`` step's golden-record metadata (mode, persons computed)."""
+    event = next(e for e in result.get_asset_materialization_events()
+                 if e.asset_key.path[-1] == "person")
+    meta = event.step_materialization_data.materialization.metadata
+    return {k: meta[k].value for k in ("mode", "mode_reason", "persons_recomputed", "rows",
+                                       "golden_state_from")}
+
+
 def _published(root: Path) -> dict[str, pl.DataFrame]:
     """Every published table of the month, without the run's own stamps."""
     store = Warehouse.from_url(str(root / "w.duckdb"))
@@ -89,6 +99,12 @@ def test_a_quiet_night_reuses_unchanged_tables_and_publishes_what_a_full_night_d
         "*.parquet"))
     kept = next((quiet_root / "storage" / "ingest-cache").rglob("enrolment-*.parquet"))
     assert linked.stat().st_ino == kept.stat().st_ino  # the same file, not written again
+    golden, everyone = _person_mode(quiet), _person_mode(full)
+    assert golden["mode"] == "incremental", golden["mode_reason"]
+    assert 0 < golden["persons_recomputed"] < golden["rows"] // 2, golden
+    assert "run " in golden["golden_state_from"]
+    assert everyone["mode"] == "full" and "asked for" in everyone["mode_reason"]
+    assert everyone["persons_recomputed"] == everyone["rows"] == golden["rows"]
     a, b = _published(quiet_root), _published(full_root)
     assert a.keys() == b.keys() and {"person", "person_source", "mismatch"} <= a.keys()
     for name in a:
