@@ -202,14 +202,33 @@ class WarehouseIOManager(ConfigurableIOManager):
         root = Path(self.staging_dir or setting("SANJI_STORAGE")) / STAGING_FOLDER
         return RunStage(root, run_id, county, month)
 
-    def handle_output(self, context: OutputContext, obj: pl.DataFrame) -> None:
-        """Stage the table for the run's publication, or publish the partition's month now."""
+    def handle_output(self, context: OutputContext, obj: pl.DataFrame | FrameFile) -> None:
+        """Stage the table for the run's publication, or publish the partition's month now.
+
+        A :class:`FrameFile` holds the rows as a stage does (``county`` stamped, written by
+        ``staging.write_frame``): it is linked into the stage, not written again (``person``
+        keeps that file for the next night), and read only when published at once.
+        """
         table = context.asset_key.path[-1]
         county, month = split_key(context.asset_partition_key
                                   if context.has_asset_partitions else None)
-        if county is not None:
-            obj = obj.with_columns(county=pl.lit(county, pl.String))
         staged = county is not None and publishes_as_a_whole(context)
+        if isinstance(obj, FrameFile) and staged:
+            self.stage(context.run_id, county, month).link(table, obj.path)
+            pause_point(f"staged:{table}")
+        else:
+            obj = read_frame(obj.path) if isinstance(obj, FrameFile) else obj
+            if county is not None:
+                obj = obj.with_columns(county=pl.lit(county, pl.String))
+            self._write(context, table, obj, county, month, staged)
+        context.add_output_metadata({"rows": obj.rows if isinstance(obj, FrameFile)
+                                     else obj.height, "table": table,
+                                     "county": county or "(province)", "month": month or "(all)",
+                                     "staged_for_publication": staged})
+
+    def _write(self, context: OutputContext, table: str, obj: pl.DataFrame, county: str | None,
+               month: str | None, staged: bool) -> None:
+        """Stage ``obj`` for the run's publication, or publish the month now."""
         if staged:
             self.stage(context.run_id, county, month).put(table, obj)
             pause_point(f"staged:{table}")
@@ -218,9 +237,6 @@ class WarehouseIOManager(ConfigurableIOManager):
             with op_county_lock(self.warehouse, county, context.run_id) if county \
                     else nullcontext():
                 store.publish(table, obj, run_id=context.run_id, month=month)
-        context.add_output_metadata({"rows": obj.height, "table": table,
-                                     "county": county or "(province)", "month": month or "(all)",
-                                     "staged_for_publication": staged})
 
     def load_input(self, context: InputContext) -> pl.DataFrame | None:
         """One partition's rows, or several partitions' rows concatenated (with ``county``)."""

@@ -6,6 +6,7 @@ to the warehouse IO manager, which replaces the month's slice in the county's wa
 """
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -42,6 +43,7 @@ from pipelines.golden import LINK_COLUMNS, SOURCE_COLUMNS
 from pipelines.golden import columns_read as golden_columns
 from pipelines.rules import RULES
 from pipelines.rules.base import PERSON_READ, rules_read
+from pipelines.warehouse.staging import FrameFile
 
 COUNTY_RULES = tuple(rule for rule in RULES if rule.id not in PROVINCE_RULES)
 PUBLISHED = {"group_name": "publish", "owners": OWNERS, "partitions_def": county_month,
@@ -81,13 +83,13 @@ class PersonConfig(Config):
 @asset(ins={**GOLDEN_INS, "person_links": LINKS_IN}, **PUBLISHED)
 def person(context: AssetExecutionContext, config: PersonConfig, person_links: pl.DataFrame,
            landing: LandingFolder, io_manager: ResourceParam[PolarsParquetIOManager],
-           **tables: pl.DataFrame) -> pl.DataFrame:
+           **tables: pl.DataFrame) -> FrameFile:
     """人员主档 (golden record): one row per person, each field with its source record.
 
     Only the persons a changed record touches are computed again; the others' rows are last
     night's (the kept ``person`` frame), unless ``PersonConfig.full`` or ``sanji run --full``
     asks for a full night or nothing fitting is kept: the same rows either way."""
-    from pipelines.golden_incremental import incremental_person
+    from pipelines.golden_incremental import PERSON_FILE, incremental_person
 
     county, month = where(context)
     full = config.full or landing.cold
@@ -97,7 +99,8 @@ def person(context: AssetExecutionContext, config: PersonConfig, person_links: p
                                             scope=county, full=full)
     del state
     frame = validated("person", frame)
-    keep.write(_golden_folder(io_manager, context.run_id, county, month))
+    folder = _golden_folder(io_manager, context.run_id, county, month)
+    replace(keep, person=frame).write(folder, stamp={"county": county})  # staged as it is
     context.log.info(f"person: {stats['mode']} night: {stats['mode_reason']}; "
                      f"{stats['persons_recomputed']:,} of {frame.height:,} persons computed "
                      f"(state kept by {kept_from})")
@@ -105,7 +108,7 @@ def person(context: AssetExecutionContext, config: PersonConfig, person_links: p
                                  "by_township": counts(frame, "township_code"),
                                  **{k: stats[k] for k in GOLDEN_STATS},
                                  "golden_state_from": kept_from})
-    return frame
+    return FrameFile(folder / PERSON_FILE, frame.height)
 
 
 GOLDEN_STATS = ("mode", "mode_reason", "persons_recomputed", "records_new_or_changed",

@@ -37,11 +37,13 @@ from pathlib import Path
 import polars as pl
 
 from pipelines import golden
+from pipelines.warehouse.staging import read_frame, write_frame
 
 # what the kept state means: bump it when the golden rule reads or decides otherwise than the
 # constants hashed by ``rule_hash`` show
 STATE_VERSION = 1
 FULL_SHARE = 0.5  # more persons touched than this share: a full recompute (cheaper, same rows)
+PERSON_FILE = "person.parquet"  # the kept person frame, in the state's folder
 _SEED = 29  # hash_rows' seed (fixed: the hashes of one polars version are stable)
 
 
@@ -74,24 +76,34 @@ class GoldenState:
     records: pl.DataFrame
     person: pl.DataFrame
 
-    def write(self, folder: Path) -> None:
-        """Write ``meta.json``, ``records.parquet`` and ``person.parquet`` into ``folder``
-        (lz4, no statistics: read whole, never filtered)."""
+    def write(self, folder: Path, stamp: dict[str, str] | None = None) -> None:
+        """Write ``meta.json``, ``records.parquet`` (lz4, no statistics: read whole, never
+        filtered) and ``person.parquet`` into ``folder``.
+
+        ``person.parquet`` is written as a run's stage holds a table (``staging.write_frame``,
+        with the ``stamp`` columns, e.g. ``county``), so the run can stage that very file
+        (``RunStage.link``) instead of writing the same rows a second time.
+        """
         folder.mkdir(parents=True, exist_ok=True)
-        for name, frame in (("records", self.records), ("person", self.person)):
+        person = self.person.with_columns(pl.lit(v, pl.String).alias(k)
+                                          for k, v in (stamp or {}).items())
+        for name, write in (("records", lambda p: self.records.write_parquet(
+                p, compression="lz4", statistics=False)),
+                            ("person", lambda p: write_frame(person, p))):
             partial = folder / f".{name}.partial"
-            frame.write_parquet(partial, compression="lz4", statistics=False)
+            write(partial)
             partial.replace(folder / f"{name}.parquet")
         (folder / "meta.json").write_text(json.dumps(self.meta, indent=1), encoding="utf-8")
 
     @classmethod
     def read(cls, folder: Path) -> GoldenState | None:
-        """The state written in ``folder``, None when it holds none (or only part of one)."""
-        paths = [folder / n for n in ("meta.json", "records.parquet", "person.parquet")]
+        """The state written in ``folder`` (the ``person`` columns of its ``person.parquet``),
+        None when it holds none (or only part of one)."""
+        paths = [folder / n for n in ("meta.json", "records.parquet", PERSON_FILE)]
         if not all(p.is_file() for p in paths):
             return None
         return cls(json.loads(paths[0].read_text(encoding="utf-8")),
-                   pl.read_parquet(paths[1]), pl.read_parquet(paths[2]))
+                   pl.read_parquet(paths[1]), read_frame(paths[2], list(person_schema())))
 
 
 def state_meta(scope: str) -> dict:

@@ -95,6 +95,16 @@ class RunStage:
         partial.replace(target)
         return frame.height
 
+    def link(self, table: str, path: Path) -> None:
+        """Stage the frame stored at ``path`` (``write_frame``'s, with the stage's columns) as
+        ``table``: hard-linked (copied across file systems), not written again."""
+        target = self.path(table)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        partial.unlink(missing_ok=True)
+        link_or_copy(path, partial)
+        partial.replace(target)
+
     def get(self, table: str, columns: list[str] | None = None) -> pl.DataFrame | None:
         """The staged frame of ``table`` (only ``columns`` of it, ``read_frame``), or None
         when this run did not stage it."""

@@ -65,3 +65,14 @@ def test_a_province_input_reads_the_month_of_every_county_projected(tmp_path):
                              "distinct": True}))
     assert rows.select("person_id", "extract", "county").rows() == [("P1", "enrolment", COUNTY)]
     assert monthly.get_partition_keys()[0] == "2024-01"
+
+
+def test_a_frame_already_stored_is_published_as_its_rows(tmp_path):
+    """A ``FrameFile`` (``person``'s kept frame) outside a staging run: read and published."""
+    from pipelines.warehouse.staging import FrameFile, write_frame
+
+    manager = _manager(tmp_path)
+    frame = pl.DataFrame({"person_id": ["P1", "P2"], "county": [COUNTY, COUNTY]})
+    write_frame(frame, tmp_path / "person.parquet")
+    _publish(manager, "person", "2026-10", FrameFile(tmp_path / "person.parquet", 2))
+    assert _load(manager, "person", "2026-10")["person_id"].to_list() == ["P1", "P2"]
