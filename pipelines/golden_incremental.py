@@ -38,7 +38,7 @@ import numpy as np
 import polars as pl
 
 from pipelines import golden
-from pipelines.warehouse.staging import read_frame, write_frame
+from pipelines.warehouse.staging import scan_frame, write_frame
 
 # what the kept state means: bump it when the golden rule reads or decides otherwise than the
 # constants hashed by ``rule_hash`` show
@@ -68,14 +68,16 @@ class GoldenState:
     """What a night keeps for the next one's golden record (written with the run's outputs).
 
     Attributes:
-        meta: ``version``, ``rule`` (``rule_hash``), ``polars``, ``scope`` (the county).
+        meta: ``version``, ``rule`` (``rule_hash``), ``polars``, ``scope`` (the county),
+            ``persons`` (the person frame's rows).
         records: per record ``hash`` (UInt64, ``record_hashes``) and ``person_id``.
-        person: the night's ``person`` frame (person-id order).
+        person: the night's ``person`` frame (person-id order); read back lazily (a scan:
+            the next night reads only the rows it keeps, never the whole frame at once).
     """
 
     meta: dict
     records: pl.DataFrame
-    person: pl.DataFrame
+    person: pl.DataFrame | pl.LazyFrame
 
     def write(self, folder: Path, stamp: dict[str, str] | None = None) -> None:
         """Write ``meta.json``, ``records.parquet`` (lz4, no statistics: read whole, never
@@ -104,13 +106,13 @@ class GoldenState:
         if not all(p.is_file() for p in paths):
             return None
         return cls(json.loads(paths[0].read_text(encoding="utf-8")),
-                   pl.read_parquet(paths[1]), read_frame(paths[2], list(person_schema())))
+                   pl.read_parquet(paths[1]), scan_frame(paths[2], list(person_schema())))
 
 
-def state_meta(scope: str) -> dict:
+def state_meta(scope: str, persons: int = 0) -> dict:
     """The ``GoldenState.meta`` of a state kept tonight for ``scope`` (the county)."""
     return {"version": STATE_VERSION, "rule": rule_hash(), "polars": pl.__version__,
-            "scope": scope}
+            "scope": scope, "persons": persons}
 
 
 def record_hashes(records: pl.DataFrame) -> pl.Series:
@@ -135,7 +137,7 @@ def plan(state: GoldenState | None, scope: str, full: bool) -> tuple[str, str]:
         return "full", "the kept state is of another golden rule, schema or polars version"
     if state.meta.get("scope") != scope:
         return "full", f"the kept state is of another county ({state.meta.get('scope')})"
-    if state.person.schema != person_schema() or set(state.records.columns) != {
+    if state.person.collect_schema() != person_schema() or set(state.records.columns) != {
             "hash", "person_id"}:
         return "full", "the kept state's frames have another schema"
     return "incremental", "on the kept state"
@@ -196,9 +198,10 @@ def incremental_person(tables: dict[str, pl.DataFrame], links: pl.DataFrame,
     if mode == "incremental":
         ids, n_new, n_gone = touched(records, hashes, state.records)
         stats = {"records_new_or_changed": n_new, "records_gone": n_gone}
-        if ids.len() > FULL_SHARE * max(state.person.height, 1):
-            mode, why = "full", (f"{ids.len():,} of {state.person.height:,} kept persons "
-                                 f"touched (over {FULL_SHARE:.0%})")
+        persons = int(state.meta.get("persons") or 0)
+        if ids.len() > FULL_SHARE * max(persons, 1):
+            mode, why = "full", (f"{ids.len():,} of {persons:,} kept persons touched "
+                                 f"(over {FULL_SHARE:.0%})")
     if mode == "incremental":
         person, recomputed = _merged(records, state.person, ids)
         why = (f"{stats['records_new_or_changed']:,} records new or changed, "
@@ -206,18 +209,20 @@ def incremental_person(tables: dict[str, pl.DataFrame], links: pl.DataFrame,
     else:
         person = golden.golden_of(golden.by_person_and_record(records))
         recomputed = person.height
-    kept = GoldenState(state_meta(scope), pl.DataFrame([hashes, records["person_id"]]), person)
+    kept = GoldenState(state_meta(scope, person.height),
+                       pl.DataFrame([hashes, records["person_id"]]), person)
     return person, kept, {"mode": mode, "mode_reason": why, "persons": person.height,
                           "persons_recomputed": recomputed, **stats}
 
 
-def _merged(records: pl.DataFrame, kept: pl.DataFrame, ids: pl.Series
+def _merged(records: pl.DataFrame, kept: pl.DataFrame | pl.LazyFrame, ids: pl.Series
             ) -> tuple[pl.DataFrame, int]:
-    """Last night's rows of the persons not in ``ids`` and tonight's rows of those in it
-    (both in person-id order), in person-id order; and how many rows were computed."""
+    """Last night's rows (``kept``: read as it is filtered when a scan) of the persons not in
+    ``ids`` and tonight's rows of those in it, in person-id order; and how many were
+    computed."""
     redo = pl.col("person_id").is_in(ids.implode())
     fresh = golden.golden_of(golden.by_person_and_record(records.filter(redo)))
-    rest = kept.filter(~redo)
+    rest = kept.lazy().filter(~redo).collect()
     if not fresh.height:
         return rest, 0
     return _in_person_order(rest, fresh), fresh.height
@@ -233,5 +238,5 @@ def _in_person_order(rest: pl.DataFrame, fresh: pl.DataFrame) -> pl.DataFrame:
     minted = pl.col("person_id").str.contains(golden.MINTED_ID).all(ignore_nulls=False)
     if not all(part.select(minted).item() for part in (rest, fresh)):
         return rest.merge_sorted(fresh, key="person_id")
-    return pl.concat([rest, fresh]).sort(pl.col("person_id").str.slice(1)
-                                         .str.to_integer(base=16))
+    return pl.concat([rest, fresh], rechunk=False).sort(pl.col("person_id").str.slice(1)
+                                                        .str.to_integer(base=16))
