@@ -14,7 +14,7 @@ answer it overrides).
 import argparse
 from collections.abc import Callable
 
-from dagster import DagsterInstance, ExecuteInProcessResult
+from dagster import ExecuteInProcessResult
 
 from assets.county_lock import add_wait_option, holding_county_lock
 from assets.jobs import check_township_answer, decision_config
@@ -23,8 +23,8 @@ from assets.runs import (
     UserError,
     check_records,
     check_warehouse,
+    cli_instance,
     county_of,
-    ensure_dagster_home,
     run_job,
 )
 from assets.settings import setting
@@ -44,11 +44,10 @@ def cmd_decide(args: argparse.Namespace, report: Callable[[ExecuteInProcessResul
     with holding_county_lock(url, county, args.wait, "decision not recorded") as run_id:
         # under the lock: a night publishing in between would read the records in another month
         check_records(url, county.schema or None, (args.a, args.b))
-        ensure_dagster_home()
-        with DagsterInstance.get() as instance:  # a re-executed run's frames: its parent's
-            check_township_answer(Warehouse.from_url(url, schema=county.schema or None), args.a,
-                                  args.b, decision, args.note, args.override_township,
-                                  args.storage, county.code, instance)
+        # a re-executed run's frames are its parent's: the instance knows the parent
+        check_township_answer(Warehouse.from_url(url, schema=county.schema or None), args.a,
+                              args.b, decision, args.note, args.override_township,
+                              args.storage, county.code, cli_instance())
         config = {**resource_config(warehouse=args.warehouse, storage=args.storage),
                   **decision_config(args.a, args.b, decision, args.by, args.note, county.code,
                                     override_township=args.override_township)}

@@ -16,7 +16,7 @@ from pathlib import Path
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 from assets.io_managers import RUNS_FOLDER
-from assets.runs import UserError, check_warehouse, county_of, ensure_dagster_home
+from assets.runs import UserError, check_warehouse, cli_instance, county_of
 from assets.settings import setting
 from pipelines.retention import DEFAULT_KEEP, Pruned, prune_runs, published_runs
 
@@ -63,11 +63,9 @@ def cmd_prune(args: argparse.Namespace) -> int:
     check_warehouse(url)
     storage = Path(args.storage or setting("SANJI_STORAGE"))
     with holding_county_lock(url, county, args.wait, "nothing pruned") as run_id:
-        ensure_dagster_home()
-        with DagsterInstance.get() as instance:
-            pruned = sweep_run_folders(
-                instance, storage, Warehouse.from_url(url, schema=county.schema or None),
-                county.code, args.keep, (run_id,), args.dry_run)
+        pruned = sweep_run_folders(
+            cli_instance(), storage, Warehouse.from_url(url, schema=county.schema or None),
+            county.code, args.keep, (run_id,), args.dry_run)
     for run in pruned.deleted:
         print(f"{'would delete' if args.dry_run else 'deleted'} {storage / RUNS_FOLDER / run}")
     print(("dry run: " if args.dry_run else "") + pruned.summary())

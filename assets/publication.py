@@ -51,7 +51,7 @@ from assets.ingest import OWNERS, where
 from assets.io_managers import PUBLICATION_ASSET, STAGING_FOLDER, WarehouseIOManager
 from assets.metadata import table_preview
 from assets.resources import WarehouseResource
-from assets.runs import UserError, ensure_dagster_home
+from assets.runs import UserError, cli_instance
 from assets.settings import county_month, setting
 from pipelines.counties import County
 from pipelines.domain.identity import mask_ids_in_text
@@ -272,9 +272,7 @@ def holding_run_lock(args: argparse.Namespace, county: County) -> Iterator[str]:
         raise UserError(msg) from None
     with lock:  # no other run of the county is running but a queued one of the daemon
         root = Path(args.storage or setting("SANJI_STORAGE")) / STAGING_FOLDER
-        ensure_dagster_home()
-        with DagsterInstance.get() as instance:
-            sweep_dead_stages(instance, root, county.code, run_id, holding_lock=True)
+        sweep_dead_stages(cli_instance(), root, county.code, run_id, holding_lock=True)
         try:
             yield run_id
         finally:  # a failed run's stage is published nowhere (a published one is gone already)

@@ -7,6 +7,7 @@ telemetry off. The run carries the job's name (``nightly``, ``steward_decision``
 ``sanji/trigger=cli``, as a scheduled or sensor run carries its own trigger.
 """
 
+import atexit
 import os
 import warnings
 from pathlib import Path
@@ -223,6 +224,26 @@ def ensure_dagster_home(project: Path = PROJECT) -> Path:
     return home
 
 
+_INSTANCES: dict[Path, DagsterInstance] = {}
+
+
+def cli_instance() -> DagsterInstance:
+    """The Dagster instance of this process's ``sanji`` commands (``DAGSTER_HOME``).
+
+    Made once per instance folder and process (a night's run-lock sweep and its run share it;
+    making one costs ~0.3 CPU s of SQLite and alembic checks), through
+    :func:`assets.event_log.cli_instance`: Dagster's default SQLite storage writes its events
+    on one kept connection per file, closed when the process exits (``atexit``).
+    """
+    home = ensure_dagster_home().resolve()
+    if home not in _INSTANCES:
+        from assets.event_log import cli_instance as make_instance
+
+        _INSTANCES[home] = instance = make_instance(home)
+        atexit.register(instance.dispose)
+    return _INSTANCES[home]
+
+
 def run_job(job_name: str, run_config: dict, partition: str | MultiPartitionKey | None = None,
             verbose: int = 0, run_id: str | None = None) -> ExecuteInProcessResult:
     """Execute a job of the definitions in process, recorded in the project's instance.
@@ -239,7 +260,7 @@ def run_job(job_name: str, run_config: dict, partition: str | MultiPartitionKey 
     Returns:
         The run's result (failures are not raised: see :func:`failures`).
     """
-    ensure_dagster_home()
+    instance = cli_instance()
     from assets.definitions import defs
 
     loggers: dict[str, dict] = {"progress": {}}
@@ -247,10 +268,8 @@ def run_job(job_name: str, run_config: dict, partition: str | MultiPartitionKey 
         level = CONSOLE_LEVELS[min(verbose, len(CONSOLE_LEVELS)) - 1]
         loggers["console"] = {"config": {"log_level": level}}
     job = defs.resolve_job_def(job_name)
-    with DagsterInstance.get() as instance:
-        return execute_without_capture(
-            job, {**run_config, "loggers": loggers}, instance, partition,
-            {"sanji/trigger": "cli"}, run_id)
+    return execute_without_capture(job, {**run_config, "loggers": loggers}, instance, partition,
+                                   {"sanji/trigger": "cli"}, run_id)
 
 
 def execute_without_capture(job: JobDefinition, run_config: dict, instance: DagsterInstance,

@@ -7,11 +7,11 @@ generator source hash), a FULL night (``sanji run`` as a subprocess, fresh wareh
 and ``DAGSTER_HOME``), then a QUIET night on that state after only the settlements file changed
 (~1 % more rows: existing people's rows appended). Per step: wall and CPU seconds, rows (its
 largest output), RSS at its start and its peak (``/proc`` sampled every 20 ms); per night:
-start-up, gaps between steps, the CLI's summary after the last step, wall, CPU, peak RSS
-(``wait4``), linkage F1 and twins merged (published ``person_source`` against the truth), the
-link mode (``person_links``' metadata); then each step's growth from size to size. The machine
-is shared: compare ratios within one run, prefer CPU seconds when the load is high,
-``--repeat`` keeps the fastest round. Never asserts.
+start-up, gaps between steps, the CLI's summary after the last step (wall and CPU s), wall,
+CPU, peak RSS (``wait4``), linkage F1 and twins merged (published ``person_source`` against
+the truth), the link mode (``person_links``' metadata); then each step's growth from size to
+size. The machine is shared: compare ratios within one run, prefer CPU seconds when the load is
+high, ``--repeat`` keeps the fastest round. Never asserts.
 
 The contract this relies on (small on purpose; adapt here when the CLI changes): 1.
 ``sanji demo-data --people N --seed S --out DIR`` writes ``DIR/landing/``,
@@ -77,7 +77,8 @@ class Night:
     wall: float = 0.0
     peak_mb: float = 0.0
     steps: list[Step] = field(default_factory=list)
-    overhead: dict[str, float] = field(default_factory=dict)
+    overhead: dict[str, float] = field(default_factory=dict)  # wall s
+    overhead_cpu: dict[str, float] = field(default_factory=dict)  # CPU s of the same windows
     quality: dict[str, float] = field(default_factory=dict)
     rows_read: int = 0
     cpu: float = 0.0
@@ -229,9 +230,13 @@ def night(landing: Path, work: Path, kind: str) -> Night:
         step.seconds = step.end - step.start
     result.steps = steps
     if steps:
-        between = sum(max(0.0, b.start - a.end) for a, b in pairwise(steps))
-        result.overhead = {"(start-up to first step)": steps[0].start - t0, "(between steps)":
-                           between, "(after last step: summary)": t0 + result.wall - steps[-1].end}
+        end = t0 + result.wall
+        windows = {"(start-up to first step)": [(t0, steps[0].start)],
+                   "(between steps)": [(a.end, b.start) for a, b in pairwise(steps)],
+                   "(after last step: summary)": [(steps[-1].end, end)]}
+        for name, spans in windows.items():
+            result.overhead[name] = sum(max(0.0, b - a) for a, b in spans)
+            result.overhead_cpu[name] = sum(sampler.window(a, b)[2] for a, b in spans if b > a)
     return result
 
 
@@ -329,7 +334,8 @@ def report(people: int, n: Night) -> str:
                    f"{'(largest output)':18s} {'RSS start MB':>12s} {'peak MB':>8s}"]
     lines += [f"  {s.name:26s} {s.seconds:8.2f} {s.cpu:7.2f} {s.rows:11,d} {s.output:18s}"
               f" {s.rss_start_mb:12,.0f} {s.rss_peak_mb:8,.0f}" for s in n.steps]
-    lines += [f"  {name:26s} {s:8.2f}" for name, s in n.overhead.items()]
+    lines += [f"  {name:26s} {s:8.2f} {n.overhead_cpu.get(name, 0.0):7.2f}"
+              for name, s in n.overhead.items()]
     if (k := n.link):
         lines.append(f"  link: {k.get('link_mode')} ({k.get('link_mode_reason')}), pairs "
                      f"compared {k.get('pairs_compared')}, kept {k.get('pairs_kept')}")
