@@ -18,6 +18,9 @@ from typing import Any
 import yaml
 
 HERE = Path(__file__).resolve().parent
+# libyaml's parser when PyYAML has it (the wheels do): the same documents, ~10x less CPU (the
+# two vocabularies cost ~0.09 CPU s of every process's start-up with the pure-Python one).
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BRACKETS = str.maketrans({"（": "(", "）": ")", "【": "(", "】": ")", "[": "(", "]": ")"})
 _INVISIBLE = r"[\s*＊\u200b-\u200f\u2028-\u202f\u2060\ufeff\u3000]+"
 # (元) (必填) (万元) (单位:元) and a trailing 1-2 digit index (致贫/返贫风险1 .. 5).
@@ -39,7 +42,7 @@ def load(name: str) -> dict[str, Any]:
         The YAML document.
     """
     path = HERE / f"{name}.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
 
 
 def normalise_header(header: object) -> str:

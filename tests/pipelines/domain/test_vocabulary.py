@@ -110,3 +110,14 @@ def test_steward_values_checked_against_the_code_lists(tmp_path: Path) -> None:
 
 def test_every_code_list_is_documented() -> None:
     assert all(codes.about for codes in CODE_LISTS.values())
+
+
+@pytest.mark.parametrize("name", ["headers", "values"])
+def test_vocabularies_parse_as_the_pure_python_loader_parses_them(name):
+    """libyaml's parser (when present) gives the very documents PyYAML's own gives."""
+    import yaml
+
+    from pipelines.domain import vocabulary
+
+    text = (vocabulary.HERE / f"{name}.yaml").read_text(encoding="utf-8")
+    assert vocabulary.load(name) == yaml.load(text, Loader=yaml.SafeLoader)
