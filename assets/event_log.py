@@ -1,4 +1,4 @@
-"""The CLI's Dagster storage: the default SQLite files, one connection kept per file.
+"""The CLI's Dagster storage: the default SQLite files, without an engine per transaction.
 
 Dagster's default storage (``DAGSTER_HOME`` without a ``storage`` section, or ``storage:
 sqlite:``) keeps the runs in ``history/runs.db`` and each run's events in
@@ -10,15 +10,17 @@ initialises its dialect again, and closing what is then the file's last connecti
 the WAL into the database (fsyncs) every time. A night writes ~460 events and asks ~100
 data-version queries: ~0.15 CPU s of each step, and seconds of wall when the disk is busy.
 
-:class:`NightSqliteEventLogStorage` is that class with one engine and one SQLite connection
-kept per shard file (used under the storage's own lock, as Dagster's are) until the instance
-is disposed, and the tables it has seen remembered. Every event is still its own committed
-transaction, with SQLite's default synchronous setting; the WAL is checkpointed by SQLite's
-automatic checkpoints and when the connection closes. The files, their schema and the rows
-written are Dagster's own: ``dagster dev`` and the daemon, reading the same ``DAGSTER_HOME``
-with the stock storage (WAL readers beside one writer), see the same runs, events,
-materialisations, metadata and checks. :func:`cli_instance` uses it only where the instance is
-the default SQLite storage; any other storage (PostgreSQL, a custom class) is left as it is.
+:class:`NightSqliteEventLogStorage` is that class with one engine kept per shard file (its
+compiled statements kept with it) and the tables it has seen remembered; the index shard keeps
+its one SQLite connection too (used under the storage's own lock, as Dagster's are) until the
+instance is disposed. Every event is still its own committed transaction, with SQLite's default
+synchronous setting. A run's own file is still opened and closed per transaction (checkpointed
+at each close, as before): ``dagster dev`` shows a running run's events when that file changes.
+The files, their schema and the rows written are Dagster's own: ``dagster dev`` and the daemon,
+reading the same ``DAGSTER_HOME`` with the stock storage (WAL readers beside one writer), see
+the same runs, events, materialisations, metadata and checks. :func:`cli_instance` uses it only
+where the instance is the default SQLite storage; any other storage (PostgreSQL, a custom
+class) is left as it is.
 """
 
 from collections.abc import Iterator
@@ -28,6 +30,7 @@ from pathlib import Path
 from dagster import DagsterInstance
 from dagster._core.instance.ref import InstanceRef
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
+    INDEX_SHARD_NAME,
     SqliteEventLogStorage,
 )
 from dagster._core.storage.sql import create_engine
@@ -35,14 +38,14 @@ from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage, _event_logs_directory
 from dagster._serdes import ConfigurableClassData
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import NullPool, StaticPool
 
 DEFAULT_STORAGE = ("dagster._core.storage.sqlite_storage", "DagsterSqliteStorage")
 NIGHT_STORAGE = (__name__, "NightSqliteStorage")
 
 
 class NightSqliteEventLogStorage(SqliteEventLogStorage):
-    """Dagster's per-run SQLite event log, one engine and connection kept per shard file."""
+    """Dagster's per-run SQLite event log, one engine kept per shard file (see :meth:`_engine`)."""
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
         self._engines: dict[str, Engine] = {}
@@ -50,13 +53,21 @@ class NightSqliteEventLogStorage(SqliteEventLogStorage):
         super().__init__(base_dir, inst_data=inst_data)
 
     def _engine(self, shard: str) -> Engine:
-        """The shard's engine, made on first use: its statement cache and its one connection
-        (``StaticPool``; only ever used under ``_db_lock``, so from any thread) live with it."""
+        """The shard's engine, made on first use (its statement cache lives with it).
+
+        The index shard's keeps its one SQLite connection (``StaticPool``, only ever used under
+        ``_db_lock``, so from any thread). A run's shard opens and closes a connection per
+        transaction, as Dagster's does: closing the file's last connection checkpoints the WAL
+        into ``<run_id>.db``, whose modification is what ``dagster dev`` watches to show a
+        running run's events as they come.
+        """
         engine = self._engines.get(shard)
         if engine is None:
-            engine = create_engine(self.conn_string_for_shard(shard), poolclass=StaticPool,
+            kept = shard == INDEX_SHARD_NAME
+            engine = create_engine(self.conn_string_for_shard(shard),
+                                   poolclass=StaticPool if kept else NullPool,
                                    connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
-                                                 "check_same_thread": False})
+                                                 "check_same_thread": not kept})
             self._engines[shard] = engine
         return engine
 
