@@ -25,6 +25,8 @@ Examples::
 """
 
 import argparse
+import atexit
+import os
 import shutil
 import sys
 import tempfile
@@ -341,9 +343,20 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``sanji`` command line.
 
+    Called without ``argv`` (the ``sanji`` console script, ``python -m assets.cli``), the
+    process ends here once the command is done (:func:`_leave`).
+
     Returns:
         0 on success, 1 when a run failed, 2 on a usage error (one line, no traceback).
     """
+    code = _command(argv)
+    if argv is None:
+        _leave(code)
+    return code
+
+
+def _command(argv: Sequence[str] | None) -> int:
+    """The command ``argv`` (default ``sys.argv[1:]``) names, run; its exit code."""
     warnings.filterwarnings("ignore", module="dagster")
     if COUNTIES_ERROR is not None:
         print(f"sanji: error: {COUNTIES_ERROR}", file=sys.stderr)
@@ -356,6 +369,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"sanji: error: {exc}", file=sys.stderr)
         return 2
+
+
+def _leave(code: int) -> NoReturn:
+    """End the console process with ``code`` without the interpreter's teardown.
+
+    Everything the process holds is closed by then (the warehouse connections after each use,
+    the Dagster instance by its ``atexit`` dispose); what is left is Python freeing dagster's,
+    polars' and every step's module objects one by one, ~1 CPU s after a night (0.4 s after only
+    importing dagster). The ``atexit`` handlers run first (the instance's dispose, logging's
+    flush, temporary files' finalisers), then stdout and stderr are flushed.
+    """
+    atexit._run_exitfuncs()  # what the interpreter would run first
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
