@@ -7,7 +7,6 @@ telemetry off. The run carries the job's name (``nightly``, ``steward_decision``
 ``sanji/trigger=cli``, as a scheduled or sensor run carries its own trigger.
 """
 
-import atexit
 import os
 import warnings
 from pathlib import Path
@@ -224,24 +223,10 @@ def ensure_dagster_home(project: Path = PROJECT) -> Path:
     return home
 
 
-_INSTANCES: dict[Path, DagsterInstance] = {}
-
-
 def cli_instance() -> DagsterInstance:
-    """The Dagster instance of this process's ``sanji`` commands (``DAGSTER_HOME``).
-
-    Made once per instance folder and process (a night's run-lock sweep and its run share it;
-    making one costs ~0.3 CPU s of SQLite and alembic checks), through
-    :func:`assets.event_log.cli_instance`: Dagster's default SQLite storage writes its events
-    on one kept connection per file, closed when the process exits (``atexit``).
-    """
-    home = ensure_dagster_home().resolve()
-    if home not in _INSTANCES:
-        from assets.event_log import cli_instance as make_instance
-
-        _INSTANCES[home] = instance = make_instance(home)
-        atexit.register(instance.dispose)
-    return _INSTANCES[home]
+    """``DAGSTER_HOME``'s instance, one per process: :func:`assets.event_log.cli_instance`."""
+    from assets.event_log import cli_instance as instance_of
+    return instance_of(ensure_dagster_home())
 
 
 def run_job(job_name: str, run_config: dict, partition: str | MultiPartitionKey | None = None,

@@ -121,14 +121,15 @@ def test_only_dagsters_default_sqlite_storage_is_replaced(tmp_path):
 
 
 def test_one_instance_per_home_and_process(tmp_path, monkeypatch):
-    monkeypatch.setattr(runs, "_INSTANCES", {})
     monkeypatch.setenv("DAGSTER_HOME", str(_home(tmp_path / "a")))
     first = runs.cli_instance()
     assert runs.cli_instance() is first  # the run lock's sweep and the run share it
+    assert cli_instance(tmp_path / "a" / ".." / "a") is first
     monkeypatch.setenv("DAGSTER_HOME", str(_home(tmp_path / "b")))
-    assert runs.cli_instance() is not first
-    for instance in runs._INSTANCES.values():
-        instance.dispose()
+    second = runs.cli_instance()
+    assert second is not first
+    first.dispose()
+    second.dispose()
 
 
 def test_a_wipe_closes_the_kept_connections_first(tmp_path):
