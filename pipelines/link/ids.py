@@ -170,6 +170,11 @@ def _reuse_previous(clusters: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFr
     return pl.concat(chosen) if chosen else pl.DataFrame(schema=schema)
 
 
+def plain_ids(min_keys: pl.Series) -> pl.Series:
+    """A new cluster's id when nothing clashes: ``P`` + 10 hex of its smallest record key."""
+    return "P" + _md5_prefix(min_keys).str.slice(0, 10)
+
+
 def _new_ids(min_keys: pl.Series, taken: pl.Series) -> pl.Series:
     """Return deterministic new ids ``P`` + 10 hex of the smallest member key, avoiding taken.
 
@@ -180,11 +185,16 @@ def _new_ids(min_keys: pl.Series, taken: pl.Series) -> pl.Series:
     Returns:
         A String series aligned with ``min_keys``.
     """
-    ids = "P" + _md5_prefix(min_keys).str.slice(0, 10)
+    return _fresh_ids(min_keys, taken)[0]
+
+
+def _fresh_ids(min_keys: pl.Series, taken: pl.Series) -> tuple[pl.Series, bool]:
+    """``_new_ids``, and whether every id is its plain id (``plain_ids``: no clash)."""
+    ids = plain_ids(min_keys)
     hit = taken.filter(taken.is_in(ids.implode()))  # probe the many taken ids, hash the few
     clash = ids.is_duplicated() | ids.is_in(hit.implode())
     if not clash.any():
-        return ids
+        return ids, True
     used = set(ids.filter(~clash).to_list()) | set(taken.to_list())
     out = ids.to_list()
     for pos in clash.arg_true().to_list():  # rare: resolve with a salted hash
@@ -193,7 +203,7 @@ def _new_ids(min_keys: pl.Series, taken: pl.Series) -> pl.Series:
             salt += 1
             out[pos] = "P" + _digest(f"{key}#{salt}", 10)
         used.add(out[pos])
-    return pl.Series(out, dtype=pl.String)
+    return pl.Series(out, dtype=pl.String), False
 
 
 def _unchanged(clusters: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:
@@ -236,11 +246,12 @@ def assign_person_ids(clusters: pl.DataFrame, previous_ids: pl.DataFrame | None)
     Returns:
         record_key, cluster, person_id.
     """
-    return person_ids_of(clusters, Previous(previous_ids, None)).drop("exact")
+    return person_ids_of(clusters, Previous(previous_ids, None)).drop("exact", "plain")
 
 
 def person_ids_of(clusters: pl.DataFrame, previous_ids: Previous) -> pl.DataFrame:
-    """``assign_person_ids``, with ``exact`` (the cluster is exactly a previous person), and
+    """``assign_person_ids``, with ``exact`` (the cluster is exactly a previous person) and
+    ``plain`` (one value: every cluster took its new plain id, ``plain_ids``), and
     the previous ids as ``Previous``: a caller naming only some clusters passes the
     previous persons they overlap and every previous id as taken."""
     previous = (
@@ -260,10 +271,11 @@ def person_ids_of(clusters: pl.DataFrame, previous_ids: Previous) -> pl.DataFram
         .join(kept, on="cluster", how="anti")
         .sort("min_key")
     )
-    fresh = fresh.with_columns(
-        person_id=_new_ids(fresh["min_key"], taken)
-    ).select("cluster", "person_id")
-    ids = pl.concat([kept, fresh.cast({"cluster": kept.schema["cluster"]})])
+    new, plain = _fresh_ids(fresh["min_key"], taken)
+    fresh = fresh.with_columns(person_id=new)
+    plain = plain and kept.height == 0  # every id a new cluster's plain id
+    ids = pl.concat([kept, fresh.select("cluster", "person_id")
+                     .cast({"cluster": kept.schema["cluster"]})])
     return clusters.join(ids, on="cluster", how="left", maintain_order="left").select(
         "record_key", "cluster", "person_id",
-        exact=pl.col("cluster").is_in(same["cluster"].implode()))
+        exact=pl.col("cluster").is_in(same["cluster"].implode()), plain=pl.lit(plain))

@@ -221,16 +221,22 @@ def labels_of(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame,
 
 
 def person_ids(keys: pl.Series, labels: np.ndarray, previous: pl.DataFrame | None,
-               kept: Kept | None, redo: np.ndarray | None) -> tuple[pl.Series, np.ndarray]:
-    """Per record its person id and whether its cluster is exactly a previous person.
+               kept: Kept | None, redo: np.ndarray | None
+               ) -> tuple[pl.Series, np.ndarray, bool]:
+    """Per record its person id and whether its cluster is exactly a previous person, and
+    whether every id is its cluster's plain id (``ids.plain_ids``: no previous ids, no clash).
 
     Untouched clusters that are exactly a previous person (module docstring) take its id
     from the state; the others go through ``ids.assign_person_ids`` with the previous
-    persons they overlap (new ids avoid every previous id).
+    persons they overlap (new ids avoid every previous id). Without previous ids, after a
+    night whose ids were all plain, untouched clusters keep their ids (``_plain_reuse``).
     """
     n = len(labels)
     reuse = np.zeros(n, dtype=bool)
     if kept is not None and redo is not None:
+        quick = _plain_reuse(keys, labels, previous, kept, redo)
+        if quick is not None:
+            return quick, reuse, True
         people, h = kept.state.model["people"], id_map_hash(previous)
         if h == people["output"]:
             reuse = ~redo
@@ -242,13 +248,39 @@ def person_ids(keys: pl.Series, labels: np.ndarray, previous: pl.DataFrame | Non
     if len(at):
         out = out.scatter(at, kept.state.records["person_id"].gather(kept.i2k[at]))
     rest = np.flatnonzero(~reuse)
-    exact = reuse.copy()
+    exact, plain = reuse.copy(), False
     if len(rest):
         clusters = pl.DataFrame({"record_key": keys.gather(rest), "cluster": labels[rest]})
         got = ids.person_ids_of(clusters, _overlapping(previous, clusters, len(rest) < n))
         out = out.scatter(rest, got["person_id"])
         exact[rest] = got["exact"].to_numpy()
-    return out, exact
+        plain = not len(at) and bool(got["plain"][0])
+    return out, exact, plain
+
+
+def _plain_reuse(keys: pl.Series, labels: np.ndarray, previous: pl.DataFrame | None,
+                 kept: Kept, redo: np.ndarray) -> pl.Series | None:
+    """Tonight's person ids without previous ids, after a night without previous ids whose
+    ids were all plain (every cluster ``P`` + its smallest key's hash, none clashing), else
+    None. Then every id of a full night is plain unless two clash: an untouched cluster is
+    one of last night's (the same records and keys), so its plain id is its kept id; the
+    re-clustered ones take theirs, unless one clashes with another or with a kept id (then
+    None: every cluster is named again, as before)."""
+    people = kept.state.model["people"]
+    if id_map_hash(previous) != "empty" or people["previous"] != "empty" \
+            or people.get("plain") is not True:
+        return None
+    same, rest = np.flatnonzero(~redo), np.flatnonzero(redo)
+    ids_same = kept.state.records["person_id"].gather(kept.i2k[same])
+    clusters = pl.DataFrame({"record_key": keys.gather(rest), "cluster": labels[rest]})
+    fresh = clusters.group_by("cluster").agg(min_key=pl.col("record_key").min())
+    fresh = fresh.with_columns(person_id=ids.plain_ids(fresh["min_key"]))
+    if fresh["person_id"].is_duplicated().any() or \
+            ids_same.is_in(fresh["person_id"].implode()).any():
+        return None
+    new = clusters.join(fresh, on="cluster", how="left", maintain_order="left")["person_id"]
+    out = pl.repeat(None, len(labels), dtype=pl.String, eager=True).alias("person_id")
+    return out.scatter(same, ids_same).scatter(rest, new) if len(same) else new.alias("person_id")
 
 
 def _overlapping(previous: pl.DataFrame | None, clusters: pl.DataFrame, few: bool
@@ -266,8 +298,9 @@ def _overlapping(previous: pl.DataFrame | None, clusters: pl.DataFrame, few: boo
 
 def keep(state, scored_codes: np.ndarray, labels: np.ndarray, person_id: pl.Series,
          exact: np.ndarray, one_list: np.ndarray, previous: pl.DataFrame | None,
-         s: LinkSettings) -> None:
-    """Add tonight's people to the state it keeps (``Kept``), in place."""
+         s: LinkSettings, plain: bool = False) -> None:
+    """Add tonight's people to the state it keeps (``Kept``; ``plain``: every id is its
+    cluster's plain id, ``person_ids``), in place."""
     n = len(labels)
     first = pl.DataFrame({"c": labels}).with_row_index("k").select(
         pl.col("k").min().over("c")).to_series()
@@ -276,6 +309,6 @@ def keep(state, scored_codes: np.ndarray, labels: np.ndarray, person_id: pl.Seri
             one_list) if n else pl.Series([], dtype=pl.UInt64))
     state.pairs = state.pairs.with_columns(status=pl.Series(scored_codes, dtype=pl.UInt8))
     state.model = {**state.model, "people": {
-        "settings": people_settings_hash(s), "previous": id_map_hash(previous),
+        "settings": people_settings_hash(s), "previous": id_map_hash(previous), "plain": plain,
         "output": id_map_hash(pl.DataFrame({"record_key": state.records["record_key"],
                                             "person_id": person_id}))}}

@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 from sanji_link_frames import background, frame, record, valid_id
 
-from pipelines.link import LinkSettings, link_records, regroup
+from pipelines.link import LinkSettings, ids, link_records, record_keys_of, regroup
 from pipelines.link.incremental import LinkState
 
 DAY = date(2026, 10, 20)
@@ -95,7 +95,7 @@ CHANGES = [
      "night2": lambda first: ([*_county(), record(9, "上官婉儿", None, "1990-09-09")], None),
      "together": []},
 ]
-PREVIOUS = ["last night's output", "a month's map"]
+PREVIOUS = ["last night's output", "a month's map", "none (a county's first month)"]
 
 
 def _people(result) -> pl.DataFrame:
@@ -114,13 +114,13 @@ def _nights(change: dict, previous: str):
         month = link_records(frame(_without(rows1, "chronic_followup", 1039)), today=DAY).id_map
     first = link_records(frame(rows1), previous_ids=month, today=DAY)
     rows2, decisions = change["night2"](first)
-    prev = first.id_map if month is None else month
+    prev = None if previous.startswith("none") else first.id_map if month is None else month
     inc = link_records(frame(rows2), state=first.state, previous_ids=prev, decisions=decisions,
                        today=DAY)
     bare = LinkState(first.state.model, first.state.records.head(0), first.state.pairs.head(0))
     full = link_records(frame(rows2), settings=LinkSettings(refit_new_share=1.0), state=bare,
                         previous_ids=prev, decisions=decisions, today=DAY)
-    night3 = (rows2, decisions, inc.id_map if month is None else month)
+    night3 = (rows2, decisions, None if prev is None else inc.id_map if month is None else month)
     return first, inc, full, night3
 
 
@@ -146,6 +146,57 @@ def test_reclustering_touched_components_gives_a_full_nights_people(change, prev
     assert again.stats["records_reclustered"] == 0
     assert _people(again).equals(_people(inc))
     assert _pairs(again).equals(_pairs(inc))
+
+
+def _named_again(monkeypatch) -> list[int]:
+    """Count the calls naming clusters the long way (``ids.person_ids_of``)."""
+    calls, named = [], ids.person_ids_of
+    monkeypatch.setattr(ids, "person_ids_of", lambda *a: calls.append(1) or named(*a))
+    return calls
+
+
+def test_without_previous_ids_untouched_clusters_keep_their_plain_ids(monkeypatch) -> None:
+    """No previous ids (a county's first month): after a night whose ids were all plain,
+    an untouched cluster keeps its id without naming every cluster again."""
+    rows1 = _county()
+    first = link_records(frame(rows1), today=DAY)
+    assert first.state.model["people"]["plain"] is True
+    rows2 = [*rows1, record(9, "上官婉儿", None, "1990-09-09")]
+    calls = _named_again(monkeypatch)
+    inc = link_records(frame(rows2), state=first.state, today=DAY)
+    assert not calls and inc.state.model["people"]["plain"] is True
+    bare = LinkState(first.state.model, first.state.records.head(0), first.state.pairs.head(0))
+    full = link_records(frame(rows2), settings=LinkSettings(refit_new_share=1.0), state=bare,
+                        today=DAY)
+    assert _people(inc).equals(_people(full))
+    assert inc.links["person_id"].head(len(rows1)).equals(first.links["person_id"])
+
+
+@pytest.mark.parametrize("clash", ["with a kept id", "last night"])
+def test_without_previous_ids_a_clash_names_every_cluster_again(monkeypatch, clash) -> None:
+    """Two clusters whose plain ids clash: the later (by smallest key) is salted on a full
+    night. A new cluster clashing with a kept id, or a clash the night before, so names
+    every cluster again, and the ids are a full night's."""
+    rows1 = _county()
+    rows2 = [*rows1, record(9, "上官婉儿", None, "1990-09-09")]
+    keys = record_keys_of(frame(rows2))["record_key"]
+    plain = ids.plain_ids
+    old, new = keys[len(rows1) - 1], keys[-1]  # 诸葛亮's settlement row, the new record
+    target = plain(pl.Series([old]))[0]
+    clashing = new if clash == "with a kept id" else keys[len(rows1) - 2]
+    monkeypatch.setattr(ids, "plain_ids", lambda k: plain(k).zip_with(
+        k != clashing, pl.Series([target] * len(k))))
+    first = link_records(frame(rows1), today=DAY)
+    assert first.state.model["people"]["plain"] is (clash != "last night")
+    calls = _named_again(monkeypatch)
+    inc = link_records(frame(rows2), state=first.state, today=DAY)
+    assert calls and inc.state.model["people"]["plain"] is False
+    bare = LinkState(first.state.model, first.state.records.head(0), first.state.pairs.head(0))
+    full = link_records(frame(rows2), settings=LinkSettings(refit_new_share=1.0), state=bare,
+                        today=DAY)
+    assert _people(inc).equals(_people(full))
+    per = full.links.group_by("person_id").agg(pl.len(), pl.col("cluster_size").first())
+    assert per["len"].equals(per["cluster_size"].cast(pl.UInt32))  # the clash salted apart
 
 
 def test_reordered_records_are_clustered_again_whole() -> None:
