@@ -80,6 +80,18 @@ def _heads(rec: pl.DataFrame) -> pl.DataFrame:
     return rec.drop("head_name").with_columns(found)  # the two columns last, as always
 
 
+def heads_known(evidence: pl.DataFrame | None) -> pl.DataFrame | None:
+    """The household heads' raw names as this process normalised them (``attach``; the
+    names' ``NAME_SCHEMA`` rows), for the next night (``incremental.learn_heads``)."""
+    from pipelines.normalise.names import known_names
+
+    known = known_names()
+    if evidence is None or known is None or "head_name" not in evidence.columns:
+        return None
+    heads = evidence["head_name"].drop_nulls().unique()
+    return known.filter(pl.col("name_raw").is_in(heads.implode()))
+
+
 def _village_stems(rec: pl.DataFrame) -> pl.DataFrame:
     """Return stem -> village_code learnt from the records' written village names.
 

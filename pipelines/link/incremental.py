@@ -64,11 +64,14 @@ class LinkState:
         pairs: k_l, k_r (UInt32, positions in ``records``), ``rank`` (UInt8: the pair's first
             blocking rule, 255 for a pair only a steward's decision added),
             ``lv_<comparison>`` (Int8).
+        heads: the household heads' raw names as normalised (``names.NAME_SCHEMA``), so the
+            next night need not work them out again (``learn_heads``); None: none kept.
     """
 
     model: dict
     records: pl.DataFrame
     pairs: pl.DataFrame
+    heads: pl.DataFrame | None = None
 
     def write(self, folder: Path) -> None:
         """Write ``model.json``, ``records.parquet`` and ``pairs.parquet`` into ``folder``."""
@@ -79,6 +82,8 @@ class LinkState:
             # the state is read whole, never filtered (a third less CPU for the pairs)
             frame.write_parquet(partial, compression="lz4", statistics=False)
             partial.replace(folder / f"{name}.parquet")
+        if self.heads is not None:  # named by the code that normalised them
+            self.heads.write_parquet(folder / f"heads-{names_key()}.parquet", compression="lz4")
         (folder / "model.json").write_text(json.dumps(self.model, indent=1), encoding="utf-8")
 
     @classmethod
@@ -87,8 +92,28 @@ class LinkState:
         paths = [folder / n for n in ("model.json", "records.parquet", "pairs.parquet")]
         if not all(p.is_file() for p in paths):
             return None
+        heads = folder / f"heads-{names_key()}.parquet"  # another code's: not read
         return cls(json.loads(paths[0].read_text(encoding="utf-8")),
-                   pl.read_parquet(paths[1]), pl.read_parquet(paths[2]))
+                   pl.read_parquet(paths[1]), pl.read_parquet(paths[2]),
+                   pl.read_parquet(heads) if heads.is_file() else None)
+
+
+def names_key() -> str:
+    """A short hash of what a normalised name depends on: the code (``pipelines/``, as the
+    ingest cache keys its names) and the pypinyin and zhconv versions."""
+    from pipelines.ingest.cache import code_version
+    from pipelines.normalise.names import names_version
+
+    return hashlib.sha256(f"{code_version()}\n{names_version()}".encode()).hexdigest()[:16]
+
+
+def learn_heads(state: LinkState | None) -> None:
+    """Know the household heads last night normalised (``names.learn_names``): a name's
+    normalised form depends on nothing else, so the night works out only new heads."""
+    if state is not None and state.heads is not None and state.heads.height:
+        from pipelines.normalise.names import learn_names
+
+        learn_names(state.heads)
 
 
 def settings_hash(s: LinkSettings) -> str:

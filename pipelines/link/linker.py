@@ -15,6 +15,7 @@ from pipelines.link import decisions as steward
 from pipelines.link import reblock as rebl
 from pipelines.link.coding import Coded, code_records
 from pipelines.link.comparisons import NULL, compare
+from pipelines.link.evidence import heads_known
 from pipelines.link.explain import with_explain
 from pipelines.link.facts import FACTS, extracts_of
 from pipelines.link.prepare import (
@@ -368,6 +369,7 @@ def link_records(
     stats: dict = {"seconds": {}, "cpu_seconds": {}}
     t0 = t = _mark()
     rec, keys, own_k2i = prepared(records, evidence, state, keys, reuse=not full)
+    heads = heads_known(evidence)  # as normalised tonight: the next night's (``learn_heads``)
     del records, evidence  # attached to rec: the caller's temporary evidence is freed
     night = _plan(rec, state, s, full, today or date.today(), stats, own_k2i)
     night.facts = rec.select(pl.col(*FACTS).cast(pl.UInt32))  # counts and bits, as kept
@@ -386,6 +388,7 @@ def link_records(
                                            night.fitted)
     t = _lap(stats, "output", t)
     state = _next_state(rec, keys, scored, s, night, people, previous_ids)
+    state.heads = heads
     _lap(stats, "state", t)
     _lap(stats, "total", t0)
     return LinkResult(links=links, pairs=out_pairs, uncertain=uncertain, stats=stats,

@@ -87,6 +87,7 @@ def prepared(records: pl.DataFrame, record_evidence: pl.DataFrame | None,
     facts (counted again only where a change touches them, ``facts.facts_reusing``, unless
     not ``reuse``); the keys; per kept record its position tonight when its key and own hash
     are there (-1 when not; None without a compatible state: ``facts.matched``)."""
+    incremental.learn_heads(state)  # last night's heads: not normalised again
     rec = prepare_records(records, record_evidence)
     if keys is None or keys.height != rec.height:  # the records' own columns only
         keys = ids.keys_reusing(rec.select(records.columns),

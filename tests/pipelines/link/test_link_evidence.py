@@ -246,3 +246,33 @@ def test_insurance_key(written, key) -> None:
     got = pl.DataFrame({"x": [written]}, schema={"x": pl.String}).select(
         insurance_key(pl.col("x")))
     assert got.item() == key
+
+
+def test_the_state_keeps_the_heads_so_the_next_night_does_not_normalise_them_again(
+        tmp_path, monkeypatch) -> None:
+    """A household head no record is named (王建國, traditional) is normalised once; the
+    state keeps it (written and read with the code's key), the next night in a new process
+    learns it instead of working it out, and gives the same pairs and people."""
+    from pipelines.link.incremental import LinkState, names_key
+    from pipelines.normalise import names
+
+    rows = [record(0, "王子涵", A, "2010-01-01", extract="poverty_roster", household="H1"),
+            record(1, "王子涵", None, "2010-01-01", extract="assistance")]
+    ev = _evidence([(r, {"head_name": "王建國"}) for r in rows])
+    records = frame([*background(40), *rows])
+    first = link_records(records, evidence=ev)
+    assert first.state.heads.filter(pl.col("name_raw") == "王建國")["name"].to_list() == [
+        "王建国"]
+    first.state.write(tmp_path)
+    assert (tmp_path / f"heads-{names_key()}.parquet").is_file()
+    kept = LinkState.read(tmp_path)
+    assert kept.heads.equals(first.state.heads)
+    monkeypatch.setattr(names._Known, "frame", None)  # a new process: no name known
+    worked_out, unique_names = [], names._unique_names
+    monkeypatch.setattr(names, "_unique_names", lambda raw: worked_out.append(
+        raw.to_list()) or unique_names(raw))
+    again = link_records(records, evidence=ev, state=kept)
+    assert not any("王建國" in batch for batch in worked_out)
+    assert again.pairs.equals(first.pairs) and again.links.equals(first.links)
+    (tmp_path / f"heads-{names_key()}.parquet").rename(tmp_path / "heads-0123456789abcdef.parquet")
+    assert LinkState.read(tmp_path).heads is None  # another code's heads: not read
