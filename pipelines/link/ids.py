@@ -188,22 +188,25 @@ def _new_ids(min_keys: pl.Series, taken: pl.Series) -> pl.Series:
     return _fresh_ids(min_keys, taken)[0]
 
 
-def _fresh_ids(min_keys: pl.Series, taken: pl.Series) -> tuple[pl.Series, bool]:
-    """``_new_ids``, and whether every id is its plain id (``plain_ids``: no clash)."""
+def _fresh_ids(min_keys: pl.Series, taken: pl.Series) -> tuple[pl.Series, list[list]]:
+    """``_new_ids``, and the ids salted (``[plain id, salted id, salt]`` each, in order; none
+    when every id is its plain id, ``plain_ids``)."""
     ids = plain_ids(min_keys)
     hit = taken.filter(taken.is_in(ids.implode()))  # probe the many taken ids, hash the few
     clash = ids.is_duplicated() | ids.is_in(hit.implode())
     if not clash.any():
-        return ids, True
+        return ids, []
     used = set(ids.filter(~clash).to_list()) | set(taken.to_list())
-    out = ids.to_list()
+    out, salted = ids.to_list(), []
     for pos in clash.arg_true().to_list():  # rare: resolve with a salted hash
-        salt, key = 0, min_keys[pos]
+        salt, key, plain = 0, min_keys[pos], out[pos]
         while out[pos] in used:
             salt += 1
             out[pos] = "P" + _digest(f"{key}#{salt}", 10)
         used.add(out[pos])
-    return pl.Series(out, dtype=pl.String), False
+        if salt:
+            salted.append([plain, out[pos], salt])
+    return pl.Series(out, dtype=pl.String), salted
 
 
 def _unchanged(clusters: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:
@@ -246,14 +249,15 @@ def assign_person_ids(clusters: pl.DataFrame, previous_ids: pl.DataFrame | None)
     Returns:
         record_key, cluster, person_id.
     """
-    return person_ids_of(clusters, Previous(previous_ids, None)).drop("exact", "plain")
+    return person_ids_of(clusters, Previous(previous_ids, None))[0].drop("exact")
 
 
-def person_ids_of(clusters: pl.DataFrame, previous_ids: Previous) -> pl.DataFrame:
-    """``assign_person_ids``, with ``exact`` (the cluster is exactly a previous person) and
-    ``plain`` (one value: every cluster took its new plain id, ``plain_ids``), and
+def person_ids_of(clusters: pl.DataFrame, previous_ids: Previous
+                  ) -> tuple[pl.DataFrame, list[list] | None]:
+    """``assign_person_ids``, with ``exact`` (the cluster is exactly a previous person), and
     the previous ids as ``Previous``: a caller naming only some clusters passes the
-    previous persons they overlap and every previous id as taken."""
+    previous persons they overlap and every previous id as taken. Also returns the new ids
+    salted (``_fresh_ids``) when every cluster is new (no previous id kept), else None."""
     previous = (
         previous_ids.frame.select("record_key", "person_id").unique("record_key")
         if previous_ids.frame is not None
@@ -271,11 +275,10 @@ def person_ids_of(clusters: pl.DataFrame, previous_ids: Previous) -> pl.DataFram
         .join(kept, on="cluster", how="anti")
         .sort("min_key")
     )
-    new, plain = _fresh_ids(fresh["min_key"], taken)
+    new, salted = _fresh_ids(fresh["min_key"], taken)
     fresh = fresh.with_columns(person_id=new)
-    plain = plain and kept.height == 0  # every id a new cluster's plain id
     ids = pl.concat([kept, fresh.select("cluster", "person_id")
                      .cast({"cluster": kept.schema["cluster"]})])
+    exact = pl.col("cluster").is_in(same["cluster"].implode())
     return clusters.join(ids, on="cluster", how="left", maintain_order="left").select(
-        "record_key", "cluster", "person_id",
-        exact=pl.col("cluster").is_in(same["cluster"].implode()), plain=pl.lit(plain))
+        "record_key", "cluster", "person_id", exact=exact), salted if kept.height == 0 else None

@@ -275,14 +275,14 @@ def _people(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame,
     labels, stats["assign"] = regroup.labels_of(rec, scored, decided, s, kept, redo)
     scored = _refused_to_uncertain(scored, labels, stats)
     t = _lap(stats, "cluster", t)
-    person_id, exact, plain = regroup.person_ids(rec["record_key"], labels, previous_ids, kept,
+    person_id, exact, salted = regroup.person_ids(rec["record_key"], labels, previous_ids, kept,
                                                  redo)
     size = _sizes(labels)
     links = rec.select("record_id", "record_key").with_columns(person_id=person_id,
                                                                cluster_size=size)
     _lap(stats, "ids", t)
     return scored, labels, links, {"codes": codes, "labels": labels, "person_id": person_id,
-                                   "exact": exact, "one_list": one_list, "plain": plain}
+                                   "exact": exact, "one_list": one_list, "salted": salted}
 
 
 def _outputs(
@@ -329,7 +329,7 @@ def _next_state(rec: pl.DataFrame, keys: pl.DataFrame, scored: pl.DataFrame, s: 
                                   [r.name for r in blocking.resolve_rules(s.blocking_rules)],
                                   night.facts)
     regroup.keep(state, people["codes"], people["labels"], people["person_id"], people["exact"],
-                 people["one_list"], previous_ids, s, people["plain"])
+                 people["one_list"], previous_ids, s, people["salted"])
     return state
 
 

@@ -222,21 +222,21 @@ def labels_of(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame,
 
 def person_ids(keys: pl.Series, labels: np.ndarray, previous: pl.DataFrame | None,
                kept: Kept | None, redo: np.ndarray | None
-               ) -> tuple[pl.Series, np.ndarray, bool]:
+               ) -> tuple[pl.Series, np.ndarray, list[list] | None]:
     """Per record its person id and whether its cluster is exactly a previous person, and
-    whether every id is its cluster's plain id (``ids.plain_ids``: no previous ids, no clash).
+    the new ids salted when every cluster is new (``ids.person_ids_of``; else None).
 
     Untouched clusters that are exactly a previous person (module docstring) take its id
     from the state; the others go through ``ids.assign_person_ids`` with the previous
-    persons they overlap (new ids avoid every previous id). Without previous ids, after a
-    night whose ids were all plain, untouched clusters keep their ids (``_plain_reuse``).
+    persons they overlap (new ids avoid every previous id). Without previous ids, untouched
+    clusters keep their ids when no new id can clash (``_plain_reuse``).
     """
     n = len(labels)
     reuse = np.zeros(n, dtype=bool)
     if kept is not None and redo is not None:
         quick = _plain_reuse(keys, labels, previous, kept, redo)
         if quick is not None:
-            return quick, reuse, True
+            return quick[0], reuse, quick[1]
         people, h = kept.state.model["people"], id_map_hash(previous)
         if h == people["output"]:
             reuse = ~redo
@@ -248,27 +248,38 @@ def person_ids(keys: pl.Series, labels: np.ndarray, previous: pl.DataFrame | Non
     if len(at):
         out = out.scatter(at, kept.state.records["person_id"].gather(kept.i2k[at]))
     rest = np.flatnonzero(~reuse)
-    exact, plain = reuse.copy(), False
+    exact, salted = reuse.copy(), None
     if len(rest):
         clusters = pl.DataFrame({"record_key": keys.gather(rest), "cluster": labels[rest]})
-        got = ids.person_ids_of(clusters, _overlapping(previous, clusters, len(rest) < n))
+        got, salted = ids.person_ids_of(clusters, _overlapping(previous, clusters,
+                                                               len(rest) < n))
         out = out.scatter(rest, got["person_id"])
         exact[rest] = got["exact"].to_numpy()
-        plain = not len(at) and bool(got["plain"][0])
-    return out, exact, plain
+    return out, exact, None if len(at) else salted
 
 
 def _plain_reuse(keys: pl.Series, labels: np.ndarray, previous: pl.DataFrame | None,
-                 kept: Kept, redo: np.ndarray) -> pl.Series | None:
-    """Tonight's person ids without previous ids, after a night without previous ids whose
-    ids were all plain (every cluster ``P`` + its smallest key's hash, none clashing), else
-    None. Then every id of a full night is plain unless two clash: an untouched cluster is
-    one of last night's (the same records and keys), so its plain id is its kept id; the
-    re-clustered ones take theirs, unless one clashes with another or with a kept id (then
-    None: every cluster is named again, as before)."""
+                 kept: Kept, redo: np.ndarray) -> tuple[pl.Series, list[list]] | None:
+    """Tonight's person ids and salted ids when neither night has previous ids, else None.
+
+    Every cluster then takes ``P`` + its smallest key's hash (``ids.plain_ids``) unless two
+    clash: the later is salted (last night's kept as ``[plain id, salted id, salt]``). An
+    untouched cluster is one of last night's (the same records and keys), so a full night
+    gives it its kept id, and the re-clustered ones their plain ids, when: no re-clustered
+    id clashes with another or with a kept id, no cluster of a clash was re-clustered or
+    gone, and no salted id needed a second salt (one it passed over could be free now).
+    Else None: every cluster is named again, as before."""
     people = kept.state.model["people"]
-    if id_map_hash(previous) != "empty" or people["previous"] != "empty" \
-            or people.get("plain") is not True:
+    salted = people.get("salted")
+    if id_map_hash(previous) != "empty" or people["previous"] != "empty" or salted is None \
+            or any(salt != 1 for _, _, salt in salted):
+        return None
+    k2i = kept.k2i
+    old = k2i < 0  # last night's records gone, changed, or tonight in a touched component
+    old[~old] = redo[k2i[~old]]
+    clashed = pl.Series([i for p, q, _ in salted for i in (p, q)], dtype=pl.String)
+    if len(salted) and kept.state.records["person_id"].filter(pl.Series(old)).is_in(
+            clashed.implode()).any():
         return None
     same, rest = np.flatnonzero(~redo), np.flatnonzero(redo)
     ids_same = kept.state.records["person_id"].gather(kept.i2k[same])
@@ -280,7 +291,9 @@ def _plain_reuse(keys: pl.Series, labels: np.ndarray, previous: pl.DataFrame | N
         return None
     new = clusters.join(fresh, on="cluster", how="left", maintain_order="left")["person_id"]
     out = pl.repeat(None, len(labels), dtype=pl.String, eager=True).alias("person_id")
-    return out.scatter(same, ids_same).scatter(rest, new) if len(same) else new.alias("person_id")
+    out = out.scatter(same, ids_same).scatter(rest, new) if len(same) else new.alias("person_id")
+    here = set(ids_same.filter(ids_same.is_in(clashed.implode())).to_list()) if salted else ()
+    return out, [entry for entry in salted if entry[1] in here]  # the clashes still here
 
 
 def _overlapping(previous: pl.DataFrame | None, clusters: pl.DataFrame, few: bool
@@ -298,9 +311,9 @@ def _overlapping(previous: pl.DataFrame | None, clusters: pl.DataFrame, few: boo
 
 def keep(state, scored_codes: np.ndarray, labels: np.ndarray, person_id: pl.Series,
          exact: np.ndarray, one_list: np.ndarray, previous: pl.DataFrame | None,
-         s: LinkSettings, plain: bool = False) -> None:
-    """Add tonight's people to the state it keeps (``Kept``; ``plain``: every id is its
-    cluster's plain id, ``person_ids``), in place."""
+         s: LinkSettings, salted: list[list] | None = None) -> None:
+    """Add tonight's people to the state it keeps (``Kept``; ``salted``: the new ids
+    salted when every cluster was new, ``person_ids``), in place."""
     n = len(labels)
     first = pl.DataFrame({"c": labels}).with_row_index("k").select(
         pl.col("k").min().over("c")).to_series()
@@ -309,6 +322,6 @@ def keep(state, scored_codes: np.ndarray, labels: np.ndarray, person_id: pl.Seri
             one_list) if n else pl.Series([], dtype=pl.UInt64))
     state.pairs = state.pairs.with_columns(status=pl.Series(scored_codes, dtype=pl.UInt8))
     state.model = {**state.model, "people": {
-        "settings": people_settings_hash(s), "previous": id_map_hash(previous), "plain": plain,
+        "settings": people_settings_hash(s), "previous": id_map_hash(previous), "salted": salted,
         "output": id_map_hash(pl.DataFrame({"record_key": state.records["record_key"],
                                             "person_id": person_id}))}}

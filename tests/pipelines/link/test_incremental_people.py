@@ -156,15 +156,15 @@ def _named_again(monkeypatch) -> list[int]:
 
 
 def test_without_previous_ids_untouched_clusters_keep_their_plain_ids(monkeypatch) -> None:
-    """No previous ids (a county's first month): after a night whose ids were all plain,
-    an untouched cluster keeps its id without naming every cluster again."""
+    """No previous ids (a county's first month): an untouched cluster keeps its id without
+    naming every cluster again."""
     rows1 = _county()
     first = link_records(frame(rows1), today=DAY)
-    assert first.state.model["people"]["plain"] is True
+    assert first.state.model["people"]["salted"] == []
     rows2 = [*rows1, record(9, "上官婉儿", None, "1990-09-09")]
     calls = _named_again(monkeypatch)
     inc = link_records(frame(rows2), state=first.state, today=DAY)
-    assert not calls and inc.state.model["people"]["plain"] is True
+    assert not calls and inc.state.model["people"]["salted"] == []
     bare = LinkState(first.state.model, first.state.records.head(0), first.state.pairs.head(0))
     full = link_records(frame(rows2), settings=LinkSettings(refit_new_share=1.0), state=bare,
                         today=DAY)
@@ -172,29 +172,40 @@ def test_without_previous_ids_untouched_clusters_keep_their_plain_ids(monkeypatc
     assert inc.links["person_id"].head(len(rows1)).equals(first.links["person_id"])
 
 
-@pytest.mark.parametrize("clash", ["with a kept id", "last night"])
-def test_without_previous_ids_a_clash_names_every_cluster_again(monkeypatch, clash) -> None:
+NEW = record(9, "上官婉儿", None, "1990-09-09")
+CLASHES = [  # (which cluster's plain id is made to clash, night 2's rows, named again)
+    ("a new cluster with a kept id", "new", lambda rows: [*rows, NEW], True),
+    ("two untouched clusters, last night", "old", lambda rows: [*rows, NEW], False),
+    ("a clash last night, one side changed", "old",
+     lambda rows: _set(rows, "enrolment", 5, household_id="H9"), True),
+]
+
+
+@pytest.mark.parametrize(("clash", "who", "night2", "again"), CLASHES,
+                         ids=[c[0] for c in CLASHES])
+def test_without_previous_ids_a_clash_gives_a_full_nights_ids(monkeypatch, clash, who, night2,
+                                                               again) -> None:
     """Two clusters whose plain ids clash: the later (by smallest key) is salted on a full
-    night. A new cluster clashing with a kept id, or a clash the night before, so names
-    every cluster again, and the ids are a full night's."""
+    night. A new cluster clashing with a kept id, or a change to a cluster of last night's
+    clash, names every cluster again; a clash among untouched clusters keeps their ids."""
     rows1 = _county()
-    rows2 = [*rows1, record(9, "上官婉儿", None, "1990-09-09")]
-    keys = record_keys_of(frame(rows2))["record_key"]
+    rows2 = night2(rows1)
+    keys = record_keys_of(frame([*rows1, NEW]))["record_key"]
     plain = ids.plain_ids
-    old, new = keys[len(rows1) - 1], keys[-1]  # 诸葛亮's settlement row, the new record
-    target = plain(pl.Series([old]))[0]
-    clashing = new if clash == "with a kept id" else keys[len(rows1) - 2]
+    target = plain(pl.Series([keys[len(rows1) - 1]]))[0]  # 诸葛亮's settlement row's
+    clashing = keys[-1] if who == "new" else keys[len(rows1) - 2]  # 诸葛亮亮's enrolment
     monkeypatch.setattr(ids, "plain_ids", lambda k: plain(k).zip_with(
         k != clashing, pl.Series([target] * len(k))))
     first = link_records(frame(rows1), today=DAY)
-    assert first.state.model["people"]["plain"] is (clash != "last night")
+    assert (first.state.model["people"]["salted"] == []) is (who == "new")
     calls = _named_again(monkeypatch)
     inc = link_records(frame(rows2), state=first.state, today=DAY)
-    assert calls and inc.state.model["people"]["plain"] is False
+    assert bool(calls) is again
     bare = LinkState(first.state.model, first.state.records.head(0), first.state.pairs.head(0))
     full = link_records(frame(rows2), settings=LinkSettings(refit_new_share=1.0), state=bare,
                         today=DAY)
     assert _people(inc).equals(_people(full))
+    assert inc.state.model["people"]["salted"] == full.state.model["people"]["salted"]
     per = full.links.group_by("person_id").agg(pl.len(), pl.col("cluster_size").first())
     assert per["len"].equals(per["cluster_size"].cast(pl.UInt32))  # the clash salted apart
 
