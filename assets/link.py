@@ -234,12 +234,15 @@ def link(context: AssetExecutionContext, config: LinkConfig, person_records: pl.
     full = config.full or landing.cold
     state, kept_from = (None, "not read (full night asked)") if full else \
         kept_state(context, io_manager, county, month)
-    keys = record_keys_of(person_records, state)  # once, for the decisions and the linker
+    # the record keys, when the decisions.csv check needs them too: computed once, for it and
+    # the linker (else the linker computes them from the records it types anyway)
+    keys = record_keys_of(person_records, state) if _keys_needed(decision_log,
+                                                                 landing_snapshot) else None
     with failing_clearly("reading the steward's decisions"):  # a bad decisions.csv: no retry
         decisions, refused = steward_decisions(
             decision_log, landing_snapshot, landing.archive_for(county), person_records,
-            keys["record_key"], lambda: published_people(io_manager.warehouse.open(county),
-                                                         month))
+            None if keys is None else keys["record_key"],
+            lambda: published_people(io_manager.warehouse.open(county), month))
     previous = None if previous_ids is None else previous_ids.select("record_key", "person_id")
     kept, state = [state], None  # handed over, not held here: the linker lets go of it
     result = link_records(person_records, settings=config.settings(), decisions=decisions,
@@ -268,6 +271,12 @@ def link(context: AssetExecutionContext, config: LinkConfig, person_records: pl.
         passed=result.uncertain.height == 0, severity=AssetCheckSeverity.WARN,
         metadata={"count": result.uncertain.height, **pair_preview(uncertain, region_table)},
     )
+
+
+def _keys_needed(log: pl.DataFrame | None, snapshot: pl.DataFrame) -> bool:
+    """Whether ``steward_decisions`` reads record keys: a decisions.csv over a county's log."""
+    return log is not None and log.height > 0 and \
+        snapshot.filter(pl.col("file_name") == DECISIONS_FILE).height > 0
 
 
 def published_people(store, month: str) -> pl.DataFrame | None:

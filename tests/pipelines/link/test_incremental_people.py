@@ -328,3 +328,15 @@ def test_the_people_graph_holds_what_the_exclusivity_step_can_read(case: dict) -
     assert int(code) % regroup.IN_H == regroup.STATUS_CODES[case["status"]]
     off = LinkSettings.from_mapping({"assign_margin": 0, "ambiguous_margin": 0})
     assert regroup.floor(off) == np.inf  # both steps off: only linked and decided pairs
+
+
+def test_keys_given_or_worked_out_by_the_linker_give_the_same_night() -> None:
+    """The link asset passes the record keys only when the decisions.csv check needs them;
+    the linker's own (from the records it types) are the same, and so is the night."""
+    first = link_records(frame(_county()), today=DAY)
+    records = frame([*_county(), NEW])
+    inside = link_records(records, state=first.state, today=DAY)
+    given = link_records(records, state=first.state, keys=record_keys_of(records, first.state),
+                         today=DAY)
+    assert inside.links.equals(given.links) and inside.pairs.equals(given.pairs)
+    assert inside.state.records.equals(given.state.records)
