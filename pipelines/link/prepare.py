@@ -74,10 +74,13 @@ def prepare_records(records: pl.DataFrame,
     rec = _typed(records).with_columns(i=pl.int_range(pl.len(), dtype=pl.UInt32))
     one_row = pl.col("extract").is_in(ONE_ROW_EXTRACTS)  # one_list: its file and sheet
     listed = pl.concat_str("extract", "source_file", "sheet", separator="|")
-    # a few lists (extract, file, sheet): categories, not a string per record
-    rec = rec.with_columns(multi_row=~one_row,
-                           one_list=pl.when(one_row).then(listed).cast(pl.Categorical))
-    return evidence.attach(rec, record_evidence)
+    # a few lists (extract, file, sheet), the records of one list in a run: worked out once
+    # per run of rows and gathered (categories, not a string per record)
+    parts = rec.select("extract", "source_file", "sheet")
+    run = parts.select(pl.struct(pl.all()).rle_id())[:, 0]
+    lists = parts.filter(run.is_first_distinct()).select(
+        multi_row=~one_row, one_list=pl.when(one_row).then(listed).cast(pl.Categorical))
+    return evidence.attach(rec.with_columns(lists[run]), record_evidence)
 
 
 def prepared(records: pl.DataFrame, record_evidence: pl.DataFrame | None,

@@ -8,6 +8,7 @@ import pytest
 from sanji_link_frames import frame, record, valid_id
 
 from pipelines.link.linker import prepare_records
+from pipelines.link.prepare import ONE_ROW_EXTRACTS
 from pipelines.link.regroup import one_list_hash
 
 A = valid_id("19800101", "123")
@@ -43,3 +44,23 @@ def test_one_row_lists_are_categories_hashed_as_their_text() -> None:
     text = rec["one_list"].cast(pl.String)
     assert text[0].startswith("poverty_roster|")
     assert (one_list_hash(rec) == text.hash(seed=3).to_numpy()).all()
+
+
+@pytest.mark.parametrize("extracts", [
+    [],
+    ["poverty_roster"],
+    ["poverty_roster", "poverty_roster", "settlement", "poverty_roster", "enrolment"],
+    ["settlement", "enrolment", "enrolment", "settlement", "settlement"],
+])
+def test_one_row_lists_worked_out_per_run_are_each_records_own(extracts: list) -> None:
+    """The lists are worked out once per run of rows of one (extract, file, sheet) and
+    gathered: the same as per record, whatever the runs (a list that comes back later)."""
+    rows = [record(k, "张伟", A, "1980-01-01", extract=e) for k, e in enumerate(extracts)]
+    records = frame(rows) if rows else frame([record(0, "张伟", A, "1980-01-01")]).head(0)
+    rec = prepare_records(records)
+    one_row = pl.col("extract").is_in(ONE_ROW_EXTRACTS)
+    listed = pl.concat_str("extract", "source_file", "sheet", separator="|")
+    expected = records.select(multi_row=~one_row, one_list=pl.when(one_row).then(listed))
+    assert rec["multi_row"].to_list() == expected["multi_row"].to_list()
+    assert rec["one_list"].dtype == pl.Categorical
+    assert rec["one_list"].cast(pl.String).to_list() == expected["one_list"].to_list()
