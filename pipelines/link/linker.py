@@ -319,9 +319,9 @@ def _outputs(
 
 
 def _next_state(rec: pl.DataFrame, keys: pl.DataFrame, scored: pl.DataFrame, s: LinkSettings,
-                night: _Night, people: dict, previous_ids: pl.DataFrame | None
-                ) -> incremental.LinkState:
-    """What the next night keeps: the model, the records and their facts, the pairs, people."""
+                night: _Night, people: dict, previous_ids: pl.DataFrame | None,
+                heads: pl.DataFrame | None = None) -> incremental.LinkState:
+    """What the next night keeps: the model, records and their facts, pairs, people, heads."""
     state = incremental.new_state({**night.model, "over_cap": night.over_cap,
                                    "extracts": extracts_of(rec)},
                                   rec.with_columns(content=keys["content"]), scored,
@@ -330,6 +330,7 @@ def _next_state(rec: pl.DataFrame, keys: pl.DataFrame, scored: pl.DataFrame, s: 
                                   night.facts)
     regroup.keep(state, people["codes"], people["labels"], people["person_id"], people["exact"],
                  people["one_list"], previous_ids, s, people["salted"])
+    state.heads = heads
     return state
 
 
@@ -387,8 +388,7 @@ def link_records(
     out_pairs, uncertain, cands = _outputs(rec, scored, labels, links, decided, s, stats,
                                            night.fitted)
     t = _lap(stats, "output", t)
-    state = _next_state(rec, keys, scored, s, night, people, previous_ids)
-    state.heads = heads
+    state = _next_state(rec, keys, scored, s, night, people, previous_ids, heads)
     _lap(stats, "state", t)
     _lap(stats, "total", t0)
     return LinkResult(links=links, pairs=out_pairs, uncertain=uncertain, stats=stats,

@@ -26,7 +26,8 @@ that id whatever the rest does. An untouched cluster is exactly its last-night p
 tonight's previous ids are last night's output, and exactly the previous person it was
 last night when they are last night's previous ids (compared by hash); the other clusters
 go through the one-to-one matching with the previous persons they overlap, new ids
-avoiding every previous id. So the ids are a full night's.
+avoiding every previous id. Without previous ids on either night, an untouched cluster keeps
+its id unless a clash could move it (``_plain_reuse``). So the ids are a full night's.
 """
 
 from __future__ import annotations
