@@ -38,12 +38,11 @@ from dagster import (
 
 from assets.failures import failing_clearly
 from assets.ingest import EXTRACT_ASSETS, OWNERS, TRANSIENT, where
-from assets.io_managers import PolarsParquetIOManager, run_lineage
+from assets.io_managers import PolarsParquetIOManager, kept_run_state, state_folder
 from assets.metadata import counts, pair_preview
 from assets.resources import LandingFolder, WarehouseResource
 from assets.settings import COUNTY, MONTH, counties, county_month
 from assets.validate import validated
-from pipelines.domain.months import Month
 from pipelines.landing import DECISIONS_FILE
 from pipelines.link.decisions import (
     DECISION_TABLE,
@@ -225,15 +224,16 @@ def link(context: AssetExecutionContext, config: LinkConfig, person_records: pl.
     Every piece of evidence a record carries is compared (household head, hospital and
     dates, the follow-up clinic's village; ``pipelines.link.record_evidence``). Previous ids
     come from the county's ``person_id_map`` of the latest month before this one. A night is
-    incremental on the linkage state the last published run kept (``kept_state``) unless
+    incremental on the linkage state the last published run kept (``kept_run_state``) unless
     ``LinkConfig.full`` or ``sanji run --full`` asks for a full one.
     """
     from pipelines.link import link_records, record_evidence, record_keys_of
+    from pipelines.link.incremental import LinkState
 
     county, month = where(context)
     full = config.full or landing.cold
     state, kept_from = (None, "not read (full night asked)") if full else \
-        kept_state(context, io_manager, county, month)
+        kept_run_state(context, io_manager, LINK_STATE, LinkState.read, county, month)
     # the record keys, when the decisions.csv check needs them too: computed once, for it and
     # the linker (else the linker computes them from the records it types anyway)
     keys = record_keys_of(person_records, state) if _keys_needed(decision_log,
@@ -248,7 +248,7 @@ def link(context: AssetExecutionContext, config: LinkConfig, person_records: pl.
     result = link_records(person_records, settings=config.settings(), decisions=decisions,
                           previous_ids=previous, state=kept.pop(), full=full, keys=keys,
                           evidence=record_evidence(collected(extract_tables(tables))))
-    result.state.write(_state_folder(io_manager, context.run_id, county, month))
+    result.state.write(state_folder(io_manager, context.run_id, LINK_STATE, county, month))
     context.log.info(f"link: {result.stats['link_mode']} night: "
                      f"{result.stats['link_mode_reason']} (state kept by {kept_from})")
     # person_id_map first: the next month's link reads it (Dagster wants outputs in that order)
@@ -287,35 +287,6 @@ def published_people(store, month: str) -> pl.DataFrame | None:
     published = months.filter(months <= month).max()
     return None if published is None else \
         store.read(ID_MAP_TABLE, month=published).select("record_key", "person_id")
-
-
-def _state_folder(storage: PolarsParquetIOManager, run_id: str, county: str, month: str
-                  ) -> Path:
-    """Where a run keeps a county-month's linkage state: beside its frames."""
-    return storage.run_folder(run_id) / LINK_STATE / county / month
-
-
-def kept_state(context: AssetExecutionContext, storage: PolarsParquetIOManager, county: str,
-               month: str):
-    """The linkage state kept by the run that last published the county-month (else the
-    month before): never a refused, failed or killed run's. A re-executed run that did not
-    link again kept its parent's.
-
-    Returns:
-        (``LinkState`` or None, which run kept it).
-    """
-    from pipelines.link.incremental import LinkState
-
-    for when in (month, str(Month.parse(month).previous())):
-        for run_id in run_lineage(context.instance, storage.published_run(county, when)):
-            try:
-                state = LinkState.read(_state_folder(storage, run_id, county, when))
-            except (OSError, ValueError, pl.exceptions.PolarsError) as exc:  # unreadable
-                context.log.warning(f"link state of run {run_id} unreadable ({exc}): full night")
-                return None, f"none: run {run_id}'s is unreadable"
-            if state is not None:
-                return state, f"run {run_id} ({when})"
-    return None, "none: no published run kept one"
 
 
 def _links_metadata(context: AssetExecutionContext, result, decisions: pl.DataFrame | None,

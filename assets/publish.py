@@ -7,7 +7,6 @@ to the warehouse IO manager, which replaces the month's slice in the county's wa
 
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 
 import polars as pl
 from dagster import (
@@ -23,7 +22,7 @@ from dagster import (
 )
 
 from assets.ingest import EXTRACT_ASSETS, OWNERS, TRANSIENT, where
-from assets.io_managers import PolarsParquetIOManager, run_lineage
+from assets.io_managers import PolarsParquetIOManager, kept_run_state, state_folder
 from assets.link import extract_tables
 from assets.metadata import (
     counts,
@@ -37,7 +36,6 @@ from assets.metadata import (
 from assets.resources import LandingFolder
 from assets.settings import county_month
 from assets.validate import validated
-from pipelines.domain.months import Month
 from pipelines.domain.rules import PROVINCE_RULES
 from pipelines.golden import LINK_COLUMNS, SOURCE_COLUMNS
 from pipelines.golden import columns_read as golden_columns
@@ -89,17 +87,17 @@ def person(context: AssetExecutionContext, config: PersonConfig, person_links: p
     Only the persons a changed record touches are computed again; the others' rows are last
     night's (the kept ``person`` frame), unless ``PersonConfig.full`` or ``sanji run --full``
     asks for a full night or nothing fitting is kept: the same rows either way."""
-    from pipelines.golden_incremental import PERSON_FILE, incremental_person
+    from pipelines.golden_incremental import PERSON_FILE, GoldenState, incremental_person
 
     county, month = where(context)
     full = config.full or landing.cold
     state, kept_from = (None, "not read (full night asked)") if full else \
-        kept_golden_state(context, io_manager, county, month)
+        kept_run_state(context, io_manager, GOLDEN_STATE, GoldenState.read, county, month)
     frame, keep, stats = incremental_person(extract_tables(tables), person_links, state,
                                             scope=county, full=full)
     del state
     frame = validated("person", frame)
-    folder = _golden_folder(io_manager, context.run_id, county, month)
+    folder = state_folder(io_manager, context.run_id, GOLDEN_STATE, county, month)
     replace(keep, person=frame).write(folder, stamp={"county": county})  # staged as it is
     context.log.info(f"person: {stats['mode']} night: {stats['mode_reason']}; "
                      f"{stats['persons_recomputed']:,} of {frame.height:,} persons computed "
@@ -113,36 +111,6 @@ def person(context: AssetExecutionContext, config: PersonConfig, person_links: p
 
 GOLDEN_STATS = ("mode", "mode_reason", "persons_recomputed", "records_new_or_changed",
                 "records_gone")
-
-
-def _golden_folder(storage: PolarsParquetIOManager, run_id: str, county: str, month: str
-                   ) -> Path:
-    """Where a run keeps a county-month's golden-record state: beside its frames."""
-    return storage.run_folder(run_id) / GOLDEN_STATE / county / month
-
-
-def kept_golden_state(context: AssetExecutionContext, storage: PolarsParquetIOManager,
-                      county: str, month: str):
-    """The golden-record state kept by the run that last published the county-month (else
-    the month before), as the link step finds its own (``assets.link.kept_state``): never a
-    refused, failed or killed run's; a re-executed run that did not compute it kept its
-    parent's.
-
-    Returns:
-        (``GoldenState`` or None, which run kept it).
-    """
-    from pipelines.golden_incremental import GoldenState
-
-    for when in (month, str(Month.parse(month).previous())):
-        for run_id in run_lineage(context.instance, storage.published_run(county, when)):
-            try:
-                state = GoldenState.read(_golden_folder(storage, run_id, county, when))
-            except (OSError, ValueError, pl.exceptions.PolarsError) as exc:  # unreadable
-                context.log.warning(f"golden state of run {run_id} unreadable ({exc}): full")
-                return None, f"none: run {run_id}'s is unreadable"
-            if state is not None:
-                return state, f"run {run_id} ({when})"
-    return None, "none: no published run kept one"
 
 
 @asset(ins={"person_records": AssetIn(metadata={"columns": list(SOURCE_COLUMNS)}),
