@@ -150,7 +150,8 @@ def touched(records: pl.DataFrame, hashes: pl.Series, kept: pl.DataFrame
     Records are listed in the extract tables' order, so most of tonight's records sit where
     they sat last night: those whose hash is the kept one at the same position are compared
     in one vectorised pass; only the others are looked up in the other night's others (a
-    hash names its record id: a record is at one position at most).
+    hash names its record id: a record is at one position at most, unless a row was
+    repeated, whose hash then counts as changed on both nights).
 
     Args:
         records: tonight's records (``golden.golden_records``).
@@ -163,9 +164,13 @@ def touched(records: pl.DataFrame, hashes: pl.Series, kept: pl.DataFrame
     moved_now = np.concatenate([~same, np.ones(len(now) - m, dtype=bool)])
     moved_was = np.concatenate([~same, np.ones(len(was) - m, dtype=bool)])
     rest_now, rest_was = pl.Series(now[moved_now]), pl.Series(was[moved_was])
+    # a hash held twice (a record repeated, or one of its copies gone) is not matched as a
+    # set: its records count as new and gone, so their persons are computed again
+    twice = pl.concat([rest_now.filter(rest_now.is_duplicated()),
+                       rest_was.filter(rest_was.is_duplicated())]).implode()
     new, gone = moved_now.copy(), moved_was.copy()
-    new[moved_now] = ~rest_now.is_in(rest_was.implode()).to_numpy()
-    gone[moved_was] = ~rest_was.is_in(rest_now.implode()).to_numpy()
+    new[moved_now] = (~rest_now.is_in(rest_was.implode()) | rest_now.is_in(twice)).to_numpy()
+    gone[moved_was] = (~rest_was.is_in(rest_now.implode()) | rest_was.is_in(twice)).to_numpy()
     ids = pl.concat([records["person_id"].filter(pl.Series(new)),
                      kept["person_id"].filter(pl.Series(gone))])
     return ids.unique(), int(new.sum()), int(gone.sum())

@@ -83,6 +83,12 @@ def merged_persons(tables: Tables, links: pl.DataFrame) -> tuple[Tables, pl.Data
                            a)
 
 
+def repeated_row(tables: Tables, links: pl.DataFrame) -> tuple[Tables, pl.DataFrame]:
+    """A settlement row delivered twice, its copy first (every row after it moves down)."""
+    settlement = tables["settlement"]
+    return {**tables, "settlement": pl.concat([settlement.tail(1), settlement])}, links
+
+
 def nothing(tables: Tables, links: pl.DataFrame) -> tuple[Tables, pl.DataFrame]:
     return tables, links
 
@@ -99,6 +105,8 @@ CASES: list[dict] = [
      "mode": "incremental"},
     {"description": "a person split", "change": split_person, "mode": "incremental"},
     {"description": "two persons merged", "change": merged_persons, "mode": "incremental"},
+    {"description": "a row repeated, every row after it moved", "change": repeated_row,
+     "mode": "incremental"},
     {"description": "no change", "change": nothing, "mode": "incremental"},
     {"description": "all persons touched", "change": everything_moves, "mode": "full"},
 ]
