@@ -32,6 +32,7 @@ import sys
 import tempfile
 import warnings
 from collections.abc import Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import NoReturn
 
@@ -381,8 +382,9 @@ def _leave(code: int) -> NoReturn:
     flush, temporary files' finalisers), then stdout and stderr are flushed.
     """
     atexit._run_exitfuncs()  # what the interpreter would run first
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError):  # a closed pipe (``sanji … | head``): the code still stands
+            stream.flush()
     os._exit(code)
 
 
