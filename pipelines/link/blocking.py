@@ -14,6 +14,7 @@ from dataclasses import replace
 import numpy as np
 import polars as pl
 
+from pipelines.link.runs import runs
 from pipelines.link.settings import BlockingRule
 
 _I = pl.col("i")
@@ -69,8 +70,7 @@ def _block_pairs(i: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return every pair of positions inside each run of equal ``h`` (``i`` and ``h``
     sorted by h; within a run by i when the left record of a pair is to be the smaller)."""
     n = len(h)
-    start = np.flatnonzero(np.r_[True, h[1:] != h[:-1]]) if n else np.zeros(0, np.int64)
-    size = np.diff(np.r_[start, n])
+    start, size = runs(h)
     partners = np.repeat(start + size, size) - np.arange(n) - 1  # later records in its block
     left = np.repeat(np.arange(n), partners)
     first = np.cumsum(partners) - partners  # where each position's partners start
@@ -100,8 +100,7 @@ def _pairs_from_keys(keys: pl.DataFrame, max_block: int) -> tuple[pl.DataFrame, 
     i, h = keys["i"].to_numpy(), keys["h"].to_numpy()
     order = np.argsort(h)  # the blocks as runs (within one, records in any order)
     i, h = i[order], h[order]
-    start = np.flatnonzero(np.r_[True, h[1:] != h[:-1]]) if len(h) else np.zeros(0, np.int64)
-    size = np.diff(np.r_[start, len(h)])
+    start, size = runs(h)
     capped = pl.Series("h", h[start[size > max_block]], dtype=pl.UInt64)
     inside = np.repeat((size >= 2) & (size <= max_block), size)
     a, b = _block_pairs(i[inside], h[inside])
@@ -156,8 +155,7 @@ def _unidentified_pairs(rec: pl.DataFrame, rule: BlockingRule, max_block: int
     valid = keys["id_valid"].fill_null(False).to_numpy()
     order = np.argsort(h)
     i, h, valid, no_id = i[order], h[order], valid[order], no_id[order]
-    start = np.flatnonzero(np.r_[True, h[1:] != h[:-1]]) if len(h) else np.zeros(0, np.int64)
-    size = np.diff(np.r_[start, len(h)])
+    start, size = runs(h)
     capped = pl.Series("h", h[start[size > max_block]], dtype=pl.UInt64)
     first, size = np.repeat(start, size), np.repeat(size, size)  # per position, its block's
     left = np.flatnonzero(no_id & (size >= 2) & (size <= max_block))
@@ -279,11 +277,11 @@ def _first_rule_packed(allp: pl.DataFrame, names: list[str], stats: dict) -> pl.
     key <<= np.uint64(5)
     key |= allp["rank"].to_numpy()
     key.sort()
-    key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key  # (pair, rule) once
+    key = key[runs(key)[0]]  # (pair, rule) once
     per_rule = np.bincount((key & np.uint64(31)).astype(np.int64), minlength=len(names))
     stats["pairs_per_rule"] = {r: int(per_rule[k]) for k, r in enumerate(names)}
     pair = key >> np.uint64(5)
-    key = key[np.r_[True, pair[1:] != pair[:-1]]] if len(key) else key  # its first rule
+    key = key[runs(pair)[0]]  # its first rule
     p = np.sort((key & np.uint64(31)) << np.uint64(58) | key >> np.uint64(5))
     mask = np.uint64(2**29 - 1)
     return pl.DataFrame({"i_l": pl.Series(p >> np.uint64(29) & mask, dtype=pl.UInt32),

@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from pipelines.link.runs import runs
+
 
 def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Return a component label (smallest member index) per node of the graph (a, b).
@@ -161,8 +163,7 @@ def _spread(g: np.ndarray, v: pl.Series) -> tuple[np.ndarray, np.ndarray, np.nda
     order = np.argsort(g)
     g = g[order]
     v = v.gather(order)
-    start = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    size = np.diff(np.r_[start, len(g)])
+    start, size = runs(g)
     first = pl.Series(np.repeat(start, size))
     other = (v != v.gather(first)).fill_null(True).to_numpy()  # a null: not one ID
     mixed = np.add.reduceat(other.astype(np.int64), start) > 0

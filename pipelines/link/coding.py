@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from pipelines.link.runs import runs
+
 # Two-character surnames (复姓); any other name's surname is its first character.
 COMPOUND_SURNAMES: tuple[str, ...] = (
     "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文",
@@ -132,8 +134,7 @@ def dense_codes(s: pl.Series) -> tuple[np.ndarray, pl.Series]:
     h = s.gather(known).hash(seed=3).to_numpy()
     order = np.argsort(h)
     h = h[order]
-    start = np.flatnonzero(np.r_[True, h[1:] != h[:-1]]) if len(h) else np.zeros(0, int)
-    size = np.diff(np.r_[start, len(h)])
+    start, size = runs(h)
     rows = known[order]
     firsts = np.repeat(rows[start], size)
     later = np.flatnonzero(rows != firsts)  # a value sharing its hash with an earlier one

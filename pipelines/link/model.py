@@ -21,6 +21,7 @@ import numpy as np
 
 from pipelines.link.coding import Coded
 from pipelines.link.comparisons import NULL, compare, holder_level
+from pipelines.link.runs import runs
 from pipelines.link.settings import Comparison
 
 U_PSEUDO = 1_000.0  # pseudo random pairs behind the u priors
@@ -222,8 +223,7 @@ def _patterns(
         for c, size in zip(comparisons, sizes[:-1], strict=True):
             key = key * size + (levels[c.name].astype(np.int64) + 1)
         key = np.sort(key * sizes[-1] + state)
-        start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if n else np.zeros(0, int)
-        counts = np.diff(np.r_[start, n])
+        start, counts = runs(key)
         key = key[start]  # the distinct patterns, ascending (as ``np.unique``), decoded
         pattern_state = key % sizes[-1]
         key = key // sizes[-1]
