@@ -91,22 +91,17 @@ def _failing(message: str) -> Callable[..., list]:
     return fail
 
 
-def test_a_workbooks_error_is_raised_before_a_later_text_files(tmp_path: Path,
-                                                                monkeypatch) -> None:
-    """The workbook comes first by name: its error is the one raised, as reading one file
-    after the other raises it, though the text file after it was read meanwhile."""
-    (tmp_path / "a.xlsx").write_bytes(_workbook())
-    (tmp_path / "b.csv").write_bytes(_csv())
+@pytest.mark.parametrize(("first", "second", "raised"), [
+    ("a.xlsx", "b.csv", "workbook defect"),
+    ("a.csv", "b.xlsx", "text defect"),
+], ids=["a workbook's error before a later text file's", "a text file's before a workbook's"])
+def test_the_first_files_error_by_name_is_raised(tmp_path: Path, monkeypatch, first: str,
+                                                  second: str, raised: str) -> None:
+    """The error raised is the first file's by name, as reading one file after the other
+    raises it, though the file after it was read meanwhile."""
+    for name in (first, second):
+        (tmp_path / name).write_bytes(_workbook() if name.endswith(".xlsx") else _csv())
     monkeypatch.setattr(read, "workbook_grids", _failing("workbook defect"))
     monkeypatch.setattr(read, "text_grid", _failing("text defect"))
-    with pytest.raises(RuntimeError, match="workbook defect"):
-        read_landing(tmp_path)
-
-
-def test_a_text_files_error_before_a_workbook_is_raised(tmp_path: Path, monkeypatch) -> None:
-    (tmp_path / "a.csv").write_bytes(_csv())
-    (tmp_path / "b.xlsx").write_bytes(_workbook())
-    monkeypatch.setattr(read, "workbook_grids", _failing("workbook defect"))
-    monkeypatch.setattr(read, "text_grid", _failing("text defect"))
-    with pytest.raises(RuntimeError, match="text defect"):
+    with pytest.raises(RuntimeError, match=raised):
         read_landing(tmp_path)
