@@ -198,7 +198,8 @@ def _fresh_ids(min_keys: pl.Series, taken: pl.Series) -> tuple[pl.Series, list[l
         return ids, []
     used = set(ids.filter(~clash).to_list()) | set(taken.to_list())
     out, salted = ids.to_list(), []
-    for pos in clash.arg_true().to_list():  # rare: resolve with a salted hash
+    at = clash.arg_true()  # rare: resolve with a salted hash, smallest key first
+    for pos in at.gather(min_keys.gather(at).arg_sort()).to_list():
         salt, key, plain = 0, min_keys[pos], out[pos]
         while out[pos] in used:
             salt += 1
@@ -264,17 +265,19 @@ def person_ids_of(clusters: pl.DataFrame, previous_ids: Previous
         else pl.DataFrame(schema={"record_key": pl.String, "person_id": pl.String})
     )
     taken = previous["person_id"] if previous_ids.taken is None else previous_ids.taken
-    same = _unchanged(clusters, previous)
-    rest = clusters.join(same, on="cluster", how="anti").with_columns(
-        min_key=pl.col("record_key").min().over("cluster"))
-    kept = pl.concat([same.cast({"cluster": clusters.schema["cluster"]}),
-                      _reuse_previous(rest, previous.join(same, on="person_id", how="anti"))])
-    fresh = (
-        rest.select("cluster", "min_key")
-        .unique("cluster")
-        .join(kept, on="cluster", how="anti")
-        .sort("min_key")
-    )
+    if previous.height == 0:  # a first night: every cluster is new (no join, no window)
+        same = kept = pl.DataFrame(schema={"cluster": clusters.schema["cluster"],
+                                           "person_id": pl.String})
+        fresh = clusters.group_by("cluster").agg(min_key=pl.col("record_key").min())
+    else:
+        same = _unchanged(clusters, previous)
+        rest = clusters.join(same, on="cluster", how="anti").with_columns(
+            min_key=pl.col("record_key").min().over("cluster"))
+        kept = pl.concat([same.cast({"cluster": clusters.schema["cluster"]}),
+                          _reuse_previous(rest, previous.join(same, on="person_id",
+                                                              how="anti"))])
+        fresh = (rest.select("cluster", "min_key").unique("cluster")
+                 .join(kept, on="cluster", how="anti"))
     new, salted = _fresh_ids(fresh["min_key"], taken)
     fresh = fresh.with_columns(person_id=new)
     ids = pl.concat([kept, fresh.select("cluster", "person_id")

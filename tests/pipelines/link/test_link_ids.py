@@ -241,3 +241,26 @@ def test_keys_reused_stay_unique_when_two_contents_write_alike(odd) -> None:
     got = ids.keys_reusing(frame(rows), kept)
     assert got["record_key"].is_unique().all()
     assert got["record_key"].to_list() == record_keys(frame(rows)).to_list()
+
+
+CLASH_ORDERS = [  # (clusters' labels in row order, their record keys): the same three people
+    ("smallest key first", [0, 0, 1, 2], ["R1", "R4", "R2", "R3"]),
+    ("smallest key last", [2, 1, 0, 0], ["R3", "R2", "R4", "R1"]),
+    ("labels unlike key order", [7, 3, 3, 5], ["R3", "R1", "R4", "R2"]),
+]
+
+
+@pytest.mark.parametrize(("name", "labels", "keys"), CLASH_ORDERS, ids=[c[0] for c in CLASH_ORDERS])
+def test_clashing_new_ids_salt_the_larger_smallest_key_whatever_the_order(
+        monkeypatch, name, labels, keys) -> None:
+    """Three new clusters whose plain ids all clash: the one with the smallest key keeps it,
+    the next ones by smallest key are salted once and twice, whatever the rows' order."""
+    from pipelines.link import ids
+
+    monkeypatch.setattr(ids, "plain_ids", lambda k: pl.Series(["Pclash"] * len(k)))
+    got, salted = ids.person_ids_of(pl.DataFrame({"record_key": keys, "cluster": labels}),
+                                    ids.Previous(None, None))
+    by_key = dict(got.select("record_key", "person_id").iter_rows())
+    assert by_key["R1"] == by_key["R4"] == "Pclash"
+    assert [s[1:] for s in salted] == [[by_key["R2"], 1], [by_key["R3"], 1]]
+    assert by_key["R2"] == "P" + ids._digest("R2#1", 10)
