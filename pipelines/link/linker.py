@@ -13,7 +13,7 @@ import polars as pl
 from pipelines.link import assign, blocking, incremental, model, queue, regroup
 from pipelines.link import decisions as steward
 from pipelines.link import reblock as rebl
-from pipelines.link.coding import Coded, code_records
+from pipelines.link.coding import Coded, code_records, dense_codes
 from pipelines.link.comparisons import NULL, compare
 from pipelines.link.evidence import heads_known
 from pipelines.link.explain import with_explain
@@ -152,10 +152,11 @@ def _score(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Nigh
 def _status(
     rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame, s: LinkSettings
 ) -> pl.DataFrame:
-    """Add ``status``: thresholds, hard cannot-links (rejected),
-    then steward decisions. Worked out on a narrow frame (the two sides' IDs and lists, the
-    levels ``assign.confirms`` reads) and added to the pairs, which are not copied."""
-    side = rec.select("id_number", "id_valid", "one_list")
+    """Add ``status``: thresholds, hard cannot-links (rejected), then steward decisions, on a
+    narrow frame (the two sides' IDs and lists as integer codes, not 3M pairs' ID strings,
+    0.25 GB at the link's peak; the levels ``assign.confirms`` reads), pairs not copied."""
+    ids = pl.Series(dense_codes(rec["id_number"])[0]).replace(-1, None)
+    side = rec.select(id_number=ids, id_valid="id_valid", one_list=pl.col("one_list").to_physical())
     left = side[scored["i_l"]].rename(lambda c: c + "_l")
     right = side[scored["i_r"]].rename(lambda c: c + "_r")
     decision = pl.repeat(None, scored.height, dtype=pl.String, eager=True) \
@@ -212,9 +213,8 @@ def _block(rec: pl.DataFrame, s: LinkSettings, decisions: pl.DataFrame | None, n
         night.kept, night.k2i, night.state.model), stats)
     for rule, n in stats["capped_blocks"].items():
         if n:
-            log.warning(
-                "blocking rule %s: %d block keys over %d records skipped", rule, n, s.max_block_size
-            )
+            log.warning("blocking rule %s: %d block keys over %d records skipped", rule, n,
+                        s.max_block_size)
     resolved = steward.resolve(decisions, rec.select("record_key", "record_id", "i"))
     decided, stats["unresolved_decisions"] = resolved.pairs, resolved.stats()
     if resolved.unresolved:

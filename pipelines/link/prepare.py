@@ -70,8 +70,13 @@ def prepare_records(records: pl.DataFrame,
                     record_evidence: pl.DataFrame | None = None) -> pl.DataFrame:
     """Return the records with a position ``i``, typed, blank strings as null, evidence
     attached (``evidence.attach``); a ValueError when a ``COMMON_COLUMNS`` column is missing.
+
+    The records are made one chunk first: read from parquet they come in a chunk per row
+    group, and every later ``select`` beside a column of one chunk would copy them whole
+    again (2 CPU s of the full link at 1M residents; a caller that lets go of its records
+    keeps one copy, not two).
     """
-    rec = _typed(records).with_columns(i=pl.int_range(pl.len(), dtype=pl.UInt32))
+    rec = _typed(records).rechunk().with_columns(i=pl.int_range(pl.len(), dtype=pl.UInt32))
     one_row = pl.col("extract").is_in(ONE_ROW_EXTRACTS)  # one_list: its file and sheet
     listed = pl.concat_str("extract", "source_file", "sheet", separator="|")
     # a few lists (extract, file, sheet), the records of one list in a run: worked out once
