@@ -264,3 +264,15 @@ def test_clashing_new_ids_salt_the_larger_smallest_key_whatever_the_order(
     assert by_key["R1"] == by_key["R4"] == "Pclash"
     assert [s[1:] for s in salted] == [[by_key["R2"], 1], [by_key["R3"], 1]]
     assert by_key["R2"] == "P" + ids._digest("R2#1", 10)
+
+
+@pytest.mark.parametrize("n", [0, 1, 50_000])
+def test_md5_prefix_is_each_strings_md5_in_order(n) -> None:
+    """DuckDB hashes the strings on several threads: each row keeps its own digest."""
+    import hashlib
+
+    from pipelines.link import ids
+
+    text = pl.Series([f"张{k}\x1f{k * 7919 % 100_003}" for k in range(n)], dtype=pl.String)
+    want = [hashlib.md5(t.encode()).hexdigest()[:16] for t in text.to_list()]
+    assert ids._md5_prefix(text).to_list() == want
