@@ -23,8 +23,11 @@ from assets.resources import Clock, ExchangeFolders, LandingFolder, WarehouseRes
 from assets.settings import county_month
 from assets.validate import validated
 from pipelines import exchange
+from pipelines.exchange.cases import PERSON_COLUMNS as CASE_PERSON
 from pipelines.exchange.inbox import returned_file, unplaced_files, unplaced_hint, workbook_name
+from pipelines.exchange.match import PERSON_COLUMNS as MATCH_PERSON
 from pipelines.extracts import HeaderMapping
+from pipelines.golden import LINK_COLUMNS
 from pipelines.landing import MAPPING_FILE
 from pipelines.rules.base import columns_read as rule_columns
 from schemas.contract import empty_frame
@@ -34,8 +37,15 @@ EXCHANGE = {"group_name": "exchange", "owners": OWNERS, "partitions_def": county
             "tags": {"partner": "county-illness-office"}}
 
 
-@asset(ins={name: AssetIn(name, metadata={"columns": list(rule_columns(name))})
-            for name in ("illness_ledger", "settlement")}, **EXCHANGE, kinds={"polars"})
+def person_holding(columns: tuple[str, ...]) -> AssetIn:
+    """The golden ``person`` as an input holding only ``columns`` (of its 18)."""
+    return AssetIn(metadata={"columns": list(columns)})
+
+
+@asset(ins={**{name: AssetIn(name, metadata={"columns": list(rule_columns(name))})
+               for name in ("illness_ledger", "settlement")},
+            "person_links": AssetIn(metadata={"columns": list(LINK_COLUMNS)}),
+            "person": person_holding(CASE_PERSON)}, **EXCHANGE, kinds={"polars"})
 def illness_cases(context: AssetExecutionContext, illness_ledger: pl.DataFrame,
                   settlement: pl.DataFrame, person_links: pl.DataFrame, person: pl.DataFrame,
                   region_table: pl.DataFrame) -> pl.DataFrame:
@@ -58,7 +68,7 @@ def exchange_workbook(context: AssetExecutionContext, illness_cases: pl.DataFram
     return MaterializeResult(metadata={"path": str(path), "cases": illness_cases.height})
 
 
-@asset(**EXCHANGE, kinds={"polars"})
+@asset(ins={"person": person_holding(MATCH_PERSON)}, **EXCHANGE, kinds={"polars"})
 def office_return(context: AssetExecutionContext, exchange_folders: ExchangeFolders,
                   landing: LandingFolder, warehouse: WarehouseResource, person: pl.DataFrame,
                   illness_cases: pl.DataFrame) -> pl.DataFrame:

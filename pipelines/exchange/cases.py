@@ -15,6 +15,9 @@ from schemas.exchange import IllnessCase
 MONEY = ("total_cost", "basic_insurance", "critical_insurance", "medical_assistance",
          "out_of_pocket")
 CASE_SCHEMA = polars_schema(IllnessCase)
+# What the case list reads of the golden ``person`` (its step loads only these columns).
+PERSON_COLUMNS: tuple[str, ...] = ("person_id", "name", "id_number", "township_code",
+                                   "village_code")
 
 
 def _place_names(regions: pl.DataFrame, code: str, name: str) -> pl.DataFrame:

@@ -83,6 +83,11 @@ def their_people(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# What the matching reads of the golden ``person`` (its step loads only these columns).
+PERSON_COLUMNS: tuple[str, ...] = ("person_id", "name", "id_number", "birth_date", "sex",
+                                   "village_code", "township_code", "household_id")
+
+
 def our_people(person: pl.DataFrame) -> pl.DataFrame:
     """The golden persons as comparable people: _p, person_id, ``COMPARED``, head6, tail4."""
     people = normalise_names(person.select(

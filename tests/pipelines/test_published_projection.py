@@ -73,6 +73,14 @@ def test_rules_and_rollups_are_the_same_without_the_linker_columns(county):
     assert cases.height > 0
     assert_frame_equal(illness_cases(projected["illness_ledger"], projected["settlement"],
                                      links, person, regions, MONTH), cases)
+    # and on the links' and the golden record's columns the step loads
+    from pipelines.exchange.cases import PERSON_COLUMNS
+    from pipelines.golden import LINK_COLUMNS
+
+    assert set(person.columns) > set(PERSON_COLUMNS)
+    assert_frame_equal(illness_cases(projected["illness_ledger"], projected["settlement"],
+                                     links.select(LINK_COLUMNS),
+                                     person.select(PERSON_COLUMNS), regions, MONTH), cases)
 
 
 def test_links_in_the_tables_order_or_any_other_give_the_same_frames(county):

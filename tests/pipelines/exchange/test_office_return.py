@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 import xlsxwriter
+from polars.testing import assert_frame_equal
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "cases"))
 from printed import PDFTOTEXT, page_text, pages, rows_missing_text, to_pdf
@@ -100,6 +101,20 @@ def test_rows_are_matched_by_id_then_name_birth_and_masked_id(person, ours, tmp_
     assert "birth date or ID" in by_row[10]["match_note"]
     assert (by_row[3]["status"], by_row[5]["illness"]) == ("救治中", "食管癌")  # their words
     assert not got["id_masked"].drop_nulls().str.contains(r"\d{17}").any()  # masked on read
+
+
+def test_the_match_reads_only_the_person_columns_its_step_loads(person, ours, tmp_path) -> None:
+    """``office_return`` loads ``PERSON_COLUMNS`` of the golden record: the fixture holds just
+    those (a column the match read beyond them would fail every test here), and the golden
+    record's other columns change nothing."""
+    from pipelines.exchange.match import PERSON_COLUMNS
+
+    assert set(person.columns) == set(PERSON_COLUMNS)
+    wide = person.with_columns(departments=pl.lit("health"), n_records=pl.lit(2),
+                               name_source=pl.lit("r1"), county=pl.lit("411421"))
+    path = office_file(tmp_path / "回传_2026-10.xlsx")
+    assert_frame_equal(read_office_return(path, wide, ours),
+                       read_office_return(path, person.select(PERSON_COLUMNS), ours))
 
 
 def test_diff_reports_unmatched_rows_on_both_sides(person, ours, tmp_path) -> None:
