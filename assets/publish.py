@@ -87,16 +87,19 @@ def person(context: AssetExecutionContext, config: PersonConfig, person_links: p
     Only the persons a changed record touches are computed again; the others' rows are last
     night's (the kept ``person`` frame), unless ``PersonConfig.full`` or ``sanji run --full``
     asks for a full night or nothing fitting is kept: the same rows either way."""
-    from pipelines.golden_incremental import PERSON_FILE, GoldenState, incremental_person
+    from pipelines.golden_incremental import PERSON_FILE, Check, GoldenState, incremental_person
+    from schemas.published import checks_version
 
     county, month = where(context)
     full = config.full or landing.cold
     state, kept_from = (None, "not read (full night asked)") if full else \
         kept_run_state(context, io_manager, GOLDEN_STATE, GoldenState.read, county, month)
+    # validated as computed: on a quiet night only the touched persons' rows (the kept ones
+    # passed the same schema the night they were computed)
+    check = Check(lambda rows: validated("person", rows), checks_version("person"))
     frame, keep, stats = incremental_person(extract_tables(tables), person_links, state,
-                                            scope=county, full=full)
+                                            scope=county, full=full, check=check)
     del state
-    frame = validated("person", frame)
     folder = state_folder(io_manager, context.run_id, GOLDEN_STATE, county, month)
     replace(keep, person=frame).write(folder, stamp={"county": county})  # staged as it is
     context.log.info(f"person: {stats['mode']} night: {stats['mode_reason']}; "

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -109,10 +110,29 @@ class GoldenState:
                    pl.read_parquet(paths[1]), scan_frame(paths[2], list(person_schema())))
 
 
-def state_meta(scope: str, persons: int = 0) -> dict:
-    """The ``GoldenState.meta`` of a state kept tonight for ``scope`` (the county)."""
+def state_meta(scope: str, persons: int = 0, checked_by: str = "") -> dict:
+    """The ``GoldenState.meta`` of a state kept tonight for ``scope`` (the county), its rows
+    checked by ``checked_by`` (``Check``)."""
     return {"version": STATE_VERSION, "rule": rule_hash(), "polars": pl.__version__,
-            "scope": scope, "persons": persons}
+            "scope": scope, "persons": persons, "checked_by": checked_by}
+
+
+@dataclass(frozen=True)
+class Check:
+    """What a night checks the ``person`` rows it computes with (a published schema).
+
+    Attributes:
+        rows: returns the rows it is given when they pass, else raises.
+        version: what ``rows`` checks (``schemas.published.checks_version``): the kept rows
+            were checked the night they were computed, so a night checks only its own rows
+            when the state was kept under the same version (else it computes every row).
+    """
+
+    rows: Callable[[pl.DataFrame], pl.DataFrame]
+    version: str
+
+
+UNCHECKED = Check(lambda frame: frame, "")  # no check (the engine's own tests, benchmarks)
 
 
 def record_hashes(records: pl.DataFrame) -> pl.Series:
@@ -120,13 +140,16 @@ def record_hashes(records: pl.DataFrame) -> pl.Series:
     return records.select(golden.RULE_COLUMNS).hash_rows(seed=_SEED).alias("hash")
 
 
-def plan(state: GoldenState | None, scope: str, full: bool) -> tuple[str, str]:
+def plan(state: GoldenState | None, scope: str, full: bool, checked_by: str = ""
+         ) -> tuple[str, str]:
     """The night's mode (``incremental`` | ``full``) and why, before looking at the records.
 
     Args:
         state: the kept state, or None.
         scope: tonight's county (a state kept for another is not used).
         full: a full recompute is asked for.
+        checked_by: the version of tonight's ``Check`` (a state kept under another is not
+            used: its rows were not checked by tonight's schema).
     """
     if full:
         return "full", "a full recompute was asked for (--full / PersonConfig.full)"
@@ -135,6 +158,8 @@ def plan(state: GoldenState | None, scope: str, full: bool) -> tuple[str, str]:
     kept = {k: state.meta.get(k) for k in ("version", "rule", "polars")}
     if kept != {k: v for k, v in state_meta(scope).items() if k in kept}:
         return "full", "the kept state is of another golden rule, schema or polars version"
+    if state.meta.get("checked_by", "") != checked_by:
+        return "full", "the kept rows were checked by another version of the person schema"
     if state.meta.get("scope") != scope:
         return "full", f"the kept state is of another county ({state.meta.get('scope')})"
     if state.person.collect_schema() != person_schema() or set(state.records.columns) != {
@@ -177,8 +202,8 @@ def touched(records: pl.DataFrame, hashes: pl.Series, kept: pl.DataFrame
 
 
 def incremental_person(tables: dict[str, pl.DataFrame], links: pl.DataFrame,
-                       state: GoldenState | None, scope: str, full: bool = False
-                       ) -> tuple[pl.DataFrame, GoldenState, dict]:
+                       state: GoldenState | None, scope: str, full: bool = False,
+                       check: Check = UNCHECKED) -> tuple[pl.DataFrame, GoldenState, dict]:
     """The ``person`` frame (``golden.golden_person``'s, row for row), computed again only
     for the persons a change touches when ``state`` allows it (module docstring).
 
@@ -188,6 +213,10 @@ def incremental_person(tables: dict[str, pl.DataFrame], links: pl.DataFrame,
         state: last night's ``GoldenState``, or None.
         scope: the county (kept with the state; a state of another is not used).
         full: compute every person (a full night).
+        check: checks the rows computed tonight (every row on a full night, else the touched
+            persons'; the kept rows passed the same ``check.version`` when they were
+            computed, and each person's row is checked alone but for ``person_id`` being
+            once, which the merge of disjoint persons keeps).
 
     Returns:
         (the ``person`` frame, the state to keep for the next night, statistics: ``mode``,
@@ -196,7 +225,7 @@ def incremental_person(tables: dict[str, pl.DataFrame], links: pl.DataFrame,
     """
     records = golden.golden_records(tables, links)
     hashes = record_hashes(records)
-    mode, why = plan(state, scope, full)
+    mode, why = plan(state, scope, full, check.version)
     if mode == "incremental" and records["person_id"].null_count():
         mode, why = "full", "a record has no person id"
     stats = {"records_new_or_changed": records.height, "records_gone": 0}
@@ -208,25 +237,25 @@ def incremental_person(tables: dict[str, pl.DataFrame], links: pl.DataFrame,
             mode, why = "full", (f"{ids.len():,} of {persons:,} kept persons touched "
                                  f"(over {FULL_SHARE:.0%})")
     if mode == "incremental":
-        person, recomputed = _merged(records, state.person, ids)
+        person, recomputed = _merged(records, state.person, ids, check.rows)
         why = (f"{stats['records_new_or_changed']:,} records new or changed, "
                f"{stats['records_gone']:,} gone")
     else:
-        person = golden.golden_of(golden.by_person_and_record(records))
+        person = check.rows(golden.golden_of(golden.by_person_and_record(records)))
         recomputed = person.height
-    kept = GoldenState(state_meta(scope, person.height),
+    kept = GoldenState(state_meta(scope, person.height, check.version),
                        pl.DataFrame([hashes, records["person_id"]]), person)
     return person, kept, {"mode": mode, "mode_reason": why, "persons": person.height,
                           "persons_recomputed": recomputed, **stats}
 
 
-def _merged(records: pl.DataFrame, kept: pl.DataFrame | pl.LazyFrame, ids: pl.Series
-            ) -> tuple[pl.DataFrame, int]:
+def _merged(records: pl.DataFrame, kept: pl.DataFrame | pl.LazyFrame, ids: pl.Series,
+            check: Callable[[pl.DataFrame], pl.DataFrame]) -> tuple[pl.DataFrame, int]:
     """Last night's rows (``kept``: read as it is filtered when a scan) of the persons not in
-    ``ids`` and tonight's rows of those in it, in person-id order; and how many were
-    computed."""
+    ``ids`` and tonight's rows of those in it (passed through ``check``), in person-id order;
+    and how many were computed."""
     redo = pl.col("person_id").is_in(ids.implode())
-    fresh = golden.golden_of(golden.by_person_and_record(records.filter(redo)))
+    fresh = check(golden.golden_of(golden.by_person_and_record(records.filter(redo))))
     rest = kept.lazy().filter(~redo).collect()
     if not fresh.height:
         return rest, 0

@@ -14,6 +14,10 @@ every failure (column, check, row, value).
 
 from __future__ import annotations
 
+import hashlib
+import inspect
+import sys
+from importlib.metadata import version
 from typing import ClassVar
 
 import pandera.polars as pa
@@ -243,6 +247,19 @@ MODELS: dict[str, type[pa.DataFrameModel]] = {
     "match_decision": MatchDecision,
     **COUNTY_MODELS,  # the landing snapshot and the province's tables
 }
+
+
+def checks_version(name: str) -> str:
+    """A short hash of what ``validate_published(name, …)`` checks: this module's source (the
+    models and their checks), each column's dtype, nullability and checks, and the pandera
+    and polars versions. Rows that passed under one version pass under the same one."""
+    schema = MODELS[name].to_schema()
+    columns = [(c, str(col.dtype), col.nullable, col.unique,
+                [(k.name, repr(k.statistics)) for k in col.checks])
+               for c, col in schema.columns.items()]
+    text = repr((inspect.getsource(sys.modules[__name__]), columns,
+                 [k.name for k in schema.checks], version("pandera"), pl.__version__))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 class PublishedTableError(ValueError):

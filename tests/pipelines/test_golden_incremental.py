@@ -10,7 +10,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from pipelines.golden import golden_person
-from pipelines.golden_incremental import GoldenState, incremental_person, person_schema
+from pipelines.golden_incremental import Check, GoldenState, incremental_person, person_schema
+from schemas.published import checks_version, validate_published
 
 Tables = dict[str, pl.DataFrame]
 SCOPE = "411421"
@@ -112,23 +113,49 @@ CASES: list[dict] = [
 ]
 
 
+def schema_check(checked: list[int]) -> Check:
+    """The ``person`` step's check (its published schema), noting how many rows it saw."""
+    def rows(frame: pl.DataFrame) -> pl.DataFrame:
+        checked.append(frame.height)
+        return validate_published("person", frame)
+    return Check(rows, checks_version("person"))
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c["description"] for c in CASES])
 def test_incremental_equals_the_full_recompute(case: dict, demo_county, tmp_path: Path) -> None:
     tables, links = _night1(demo_county)
-    first, state, stats = incremental_person(tables, links, None, scope=SCOPE)
+    checked: list[int] = []
+    first, state, stats = incremental_person(tables, links, None, scope=SCOPE,
+                                             check=schema_check(checked))
     assert stats["mode"] == "full" and first.equals(golden_person(tables, links))
+    assert checked == [first.height]
     state.write(tmp_path)
     tables2, links2 = case["change"](tables, links)
     expected = golden_person(tables2, links2)
+    checked.clear()
     person, kept, stats = incremental_person(tables2, links2, GoldenState.read(tmp_path),
-                                             scope=SCOPE)
+                                             scope=SCOPE, check=schema_check(checked))
     assert stats["mode"] == case["mode"], stats["mode_reason"]
     assert_frame_equal(person, expected, check_row_order=True)
+    # only tonight's rows were checked; the merged frame passes the whole schema as well
+    assert checked == [stats["persons_recomputed"]]
+    validate_published("person", person)
     if case["mode"] == "incremental":
         assert stats["persons_recomputed"] < expected.height // 10
     # the state kept tonight serves the next night: nothing changed, nothing recomputed
-    again, _, stats = incremental_person(tables2, links2, kept, scope=SCOPE)
+    again, _, stats = incremental_person(tables2, links2, kept, scope=SCOPE,
+                                         check=schema_check(checked))
     assert stats["persons_recomputed"] == 0 and again.equals(expected)
+
+
+def test_a_row_computed_tonight_that_fails_its_check_fails_the_night(demo_county) -> None:
+    tables, links = _night1(demo_county)
+    check = schema_check([])
+    state = incremental_person(tables, links, None, scope=SCOPE, check=check)[1]
+    tables2, links2 = new_records(tables, links)
+    bad = Check(lambda rows: check.rows(rows.with_columns(sex=pl.lit("?"))), check.version)
+    with pytest.raises(ValueError, match="sex"):
+        incremental_person(tables2, links2, state, scope=SCOPE, check=bad)
 
 
 def test_the_changes_reach_the_rows(demo_county, tmp_path: Path) -> None:
@@ -170,6 +197,11 @@ def _other_rule(state: GoldenState) -> GoldenState:
     return GoldenState({**state.meta, "rule": "0123456789abcdef"}, state.records, state.person)
 
 
+def _other_checks(state: GoldenState) -> GoldenState:
+    return GoldenState({**state.meta, "checked_by": "0123456789abcdef"}, state.records,
+                       state.person)
+
+
 def _other_dtype(state: GoldenState) -> GoldenState:
     return GoldenState(state.meta, state.records,
                        state.person.with_columns(pl.col("n_records").cast(pl.Int32)))
@@ -181,6 +213,7 @@ FALLBACKS: list[tuple[str, Callable[[GoldenState], GoldenState | None], str, boo
     ("a person frame of another schema", _other_schema, "another schema", False),
     ("a person column of another type", _other_dtype, "another schema", False),
     ("another golden rule", _other_rule, "another golden rule", False),
+    ("rows checked by another schema", _other_checks, "checked by another", False),
     ("a full night asked for", lambda s: s, "asked for", True),
 ]
 
