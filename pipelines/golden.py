@@ -155,20 +155,26 @@ def with_person(records: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
 MINTED_ID = r"^P[0-9a-f]{10}$"
 
 
+_RANK_BITS = 24  # a record id's rank in the one-integer sort key (below 16.7M records)
+
+
 def by_person_and_record(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` sorted by ``person_id``, then ``record_id`` (``frame.sort`` of the two).
 
     A sort by two string columns compares a row encoding of both; when every person id is
-    one the link step mints (``MINTED_ID``) the same order is that of two integers, the id's
-    hex number and the record id's rank (record ids are unique): about 40 % less CPU on a
-    million records. Any other id (or a null): the string sort.
+    one the link step mints (``MINTED_ID``) the same order is that of the id's hex number
+    (40 bits), then the record id's rank (record ids are unique), packed in one unsigned
+    64-bit key: a sort of one integer column (two integer columns still compared a row
+    encoding: 0.73 CPU s for 2M records, 0.45 as one key). Any other id (or a null), or more
+    records than the key holds: the string sort.
     """
     ids = pl.col("person_id")
     minted = frame.select(ids.str.contains(MINTED_ID).all(ignore_nulls=False)).item()
-    if not frame.height or not minted:
+    if not frame.height or not minted or frame.height >= 1 << _RANK_BITS:
         return frame.sort("person_id", "record_id")
-    return frame.sort(ids.str.slice(1).str.to_integer(base=16),
-                      pl.col("record_id").rank("ordinal"))
+    person = ids.str.slice(1).str.to_integer(base=16).cast(pl.UInt64)
+    record = pl.col("record_id").rank("ordinal").cast(pl.UInt64)
+    return frame.sort(person * (1 << _RANK_BITS) + record)
 
 
 def aligned_person_ids(record_ids: pl.Series, links: pl.DataFrame) -> pl.Series | None:

@@ -120,15 +120,22 @@ def test_ties_go_to_the_smallest_record_id_whatever_the_order_of_the_links() -> 
         assert golden_person(tables, order).equals(first)
 
 
-@pytest.mark.parametrize("ids", ["minted", "upper", "other", "null"])
-def test_records_sort_by_person_and_record_id_as_strings_do(ids):
-    """``by_person_and_record`` (integers for minted ids "P" + 10 lower-case hex digits, the
-    strings otherwise) orders rows as ``sort("person_id", "record_id")``."""
+@pytest.mark.parametrize("ids", ["minted", "extremes", "over the key", "upper", "other",
+                                 "null"])
+def test_records_sort_by_person_and_record_id_as_strings_do(ids, monkeypatch):
+    """``by_person_and_record`` (one integer key for minted ids "P" + 10 lower-case hex
+    digits, the strings otherwise or with more records than the key holds) orders rows as
+    ``sort("person_id", "record_id")``."""
+    from pipelines import golden
     from pipelines.golden import by_person_and_record
 
     n = 5_000
     minted = pl.Series([f"P{i * 2_654_435_761 % (1 << 40):010x}" for i in range(1_300)])
-    person = {"minted": minted, "upper": minted.str.to_uppercase(),
+    if ids == "over the key":  # 5,000 records, a key of 12 bits for them: the string sort
+        monkeypatch.setattr(golden, "_RANK_BITS", 12)
+    person = {"minted": minted, "over the key": minted, "upper": minted.str.to_uppercase(),
+              "extremes": minted.scatter([0, 1, 2], ["Pffffffffff", "P0000000000",
+                                                     "Pfffffffffe"]),
               "other": pl.Series([f"p-{i % 97}" for i in range(1_300)]),
               "null": minted.scatter(3, None)}[ids]
     frame = pl.DataFrame({
