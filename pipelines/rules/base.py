@@ -144,21 +144,35 @@ def as_of_cache() -> Iterator[None]:
         _LINKED_CACHE.reset(linked)
 
 
+def _registered_rows(tables: Tables, links: pl.DataFrame, month_end: date) -> pl.DataFrame:
+    """The roster's ``registered_row`` rows as of month end (person_id, record_id)."""
+    return (as_of(tables, links, "poverty_roster", month_end).filter(registered_row())
+            .select("person_id", "record_id"))
+
+
 def registered(tables: Tables, links: pl.DataFrame, month_end: date) -> pl.DataFrame:
-    """Registered people (``registered_row`` of the roster): person_id and their roster ids
-    (once per month end inside ``as_of_cache()``: five rules ask)."""
+    """Registered people (``registered_row`` of the roster): person_id, once each (once per
+    month end inside ``as_of_cache()``: six rules and the rollup ask). Their roster record
+    ids are :func:`roster_ids`, asked for the few a rule names."""
     cache = _AS_OF_CACHE.get()
     if cache is not None and ("(registered)", month_end) in cache:
         return cache[("(registered)", month_end)]
-    out = (
-        as_of(tables, links, "poverty_roster", month_end)
-        .filter(registered_row())
-        .group_by("person_id")
-        .agg(pl.col("record_id").sort().str.join(",").alias("roster_ids"))
-    )
+    out = _registered_rows(tables, links, month_end).select("person_id").unique()
     if cache is not None:
         cache[("(registered)", month_end)] = out
     return out
+
+
+def roster_ids(tables: Tables, links: pl.DataFrame, month_end: date,
+               people: pl.DataFrame) -> pl.DataFrame:
+    """``people`` (a ``person_id`` column) with ``roster_ids``: their registered rows' record
+    ids, sorted and comma-joined (null for a person with none). Only their rows are joined:
+    the whole roster's took 0.3 CPU s at 1M residents for the few a rule names."""
+    ids = (_registered_rows(tables, links, month_end)
+           .join(people.select("person_id"), on="person_id", how="semi")
+           .group_by("person_id")
+           .agg(pl.col("record_id").sort().str.join(",").alias("roster_ids")))
+    return people.join(ids, on="person_id", how="left", maintain_order="left")
 
 
 def finish_rule(rule: str, hits: pl.DataFrame, person: pl.DataFrame) -> pl.DataFrame:
@@ -268,10 +282,9 @@ def subsidy_ids(tables: Tables, links: pl.DataFrame, month_end: date,
                    "enrol_ids")
     assist = ids_of(as_of(tables, links, "assistance", month_end).filter(active_assistance()),
                     "assist_ids")
-    roster = registered(tables, links, month_end).select("person_id", "roster_ids")
-    return (people.join(enrol, on="person_id", how="left", maintain_order="left")
-            .join(assist, on="person_id", how="left", maintain_order="left")
-            .join(roster, on="person_id", how="left", maintain_order="left"))
+    return roster_ids(tables, links, month_end,
+                      people.join(enrol, on="person_id", how="left", maintain_order="left")
+                      .join(assist, on="person_id", how="left", maintain_order="left"))
 
 
 def serious_settlements(tables: Tables, links: pl.DataFrame, month_end: date) -> pl.DataFrame:

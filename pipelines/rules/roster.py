@@ -14,6 +14,7 @@ from pipelines.rules.base import (
     expected_subsidy,
     finish_rule,
     registered,
+    roster_ids,
     subsidy_ids,
 )
 
@@ -22,9 +23,10 @@ def no_doctor_contract(tables: Tables, links: pl.DataFrame, person: pl.DataFrame
                        month_end: date) -> pl.DataFrame:
     """Registered people with no family-doctor contract as of month end."""
     contracted = as_of(tables, links, "doctor_contract", month_end).select("person_id")
+    uncontracted = registered(tables, links, month_end).join(contracted, on="person_id",
+                                                             how="anti")
     hits = (
-        registered(tables, links, month_end)
-        .join(contracted, on="person_id", how="anti")
+        roster_ids(tables, links, month_end, uncontracted)
         .with_columns(
             detail=pl.lit("防返贫监测名单中有此人，家庭医生签约中无记录 / "
                           "in the poverty roster, no family-doctor contract"),
@@ -38,8 +40,8 @@ def not_insured(tables: Tables, links: pl.DataFrame, person: pl.DataFrame,
                 month_end: date) -> pl.DataFrame:
     """Registered people with no enrolment counting as insured (``insured``: 参保缴费 …)."""
     enrolled = as_of(tables, links, "enrolment", month_end)
-    reg = registered(tables, links, month_end).join(enrolled.filter(insured()), on="person_id",
-                                                    how="anti")  # the few not insured
+    reg = roster_ids(tables, links, month_end, registered(tables, links, month_end).join(
+        enrolled.filter(insured()), on="person_id", how="anti"))  # the few not insured
     enrol = (  # their statuses and records
         enrolled.join(reg, on="person_id", how="semi")
         .group_by("person_id")

@@ -70,6 +70,17 @@ def test_no_doctor_contract_names_the_person_and_the_roster_record() -> None:
     assert "family-doctor contract" in row["detail"]
 
 
+@pytest.mark.parametrize("rule", ["no_doctor_contract", "not_insured"])
+def test_the_evidence_lists_every_registered_row_of_the_flagged_only(rule: str) -> None:
+    """The roster ids behind a hit (``rules.base.roster_ids``, gathered for the people a rule
+    flags only): each registered row of theirs, sorted; nobody else's."""
+    out = _run(rule, {"poverty_roster": [{"pid": "TWO", **ROSTER}, {"pid": "ONE", **ROSTER},
+                                         {"pid": "TWO", **ROSTER}]})
+    evidence = dict(zip(out["person_id"], out["evidence"], strict=True))
+    assert evidence == {"ONE": "poverty_roster|1|ONE",
+                        "TWO": "poverty_roster|0|TWO,poverty_roster|2|TWO"}
+
+
 def test_not_insured_detail_says_why() -> None:
     out = _run("not_insured", {
         "poverty_roster": [{"pid": p, **ROSTER} for p in ("NONE", "STOPPED")],
