@@ -3,6 +3,7 @@
 
 
 import polars as pl
+from dagster import Any as DagsterAny
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
@@ -37,9 +38,11 @@ EXCHANGE = {"group_name": "exchange", "owners": OWNERS, "partitions_def": county
             "tags": {"partner": "county-illness-office"}}
 
 
-def person_holding(columns: tuple[str, ...]) -> AssetIn:
-    """The golden ``person`` as an input holding only ``columns`` (of its 18)."""
-    return AssetIn(metadata={"columns": list(columns)})
+def person_holding(columns: tuple[str, ...], lazy: bool = False) -> AssetIn:
+    """The golden ``person`` as an input holding only ``columns`` (of its 18); ``lazy``: a
+    LazyFrame when the run staged it (read only if the step collects it)."""
+    typed = {"dagster_type": DagsterAny} if lazy else {}  # a DataFrame or a LazyFrame
+    return AssetIn(metadata={"columns": list(columns), "lazy": lazy}, **typed)
 
 
 @asset(ins={**{name: AssetIn(name, metadata={"columns": list(rule_columns(name))})
@@ -68,9 +71,11 @@ def exchange_workbook(context: AssetExecutionContext, illness_cases: pl.DataFram
     return MaterializeResult(metadata={"path": str(path), "cases": illness_cases.height})
 
 
-@asset(ins={"person": person_holding(MATCH_PERSON)}, **EXCHANGE, kinds={"polars"})
+# the golden record is read only when the office returned a file for the month
+@asset(ins={"person": person_holding(MATCH_PERSON, lazy=True)}, **EXCHANGE, kinds={"polars"})
 def office_return(context: AssetExecutionContext, exchange_folders: ExchangeFolders,
-                  landing: LandingFolder, warehouse: WarehouseResource, person: pl.DataFrame,
+                  landing: LandingFolder, warehouse: WarehouseResource,
+                  person: pl.DataFrame | pl.LazyFrame,
                   illness_cases: pl.DataFrame) -> pl.DataFrame:
     """县大病办回传的病例表: the office's own case list for the month, matched to our people.
 

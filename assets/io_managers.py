@@ -271,14 +271,20 @@ class WarehouseIOManager(ConfigurableIOManager):
                     else nullcontext():
                 store.publish(table, obj, run_id=context.run_id, month=month)
 
-    def load_input(self, context: InputContext) -> pl.DataFrame | None:
-        """One partition's rows, or several partitions' rows concatenated (with ``county``)."""
+    def load_input(self, context: InputContext) -> pl.DataFrame | pl.LazyFrame | None:
+        """One partition's rows, or several partitions' rows concatenated (with ``county``).
+
+        With ``lazy`` metadata a table the run staged for its own partition is a LazyFrame: a
+        step that may not need it (``office_return`` without a returned file) reads nothing.
+        """
         table = context.asset_key.path[-1]
         keys = list(context.asset_partition_keys) if context.has_asset_partitions else []
         if not keys:
             return None
         meta = context.definition_metadata or {}
         staged = _staged_run(context)
+        if meta.get("lazy") and staged is not None and keys == [staged[1]]:
+            return self._scan(table, staged, meta.get("columns"))
         frames = [_project(self._load(table, staged, key, bool(meta.get("latest_before")),
                                       meta.get("columns")), meta) for key in keys]
         frames = [f for f in frames if f is not None]
@@ -309,10 +315,17 @@ class WarehouseIOManager(ConfigurableIOManager):
         frame = self.stage(staged[0], county, month).get(
             table, columns and [*columns, "county", "month"])
         if frame is None:
-            msg = (f"{table} of county {county}, month {month} was not staged by run "
-                   f"{staged[0]}: its step did not finish (re-execute the run from failure)")
-            raise Failure(description=msg, allow_retries=False)
+            raise _not_staged(table, staged)
         return frame
+
+    def _scan(self, table: str, staged: tuple[str, str], columns: list[str] | None
+              ) -> pl.LazyFrame:
+        """The run's staged frame of its partition, read when collected: what an eager input
+        holds (``columns`` in their order, without the warehouse's own)."""
+        frame = self.stage(staged[0], *split_key(staged[1])).scan(table, columns)
+        if frame is None:
+            raise _not_staged(table, staged)
+        return drop_meta(frame, table)
 
     def _read(self, table: str, county: str | None, month: str | None, *,
               latest_before: bool) -> pl.DataFrame | None:
@@ -331,6 +344,14 @@ class WarehouseIOManager(ConfigurableIOManager):
         if not earlier.height:
             return None
         return earlier.filter(pl.col("month") == pl.col("month").max())
+
+
+def _not_staged(table: str, staged: tuple[str, str]) -> Failure:
+    """The run staged its tables but not this one (never a silent read of the warehouse)."""
+    county, month = split_key(staged[1])
+    msg = (f"{table} of county {county}, month {month} was not staged by run {staged[0]}: "
+           "its step did not finish (re-execute the run from failure)")
+    return Failure(description=msg, allow_retries=False)
 
 
 def producing_run(context: InputContext) -> str | None:

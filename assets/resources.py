@@ -11,6 +11,7 @@ set in run config (the CLI's ``--landing``, ``--warehouse`` …) overrides the f
 
 from datetime import date, datetime
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -109,10 +110,13 @@ class WarehouseResource(CountyScoped):
         return Warehouse.from_url(self.url or province.warehouse, schema=province.schema)
 
 
-def drop_meta(frame: pl.DataFrame, table: str = "") -> pl.DataFrame:
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
+
+
+def drop_meta(frame: FrameT, table: str = "") -> FrameT:
     """Drop the publishing columns the warehouse adds (run id, month, time, county)."""
-    drop = [c for c in WAREHOUSE_META if c in frame.columns
-            and not (c == "month" and table in OWN_MONTH)]
+    names = frame.collect_schema().names()
+    drop = [c for c in WAREHOUSE_META if c in names and not (c == "month" and table in OWN_MONTH)]
     return frame.drop(drop)
 
 

@@ -58,14 +58,16 @@ def filing_deadline(month: str | Month) -> date:
     return Month.parse(month).next().day(FILING_DAY)
 
 
-def office_diff(ours: pl.DataFrame, person: pl.DataFrame, archive: Path, month: str | Month,
+def office_diff(ours: pl.DataFrame, person: pl.DataFrame | pl.LazyFrame, archive: Path,
+                month: str | Month,
                 mapping: HeaderMapping | None = None
                 ) -> tuple[pl.DataFrame, pl.DataFrame, Archived | None]:
     """The month's ``exchange_diff`` from the newest archived office return, on any run.
 
     Args:
         ours: our case list for the month (:func:`illness_cases`).
-        person: the golden ``person`` table.
+        person: the golden ``person`` table (a LazyFrame is collected only when a return was
+            archived).
         archive: the archive folder (:func:`archive_return` put the office's file there).
         month: the month.
         mapping: the steward's header mapping.
@@ -77,7 +79,7 @@ def office_diff(ours: pl.DataFrame, person: pl.DataFrame, archive: Path, month: 
     found = latest_return(archive, "office", month)
     if found is None:
         return empty_frame(ExchangeDiff), empty_frame(MatchedCase), None
-    theirs = read_office_return(found.path, person, ours, mapping)
+    theirs = read_office_return(found.path, person.lazy().collect(), ours, mapping)
     return diff_cases(ours, theirs, str(Month.parse(month))), theirs, found
 
 

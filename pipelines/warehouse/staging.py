@@ -111,6 +111,17 @@ class RunStage:
         path = self.path(table)
         return read_frame(path, columns) if path.is_file() else None
 
+    def scan(self, table: str, columns: list[str] | None = None) -> pl.LazyFrame | None:
+        """:meth:`get`'s frame read when collected (``columns`` in their order, with the
+        stage's ``county`` and ``month``), or None when this run did not stage it."""
+        path = self.path(table)
+        if not path.is_file():
+            return None
+        frame = pl.scan_parquet(path)
+        names = frame.collect_schema().names()
+        return frame.select([c for c in (*columns, "county", "month") if c in names]
+                            if columns else names)
+
     def tables(self) -> dict[str, pl.DataFrame]:
         """Every staged table of the partition, by name."""
         if not self.folder.is_dir():

@@ -2,7 +2,15 @@
 row; an input reads one partition, the latest month before, or a month of every county."""
 
 import polars as pl
-from dagster import AssetKey, PartitionKeyRange, build_input_context, build_output_context
+import pytest
+from dagster import (
+    AssetKey,
+    Failure,
+    PartitionKeyRange,
+    build_input_context,
+    build_output_context,
+)
+from polars.testing import assert_frame_equal
 
 from assets.io_managers import WarehouseIOManager
 from assets.resources import WarehouseResource
@@ -76,3 +84,31 @@ def test_a_frame_already_stored_is_published_as_its_rows(tmp_path):
     write_frame(frame, tmp_path / "person.parquet")
     _publish(manager, "person", "2026-10", FrameFile(tmp_path / "person.parquet", 2))
     assert _load(manager, "person", "2026-10")["person_id"].to_list() == ["P1", "P2"]
+
+
+LAZY_CASES = [("person", None), ("person", ["person_id", "name"]),
+              ("village_monthly", None), ("village_monthly", ["village_code", "name"])]
+
+
+@pytest.mark.parametrize(("table", "columns"), LAZY_CASES)
+def test_a_lazy_staged_input_holds_what_the_eager_one_does(tmp_path, table, columns):
+    """``lazy`` metadata on a table the run staged (``office_return``'s golden record): a
+    LazyFrame of the same columns and rows as the eager input (the stamps dropped, a table's
+    own ``month`` kept); a table the run did not stage fails as the eager read does."""
+    from assets.io_managers import _project
+    from assets.resources import drop_meta
+
+    manager = WarehouseIOManager(warehouse=WarehouseResource(url=str(tmp_path / "w.duckdb")),
+                                 staging_dir=str(tmp_path / "storage"))
+    key, staged = partition(COUNTY, "2026-10"), ("run-1", partition(COUNTY, "2026-10"))
+    manager.stage("run-1", COUNTY, "2026-10").put(table, pl.DataFrame({
+        "person_id": ["P1", "P2"], "name": ["甲", "乙"], "village_code": ["V1", "V2"],
+        "month": ["2026-10"] * 2, "county": [COUNTY] * 2}))
+    meta = {"columns": columns} if columns else {}
+    eager = drop_meta(_project(manager._load(table, staged, key, False, columns), meta), table)
+    lazy = manager._scan(table, staged, columns)
+    assert isinstance(lazy, pl.LazyFrame)
+    assert_frame_equal(lazy.collect(), eager)
+    assert ("month" in eager.columns) is (table == "village_monthly")
+    with pytest.raises(Failure, match="was not staged"):
+        manager._scan("mismatch", staged, columns)
