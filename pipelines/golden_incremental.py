@@ -24,6 +24,12 @@ schema, when a record has no person id, or when more than ``FULL_SHARE`` of the 
 touched (then a full recompute is cheaper). Exact up to a 64-bit hash collision between a
 record's kept and new columns (~1e-7 for a county's 2M records; the link's fingerprints rely
 on the same).
+
+The rows a night computes are checked as they are computed (``Check``: the step's published
+schema); the kept rows passed the same check the night they were computed, so they are not
+checked again. A state kept under another version of the check (another schema, pandera or
+polars; a state kept before the check was recorded) is not used: a full recompute, all rows
+checked.
 """
 
 from __future__ import annotations
