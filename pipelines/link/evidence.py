@@ -39,13 +39,15 @@ def record_evidence(tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
 
     Returns:
         record_id, head_name (as written), hospital, admission_date, diagnosis_date,
-        clinic; null where an extract does not carry the field.
+        clinic; null where an extract does not carry the field. Every record of the tables,
+        in their order (an extract without evidence too): the order of ``person_records``,
+        so ``attach`` matches them by position, without a join.
     """
     parts = []
     for table in tables.values():
-        have = [c for c in EVIDENCE_COLUMNS if c in table.columns]
-        if have and table.height:
-            parts.append(table.select("record_id", *have))
+        if table.height:
+            parts.append(table.select("record_id", *[c for c in EVIDENCE_COLUMNS
+                                                     if c in table.columns]))
     schema = {"record_id": pl.String(), **EVIDENCE_COLUMNS}
     if not parts:
         return pl.DataFrame(schema=schema)
@@ -132,11 +134,15 @@ def _clinic_villages(rec: pl.DataFrame) -> pl.DataFrame:
 
 
 def _found(rec: pl.DataFrame, evidence: pl.DataFrame) -> pl.DataFrame:
-    """Per record the evidence columns of the first evidence row of its record_id: joined
-    on a hash of the record_id (an integer join costs a fraction of a string one) and
-    checked; when two ids share a hash (never seen), joined on the ids themselves."""
+    """Per record the evidence columns of the first evidence row of its record_id: taken by
+    position when the evidence lists the records' ids in their order, each once
+    (``record_evidence`` of the tables ``person_records`` read); else joined on a hash of
+    the record_id (an integer join costs a fraction of a string one) and checked; when two
+    ids share a hash (never seen), joined on the ids themselves."""
     cols = [pl.col(c).cast(t) for c, t in EVIDENCE_COLUMNS.items()]
     h = pl.col("record_id").hash(seed=29).alias("_h")
+    if _aligned(rec, evidence, h):  # 1M residents: 0.8 -> 0.2 CPU s
+        return evidence.select(cols)
     ev = evidence.drop_nulls("record_id").select(h, "record_id", *cols)
     first = ev["_h"].is_first_distinct()
     if not first.all():  # a record_id given twice: its first row
@@ -147,6 +153,17 @@ def _found(rec: pl.DataFrame, evidence: pl.DataFrame) -> pl.DataFrame:
         found = rec.select("record_id").join(ev, on="record_id", how="left",
                                              maintain_order="left")
     return found.drop("_h", "_id", "record_id", strict=False)
+
+
+def _aligned(rec: pl.DataFrame, evidence: pl.DataFrame, h: pl.Expr) -> bool:
+    """Whether row k of ``evidence`` is the evidence of record k, the only one of its id: the
+    same ids in the same order, none null, none twice (told by their hashes: two ids sharing
+    a hash count as twice, and are joined)."""
+    if evidence.height != rec.height or rec.height == 0:
+        return False
+    ids, theirs = rec.get_column("record_id"), evidence.get_column("record_id")
+    return bool(ids.null_count() == 0 and (ids == theirs).all()
+                and rec.select(h.is_first_distinct().all()).item())
 
 
 def attach(rec: pl.DataFrame, evidence: pl.DataFrame | None) -> pl.DataFrame:

@@ -129,6 +129,37 @@ def test_record_evidence_takes_each_extracts_fields() -> None:
     assert ev.row(2, named=True)["head_name"] == "李建国"
 
 
+def _joined(rec: pl.DataFrame, ev: pl.DataFrame) -> pl.DataFrame:
+    """What ``_found`` gives by the plain join: each record its id's first evidence row."""
+    first = ev.unique("record_id", keep="first", maintain_order=True)
+    return rec.select("record_id").join(first, on="record_id", how="left",
+                                        maintain_order="left").drop("record_id")
+
+
+# (case, record ids, evidence ids in their order): every case's evidence as the join gives it
+FOUND_CASES = [
+    ("aligned: taken by position", ["a", "b", "c", "d"], ["a", "b", "c", "d"]),
+    ("an extract without evidence left out", ["a", "b", "c", "d"], ["a", "c", "d"]),
+    ("another order", ["a", "b", "c", "d"], ["d", "c", "b", "a"]),
+    ("an id twice, aligned", ["a", "b", "b", "d"], ["a", "b", "b", "d"]),
+    ("an id twice in the evidence only", ["a", "b", "c", "d"], ["a", "b", "b", "d"]),
+    ("an id missing, another extra", ["a", "b", "c", "d"], ["a", "b", "x", "d"]),
+]
+
+
+@pytest.mark.parametrize(("case", "ids", "ev_ids"), FOUND_CASES, ids=[c[0] for c in FOUND_CASES])
+def test_found_by_position_is_the_join(case: str, ids: list[str], ev_ids: list[str]) -> None:
+    from pipelines.link.evidence import _found
+
+    rec = pl.DataFrame({"record_id": ids})
+    ev = pl.DataFrame({"record_id": ev_ids}, schema={"record_id": pl.String}).with_columns(
+        head_name=pl.format("head of {} #{}", "record_id", pl.int_range(pl.len())),
+        hospital=pl.lit(None, pl.String), admission_date=pl.lit(dt.date(2026, 1, 2)),
+        diagnosis_date=pl.lit(None, pl.Date), clinic=pl.lit("clinic"),
+        insurance_no=pl.lit(None, pl.String))
+    assert _found(rec, ev).equals(_joined(rec, ev)), case
+
+
 # (extracts of records 0..5, cluster labels, villages, pair, expected reason)
 QUEUE_CASES = [
     ("registered person meets a contract", 0, 3, "no_doctor_contract"),
