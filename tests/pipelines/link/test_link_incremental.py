@@ -129,12 +129,26 @@ def test_state_written_and_read_back(night1, tmp_path) -> None:
     first.state.write(tmp_path / "state")
     assert LinkState.read(tmp_path / "nothing") is None
     back = LinkState.read(tmp_path / "state")
+    assert back.records.equals(first.state.records) and back.pairs.equals(first.state.pairs)
+    assert back.model == first.state.model
     again = link_records(records, evidence=evidence, state=back, previous_ids=first.id_map,
                          today=DAY)
     assert again.stats["link_mode"] == "incremental"
     assert again.stats["pairs_compared"] == 0
     assert _people(again).equals(_people(first))
     assert _pairs(again).equals(_pairs(first))
+
+
+@pytest.mark.parametrize("name", ["records.arrow", "pairs.arrow"])
+def test_a_truncated_state_is_an_error_the_asset_takes_for_unreadable(night1, tmp_path,
+                                                                      name) -> None:
+    """``kept_run_state`` turns an OSError or a polars error into a full night."""
+    first = night1[2]
+    first.state.write(tmp_path)
+    path = tmp_path / name
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises((OSError, pl.exceptions.PolarsError)):
+        LinkState.read(tmp_path)
 
 
 def test_coding_some_records_with_the_county_facts_kept_equals_counting_again(night1) -> None:
