@@ -24,3 +24,18 @@ def test_a_wrong_setting_names_what_exists(tmp_path):
     path.write_text("accept_wieght: 6.5\n", encoding="utf-8")
     with pytest.raises(ValueError, match="accept_weight"):
         LinkConfig(settings_file=str(path)).settings()
+
+
+
+@pytest.mark.parametrize("statuses", [["linked"] * 3 + ["rejected"] * 5 + ["uncertain"], []])
+def test_pairs_by_status_from_the_linkers_count_is_counting_the_pairs(statuses):
+    """match_pairs' by_status metadata from ``stats["status_counts"]`` (the linker's
+    ``group_by("status").len()`` of the pairs it returns) is what counting them shows."""
+    import polars as pl
+
+    from assets.link import _by_status
+    from assets.metadata import counts
+
+    pairs = pl.DataFrame({"status": statuses}, schema={"status": pl.String})
+    linker = dict(pairs.group_by("status").len().iter_rows())
+    assert _by_status(linker) == counts(pairs, "status")
