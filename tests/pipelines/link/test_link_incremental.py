@@ -139,7 +139,7 @@ def test_state_written_and_read_back(night1, tmp_path) -> None:
     assert _pairs(again).equals(_pairs(first))
 
 
-@pytest.mark.parametrize("name", ["records.arrow", "pairs.arrow"])
+@pytest.mark.parametrize("name", ["records.parquet", "pairs.arrow"])
 def test_a_truncated_state_is_an_error_the_asset_takes_for_unreadable(night1, tmp_path,
                                                                       name) -> None:
     """``kept_run_state`` turns an OSError or a polars error into a full night."""
