@@ -136,28 +136,36 @@ def _joined(rec: pl.DataFrame, ev: pl.DataFrame) -> pl.DataFrame:
                                         maintain_order="left").drop("record_id")
 
 
-# (case, record ids, evidence ids in their order): every case's evidence as the join gives it
+# (case, record ids, evidence ids in their order, taken by position): every case's evidence
+# as the join gives it; the records' extracts: a and b of one, c of a second, d of a third
 FOUND_CASES = [
-    ("aligned: taken by position", ["a", "b", "c", "d"], ["a", "b", "c", "d"]),
-    ("an extract without evidence left out", ["a", "b", "c", "d"], ["a", "c", "d"]),
-    ("another order", ["a", "b", "c", "d"], ["d", "c", "b", "a"]),
-    ("an id twice, aligned", ["a", "b", "b", "d"], ["a", "b", "b", "d"]),
-    ("an id twice in the evidence only", ["a", "b", "c", "d"], ["a", "b", "b", "d"]),
-    ("an id missing, another extra", ["a", "b", "c", "d"], ["a", "b", "x", "d"]),
+    ("aligned: taken by position", ["a", "b", "c", "d"], ["a", "b", "c", "d"], True),
+    ("an extract without evidence left out", ["a", "b", "c", "d"], ["a", "b", "d"], True),
+    ("only one extract has evidence", ["a", "b", "c", "d"], ["c"], True),
+    ("part of an extract left out", ["a", "b", "c", "d"], ["a", "c", "d"], False),
+    ("another order", ["a", "b", "c", "d"], ["d", "c", "b", "a"], False),
+    ("an id twice, aligned", ["a", "b", "b", "d"], ["a", "b", "b", "d"], False),
+    ("an id twice in the evidence only", ["a", "b", "c", "d"], ["a", "b", "b", "d"], False),
+    ("an id missing, another extra", ["a", "b", "c", "d"], ["a", "b", "x", "d"], False),
+    ("more evidence than records", ["a", "b", "c", "d"], ["a", "b", "c", "d", "e"], False),
 ]
 
 
-@pytest.mark.parametrize(("case", "ids", "ev_ids"), FOUND_CASES, ids=[c[0] for c in FOUND_CASES])
-def test_found_by_position_is_the_join(case: str, ids: list[str], ev_ids: list[str]) -> None:
-    from pipelines.link.evidence import _found
+@pytest.mark.parametrize(("case", "ids", "ev_ids", "by_position"), FOUND_CASES,
+                         ids=[c[0] for c in FOUND_CASES])
+def test_found_by_position_is_the_join(case: str, ids: list[str], ev_ids: list[str],
+                                       by_position: bool) -> None:
+    from pipelines.link.evidence import _found, _positions
 
-    rec = pl.DataFrame({"record_id": ids})
+    rec = pl.DataFrame({"record_id": ids, "extract": ["roster", "roster", "ledger", "death"]})
     ev = pl.DataFrame({"record_id": ev_ids}, schema={"record_id": pl.String}).with_columns(
         head_name=pl.format("head of {} #{}", "record_id", pl.int_range(pl.len())),
         hospital=pl.lit(None, pl.String), admission_date=pl.lit(dt.date(2026, 1, 2)),
         diagnosis_date=pl.lit(None, pl.Date), clinic=pl.lit("clinic"),
         insurance_no=pl.lit(None, pl.String))
     assert _found(rec, ev).equals(_joined(rec, ev)), case
+    hashed = pl.col("record_id").hash(seed=29)
+    assert (_positions(rec, ev, hashed) is not None) == by_position, case
 
 
 # (extracts of records 0..5, cluster labels, villages, pair, expected reason)
