@@ -57,8 +57,8 @@ def test_every_intermediate_asset_county_month_is_its_own_file(county):
     frames = county.frames()
     stored = {p.relative_to(frames).as_posix() for p in frames.rglob("*.parquet")}
     state = f"link_state/{county.code}/{county.month}"  # the linker's kept state, beside them
-    assert {f"{state}/records.parquet", f"{state}/pairs.arrow"} <= stored
-    assert (frames / state / "model.json").is_file()
+    assert f"{state}/records.parquet" in stored
+    assert (frames / state / "pairs.arrow").is_file() and (frames / state / "model.json").is_file()
     golden = f"golden_state/{county.code}/{county.month}"  # the golden record's kept state
     assert {f"{golden}/records.parquet", f"{golden}/person.parquet"} <= stored
     stored = {p for p in stored if not p.startswith(("link_state/", "golden_state/"))}
