@@ -201,6 +201,9 @@ def steward_decisions(log: pl.DataFrame | None, snapshot: pl.DataFrame, archive:
     },
     ins={
         **EVIDENCE_INS,
+        # lazily: a DataFrame input is held by Dagster to the end of the step, beside the
+        # linker's own copy (``_records``)
+        "person_records": AssetIn(metadata={"lazy": True}),
         "previous_ids": AssetIn(ID_MAP_TABLE, partition_mapping=PREVIOUS_MONTH,
                                 metadata={"latest_before": True}),
         "decision_log": AssetIn(DECISION_TABLE, partition_mapping=(
@@ -216,7 +219,7 @@ def steward_decisions(log: pl.DataFrame | None, snapshot: pl.DataFrame, archive:
                     "Uncertain matches awaiting a steward's decision.",
     )],
 )
-def link(context: AssetExecutionContext, config: LinkConfig, person_records: pl.DataFrame,
+def link(context: AssetExecutionContext, config: LinkConfig, person_records: pl.LazyFrame,
          landing_snapshot: pl.DataFrame, previous_ids: pl.DataFrame | None,
          decision_log: pl.DataFrame | None, region_table: pl.DataFrame, landing: LandingFolder,
          io_manager: ResourceParam[PolarsParquetIOManager], **tables: pl.DataFrame):
@@ -235,18 +238,19 @@ def link(context: AssetExecutionContext, config: LinkConfig, person_records: pl.
     full = config.full or landing.cold
     state, kept_from = (None, "not read (full night asked)") if full else \
         kept_run_state(context, io_manager, LINK_STATE, LinkState.read, county, month)
+    records = _records(person_records)
     # the record keys, when the decisions.csv check needs them too: computed once, for it and
     # the linker (else the linker computes them from the records it types anyway)
-    keys = record_keys_of(person_records, state) if _keys_needed(decision_log,
-                                                                 landing_snapshot) else None
+    keys = record_keys_of(records[0], state) if _keys_needed(decision_log,
+                                                             landing_snapshot) else None
     with failing_clearly("reading the steward's decisions"):  # a bad decisions.csv: no retry
         decisions, refused = steward_decisions(
-            decision_log, landing_snapshot, landing.archive_for(county), person_records,
+            decision_log, landing_snapshot, landing.archive_for(county), records[0],
             None if keys is None else keys["record_key"],
             lambda: published_people(io_manager.warehouse.open(county), month))
     previous = None if previous_ids is None else previous_ids.select("record_key", "person_id")
     kept, state = [state], None  # handed over, not held here: the linker lets go of it
-    result = link_records(person_records, settings=config.settings(), decisions=decisions,
+    result = link_records(records.pop(), settings=config.settings(), decisions=decisions,
                           previous_ids=previous, state=kept.pop(), full=full, keys=keys,
                           evidence=record_evidence(collected(extract_tables(tables))))
     result.state.write(state_folder(io_manager, context.run_id, LINK_STATE, county, month))
@@ -280,6 +284,13 @@ def _by_status(status_counts: dict[str, int]) -> MetadataValue:
     table = pl.DataFrame({"status": list(status_counts),
                           "rows": pl.Series(list(status_counts.values()), dtype=pl.UInt32)})
     return table_preview(table.sort("rows", descending=True), limit=50)
+
+
+def _records(person_records: pl.LazyFrame | pl.DataFrame) -> list[pl.DataFrame]:
+    """The records read as one chunk (parquet gives a chunk per row group, which the linker
+    would copy into one anyway), in a list the caller empties when it hands them over: this
+    step's generator then holds no reference, and the linker frees them once prepared."""
+    return [person_records.lazy().collect().rechunk()]
 
 
 def _keys_needed(log: pl.DataFrame | None, snapshot: pl.DataFrame) -> bool:
