@@ -10,6 +10,7 @@ import numpy as np
 import polars as pl
 
 from pipelines.domain.identity import mask_id as mask_id  # the one masker
+from pipelines.link.coding import dense_codes
 from schemas.canonical import COMMON_COLUMNS
 
 # The normalised content that identifies a record; file names and row numbers are left out
@@ -238,15 +239,16 @@ def _unchanged(clusters: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:
     matching (``_reuse_previous``) pairs them whatever else happens: they are set aside
     first, and the matching runs on the rest (on a quiet night, a few clusters).
     """
-    sizes = previous.group_by("person_id").agg(size=pl.len())
-    per = (clusters.join(previous, on="record_key", how="left")
+    code, names = dense_codes(previous["person_id"])  # integers, not strings, per group
+    sizes = np.bincount(code[code >= 0], minlength=len(names))
+    person = pl.Series("p", code).replace(-1, None)
+    per = (clusters.join(previous.select("record_key", person), on="record_key", how="left")
            .group_by("cluster")
-           .agg(n=pl.len(), lo=pl.col("person_id").min(), hi=pl.col("person_id").max(),
-                missing=pl.col("person_id").null_count()))
-    return (per.filter((pl.col("missing") == 0) & (pl.col("lo") == pl.col("hi")))
-            .join(sizes, left_on="lo", right_on="person_id")
-            .filter(pl.col("size") == pl.col("n"))
-            .select("cluster", person_id="lo"))
+           .agg(n=pl.len(), lo=pl.col("p").min(), hi=pl.col("p").max(),
+                missing=pl.col("p").null_count())
+           .filter((pl.col("missing") == 0) & (pl.col("lo") == pl.col("hi"))))
+    same = per.filter(pl.Series(sizes).gather(per["lo"]) == per["n"])
+    return same.select("cluster", person_id=names.gather(same["lo"]))
 
 
 class Previous(NamedTuple):

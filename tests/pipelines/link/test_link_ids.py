@@ -279,3 +279,29 @@ def test_md5_prefix_is_each_strings_md5_in_order(n) -> None:
     text = pl.Series([f"张{k}\x1f{k * 7919 % 100_003}" for k in range(n)], dtype=pl.String)
     want = [hashlib.md5(t.encode()).hexdigest()[:16] for t in text.to_list()]
     assert ids._md5_prefix(text).to_list() == want
+
+
+EXACT_CASES = [  # (previous person ids of R0, R1; clusters of R0, R1; exactly a previous person)
+    ("one person, one cluster", ["Pa", "Pa"], [0, 0], [True, True]),
+    ("a member without a previous id", ["Pa", None], [0, 0], [False, False]),
+    ("a person split in two", ["Pa", "Pa"], [0, 1], [False, False]),
+    ("two persons merged", ["Pa", "Pb"], [0, 0], [False, False]),
+    ("two persons, two clusters", ["Pa", "Pb"], [0, 1], [True, True]),
+]
+
+
+@pytest.mark.parametrize(("name", "before", "labels", "exact"), EXACT_CASES,
+                         ids=[c[0] for c in EXACT_CASES])
+def test_a_cluster_is_exactly_a_previous_person_only_when_it_holds_all_of_it(
+        name, before, labels, exact) -> None:
+    """``exact``: every record of the cluster had the one previous id, and that person had
+    no other record; such a cluster keeps the id (and so does a split's larger part)."""
+    from pipelines.link import ids
+
+    previous = pl.DataFrame({"record_key": ["R0", "R1"], "person_id": before},
+                            schema={"record_key": pl.String, "person_id": pl.String})
+    clusters = pl.DataFrame({"record_key": ["R0", "R1"], "cluster": labels})
+    got, _ = ids.person_ids_of(clusters, ids.Previous(previous, None))
+    got = got.sort("record_key")
+    assert got["exact"].to_list() == exact
+    assert got["person_id"][0] == "Pa"
