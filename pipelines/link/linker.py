@@ -79,6 +79,7 @@ class _Night:
     facts: pl.DataFrame | None = None
     rows: np.ndarray | None = None  # per scored pair its row in the kept pairs, -1 if none
     fitted: model.Model | None = None
+    ids: np.ndarray | None = None  # the records' ID codes, when coding made them (full)
 
 
 def _mark() -> tuple[float, float]:
@@ -129,6 +130,7 @@ def _score(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Nigh
     levels, coded = _levels(rec, pairs, s, night, stats)
     t = _lap(stats, "compare", t)
     if coded is not None:
+        night.ids = coded.id  # the status step's, not coded again
         il, ir = pairs["i_l"].to_numpy(), pairs["i_r"].to_numpy()
         valid = rec["id_valid"].to_numpy()
         anchor = np.where(
@@ -149,13 +151,12 @@ def _score(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Nigh
         *[pl.Series(f"lv_{f}", levels[f]) for f in names], match_weight=pl.Series(total))
 
 
-def _status(
-    rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame, s: LinkSettings
-) -> pl.DataFrame:
+def _status(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame, s: LinkSettings,
+            ids: np.ndarray | None = None) -> pl.DataFrame:
     """Add ``status``: thresholds, hard cannot-links (rejected), then steward decisions, on a
-    narrow frame (the two sides' IDs and lists as integer codes, not 3M pairs' ID strings,
-    0.25 GB at the link's peak; the levels ``assign.confirms`` reads), pairs not copied."""
-    ids = pl.Series(dense_codes(rec["id_number"])[0]).replace(-1, None)
+    narrow frame (the two sides' IDs as integer codes, ``ids`` when coding made them, and
+    lists: not 3M pairs' ID strings, 0.25 GB at the peak), pairs not copied."""
+    ids = pl.Series(dense_codes(rec["id_number"])[0] if ids is None else ids).replace(-1, None)
     side = rec.select(id_number=ids, id_valid="id_valid", one_list=pl.col("one_list").to_physical())
     left = side[scored["i_l"]].rename(lambda c: c + "_l")
     right = side[scored["i_r"]].rename(lambda c: c + "_r")
@@ -170,15 +171,10 @@ def _status(
     # without a confirming level (agreeing names or IDs) a pair is at best uncertain: birth
     # date, village and a near-identical name are exactly what twins share
     agree = assign.confirms(scored, s)
-    model_status = (
-        pl.when(conflict)
-        .then(pl.lit("rejected"))
-        .when((w >= s.accept_weight) & agree)
-        .then(pl.lit("linked"))
-        .when(w >= s.review_weight)
-        .then(pl.lit("uncertain"))
-        .otherwise(pl.lit("rejected"))
-    )
+    model_status = (pl.when(conflict).then(pl.lit("rejected"))
+                    .when((w >= s.accept_weight) & agree).then(pl.lit("linked"))
+                    .when(w >= s.review_weight).then(pl.lit("uncertain"))
+                    .otherwise(pl.lit("rejected")))
     lv = [c for c in scored.columns if c.startswith("lv_")]
     status = pl.concat([scored.select("match_weight", *lv), left, right], how="horizontal"
                        ).with_columns(decision=decision).select(
@@ -378,10 +374,10 @@ def link_records(
     t = _lap(stats, "prepare", t)
     pairs, decided = _block(rec, s, decisions, night, stats)
     _lap(stats, "block", t)
-    scored = _status(rec, _score(rec, pairs, s, night, stats), decided, s)
+    scored = _status(rec, _score(rec, pairs, s, night, stats), decided, s, night.ids)
     rec = rec.drop(*SCORE_ONLY, strict=False)  # what only coding the comparisons read
     del pairs  # scored holds its columns but ``row``: the kept rows are in night.rows now
-    night.kept = None  # read by blocking and ``_levels`` only
+    night.kept = night.ids = None  # read by blocking, ``_levels`` and the status only
     scored, labels, links, people = _people(rec, scored, decided, previous_ids, s, night, stats)
     state = night.state = night.k2i = None  # the kept state: people are placed (0.25 GB at 1M)
     t = _mark()
