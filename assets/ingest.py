@@ -194,7 +194,7 @@ def ingest(context: AssetExecutionContext, landing_snapshot: pl.DataFrame | None
     The month's last day is the day the landing is read as of (no one is born after it).
     """
     from pipelines.ingest import ingest_landing
-    from pipelines.ingest.cache import table_rows
+    from pipelines.warehouse.staging import frame_rows
 
     county, month = where(context)
     if landing_snapshot is None or landing_snapshot.height == 0:  # never snapshotted
@@ -212,7 +212,7 @@ def ingest(context: AssetExecutionContext, landing_snapshot: pl.DataFrame | None
     stored = {}  # the tables the cache holds as files (written now, or by an earlier night)
     for name, key in result.table_keys.items():
         path = cache.table(name, key, result.tables)
-        stored[name] = FrameFile(path, table_rows(path))
+        stored[name] = FrameFile(path, frame_rows(path))
     cache.prune()
     context.log.info(f"ingest cache: {len(cache.hits)} file(s) unchanged, taken from "
                      f"{cache.folder}; {len(cache.misses)} read and kept"

@@ -17,6 +17,7 @@
 """
 
 import os
+import shutil
 from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
@@ -40,10 +41,14 @@ from pipelines.domain.months import Month
 from pipelines.faults import pause_point
 from pipelines.warehouse.staging import (
     FrameFile,
+    FrameParts,
     RunStage,
+    frame_rows,
     link_or_copy,
+    link_or_copy_frame,
     read_frame,
     scan_frame,
+    store_parts,
     write_frame,
 )
 
@@ -86,21 +91,26 @@ class PolarsParquetIOManager(ConfigurableIOManager):
         last = store.last_publication(county, month)
         return last.run_id if last is not None else None
 
-    def handle_output(self, context: OutputContext, obj: pl.DataFrame | FrameFile) -> None:
+    def handle_output(self, context: OutputContext,
+                      obj: pl.DataFrame | FrameFile | FrameParts) -> None:
         """Write the frame to the run's own file (a temporary name, then renamed); a
-        :class:`FrameFile` (the same rows already stored) is linked there instead."""
+        :class:`FrameFile` (the same rows already stored) is linked there instead, a
+        :class:`FrameParts` (parts of frames already stored) linked as a folder of them."""
         key = context.asset_partition_key if context.has_asset_partitions else None
         path = _frame_path(self.run_folder(context.run_id),
                            context.asset_key, key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-        partial.unlink(missing_ok=True)
-        if isinstance(obj, FrameFile):
-            link_or_copy(obj.path, partial)
+        if isinstance(obj, FrameParts):
+            store_parts(obj, path)
         else:
-            write_frame(obj, partial)
-        partial.replace(path)
-        rows = obj.rows if isinstance(obj, FrameFile) else obj.height
+            partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+            partial.unlink(missing_ok=True)
+            if isinstance(obj, FrameFile):
+                link_or_copy(obj.path, partial)
+            else:
+                write_frame(obj, partial)
+            partial.replace(path)
+        rows = obj.height if isinstance(obj, pl.DataFrame) else obj.rows
         context.add_output_metadata({"rows": MetadataValue.int(rows),
                                      "path": MetadataValue.path(str(path))})
 
@@ -120,7 +130,7 @@ class PolarsParquetIOManager(ConfigurableIOManager):
             runs = _lineage(context, published) if published is not None else []
         paths = [_frame_path(self.run_folder(run), context.asset_key, key)
                  for run in runs]
-        path = next((p for p in paths if p.is_file()), None)
+        path = next((p for p in paths if p.exists()), None)
         if path is None:
             raise Failure(description=_missing(context.asset_key, county, month, producer,
                                                paths[0] if paths else None),
@@ -129,6 +139,8 @@ class PolarsParquetIOManager(ConfigurableIOManager):
             _carry(path, _frame_path(self.run_folder(context.step_context.run_id),
                                      context.asset_key, key))
         meta = context.definition_metadata or {}  # "lazy": a LazyFrame (``scan_frame``)
+        if meta.get("stored"):  # the stored file itself, not read (``person_records``' parts)
+            return FrameFile(path, frame_rows(path))
         return (scan_frame if meta.get("lazy") else read_frame)(path, meta.get("columns"))
 
 
@@ -192,8 +204,9 @@ def _carry(source: Path, target: Path) -> None:
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    shutil.rmtree(partial, ignore_errors=True)  # an earlier attempt's (a file or a folder)
     partial.unlink(missing_ok=True)
-    link_or_copy(source, partial)
+    link_or_copy_frame(source, partial)
     partial.replace(target)
 
 

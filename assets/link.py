@@ -26,7 +26,6 @@ from dagster import (
     DataVersionsByPartition,
     DimensionPartitionMapping,
     IdentityPartitionMapping,
-    MetadataValue,
     MultiPartitionMapping,
     MultiToSingleDimensionPartitionMapping,
     Output,
@@ -40,7 +39,7 @@ from dagster import (
 from assets.failures import failing_clearly
 from assets.ingest import EXTRACT_ASSETS, OWNERS, TRANSIENT, where
 from assets.io_managers import PolarsParquetIOManager, kept_run_state, state_folder
-from assets.metadata import counts, pair_preview, table_preview
+from assets.metadata import pair_preview, tallies
 from assets.resources import LandingFolder, WarehouseResource
 from assets.settings import COUNTY, MONTH, counties, county_month
 from assets.validate import validated
@@ -55,12 +54,10 @@ from pipelines.link.decisions import (
 )
 from pipelines.link.evidence import EVIDENCE_COLUMNS
 from pipelines.snapshot import restore
-from schemas.canonical import COMMON_COLUMNS
+from pipelines.warehouse.staging import FrameFile, FrameParts
 
-# person_records reads only the common columns of each extract table (read_frame): the
-# extracts' own fields (amounts, dates, codes …) never leave the parquet file
-EXTRACT_INS = {name: AssetIn(name, metadata={"columns": list(COMMON_COLUMNS)})
-               for name in EXTRACT_ASSETS}
+# person_records takes each extract table's stored file, not its rows (``FrameParts``)
+EXTRACT_INS = {name: AssetIn(name, metadata={"stored": True}) for name in EXTRACT_ASSETS}
 # the link step reads only what record_evidence takes of each extract table (read_frame),
 # lazily: Dagster holds a step's inputs until it ends, and these are used once, at its start
 EVIDENCE_INS = {name: AssetIn(name, metadata={"columns": ["record_id", *EVIDENCE_COLUMNS],
@@ -112,14 +109,17 @@ def collected(tables: dict[str, pl.DataFrame | pl.LazyFrame]) -> dict[str, pl.Da
 
 @asset(ins=EXTRACT_INS, group_name="link", owners=OWNERS, kinds={"polars"},
        partitions_def=county_month, tags={"stage": "link"})
-def person_records(context: AssetExecutionContext, **tables: pl.DataFrame) -> pl.DataFrame:
-    """每条接收记录的公共字段: the common columns of every accepted record, the linker's input."""
-    from pipelines.ingest import person_records as build
+def person_records(context: AssetExecutionContext, **tables: FrameFile) -> FrameParts:
+    """每条接收记录的公共字段: the common columns of every accepted record, the linker's input.
 
-    records = build(extract_tables(tables))
-    context.add_output_metadata({"rows": records.height,
-                                 "by_extract": counts(records, "extract")})
-    return records
+    Stored as the extract tables' own files (linked, ``person_record_parts``): a reader reads
+    their common columns; 2M rows are not read and written again each night."""
+    from pipelines.ingest import person_record_parts
+
+    stored = extract_tables(tables)
+    context.add_output_metadata({"by_extract": tallies(
+        {name: table.rows for name, table in stored.items() if table.rows}, "extract")})
+    return person_record_parts(stored)
 
 
 class LinkConfig(Config):
@@ -264,7 +264,7 @@ def link(context: AssetExecutionContext, config: LinkConfig, person_records: pl.
                  metadata=_links_metadata(context, result, decisions, previous, kept_from,
                                            refused))
     yield Output(result.pairs, output_name="match_pairs", metadata={
-        "rows": result.pairs.height, "by_status": _by_status(result.stats["status_counts"]),
+        "rows": result.pairs.height, "by_status": tallies(result.stats["status_counts"], "status"),
         **_stats(result.stats),
     })
     uncertain = validated("uncertain_match", result.uncertain)
@@ -276,14 +276,6 @@ def link(context: AssetExecutionContext, config: LinkConfig, person_records: pl.
         passed=result.uncertain.height == 0, severity=AssetCheckSeverity.WARN,
         metadata={"count": result.uncertain.height, **pair_preview(uncertain, region_table)},
     )
-
-
-def _by_status(status_counts: dict[str, int]) -> MetadataValue:
-    """match_pairs' rows per status, as ``counts`` shows them, from the linker's count (not
-    a second pass over the 3M pairs' status strings)."""
-    table = pl.DataFrame({"status": list(status_counts),
-                          "rows": pl.Series(list(status_counts.values()), dtype=pl.UInt32)})
-    return table_preview(table.sort("rows", descending=True), limit=50)
 
 
 def _records(person_records: pl.LazyFrame | pl.DataFrame) -> list[pl.DataFrame]:

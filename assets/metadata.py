@@ -6,6 +6,7 @@ as emphasis). Any column that can hold an identity number is masked before it le
 
 
 import re
+from collections.abc import Mapping
 
 import polars as pl
 from dagster import MetadataValue, TableColumn, TableRecord, TableSchema
@@ -71,6 +72,14 @@ def counts(frame: pl.DataFrame, column: str, limit: int = 50) -> MetadataValue:
     if column not in frame.columns:
         return table_preview(pl.DataFrame({column: [], "rows": []}))
     table = frame.group_by(pl.col(column).fill_null("(none)")).len("rows")
+    return table_preview(table.sort("rows", descending=True), limit=limit)
+
+
+def tallies(rows: Mapping[str, int], column: str, limit: int = 50) -> MetadataValue:
+    """Rows per value of ``column`` already counted (``rows``), shown as :func:`counts`
+    shows them: no second pass over the rows counted."""
+    table = pl.DataFrame({column: list(rows),
+                          "rows": pl.Series(list(rows.values()), dtype=pl.UInt32)})
     return table_preview(table.sort("rows", descending=True), limit=limit)
 
 

@@ -172,14 +172,15 @@ def compare(rows: int, against: Path, rounds: int) -> None:
 
 def county_night(kind: str, work: Path) -> dict:
     """One night's ingest in this process: ``full`` (a cold cache in ``work``) or ``quiet``."""
-    from pipelines.ingest.cache import IngestCache, table_rows
+    from pipelines.ingest.cache import IngestCache
+    from pipelines.warehouse.staging import frame_rows
 
     cache = IngestCache(work / "cache", cold=kind == "full")
     cpu0, start = _cpu(), time.perf_counter()
     result = ingest_landing(work / "landing", as_of=dt.date(2026, 10, 31), cache=cache)
     cpu1 = _cpu()
     for name, key in result.table_keys.items():
-        table_rows(cache.table(name, key, result.tables))
+        frame_rows(cache.table(name, key, result.tables))
     cache.prune()
     return {"kind": kind, "cpu_seconds": round(_cpu() - cpu0, 2),
             "landing_cpu": round(cpu1 - cpu0, 2), "tables_cpu": round(_cpu() - cpu1, 2),

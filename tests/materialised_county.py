@@ -168,13 +168,12 @@ class County:
 
     def parquet(self, asset: str, month: str | None = None, run_id: str | None = None):
         """An intermediate asset's county-month as the published run (or ``run_id``) stored it."""
-        import polars as pl
-
         from assets.io_managers import RUNS_FOLDER
+        from pipelines.warehouse.staging import read_frame
 
         month = month or self.month
         folder = self.storage / RUNS_FOLDER / run_id if run_id else self.frames(month)
-        return pl.read_parquet(folder / asset / self.code / f"{month}.parquet")
+        return read_frame(folder / asset / self.code / f"{month}.parquet")
 
     def partition(self, month: str | None = None):
         """The county-month partition key of this county (``411421|2026-10``)."""

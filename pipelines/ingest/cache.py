@@ -276,8 +276,3 @@ def _read(path: Path) -> pl.DataFrame | pl.LazyFrame:
         pl.read_parquet_schema(path)  # a missing or broken file fails here, as a read would
         return pl.scan_parquet(path)
     return pl.read_ipc(path)
-
-
-def table_rows(path: Path) -> int:
-    """Rows of a stored table (from the file's metadata)."""
-    return pl.scan_parquet(path).select(pl.len()).collect().item()

@@ -19,6 +19,7 @@ Examples:
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -48,6 +49,58 @@ class FrameFile:
 
     path: Path
     rows: int
+
+
+@dataclass(frozen=True)
+class FrameParts:
+    """A frame that is ``columns`` of stored frames, concatenated in order (e.g.
+    ``person_records``: the common columns of every extract table): the IO manager links the
+    files into the frame's folder (:func:`store_parts`) instead of writing the same rows again.
+
+    Attributes:
+        paths: the parquet files, in the frame's row order; each holds ``columns``.
+        columns: the frame's columns.
+        rows: its rows (for the output's metadata).
+    """
+
+    paths: tuple[Path, ...]
+    columns: tuple[str, ...]
+    rows: int
+
+
+PARTS_FILE = "parts.json"  # in a stored FrameParts' folder: its columns and rows
+
+
+def store_parts(parts: FrameParts, target: Path) -> None:
+    """Store ``parts`` as the folder ``target``: its files hard-linked (copied across file
+    systems) as ``000.parquet`` … in order, and ``parts.json``; an earlier attempt's replaced.
+    Built under a temporary name and renamed, so a reader never sees half of it."""
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    for k, path in enumerate(parts.paths):
+        link_or_copy(path, partial / f"{k:03d}.parquet")
+    (partial / PARTS_FILE).write_text(json.dumps({"columns": list(parts.columns),
+                                                  "rows": parts.rows}), encoding="utf-8")
+    if target.is_dir():
+        shutil.rmtree(target)
+    target.unlink(missing_ok=True)
+    partial.replace(target)
+
+
+def link_or_copy_frame(source: Path, target: Path) -> None:
+    """:func:`link_or_copy` of a stored frame: a file, or a stored FrameParts' folder."""
+    if source.is_dir():
+        shutil.copytree(source, target, copy_function=link_or_copy)
+    else:
+        link_or_copy(source, target)
+
+
+def frame_rows(path: Path) -> int:
+    """Rows of a stored frame (from the file's metadata, or a stored FrameParts' own)."""
+    if path.is_dir():
+        return json.loads((path / PARTS_FILE).read_text(encoding="utf-8"))["rows"]
+    return pl.scan_parquet(path).select(pl.len()).collect().item()
 
 
 def link_or_copy(source: Path, target: Path) -> None:
@@ -169,9 +222,20 @@ def write_frame(frame: pl.DataFrame, path: Path) -> None:
     frame.write_parquet(path, compression=FRAME_COMPRESSION, statistics=False)
 
 
+def _scan_parts(folder: Path, columns: list[str] | tuple[str, ...] | None) -> pl.LazyFrame:
+    """A stored FrameParts (:func:`store_parts`): ``columns`` of its own (all when None), in
+    its order, read from each file and concatenated."""
+    own = json.loads((folder / PARTS_FILE).read_text(encoding="utf-8"))["columns"]
+    wanted = [c for c in own if not columns or c in set(columns)]
+    return pl.concat([pl.scan_parquet(p).select(wanted)
+                      for p in sorted(folder.glob("*.parquet"))])
+
+
 def scan_frame(path: Path, columns: list[str] | tuple[str, ...] | None = None) -> pl.LazyFrame:
     """:func:`read_frame`'s frame, read when collected: an input a step holds for its whole run
     but uses once (the link step's evidence tables) costs no memory until then, nor after."""
+    if path.is_dir():
+        return _scan_parts(path, columns)
     frame = pl.scan_parquet(path)
     if not columns:
         return frame
@@ -183,8 +247,11 @@ def read_frame(path: Path, columns: list[str] | tuple[str, ...] | None = None) -
     """A stored frame; with ``columns`` (an input's metadata) only those it holds, in its order.
 
     Reading only the columns a step uses keeps the other columns of a wide extract table off
-    the heap (parquet is read column by column).
+    the heap (parquet is read column by column). A stored FrameParts' folder is read part by
+    part, its parts' other columns never read.
     """
+    if path.is_dir():
+        return _scan_parts(path, columns).collect()
     if not columns:
         return pl.read_parquet(path)
     wanted = set(columns)

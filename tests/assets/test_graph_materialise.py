@@ -62,7 +62,11 @@ def test_every_intermediate_asset_county_month_is_its_own_file(county):
     golden = f"golden_state/{county.code}/{county.month}"  # the golden record's kept state
     assert {f"{golden}/records.parquet", f"{golden}/person.parquet"} <= stored
     stored = {p for p in stored if not p.startswith(("link_state/", "golden_state/"))}
-    assert stored == {f"{name}/{county.code}/{county.month}.parquet" for name in parquet}
+    # person_records is a folder of its extracts' files (``FrameParts``), not one file
+    records = f"person_records/{county.code}/{county.month}.parquet"
+    assert stored - {p for p in stored if p.startswith(records + "/")} == {
+        f"{name}/{county.code}/{county.month}.parquet" for name in parquet}
+    assert (frames / records).is_dir()
 
 
 def test_every_input_row_is_a_source_row_or_quarantined(county):

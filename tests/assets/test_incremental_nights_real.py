@@ -37,6 +37,7 @@ from pipelines.link.decisions import (
 )
 from pipelines.link.incremental import LinkState
 from pipelines.warehouse import Warehouse
+from pipelines.warehouse.staging import read_frame
 
 CODE, MONTH = "411421", "2026-10"
 
@@ -54,8 +55,7 @@ def _night(root: Path, instance: DagsterInstance):
 
 
 def _frame(root: Path, run_id: str, asset: str) -> pl.DataFrame:
-    return pl.read_parquet(root / "storage" / RUNS_FOLDER / run_id / asset / CODE
-                           / f"{MONTH}.parquet")
+    return read_frame(root / "storage" / RUNS_FOLDER / run_id / asset / CODE / f"{MONTH}.parquet")
 
 
 def _link_meta(result) -> dict:
