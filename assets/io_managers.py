@@ -18,10 +18,8 @@
 
 import os
 import shutil
-from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
-from typing import TypeVar
 
 import polars as pl
 from dagster import (
@@ -37,7 +35,6 @@ from dagster import (
 from assets.county_lock import op_county_lock
 from assets.resources import WarehouseResource, drop_meta
 from assets.settings import setting, split_key
-from pipelines.domain.months import Month
 from pipelines.faults import pause_point
 from pipelines.warehouse.staging import (
     FrameFile,
@@ -54,7 +51,6 @@ from pipelines.warehouse.staging import (
 
 PUBLICATION_ASSET = "publication"  # the asset that publishes a run's staged tables
 STAGING_FOLDER = "_staging"
-T = TypeVar("T")  # a kept state (``LinkState``, ``GoldenState``)
 RUNS_FOLDER = "runs"  # <storage>/runs/<run_id>/<asset>/<county>/<month>.parquet
 
 
@@ -153,35 +149,6 @@ def run_lineage(instance, run_id: str | None) -> list[str]:
         runs.append(run.parent_run_id)
         run = instance.get_run_by_id(run.parent_run_id)
     return runs
-
-
-def kept_run_state(context, storage: "PolarsParquetIOManager", kind: str,
-                   read: Callable[[Path], T | None], county: str, month: str
-                   ) -> tuple[T | None, str]:
-    """A state of one ``kind`` (``link_state``, ``golden_state``) kept by the run that last
-    published the county-month (else the month before), read with ``read``: never a refused,
-    failed or killed run's; a re-executed run that did not compute it kept its parent's.
-
-    Returns:
-        (the state or None, which run kept it or why none).
-    """
-    for when in (month, str(Month.parse(month).previous())):
-        for run_id in run_lineage(context.instance, storage.published_run(county, when)):
-            try:
-                state = read(state_folder(storage, run_id, kind, county, when))
-            except (OSError, ValueError, pl.exceptions.PolarsError) as exc:  # unreadable
-                context.log.warning(f"{kind} of run {run_id} unreadable ({exc}): full night")
-                return None, f"none: run {run_id}'s is unreadable"
-            if state is not None:
-                return state, f"run {run_id} ({when})"
-    return None, "none: no published run kept one"
-
-
-def state_folder(storage: "PolarsParquetIOManager", run_id: str, kind: str, county: str,
-                 month: str) -> Path:
-    """Where a run keeps a county-month's state of one ``kind``: beside its frames,
-    ``<storage>/runs/<run_id>/<kind>/<county>/<month>/``."""
-    return storage.run_folder(run_id) / kind / county / month
 
 
 def _lineage(context: InputContext, run_id: str) -> list[str]:

@@ -38,7 +38,8 @@ from dagster import (
 
 from assets.failures import failing_clearly
 from assets.ingest import EXTRACT_ASSETS, OWNERS, TRANSIENT, where
-from assets.io_managers import PolarsParquetIOManager, kept_run_state, state_folder
+from assets.io_managers import PolarsParquetIOManager
+from assets.kept_states import kept_run_state, state_folder
 from assets.metadata import pair_preview, tallies
 from assets.resources import LandingFolder, WarehouseResource
 from assets.settings import COUNTY, MONTH, counties, county_month

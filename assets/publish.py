@@ -22,7 +22,8 @@ from dagster import (
 )
 
 from assets.ingest import EXTRACT_ASSETS, OWNERS, TRANSIENT, where
-from assets.io_managers import PolarsParquetIOManager, kept_run_state, state_folder
+from assets.io_managers import PolarsParquetIOManager
+from assets.kept_states import kept_run_state, state_folder
 from assets.link import extract_tables
 from assets.metadata import (
     counts,

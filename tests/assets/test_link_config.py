@@ -33,9 +33,8 @@ def test_pairs_by_status_from_the_linkers_count_is_counting_the_pairs(statuses):
     ``group_by("status").len()`` of the pairs it returns) is what counting them shows."""
     import polars as pl
 
-    from assets.link import _by_status
-    from assets.metadata import counts
+    from assets.metadata import counts, tallies
 
     pairs = pl.DataFrame({"status": statuses}, schema={"status": pl.String})
     linker = dict(pairs.group_by("status").len().iter_rows())
-    assert _by_status(linker) == counts(pairs, "status")
+    assert tallies(linker, "status") == counts(pairs, "status")
