@@ -18,10 +18,11 @@ from pipelines.link.runs import runs
 from pipelines.link.settings import BlockingRule
 
 _I = pl.col("i")
+STEWARD_RULE = "steward"  # block_rule of a pair only a steward's decision brought
 _POW = 11 * 10 ** np.arange(16, -1, -1, dtype=np.int64)  # weight of digit p in an ID code
 
 
-def _id_code() -> pl.Expr:
+def id_code() -> pl.Expr:
     """Return an 18-character ID as one Int64: int(first 17 digits) * 11 + check value."""
     idn = pl.col("id_number")
     check = idn.str.slice(17, 1)
@@ -35,7 +36,7 @@ def _one_edit_variants(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return (source, variant) ID codes one substitution or adjacent swap away.
 
     Args:
-        codes: ID codes (see ``_id_code``), typically of the IDs failing their checksum.
+        codes: ID codes (see ``id_code``), typically of the IDs failing their checksum.
 
     Returns:
         Parallel arrays: the source code and each of its ~180 one-edit variants.
@@ -116,7 +117,7 @@ def _id_one_off_pairs(rec: pl.DataFrame, max_block: int) -> tuple[pl.DataFrame, 
     expanded into their one-edit variants (integer arithmetic on ID codes), which are joined
     against the unique IDs.
     """
-    with_id = rec.select("i", "id_valid", code=_id_code()).drop_nulls("code")
+    with_id = rec.select("i", "id_valid", code=id_code()).drop_nulls("code")
     ids = with_id.group_by("code").agg(pl.col("id_valid").first(), n=pl.len())
     capped = ids.filter(pl.col("n") > max_block).get_column("code").cast(pl.UInt64)
     ids = ids.filter(pl.col("n") <= max_block)
@@ -183,7 +184,7 @@ def block_hashes(rec: pl.DataFrame, rule: BlockingRule) -> pl.Series:
     """Per record, the hash of its block under ``rule`` (null: in none); for ``id_one_edit``
     its ID code. Records of one hash form one block (``_pairs_from_keys``)."""
     if rule.method == "id_one_edit":
-        return rec.select(_id_code().cast(pl.UInt64)).to_series().alias("h")
+        return rec.select(id_code().cast(pl.UInt64)).to_series().alias("h")
     return rec.select(h=_key_hash(rule)).to_series()
 
 
@@ -235,11 +236,23 @@ def resolve_rules(rules: tuple[BlockingRule | str, ...]) -> tuple[BlockingRule, 
     return tuple(out)
 
 
+def rule_type(names: list[str]) -> pl.Enum:
+    """The pairs' ``block_rule``: the rules' names in order, then ``STEWARD_RULE`` (a small
+    integer a pair, not a string)."""
+    return pl.Enum(list(dict.fromkeys([*names, STEWARD_RULE])))
+
+
+def rule_names(rank: pl.Series, names: list[str]) -> pl.Series:
+    """``block_rule`` (``rule_type``) of pairs by their rule's rank: gathered, not a string
+    written per pair and cast."""
+    return pl.Series("block_rule", names, dtype=rule_type(names)).gather(rank)
+
+
 def first_rule(found: list[pl.DataFrame], names: list[str], stats: dict) -> pl.DataFrame:
     """Deduplicate the rules' pairs (i_l, i_r, rank, any other columns): a pair keeps its
-    first rule's name as ``block_rule``, in the fixed order (rank, i_l, i_r); counts
-    ``new_pairs_per_rule`` into ``stats`` (and, without other columns, ``pairs_per_rule``:
-    the distinct pairs each rule found).
+    first rule's name as ``block_rule`` (``rule_type``), in the fixed order (rank, i_l,
+    i_r); counts ``new_pairs_per_rule`` into ``stats`` (and, without other columns,
+    ``pairs_per_rule``: the distinct pairs each rule found).
 
     One packed UInt64 per pair (5 bits of rule, 29 + 29 of records) sorted once: a pair's
     first occurrence in that order is its first rule's, and the order is the output's.
@@ -248,12 +261,14 @@ def first_rule(found: list[pl.DataFrame], names: list[str], stats: dict) -> pl.D
     allp = pl.concat([f.cast(schema) for f in found], how="diagonal_relaxed") if found \
         else pl.DataFrame(schema=schema)
     extra = [c for c in allp.columns if c not in schema]
-    allp = _first_rule_with(allp, extra) if extra else _first_rule_packed(allp, names, stats)
+    if extra:
+        allp = _first_rule_with(allp, extra)
+    else:
+        allp, per_rule = first_rule_packed(allp, len(names))
+        stats["pairs_per_rule"] = {r: int(per_rule[k]) for k, r in enumerate(names)}
     counts = dict(allp.group_by("rank").len().iter_rows())
     stats["new_pairs_per_rule"] = {r: counts.get(k, 0) for k, r in enumerate(names)}
-    return allp.with_columns(
-        block_rule=pl.col("rank").replace_strict(dict(enumerate(names)), return_dtype=pl.String)
-    ).drop("rank")
+    return allp.with_columns(rule_names(allp["rank"], names)).drop("rank")
 
 
 def _first_rule_with(allp: pl.DataFrame, extra: list[str]) -> pl.DataFrame:
@@ -267,10 +282,11 @@ def _first_rule_with(allp: pl.DataFrame, extra: list[str]) -> pl.DataFrame:
                        (pl.col("p") // 2**58).cast(pl.UInt8).alias("rank"), *extra)
 
 
-def _first_rule_packed(allp: pl.DataFrame, names: list[str], stats: dict) -> pl.DataFrame:
-    """``first_rule``'s pairs in numpy: the pairs packed as (pair, rank) and sorted give each
-    pair's first rule (its first key) and the distinct pairs per rule (``pairs_per_rule``);
-    packed again as (rank, pair) and sorted, the output's order."""
+def first_rule_packed(allp: pl.DataFrame, rules: int) -> tuple[pl.DataFrame, np.ndarray]:
+    """``first_rule``'s pairs (i_l, i_r, rank; ``rules`` rules) in numpy, and per rank the
+    distinct pairs it found (``pairs_per_rule``): the pairs packed as (pair, rank) and
+    sorted give each pair's first rule (its first key); packed again as (rank, pair) and
+    sorted, the output's order."""
     key = allp["i_l"].to_numpy().astype(np.uint64)  # one array, packed in place
     key <<= np.uint64(29)
     key |= allp["i_r"].to_numpy()
@@ -278,15 +294,14 @@ def _first_rule_packed(allp: pl.DataFrame, names: list[str], stats: dict) -> pl.
     key |= allp["rank"].to_numpy()
     key.sort()
     key = key[runs(key)[0]]  # (pair, rule) once
-    per_rule = np.bincount((key & np.uint64(31)).astype(np.int64), minlength=len(names))
-    stats["pairs_per_rule"] = {r: int(per_rule[k]) for k, r in enumerate(names)}
+    per_rule = np.bincount((key & np.uint64(31)).astype(np.int64), minlength=rules)
     pair = key >> np.uint64(5)
     key = key[runs(pair)[0]]  # its first rule
     p = np.sort((key & np.uint64(31)) << np.uint64(58) | key >> np.uint64(5))
     mask = np.uint64(2**29 - 1)
     return pl.DataFrame({"i_l": pl.Series(p >> np.uint64(29) & mask, dtype=pl.UInt32),
                          "i_r": pl.Series(p & mask, dtype=pl.UInt32),
-                         "rank": pl.Series(p >> np.uint64(58), dtype=pl.UInt8)})
+                         "rank": pl.Series(p >> np.uint64(58), dtype=pl.UInt8)}), per_rule
 
 
 def block(rec: pl.DataFrame, rules: tuple[BlockingRule | str, ...], max_block: int
@@ -299,8 +314,9 @@ def block(rec: pl.DataFrame, rules: tuple[BlockingRule | str, ...], max_block: i
         max_block: largest block expanded into pairs.
 
     Returns:
-        Pairs (i_l < i_r, block_rule) and stats: ``pairs_per_rule`` (pairs a rule found),
-        ``new_pairs_per_rule`` (pairs first found by that rule), ``capped_blocks`` and
+        Pairs (i_l < i_r, block_rule: ``rule_type``) and stats: ``pairs_per_rule`` (pairs
+        a rule found), ``new_pairs_per_rule`` (pairs first found by that rule),
+        ``capped_blocks`` and
         ``over_cap`` (per rule the hashes of its blocks over the cap, for the next night's
         ``reblock``).
     """

@@ -13,6 +13,7 @@ import polars as pl
 from pipelines.link import assign, blocking, incremental, model, queue, regroup
 from pipelines.link import decisions as steward
 from pipelines.link import reblock as rebl
+from pipelines.link.blocking import STEWARD_RULE
 from pipelines.link.coding import Coded, code_records, dense_codes
 from pipelines.link.comparisons import NULL, compare
 from pipelines.link.evidence import heads_known
@@ -29,7 +30,6 @@ from pipelines.link.prepare import (
 from pipelines.link.settings import LinkSettings
 
 log = logging.getLogger(__name__)
-STEWARD_RULE = "steward"  # block_rule of a pair only a steward's decision brought
 # a pair's status while linking: 1 byte a pair (a String again in the pairs returned)
 STATUS = pl.Enum(["linked", "uncertain", "rejected", "decided_link", "decided_no_link"])
 
@@ -198,8 +198,7 @@ def _refused_to_uncertain(scored: pl.DataFrame, labels: np.ndarray, stats: dict)
 
 def _rule_type(s: LinkSettings) -> pl.Enum:
     """The pairs' ``block_rule`` while linking: the blocking rules' names and ``steward``."""
-    names = [r.name for r in blocking.resolve_rules(s.blocking_rules)]
-    return pl.Enum(list(dict.fromkeys([*names, STEWARD_RULE])))
+    return blocking.rule_type([r.name for r in blocking.resolve_rules(s.blocking_rules)])
 
 
 def _block(rec: pl.DataFrame, s: LinkSettings, decisions: pl.DataFrame | None, night: _Night,
@@ -220,7 +219,7 @@ def _block(rec: pl.DataFrame, s: LinkSettings, decisions: pl.DataFrame | None, n
             "; ".join(resolved.examples),
         )
     stats["decisions_applied"] = decided.height
-    rule = _rule_type(s)  # the rule's name as an Enum: 1 byte a pair, not a string
+    rule = _rule_type(s)  # the rule's name as an Enum, as blocking gives it (not a string)
     pairs = pairs.with_columns(pl.col("block_rule").cast(rule))
     if decided.height == 0:  # no join over every pair (nor a copy of them) for nothing
         return pairs, decided

@@ -156,8 +156,10 @@ def _merge(fresh: pl.DataFrame, kept: pl.DataFrame, stay: np.ndarray, names: lis
 
     packed = (pl.col("rank").cast(pl.UInt64) * 2**58 + pl.col("i_l").cast(pl.UInt64) * 2**29
               + pl.col("i_r").cast(pl.UInt64))
-    fresh = (fresh.cast({"i_l": pl.UInt32, "i_r": pl.UInt32, "rank": pl.UInt8}).sort(packed)
-             .unique(["i_l", "i_r"], keep="first", maintain_order=True))
+    # each re-found pair once, under its first rule: sorted as packed integers in numpy
+    # (1M residents: 1.2M re-found pairs, 0.48 -> ~0.1 CPU s)
+    fresh = blocking.first_rule_packed(fresh.cast({"i_l": pl.UInt32, "i_r": pl.UInt32,
+                                                   "rank": pl.UInt8}), len(names))[0]
     kept = kept.with_columns(p=pair(kept), stay=pl.Series(stay))
     fresh = fresh.with_columns(p=pair(fresh))
     also = kept["p"].is_in(fresh["p"].implode()).to_numpy()
@@ -174,11 +176,9 @@ def _merge(fresh: pl.DataFrame, kept: pl.DataFrame, stay: np.ndarray, names: lis
     # the few re-found pairs sorted, merged into the sorted kept ones (no sort of them all)
     allp = fresh.select("i_l", "i_r", "rank", "row", _p=packed).sort("_p").merge_sorted(
         rest, key="_p").drop("_p")
-    counts = dict(allp.group_by("rank").len().iter_rows())
-    stats["new_pairs_per_rule"] = {r: counts.get(k, 0) for k, r in enumerate(names)}
-    return allp.with_columns(
-        block_rule=pl.col("rank").replace_strict(dict(enumerate(names)), return_dtype=pl.String)
-    ).drop("rank")
+    counts = np.bincount(allp["rank"].to_numpy(), minlength=len(names))
+    stats["new_pairs_per_rule"] = {r: int(counts[k]) for k, r in enumerate(names)}
+    return allp.with_columns(blocking.rule_names(allp["rank"], names)).drop("rank")
 
 
 def candidates(rec: pl.DataFrame, s: LinkSettings,
