@@ -53,6 +53,28 @@ def _touched(rec: pl.DataFrame, rule: BlockingRule, dirty: pl.Series, over: list
     return h, touched, near
 
 
+def _untouched(rec: pl.DataFrame, rule: BlockingRule, dirty: pl.Series, over: list[int]
+               ) -> bool:
+    """No block of ``rule`` is touched: no dirty record has its key (settlements carry no
+    birth date, village, household or head) and no block was over the cap; a near-ID rule
+    is never skipped (its blocks reach one edit away). Then nothing is blocked again, and
+    its block hashes are not worked out for every record (``_touched``)."""
+    if over or rule.method == "id_one_edit":
+        return False
+    return block_hashes(rec.filter(dirty), rule).null_count() == int(dirty.sum())
+
+
+def _at_orphans(rec: pl.DataFrame, rule: BlockingRule, orphans: pl.DataFrame
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An untouched rule's (``_untouched``) per record touched, hash, hash is null, as
+    ``_orphan_ranks`` reads them: the hashes worked out for the orphans' records only."""
+    at = pl.concat([orphans["i_l"], orphans["i_r"]]).unique().to_numpy()
+    h = block_hashes(rec[at], rule)
+    hashes, null = np.zeros(rec.height, dtype=np.uint64), np.ones(rec.height, dtype=bool)
+    hashes[at], null[at] = h.fill_null(0).to_numpy(), h.is_null().to_numpy()
+    return np.zeros(rec.height, dtype=bool), hashes, null
+
+
 def _orphan_ranks(orphans: pl.DataFrame, rules: tuple[BlockingRule, ...], blocks: list,
                   valid: np.ndarray) -> pl.DataFrame | None:
     """The rank tonight of kept pairs their first rule's touched block no longer gives (it
@@ -115,6 +137,12 @@ def reblock(rec: pl.DataFrame, rules: tuple[BlockingRule | str, ...], max_block:
     found, blocks, orphans = [], [], []
     for rank, rule in enumerate(rules):
         t = time.perf_counter()
+        if _untouched(rec, rule, dirty_s, over_cap.get(rule.name, [])):
+            blocks.append(rule)  # no block to block again: hashes only for orphans, later
+            for part, none in (("capped_blocks", 0), ("records_reblocked", 0),
+                               ("over_cap", []), ("seconds_per_rule", 0.0)):
+                stats[part][rule.name] = none
+            continue
         h, touched, near = _touched(rec, rule, dirty_s, over_cap.get(rule.name, []))
         read = dict.fromkeys(["i", "id_valid", "id_number", *rule.keys, *rule.refine])
         pairs, capped, over = blocking.rule_pairs(rec.select(*read).filter(near), rule,
@@ -134,8 +162,10 @@ def reblock(rec: pl.DataFrame, rules: tuple[BlockingRule | str, ...], max_block:
         found.append(pairs.with_columns(rank=pl.lit(rank, pl.UInt8)))
     lost = pl.concat(orphans) if orphans else kept.head(0)
     stats["pairs_off_a_block_over_the_cap"] = lost.height
-    lost = _orphan_ranks(lost, rules, blocks, rec["id_valid"].to_numpy()) if lost.height \
-        else lost
+    if lost.height:
+        blocks = [_at_orphans(rec, b, lost) if isinstance(b, BlockingRule) else b
+                  for b in blocks]
+        lost = _orphan_ranks(lost, rules, blocks, rec["id_valid"].to_numpy())
     if lost is None:
         return None
     return _merge(pl.concat([*found, lost.select("i_l", "i_r", "rank")]), kept, stay,
