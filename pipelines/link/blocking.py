@@ -32,7 +32,7 @@ def id_code() -> pl.Expr:
     return pl.when(ok).then(body * 11 + value)
 
 
-def _one_edit_variants(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def one_edit_variants(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return (source, variant) ID codes one substitution or adjacent swap away.
 
     Args:
@@ -122,7 +122,7 @@ def _id_one_off_pairs(rec: pl.DataFrame, max_block: int) -> tuple[pl.DataFrame, 
     capped = ids.filter(pl.col("n") > max_block).get_column("code").cast(pl.UInt64)
     ids = ids.filter(pl.col("n") <= max_block)
     invalid = ids.filter(~pl.col("id_valid").fill_null(False))["code"].to_numpy()
-    src, variant = _one_edit_variants(invalid)
+    src, variant = one_edit_variants(invalid)
     id_pairs = pl.DataFrame({"id_l": src, "id_r": variant}).join(ids.select(id_r="code"), on="id_r")
     recs = with_id.select("i", "code")
     pairs = (
@@ -191,7 +191,7 @@ def block_hashes(rec: pl.DataFrame, rule: BlockingRule) -> pl.Series:
 def id_neighbours(codes: pl.Series) -> pl.Series:
     """The ID codes one substitution or adjacent swap away from ``codes`` (``block_hashes``
     of ``id_one_edit``): the blocks whose pairs an ID's records can be in."""
-    _, variants = _one_edit_variants(codes.cast(pl.Int64).to_numpy())
+    _, variants = one_edit_variants(codes.cast(pl.Int64).to_numpy())
     return pl.Series("h", variants).cast(pl.UInt64).unique()
 
 

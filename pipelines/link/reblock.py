@@ -33,7 +33,12 @@ import numpy as np
 import polars as pl
 
 from pipelines.link import blocking
-from pipelines.link.blocking import block_hashes, check_rules, id_neighbours
+from pipelines.link.blocking import (
+    block_hashes,
+    check_rules,
+    id_neighbours,
+    one_edit_variants,
+)
 from pipelines.link.settings import BlockingRule, LinkSettings
 
 MAX_DIRTY = 0.5  # above this share of dirty records, re-blocking touched blocks saves nothing
@@ -49,8 +54,22 @@ def _touched(rec: pl.DataFrame, rule: BlockingRule, dirty: pl.Series, over: list
     touched = h.is_in(keys.implode()).fill_null(False)
     if rule.method != "id_one_edit":
         return h, touched, touched
-    near = h.is_in(pl.concat([keys, id_neighbours(keys)]).implode()).fill_null(False)
-    return h, touched, near
+    near = h.is_in(pl.concat([keys, _partners(h, keys, rec["id_valid"])]).implode())
+    return h, touched, near.fill_null(False)
+
+
+def _partners(h: pl.Series, keys: pl.Series, valid: pl.Series) -> pl.Series:
+    """The ID codes whose records can be ``id_one_off`` partners of the touched codes
+    (``keys``; ``h``: per record its code): a pair holds an invalid ID and an ID one edit
+    from it, and an edit works both ways, so they are the codes one edit from a touched
+    code an invalid ID holds, and the invalid IDs' codes one edit from any touched code.
+    Worked out from the edits of the county's (few) invalid IDs, not of every touched ID
+    (1M residents: 10k codes, not 20k, and no set of 3.8M edits to look records up in)."""
+    invalid = h.filter(~valid).drop_nulls().unique()  # codes an invalid ID holds
+    source, edit = one_edit_variants(invalid.cast(pl.Int64).to_numpy())
+    near_touched = source[pl.Series(edit).cast(pl.UInt64).is_in(keys.implode()).to_numpy()]
+    return pl.concat([id_neighbours(keys.filter(keys.is_in(invalid.implode()))),
+                      pl.Series("h", near_touched).cast(pl.UInt64)])
 
 
 def _untouched(rec: pl.DataFrame, rule: BlockingRule, dirty: pl.Series, over: list[int]

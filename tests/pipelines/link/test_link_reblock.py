@@ -55,6 +55,8 @@ NIGHTS = {
     "a record leaves a refined block": (5, lambda rows: _drop(rows, 10)),
     "an unidentified record joins": (5, lambda rows: _add(rows, record(41, "李纳", None, None))),
     "a typo ID arrives": (5, lambda rows: _add(rows, record(42, "张玮", TYPO, None))),
+    "an ID one edit from a typo arrives": (
+        5, lambda rows: _add(rows, record(43, "张卫", A, None, extract="poverty_roster"))),
     "a record is renamed": (5, lambda rows: _rename(rows, 31, "张玮")),
     "records reordered": (5, lambda rows: rows[::-1]),
     # 王芳's pinyin_birth block crosses the cap: its pairs go, but two 王芳 of one village
