@@ -52,8 +52,9 @@ def _blank_as_null(records: pl.DataFrame, column: str) -> pl.Expr:
     """``column`` as text, stripped, blank as null: the column itself (its buffers shared with
     ``records``, not a copy of 2M strings held through the night) when no value needs it."""
     col = pl.col(column)
+    length = col.str.len_bytes()  # what stripping would change: lengths, not a regex
     if records.schema[column] == pl.String and not records.select(
-            col.str.contains(r"^\s|\s$|^$").any()).item():
+            ((col.str.strip_chars().str.len_bytes() != length) | (length == 0)).any()).item():
         return col
     return col.cast(pl.String).str.strip_chars().replace("", None)
 

@@ -19,6 +19,7 @@ A = valid_id("19800101", "123")
     ([" 张伟", "李四 "], ["张伟", "李四"]),  # stray spaces
     (["", "李四"], [None, "李四"]),  # blank: null
     (["王\u3000", "\t"], ["王", None]),  # an ideographic space, a tab
+    (["\u00a0李四", "张伟\n"], ["李四", "张伟"]),  # a no-break space, a line break
     ([None, "李四"], [None, "李四"]),
 ])
 def test_names_are_stripped_and_blank_is_null(names: list, expected: list) -> None:
