@@ -209,7 +209,7 @@ def attach(rec: pl.DataFrame, evidence: pl.DataFrame | None) -> pl.DataFrame:
     whole = (pl.col("id_number").str.len_chars() == 18) & ~(
         ~pl.col("id_valid") & pl.col("id_number").str.ends_with("000"))
     return rec.with_columns(
-        insurance_no=insurance_key(pl.col("insurance_no")),
+        insurance_no=insurance_keys(rec["insurance_no"]),
         hospital=by_value(pl.col("hospital"), rec.select(pl.col("hospital").drop_nulls().unique())
                           .select("hospital", new=pl.col("hospital").str.replace_all(r"\s", "")
                                   .str.replace(HOSPITAL_PREFIX, "${1}"))),
@@ -233,6 +233,19 @@ def insurance_key(expr: pl.Expr) -> pl.Expr:
     digits = text.str.contains(rf"^[0-9]{{{INSURANCE_NO_MIN},}}$")
     return pl.when(digits).then(text).when(~destroyed & (key.str.len_chars() >= INSURANCE_NO_MIN)
                                            ).then(key)
+
+
+def insurance_keys(numbers: pl.Series) -> pl.Series:
+    """``insurance_key`` of a column, the cleaning worked out only for the numbers that are
+    not digits alone (a few per cent; the expression computes every branch for every row)."""
+    text = numbers.cast(pl.String).str.strip_chars()
+    digits = text.str.contains(rf"^[0-9]{{{INSURANCE_NO_MIN},}}$").fill_null(False)
+    keys = text.zip_with(digits, pl.Series(values=[None], dtype=pl.String))
+    rest = (~digits & text.is_not_null()).arg_true()
+    if rest.len() == 0:
+        return keys
+    cleaned = text.gather(rest).to_frame("t").select(insurance_key(pl.col("t"))).to_series()
+    return keys.scatter(rest, cleaned)
 
 
 def head_levels(c: Coded, i: np.ndarray, j: np.ndarray, p: Mapping) -> np.ndarray:

@@ -287,6 +287,17 @@ def test_insurance_key(written, key) -> None:
     assert got.item() == key
 
 
+def test_insurance_keys_of_a_column_are_the_expression_s() -> None:
+    """``insurance_keys`` (the cleaning only where a number is not digits alone) gives every
+    row the key of ``insurance_key``, with the written forms mixed in one column."""
+    from pipelines.link.evidence import insurance_keys
+
+    written = pl.Series("x", [w for w, _ in INSURANCE_KEYS] * 2, dtype=pl.String)
+    assert insurance_keys(written).to_list() == [k for _, k in INSURANCE_KEYS] * 2
+    digits_only = written.filter(written.str.contains(r"^[0-9]{6,}$"))
+    assert insurance_keys(digits_only).to_list() == digits_only.to_list()
+
+
 def test_the_state_keeps_the_heads_so_the_next_night_does_not_normalise_them_again(
         tmp_path, monkeypatch) -> None:
     """A household head no record is named (王建國, traditional) is normalised once; the
