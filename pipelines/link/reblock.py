@@ -166,7 +166,7 @@ def reblock(rec: pl.DataFrame, rules: tuple[BlockingRule | str, ...], max_block:
         read = dict.fromkeys(["i", "id_valid", "id_number", *rule.keys, *rule.refine])
         pairs, capped, over = blocking.rule_pairs(rec.select(*read).filter(near), rule,
                                                   max_block)  # the columns it reads only
-        pairs = pairs.unique()
+        # (a pair twice, of a refined block: ``_merge`` keeps each pair once, no unique here)
         hit = touched.to_numpy()
         blocks.append((hit, h.fill_null(0).to_numpy(), h.is_null().to_numpy()))
         lost = (krank == rank) & (hit[kl] | hit[kr])
