@@ -14,6 +14,7 @@ from dataclasses import replace
 import numpy as np
 import polars as pl
 
+from pipelines.link.coding import dense_codes
 from pipelines.link.runs import runs
 from pipelines.link.settings import BlockingRule
 
@@ -30,6 +31,17 @@ def id_code() -> pl.Expr:
     body = idn.str.slice(0, 17).cast(pl.Int64, strict=False)
     ok = (idn.str.len_bytes() == 18) & idn.str.slice(0, 17).str.contains(r"^[0-9]{17}$")
     return pl.when(ok).then(body * 11 + value)
+
+
+def valid_id_codes(rec: pl.DataFrame) -> pl.Series:
+    """Per record its valid ID as one integer (``id_code``: 17 digits and a check
+    character, so equal integers are equal IDs), null for an invalid one (the statuses
+    compare the IDs of two valid sides only): no sort of 2M ID strings into dense codes.
+    Dense codes when a valid ID is not of that form."""
+    code = rec.select(pl.when("id_valid").then(id_code())).to_series()
+    if (rec["id_valid"] & code.is_null()).any():
+        return pl.Series(dense_codes(rec["id_number"])[0]).replace(-1, None)
+    return code
 
 
 def one_edit_variants(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

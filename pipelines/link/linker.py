@@ -14,7 +14,7 @@ from pipelines.link import assign, blocking, incremental, model, queue, regroup
 from pipelines.link import decisions as steward
 from pipelines.link import reblock as rebl
 from pipelines.link.blocking import STEWARD_RULE
-from pipelines.link.coding import Coded, code_records, dense_codes
+from pipelines.link.coding import Coded, code_records
 from pipelines.link.comparisons import NULL, compare
 from pipelines.link.evidence import heads_known
 from pipelines.link.explain import with_explain
@@ -156,7 +156,7 @@ def _status(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame, s: L
     """Add ``status``: thresholds, hard cannot-links (rejected), then steward decisions, on a
     narrow frame (the two sides' IDs as integer codes, ``ids`` when coding made them, and
     lists: not 3M pairs' ID strings, 0.25 GB at the peak), pairs not copied."""
-    ids = _valid_id_codes(rec) if ids is None else pl.Series(ids).replace(-1, None)
+    ids = blocking.valid_id_codes(rec) if ids is None else pl.Series(ids).replace(-1, None)
     side = rec.select(id_number=ids, id_valid="id_valid", one_list=pl.col("one_list").to_physical())
     left = side[scored["i_l"]].rename(lambda c: c + "_l")
     right = side[scored["i_r"]].rename(lambda c: c + "_r")
@@ -184,17 +184,6 @@ def _status(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame, s: L
         .then(pl.lit("decided_no_link"))
         .otherwise(model_status).cast(STATUS).alias("status"))
     return scored.with_columns(status["status"])
-
-
-def _valid_id_codes(rec: pl.DataFrame) -> pl.Series:
-    """Per record its valid ID as one integer (``blocking.id_code``: 17 digits and a check
-    character, so equal integers are equal IDs), null for an invalid one (the statuses
-    compare the IDs of two valid sides only): no sort of 2M ID strings into dense codes.
-    Dense codes when a valid ID is not of that form."""
-    code = rec.select(pl.when("id_valid").then(blocking.id_code())).to_series()
-    if (rec["id_valid"] & code.is_null()).any():
-        return pl.Series(dense_codes(rec["id_number"])[0]).replace(-1, None)
-    return code
 
 
 def _refused_to_uncertain(scored: pl.DataFrame, labels: np.ndarray, stats: dict) -> pl.DataFrame:

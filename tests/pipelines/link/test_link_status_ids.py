@@ -1,4 +1,4 @@
-"""The statuses compare the two sides' IDs as integers of valid IDs (``linker._valid_id_codes``)
+"""The statuses compare the two sides' IDs as integers of valid IDs (``blocking.valid_id_codes``)
 exactly as they did as dense codes of every ID string: the same status for every pair."""
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ import polars as pl
 import pytest
 from sanji_link_frames import frame, record, valid_id
 
+from pipelines.link.blocking import valid_id_codes
 from pipelines.link.coding import dense_codes
-from pipelines.link.linker import _status, _valid_id_codes, prepare_records
+from pipelines.link.linker import _status, prepare_records
 from pipelines.link.settings import LinkSettings
 
 A, B = valid_id("19800101", "123"), valid_id("19800101", "124")
@@ -54,7 +55,7 @@ def test_statuses_on_valid_id_codes_are_those_on_dense_codes(case: dict) -> None
     got = _status(rec, scored, decided, s)["status"]
     assert got.equals(_status(rec, scored, decided, s, dense)["status"])
     assert "rejected" in got.to_list() and "linked" in got.to_list()
-    codes = _valid_id_codes(rec)
+    codes = valid_id_codes(rec)
     valid = rec["id_valid"].to_numpy()
     if case["forced_valid"] is None:  # integers of valid IDs, null for the rest
         assert (codes.is_null().to_numpy() == ~valid).all()
