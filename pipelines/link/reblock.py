@@ -83,6 +83,13 @@ def _untouched(rec: pl.DataFrame, rule: BlockingRule, dirty: pl.Series, over: li
     return block_hashes(rec.filter(dirty), rule).null_count() == int(dirty.sum())
 
 
+def _none_reblocked(stats: dict, name: str) -> None:
+    """An untouched rule's figures (``_untouched``): nothing capped, re-blocked, timed."""
+    for part, none in (("capped_blocks", 0), ("records_reblocked", 0), ("over_cap", []),
+                       ("seconds_per_rule", 0.0)):
+        stats[part][name] = none
+
+
 def _at_orphans(rec: pl.DataFrame, rule: BlockingRule, orphans: pl.DataFrame
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """An untouched rule's (``_untouched``) per record touched, hash, hash is null, as
@@ -158,9 +165,7 @@ def reblock(rec: pl.DataFrame, rules: tuple[BlockingRule | str, ...], max_block:
         t = time.perf_counter()
         if _untouched(rec, rule, dirty_s, over_cap.get(rule.name, [])):
             blocks.append(rule)  # no block to block again: hashes only for orphans, later
-            for part, none in (("capped_blocks", 0), ("records_reblocked", 0),
-                               ("over_cap", []), ("seconds_per_rule", 0.0)):
-                stats[part][rule.name] = none
+            _none_reblocked(stats, rule.name)
             continue
         h, touched, near = _touched(rec, rule, dirty_s, over_cap.get(rule.name, []))
         read = dict.fromkeys(["i", "id_valid", "id_number", *rule.keys, *rule.refine])
