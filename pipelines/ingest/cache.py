@@ -15,7 +15,9 @@ against) and the rows already read from earlier files (a copy of one is quaranti
 
 An entry is one folder under the cache folder, named by the first three, holding each grid's
 table as parquet, its other frames as Arrow IPC, and a manifest; it is written to a temporary
-folder and renamed, so a night stopped half-way leaves no half entry. An extract table built
+folder and renamed, so a night stopped half-way leaves no half entry; a grid's frames are
+written there as soon as the grid is read, on a thread of their own, while the night reads the
+next grids (:meth:`IngestCache.write_ahead`). An extract table built
 from one grid alone is that grid's file, linked (:meth:`IngestCache.table`), not written
 twice. Only files whose every grid was read as an extract, or set aside by its headers alone,
 are kept: region and clinic lists are small and always read. Beside the entries, the raw
@@ -31,6 +33,7 @@ import json
 import shutil
 import uuid
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -127,6 +130,9 @@ class IngestCache:
     # extract -> the entry's table file its whole table is (built from that one grid alone)
     sources: dict[str, Path] = field(default_factory=dict)
     names_known: int = 0  # names the night found kept (load_names)
+    # entry key -> (its temporary folder, grid index -> the writing of its frames)
+    _ahead: dict[str, tuple[Path, dict[int, Future]]] = field(default_factory=dict, repr=False)
+    _writer: ThreadPoolExecutor | None = field(default=None, repr=False)
 
     def key(self, name: str, digest: str) -> str:
         """The entry of a file's name and bytes in the night's context."""
@@ -151,22 +157,37 @@ class IngestCache:
         self.used.add(key)
         return CachedFile(key, manifest["regions"], grids, path, name, digest)
 
+    def write_ahead(self, name: str, digest: str, index: int, grid: CachedGrid) -> None:
+        """Start writing a grid's frames (its ``index``-th of the file's entry) on the cache's
+        writer thread, where :meth:`store` takes them: the night reads on meanwhile (polars
+        writes without the GIL). A file never stored has them removed (:meth:`discard`)."""
+        key = self.key(name, digest)
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-cache")
+        if key not in self._ahead:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tmp = self.folder / f".tmp-{key}-{uuid.uuid4().hex[:8]}"
+            tmp.mkdir()
+            self._ahead[key] = (tmp, {})
+        tmp, written = self._ahead[key]
+        written[index] = self._writer.submit(_write_frames, tmp, index, grid)
+
     def store(self, name: str, digest: str, regions: str, grids: list[CachedGrid]) -> str:
         """Keep what a file's grids gave, under its name and bytes (tables as parquet, the
-        rest Arrow IPC, lz4); the entry's key. Each grid's ``table_file`` is set."""
-        from pipelines.warehouse.staging import write_frame
-
+        rest Arrow IPC, lz4); the entry's key. Each grid's ``table_file`` is set. Frames
+        written ahead (:meth:`write_ahead`) are waited for, not written again."""
         key = self.key(name, digest)
         self.used.add(key)
         self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = self.folder / f".tmp-{key}-{uuid.uuid4().hex[:8]}"
-        tmp.mkdir()
+        tmp, written = self._ahead.pop(key, (None, {}))
+        if tmp is None:
+            tmp = self.folder / f".tmp-{key}-{uuid.uuid4().hex[:8]}"
+            tmp.mkdir()
         for i, grid in enumerate(grids):
-            for f, frame in grid.frames.items():
-                if f == "table":  # the format and compression of a stored extract table
-                    write_frame(frame, _frame_file(tmp, i, f))
-                else:
-                    frame.write_ipc(_frame_file(tmp, i, f), compression="lz4")
+            if i in written:
+                written[i].result()
+            else:
+                _write_frames(tmp, i, grid)
         manifest = {"regions": regions, "grids": [
             {"sheet": g.sheet, "extract": g.extract, "files_row": g.files_row,
              "unrecognised_row": g.unrecognised_row, "frames": list(g.frames)} for g in grids]}
@@ -177,6 +198,15 @@ class IngestCache:
             if "table" in grid.frames:
                 grid.table_file = _frame_file(self.folder / key, i, "table")
         return key
+
+    def discard(self) -> None:
+        """Wait for the writer thread; remove what was written ahead for files not stored."""
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)
+            self._writer = None
+        for tmp, _ in self._ahead.values():
+            shutil.rmtree(tmp, ignore_errors=True)
+        self._ahead.clear()
 
     def names_file(self) -> Path:
         """Where the raw names worked out so far are kept, for this code and the versions of
@@ -267,6 +297,18 @@ class IngestCache:
 def _frame_file(entry: Path, grid: int, frame: str) -> Path:
     """Where an entry keeps a grid's frame: its table as parquet, the others as Arrow IPC."""
     return entry / (f"{grid}-{frame}.parquet" if frame == "table" else f"{grid}-{frame}.arrow")
+
+
+def _write_frames(folder: Path, index: int, grid: CachedGrid) -> None:
+    """A grid's frames in an entry's folder: its table as a stored extract table is (format
+    and compression, :func:`pipelines.warehouse.staging.write_frame`), the rest IPC, lz4."""
+    from pipelines.warehouse.staging import write_frame
+
+    for f, frame in grid.frames.items():
+        if f == "table":
+            write_frame(frame, _frame_file(folder, index, f))
+        else:
+            frame.write_ipc(_frame_file(folder, index, f), compression="lz4")
 
 
 def _read(path: Path) -> pl.DataFrame | pl.LazyFrame:

@@ -90,6 +90,7 @@ class _Parts:
     # extract -> (place, file, cache entry it was taken from or None: read tonight, the
     # grid's CachedGrid: taken, or to keep; None when its file is not kept)
     origins: dict[str, list] = field(default_factory=lambda: {e: [] for e in EXTRACTS})
+    cache: IngestCache | None = None  # where a grid's entry is written ahead (kept)
 
     def done(self, at: Pos, grid: Grid, extract: str, q: pl.DataFrame,
              acc: pl.DataFrame) -> dict:
@@ -126,8 +127,12 @@ class _Parts:
         self.recognition.append(((SET_ASIDE, at[1], at[2]), f["recognition"]))
 
     def kept(self, slot: _Slot, entry: CachedGrid | None) -> None:
-        """Note what a grid read tonight would keep in the cache (None: the file is not kept)."""
-        self.keep.setdefault(slot.file, []).append(entry)
+        """Note what a grid read tonight would keep in the cache (None: the file is not kept),
+        and start writing it there."""
+        entries = self.keep.setdefault(slot.file, [])
+        if entry is not None and self.cache is not None and slot.grid is not None:
+            self.cache.write_ahead(slot.grid.source_file, slot.grid.sha256, len(entries), entry)
+        entries.append(entry)
 
 
 def _placed(parts: list) -> list:
@@ -270,6 +275,7 @@ def _store(cache: IngestCache, slots: list[_Slot], parts: _Parts, rkey: str) -> 
             continue
         stored[file] = cache.store(grids[0].source_file, grids[0].sha256, rkey, entries)
         cache.misses.append(grids[0].source_file)
+    cache.discard()
     return stored
 
 
@@ -320,7 +326,7 @@ def ingest_landing(landing: Path, mapping: HeaderMapping | None = None,
     if cache is not None:
         cache.context = context_key(mapping, as_of)
     items, unreadable = read_landing(landing, cache.load if cache is not None else None)
-    slots, parts = _slots(items), _Parts()
+    slots, parts = _slots(items), _Parts(cache=cache)
     for slot in (s for s in slots if s.grid is not None):
         _recognise(slot, mapping, parts)
     regions = _regions(slots, parts)

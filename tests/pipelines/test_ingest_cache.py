@@ -16,7 +16,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from pipelines.ingest import Ingested, ingest_landing
-from pipelines.ingest.cache import IngestCache
+from pipelines.ingest.cache import CachedGrid, IngestCache
 
 AS_OF = dt.date(2026, 10, 31)
 SETTLEMENTS = "医保局_住院结算明细_2026.csv"
@@ -195,3 +195,28 @@ def test_names_worked_out_on_one_night_are_known_on_the_next(landing: Path, tmp_
     again, _ = night(landing, tmp_path / "cache")
     assert_same(warm, again)
     assert names.known_names() is not None
+
+
+def _grid(sheet: str, rows: int) -> CachedGrid:
+    table = pl.DataFrame({"row_number": list(range(2, rows + 2)), "name": ["张三"] * rows})
+    return CachedGrid(sheet, "death", {"table": table, "accounting": table.head(1)},
+                      {"source_file": "a.csv", "sheet": sheet})
+
+
+@pytest.mark.parametrize("ahead", [(), (0,), (1,), (0, 1)],
+                         ids=["none ahead", "first ahead", "second ahead", "all ahead"])
+def test_frames_written_ahead_are_the_entry_store_writes(tmp_path: Path, ahead) -> None:
+    cache = IngestCache(tmp_path / "cache", context="night")
+    grids = [_grid("s1", 3), _grid("s2", 5)]
+    for i in ahead:
+        cache.write_ahead("a.csv", "d1", i, grids[i])
+    cache.write_ahead("b.csv", "d2", 0, _grid("s1", 2))  # a file not stored tonight
+    key = cache.store("a.csv", "d1", "regions", grids)
+    cache.discard()
+    assert sorted(p.name for p in cache.folder.iterdir()) == [key]  # no temporary folder
+    entry = cache.load(tmp_path / "a.csv", "a.csv", "d1")
+    assert entry is not None and [g.sheet for g in entry.grids] == ["s1", "s2"]
+    for got, written in zip(entry.grids, grids, strict=True):
+        assert_frame_equal(got.frames["table"].collect(), written.frames["table"])
+        assert_frame_equal(got.frames["accounting"], written.frames["accounting"])
+        assert got.table_file == written.table_file
