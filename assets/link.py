@@ -9,7 +9,8 @@ the ``uncertain_match`` pairs the steward decides next.
 
 import hashlib
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -254,9 +255,22 @@ def link(context: AssetExecutionContext, config: LinkConfig, person_records: pl.
     result = link_records(records.pop(), settings=config.settings(), decisions=decisions,
                           previous_ids=previous, state=kept.pop(), full=full, keys=keys,
                           evidence=record_evidence(collected(extract_tables(tables))))
-    result.state.write(state_folder(io_manager, context.run_id, LINK_STATE, county, month))
     context.log.info(f"link: {result.stats['link_mode']} night: "
                      f"{result.stats['link_mode_reason']} (state kept by {kept_from})")
+    # the state is written while Dagster writes the outputs (both mostly outside the GIL),
+    # and the step ends only once it is written
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        kept_state = writer.submit(result.state.write, state_folder(
+            io_manager, context.run_id, LINK_STATE, county, month))
+        yield from _outputs(context, result, decisions, previous, kept_from, refused,
+                            region_table)
+        kept_state.result()  # a failed write fails the step
+
+
+def _outputs(context: AssetExecutionContext, result, decisions: pl.DataFrame | None,
+             previous: pl.DataFrame | None, kept_from: str, refused: list,
+             region_table: pl.DataFrame) -> Iterator[Output | AssetCheckResult]:
+    """The link step's outputs and its check, in the order Dagster wants them."""
     # person_id_map first: the next month's link reads it (Dagster wants outputs in that order)
     yield Output(result.id_map, output_name=ID_MAP_TABLE,
                  metadata={"rows": result.id_map.height,
