@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import polars as pl
+from dagster import AssetExecutionContext
 
 from assets.io_managers import PolarsParquetIOManager, run_lineage
 from pipelines.domain.months import Month
@@ -13,7 +14,7 @@ from pipelines.domain.months import Month
 T = TypeVar("T")  # a kept state (``LinkState``, ``GoldenState``)
 
 
-def kept_run_state(context, storage: PolarsParquetIOManager, kind: str,
+def kept_run_state(context: AssetExecutionContext, storage: PolarsParquetIOManager, kind: str,
                    read: Callable[[Path], T | None], county: str, month: str
                    ) -> tuple[T | None, str]:
     """A state of one ``kind`` (``link_state``, ``golden_state``) kept by the run that last
