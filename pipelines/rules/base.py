@@ -7,7 +7,7 @@ month end) is computed once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
@@ -93,18 +93,25 @@ def as_of(tables: Tables, links: pl.DataFrame, extract: str, month_end: date) ->
     Returns:
         The rows (with ``record_date`` and ``person_id``) as of month end.
     """
+    def rows_as_of() -> pl.DataFrame:
+        rows = _linked(tables, links, extract)
+        return (
+            with_record_date(rows, extract)
+            .filter(pl.col("record_date").is_null() | (pl.col("record_date") <= month_end))
+            .select(*(c for c in rows.columns if c != "person_id"), "record_date", "person_id")
+        )
+
+    return _cached((extract, month_end), rows_as_of)
+
+
+def _cached(key: tuple, make: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+    """``make()``, made once per ``key`` inside ``as_of_cache()`` (every time outside it)."""
     cache = _AS_OF_CACHE.get()
-    if cache is not None and (extract, month_end) in cache:
-        return cache[(extract, month_end)]
-    rows = _linked(tables, links, extract)
-    out = (
-        with_record_date(rows, extract)
-        .filter(pl.col("record_date").is_null() | (pl.col("record_date") <= month_end))
-        .select(*(c for c in rows.columns if c != "person_id"), "record_date", "person_id")
-    )
-    if cache is not None:
-        cache[(extract, month_end)] = out
-    return out
+    if cache is None:
+        return make()
+    if key not in cache:
+        cache[key] = make()
+    return cache[key]
 
 
 def columns_read(extract: str) -> tuple[str, ...]:
@@ -145,22 +152,19 @@ def as_of_cache() -> Iterator[None]:
 
 
 def _registered_rows(tables: Tables, links: pl.DataFrame, month_end: date) -> pl.DataFrame:
-    """The roster's ``registered_row`` rows as of month end (person_id, record_id)."""
-    return (as_of(tables, links, "poverty_roster", month_end).filter(registered_row())
-            .select("person_id", "record_id"))
+    """The roster's ``registered_row`` rows as of month end (person_id, record_id; once per
+    month end inside ``as_of_cache()``)."""
+    return _cached(("(registered rows)", month_end), lambda: (
+        as_of(tables, links, "poverty_roster", month_end).filter(registered_row())
+        .select("person_id", "record_id")))
 
 
 def registered(tables: Tables, links: pl.DataFrame, month_end: date) -> pl.DataFrame:
     """Registered people (``registered_row`` of the roster): person_id, once each (once per
     month end inside ``as_of_cache()``: six rules and the rollup ask). Their roster record
     ids are :func:`roster_ids`, asked for the few a rule names."""
-    cache = _AS_OF_CACHE.get()
-    if cache is not None and ("(registered)", month_end) in cache:
-        return cache[("(registered)", month_end)]
-    out = _registered_rows(tables, links, month_end).select("person_id").unique()
-    if cache is not None:
-        cache[("(registered)", month_end)] = out
-    return out
+    return _cached(("(registered)", month_end), lambda: _registered_rows(
+        tables, links, month_end).select("person_id").unique())
 
 
 def roster_ids(tables: Tables, links: pl.DataFrame, month_end: date,
