@@ -33,6 +33,7 @@ from dagster import (
 )
 
 from assets.county_lock import op_county_lock
+from assets.handoff import hold_for_run
 from assets.resources import WarehouseResource, drop_meta
 from assets.settings import setting, split_key
 from pipelines.faults import pause_point
@@ -106,6 +107,8 @@ class PolarsParquetIOManager(ConfigurableIOManager):
             else:
                 write_frame(obj, partial)
             partial.replace(path)
+            if isinstance(obj, pl.DataFrame):
+                hold_for_run(context, path, obj)
         rows = obj.height if isinstance(obj, pl.DataFrame) else obj.rows
         context.add_output_metadata({"rows": MetadataValue.int(rows),
                                      "path": MetadataValue.path(str(path))})
@@ -227,7 +230,9 @@ class WarehouseIOManager(ConfigurableIOManager):
                                   if context.has_asset_partitions else None)
         staged = county is not None and publishes_as_a_whole(context)
         if isinstance(obj, FrameFile) and staged:
-            self.stage(context.run_id, county, month).link(table, obj.path)
+            stage = self.stage(context.run_id, county, month)
+            stage.link(table, obj.path)
+            hold_for_run(context, stage.path(table), None)
             pause_point(f"staged:{table}")
         else:
             obj = read_frame(obj.path) if isinstance(obj, FrameFile) else obj
@@ -243,7 +248,9 @@ class WarehouseIOManager(ConfigurableIOManager):
                month: str | None, staged: bool) -> None:
         """Stage ``obj`` for the run's publication, or publish the month now."""
         if staged:
-            self.stage(context.run_id, county, month).put(table, obj)
+            stage = self.stage(context.run_id, county, month)
+            stage.put(table, obj)
+            hold_for_run(context, stage.path(table), obj)
             pause_point(f"staged:{table}")
         else:  # a county's table published now: under its run lock (no night meanwhile)
             store = self.warehouse.open(county) if county else self.warehouse.open_province()
@@ -377,3 +384,4 @@ def _project(frame: pl.DataFrame | None, meta: dict) -> pl.DataFrame | None:
         return frame
     kept = frame.select([c for c in (*meta["columns"], "county", "month") if c in frame.columns])
     return kept.unique() if meta.get("distinct") else kept
+

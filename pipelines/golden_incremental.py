@@ -45,6 +45,7 @@ import numpy as np
 import polars as pl
 
 from pipelines import golden
+from pipelines.warehouse.handoff import HANDOFF
 from pipelines.warehouse.staging import scan_frame, write_frame
 
 # what the kept state means: bump it when the golden rule reads or decides otherwise than the
@@ -103,6 +104,7 @@ class GoldenState:
             partial = folder / f".{name}.partial"
             write(partial)
             partial.replace(folder / f"{name}.parquet")
+        HANDOFF.offer(folder / PERSON_FILE, person)  # the run's steps after this read it
         (folder / "meta.json").write_text(json.dumps(self.meta, indent=1), encoding="utf-8")
 
     @classmethod

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.warehouse.handoff import HANDOFF
+
 _NAME = re.compile(r"^[A-Za-z0-9_.|-]{1,120}$")
 # Frames between a run's steps are written once and read a few times within the night:
 # snappy writes ``person`` (500k rows) in half the CPU of zstd and reads faster, for files
@@ -170,7 +172,8 @@ class RunStage:
         path = self.path(table)
         if not path.is_file():
             return None
-        frame = pl.scan_parquet(path)
+        held = HANDOFF.take(path)
+        frame = pl.scan_parquet(path) if held is None else held.lazy()
         names = frame.collect_schema().names()
         return frame.select([c for c in (*columns, "county", "month") if c in names]
                             if columns else names)
@@ -236,6 +239,8 @@ def scan_frame(path: Path, columns: list[str] | tuple[str, ...] | None = None) -
     but uses once (the link step's evidence tables) costs no memory until then, nor after."""
     if path.is_dir():
         return _scan_parts(path, columns)
+    if (held := HANDOFF.take(path)) is not None:
+        return _projected(held, columns).lazy()
     frame = pl.scan_parquet(path)
     if not columns:
         return frame
@@ -252,8 +257,18 @@ def read_frame(path: Path, columns: list[str] | tuple[str, ...] | None = None) -
     """
     if path.is_dir():
         return _scan_parts(path, columns).collect()
+    if (held := HANDOFF.take(path)) is not None:  # the run's own frame, still in memory
+        return _projected(held, columns)
     if not columns:
         return pl.read_parquet(path)
     wanted = set(columns)
     return pl.read_parquet(path, columns=[c for c in pl.read_parquet_schema(path)
                                           if c in wanted])
+
+
+def _projected(frame: pl.DataFrame, columns: list[str] | tuple[str, ...] | None) -> pl.DataFrame:
+    """``columns`` of a frame (all when None), in its own order: as read from its file."""
+    if not columns:
+        return frame
+    wanted = set(columns)
+    return frame.select([c for c in frame.columns if c in wanted])
