@@ -126,8 +126,17 @@ def runs_to_keep(runs: dict[str, float], published: Iterable[str],
     return {run: why for run, why in kept.items() if run in runs}
 
 
-def _size(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+def freed_size(folders: Iterable[Path]) -> int:
+    """What deleting ``folders`` frees: each file once, and only when all its hard links are
+    inside them (a run's frame linked from the ingest cache or a kept run frees nothing)."""
+    links: dict[tuple[int, int], list] = {}
+    for folder in folders:
+        for path in folder.rglob("*"):
+            if path.is_file() and not path.is_symlink():
+                stat = path.stat()
+                seen = links.setdefault((stat.st_dev, stat.st_ino), [stat, 0])
+                seen[1] += 1
+    return sum(stat.st_size for stat, seen in links.values() if seen >= stat.st_nlink)
 
 
 def prune_runs(runs_root: Path, county: str, published: Iterable[str],
@@ -150,10 +159,8 @@ def prune_runs(runs_root: Path, county: str, published: Iterable[str],
     runs = county_runs(runs_root, county)
     kept = runs_to_keep(runs, published, parent_of, live, keep)
     deleted = sorted((r for r in runs if r not in kept), key=lambda r: runs[r])
-    freed = 0
-    for run in deleted:
-        folder = runs_root / run
-        freed += _size(folder)
-        if not dry_run:
-            shutil.rmtree(folder, ignore_errors=True)
+    freed = freed_size(runs_root / run for run in deleted)
+    if not dry_run:
+        for run in deleted:
+            shutil.rmtree(runs_root / run, ignore_errors=True)
     return Pruned(county, deleted, kept, freed)

@@ -64,3 +64,17 @@ def test_a_dry_run_deletes_nothing_and_keep_must_not_be_negative(tmp_path: Path)
     with pytest.raises(ValueError, match="0 or more"):
         runs_to_keep({}, set(), lambda _: None, (), -1)
     assert prune_runs(tmp_path / "none", COUNTY, set(), lambda _: None) == Pruned(COUNTY)
+
+
+def test_the_freed_size_counts_a_file_once_and_only_when_no_kept_link_holds_it(
+        tmp_path: Path) -> None:
+    kept, gone = _run(tmp_path, "kept", 1), _run(tmp_path, "gone", 9)
+    shared = gone / "person" / COUNTY / "shared.parquet"
+    shared.write_bytes(b"y" * 1000)
+    os.link(shared, kept / "person" / COUNTY / "shared.parquet")  # a kept run links it
+    own = gone / "person" / COUNTY / "own.parquet"
+    own.write_bytes(b"z" * 10_000)
+    os.link(own, gone / "person" / COUNTY / "own-again.parquet")  # linked twice inside
+    pruned = prune_runs(tmp_path, COUNTY, published=["kept"], parent_of=lambda _: None, keep=0)
+    assert pruned.deleted == ["gone"]
+    assert pruned.freed_bytes == 100 + 10_000  # its frame, and its own file once
