@@ -6,11 +6,15 @@ extracts its valid ID appears in (``id_extracts``, bits numbered over the night'
 A group's facts change only when a record of it is new, changed or gone. A record's *own
 hash* (``own_hashes``) covers every column the comparisons read of the record itself (name,
 pinyin, ID, its validity and the extract among them), so a record whose record_key and own
-hash were kept (``matched``) is in the same groups with the same values as last night. Hence
-a group none of whose records is new, changed (tonight) or gone, changed (last night) has
-last night's members and facts, and only the others are counted again (``facts_reusing``).
-The state keeps per record its facts and 32-bit hashes of its three group keys (a collision
-only counts one more group again).
+hash were kept (``matched``) is in the same groups with the same values as last night. A
+group's fact is a function of what its records with a valid ID bring (their IDs for the
+holders, their extracts for ``id_extracts``): so a group none of whose records is gone or
+changed since last night, and to which no new or changed record brings anything its clean
+records do not (a new stay of a known person: name and ID already held together), has last
+night's facts; a new or changed record in it takes them from a clean record of its key.
+Only the other groups are counted again (``facts_reusing``). The state keeps per record its
+facts and 32-bit hashes of its three group keys (a collision only counts one more group
+again).
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from pipelines.link.coding import county_facts
 # the columns that name a record's group, per fact
 GROUPS = {"name_holders": "name", "pinyin_holders": "name_pinyin", "id_extracts": "id_number"}
 FACTS = tuple(GROUPS)
+# what a record with a valid ID brings to its group's fact (``coding.county_facts``)
+BRINGS = {"name_holders": "id_number", "pinyin_holders": "id_number", "id_extracts": "extract"}
 # columns of the prepared records that say where a row is, not who: never compared
 NOT_COMPARED = ("i", "record_id", "record_key", "source_file", "sheet", "row_number",
                 "one_list")
@@ -77,16 +83,49 @@ def matched(kept: pl.DataFrame, keys: pl.Series, own: pl.Series,
     return k2i
 
 
-def _touched(rec: pl.DataFrame, groups: pl.DataFrame, kept: pl.DataFrame, k2i: np.ndarray,
-             fact: str) -> np.ndarray:
-    """Per record tonight, whether its ``fact`` group holds a record new or changed tonight
-    or one gone or changed since last night (never for a null key: no group)."""
+def _touched(groups: pl.DataFrame, kept: pl.DataFrame, k2i: np.ndarray, fact: str,
+             news: pl.Series) -> np.ndarray:
+    """Per record tonight, whether its ``fact`` group is counted again: it holds a record gone
+    or changed since last night, or one of ``news`` (``_news``: the group hashes where a new
+    or changed record brings something new); never for a null key (no group)."""
     column = f"h_{fact}"
-    dirty = np.ones(rec.height, dtype=bool)
-    dirty[k2i[k2i >= 0]] = False
-    hit = pl.concat([groups[column].filter(pl.Series(dirty)),
-                     kept[column].filter(pl.Series(k2i < 0))]).drop_nulls().unique()
+    hit = pl.concat([kept[column].filter(pl.Series(k2i < 0)), news]).drop_nulls().unique()
     return groups[column].is_in(hit.implode()).fill_null(False).to_numpy()
+
+
+def _news(rec: pl.DataFrame, groups: pl.DataFrame, kept: pl.DataFrame, i2k: np.ndarray,
+          fact: str) -> tuple[pl.Series, np.ndarray]:
+    """For the new or changed records (``i2k`` -1) of ``fact``'s groups: the group hashes
+    whose fact they may change (a record with a valid ID bringing what no clean record of
+    its key brings, or a key no clean record has), and per such record (in order) the fact
+    a clean record of its key keeps (0 for a null key, and for ``id_extracts`` without a
+    valid ID; taken where its group is not counted again).
+
+    What clean records bring is looked up by the new records' IDs (a person's few records),
+    and one clean record per key by its group hash (a collision hides a key: its group is
+    counted again): a common name's thousands of records are never gathered.
+    """
+    key, brings, column = GROUPS[fact], BRINGS[fact], f"h_{fact}"
+    side = rec.select(*dict.fromkeys([key, brings, "id_number"]), ok=(
+        pl.col("id_valid") & pl.col("id_number").is_not_null()).fill_null(False))
+    clean, dirty = i2k >= 0, np.flatnonzero(i2k < 0)
+    takes = pl.col(key).is_not_null() & (pl.col("ok") if fact == "id_extracts" else True)
+    new = side[dirty].with_columns(h=groups[column].gather(dirty), takes=takes)
+    wanted = new.filter("takes")
+    ok = side["ok"].to_numpy()
+    ids = wanted.filter("ok")["id_number"].unique().implode()
+    by_id = np.flatnonzero(clean & ok & side["id_number"].is_in(ids).fill_null(False).to_numpy())
+    brought = side[by_id].select(key, brings).unique()
+    same = clean & side[key].is_in(wanted[key].unique().implode()).fill_null(False).to_numpy()
+    same = np.flatnonzero(same & ok if fact == "id_extracts" else same)  # else 0, not a mask
+    one = same[groups[column].gather(same).is_first_distinct().to_numpy()]
+    values = side.select(key)[one].with_columns(value=kept[fact].gather(pl.Series(i2k[one])))
+    changes = pl.concat([wanted.join(values, on=key, how="anti")["h"],
+                         wanted.filter("ok").join(brought, on=[key, brings], how="anti")["h"]])
+    taken = new.join(values.unique(key, keep="any"), on=key, how="left",
+                     maintain_order="left").select(
+        pl.when("takes").then("value").fill_null(0).cast(pl.Int64))
+    return changes, taken.to_series().to_numpy()
 
 
 def facts_reusing(rec: pl.DataFrame, kept: pl.DataFrame, k2i: np.ndarray,
@@ -106,16 +145,19 @@ def facts_reusing(rec: pl.DataFrame, kept: pl.DataFrame, k2i: np.ndarray,
     """
     i2k = np.full(rec.height, -1, dtype=np.int64)
     i2k[k2i[k2i >= 0]] = np.flatnonzero(k2i >= 0)
+    dirty = np.flatnonzero(i2k < 0)
     out, extracts = {}, extracts_of(rec)  # once: a pass over every record
     for fact in FACTS:
-        redo = _touched(rec, groups, kept, k2i, fact)
+        news, taken = _news(rec, groups, kept, i2k, fact)
+        redo = _touched(groups, kept, k2i, fact, news)
         values = np.zeros(rec.height, dtype=np.int64)  # 0: a null key's fact
         reuse = np.flatnonzero(~redo & (i2k >= 0) & groups[f"h_{fact}"].is_not_null().to_numpy())
         values[reuse] = kept[fact].gather(pl.Series(i2k[reuse])).to_numpy()
+        values[dirty] = taken  # a new or changed record of an untouched group (else redone)
         at = np.flatnonzero(redo)
-        if len(at):  # whole groups: every record of a touched group is in ``at`` (a new
-            # or changed record with a key is in a touched group)
+        if len(at):  # whole groups: every record of a touched group is in ``at``
             part = rec.select("name", "name_pinyin", "id_number", "id_valid", "extract")[at]
             values[at] = county_facts(part, extracts, (fact,))[fact].to_numpy()
         out[fact] = values
     return pl.DataFrame(out)
+

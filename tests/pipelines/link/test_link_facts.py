@@ -52,6 +52,20 @@ NIGHTS = [
      "rows": [*NIGHT1, ("k9", None, None, None, False, "roster")], "recounted": 0},
     {"description": "a record's extract changed (its ID's extracts)",
      "rows": _with(NIGHT1, "k4", extract="roster"), "recounted": None},
+    # what a new record brings its groups is already there: nothing counted again
+    {"description": "a new stay of a known holder (name, pinyin, ID and extract held)",
+     "rows": [*NIGHT1, ("k8", "王芳", "wangfang", A, True, "settlement")], "recounted": 0},
+    {"description": "a new record without a valid ID under known names",
+     "rows": [*NIGHT1, ("k8", "李娜", "lina", B, False, "roster")], "recounted": 0},
+    {"description": "a new record of an ID held only without a valid ID",
+     "rows": [*NIGHT1, ("k8", "张伟", "zhangwei", D, False, "roster")], "recounted": 0},
+    {"description": "a known holder's ID in another extract",
+     "rows": [*NIGHT1, ("k8", "王芳", "wangfang", A, True, "roster")], "recounted": None},
+    {"description": "a name no clean record has",
+     "rows": [*NIGHT1, ("k8", "赵敏", "zhaomin", None, False, "roster")], "recounted": None},
+    {"description": "a new stay of a known holder, another record gone",
+     "rows": [*[r for r in NIGHT1 if r[0] != "k5"],
+              ("k8", "李娜", "lina", A, True, "settlement")], "recounted": None},
 ]
 
 
