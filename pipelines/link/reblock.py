@@ -39,6 +39,7 @@ from pipelines.link.blocking import (
     id_neighbours,
     one_edit_variants,
 )
+from pipelines.link.runs import runs
 from pipelines.link.settings import BlockingRule, LinkSettings
 
 MAX_DIRTY = 0.5  # above this share of dirty records, re-blocking touched blocks saves nothing
@@ -135,6 +136,45 @@ def _orphan_ranks(orphans: pl.DataFrame, rules: tuple[BlockingRule, ...], blocks
     return orphans.with_columns(rank=pl.Series(rank)).filter(pl.col("rank") < 255)
 
 
+def _whole(h: pl.Series, touched: pl.Series, over: list[int], max_block: int
+           ) -> tuple[pl.Series, np.ndarray]:
+    """Split the touched blocks of an ``equal`` rule: those blocked again whole (over the
+    cap tonight or last night: their pairs may be others', refined or none) and those
+    *grown* (under the cap both nights), whose pairs are last night's among clean records
+    and the new records' own (``_grown_pairs``), the kept ones staying."""
+    sizes = h.filter(touched).to_frame("h").group_by("h").len()  # a block's every record
+    big = sizes.filter(pl.col("h").is_in(pl.Series(over, dtype=pl.UInt64).implode())
+                       | (pl.col("len") > max_block))["h"]
+    whole = h.is_in(big.implode()).fill_null(False)
+    return whole, touched.to_numpy() & ~whole.to_numpy()
+
+
+def _grown_pairs(h: pl.Series, grown: np.ndarray, dirty: np.ndarray, valid: np.ndarray,
+                 unidentified_only: bool) -> pl.DataFrame:
+    """The pairs of the grown blocks (``_whole``) that a new or changed record is in: each
+    such record with every other record of its block (two of them once), and for an
+    ``unidentified_only`` rule only where a side has no valid ID; i_l < i_r."""
+    at = np.flatnonzero(grown)
+    hh = h.to_numpy()[at]
+    order = np.argsort(hh, kind="stable")
+    at, hh = at[order], hh[order]
+    start, size = runs(hh)
+    first, size = np.repeat(start, size), np.repeat(size, size)
+    left = np.flatnonzero(dirty[at])
+    others = size[left] - 1
+    p = np.repeat(left, others)
+    k = np.arange(len(p)) - np.repeat(np.cumsum(others) - others, others)
+    q = np.repeat(first[left], others) + k
+    q += q >= p  # every other record of the block
+    a, b = at[p], at[q]
+    keep = ~dirty[b] | (a < b)  # a pair of two new records once
+    if unidentified_only:
+        keep &= ~(valid[a] & valid[b])
+    a, b = a[keep], b[keep]
+    return pl.DataFrame({"i_l": pl.Series(np.minimum(a, b), dtype=pl.UInt32),
+                         "i_r": pl.Series(np.maximum(a, b), dtype=pl.UInt32)})
+
+
 def reblock(rec: pl.DataFrame, rules: tuple[BlockingRule | str, ...], max_block: int,
             kept: pl.DataFrame, dirty: np.ndarray, over_cap: dict[str, list[int]]
             ) -> tuple[pl.DataFrame, dict] | None:
@@ -158,7 +198,7 @@ def reblock(rec: pl.DataFrame, rules: tuple[BlockingRule | str, ...], max_block:
     stats: dict = {"capped_blocks": {}, "over_cap": {}, "seconds_per_rule": {},
                    "records_reblocked": {}}
     kl, kr = kept["i_l"].to_numpy(), kept["i_r"].to_numpy()
-    krank = kept["rank"].to_numpy()
+    krank, valid = kept["rank"].to_numpy(), rec["id_valid"].to_numpy()
     stay = np.ones(kept.height, dtype=bool)
     found, blocks, orphans = [], [], []
     for rank, rule in enumerate(rules):
@@ -168,10 +208,17 @@ def reblock(rec: pl.DataFrame, rules: tuple[BlockingRule | str, ...], max_block:
             _none_reblocked(stats, rule.name)
             continue
         h, touched, near = _touched(rec, rule, dirty_s, over_cap.get(rule.name, []))
+        grown = None
+        if rule.method != "id_one_edit":  # a touched block under the cap: its new pairs only
+            touched, grown = _whole(h, touched, over_cap.get(rule.name, []), max_block)
+            grown = _grown_pairs(h, grown, dirty, valid, rule.unidentified_only)
+            near = touched
         read = dict.fromkeys(["i", "id_valid", "id_number", *rule.keys, *rule.refine])
         pairs, capped, over = blocking.rule_pairs(rec.select(*read).filter(near), rule,
                                                   max_block)  # the columns it reads only
         # (a pair twice, of a refined block: ``_merge`` keeps each pair once, no unique here)
+        if grown is not None:
+            pairs = pl.concat([pairs, grown.cast(pairs.schema)])
         hit = touched.to_numpy()
         blocks.append((hit, h.fill_null(0).to_numpy(), h.is_null().to_numpy()))
         lost = (krank == rank) & (hit[kl] | hit[kr])

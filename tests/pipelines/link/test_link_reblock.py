@@ -67,6 +67,14 @@ NIGHTS = {
     # a rule no new record has a key of (not blocked again: its hashes at the orphans only)
     "a block crosses the cap, a later rule untouched": (
         5, lambda rows: _add(rows, record(40, "王芳", None, "1980-01-01", village=None))),
+    # blocks that stay under the cap (grown): only the new records' pairs are made
+    "two records join one block": (9, lambda rows: _add(
+        rows, record(40, "王芳", None, "1980-01-01"),
+        record(44, "王芳", valid_id("19800101", "299"), "1980-01-01"))),
+    "a record with an ID joins an unidentified block": (9, lambda rows: _add(
+        rows, record(45, "李娜", valid_id("19750303", "111"), None))),
+    "a record joins a grown block, another leaves": (9, lambda rows: _drop(_add(
+        rows, record(40, "王芳", None, "1980-01-01")), 1)),
 }
 
 
@@ -121,6 +129,8 @@ def test_reblocking_touched_blocks_gives_the_pairs_of_blocking_every_record(nigh
     over = {r for r, keys in state.model["over_cap"].items() if keys}
     assert over == ({"pinyin_village", "name_unidentified"} if cap == 5 else set())
     assert touched >= over
+    if cap == 9:  # nothing over the cap: every touched block grown, none blocked again
+        assert not any(got[1]["records_reblocked"][r] for r in RULES if r != "id_one_off")
     if night in ("nothing changed", "records reordered"):
         assert touched == over
         assert got[1]["records_reblocked"]["name_unidentified"] == 6
