@@ -241,6 +241,16 @@ def kept_pairs(state: LinkState, k2i: np.ndarray) -> pl.DataFrame:
     Returns:
         i_l < i_r (UInt32), ``rank`` (the first blocking rule), ``row`` (in ``state.pairs``).
     """
+    if np.array_equal(k2i, np.arange(len(k2i))):  # every kept record clean where it stood
+        k = [pl.col("k_l").cast(pl.UInt32), pl.col("k_r").cast(pl.UInt32)]
+        return state.pairs.select(  # (records only added after them): the pairs as kept
+            pl.min_horizontal(k).alias("i_l"), pl.max_horizontal(k).alias("i_r"), "rank",
+            row=pl.int_range(pl.len(), dtype=pl.Int64))
+    return _moved_pairs(state, k2i)
+
+
+def _moved_pairs(state: LinkState, k2i: np.ndarray) -> pl.DataFrame:
+    """``kept_pairs`` when kept records are gone, changed or moved: gathered and filtered."""
     il, ir = k2i[state.pairs["k_l"].to_numpy()], k2i[state.pairs["k_r"].to_numpy()]
     ok = (il >= 0) & (ir >= 0)
     return pl.DataFrame({

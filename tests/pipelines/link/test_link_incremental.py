@@ -188,3 +188,17 @@ def test_county_facts_by_windows_are_the_counted_tables(night1) -> None:
     assert facts["name_holders"].max() > 1 and (facts["name_holders"] == 0).sum() > 0
     assert facts.filter(~rec["id_valid"])["id_extracts"].max() == 0
     assert facts["id_extracts"].n_unique() > 3
+
+
+@pytest.mark.parametrize("k2i", [[0, 1, 2, 3], [0, 1, 3, 4], [0, -1, 2, 3], [1, 0, 2, 3]],
+                         ids=["in place", "moved", "one gone", "reordered"])
+def test_kept_pairs_of_records_in_place_are_the_pairs_gathered(k2i: list[int]) -> None:
+    from pipelines.link.incremental import _moved_pairs, kept_pairs
+
+    pairs = pl.DataFrame({"k_l": [0, 2, 1, 3], "k_r": [1, 3, 3, 0], "rank": [0, 1, 255, 2]},
+                         schema={"k_l": pl.UInt32, "k_r": pl.UInt32, "rank": pl.UInt8})
+    state = LinkState({}, pl.DataFrame({"record_key": list("abcd")}), pairs)
+    at = np.array(k2i)
+    got = kept_pairs(state, at)
+    assert got.equals(_moved_pairs(state, at))
+    assert got.height == (4 if min(k2i) >= 0 else 2)
