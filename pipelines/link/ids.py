@@ -76,16 +76,20 @@ def _suffixed(records: pl.DataFrame, digest: pl.Series, content: pl.Series | Non
     return _numbered(records, ("R" + digest).alias("key"), digest if content is None else content)
 
 
-def _numbered(records: pl.DataFrame, keys: pl.Series, same: pl.Series) -> pl.Series:
+def _numbered(records: pl.DataFrame, keys: pl.Series, same: pl.Series,
+              among: pl.Series | None = None) -> pl.Series:
     """``keys`` (``R`` + MD5 prefix) with ``-k`` added for the k-th copy of a content (the
-    records of one ``same`` value, in (source_file, sheet, row_number) order)."""
+    records of one ``same`` value, in (source_file, sheet, row_number) order); ``among``:
+    the records whose contents may have copies (whole contents), when the caller knows."""
+    pos = pl.int_range(same.len(), dtype=pl.UInt32, eager=True)
+    if among is not None:
+        pos, same = pos.filter(among), same.filter(among)
     dup = same.is_duplicated()
     if not dup.any():
         return keys
     copies = (
-        records.select("source_file", "sheet", "row_number")
-        .with_columns(h=same, pos=pl.int_range(pl.len()))
-        .filter(dup)
+        records.select("source_file", "sheet", "row_number")[pos.filter(dup)]
+        .with_columns(h=same.filter(dup), pos=pos.filter(dup))
         .sort("h", "source_file", "sheet", "row_number")
         .select("pos", k=pl.int_range(pl.len()).over("h"))
         .filter(pl.col("k") > 0)
@@ -139,8 +143,21 @@ def keys_reusing(records: pl.DataFrame, kept: pl.DataFrame | None) -> pl.DataFra
     # are alike (a null and "\u2205", a "\x1f" inside a value) differ in ``hashed`` but share
     # an MD5, and ``record_keys`` numbers them as copies
     same = base.str.slice(1).str.to_integer(base=16, dtype=pl.UInt64)
-    return pl.DataFrame([_numbered(records, base.alias("key"), same).alias("record_key"), hashed,
-                         at.alias("kept_row")])
+    return pl.DataFrame([_numbered(records, base.alias("key"), same,
+                                   _maybe_copies(same, at, kept["record_key"])
+                                   ).alias("record_key"), hashed, at.alias("kept_row")])
+
+
+def _maybe_copies(same: pl.Series, at: pl.Series, kept_keys: pl.Series) -> pl.Series:
+    """Per record whether its content may have copies tonight: it had copies on the kept
+    night (a kept key numbered ``-k`` names its content), or a record of it is not where its
+    content stood (new, changed or moved: maybe a copy now). Any other content is one record
+    both nights, its key unnumbered; ``_numbered`` looks only at the others."""
+    copied = kept_keys.filter(kept_keys.str.contains("-", literal=True)).str.slice(1, 16)
+    moved = at.is_null() | (at != pl.int_range(at.len(), dtype=pl.UInt32, eager=True))
+    candidates = pl.concat([copied.str.to_integer(base=16, dtype=pl.UInt64),
+                            same.filter(moved.fill_null(True))])
+    return same.is_in(candidates.unique().implode())
 
 
 def _kept_rows(hashed: pl.Series, kept: pl.Series) -> pl.Series:
