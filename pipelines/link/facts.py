@@ -70,8 +70,7 @@ def matched(kept: pl.DataFrame, keys: pl.Series, own: pl.Series,
     if rows is not None and rows.len() == keys.len() and (rows.max() or 0) < kept.height:
         at = pl.Series(np.flatnonzero(rows.is_not_null().to_numpy()))
         k = rows.gather(at)
-        same = ((kept["own"].gather(k) == own.gather(at))
-                & (kept["record_key"].gather(k) == keys.gather(at))).to_numpy()
+        same = _same_at(kept, keys, own, at, k)
         k2i[k.to_numpy()[same]] = at.to_numpy()[same]
         cur = cur[at.filter(pl.Series(~same))]
         kept = kept.with_row_index("k").filter(pl.Series(k2i < 0))
@@ -81,6 +80,23 @@ def matched(kept: pl.DataFrame, keys: pl.Series, own: pl.Series,
             .filter(pl.col("record_key") == pl.col("record_key_right")))
     k2i[both["k"].to_numpy()] = both["i"].to_numpy()
     return k2i
+
+
+def _same_at(kept: pl.DataFrame, keys: pl.Series, own: pl.Series, at: pl.Series,
+             k: pl.Series) -> np.ndarray:
+    """Whether tonight's records ``at`` have the record_key and own hash of kept rows ``k``:
+    the leading records at their own kept rows (a quiet night's, before the new ones)
+    compared in place (slices, no gather of 2M keys), the rest gathered."""
+    a, b = at.to_numpy(), k.to_numpy()
+    here = (a == b) & (a == np.arange(len(a)))
+    n = len(a) if here.all() else int(np.argmin(here))  # records 0..n-1 at kept rows 0..n-1
+    same = np.empty(len(a), dtype=bool)
+    same[:n] = ((kept["own"].head(n) == own.head(n))
+                & (kept["record_key"].head(n) == keys.head(n))).to_numpy()
+    at, k = at.slice(n), k.slice(n)
+    same[n:] = ((kept["own"].gather(k) == own.gather(at))
+                & (kept["record_key"].gather(k) == keys.gather(at))).to_numpy()
+    return same
 
 
 def _touched(groups: pl.DataFrame, kept: pl.DataFrame, k2i: np.ndarray, fact: str,

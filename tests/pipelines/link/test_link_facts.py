@@ -108,6 +108,8 @@ MATCH_NIGHTS = {
     "two copies stay, reordered": [*COPIES[::-1], *NIGHT1],
     "one of two copies goes": [*NIGHT1, COPIES[0]],
     "a copy renumbered (the first goes)": [*NIGHT1, ("k10", *COPIES[1][1:])],
+    # every record at its kept row (compared in place), one of them under another key
+    "a key changed in place": _with(NIGHT1, "k3", record_key="k3x"),
 }
 
 
