@@ -175,6 +175,30 @@ def _grown_pairs(h: pl.Series, grown: np.ndarray, dirty: np.ndarray, valid: np.n
                          "i_r": pl.Series(np.maximum(a, b), dtype=pl.UInt32)})
 
 
+def _rule_tonight(rec: pl.DataFrame, rule: BlockingRule,
+                  dirty: tuple[pl.Series, np.ndarray, np.ndarray], over: list[int],
+                  max_block: int) -> tuple[pl.DataFrame, int, pl.Series, pl.Series, np.ndarray,
+                                           int]:
+    """A touched rule's pairs tonight in its touched blocks (``dirty``: per record new or
+    changed, as a Series and an array, and its ID valid): the blocks blocked again whole
+    (their pairs by ``blocking.rule_pairs``) and the grown blocks' new pairs. Also returns
+    its capped keys, the hashes over the cap, per record its block's hash and whether that
+    block was blocked again whole, and how many records were."""
+    h, touched, near = _touched(rec, rule, dirty[0], over)
+    grown = None
+    if rule.method != "id_one_edit":  # a touched block under the cap: its new pairs only
+        touched, grown = _whole(h, touched, over, max_block)
+        grown = _grown_pairs(h, grown, dirty[1], dirty[2], rule.unidentified_only)
+        near = touched
+    read = dict.fromkeys(["i", "id_valid", "id_number", *rule.keys, *rule.refine])
+    pairs, capped, over_now = blocking.rule_pairs(rec.select(*read).filter(near), rule,
+                                                  max_block)  # the columns it reads only
+    # (a pair twice, of a refined block: ``_merge`` keeps each pair once, no unique here)
+    if grown is not None:
+        pairs = pl.concat([pairs, grown.cast(pairs.schema)])
+    return pairs, capped, over_now, h, touched.to_numpy(), int(near.sum())
+
+
 def reblock(rec: pl.DataFrame, rules: tuple[BlockingRule | str, ...], max_block: int,
             kept: pl.DataFrame, dirty: np.ndarray, over_cap: dict[str, list[int]]
             ) -> tuple[pl.DataFrame, dict] | None:
@@ -207,19 +231,8 @@ def reblock(rec: pl.DataFrame, rules: tuple[BlockingRule | str, ...], max_block:
             blocks.append(rule)  # no block to block again: hashes only for orphans, later
             _none_reblocked(stats, rule.name)
             continue
-        h, touched, near = _touched(rec, rule, dirty_s, over_cap.get(rule.name, []))
-        grown = None
-        if rule.method != "id_one_edit":  # a touched block under the cap: its new pairs only
-            touched, grown = _whole(h, touched, over_cap.get(rule.name, []), max_block)
-            grown = _grown_pairs(h, grown, dirty, valid, rule.unidentified_only)
-            near = touched
-        read = dict.fromkeys(["i", "id_valid", "id_number", *rule.keys, *rule.refine])
-        pairs, capped, over = blocking.rule_pairs(rec.select(*read).filter(near), rule,
-                                                  max_block)  # the columns it reads only
-        # (a pair twice, of a refined block: ``_merge`` keeps each pair once, no unique here)
-        if grown is not None:
-            pairs = pl.concat([pairs, grown.cast(pairs.schema)])
-        hit = touched.to_numpy()
+        pairs, capped, over, h, hit, near = _rule_tonight(
+            rec, rule, (dirty_s, dirty, valid), over_cap.get(rule.name, []), max_block)
         blocks.append((hit, h.fill_null(0).to_numpy(), h.is_null().to_numpy()))
         lost = (krank == rank) & (hit[kl] | hit[kr])
         if lost.any():
@@ -228,7 +241,7 @@ def reblock(rec: pl.DataFrame, rules: tuple[BlockingRule | str, ...], max_block:
         stay &= ~lost
         stats["capped_blocks"][rule.name] = capped
         stats["over_cap"][rule.name] = over.to_list()
-        stats["records_reblocked"][rule.name] = int(near.sum())
+        stats["records_reblocked"][rule.name] = near
         stats["seconds_per_rule"][rule.name] = round(time.perf_counter() - t, 3)
         found.append(pairs.with_columns(rank=pl.lit(rank, pl.UInt8)))
     lost = pl.concat(orphans) if orphans else kept.head(0)
@@ -236,7 +249,7 @@ def reblock(rec: pl.DataFrame, rules: tuple[BlockingRule | str, ...], max_block:
     if lost.height:
         blocks = [_at_orphans(rec, b, lost) if isinstance(b, BlockingRule) else b
                   for b in blocks]
-        lost = _orphan_ranks(lost, rules, blocks, rec["id_valid"].to_numpy())
+        lost = _orphan_ranks(lost, rules, blocks, valid)
     if lost is None:
         return None
     return _merge(pl.concat([*found, lost.select("i_l", "i_r", "rank")]), kept, stay,
