@@ -272,8 +272,9 @@ def _plain_reuse(keys: pl.Series, labels: np.ndarray, previous: pl.DataFrame | N
     Else None: every cluster is named again, as before."""
     people = kept.state.model["people"]
     salted = people.get("salted")
-    if id_map_hash(previous) != "empty" or people["previous"] != "empty" or salted is None \
-            or any(salt != 1 for _, _, salt in salted):
+    # (previous ids given: ``id_map_hash`` not "empty", told without hashing 2M rows)
+    if (previous is not None and previous.height) or people["previous"] != "empty" \
+            or salted is None or any(salt != 1 for _, _, salt in salted):
         return None
     k2i = kept.k2i
     old = k2i < 0  # last night's records gone, changed, or tonight in a touched component
