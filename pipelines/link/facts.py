@@ -129,10 +129,11 @@ def _news(rec: pl.DataFrame, groups: pl.DataFrame, kept: pl.DataFrame, i2k: np.n
     new = side[dirty].with_columns(h=groups[column].gather(dirty), takes=takes)
     wanted = new.filter("takes")
     ok = side["ok"].to_numpy()
-    ids = wanted.filter("ok")["id_number"].unique().implode()
-    by_id = np.flatnonzero(clean & ok & side["id_number"].is_in(ids).fill_null(False).to_numpy())
+    # found by the 32-bit hashes (a collision only brings a record that joins nothing)
+    ids = groups["h_id_extracts"].gather(dirty).filter(new["takes"] & new["ok"])
+    by_id = np.flatnonzero(clean & ok & _holds(groups["h_id_extracts"], ids))
     brought = side[by_id].select(key, brings).unique()
-    same = clean & side[key].is_in(wanted[key].unique().implode()).fill_null(False).to_numpy()
+    same = clean & _holds(groups[column], wanted["h"])
     same = np.flatnonzero(same & ok if fact == "id_extracts" else same)  # else 0, not a mask
     one = same[groups[column].gather(same).is_first_distinct().to_numpy()]
     values = side.select(key)[one].with_columns(value=kept[fact].gather(pl.Series(i2k[one])))
@@ -142,6 +143,13 @@ def _news(rec: pl.DataFrame, groups: pl.DataFrame, kept: pl.DataFrame, i2k: np.n
                      maintain_order="left").select(
         pl.when("takes").then("value").fill_null(0).cast(pl.Int64))
     return changes, taken.to_series().to_numpy()
+
+
+def _holds(hashes: pl.Series, wanted: pl.Series) -> np.ndarray:
+    """Per record whether its group hash is one of ``wanted`` (none: no pass over them)."""
+    if wanted.len() == 0:
+        return np.zeros(hashes.len(), dtype=bool)
+    return hashes.is_in(wanted.unique().implode()).fill_null(False).to_numpy()
 
 
 def facts_reusing(rec: pl.DataFrame, kept: pl.DataFrame, k2i: np.ndarray,

@@ -145,6 +145,8 @@ def _whole(h: pl.Series, touched: pl.Series, over: list[int], max_block: int
     sizes = h.filter(touched).to_frame("h").group_by("h").len()  # a block's every record
     big = sizes.filter(pl.col("h").is_in(pl.Series(over, dtype=pl.UInt64).implode())
                        | (pl.col("len") > max_block))["h"]
+    if big.len() == 0:  # (no pass over every record)
+        return pl.Series(np.zeros(h.len(), dtype=bool)), touched.to_numpy()
     whole = h.is_in(big.implode()).fill_null(False)
     return whole, touched.to_numpy() & ~whole.to_numpy()
 
