@@ -14,34 +14,13 @@ from dataclasses import replace
 import numpy as np
 import polars as pl
 
-from pipelines.link.coding import dense_codes
-from pipelines.link.runs import runs
+from pipelines.link.coding import id_code
+from pipelines.link.runs import firsts, runs, sort_order, sorted_values
 from pipelines.link.settings import BlockingRule
 
 _I = pl.col("i")
 STEWARD_RULE = "steward"  # block_rule of a pair only a steward's decision brought
 _POW = 11 * 10 ** np.arange(16, -1, -1, dtype=np.int64)  # weight of digit p in an ID code
-
-
-def id_code() -> pl.Expr:
-    """Return an 18-character ID as one Int64: int(first 17 digits) * 11 + check value."""
-    idn = pl.col("id_number")
-    check = idn.str.slice(17, 1)
-    value = pl.when(check == "X").then(10).otherwise(check.cast(pl.Int64, strict=False))
-    body = idn.str.slice(0, 17).cast(pl.Int64, strict=False)
-    ok = (idn.str.len_bytes() == 18) & idn.str.slice(0, 17).str.contains(r"^[0-9]{17}$")
-    return pl.when(ok).then(body * 11 + value)
-
-
-def valid_id_codes(rec: pl.DataFrame) -> pl.Series:
-    """Per record its valid ID as one integer (``id_code``: 17 digits and a check
-    character, so equal integers are equal IDs), null for an invalid one (the statuses
-    compare the IDs of two valid sides only): no sort of 2M ID strings into dense codes.
-    Dense codes when a valid ID is not of that form."""
-    code = rec.select(pl.when("id_valid").then(id_code())).to_series()
-    if (rec["id_valid"] & code.is_null()).any():
-        return pl.Series(dense_codes(rec["id_number"])[0]).replace(-1, None)
-    return code
 
 
 def one_edit_variants(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -111,7 +90,7 @@ def _pairs_from_keys(keys: pl.DataFrame, max_block: int) -> tuple[pl.DataFrame, 
     dtype = keys.schema["i"]
     keys = keys.drop_nulls("h")
     i, h = keys["i"].to_numpy(), keys["h"].to_numpy()
-    order = np.argsort(h)  # the blocks as runs (within one, records in any order)
+    order = sort_order(h)  # the blocks as runs (within one, records in any order)
     i, h = i[order], h[order]
     start, size = runs(h)
     capped = pl.Series("h", h[start[size > max_block]], dtype=pl.UInt64)
@@ -166,7 +145,7 @@ def _unidentified_pairs(rec: pl.DataFrame, rule: BlockingRule, max_block: int
     i, h = keys["i"].to_numpy(), keys["h"].to_numpy()
     no_id = ~keys["id_valid"].fill_null(True).to_numpy()  # null: neither side's test holds
     valid = keys["id_valid"].fill_null(False).to_numpy()
-    order = np.argsort(h)
+    order = sort_order(h)
     i, h, valid, no_id = i[order], h[order], valid[order], no_id[order]
     start, size = runs(h)
     capped = pl.Series("h", h[start[size > max_block]], dtype=pl.UInt64)
@@ -297,23 +276,26 @@ def _first_rule_with(allp: pl.DataFrame, extra: list[str]) -> pl.DataFrame:
 def first_rule_packed(allp: pl.DataFrame, rules: int) -> tuple[pl.DataFrame, np.ndarray]:
     """``first_rule``'s pairs (i_l, i_r, rank; ``rules`` rules) in numpy, and per rank the
     distinct pairs it found (``pairs_per_rule``): the pairs packed as (pair, rank) and
-    sorted give each pair's first rule (its first key); packed again as (rank, pair) and
-    sorted, the output's order."""
+    sorted give each pair's first rule (its first key); then put in the output's order,
+    (rank, pair), by a stable sort of the ranks alone (the pairs are in order already)."""
     key = allp["i_l"].to_numpy().astype(np.uint64)  # one array, packed in place
     key <<= np.uint64(29)
     key |= allp["i_r"].to_numpy()
     key <<= np.uint64(5)
     key |= allp["rank"].to_numpy()
-    key.sort()
-    key = key[runs(key)[0]]  # (pair, rule) once
-    per_rule = np.bincount((key & np.uint64(31)).astype(np.int64), minlength=rules)
-    pair = key >> np.uint64(5)
-    key = key[runs(pair)[0]]  # its first rule
-    p = np.sort((key & np.uint64(31)) << np.uint64(58) | key >> np.uint64(5))
+    key = sorted_values(key)
+    key = key[firsts(key)]  # (pair, rule) once
+    rank = (key & np.uint64(31)).astype(np.uint8)
+    per_rule = np.bincount(rank, minlength=rules)
+    key >>= np.uint64(5)
+    first = firsts(key)  # its first rule
+    key, rank = key[first], rank[first]
+    order = np.argsort(rank, kind="stable")  # a radix sort of bytes
+    key, rank = key[order], rank[order]
     mask = np.uint64(2**29 - 1)
-    return pl.DataFrame({"i_l": pl.Series(p >> np.uint64(29) & mask, dtype=pl.UInt32),
-                         "i_r": pl.Series(p & mask, dtype=pl.UInt32),
-                         "rank": pl.Series(p >> np.uint64(58), dtype=pl.UInt8)}), per_rule
+    return pl.DataFrame({"i_l": pl.Series(key >> np.uint64(29), dtype=pl.UInt32),
+                         "i_r": pl.Series(key & mask, dtype=pl.UInt32),
+                         "rank": pl.Series(rank, dtype=pl.UInt8)}), per_rule
 
 
 def block(rec: pl.DataFrame, rules: tuple[BlockingRule | str, ...], max_block: int

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from pipelines.link.runs import runs
+from pipelines.link.runs import runs, sort_order, sorted_values
 
 
 def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -120,7 +120,7 @@ def _birth_conflicts(labels: np.ndarray, birth: pl.Series) -> np.ndarray:
     if not len(c):
         return np.zeros(0, dtype=np.int64)
     if b.min() >= 0 and b.max() < 2**27 and c.min() >= 0 and c.max() < 2**36:
-        key = np.sort(c << 27 | b)  # one int64 sorted: by component, then date
+        key = sorted_values(c << 27 | b)  # one int64 sorted: by component, then date
         c, b = key >> 27, key & (2**27 - 1)
     else:
         order = np.lexsort((b, c))
@@ -160,7 +160,7 @@ def _spread(g: np.ndarray, v: pl.Series) -> tuple[np.ndarray, np.ndarray, np.nda
     and its length. Runs come in ascending ``g``."""
     if not len(g):
         return g, np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64)
-    order = np.argsort(g)
+    order = sort_order(g)
     g = g[order]
     v = v.gather(order)
     start, size = runs(g)

@@ -18,6 +18,7 @@ from rapidfuzz.distance import Indel, Levenshtein
 
 from pipelines.link import evidence
 from pipelines.link.coding import Coded
+from pipelines.link.runs import firsts, sort_order
 
 NULL = -1
 Params = Mapping[str, float]
@@ -34,7 +35,11 @@ class Comparator:
 def unique_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return the unique (a, b) pairs and the inverse index back to the input."""
     key = a.astype(np.int64) << 32 | b.astype(np.int64)
-    uniq, inverse = np.unique(key, return_inverse=True)
+    order = sort_order(key)
+    first = firsts(key[order])
+    inverse = np.empty(len(key), dtype=np.int64)
+    inverse[order] = np.cumsum(first) - 1
+    uniq = key[order[first]]
     return uniq >> 32, uniq & 0xFFFFFFFF, inverse
 
 

@@ -14,7 +14,7 @@ from pipelines.link import assign, blocking, incremental, model, queue, regroup
 from pipelines.link import decisions as steward
 from pipelines.link import reblock as rebl
 from pipelines.link.blocking import STEWARD_RULE
-from pipelines.link.coding import Coded, code_records
+from pipelines.link.coding import Coded, code_records, valid_id_codes
 from pipelines.link.comparisons import NULL, compare
 from pipelines.link.evidence import heads_known
 from pipelines.link.explain import with_explain
@@ -156,7 +156,7 @@ def _status(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame, s: L
     """Add ``status``: thresholds, hard cannot-links (rejected), then steward decisions, on a
     narrow frame (the two sides' IDs as integer codes, ``ids`` when coding made them, and
     lists: not 3M pairs' ID strings, 0.25 GB at the peak), pairs not copied."""
-    ids = blocking.valid_id_codes(rec) if ids is None else pl.Series(ids).replace(-1, None)
+    ids = valid_id_codes(rec) if ids is None else pl.Series(ids).replace(-1, None)
     side = rec.select(id_number=ids, id_valid="id_valid", one_list=pl.col("one_list").to_physical())
     left = side[scored["i_l"]].rename(lambda c: c + "_l")
     right = side[scored["i_r"]].rename(lambda c: c + "_r")

@@ -21,7 +21,7 @@ import numpy as np
 
 from pipelines.link.coding import Coded
 from pipelines.link.comparisons import NULL, compare, holder_level
-from pipelines.link.runs import runs
+from pipelines.link.runs import runs, sorted_values
 from pipelines.link.settings import Comparison
 
 U_PSEUDO = 1_000.0  # pseudo random pairs behind the u priors
@@ -114,7 +114,7 @@ def exact_name_u(coded: Coded) -> float:
     c = np.bincount(named).astype(float)
     own = coded.id_valid & (coded.name >= 0) & (coded.id >= 0)
     key = coded.id[own].astype(np.int64) * (len(c) + 1) + coded.name[own]
-    r = np.unique(key, return_counts=True)[1].astype(float)
+    r = runs(sorted_values(key))[1].astype(float)
     return float(max((c * (c - 1)).sum() - (r * (r - 1)).sum(), 0.0) / (n * (n - 1)))
 
 
@@ -222,7 +222,7 @@ def _patterns(
         key = np.zeros(n, dtype=np.int64)
         for c, size in zip(comparisons, sizes[:-1], strict=True):
             key = key * size + (levels[c.name].astype(np.int64) + 1)
-        key = np.sort(key * sizes[-1] + state)
+        key = sorted_values(key * sizes[-1] + state)
         start, counts = runs(key)
         key = key[start]  # the distinct patterns, ascending (as ``np.unique``), decoded
         pattern_state = key % sizes[-1]

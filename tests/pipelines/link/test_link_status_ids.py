@@ -1,4 +1,4 @@
-"""The statuses compare the two sides' IDs as integers of valid IDs (``blocking.valid_id_codes``)
+"""The statuses compare the two sides' IDs as integers of valid IDs (``coding.valid_id_codes``)
 exactly as they did as dense codes of every ID string: the same status for every pair."""
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ import polars as pl
 import pytest
 from sanji_link_frames import frame, record, valid_id
 
-from pipelines.link.blocking import valid_id_codes
-from pipelines.link.coding import dense_codes
+from pipelines.link.coding import dense_codes, valid_id_codes
 from pipelines.link.linker import _status, prepare_records
 from pipelines.link.settings import LinkSettings
 
