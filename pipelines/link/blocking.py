@@ -105,23 +105,30 @@ def _id_one_off_pairs(rec: pl.DataFrame, max_block: int) -> tuple[pl.DataFrame, 
 
     Checksum-aware: a single substitution or adjacent swap always breaks the MOD 11-2 check
     character, so one side of such a pair fails its checksum. Only the (few) invalid IDs are
-    expanded into their one-edit variants (integer arithmetic on ID codes), which are joined
-    against the unique IDs.
+    expanded into their one-edit variants (integer arithmetic on ID codes), looked up among
+    the IDs as runs of the records sorted by ID code (an ID's validity: its first record's).
     """
     with_id = rec.select("i", "id_valid", code=id_code()).drop_nulls("code")
-    ids = with_id.group_by("code").agg(pl.col("id_valid").first(), n=pl.len())
-    capped = ids.filter(pl.col("n") > max_block).get_column("code").cast(pl.UInt64)
-    ids = ids.filter(pl.col("n") <= max_block)
-    invalid = ids.filter(~pl.col("id_valid").fill_null(False))["code"].to_numpy()
-    src, variant = one_edit_variants(invalid)
-    id_pairs = pl.DataFrame({"id_l": src, "id_r": variant}).join(ids.select(id_r="code"), on="id_r")
-    recs = with_id.select("i", "code")
-    pairs = (
-        id_pairs.join(recs.rename({"i": "a", "code": "id_l"}), on="id_l")
-        .join(recs.rename({"i": "b", "code": "id_r"}), on="id_r")
-        .select(i_l=pl.min_horizontal("a", "b"), i_r=pl.max_horizontal("a", "b"))
-    )
-    return pairs, capped
+    code = with_id["code"].to_numpy()
+    order = sort_order(code)
+    code, i = code[order], with_id["i"].to_numpy()[order]
+    start, size = runs(code)
+    valid = with_id["id_valid"].fill_null(False).to_numpy()[order]
+    if len(i):  # the lowest (record, validity) of a run: its first record's validity
+        valid = np.minimum.reduceat(i.astype(np.int64) << 1 | valid, start) & 1 == 1
+    uniq, kept = code[start], size <= max_block
+    src, variant = one_edit_variants(uniq[kept & ~valid])
+    k = np.minimum(np.searchsorted(uniq, variant), max(len(uniq) - 1, 0))
+    hit = np.flatnonzero((uniq[k] == variant) & kept[k]) if len(uniq) else k[:0]
+    a, b = np.searchsorted(uniq, src[hit]), k[hit]  # the two IDs' runs
+    na, nb = size[a], size[b]
+    pair = np.repeat(np.arange(len(a)), na * nb)  # every record of one by every of the other
+    j = np.arange(len(pair)) - np.repeat(np.cumsum(na * nb) - na * nb, na * nb)
+    left, right = i[start[a][pair] + j // nb[pair]], i[start[b][pair] + j % nb[pair]]
+    dtype = rec.schema["i"]
+    return pl.DataFrame({"i_l": pl.Series(np.minimum(left, right), dtype=dtype),
+                         "i_r": pl.Series(np.maximum(left, right), dtype=dtype)}), pl.Series(
+        "code", uniq[~kept]).cast(pl.UInt64)
 
 
 def _key_hash(rule: BlockingRule) -> pl.Expr:

@@ -45,6 +45,14 @@ def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return labels
 
 
+def sizes(labels: np.ndarray) -> pl.Series:
+    """Per record the size of its cluster (a count per label, labels being small
+    non-negative integers; else a window over them)."""
+    if len(labels) and labels.min() >= 0 and labels.max() <= 8 * len(labels):
+        return pl.Series(np.bincount(labels)[labels].astype(np.int64))
+    return pl.DataFrame({"c": labels}).select(pl.len().over("c").cast(pl.Int64)).to_series()
+
+
 def births_conflict(a: int, b: int) -> bool:
     """Return whether two birth dates (YYYYMMDD integers) disagree outright.
 

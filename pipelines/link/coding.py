@@ -156,10 +156,8 @@ def id_code() -> pl.Expr:
 
 
 def valid_id_codes(rec: pl.DataFrame) -> pl.Series:
-    """Per record its valid ID as one integer (``id_code``: 17 digits and a check
-    character, so equal integers are equal IDs), null for an invalid or missing one (the
-    statuses compare the IDs of two valid sides only): no sort of 2M ID strings into dense
-    codes. Dense codes when a valid ID is not of that form."""
+    """Per record its valid ID as one integer (``id_code``: equal integers, equal IDs), null
+    for an invalid or missing one; dense codes when a valid ID is not of that form."""
     valid = pl.col("id_valid").fill_null(False) & pl.col("id_number").is_not_null()
     code = rec.select(pl.when(valid).then(id_code())).to_series()
     if code.null_count() > rec.height - rec.select(valid.sum()).item():
@@ -262,13 +260,9 @@ def _name_parts(rec: pl.DataFrame, whole: pl.DataFrame, facts: pl.DataFrame | No
     """Return the name codes and the per-unique-name facts of ``Coded`` (holders counted
     over ``whole``, or read off ``facts``)."""
     name, names = codes(rec["name"])
-    pinyin_of_name = (
-        rec.select("name", "name_pinyin")
-        .drop_nulls("name")
-        .unique("name")
-        .join(pl.DataFrame({"name": names}), on="name", how="right", maintain_order="right")
-    )
-    pin_code, pinyins = codes(pinyin_of_name["name_pinyin"])
+    one = np.zeros(len(names), dtype=np.int64)  # a record of each name: its pinyin is the
+    one[name[name >= 0]] = np.flatnonzero(name >= 0)  # name's (not a unique of 2M rows)
+    pin_code, pinyins = codes(rec["name_pinyin"].gather(one))
     pinyin = (
         np.where(name >= 0, pin_code[np.maximum(name, 0)], -1)
         if len(pin_code)
@@ -281,7 +275,8 @@ def _name_parts(rec: pl.DataFrame, whole: pl.DataFrame, facts: pl.DataFrame | No
         "name_holders": holders(whole, "name", names) if facts is None
         else _held(rec, facts["name_holders"], "name", names, name),
         "pinyin_holders": holders(whole, "name_pinyin", pinyins) if facts is None
-        else _held(rec, facts["pinyin_holders"], "name_pinyin", pinyins), "pinyins": pinyins,
+        else _held(rec, facts["pinyin_holders"], "name_pinyin", pinyins, pinyin),
+        "pinyins": pinyins,
         "name_objects": np.array(names.to_list(), dtype=object),
         "pinyin_objects": np.array(pinyins.to_list(), dtype=object),
         "pinyin_letters": _letter_counts(pinyins),
@@ -323,10 +318,8 @@ def county_facts(rec: pl.DataFrame, extracts: list[str] | None = None,
     its name and its pinyin, and the extracts its valid ID appears in (``extracts``, sorted,
     number the bits: by default ``rec``'s own); ``only``: the facts wanted.
 
-    The valid IDs as integers (``valid_id_codes``): windows count them per name and pinyin,
-    and the records sorted by them give each ID's extracts (no window over 2M ID strings,
-    which took most of the time).
-    """
+    The valid IDs as integers (``valid_id_codes``), counted per name and pinyin, and sorted
+    for each ID's extracts (no window over 2M ID strings: most of the time it took)."""
     ids = valid_id_codes(rec)  # null unless valid
     exprs = {}
     for fact, column in (("name_holders", "name"), ("pinyin_holders", "name_pinyin")):

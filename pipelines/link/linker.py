@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 import polars as pl
 
-from pipelines.link import assign, blocking, incremental, model, queue, regroup
+from pipelines.link import ahead, assign, blocking, cluster, incremental, model, queue, regroup
 from pipelines.link import decisions as steward
 from pipelines.link import reblock as rebl
 from pipelines.link.blocking import STEWARD_RULE
@@ -80,6 +81,8 @@ class _Night:
     rows: np.ndarray | None = None  # per scored pair its row in the kept pairs, -1 if none
     fitted: model.Model | None = None
     ids: np.ndarray | None = None  # the records' ID codes, when coding made them (full)
+    ahead: Future | None = None  # a full night's (coded records, u), while it blocks
+    u: dict | None = None  # the u the thread ahead estimated
 
 
 def _mark() -> tuple[float, float]:
@@ -102,7 +105,10 @@ def _levels(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Nig
     il, ir = pairs["i_l"].to_numpy(), pairs["i_r"].to_numpy()
     if night.k2i is None:
         stats["pairs_compared"], stats["pairs_kept"] = len(il), 0
-        coded = code_records(rec, facts=night.facts)  # the county facts prepare counted
+        if night.ahead is None:
+            coded = code_records(rec, facts=night.facts)  # the county facts prepare counted
+        else:
+            coded, night.u = night.ahead.result()
         return compare(coded, il, ir, s.comparisons), coded
     names = [c.name for c in s.comparisons]
     rows = pairs["row"].fill_null(-1).to_numpy() if "row" in pairs.columns \
@@ -137,7 +143,7 @@ def _score(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Nigh
             valid[il] & valid[ir], np.where(coded.id[il] == coded.id[ir], 1.0, 0.0), np.nan
         )
         sizes = (s.u_sample_pairs, s.em_iterations, s.seed)
-        fitted = model.fit(coded, rec.height, levels, s.comparisons, sizes, anchor)
+        fitted = model.fit(coded, rec.height, levels, s.comparisons, sizes, anchor, night.u)
         night.model = incremental.model_data(fitted, s, night.today)
     else:
         fitted = incremental.model_of(night.state.model, s.comparisons)
@@ -246,14 +252,6 @@ def _plan(rec: pl.DataFrame, state: incremental.LinkState | None, s: LinkSetting
         mode, reason, today, state, k2i, kept=incremental.kept_pairs(state, k2i))
 
 
-def _sizes(labels: np.ndarray) -> pl.Series:
-    """Per record the size of its cluster (a count per label, labels being small
-    non-negative integers; else a window over them)."""
-    if len(labels) and labels.min() >= 0 and labels.max() <= 8 * len(labels):
-        return pl.Series(np.bincount(labels)[labels].astype(np.int64))
-    return pl.DataFrame({"c": labels}).select(pl.len().over("c").cast(pl.Int64)).to_series()
-
-
 def _people(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame,
             previous_ids: pl.DataFrame | None, s: LinkSettings, night: _Night, stats: dict
             ) -> tuple[pl.DataFrame, np.ndarray, pl.DataFrame, dict]:
@@ -272,7 +270,7 @@ def _people(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame,
     t = _lap(stats, "cluster", t)
     person_id, exact, salted = regroup.person_ids(rec["record_key"], labels, previous_ids, kept,
                                                  redo)
-    size = _sizes(labels)
+    size = cluster.sizes(labels)
     links = rec.select("record_id", "record_key").with_columns(person_id=person_id,
                                                                cluster_size=size)
     _lap(stats, "ids", t)
@@ -371,12 +369,14 @@ def link_records(
     night.facts = rec.select(pl.col(*FACTS).cast(pl.UInt32))  # counts and bits, as kept
     rec = rec.drop(*night.facts.columns, *PREPARE_ONLY)
     t = _lap(stats, "prepare", t)
+    if night.k2i is None:  # a full night: its CPU seconds count in the block stage's
+        night.ahead = ahead.start(rec, night.facts, s)
     pairs, decided = _block(rec, s, decisions, night, stats)
     _lap(stats, "block", t)
     scored = _status(rec, _score(rec, pairs, s, night, stats), decided, s, night.ids)
     rec = rec.drop(*SCORE_ONLY, strict=False)  # what only coding the comparisons read
     del pairs  # scored holds its columns but ``row``: the kept rows are in night.rows now
-    night.kept = night.ids = None  # read by blocking, ``_levels`` and the status only
+    night.kept = night.ids = night.ahead = None  # blocking's, ``_levels``' and the status'
     scored, labels, links, people = _people(rec, scored, decided, previous_ids, s, night, stats)
     state = night.state = night.k2i = None  # the kept state: people are placed (0.25 GB at 1M)
     t = _mark()

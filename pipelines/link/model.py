@@ -294,6 +294,7 @@ def fit(
     comparisons: tuple[Comparison, ...],
     settings: tuple[int, int, int],
     anchor: np.ndarray | None = None,
+    u: dict[str, np.ndarray] | None = None,
 ) -> Model:
     """Fit u (random pairs, name holders), m (EM) and the prior.
 
@@ -304,12 +305,13 @@ def fit(
         comparisons: the comparisons.
         settings: (random pairs for u, EM iterations, seed).
         anchor: per pair known match status (1, 0) or NaN, see ``estimate_m``.
+        u: ``estimate_u``'s result when worked out already (``ahead``), else estimated.
 
     Returns:
         The fitted model.
     """
     u_pairs, iterations, seed = settings
-    u = estimate_u(coded, n, u_pairs, seed, comparisons)
+    u = estimate_u(coded, n, u_pairs, seed, comparisons) if u is None else u
     m, matches = estimate_m(levels, u, iterations, comparisons, anchor)
     total = max(n * (n - 1) / 2, 1.0)
     lam = float(np.clip(matches / total, 1e-12, 0.5))
