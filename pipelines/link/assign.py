@@ -91,6 +91,20 @@ def _scores(rec: pl.DataFrame, loose: pl.DataFrame, labels: np.ndarray) -> pl.Da
     return scores.with_columns(person=pl.Series(person[scores["c"].to_numpy()]))
 
 
+def _rescored(rec: pl.DataFrame, loose: pl.DataFrame, labels: np.ndarray,
+              scores: pl.DataFrame, moved: np.ndarray) -> pl.DataFrame:
+    """``_scores`` after the records ``moved`` (without a valid ID) got labels of their own:
+    only the records with a loose side to or from one of them are scored again (the other
+    rows and every cluster's ``person`` stay: a moved record holds no valid ID)."""
+    r, o = loose["r"].to_numpy(), loose["o"].to_numpy()
+    hit = np.zeros(rec.height, dtype=bool)
+    hit[moved] = True
+    again = np.zeros(rec.height, dtype=bool)
+    again[r[hit[r] | hit[o]]] = True
+    fresh = _scores(rec, loose.filter(pl.Series(again[r])), labels)
+    return pl.concat([scores.filter(~pl.Series(again[scores["r"].to_numpy()])), fresh])
+
+
 def _best_two(frame: pl.DataFrame, key: str) -> pl.DataFrame:
     """Return per ``key`` its best person cluster c1 (weight w1, confirmed weight wc1) and
     the second's weight w2."""
@@ -113,7 +127,7 @@ def _ambiguous(scores: pl.DataFrame, margin: float) -> np.ndarray:
         .group_by("r").agg(rw=pl.col("w").max())
     )
     hit = own.join(rival, on="r").filter(pl.col("ow") - pl.col("rw") < margin)
-    return hit["r"].to_numpy()
+    return np.sort(hit["r"].to_numpy())  # (in a fixed order: their new labels)
 
 
 def _exclusive(scores: pl.DataFrame, weight: float, margin: float) -> pl.DataFrame:
@@ -154,7 +168,7 @@ def place(
         undone = _ambiguous(scores, s.ambiguous_margin)
     if len(undone):  # the records taken out are loose now; score them anew
         out[undone] = out.max() + 1 + np.arange(len(undone))
-        scores = _scores(rec, loose, out)
+        scores = _rescored(rec, loose, out, scores, undone)
     moves = _exclusive(scores, s.assign_weight, s.assign_margin) if s.assign_margin > 0 else (
         pl.DataFrame(schema={"own": pl.Int64, "c1": pl.Int64}))
     order = np.argsort(moves["own"].to_numpy())

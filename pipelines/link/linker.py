@@ -209,7 +209,9 @@ def _rule_type(s: LinkSettings) -> pl.Enum:
 
 def _block(rec: pl.DataFrame, s: LinkSettings, decisions: pl.DataFrame | None, night: _Night,
            stats: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Return the candidate pairs (steward-decided pairs added) and the decided pairs."""
+    """Return the candidate pairs (steward-decided pairs added) and the decided pairs; a
+    full night codes its records meanwhile (``ahead``: its CPU seconds count in block's)."""
+    night.ahead = ahead.start(rec, night.facts, s) if night.k2i is None else None
     pairs, night.over_cap = rebl.candidates(rec, s, None if night.kept is None else (
         night.kept, night.k2i, night.state.model), stats)
     for rule, n in stats["capped_blocks"].items():
@@ -369,8 +371,6 @@ def link_records(
     night.facts = rec.select(pl.col(*FACTS).cast(pl.UInt32))  # counts and bits, as kept
     rec = rec.drop(*night.facts.columns, *PREPARE_ONLY)
     t = _lap(stats, "prepare", t)
-    if night.k2i is None:  # a full night: its CPU seconds count in the block stage's
-        night.ahead = ahead.start(rec, night.facts, s)
     pairs, decided = _block(rec, s, decisions, night, stats)
     _lap(stats, "block", t)
     scored = _status(rec, _score(rec, pairs, s, night, stats), decided, s, night.ids)
