@@ -14,6 +14,7 @@ different rows share one with a probability far below one in 10^20 per night.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -39,11 +40,29 @@ def fingerprint(rows: pl.DataFrame, fields: list[str]) -> tuple[pl.Series, pl.Se
 
 @dataclass
 class SeenRows:
-    """The rows read so far, per extract: fingerprint, grid and row of the first occurrence."""
+    """The rows read so far, per extract: fingerprint, grid and row of the first occurrence.
+
+    Grids of different extracts may be split on different threads at once (their rows are
+    never compared); the grids of one extract must come one after the other, in order.
+    """
 
     by_extract: dict[str, pl.DataFrame] = field(default_factory=dict)
     grids: list[str] = field(default_factory=list)
     across: set[str] = field(default_factory=set)  # grids with a copy of an earlier grid's row
+    index: dict[str, int] = field(default_factory=dict)  # a grid's label -> its place in grids
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def _register(self, where: str) -> int:
+        """A grid's place in ``grids`` (taken under the lock: threads register at once)."""
+        with self._lock:
+            self.grids.append(where)
+            self.index[where] = len(self.grids) - 1
+            return self.index[where]
+
+    def _labels(self) -> list[str]:
+        """The grids registered so far (a copy: another thread may be registering one)."""
+        with self._lock:
+            return list(self.grids)
 
     def split(self, extract: str, rows: pl.DataFrame, fields: list[str],
               grid: Grid) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -61,8 +80,7 @@ class SeenRows:
         """
         h1, h2 = fingerprint(rows, [f for f in fields if f in rows.columns])
         seen = self.by_extract.get(extract, pl.DataFrame(schema=SEEN_SCHEMA))
-        here = len(self.grids)
-        self.grids.append(label(grid))
+        here = self._register(label(grid))
         keys = pl.DataFrame([rows["row_number"], h1, h2])
         crossing = _across(keys, seen)
         if crossing.height:
@@ -75,8 +93,9 @@ class SeenRows:
             pl.col("row_number").alias("_row"))])
         if copies.height == 0:
             return rows, pl.DataFrame(schema=DROPPED_SCHEMA)
+        labels = self._labels()
         where = pl.col("_grid").replace_strict(
-            list(range(len(self.grids))), self.grids, return_dtype=pl.String)
+            list(range(len(labels))), labels, return_dtype=pl.String)
         dropped = copies.select(
             "row_number", pl.lit(None, pl.String).alias("column"),
             pl.lit("duplicate_row").alias("check"),
@@ -87,10 +106,11 @@ class SeenRows:
         return rows.filter(~pl.col("row_number").is_in(copies["row_number"].implode())), dropped
 
 
-    def first_rows(self, extract: str) -> pl.DataFrame:
-        """The fingerprints the last grid added to ``extract`` (``_h1``, ``_h2``, ``_row``)."""
+    def first_rows(self, extract: str, where: str) -> pl.DataFrame:
+        """The fingerprints a grid (its :func:`label`) added to ``extract`` (``_h1``,
+        ``_h2``, ``_row``)."""
         seen = self.by_extract.get(extract, pl.DataFrame(schema=SEEN_SCHEMA))
-        return seen.filter(pl.col("_grid") == len(self.grids) - 1).drop("_grid")
+        return seen.filter(pl.col("_grid") == self.index[where]).drop("_grid")
 
     def reuse(self, extract: str, first: pl.DataFrame, where: str) -> bool:
         """Remember a grid read on an earlier night (its ``first_rows``) unless it repeats a row.
@@ -107,8 +127,7 @@ class SeenRows:
         seen = self.by_extract.get(extract, pl.DataFrame(schema=SEEN_SCHEMA))
         if seen.height and _across(first.rename({"_row": "row_number"}), seen).height:
             return False
-        here = len(self.grids)
-        self.grids.append(where)
+        here = self._register(where)
         self.by_extract[extract] = pl.concat([seen, first.select(
             "_h1", "_h2", pl.lit(here, pl.UInt32).alias("_grid"), "_row")])
         return True

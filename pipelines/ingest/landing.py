@@ -9,8 +9,10 @@ grid's part of a table is placed by ``(phase, file, sheet)``, so a grid taken fr
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass, replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -38,11 +40,20 @@ from pipelines.ingest.grids import (
     ingest_region_grid,
 )
 from pipelines.ingest.issues import ISSUE_SCHEMA
+from pipelines.ingest.lanes import in_lanes
+from pipelines.ingest.parts import (
+    CLINIC_PHASE,
+    EXTRACT_PHASE,
+    REGION_PHASE,
+    SET_ASIDE,
+    UNREADABLE_PHASE,
+    Parts,
+    Slot,
+    placed,
+)
 from pipelines.ingest.rejected import (
     SET_ASIDE_EXTRACT,
     UNREADABLE_EXTRACT,
-    UNRECOGNISED_EXTRACT,
-    rejected_grid,
     unreadable_row,
     unrecognised_frame,
 )
@@ -51,117 +62,33 @@ from pipelines.ingest.rows import (
     QUARANTINE_SCHEMA,
     concat_or_empty,
     grid_accounting,
-    quarantine_rows,
 )
 from pipelines.landing import MAPPING_FILE
 from pipelines.read import Grid, file_grids, read_landing
-
-SET_ASIDE, REGION_PHASE, CLINIC_PHASE, EXTRACT_PHASE, UNREADABLE_PHASE = range(5)
-Pos = tuple[int, int, int]  # (phase, file, sheet)
-
-
-@dataclass
-class _Slot:
-    """One grid of the night: read tonight (``grid``, ``rec``) or from the cache (``cached``)."""
-
-    file: int
-    sheet: int
-    grid: Grid | None = None
-    rec: Recognised | None = None
-    cached: CachedGrid | None = None
-    owner: CachedFile | None = None
-
-
-@dataclass
-class _Parts:
-    """What ingest collects while it goes through the grids, each part with its place."""
-
-    tables: dict[str, list] = field(default_factory=lambda: {e: [] for e in EXTRACTS})
-    regions: list[pl.DataFrame] = field(default_factory=list)
-    clinics: list[pl.DataFrame] = field(default_factory=list)
-    quarantine: list = field(default_factory=list)
-    issues: list = field(default_factory=list)
-    accounting: list = field(default_factory=list)
-    recognition: list = field(default_factory=list)
-    files: list = field(default_factory=list)
-    unrecognised: list = field(default_factory=list)
-    seen: SeenRows = field(default_factory=SeenRows)
-    keep: dict[int, list] = field(default_factory=dict)  # file -> its grids' cache entries
-    # extract -> (place, file, cache entry it was taken from or None: read tonight, the
-    # grid's CachedGrid: taken, or to keep; None when its file is not kept)
-    origins: dict[str, list] = field(default_factory=lambda: {e: [] for e in EXTRACTS})
-    cache: IngestCache | None = None  # where a grid's entry is written ahead (kept)
-
-    def done(self, at: Pos, grid: Grid, extract: str, q: pl.DataFrame,
-             acc: pl.DataFrame) -> dict:
-        """Place a grid's quarantine, accounting and files rows; its files row."""
-        self.quarantine.append((at, q))
-        self.accounting.append((at, acc))
-        row = files_row(grid, extract, acc["rows_read"].item())
-        self.files.append((at, row))
-        return row
-
-    def reject(self, at: Pos, grid: Grid, check: str, exc: Exception) -> CachedGrid:
-        """Set a grid aside whole (``check``, the reason from ``exc``); what it gave."""
-        row, rows = rejected_grid(grid, check, exc)
-        self.unrecognised.append((at, row))
-        n = grid.frame.height
-        q = quarantine_rows(rows, grid)
-        acc = grid_accounting(grid, UNRECOGNISED_EXTRACT, n, 0, n)
-        files = self.done(at, grid, UNRECOGNISED_EXTRACT, q, acc)
-        return CachedGrid(grid.sheet, None, {"quarantine": q, "accounting": acc}, files, row)
-
-    def reuse(self, at: Pos, cached: CachedGrid, entry: str | None = None) -> None:
-        """Place a cached grid's parts (its fingerprints are remembered by the caller);
-        ``entry``: the cache entry it came from."""
-        f = cached.frames
-        self.quarantine.append((at, f["quarantine"]))
-        self.accounting.append((at, f["accounting"]))
-        self.files.append((at, cached.files_row))
-        if cached.extract is None:
-            self.unrecognised.append((at, cached.unrecognised_row))
-            return
-        self.tables[cached.extract].append((at, f["table"]))
-        self.origins[cached.extract].append((at, at[1], entry, cached))
-        self.issues.append((at, f["issues"]))
-        self.recognition.append(((SET_ASIDE, at[1], at[2]), f["recognition"]))
-
-    def kept(self, slot: _Slot, entry: CachedGrid | None) -> None:
-        """Note what a grid read tonight would keep in the cache (None: the file is not kept),
-        and start writing it there."""
-        entries = self.keep.setdefault(slot.file, [])
-        if entry is not None and self.cache is not None and slot.grid is not None:
-            self.cache.write_ahead(slot.grid.source_file, slot.grid.sha256, len(entries), entry)
-        entries.append(entry)
-
-
-def _placed(parts: list) -> list:
-    """The parts in their places, without the places."""
-    return [p for _, p in sorted(parts, key=lambda item: item[0])]
 
 
 def _where(grid: Grid) -> str:
     return f"file {grid.source_file!r}" + (f", sheet {grid.sheet!r}" if grid.sheet else "")
 
 
-def _slots(items: list) -> list[_Slot]:
+def _slots(items: list) -> list[Slot]:
     """The night's grids in file and sheet order; a cached file stands for all its grids."""
-    slots: list[_Slot] = []
+    slots: list[Slot] = []
     file, last = -1, None
     for item in items:
         if isinstance(item, CachedFile):
             file += 1
-            slots.extend(_Slot(file, k, cached=g, owner=item) for k, g in enumerate(item.grids))
+            slots.extend(Slot(file, k, cached=g, owner=item) for k, g in enumerate(item.grids))
             last = None
             continue
         if item.source_file != last:
             file, last, sheet = file + 1, item.source_file, 0
-        slots.append(_Slot(file, sheet, grid=item))
+        slots.append(Slot(file, sheet, grid=item))
         sheet += 1
     return slots
 
 
-def _recognise(slot: _Slot, mapping: HeaderMapping | None, parts: _Parts) -> None:
+def _recognise(slot: Slot, mapping: HeaderMapping | None, parts: Parts) -> None:
     """Recognise a grid read tonight; a hidden or unrecognised one is set aside whole."""
     grid, at = slot.grid, (SET_ASIDE, slot.file, slot.sheet)
     assert grid is not None
@@ -178,7 +105,7 @@ def _recognise(slot: _Slot, mapping: HeaderMapping | None, parts: _Parts) -> Non
     parts.recognition.append((at, recognition_frame([slot.rec])))
 
 
-def _regions(slots: list[_Slot], parts: _Parts) -> pl.DataFrame:
+def _regions(slots: list[Slot], parts: Parts) -> pl.DataFrame:
     """The region grids, then the clinic lists; the night's region table."""
     for slot in (s for s in slots if s.rec is not None and s.rec.extract == REGIONS):
         at, rec = (REGION_PHASE, slot.file, slot.sheet), slot.rec
@@ -212,45 +139,126 @@ def _read_again(owner: CachedFile) -> list[Grid]:
                       owner.digest)
 
 
-def _extract(slot: _Slot, regions: pl.DataFrame, as_of: date | None, parts: _Parts,
-             reread: dict[str, list[Grid]], mapping: HeaderMapping | None) -> None:
-    """Ingest one extract grid, from the cache when its rows repeat no earlier file's row."""
-    at = (EXTRACT_PHASE, slot.file, slot.sheet)
+class _Rereads:
+    """Cached files read again tonight, each once (lanes may ask for one file at once)."""
+
+    def __init__(self) -> None:
+        self._grids: dict[str, list[Grid]] = {}
+        self._lock = threading.Lock()
+
+    def grids(self, owner: CachedFile) -> list[Grid]:
+        with self._lock:
+            if owner.key not in self._grids:
+                self._grids[owner.key] = _read_again(owner)
+            return self._grids[owner.key]
+
+
+@dataclass
+class _Done:
+    """What one extract grid gave on its lane (:mod:`pipelines.ingest.lanes`), to be placed
+    in the night's parts in its turn: taken from the cache (``reused``), or read, recognised
+    again when its cached entry could not be taken (``recognised``), and its frames
+    (``ingest_extract``'s), or the error setting it aside, and its rows' fingerprints when
+    it repeats no earlier grid's row (``first``)."""
+
+    slot: Slot
+    reused: bool = False
+    recognised: bool = False
+    frames: tuple[pl.DataFrame, ...] = ()
+    error: ValueError | None = None
+    first: pl.DataFrame | None = None
+
+
+def _work(slot: Slot, regions: pl.DataFrame, as_of: date | None, seen: SeenRows,
+          rereads: _Rereads, mapping: HeaderMapping | None) -> _Done:
+    """Ingest one extract grid, from the cache when its rows repeat no earlier file's row
+    (on a lane: nothing is placed here, only ``seen`` learns the grid's rows)."""
+    recognised = False
     if slot.cached is not None:
         assert slot.owner is not None
         cached = slot.cached
         where = label(Grid(slot.owner.name, cached.sheet, "", "", pl.DataFrame()))
-        if parts.seen.reuse(cached.extract, cached.frames["first"], where):
-            parts.reuse(at, cached, slot.owner.key)
-            return
-        if slot.owner.key not in reread:
-            reread[slot.owner.key] = _read_again(slot.owner)
-        slot.rec = recognise(reread[slot.owner.key][slot.sheet], mapping)
+        if seen.reuse(cached.extract, cached.frames["first"], where):
+            return _Done(slot, reused=True)
+        slot.rec = recognise(rereads.grids(slot.owner)[slot.sheet], mapping)
         slot.cached = None  # read tonight, but the entry stays: it still fits the file alone
-        parts.recognition.append(((SET_ASIDE, slot.file, slot.sheet),
-                                  recognition_frame([slot.rec])))
+        recognised = True
     rec = slot.rec
     assert rec is not None
     try:
-        table, q, fi, acc = ingest_extract(rec, regions, as_of, parts.seen)
+        frames = ingest_extract(rec, regions, as_of, seen)
     except ValueError as exc:
-        parts.reject(at, rec.grid, "sheet_invalid", exc)
-        parts.kept(slot, None)
+        return _Done(slot, recognised=recognised, error=exc)
+    where = label(rec.grid)
+    first = seen.first_rows(rec.extract, where) if where not in seen.across else None
+    return _Done(slot, recognised=recognised, frames=frames, first=first)
+
+
+def _place(done: _Done, parts: Parts) -> None:
+    """Place what one extract grid gave, in its turn (and start writing its cache entry)."""
+    slot = done.slot
+    at = (EXTRACT_PHASE, slot.file, slot.sheet)
+    if done.reused:
+        assert slot.cached is not None and slot.owner is not None
+        parts.reuse(at, slot.cached, slot.owner.key)
         return
+    rec = slot.rec
+    assert rec is not None
+    if done.recognised:
+        parts.recognition.append(((SET_ASIDE, slot.file, slot.sheet),
+                                  recognition_frame([rec])))
+    if done.error is not None:
+        parts.reject(at, rec.grid, "sheet_invalid", done.error)
+        parts.kept(slot, None)
+    else:
+        _keep(slot, rec, done, parts)
+    # nothing reads the grid's cells again: let them go (the other lane may need the memory)
+    slot.rec, slot.grid = None, slot.grid and replace(slot.grid, frame=pl.DataFrame(),
+                                                      shapes=None)
+
+
+def _keep(slot: Slot, rec: Recognised, done: _Done, parts: Parts) -> None:
+    """Place an extract grid's frames, and start writing its cache entry when it is kept."""
+    at = (EXTRACT_PHASE, slot.file, slot.sheet)
+    table, q, fi, acc = done.frames
     parts.tables[rec.extract].append((at, table))
     parts.issues.append((at, fi))
     files = parts.done(at, rec.grid, rec.extract, q, acc)
-    alone = label(rec.grid) not in parts.seen.across
     entry = CachedGrid(rec.grid.sheet, rec.extract, {
         "table": table, "quarantine": q, "issues": fi, "accounting": acc,
-        "first": parts.seen.first_rows(rec.extract),
-        "recognition": recognition_frame([rec])}, files) if alone else None
+        "first": done.first, "recognition": recognition_frame([rec])},
+        files) if done.first is not None else None
     parts.origins[rec.extract].append((at, slot.file, None, entry))
     parts.kept(slot, entry)
 
 
-def _expire(slots: list[_Slot], rkey: str, mapping: HeaderMapping | None,
-            parts: _Parts) -> None:
+def _lane(slot: Slot) -> str | None:
+    """A grid's extract: its lane."""
+    return slot.cached.extract if slot.cached is not None else (
+        slot.rec.extract if slot.rec is not None else None)
+
+
+def _rows(slot: Slot) -> int:
+    """A grid's rows (a cached one's as read when it was kept): what its lane weighs."""
+    if slot.cached is not None:
+        return slot.cached.files_row["rows_read"]
+    return slot.rec.grid.frame.height if slot.rec is not None else 0
+
+
+def _extracts(slots: list[Slot], regions: pl.DataFrame, as_of: date | None, parts: Parts,
+              mapping: HeaderMapping | None) -> None:
+    """Ingest the extract grids, two extracts at a time (:func:`in_lanes`), each placed in
+    its turn."""
+    todo = [s for s in slots if (s.cached is not None and s.cached.extract is not None) or (
+        s.rec is not None and s.rec.extract in EXTRACTS)]
+    work = partial(_work, regions=regions, as_of=as_of, seen=parts.seen, rereads=_Rereads(),
+                   mapping=mapping)
+    for done in in_lanes(todo, _lane, work, _rows):
+        _place(done, parts)
+
+
+def _expire(slots: list[Slot], rkey: str, mapping: HeaderMapping | None,
+            parts: Parts) -> None:
     """Read again the cached files checked against another region table; place the rest's
     set-aside sheets."""
     stale: dict[str, list[Grid]] = {}
@@ -266,7 +274,7 @@ def _expire(slots: list[_Slot], rkey: str, mapping: HeaderMapping | None,
             parts.reuse((SET_ASIDE, slot.file, slot.sheet), slot.cached)
 
 
-def _store(cache: IngestCache, slots: list[_Slot], parts: _Parts, rkey: str) -> dict[int, str]:
+def _store(cache: IngestCache, slots: list[Slot], parts: Parts, rkey: str) -> dict[int, str]:
     """Keep each file read tonight whose every grid can be kept; file -> its entry."""
     stored = {}
     for file, entries in parts.keep.items():
@@ -279,7 +287,7 @@ def _store(cache: IngestCache, slots: list[_Slot], parts: _Parts, rkey: str) -> 
     return stored
 
 
-def _table_keys(parts: _Parts, stored: dict[int, str], rkey: str,
+def _table_keys(parts: Parts, stored: dict[int, str], rkey: str,
                 cache: IngestCache) -> dict[str, str]:
     """Per extract whose every part is a cache entry's (taken tonight or kept tonight): a key
     of those entries in order. The same key names the same table (``IngestCache.table``).
@@ -326,19 +334,16 @@ def ingest_landing(landing: Path, mapping: HeaderMapping | None = None,
     if cache is not None:
         cache.context = context_key(mapping, as_of)
     items, unreadable = read_landing(landing, cache.load if cache is not None else None)
-    slots, parts = _slots(items), _Parts(cache=cache)
+    slots, parts = _slots(items), Parts(cache=cache)
+    del items  # the slots hold the grids, each let go once placed
     for slot in (s for s in slots if s.grid is not None):
         _recognise(slot, mapping, parts)
     regions = _regions(slots, parts)
     rkey = regions_key(regions)
     _expire(slots, rkey, mapping, parts)
-    reread: dict[str, list[Grid]] = {}
     if cache is not None:
         cache.load_names()
-    for slot in slots:
-        if (slot.cached is not None and slot.cached.extract is not None) or (
-                slot.rec is not None and slot.rec.extract in EXTRACTS):
-            _extract(slot, regions, as_of, parts, reread, mapping)
+    _extracts(slots, regions, as_of, parts, mapping)
     keys: dict[str, str] = {}
     if cache is not None:
         cache.keep_names()
@@ -358,7 +363,7 @@ def _concat(parts: list, lazy: bool) -> pl.DataFrame | pl.LazyFrame:
     return whole if lazy else whole.collect()
 
 
-def _result(parts: _Parts, regions: pl.DataFrame, unreadable: list,
+def _result(parts: Parts, regions: pl.DataFrame, unreadable: list,
             stored: set[str]) -> Ingested:
     """The night's tables from the parts, in their places; a ``stored`` extract's table
     (the ingest cache holds it as a file) is read only when asked for."""
@@ -370,16 +375,16 @@ def _result(parts: _Parts, regions: pl.DataFrame, unreadable: list,
         parts.accounting.append((at, grid_accounting(grid, extract, 0, 0, 0)))
         parts.files.append((at, files_row(grid, extract, 0)))
     clinics = concat_or_empty(parts.clinics, CLINIC_SCHEMA) if parts.clinics else None
-    tables = {e: _placed(p) for e, p in parts.tables.items()}
+    tables = {e: placed(p) for e, p in parts.tables.items()}
     return Ingested(
         tables=Tables({e: _concat(p, lazy=e in stored) if p else empty_table(e)
                        for e, p in tables.items()}),
         regions=regions if clinics is None else with_clinic_counts(regions, clinics),
-        quarantine=concat_or_empty(_placed(parts.quarantine), QUARANTINE_SCHEMA),
-        field_issue=concat_or_empty(_placed(parts.issues), ISSUE_SCHEMA),
-        accounting=concat_or_empty(_placed(parts.accounting), ACCOUNTING_SCHEMA),
-        files=pl.DataFrame(_placed(parts.files), schema=FILES_SCHEMA),
-        unrecognised=unrecognised_frame(_placed(parts.unrecognised)),
-        recognition=concat_or_empty(_placed(parts.recognition), RECOGNITION_SCHEMA),
+        quarantine=concat_or_empty(placed(parts.quarantine), QUARANTINE_SCHEMA),
+        field_issue=concat_or_empty(placed(parts.issues), ISSUE_SCHEMA),
+        accounting=concat_or_empty(placed(parts.accounting), ACCOUNTING_SCHEMA),
+        files=pl.DataFrame(placed(parts.files), schema=FILES_SCHEMA),
+        unrecognised=unrecognised_frame(placed(parts.unrecognised)),
+        recognition=concat_or_empty(placed(parts.recognition), RECOGNITION_SCHEMA),
         clinics=clinics,
     )

@@ -16,6 +16,7 @@ mostly hold known names: pypinyin and zhconv are then not even imported.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import cache, lru_cache
 from pathlib import Path
@@ -305,10 +306,13 @@ def _phrase_pinyin(names: list[str]) -> list[str]:
 
 class _Known:
     """Raw names worked out so far in this process (``name_raw``, ``name``, ``name_pinyin``,
-    one row per raw name, null included): what a name gives depends on nothing else."""
+    one row per raw name, null included): what a name gives depends on nothing else.
+    Grids may be normalised on several threads at once: new names are worked out outside the
+    lock and added under it (a name another thread added meanwhile is kept once)."""
 
     LIMIT = 2_000_000  # rows kept at most (a long-lived process starts again past it)
     frame: pl.DataFrame | None = None
+    lock = threading.Lock()
 
     @classmethod
     def mapping(cls, raw: pl.Series) -> pl.DataFrame:
@@ -318,13 +322,19 @@ class _Known:
         if known is not None:
             uniq = uniq.join(known.select("name_raw"), on="name_raw", how="anti",
                              nulls_equal=True)
-        if known is None or known.height + uniq.height > cls.LIMIT:
-            known = cls.frame = _unique_names(raw.rename("name_raw"))
-            return known
-        if uniq.height:
-            known = cls.frame = pl.concat([known, _unique_names(uniq["name_raw"])],
-                                          rechunk=True)
-        return known
+            if uniq.height == 0:
+                return known
+        restart = known is not None and known.height + uniq.height > cls.LIMIT
+        new = _unique_names(raw.rename("name_raw") if restart else uniq["name_raw"])
+        with cls.lock:
+            now = cls.frame
+            if now is not None and not restart:  # the known rows, and those added meanwhile
+                if now is not known:
+                    new = new.join(now.select("name_raw"), on="name_raw", how="anti",
+                                   nulls_equal=True)
+                new = pl.concat([now, new], rechunk=True)
+            cls.frame = new
+            return new
 
 
 NAME_SCHEMA = {"name_raw": pl.String, "name": pl.String, "name_pinyin": pl.String}
