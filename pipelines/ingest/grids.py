@@ -138,24 +138,13 @@ def ingest_extract(rec: Recognised, regions: pl.DataFrame, as_of: date | None = 
     Returns:
         (typed table, quarantine rows, field-issue rows, accounting row).
     """
-    mapped = mapped_frame(rec)
-    rows, dropped = split_rows(mapped, "name")
+    rows, dropped = split_rows(mapped_frame(rec), "name")  # the mapped frame goes here
+    read = rows.height + dropped.height
     rows, misshapen, few = shape_problems(rec, rows)
     rows, copies = (seen or SeenRows()).split(rec.extract, rows, list(
         fields_of(rec.extract) or []), rec.grid)
     validate_raw(RAW_MODELS[rec.extract], rows, rec.grid)
-    typed = typed_frame(rows, rec, regions, as_of)
-    no_person = pl.col("name").is_null() & pl.col("id_number").is_null()
-    lost = typed.lazy().filter(no_person).select(
-        "row_number", pl.lit("name").alias("column"), pl.lit("no_identity").alias("check"),
-        pl.lit("no name and no usable identity number: cannot stand for a person")
-        .alias("reason"),
-        pl.coalesce(mask_id(pl.col("id_raw")), "name_raw").alias("value_masked"),
-    ).collect()
-    # the lost rows are taken out of the table and its issues, not out of the wide typed
-    # frame (a copy of every helper column): the issues are row by row, the same rows
-    table = typed.select(list(table_schema(rec.extract)))
-    issues = issue_rows(typed, rec.extract)
+    table, issues, lost = _typed_table(rows, rec, regions, as_of)
     if lost.height:
         gone = ~pl.col("row_number").is_in(lost["row_number"].implode())
         table, issues = table.filter(gone), issues.filter(gone)
@@ -166,8 +155,25 @@ def ingest_extract(rec: Recognised, regions: pl.DataFrame, as_of: date | None = 
     )
     quarantine = quarantine_rows(pl.concat([as_problems(p) for p in (
         dropped, misshapen, copies, lost)]), rec.grid)
-    accounting = accounting_row(rec, mapped.height, table.height, quarantine.height)
+    accounting = accounting_row(rec, read, table.height, quarantine.height)
     return table, quarantine, issues, accounting
+
+
+def _typed_table(rows: pl.DataFrame, rec: Recognised, regions: pl.DataFrame,
+                 as_of: date | None) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The typed table's columns, its field issues and the rows that cannot stand for a
+    person (``no_identity``), all still holding those rows. The wide typed frame (a copy of
+    every helper column) goes when this returns, before the lost rows are taken out of the
+    table and its issues (the issues are row by row: the same rows)."""
+    typed = typed_frame(rows, rec, regions, as_of)
+    no_person = pl.col("name").is_null() & pl.col("id_number").is_null()
+    lost = typed.lazy().filter(no_person).select(
+        "row_number", pl.lit("name").alias("column"), pl.lit("no_identity").alias("check"),
+        pl.lit("no name and no usable identity number: cannot stand for a person")
+        .alias("reason"),
+        pl.coalesce(mask_id(pl.col("id_raw")), "name_raw").alias("value_masked"),
+    ).collect()
+    return typed.select(list(table_schema(rec.extract))), issue_rows(typed, rec.extract), lost
 
 
 def ingest_region_grid(rec: Recognised) -> tuple[pl.DataFrame, ...]:

@@ -22,8 +22,8 @@ from typing import TypeVar
 # Lanes at once: the machine's two cores (a grid's polars work uses both at times already).
 WORKERS = 2
 # Rows at work at once, as a multiple of the largest grid's rows (1M residents: enrolment's
-# 972k rows beside the small extracts, not beside a 380k-row sheet: ~0.4 GB more at the peak).
-BUDGET = 1.25
+# 972k rows beside the 380k-row sheet, the peak ~ one thread's; two 1M-row files in turn).
+BUDGET = 1.5
 T = TypeVar("T")
 R = TypeVar("R")
 
