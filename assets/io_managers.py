@@ -384,4 +384,3 @@ def _project(frame: pl.DataFrame | None, meta: dict) -> pl.DataFrame | None:
         return frame
     kept = frame.select([c for c in (*meta["columns"], "county", "month") if c in frame.columns])
     return kept.unique() if meta.get("distinct") else kept
-

@@ -90,6 +90,7 @@ class Handoff:
         with self._lock:
             if run != self._run:  # a new run: the last one's frames are of no use now
                 self._held.clear()
+                self._offered = None
                 self._run, self.served = run, 0
             if key is None or readers <= 0:
                 return False

@@ -86,3 +86,12 @@ def test_readers_get_what_the_file_holds(tmp_path: Path, columns: list[str] | No
     assert HANDOFF.served == 3 and HANDOFF.held_bytes() == 0
     for memory, file in zip(from_memory, from_file, strict=True):
         assert_frame_equal(memory, file)
+
+
+def test_an_offer_left_unclaimed_by_its_run_is_dropped_by_the_next(tmp_path: Path) -> None:
+    handoff = Handoff()
+    kept, other = _written(tmp_path / "person.parquet"), _written(tmp_path / "x.parquet")
+    assert handoff.hold(other, FRAME, 1, run="r1")
+    handoff.offer(kept, FRAME)  # r1 never claims it (its person step failed, say)
+    assert handoff.hold(other, FRAME, 1, run="r2")
+    assert not handoff.claim(kept, 1, run="r2")
