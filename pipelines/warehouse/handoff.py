@@ -31,6 +31,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISREG
 
 import polars as pl
 
@@ -49,7 +50,7 @@ def file_id(path: Path) -> FileId | None:
         stat = os.stat(path)
     except OSError:
         return None
-    if not os.path.isfile(path):
+    if not S_ISREG(stat.st_mode):
         return None
     return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns
 

@@ -23,7 +23,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -229,7 +229,7 @@ def _scan_parts(folder: Path, columns: list[str] | tuple[str, ...] | None) -> pl
     """A stored FrameParts (:func:`store_parts`): ``columns`` of its own (all when None), in
     its order, read from each file and concatenated."""
     own = json.loads((folder / PARTS_FILE).read_text(encoding="utf-8"))["columns"]
-    wanted = [c for c in own if not columns or c in set(columns)]
+    wanted = in_file_order(own, columns)
     return pl.concat([pl.scan_parquet(p).select(wanted)
                       for p in sorted(folder.glob("*.parquet"))])
 
@@ -240,12 +240,11 @@ def scan_frame(path: Path, columns: list[str] | tuple[str, ...] | None = None) -
     if path.is_dir():
         return _scan_parts(path, columns)
     if (held := HANDOFF.take(path)) is not None:
-        return _projected(held, columns).lazy()
+        return held.lazy().select(in_file_order(held.columns, columns))
     frame = pl.scan_parquet(path)
     if not columns:
         return frame
-    wanted = set(columns)
-    return frame.select([c for c in frame.collect_schema().names() if c in wanted])
+    return frame.select(in_file_order(frame.collect_schema().names(), columns))
 
 
 def read_frame(path: Path, columns: list[str] | tuple[str, ...] | None = None) -> pl.DataFrame:
@@ -258,17 +257,14 @@ def read_frame(path: Path, columns: list[str] | tuple[str, ...] | None = None) -
     if path.is_dir():
         return _scan_parts(path, columns).collect()
     if (held := HANDOFF.take(path)) is not None:  # the run's own frame, still in memory
-        return _projected(held, columns)
+        return held.select(in_file_order(held.columns, columns))
     if not columns:
         return pl.read_parquet(path)
-    wanted = set(columns)
-    return pl.read_parquet(path, columns=[c for c in pl.read_parquet_schema(path)
-                                          if c in wanted])
+    return pl.read_parquet(path, columns=in_file_order(pl.read_parquet_schema(path), columns))
 
 
-def _projected(frame: pl.DataFrame, columns: list[str] | tuple[str, ...] | None) -> pl.DataFrame:
-    """``columns`` of a frame (all when None), in its own order: as read from its file."""
-    if not columns:
-        return frame
-    wanted = set(columns)
-    return frame.select([c for c in frame.columns if c in wanted])
+def in_file_order(names: Iterable[str], columns: Iterable[str] | None) -> list[str]:
+    """The stored frame's column ``names`` that ``columns`` asks for (all when None), in
+    the frame's own order: what a reader of ``columns`` gets."""
+    wanted = set(columns) if columns else None
+    return [c for c in names if wanted is None or c in wanted]
