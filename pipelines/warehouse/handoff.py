@@ -81,7 +81,11 @@ class Handoff:
     def held_bytes(self) -> int:
         """What the held frames take."""
         with self._lock:
-            return sum(h.nbytes for h in self._held.values())
+            return self._bytes_held()
+
+    def _bytes_held(self, but: FileId | None = None) -> int:
+        """What the held frames take, the one held for ``but`` aside (lock held)."""
+        return sum(h.nbytes for key, h in self._held.items() if key != but)
 
     def hold(self, path: Path, frame: pl.DataFrame, readers: int, run: str) -> bool:
         """Hold ``frame``, the rows of the file ``path``, for ``readers`` reads in ``run``;
@@ -96,7 +100,7 @@ class Handoff:
             if key is None or readers <= 0:
                 return False
             nbytes = frame.estimated_size()
-            used = sum(h.nbytes for h in self._held.values() if h is not self._held.get(key))
+            used = self._bytes_held(but=key)
             if used + nbytes > self.budget_bytes or self.budget_bytes <= 0:  # 0: none held
                 self._held.pop(key, None)
                 return False
