@@ -5,14 +5,16 @@ storage would (what ``dagster dev`` shows: runs, events, materialisations with t
 and data-version tags, asset checks), readable by the stock storage on the same folder.
 """
 
+import sqlite3
 from collections import Counter
+from contextlib import closing
 from pathlib import Path
 
 import dagster as dg
 from dagster._core.instance.ref import InstanceRef
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
-from assets import runs
+from assets import event_log, runs
 from assets.event_log import NIGHT_STORAGE, NightSqliteEventLogStorage, cli_instance, night_ref
 
 PARTS = dg.StaticPartitionsDefinition(["411421|2026-09", "411421|2026-10"])
@@ -139,4 +141,42 @@ def test_a_wipe_closes_the_kept_connections_first(tmp_path):
     assert not [p for p in (tmp_path / "home" / "history" / "runs").glob("*.db")
                 if p.name != "index.db"]
     assert instance.get_runs() and not instance.get_asset_records()
+    instance.dispose()
+
+
+
+def test_a_running_runs_file_is_checkpointed_at_step_boundaries_not_every_event(
+        tmp_path, monkeypatch):
+    instance = cli_instance(_home(tmp_path / "home"))
+    storage = instance.event_log_storage
+    stored, checkpoints, synchronous = [], [], []
+    real_store, real_checkpoint = storage.store_event, storage._checkpoint
+
+    def store(event):
+        stored.append((event.run_id, event.dagster_event_type))
+        real_store(event)
+
+    def checkpoint(shard):
+        real_checkpoint(shard)
+        path = Path(storage.path_for_shard(shard))
+        wal = path.with_name(path.name + "-wal").exists()
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as con:
+            in_file = con.execute("SELECT count(*) FROM event_logs").fetchone()[0]
+        so_far = sum(run == shard for run, _ in stored)
+        with storage.run_connection(shard) as conn:  # reopened after the checkpoint
+            synchronous.append(conn.exec_driver_sql("PRAGMA synchronous").scalar())
+        checkpoints.append((stored[-1][1], in_file == so_far, wal))
+
+    monkeypatch.setattr(storage, "store_event", store)
+    monkeypatch.setattr(storage, "_checkpoint", checkpoint)
+    monkeypatch.setattr(event_log, "CHECKPOINT_SECONDS", 3600.0)  # step boundaries only
+    _nights(instance)
+    boundaries = [kind for _, kind in stored if kind in event_log.CHECKPOINT_AT]
+    assert boundaries and [kind for kind, _, _ in checkpoints] == boundaries
+    assert len(checkpoints) < len(stored) / 2  # not a checkpoint (three fsyncs) per event
+    # each checkpoint leaves every event of the run so far in its file, and no WAL beside it
+    assert all(complete and not wal for _, complete, wal in checkpoints), checkpoints
+    with storage.index_connection() as conn:
+        synchronous.append(conn.exec_driver_sql("PRAGMA synchronous").scalar())
+    assert set(synchronous) == {1}  # NORMAL, in WAL mode
     instance.dispose()
