@@ -65,11 +65,15 @@ RUN_ENDS = frozenset({DagsterEventType.RUN_SUCCESS, DagsterEventType.RUN_FAILURE
 
 
 def _synchronous_normal_in_wal(connection, _record) -> None:
-    """``synchronous=NORMAL`` on a SQLite connection to a file in WAL mode (a file still in
-    rollback-journal mode, being created, keeps SQLite's default)."""
+    """``synchronous=NORMAL`` on a SQLite connection in WAL mode; a new, empty file is put in
+    WAL mode first (Dagster's ``_initdb`` does so after creating its tables, each table then
+    synced through a rollback journal)."""
     cursor = connection.cursor()
     try:
-        if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        mode = str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+        if mode != "wal" and not cursor.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            mode = str(cursor.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower()
+        if mode == "wal":
             cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
         cursor.close()
@@ -106,7 +110,6 @@ class NightSqliteEventLogStorage(SqliteEventLogStorage):
             if shard not in self._initialized_dbs:  # a new run's file: created as Dagster does
                 self._initdb(engine)
                 self._initialized_dbs.add(shard)
-                engine.dispose()  # reopened in WAL mode (``_synchronous_normal_in_wal``)
             with engine.connect() as conn, conn.begin():
                 yield conn
             if shard not in (INDEX_SHARD_NAME, self._writing):  # not the run being written
