@@ -11,14 +11,23 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from pipelines.link import ahead, assign, blocking, cluster, incremental, model, queue, regroup
+from pipelines.link import (
+    ahead,
+    assign,
+    blocking,
+    cluster,
+    combos,
+    incremental,
+    model,
+    queue,
+    regroup,
+)
 from pipelines.link import decisions as steward
 from pipelines.link import reblock as rebl
 from pipelines.link.blocking import STEWARD_RULE
 from pipelines.link.coding import Coded, code_records, valid_id_codes
 from pipelines.link.comparisons import NULL, compare
 from pipelines.link.evidence import heads_known
-from pipelines.link.explain import with_explain
 from pipelines.link.facts import FACTS, extracts_of
 from pipelines.link.prepare import (
     ONE_ROW_EXTRACTS,
@@ -80,6 +89,7 @@ class _Night:
     facts: pl.DataFrame | None = None
     rows: np.ndarray | None = None  # per scored pair its row in the kept pairs, -1 if none
     fitted: model.Model | None = None
+    combos: combos.Combinations | None = None  # the scored pairs' combinations of levels
     ids: np.ndarray | None = None  # the records' ID codes, when coding made them (full)
     ahead: Future | None = None  # a full night's (coded records, u), while it blocks
     u: dict | None = None  # the u the thread ahead estimated
@@ -148,13 +158,15 @@ def _score(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Nigh
     else:
         fitted = incremental.model_of(night.state.model, s.comparisons)
         night.model = night.state.model
-    total = model.pair_total(fitted, levels)  # the w_ columns: _outputs' (from the levels)
+    # weights per combination of levels, gathered (the w_ columns too, at the outputs)
+    night.combos = combos.combinations(levels, s.comparisons, pairs.height)
     night.fitted = fitted
+    total = combos.match_weights(fitted, night.combos)
     _lap(stats, "model", t)
     stats["model"], stats["prior"] = fitted.describe(), fitted.prior
     names = [c.name for c in s.comparisons]
     return pairs.drop("row", strict=False).with_columns(
-        *[pl.Series(f"lv_{f}", levels[f]) for f in names], match_weight=pl.Series(total))
+        *[pl.Series(f"lv_{f}", levels[f]) for f in names], total, night.combos.number)
 
 
 def _status(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame, s: LinkSettings,
@@ -283,15 +295,13 @@ def _people(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame,
 def _outputs(
     rec: pl.DataFrame, scored: pl.DataFrame, labels: np.ndarray, links: pl.DataFrame,
     decided: pl.DataFrame, s: LinkSettings, stats: dict, fitted: model.Model,
+    levels: combos.Combinations,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Return the pairs (with each comparison's weight ``w_<name>``, from its level), the
     ranked steward queue and the candidates of records without ID."""
     names = [c.name for c in s.comparisons]
-    w = pl.col("match_weight")
-    scored = scored.with_columns(match_probability=1.0 / (1.0 + (2.0 ** (-w))))
-    weights = model.pair_weights(fitted, {f: scored[f"lv_{f}"].to_numpy() for f in names})
-    scored = with_explain(scored.with_columns(
-        *[pl.Series(f"w_{f}", weights.pop(f)) for f in names]), s)
+    scored = pl.concat([scored.drop("combo"), combos.per_pair(fitted, levels, s.comparisons)],
+                       how="horizontal")
     rid = rec.get_column("record_id")
     out_pairs = scored.select(
         record_id_l=rid.gather(scored["i_l"]),
@@ -381,7 +391,7 @@ def link_records(
     state = night.state = night.k2i = None  # the kept state: people are placed (0.25 GB at 1M)
     t = _mark()
     out_pairs, uncertain, cands = _outputs(rec, scored, labels, links, decided, s, stats,
-                                           night.fitted)
+                                           night.fitted, night.combos)
     t = _lap(stats, "output", t)
     state = _next_state(rec, keys, scored, s, night, people, previous_ids, heads)
     _lap(stats, "state", t)

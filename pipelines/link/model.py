@@ -316,21 +316,3 @@ def fit(
     total = max(n * (n - 1) / 2, 1.0)
     lam = float(np.clip(matches / total, 1e-12, 0.5))
     return Model(comparisons=comparisons, m=m, u=u, prior=float(np.log2(lam / (1 - lam))))
-
-
-def pair_total(model: Model, levels: dict[str, np.ndarray]) -> np.ndarray:
-    """Return per pair its match weight, ``prior + sum(pair_weights(...).values())`` added
-    in that order (the same floats), one comparison's weights alive at a time."""
-    n = len(next(iter(levels.values()))) if levels else 0
-    acc = np.zeros(n)
-    for f, w in model.weights().items():
-        acc += np.append(w, 0.0)[levels[f].astype(np.int64)]
-    return model.prior + acc
-
-
-def pair_weights(model: Model, levels: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Return comparison -> per-pair weight (log2 Bayes factor, 0 for null levels)."""
-    out = {}
-    for f, w in model.weights().items():
-        out[f] = np.append(w, 0.0)[levels[f]]  # level -1 (null): the 0.0 appended
-    return out
