@@ -42,8 +42,10 @@ def combinations(levels: dict[str, np.ndarray], comparisons: tuple[Comparison, .
     sizes = [len(c.levels) + 1 for c in comparisons]
     if float(np.prod(np.array(sizes, dtype=float))) < 2.0**62:
         key = np.zeros(n, dtype=np.int64)
-        for f, size in zip(names, sizes, strict=True):
-            key = key * size + (levels[f].astype(np.int64) + 1)
+        for f, size in zip(names, sizes, strict=True):  # in place: no temporaries
+            key *= size
+            key += levels[f]
+            key += 1
         keyed = pl.DataFrame({"k": key})
     else:
         keyed = pl.DataFrame({f: levels[f] for f in names})
