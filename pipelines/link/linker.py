@@ -11,21 +11,12 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from pipelines.link import (
-    ahead,
-    assign,
-    blocking,
-    cluster,
-    combos,
-    incremental,
-    model,
-    queue,
-    regroup,
-)
+from pipelines.link import ahead, assign, blocking, cluster, incremental, model, queue, regroup
 from pipelines.link import decisions as steward
 from pipelines.link import reblock as rebl
 from pipelines.link.blocking import STEWARD_RULE
 from pipelines.link.coding import Coded, code_records, valid_id_codes
+from pipelines.link.combos import Combinations, combinations, match_weights, per_pair
 from pipelines.link.comparisons import NULL, compare
 from pipelines.link.evidence import heads_known
 from pipelines.link.facts import FACTS, extracts_of
@@ -89,7 +80,7 @@ class _Night:
     facts: pl.DataFrame | None = None
     rows: np.ndarray | None = None  # per scored pair its row in the kept pairs, -1 if none
     fitted: model.Model | None = None
-    combos: combos.Combinations | None = None  # the scored pairs' combinations of levels
+    combos: Combinations | None = None  # the scored pairs' combinations of levels
     ids: np.ndarray | None = None  # the records' ID codes, when coding made them (full)
     ahead: Future | None = None  # a full night's (coded records, u), while it blocks
     u: dict | None = None  # the u the thread ahead estimated
@@ -159,9 +150,9 @@ def _score(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Nigh
         fitted = incremental.model_of(night.state.model, s.comparisons)
         night.model = night.state.model
     # weights per combination of levels, gathered (the w_ columns too, at the outputs)
-    night.combos = combos.combinations(levels, s.comparisons, pairs.height)
+    night.combos = combinations(levels, s.comparisons, pairs.height)
     night.fitted = fitted
-    total = combos.match_weights(fitted, night.combos)
+    total = match_weights(fitted, night.combos)
     _lap(stats, "model", t)
     stats["model"], stats["prior"] = fitted.describe(), fitted.prior
     names = [c.name for c in s.comparisons]
@@ -295,12 +286,12 @@ def _people(rec: pl.DataFrame, scored: pl.DataFrame, decided: pl.DataFrame,
 def _outputs(
     rec: pl.DataFrame, scored: pl.DataFrame, labels: np.ndarray, links: pl.DataFrame,
     decided: pl.DataFrame, s: LinkSettings, stats: dict, fitted: model.Model,
-    levels: combos.Combinations,
+    levels: Combinations,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Return the pairs (with each comparison's weight ``w_<name>``, from its level), the
     ranked steward queue and the candidates of records without ID."""
     names = [c.name for c in s.comparisons]
-    scored = pl.concat([scored.drop("combo"), combos.per_pair(fitted, levels, s.comparisons)],
+    scored = pl.concat([scored.drop("combo"), per_pair(fitted, levels, s.comparisons)],
                        how="horizontal")
     rid = rec.get_column("record_id")
     out_pairs = scored.select(
