@@ -13,7 +13,7 @@ A file that cannot be read is not an error of the night: :func:`read_landing` re
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -149,12 +149,30 @@ def _grids_or_why(name: str, kind: str, digest: str, data: bytes,
     return grids
 
 
-def _read_one(path: Path, name: str, first_of: dict[str, str],
-              cached: Callable[[Path, str, str], Any] | None = None,
-              pool: Executor | None = None) -> list | Unreadable | Future:
-    """The grids of one landing file, or why it is set aside (``first_of``: hash -> name), or
-    what ``cached(path, name, digest)`` gives for it when that is not None. A workbook is
-    read on ``pool`` when one is given (its result then comes as a future)."""
+@dataclass(frozen=True)
+class _Opened:
+    """A landing file's bytes, read and checked (not a copy, not taken from the cache), its
+    grids not yet parsed."""
+
+    name: str
+    kind: str
+    digest: str
+    data: bytes
+    suffix: str
+
+    @property
+    def workbook(self) -> bool:
+        """Whether its bytes are a workbook's (parsed on a thread of its own)."""
+        return self.data.startswith((ZIP_MAGIC, MAGIC))
+
+    def grids(self) -> list | Unreadable:
+        return _grids_or_why(self.name, self.kind, self.digest, self.data, self.suffix)
+
+
+def _open(path: Path, name: str, first_of: dict[str, str],
+          cached: Callable[[Path, str, str], Any] | None = None) -> list | Unreadable | _Opened:
+    """A landing file's bytes to parse, or why it is set aside (``first_of``: hash -> name),
+    or what ``cached(path, name, digest)`` gives for it when that is not None."""
     kind = "workbook" if path.suffix.lower() in WORKBOOK_SUFFIXES else "text"
     try:
         data = path.read_bytes()
@@ -170,9 +188,14 @@ def _read_one(path: Path, name: str, first_of: dict[str, str],
     first_of[digest] = name
     if cached is not None and (entry := cached(path, name, digest)) is not None:
         return [entry]
-    if pool is not None and data.startswith((ZIP_MAGIC, MAGIC)):
-        return pool.submit(_grids_or_why, name, kind, digest, data, path.suffix.lower())
-    return _grids_or_why(name, kind, digest, data, path.suffix.lower())
+    return _Opened(name, kind, digest, data, path.suffix.lower())
+
+
+def _read_one(path: Path, name: str, first_of: dict[str, str],
+              cached: Callable[[Path, str, str], Any] | None = None) -> list | Unreadable:
+    """The grids of one landing file, or why it is set aside (see :func:`_open`)."""
+    found = _open(path, name, first_of, cached)
+    return found.grids() if isinstance(found, _Opened) else found
 
 
 def read_landing(landing: Path, cached: Callable[[Path, str, str], Any] | None = None,
@@ -183,10 +206,11 @@ def read_landing(landing: Path, cached: Callable[[Path, str, str], Any] | None =
     the same bytes as a file read before it (by name order): a copy is read once. File
     names are shown with ID-like runs masked (:func:`shown_names`), in grids too.
 
-    Workbooks are parsed on a thread of their own (calamine releases the GIL) while the text
-    files after them are read; the results are taken in name order, and an error reading a
-    file is raised when its turn comes, so the outcome is the one of reading one file after
-    the other.
+    Every file's bytes are read first (in name order: copies, the cache); the workbooks are
+    then parsed on a thread of their own (calamine releases the GIL) while the text files
+    are, whatever their names' order (a workbook is the longest to parse: it starts
+    first). The results are taken in name order, and an error reading a file is raised
+    when its turn comes, so the outcome is the one of reading one file after the other.
 
     Args:
         landing: the landing folder.
@@ -202,11 +226,28 @@ def read_landing(landing: Path, cached: Callable[[Path, str, str], Any] | None =
         first_of: dict[str, str] = {}
         for path, name in zip(paths, shown_names(paths), strict=True):
             try:
-                found.append(_read_one(path, name, first_of, cached, pool))
+                opened = _open(path, name, first_of, cached)
             except Exception as exc:  # raised in its turn, after the workbooks before it
                 found.append(_Failed(exc))
                 break
+            workbook = isinstance(opened, _Opened) and opened.workbook
+            found.append(pool.submit(opened.grids) if workbook else opened)
+        _parse_texts(found)
         return _in_order(found)
+
+
+def _parse_texts(found: list) -> None:
+    """Parse the opened text files in place, in order, each file's bytes let go once parsed
+    (a failure ends the list: no file after it is wanted)."""
+    for i, item in enumerate(found):
+        if not isinstance(item, _Opened):
+            continue
+        try:
+            found[i] = item.grids()
+        except Exception as exc:  # raised in its turn, after the workbooks before it
+            found[i] = _Failed(exc)
+            del found[i + 1:]
+            return
 
 
 @dataclass(frozen=True)

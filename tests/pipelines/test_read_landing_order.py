@@ -4,6 +4,7 @@ as it does one file after the other (same grids, same files set aside, the same 
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -105,3 +106,29 @@ def test_the_first_files_error_by_name_is_raised(tmp_path: Path, monkeypatch, fi
     monkeypatch.setattr(read, "text_grid", _failing("text defect"))
     with pytest.raises(RuntimeError, match=raised):
         read_landing(tmp_path)
+
+
+def test_a_workbook_is_parsed_while_the_text_files_before_it_are(tmp_path: Path,
+                                                                  monkeypatch) -> None:
+    """The workbook starts first, whatever the names' order: a text file named before it
+    is parsed only once the workbook's parse is under way (read one after the other, the
+    text file would wait for ever), and the grids still come in name order."""
+    (tmp_path / "a.csv").write_bytes(_csv())
+    (tmp_path / "b.xlsx").write_bytes(_workbook())
+    started = threading.Event()
+    parse_workbook, parse_text = read.workbook_grids, read.text_grid
+
+    def workbook(*args: object, **kwargs: object) -> list:
+        started.set()
+        return parse_workbook(*args, **kwargs)
+
+    def text(*args: object, **kwargs: object) -> Grid:
+        assert started.wait(timeout=10), "the text file was parsed before the workbook began"
+        return parse_text(*args, **kwargs)
+
+    monkeypatch.setattr(read, "workbook_grids", workbook)
+    monkeypatch.setattr(read, "text_grid", text)
+    grids, unreadable = read_landing(tmp_path)
+    assert [(g.source_file, g.sheet) for g in grids] == [
+        ("a.csv", ""), ("b.xlsx", "表0"), ("b.xlsx", "表1")]
+    assert unreadable == []
