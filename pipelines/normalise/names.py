@@ -316,25 +316,29 @@ class _Known:
 
     @classmethod
     def mapping(cls, raw: pl.Series) -> pl.DataFrame:
-        """The known rows, holding every value of ``raw`` (the new ones worked out now)."""
+        """The rows of every value of ``raw`` (the new ones worked out now, and known from
+        now on): only those, so joining them back costs the grid's names, not every name
+        the process knows."""
         uniq = raw.rename("name_raw").unique().to_frame()
         known = cls.frame
+        found = None
         if known is not None:
-            uniq = uniq.join(known.select("name_raw"), on="name_raw", how="anti",
+            found = known.join(uniq, on="name_raw", how="semi", nulls_equal=True)
+            if found.height == uniq.height:
+                return found
+            uniq = uniq.join(found.select("name_raw"), on="name_raw", how="anti",
                              nulls_equal=True)
-            if uniq.height == 0:
-                return known
         restart = known is not None and known.height + uniq.height > cls.LIMIT
         new = _unique_names(raw.rename("name_raw") if restart else uniq["name_raw"])
         with cls.lock:
             now = cls.frame
             if now is not None and not restart:  # the known rows, and those added meanwhile
-                if now is not known:
-                    new = new.join(now.select("name_raw"), on="name_raw", how="anti",
-                                   nulls_equal=True)
-                new = pl.concat([now, new], rechunk=True)
-            cls.frame = new
-            return new
+                added = new if now is known else new.join(
+                    now.select("name_raw"), on="name_raw", how="anti", nulls_equal=True)
+                cls.frame = pl.concat([now, added], rechunk=True)
+            else:
+                cls.frame = new
+        return new if found is None or restart else pl.concat([found, new])
 
 
 NAME_SCHEMA = {"name_raw": pl.String, "name": pl.String, "name_pinyin": pl.String}

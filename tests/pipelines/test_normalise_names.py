@@ -59,6 +59,21 @@ def test_names_known_from_an_earlier_frame_give_the_same_answer(monkeypatch, lim
                                             "wangwu", "chongqing"]
 
 
+def test_a_frames_names_are_looked_up_among_its_own_and_all_are_known(monkeypatch) -> None:
+    """A frame is joined to the rows of its own names only (not every name known), and its
+    new names are known from then on, each once."""
+    from pipelines.normalise import names
+
+    monkeypatch.setattr(names._Known, "frame", None)
+    normalise_names(pl.DataFrame({"name_raw": ["陳五", "重庆", None]}))
+    got = names._Known.mapping(pl.Series(["張三", "陳五", "張三", None]))
+    assert sorted(got["name_raw"].to_list(), key=str) == [None, "張三", "陳五"]
+    assert got.filter(pl.col("name_raw") == "張三")["name"].to_list() == ["张三"]
+    known = names.known_names()["name_raw"].to_list()
+    assert sorted(known, key=str) == [None, "張三", "重庆", "陳五"]
+    assert names._Known.mapping(pl.Series(["重庆"]))["name_raw"].to_list() == ["重庆"]
+
+
 def test_the_phrase_prefixes_in_use_are_the_installed_pypinyins() -> None:
     """The shipped phrase prefixes are what the pypinyin they name gives; under another
     pypinyin (a release newer than the file) they are worked out, never read from the file."""
