@@ -96,11 +96,12 @@ def map_column(frame: pl.DataFrame, column: str, codes: CodeList, header: str = 
     """
     values = frame[column]
     table = code_table(values, codes, header, steward, multi)
-    code = values.replace_strict(table["value"], table["code"], default=None,
-                                 return_dtype=pl.String)
-    unknown = values.replace_strict(table["value"], table["unknown"], default=None,
-                                    return_dtype=pl.String)
-    return code, unknown
+    # each row's place in the table, looked up once for both columns
+    index = values.replace_strict(
+        table["value"], pl.int_range(table.height, dtype=pl.UInt32, eager=True),
+        default=None, return_dtype=pl.UInt32)
+    return (table["code"].gather(index).alias(values.name),
+            table["unknown"].gather(index).alias(values.name))
 
 
 def header_of(columns: dict[str, str], headers: dict[str, str], field: str) -> str:

@@ -101,6 +101,13 @@ def test_map_column_works_on_unique_values_and_lists() -> None:
     assert unknown.to_list() == [None, "因赌", None, None, None, None]
 
 
+def test_map_column_of_a_column_without_values_is_nulls_of_its_height() -> None:
+    frame = pl.DataFrame({"v": [None, None, None]}, schema={"v": pl.String})
+    codes, unknown = map_column(frame, "v", CODE_LISTS["risk_cause"], multi=True)
+    assert (codes.dtype, unknown.dtype) == (pl.String, pl.String)
+    assert codes.to_list() == unknown.to_list() == [None, None, None]
+
+
 def test_steward_value_words_come_first() -> None:
     frame = pl.DataFrame({"v": ["正常在保", "正常参保"]})
     codes, unknown = map_column(frame, "v", CODE_LISTS["enrolment_status"],
