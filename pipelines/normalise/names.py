@@ -228,7 +228,7 @@ def _unique_names(raw: pl.Series) -> pl.DataFrame:
         per_char.str.normalize("NFD").str.to_lowercase().str.replace_all(r"[^a-z0-9]", "")
         .alias("name_pinyin")
     )
-    uniq = uniq.with_columns(_surname_fix().alias("name_pinyin"))
+    uniq = _with_surnames(uniq)
     names = uniq["name"].drop_nulls().unique()
     special = names.filter(names.str.contains_any(_phrases())).to_list()
     if special:
@@ -245,6 +245,17 @@ def _surname_defaults() -> dict[str, str]:
     from pypinyin import lazy_pinyin
 
     return {s: "".join(lazy_pinyin(c)[0] for c in s) for s in SURNAME_READINGS}
+
+
+def _with_surnames(uniq: pl.DataFrame) -> pl.DataFrame:
+    """:func:`_surname_fix` of ``name_pinyin``, worked out only for the names that start
+    with a polyphonic surname's first character (the others keep theirs)."""
+    starts = sorted({surname[0] for surname in SURNAME_READINGS})
+    rows = uniq["name"].str.slice(0, 1).is_in(starts).fill_null(False).arg_true()
+    if rows.len() == 0:
+        return uniq
+    fixed = uniq.select("name", "name_pinyin").gather(rows).select(_surname_fix())
+    return uniq.with_columns(uniq["name_pinyin"].scatter(rows, fixed.to_series()))
 
 
 def _surname_fix() -> pl.Expr:
