@@ -62,28 +62,30 @@ def test_date_ranges() -> None:
         date_range("death", AS_OF)
 
 
-@pytest.mark.parametrize(
-    ("raw", "amount", "check"),
-    [
-        ("1,234.50", 1234.5, None),
-        ("１２３４．５", 1234.5, None),
-        ("￥1234.5元", 1234.5, None),
-        ("1.2345E+03", 1234.5, None),
-        ("0", 0.0, None),
-        ("-0", 0.0, None),
-        ("inf", None, "money_not_finite"),
-        ("-Infinity", None, "money_not_finite"),
-        ("NaN", None, "money_not_finite"),
-        ("-12.5", None, "money_negative"),
-        ("1e12", None, "money_implausible"),
-        (str(MAX_AMOUNT), None, "money_implausible"),
-        ("9999999.99", 9999999.99, None),
-        ("abc", None, "money_unparseable"),
-        ("1.2.3", None, "money_unparseable"),
-        ("", None, None),
-        (None, None, None),
-    ],
-)
+MONEY_FIXES = [
+    ("1,234.50", 1234.5, None),
+    ("１２３４．５", 1234.5, None),
+    ("￥1234.5元", 1234.5, None),
+    ("1.2345E+03", 1234.5, None),
+    ("0", 0.0, None),
+    ("-0", 0.0, None),
+    ("inf", None, "money_not_finite"),
+    ("-Infinity", None, "money_not_finite"),
+    ("NaN", None, "money_not_finite"),
+    ("-12.5", None, "money_negative"),
+    ("1e12", None, "money_implausible"),
+    (str(MAX_AMOUNT), None, "money_implausible"),
+    ("9999999.99", 9999999.99, None),
+    ("abc", None, "money_unparseable"),
+    ("1.2.3", None, "money_unparseable"),
+    ("", None, None),
+    (None, None, None),
+    ("9802.34", 9802.34, None),  # as most are written: plain
+    ("0012.50", 12.5, None),
+]
+
+
+@pytest.mark.parametrize(("raw", "amount", "check"), MONEY_FIXES)
 def test_money_table(raw: str | None, amount: float | None, check: str | None) -> None:
     out = pl.DataFrame({"v": [raw]}, schema={"v": pl.String}).select(
         parse_money(pl.col("v")).alias("a"), money_check(pl.col("v")).alias("c"))
@@ -93,6 +95,17 @@ def test_money_table(raw: str | None, amount: float | None, check: str | None) -
         parse_money(pl.col("v"), pl.col("n")).alias("a"),
         money_check(pl.col("v"), pl.col("n")).alias("c"))
     assert given.row(0) == (amount, check)
+
+
+def test_money_in_one_frame_as_one_by_one() -> None:
+    """Plain amounts and the others in one column (only the others are cleaned up)."""
+    raw, amounts, checks = (list(c) for c in zip(*MONEY_FIXES, strict=True))
+    out = pl.DataFrame({"v": raw}, schema={"v": pl.String}).with_columns(
+        n=number(pl.col("v"))).select(
+        parse_money(pl.col("v"), pl.col("n")).alias("a"),
+        money_check(pl.col("v"), pl.col("n")).alias("c"))
+    assert out["a"].to_list() == amounts
+    assert out["c"].to_list() == checks
 
 
 ROUNDED = "410103196810314000"  # what Excel leaves of 41010319681031xxxx; checksum passes
