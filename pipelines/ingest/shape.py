@@ -134,15 +134,20 @@ def shape_problems(rec: Recognised, rows: pl.DataFrame,
             pl.lit(f"a cell longer than {MAX_CELL} characters (Excel's limit): not a value "
                    "an extract holds"), _long_value(rows)))
     )
-    tagged = _measured(rec, rows, width).with_columns(problem.alias("_problem"))
-    bad = tagged.filter(pl.col("_problem").is_not_null())
+    # the problem (and what it shows) is worked out only for the rows that may have one: a
+    # cell of more than MAX_CELL characters has more than MAX_CELL bytes
+    maybe = (swallowed.fill_null(False) | too_many.fill_null(False)
+             | pl.any_horizontal([pl.col(f).str.len_bytes() > MAX_CELL for f in fields]
+                                 or [pl.lit(False)]))
+    measured = _measured(rec, rows, width)
+    bad = measured.filter(maybe).with_columns(problem.alias("_problem")).filter(
+        pl.col("_problem").is_not_null())
     if bad.height == 0:
-        return rows, pl.DataFrame(schema=PROBLEM_SCHEMA), _too_few(rec, tagged, width)
+        return rows, pl.DataFrame(schema=PROBLEM_SCHEMA), _too_few(rec, measured, width)
     quarantined = bad.select("row_number", pl.col("_problem").struct.unnest()).cast(
         PROBLEM_SCHEMA)
-    kept = tagged.filter(pl.col("_problem").is_null())
-    return (rows.filter(~pl.col("row_number").is_in(bad["row_number"].implode())),
-            quarantined, _too_few(rec, kept, width))
+    gone = ~pl.col("row_number").is_in(bad["row_number"].implode())
+    return rows.filter(gone), quarantined, _too_few(rec, measured.filter(gone), width)
 
 
 def _too_few(rec: Recognised, kept: pl.DataFrame, width: int) -> pl.DataFrame:

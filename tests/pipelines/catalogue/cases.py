@@ -183,6 +183,8 @@ CASES = [
     Case("cell_over_128kb", text(E, lines(ROWS[0], f"李四{'某' * 140_000},{ID_B},参保缴费")),
          accepted={E: [2]}, quarantined=q((E, 3, "name", "cell_too_long")),
          says=("(140002 characters)",)),
+    Case("cell_of_more_bytes_than_excels_limit_but_fewer_characters", text(E, lines(
+        ROWS[0], f"李四{'某' * 20_000},{ID_B},参保缴费")), accepted={E: [2, 3]}),
     Case("cell_over_128kb_not_read", text(E, lines(
         f"张三,{ID_A},参保缴费,{'x' * 140_000}", head=ENROLMENT + ",备注")), accepted={E: [2]}),
     # --- the same thing twice
