@@ -248,14 +248,13 @@ def _surname_defaults() -> dict[str, str]:
 
 
 def _with_surnames(uniq: pl.DataFrame) -> pl.DataFrame:
-    """:func:`_surname_fix` of ``name_pinyin``, worked out only for the names that start
-    with a polyphonic surname's first character (the others keep theirs)."""
+    """:func:`_surname_fix`, worked out only for names starting as such a surname does."""
     starts = sorted({surname[0] for surname in SURNAME_READINGS})
     rows = uniq["name"].str.slice(0, 1).is_in(starts).fill_null(False).arg_true()
     if rows.len() == 0:
         return uniq
-    fixed = uniq.select("name", "name_pinyin").gather(rows).select(_surname_fix())
-    return uniq.with_columns(uniq["name_pinyin"].scatter(rows, fixed.to_series()))
+    fixed = uniq.select("name", "name_pinyin").gather(rows).select(_surname_fix()).to_series()
+    return uniq.with_columns(uniq["name_pinyin"].scatter(rows, fixed))
 
 
 def _surname_fix() -> pl.Expr:
@@ -327,12 +326,9 @@ class _Known:
 
     @classmethod
     def mapping(cls, raw: pl.Series) -> pl.DataFrame:
-        """The rows of every value of ``raw`` (the new ones worked out now, and known from
-        now on): only those, so joining them back costs the grid's names, not every name
-        the process knows."""
-        uniq = raw.rename("name_raw").unique().to_frame()
-        known = cls.frame
-        found = None
+        """The rows of every value of ``raw`` and only those (the grid's names, not all the
+        process knows), the new ones worked out now and known from now on."""
+        uniq, known, found = raw.rename("name_raw").unique().to_frame(), cls.frame, None
         if known is not None:
             found = known.join(uniq, on="name_raw", how="semi", nulls_equal=True)
             if found.height == uniq.height:
