@@ -22,7 +22,7 @@ import re
 import time
 import uuid
 from collections.abc import Collection, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,11 @@ _COPY_CHUNK = 200_000
 # more CPU and ~50 % more file than on one thread (on 2 cores, no faster either); the rows are
 # the same, in the same order.
 LOAD_THREADS = 1
+# What a DuckDB file's transaction may keep in memory: beyond it DuckDB writes the new blocks to
+# the file as it loads them. Unbounded, it held every block of a publication to its commit:
+# at 1M people the publication's peak 0.5 GB higher (2.07 against 1.52 GB in process) and its
+# commit 0.75-0.8 CPU s against 0.33; the file and the rows are the same.
+TRANSACTION_MEMORY = "512MB"
 # Text columns of mostly distinct values (person and record ids, ID numbers, the golden record's
 # field sources) are stored with zstd in DuckDB. Its automatic choice for them, DICT_FSST,
 # builds a dictionary that holds every value again and analyses each segment first: at 500k
@@ -228,14 +233,24 @@ class DuckBackend(_Holding):
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
+        """One transaction; a file's (not ``:memory:``'s, which has nowhere to write blocks)
+        within ``TRANSACTION_MEMORY``."""
         with self.connect() as con:
-            con.execute("BEGIN TRANSACTION")
+            bounded = self.path != ":memory:"
+            if bounded:
+                con.execute(f"SET memory_limit = '{TRANSACTION_MEMORY}'")
             try:
-                yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    yield con
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+                con.execute("COMMIT")
+            finally:
+                if bounded:
+                    with suppress(Exception):  # an error in flight matters more
+                        con.execute("RESET memory_limit")
 
     def execute(self, con: Any, sql: str, params: tuple = ()) -> list[tuple]:
         cur = con.execute(sql, params)

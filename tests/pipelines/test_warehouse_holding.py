@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import polars as pl
 import pytest
 
@@ -62,3 +64,34 @@ def test_summary_opens_the_warehouse_once(tmp_path, monkeypatch: pytest.MonkeyPa
     assert len(opened) == 1
     assert "rows read 4, accepted 3, quarantined 1" in text
     assert "people 2, uncertain pairs 0" in text and "mismatches 2 by rule:" in text
+
+
+def _memory_limit(con) -> str:
+    return con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_a_files_transaction_is_bounded_in_memory_then_reset(tmp_path, fails: bool) -> None:
+    wh = Warehouse.from_url(str(tmp_path / "w.duckdb"))
+    with wh.holding(), wh._db.connect() as con:  # one connection: the setting as it sees it
+        before = _memory_limit(con)
+        with pytest.raises(RuntimeError) if fails else nullcontext(), \
+                wh._db.transaction() as tx:
+            inside = _memory_limit(tx)
+            tx.execute("CREATE TABLE t AS SELECT 1 AS x")
+            if fails:
+                raise RuntimeError("a load failed")
+        after = _memory_limit(con)
+        assert con.execute("SELECT count(*) FROM information_schema.tables "
+                       "WHERE table_name = 't'").fetchone()[0] == (0 if fails else 1)
+    assert inside != before and after == before
+    number, unit = inside.split()
+    assert unit == "MiB" and float(number) == pytest.approx(512e6 / 2**20, abs=0.1)
+
+
+def test_an_in_memory_warehouse_is_not_bounded() -> None:
+    wh = Warehouse.from_url(":memory:")
+    with wh._db.connect() as con:
+        before = _memory_limit(con)
+    with wh._db.transaction() as tx:
+        assert _memory_limit(tx) == before  # its blocks have nowhere else to go
