@@ -86,7 +86,7 @@ class NightSqliteEventLogStorage(SqliteEventLogStorage):
         self._engines: dict[str, Engine] = {}
         self._tables: set[str] = set()
         self._writing: str | None = None  # the run whose events are being stored
-        self._checkpointed = 0.0  # when its file was last checkpointed (monotonic)
+        self._checkpointed = time.monotonic()  # when its file was last checkpointed
         super().__init__(base_dir, inst_data=inst_data)
 
     def _engine(self, shard: str) -> Engine:
