@@ -56,12 +56,20 @@ def combinations(levels: dict[str, np.ndarray], comparisons: tuple[Comparison, .
     return Combinations(number.alias("combo"), {f: levels[f][rows] for f in names}, len(rows))
 
 
-def totals(model: Model, c: Combinations) -> np.ndarray:
-    """Per combination its match weight: ``prior +`` its levels' weights (0 for a null level)
-    added in the comparisons' order."""
+def level_weights(model: Model, c: Combinations) -> dict[str, np.ndarray]:
+    """Comparison -> per combination its level's weight (0 for a null level), in the
+    comparisons' order."""
+    return {f: np.append(w, 0.0)[c.levels[f].astype(np.int64)]
+            for f, w in model.weights().items()}
+
+
+def totals(model: Model, c: Combinations,
+           weights: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """Per combination its match weight: ``prior +`` its levels' weights (``weights``:
+    :func:`level_weights`' when known) added in the comparisons' order."""
     acc = np.zeros(c.count)
-    for f, w in model.weights().items():
-        acc += np.append(w, 0.0)[c.levels[f].astype(np.int64)]
+    for w in (level_weights(model, c) if weights is None else weights).values():
+        acc += w
     return model.prior + acc
 
 
@@ -75,12 +83,12 @@ def per_pair(model: Model, c: Combinations, comparisons: tuple[Comparison, ...]
     """Per pair (in ``c.number``'s order): match_probability, ``w_<comparison>`` (each
     level's weight, 0 for a null level) and ``explain``, gathered from their combination's."""
     names = [f.name for f in comparisons]
-    weights = model.weights()
+    weights = level_weights(model, c)
     w = pl.col("match_weight")
     table = pl.DataFrame({
-        "match_weight": totals(model, c),
+        "match_weight": totals(model, c, weights),
         **{f"lv_{f}": c.levels[f] for f in names},
-        **{f"w_{f}": np.append(weights[f], 0.0)[c.levels[f].astype(np.int64)] for f in names},
+        **{f"w_{f}": weights[f] for f in names},
     }).select((1.0 / (1.0 + (2.0 ** (-w)))).alias("match_probability"),
               *[f"w_{f}" for f in names], explain(comparisons).alias("explain"))
     return table[c.number]
