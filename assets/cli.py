@@ -40,6 +40,7 @@ from dagster import ExecuteInProcessResult
 
 from pipelines.counties import CountiesError
 from pipelines.domain.months import Month
+from pipelines.warehouse.behind import WriteFailed
 
 try:  # the definitions read the counties file when they load: a bad one is a user error
     from assets.county_lock import add_wait_option, holding_county_lock
@@ -370,6 +371,9 @@ def _command(argv: Sequence[str] | None) -> int:
     except UserError as exc:
         print(f"sanji: error: {exc}", file=sys.stderr)
         return 2
+    except WriteFailed as exc:  # a step's file written behind the run (the disk, not the user)
+        print(f"sanji: error: {exc}", file=sys.stderr)
+        return 1
 
 
 def _leave(code: int) -> NoReturn:

@@ -23,10 +23,12 @@ def readers_in_run(context: OutputContext) -> int:
                for step_input in step.step_inputs)
 
 
-def hold_for_run(context: OutputContext, path: Path, frame: pl.DataFrame | None) -> bool:
+def hold_for_run(context: OutputContext, path: Path, frame: pl.DataFrame | None,
+                 source: Path | None = None) -> bool:
     """Hold the output's frame, just written as ``path``, for the run's reads of it; ``None``:
-    the frame a step offered for that file (it wrote the file itself: a ``FrameFile``)."""
+    the frame a step offered for that file (it wrote the file ``source`` itself, which
+    ``path`` links: a ``FrameFile``)."""
     readers = readers_in_run(context)
     if frame is None:
-        return HANDOFF.claim(path, readers, context.run_id)
+        return HANDOFF.claim(path, readers, context.run_id, source)
     return HANDOFF.hold(path, frame, readers, context.run_id)

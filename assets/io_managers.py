@@ -37,6 +37,7 @@ from assets.handoff import hold_for_run
 from assets.resources import WarehouseResource, drop_meta
 from assets.settings import setting, split_key
 from pipelines.faults import pause_point
+from pipelines.warehouse.behind import WRITES, write_whole
 from pipelines.warehouse.staging import (
     FrameFile,
     FrameParts,
@@ -90,25 +91,22 @@ class PolarsParquetIOManager(ConfigurableIOManager):
 
     def handle_output(self, context: OutputContext,
                       obj: pl.DataFrame | FrameFile | FrameParts) -> None:
-        """Write the frame to the run's own file (a temporary name, then renamed); a
-        :class:`FrameFile` (the same rows already stored) is linked there instead, a
-        :class:`FrameParts` (parts of frames already stored) linked as a folder of them."""
+        """Write the frame to the run's own file (a temporary name, then renamed; behind the
+        run in ``sanji run``'s process: ``pipelines.warehouse.behind``); a :class:`FrameFile`
+        (the same rows already stored) is linked there instead, a :class:`FrameParts` (parts
+        of frames already stored) linked as a folder of them."""
         key = context.asset_partition_key if context.has_asset_partitions else None
         path = _frame_path(self.run_folder(context.run_id),
                            context.asset_key, key)
         path.parent.mkdir(parents=True, exist_ok=True)
+        WRITES.wait(path)  # an earlier attempt's, written behind
         if isinstance(obj, FrameParts):
             store_parts(obj, path)
-        else:
-            partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-            partial.unlink(missing_ok=True)
-            if isinstance(obj, FrameFile):
-                link_or_copy(obj.path, partial)
-            else:
-                write_frame(obj, partial)
-            partial.replace(path)
-            if isinstance(obj, pl.DataFrame):
-                hold_for_run(context, path, obj)
+        elif isinstance(obj, FrameFile):
+            write_whole(path, lambda partial: link_or_copy(obj.path, partial))
+        else:  # behind the run when it writes behind (``pipelines.warehouse.behind``)
+            WRITES.write(path, lambda partial: write_frame(obj, partial), obj.estimated_size())
+            hold_for_run(context, path, obj)
         rows = obj.height if isinstance(obj, pl.DataFrame) else obj.rows
         context.add_output_metadata({"rows": MetadataValue.int(rows),
                                      "path": MetadataValue.path(str(path))})
@@ -232,7 +230,7 @@ class WarehouseIOManager(ConfigurableIOManager):
         if isinstance(obj, FrameFile) and staged:
             stage = self.stage(context.run_id, county, month)
             stage.link(table, obj.path)
-            hold_for_run(context, stage.path(table), None)
+            hold_for_run(context, stage.path(table), None, source=obj.path)
             pause_point(f"staged:{table}")
         else:
             obj = read_frame(obj.path) if isinstance(obj, FrameFile) else obj

@@ -45,6 +45,7 @@ import numpy as np
 import polars as pl
 
 from pipelines import golden
+from pipelines.warehouse.behind import WRITES
 from pipelines.warehouse.handoff import HANDOFF
 from pipelines.warehouse.staging import scan_frame, write_frame
 
@@ -89,7 +90,8 @@ class GoldenState:
 
     def write(self, folder: Path, stamp: dict[str, str] | None = None) -> None:
         """Write ``meta.json``, ``records.parquet`` (lz4, no statistics: read whole, never
-        filtered) and ``person.parquet`` into ``folder``.
+        filtered) and ``person.parquet`` into ``folder`` (the frames behind the run when it
+        writes behind: ``behind``).
 
         ``person.parquet`` is written as a run's stage holds a table (``staging.write_frame``,
         with the ``stamp`` columns, e.g. ``county``), so the run can stage that very file
@@ -98,12 +100,11 @@ class GoldenState:
         folder.mkdir(parents=True, exist_ok=True)
         person = self.person.with_columns(pl.lit(v, pl.String).alias(k)
                                           for k, v in (stamp or {}).items())
-        for name, write in (("records", lambda p: self.records.write_parquet(
-                p, compression="lz4", statistics=False)),
-                            ("person", lambda p: write_frame(person, p))):
-            partial = folder / f".{name}.partial"
-            write(partial)
-            partial.replace(folder / f"{name}.parquet")
+        for name, frame, write in (
+                ("records", self.records, lambda p: self.records.write_parquet(
+                    p, compression="lz4", statistics=False)),
+                ("person", person, lambda p: write_frame(person, p))):
+            WRITES.write(folder / f"{name}.parquet", write, frame.estimated_size())
         HANDOFF.offer(folder / PERSON_FILE, person)  # the run's steps after this read it
         (folder / "meta.json").write_text(json.dumps(self.meta, indent=1), encoding="utf-8")
 

@@ -9,7 +9,9 @@ process, the next night read it).
 
 A frame is held for one file, known by its identity (device, inode, size, modification time):
 a hard link to it (a run's stage of the same rows) is the same file, a file written again is
-not, so a held frame is never served for other rows. It is dropped after its last expected
+not, so a held frame is never served for other rows. A file still queued for the writer
+(``behind``) has no identity yet: its frame is held for its path, which ``take`` serves
+while the file is written and after. It is dropped after its last expected
 read, when a run other than its own holds a frame, or never held when it would take the held
 frames past ``budget_bytes`` (the reads then come from the file, as before).
 
@@ -35,6 +37,8 @@ from stat import S_ISREG
 
 import polars as pl
 
+from pipelines.warehouse.behind import WRITES
+
 # What the held frames may take at most. At 1M residents a night holds ``person_links``,
 # ``person``, ``person_source`` and ``person_id_map`` (~0.9 GB) from the step that writes
 # each to the last that reads it; the night's peak is the publication, which holds them all
@@ -42,6 +46,7 @@ import polars as pl
 BUDGET_BYTES = 1_200 << 20
 
 FileId = tuple[int, int, int, int]
+Key = FileId | str  # a file's identity, or the path of a file still queued for the writer
 
 
 def file_id(path: Path) -> FileId | None:
@@ -72,7 +77,7 @@ class Handoff:
 
     def __init__(self, budget_bytes: int = BUDGET_BYTES) -> None:
         self.budget_bytes = budget_bytes
-        self._held: dict[FileId, _Held] = {}
+        self._held: dict[Key, _Held] = {}
         self._offered: tuple[FileId, pl.DataFrame] | None = None
         self._run: str | None = None
         self.served = 0
@@ -83,15 +88,15 @@ class Handoff:
         with self._lock:
             return self._bytes_held()
 
-    def _bytes_held(self, but: FileId | None = None) -> int:
+    def _bytes_held(self, but: Key | None = None) -> int:
         """What the held frames take, the one held for ``but`` aside (lock held)."""
         return sum(h.nbytes for key, h in self._held.items() if key != but)
 
     def hold(self, path: Path, frame: pl.DataFrame, readers: int, run: str) -> bool:
         """Hold ``frame``, the rows of the file ``path``, for ``readers`` reads in ``run``;
         whether it is held (not when no read is expected, the file is gone or the budget is
-        spent)."""
-        key = file_id(path)
+        spent). A file queued for the writer is held for its path."""
+        key = file_id(path) or (str(path) if WRITES.pending(path) else None)
         with self._lock:
             if run != self._run:  # a new run: the last one's frames are of no use now
                 self._held.clear()
@@ -110,17 +115,18 @@ class Handoff:
     def offer(self, path: Path, frame: pl.DataFrame) -> None:
         """Say that ``frame`` was just written as ``path`` (a step writing its own file before
         returning it as a ``FrameFile``): :meth:`claim` holds it. Only the last offer is kept."""
-        key = file_id(path)
+        key = file_id(path) or (str(path) if WRITES.pending(path) else None)
         with self._lock:
             self._offered = (key, frame) if key is not None else None
 
-    def claim(self, path: Path, readers: int, run: str) -> bool:
-        """Hold the frame last offered for the file ``path`` (or a hard link to it) for
+    def claim(self, path: Path, readers: int, run: str, source: Path | None = None) -> bool:
+        """Hold the frame last offered for the file ``path`` (or a hard link to it; or, while
+        both are queued for the writer, for ``source``, the file ``path`` links) for
         ``readers`` reads in ``run``; whether one was offered and is now held."""
-        key = file_id(path)
         with self._lock:
             offered, self._offered = self._offered, None
-        if key is None or offered is None or offered[0] != key:
+        keys = {file_id(path), *((file_id(source), str(source)) if source else ())} - {None}
+        if offered is None or offered[0] not in keys:
             return False
         return self.hold(path, offered[1], readers, run)
 
@@ -132,6 +138,8 @@ class Handoff:
         key = file_id(path)
         with self._lock:
             held = self._held.get(key) if key is not None else None
+            if held is None:  # held while queued for the writer (written since, or not yet)
+                key, held = str(path), self._held.get(str(path))
             if held is None:
                 return None
             held.readers -= 1

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from pipelines.domain.identity import mask_ids_in_text
+from pipelines.warehouse.behind import WRITES
 from pipelines.warehouse.tables import INTERNAL_PREFIX, Step, check_month, now_utc, stamp
 from pipelines.warehouse.unchanged import content_hash, remember, restamp, unchanged
 
@@ -294,6 +295,7 @@ def publish_run(wh: Warehouse, run_id: str, month: str, tables: Mapping[str, pl.
                      if (plan := _load(wh, con, name, frame, month if name in month_sliced
                                        else None, run_id if skip_unchanged else None, step))]
             wh._swap(con, plans, step)
+            WRITES.flush()  # the run's files are whole before its publication names it
             _finish(wh, con, pub_id, run_id, meta.county, versions,
                     {n: f.height for n, f in stamped.items()})
             step("recorded")

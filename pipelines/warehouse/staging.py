@@ -29,6 +29,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.warehouse.behind import WRITES
 from pipelines.warehouse.handoff import HANDOFF
 
 _NAME = re.compile(r"^[A-Za-z0-9_.|-]{1,120}$")
@@ -100,6 +101,7 @@ def link_or_copy_frame(source: Path, target: Path) -> None:
 
 def frame_rows(path: Path) -> int:
     """Rows of a stored frame (from the file's metadata, or a stored FrameParts' own)."""
+    WRITES.wait(path)
     if path.is_dir():
         return json.loads((path / PARTS_FILE).read_text(encoding="utf-8"))["rows"]
     return pl.scan_parquet(path).select(pl.len()).collect().item()
@@ -107,6 +109,7 @@ def frame_rows(path: Path) -> int:
 
 def link_or_copy(source: Path, target: Path) -> None:
     """Hard-link ``source`` as ``target`` (a copy across file systems); ``target`` is new."""
+    WRITES.wait(source)
     try:
         os.link(source, target)
     except OSError:
@@ -141,13 +144,13 @@ class RunStage:
     def put(self, table: str, frame: pl.DataFrame) -> int:
         """Stage ``frame`` as ``table`` (replacing an earlier attempt's); rows staged.
 
-        Written to a temporary name and renamed, so a reader never sees half a file.
+        Written to a temporary name and renamed, so a reader never sees half a file; behind
+        the run when it writes behind (``behind``).
         """
         target = self.path(table)
         target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-        write_frame(frame, partial)
-        partial.replace(target)
+        WRITES.write(target, lambda partial: write_frame(frame, partial),
+                     frame.estimated_size())
         return frame.height
 
     def link(self, table: str, path: Path) -> None:
@@ -155,24 +158,23 @@ class RunStage:
         ``table``: hard-linked (copied across file systems), not written again."""
         target = self.path(table)
         target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-        partial.unlink(missing_ok=True)
-        link_or_copy(path, partial)
-        partial.replace(target)
+        WRITES.write(target, lambda partial: link_or_copy(path, partial))
 
     def get(self, table: str, columns: list[str] | None = None) -> pl.DataFrame | None:
         """The staged frame of ``table`` (only ``columns`` of it, ``read_frame``), or None
         when this run did not stage it."""
         path = self.path(table)
-        return read_frame(path, columns) if path.is_file() else None
+        return read_frame(path, columns) if path.is_file() or WRITES.pending(path) else None
 
     def scan(self, table: str, columns: list[str] | None = None) -> pl.LazyFrame | None:
         """:meth:`get`'s frame read when collected (``columns`` in their order, with the
         stage's ``county`` and ``month``), or None when this run did not stage it."""
         path = self.path(table)
-        if not path.is_file():
+        if not (path.is_file() or WRITES.pending(path)):
             return None
         held = HANDOFF.take(path)
+        if held is None:
+            WRITES.wait(path)
         frame = pl.scan_parquet(path) if held is None else held.lazy()
         names = frame.collect_schema().names()
         return frame.select([c for c in (*columns, "county", "month") if c in names]
@@ -182,6 +184,7 @@ class RunStage:
         """Every staged table of the partition, by name."""
         if not self.folder.is_dir():
             return {}
+        WRITES.flush()
         return {p.stem: pl.read_parquet(p) for p in sorted(self.folder.glob("*.parquet"))}
 
     def clear(self) -> None:
@@ -241,6 +244,7 @@ def scan_frame(path: Path, columns: list[str] | tuple[str, ...] | None = None) -
         return _scan_parts(path, columns)
     if (held := HANDOFF.take(path)) is not None:
         return held.lazy().select(in_file_order(held.columns, columns))
+    WRITES.wait(path)
     frame = pl.scan_parquet(path)
     if not columns:
         return frame
@@ -258,6 +262,7 @@ def read_frame(path: Path, columns: list[str] | tuple[str, ...] | None = None) -
         return _scan_parts(path, columns).collect()
     if (held := HANDOFF.take(path)) is not None:  # the run's own frame, still in memory
         return held.select(in_file_order(held.columns, columns))
+    WRITES.wait(path)
     if not columns:
         return pl.read_parquet(path)
     return pl.read_parquet(path, columns=in_file_order(pl.read_parquet_schema(path), columns))
