@@ -104,8 +104,11 @@ class PolarsParquetIOManager(ConfigurableIOManager):
             store_parts(obj, path)
         elif isinstance(obj, FrameFile):
             write_whole(path, lambda partial: link_or_copy(obj.path, partial))
-        else:  # behind the run when it writes behind (``pipelines.warehouse.behind``)
-            WRITES.write(path, lambda partial: write_frame(obj, partial), obj.estimated_size())
+        else:  # behind the run when it writes behind (``pipelines.warehouse.behind``); an
+            # output's ``dictionary`` metadata: its columns of few values
+            dictionary = (context.definition_metadata or {}).get("dictionary", ())
+            WRITES.write(path, lambda partial: write_frame(obj, partial, dictionary),
+                         obj.estimated_size())
             hold_for_run(context, path, obj)
         rows = obj.height if isinstance(obj, pl.DataFrame) else obj.rows
         context.add_output_metadata({"rows": MetadataValue.int(rows),

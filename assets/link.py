@@ -66,6 +66,9 @@ EVIDENCE_INS = {name: AssetIn(name, metadata={"columns": ["record_id", *EVIDENCE
                                               "lazy": True})
                 for name in EXTRACT_ASSETS}
 ID_MAP_TABLE = "person_id_map"
+# match_pairs' text of a few values (two dozen rules and statuses, ~2,500 explanations for
+# 3.3M pairs), written dictionary-encoded (``staging.write_frame``)
+PAIR_DICTIONARY = ("status", "block_rule", "explain")
 LINK_STATE = "link_state"  # <storage>/runs/<run_id>/link_state/<county>/<month>/
 # The same county, the month before: person_id_map feeds the next month's link.
 PREVIOUS_MONTH = MultiPartitionMapping({
@@ -193,7 +196,8 @@ def steward_decisions(log: pl.DataFrame | None, snapshot: pl.DataFrame, archive:
         "person_links": AssetOut(owners=OWNERS, description=(
             "记录→人员: record_id, record_key, person_id, cluster_size (stable person ids).")),
         "match_pairs": AssetOut(owners=OWNERS, description=(
-            "Scored candidate pairs with per-field weights, status and explanation.")),
+            "Scored candidate pairs with per-field weights, status and explanation."),
+            metadata={"dictionary": list(PAIR_DICTIONARY)}),
         "uncertain_match": AssetOut(io_manager_key="warehouse_io_manager", owners=OWNERS,
                                     description="待确认的疑似同一人: uncertain pairs side by side, "
                                                 "awaiting a steward's decision."),

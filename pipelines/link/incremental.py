@@ -41,19 +41,21 @@ from pipelines.link.settings import Comparison, LinkSettings
 
 # 2: pairs keep their first blocking rule, the model the blocks over the cap; 3: records keep
 # their own hash, county facts and group hashes (``facts``), the model the night's extracts;
-# 4: the pairs as an Arrow IPC file (``STATE_FILES``)
-STATE_VERSION = 4
+# 4: the pairs as an Arrow IPC file (``STATE_FILES``); 5: the records' numbers too
+STATE_VERSION = 5
 REFIT_DAYS = 7  # a full re-fit at least weekly
 REFIT_NEW_SHARE = 0.2  # ... or when more than this share of the records is new or changed
 # what a record keeps of its preparing (``facts``): its own hash, group hashes and facts
 GROUP_HASHES = tuple(f"h_{f}" for f in GROUPS)
 KEPT_FACTS = ("own", *GROUP_HASHES, *FACTS)
-# the state's files. The pairs (integers only) as uncompressed Arrow IPC: a tenth of
-# parquet's CPU to write (1M residents: 3.3M pairs, 0.38 -> 0.04 CPU s), read memory-mapped
-# (no copy, pages read as the levels are gathered). The records stay lz4 parquet (their
-# record keys and person ids: read from IPC they are copied out of the mapped file, which
-# stays mapped, and the step's peak grew ~0.1 GB); no column statistics: read whole.
-STATE_FILES = {"records": "records.parquet", "pairs": "pairs.arrow"}
+# the state's files. The pairs and the records' numbers (hashes, facts, people) as
+# uncompressed Arrow IPC: a tenth of parquet's CPU to write (1M residents: 3.3M pairs 0.38 ->
+# 0.04 CPU s; the records' numbers, which lz4 does not shrink, 0.42 -> 0.05), read
+# memory-mapped (no copy). The records' text (record keys, person ids) stays parquet, without
+# compression (0.26 -> 0.12 CPU s; read from IPC it was copied out of the mapped file, which
+# stayed mapped: the step's peak grew ~0.1 GB), nor column statistics: read whole.
+STATE_FILES = {"records": "records.parquet", "numbers": "records.arrow", "pairs": "pairs.arrow"}
+COLUMN_ORDER = "sanji_records_columns"  # the records' columns in order (parquet metadata)
 
 
 @dataclass
@@ -83,13 +85,17 @@ class LinkState:
     def write(self, folder: Path) -> None:
         """Write ``model.json`` and the records and pairs (``STATE_FILES``) into ``folder``."""
         folder.mkdir(parents=True, exist_ok=True)
+        text = self.records.select(pl.col(pl.String))
+        order = json.dumps(self.records.columns)
         partial = folder / ".records.partial"
-        # lz4: half zstd's CPU (hashes do not compress anyway); no column statistics
-        self.records.write_parquet(partial, compression="lz4", statistics=False)
+        text.write_parquet(partial, compression="uncompressed", statistics=False,
+                           metadata={COLUMN_ORDER: order})
         partial.replace(folder / STATE_FILES["records"])
-        partial = folder / ".pairs.partial"
-        self.pairs.write_ipc(partial, compression="uncompressed")
-        partial.replace(folder / STATE_FILES["pairs"])
+        for name, frame in (("numbers", self.records.select(pl.exclude(text.columns))),
+                            ("pairs", self.pairs)):
+            partial = folder / f".{name}.partial"
+            frame.write_ipc(partial, compression="uncompressed")
+            partial.replace(folder / STATE_FILES[name])
         if self.heads is not None:  # named by the code that normalised them
             self.heads.write_parquet(folder / f"heads-{names_key()}.parquet", compression="lz4")
         (folder / "model.json").write_text(json.dumps(self.model, indent=1), encoding="utf-8")
@@ -102,8 +108,19 @@ class LinkState:
             return None
         heads = folder / f"heads-{names_key()}.parquet"  # another code's: not read
         return cls(json.loads(paths[0].read_text(encoding="utf-8")),
-                   pl.read_parquet(paths[1]), pl.read_ipc(paths[2]),
+                   _read_records(paths[1], paths[2]), pl.read_ipc(paths[3]),
                    pl.read_parquet(heads) if heads.is_file() else None)
+
+
+def _read_records(text: Path, numbers: Path) -> pl.DataFrame:
+    """The kept records: their text columns (parquet) beside their numbers (IPC), in the
+    order they were written (``COLUMN_ORDER``)."""
+    order = pl.read_parquet_metadata(text).get(COLUMN_ORDER)
+    if order is None:
+        raise ValueError(f"{text}: no column order kept")
+    parts = [frame for frame in (pl.read_parquet(text), pl.read_ipc(numbers)) if frame.width]
+    return pl.concat(parts, how="horizontal").select(json.loads(order)) if len(parts) > 1 \
+        else parts[0]
 
 
 def names_key() -> str:

@@ -23,7 +23,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -219,13 +219,22 @@ def sweep_stages(root: Path, county: str | None, live: Callable[[str], bool],
     return removed
 
 
-def write_frame(frame: pl.DataFrame, path: Path) -> None:
+def write_frame(frame: pl.DataFrame, path: Path, dictionary: Sequence[str] = ()) -> None:
     """Write a frame a later step (or night) reads back whole or by column (:func:`read_frame`).
 
     No min/max statistics: such a frame is never filtered by them, and on a million distinct
-    strings they cost 20-30 % of the write.
+    strings they cost 20-30 % of the write. ``dictionary``: text columns of few distinct
+    values, dictionary-encoded (pyarrow's writer; the same frame read back): ``match_pairs``'
+    3.3M rows at 1M residents in 1.2-1.3 CPU s, not polars' 2.2-2.3.
     """
-    frame.write_parquet(path, compression=FRAME_COMPRESSION, statistics=False)
+    if not dictionary:
+        frame.write_parquet(path, compression=FRAME_COMPRESSION, statistics=False)
+        return
+    import pyarrow.parquet as pq
+
+    pq.write_table(frame.to_arrow(), path, compression=FRAME_COMPRESSION,
+                   use_dictionary=[c for c in dictionary if c in frame.columns],
+                   write_statistics=False)
 
 
 def _scan_parts(folder: Path, columns: list[str] | tuple[str, ...] | None) -> pl.LazyFrame:

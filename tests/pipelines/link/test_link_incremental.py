@@ -139,7 +139,25 @@ def test_state_written_and_read_back(night1, tmp_path) -> None:
     assert _pairs(again).equals(_pairs(first))
 
 
-@pytest.mark.parametrize("name", ["records.parquet", "pairs.arrow"])
+@pytest.mark.parametrize("records", [
+    pl.DataFrame({"record_key": ["a", "b"]}),
+    pl.DataFrame({"own": [1, 2]}, schema={"own": pl.UInt64}),
+    pl.DataFrame({"record_key": [], "person": []}, schema={"record_key": pl.String,
+                                                            "person": pl.UInt32}),
+    pl.DataFrame({"fingerprint": [7, 8], "record_key": ["a", "b"], "person": [0, None],
+                  "person_id": ["P1", None], "exact": [True, None]},
+                 schema_overrides={"fingerprint": pl.UInt64, "person": pl.UInt32}),
+], ids=["text only", "numbers only", "empty", "interleaved"])
+def test_the_kept_records_read_back_in_their_column_order(tmp_path, records) -> None:
+    """The records' text (parquet) and numbers (Arrow IPC) are kept apart and read back as
+    the one frame written: columns in order, types, nulls."""
+    pairs = pl.DataFrame({"k_l": [0], "k_r": [1]}, schema={"k_l": pl.UInt32, "k_r": pl.UInt32})
+    LinkState({"version": 5}, records, pairs).write(tmp_path)
+    back = LinkState.read(tmp_path)
+    assert back.records.equals(records) and back.pairs.equals(pairs)
+
+
+@pytest.mark.parametrize("name", ["records.parquet", "records.arrow", "pairs.arrow"])
 def test_a_truncated_state_is_an_error_the_asset_takes_for_unreadable(night1, tmp_path,
                                                                       name) -> None:
     """``kept_run_state`` turns an OSError or a polars error into a full night."""

@@ -83,3 +83,25 @@ def test_a_scanned_frame_is_the_read_frame(tmp_path: Path, columns: list[str] | 
     lazy = scan_frame(tmp_path / "t.parquet", columns)
     assert isinstance(lazy, pl.LazyFrame)
     assert lazy.collect().equals(read_frame(tmp_path / "t.parquet", columns))
+
+
+@pytest.mark.parametrize("dictionary", [(), ("status",), ("status", "explain"),
+                                        ("status", "not_there"), ("w",)])
+@pytest.mark.parametrize("rows", [0, 1, 5000])
+def test_a_frame_written_with_dictionaries_reads_back_the_same(tmp_path: Path, rows: int,
+                                                              dictionary: tuple) -> None:
+    """``match_pairs``' few-valued text columns written dictionary-encoded (pyarrow's writer)
+    read back as the frame written: the same types, values, nulls and order, whole, by column
+    and scanned."""
+    frame = pl.DataFrame({
+        "record_id_l": [f"扶贫办_名单.csv||{k}" for k in range(rows)],
+        "w": [k / 7 if k % 5 else None for k in range(rows)],
+        "status": [("linked", "uncertain", None)[k % 3] for k in range(rows)],
+        "explain": [f"name exact +{k % 11}.5 · id" for k in range(rows)],
+    }, schema={"record_id_l": pl.String, "w": pl.Float64, "status": pl.String,
+               "explain": pl.String})
+    path = tmp_path / "pairs.parquet"
+    write_frame(frame, path, dictionary)
+    assert read_frame(path).equals(frame)
+    assert read_frame(path, ["explain", "w"]).equals(frame.select("w", "explain"))
+    assert scan_frame(path, ["status"]).collect().equals(frame.select("status"))
