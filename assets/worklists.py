@@ -66,12 +66,12 @@ def township_worklist(context: AssetExecutionContext, config: CaseConfig,
         msg = (f"no mismatch_case for county {county}, month {month}: run the month "
                f"(`sanji run --month {month}`) before writing its work lists")
         raise Failure(description=msg, allow_retries=False)
+    listed = mismatch_case.filter(pl.col("status").is_in(OPEN_STATUSES))
     heads = household_heads({"poverty_roster": poverty_roster, "assistance": assistance},
-                            person_links)
+                            person_links, listed.select("person_id"))
     settings = config.settings(exchange_folders.county(county).worklist_full_ids)
     paths = write_worklists(mismatch_case, person, person_source, region_table, month,
                             exchange_folders.outbox_for(county), heads, settings)
-    listed = mismatch_case.filter(pl.col("status").is_in(OPEN_STATUSES))
     return MaterializeResult(metadata={
         "files": len(paths), "cases_listed": listed.height, "full_ids": settings.full_ids,
         "paths": "\n".join(str(p) for p in paths),

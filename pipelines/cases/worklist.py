@@ -24,7 +24,7 @@ from pipelines.domain.extracts import EXTRACTS
 from pipelines.domain.identity import mask_id
 from pipelines.domain.months import Month
 from pipelines.domain.rules import RULE_TEXTS
-from pipelines.exchange.printing import Column, formats, row_heights, setup_page, widths
+from pipelines.exchange.printing import Column, formats, setup_page, sheets_sized
 
 UNPLACED = "未定位"
 DEPARTMENT_SHORT = {"poverty": "扶贫", "health": "卫健", "civil": "民政", "insurance": "医保"}
@@ -62,25 +62,47 @@ INSTRUCTIONS = ("核实结果请从下拉列表选择: " + " / ".join(VERIFICATI
                   "核实日期写成 2026-11-05。请勿修改问题编号。")
 
 
-def household_heads(tables: dict[str, pl.DataFrame], links: pl.DataFrame) -> pl.DataFrame:
+def household_heads(tables: dict[str, pl.DataFrame], links: pl.DataFrame,
+                    people: pl.DataFrame | None = None) -> pl.DataFrame:
     """person_id -> head_name: the roster's 户主姓名, else the household's 户主, else civil's.
 
     Args:
         tables: extract name -> table.
         links: record_id, person_id.
+        people: only these persons' heads (a ``person_id`` column; the work lists name a few
+            hundred), or None: every person's. Each person's head is the same either way.
 
     Returns:
         person_id, head_name (one row per person who has one).
     """
     ids = links.select("record_id", "person_id")
-    roster = tables["poverty_roster"].join(ids, on="record_id")
+    roster, civil = tables["poverty_roster"], tables["assistance"]
+    if people is not None:
+        roster, civil, ids = _of_people(roster, civil, ids, people)
+    roster = roster.join(ids, on="record_id", maintain_order="left")
     heads = (roster.filter(pl.col("relation") == "户主")
              .group_by("household_id").agg(pl.col("name").drop_nulls().first().alias("_head")))
-    from_roster = (roster.join(heads, on="household_id", how="left")
+    from_roster = (roster.join(heads, on="household_id", how="left", maintain_order="left")
                    .select("person_id", head_name=pl.coalesce("head_name", "_head")))
-    from_civil = tables["assistance"].join(ids, on="record_id").select("person_id", "head_name")
-    return (pl.concat([from_roster, from_civil]).drop_nulls("head_name")
-            .unique("person_id", keep="first", maintain_order=True))
+    from_civil = civil.join(ids, on="record_id", maintain_order="left").select("person_id",
+                                                                               "head_name")
+    heads = (pl.concat([from_roster, from_civil]).drop_nulls("head_name")
+             .unique("person_id", keep="first", maintain_order=True))
+    return heads if people is None else heads.filter(
+        pl.col("person_id").is_in(people["person_id"].implode()))
+
+
+def _of_people(roster: pl.DataFrame, civil: pl.DataFrame, ids: pl.DataFrame,
+               people: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The roster rows of ``people``'s households (a head may be another person), ``people``'s
+    assistance rows and the links of those rows, each in its own order."""
+    own = ids.filter(pl.col("person_id").is_in(people["person_id"].implode()))["record_id"]
+    households = roster.filter(pl.col("record_id").is_in(own.implode()))["household_id"]
+    roster = roster.filter(pl.col("record_id").is_in(own.implode())
+                           | pl.col("household_id").is_in(households.drop_nulls().implode()))
+    civil = civil.filter(pl.col("record_id").is_in(own.implode()))
+    rows = pl.concat([roster["record_id"], civil["record_id"]])
+    return roster, civil, ids.filter(pl.col("record_id").is_in(rows.implode()))
 
 
 def short_place(name: pl.Expr) -> pl.Expr:
@@ -183,18 +205,19 @@ def worklist_name(township: str, month: str | Month) -> str:
 
 
 def _sheet(book, rows: pl.DataFrame, township: str, month: Month) -> None:
-    """Write one township's list to one sheet, set up to print."""
+    """Write one township's list to one sheet, set up to print (``rows`` sized by
+    ``sheets_sized``: its columns' widths and each row's height)."""
     fmt = formats(book)
     sheet = book.add_worksheet(re.sub(r"[\[\]:*?/\\]", "_", township)[:31])
     title = f"{township} 问题清单 {month.year}年{month.month}月"
     overdue = rows.filter(pl.col("state") == "逾期").height
     sheet.write(0, 0, f"{title}（共 {rows.height} 条，其中逾期 {overdue} 条）", fmt["title"])
     sheet.write(1, 0, INSTRUCTIONS, fmt["note"])
-    column_widths = widths(rows, COLUMNS)
+    column_widths = list(rows.select(f"_width_{i}" for i in range(len(COLUMNS))).row(0))
     for c, (col, width) in enumerate(zip(COLUMNS, column_widths, strict=True)):
         sheet.set_column(c, c, width)
         sheet.write(HEADER_ROW, c, col.header, fmt["header"])
-    heights = row_heights(rows, COLUMNS, column_widths)
+    heights = rows["_height"].to_list()
     wrapped = {col.field for col in COLUMNS if col.wrap}
     for r, row in enumerate(rows.select([c.field for c in COLUMNS]).iter_rows(), HEADER_ROW + 1):
         sheet.set_row(r, heights[r - HEADER_ROW - 1])
@@ -248,11 +271,12 @@ def write_worklists(cases: pl.DataFrame, person: pl.DataFrame, person_source: pl
     import xlsxwriter
 
     month = Month.parse(month)
-    rows = worklist_rows(cases, person, person_source, regions, heads, settings)
+    by = ["township_code", "township"]  # one sheet (and book) per township
+    rows = sheets_sized(worklist_rows(cases, person, person_source, regions, heads, settings),
+                        COLUMNS, by)
     out.mkdir(parents=True, exist_ok=True)
     paths, used = [], set()
-    for (code, township), part in rows.group_by("township_code", "township",
-                                                maintain_order=True):
+    for (code, township), part in rows.group_by(by, maintain_order=True):
         name = worklist_name(township if township not in used else f"{township}_{code}", month)
         used.add(township)
         path = out / name
