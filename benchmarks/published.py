@@ -28,8 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 COUNTY, MONTH = "411421", "2026-10"
-STEPS = ("person", "person_source", "mismatch", "mismatch_case", "township_worklist",
-         "village_monthly")
+STEPS = ("person_source", "illness_cases", "mismatch", "exchange_workbook",
+         "mismatch_case", "township_worklist", "village_monthly", "township_monthly",
+         "county_monthly")
 
 
 def newest_run(storage: Path) -> Path:
@@ -64,7 +65,9 @@ class Night:
             frame = self.stage.get(key, columns and [*columns, "county", "month"])
             return drop_meta(frame, key) if frame is not None else None
         path = self.run / key / COUNTY / f"{MONTH}.parquet"
-        if path.is_file():
+        if key == "person":  # the run's golden record, as its step kept it
+            path = self.run / "golden_state" / COUNTY / MONTH / "person.parquet"
+        if path.exists():  # a file, or a folder of parts (person_records)
             return read_frame(path, columns)
         from pipelines.warehouse import Warehouse  # a table the run published (uncertain pairs)
 
