@@ -17,7 +17,14 @@ import polars as pl
 from pipelines.domain.months import Month
 from pipelines.exchange.cases import MONEY, township_summary
 from pipelines.exchange.headers import CASE_SHEET, EXCHANGE_HEADERS
-from pipelines.exchange.printing import Column, formats, row_heights, setup_page, widths
+from pipelines.exchange.printing import (
+    Column,
+    formats,
+    row_heights,
+    setup_page,
+    sheets_sized,
+    widths,
+)
 
 WRAPPED = {"hospital": 16}
 CASE_COLUMNS: list[Column] = [
@@ -37,13 +44,16 @@ def _sheet_name(name: str, used: set[str]) -> str:
 
 
 def _write_table(sheet, frame: pl.DataFrame, columns: list[Column], fmt: dict,
-                 header_row: int) -> None:
-    """Headers at ``header_row``, then the rows, with widths, heights and cell formats."""
-    column_widths = widths(frame, columns)
+                 header_row: int, sized: tuple[list[int], list[float]] | None = None) -> None:
+    """Headers at ``header_row``, then the rows, with widths, heights and cell formats
+    (``sized``: the columns' widths and the rows' heights, else worked out here)."""
+    if sized is None:
+        column_widths = widths(frame, columns)
+        sized = column_widths, row_heights(frame, columns, column_widths)
+    column_widths, heights = sized
     for c, (col, width) in enumerate(zip(columns, column_widths, strict=True)):
         sheet.set_column(c, c, width)
         sheet.write(header_row, c, col.header, fmt["header"])
-    heights = row_heights(frame, columns, column_widths)
     cell = [fmt["money"] if col.field in MONEY else fmt["wrap"] if col.wrap else fmt["cell"]
             for col in columns]
     for r, row in enumerate(frame.select([c.field for c in columns]).iter_rows(),
@@ -68,6 +78,21 @@ def _case_sheet(book, cases: pl.DataFrame, month: Month, fmt: dict) -> None:
     setup_page(sheet, title, header_row=1)
 
 
+def _summaries(cases: pl.DataFrame) -> list[tuple[str, pl.DataFrame, list[Column]]]:
+    """Each township's summary (``township_summary``, at least one row), by name, sized as
+    its own sheet (``_width_<i>``, ``_height``: all sized in one pass), with its columns."""
+    place = pl.col("township").fill_null("未定位")
+    townships = cases.select(place).unique().sort("township").to_series().to_list()
+    parts = [township_summary(cases.filter(place == township)) for township in townships]
+    if not parts:
+        return []
+    columns = [Column(c, c) for c in parts[0].columns]
+    sized = sheets_sized(pl.concat([part.with_columns(_sheet=pl.lit(i, pl.Int64))
+                                    for i, part in enumerate(parts)]), columns, ["_sheet"])
+    return [(township, part.drop("_sheet"), columns) for township, part in
+            zip(townships, sized.partition_by("_sheet", maintain_order=True), strict=True)]
+
+
 def write_workbook(cases: pl.DataFrame, path: Path, month: str) -> Path:
     """Write the month's case list as the workbook the illness office opens.
 
@@ -89,14 +114,12 @@ def write_workbook(cases: pl.DataFrame, path: Path, month: str) -> Path:
         fmt = formats(book)
         _case_sheet(book, cases, month_, fmt)
         used = {CASE_SHEET}
-        townships = cases.select(pl.col("township").fill_null("未定位")).unique().sort("township")
-        for township in townships.to_series():
-            part = township_summary(cases.filter(pl.col("township").fill_null("未定位")
-                                                 == township))
+        for township, part, columns in _summaries(cases):
             sheet = book.add_worksheet(_sheet_name(str(township), used))
             sheet.write(0, 0, f"{township} 大病救治汇总 {month_.year}年{month_.month}月",
                         fmt["title"])
-            columns = [Column(c, c) for c in part.columns]
-            _write_table(sheet, part, columns, fmt, header_row=1)
+            sized = (list(part.select(f"_width_{i}" for i in range(len(columns))).row(0)),
+                     part["_height"].to_list())
+            _write_table(sheet, part, columns, fmt, header_row=1, sized=sized)
             setup_page(sheet, f"{township} 大病救治汇总 {month}", header_row=1)
     return path

@@ -93,3 +93,27 @@ def test_household_heads_of_a_few_people_are_theirs_among_everyones(people):
     few = household_heads(tables, LINKS, pl.DataFrame({"person_id": people},
                                                       schema={"person_id": pl.String}))
     assert_frame_equal(few, everyone.filter(pl.col("person_id").is_in(people)))
+
+
+def test_township_summaries_sized_together_as_each_alone():
+    from pipelines.exchange.cases import township_summary
+    from pipelines.exchange.workbook import _summaries
+
+    cases = pl.DataFrame({
+        "township": ["东关镇", None, "东关镇", "西关乡长长长长的名字"],
+        "village": ["虹光村", "某村", None, "很长很长很长很长很长的村名"],
+        "status": ["救治中", "已救治", "死亡", "救治中"],
+        "admissions": [1, 0, 3, 12],
+        "total_cost": [100.0, 0.0, 123456.78, 9.5],
+        "out_of_pocket": [10.0, 0.0, 23456.7, 9.5],
+    })
+    got = _summaries(cases)
+    assert [t for t, _, _ in got] == ["东关镇", "未定位", "西关乡长长长长的名字"]
+    for township, part, columns in got:
+        alone = township_summary(cases.filter(pl.col("township").fill_null("未定位")
+                                              == township))
+        assert part.select(alone.columns).equals(alone)
+        assert list(part.select(f"_width_{i}" for i in range(len(columns))).row(0)) == \
+            widths(alone, columns)
+        assert part["_height"].to_list() == row_heights(alone, columns, widths(alone, columns))
+    assert _summaries(cases.clear()) == []
