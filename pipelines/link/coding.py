@@ -233,11 +233,9 @@ def _letter_counts(pinyins: pl.Series) -> np.ndarray:
     points = np.array(pinyins.fill_null("").to_list(), dtype=f"<U{width}").view(np.int32)
     points = points.reshape(len(pinyins), width)
     letter = np.where((points >= 97) & (points <= 122), points - 97, 26)
-    counts = np.zeros((len(pinyins), 27), dtype=np.int16)
-    rows = np.repeat(np.arange(len(pinyins)), points.shape[1])
-    real = points.ravel() > 0
-    np.add.at(counts, (rows[real], letter.ravel()[real]), 1)
-    return counts
+    cell = np.arange(len(pinyins))[:, None] * 27 + letter  # (string, letter) as one number
+    counts = np.bincount(cell[points > 0], minlength=len(pinyins) * 27)  # not ufunc.at: 10x
+    return counts.reshape(len(pinyins), 27).astype(np.int16)
 
 
 def _held(rec: pl.DataFrame, held: pl.Series, column: str, values: pl.Series,

@@ -1,5 +1,6 @@
-"""The linker's integer sorts (``runs.sort_order`` / ``sorted_values``, numpy's): sorted,
-and the same results whatever order a sort leaves equal values in."""
+"""The linker's integer sorts (``runs.sort_order`` / ``sorted_values``, numpy's) and the
+pinyins' letter counts: the same results whatever order a sort leaves equal values in, and
+the same as the code they replaced."""
 
 from __future__ import annotations
 
@@ -79,3 +80,33 @@ def test_dense_codes_and_extracts_ignore_the_order_of_ties(
     codes, uniq = coding.dense_codes(rec["id_number"])
     assert codes.tolist() == want_codes.tolist() and uniq.equals(want_uniq)
     assert coding.county_facts(rec).equals(want_facts)
+
+
+LETTER_CASES = [  # (description, pinyins)
+    ("plain", ["zhangwei", "lina"]),
+    ("null and empty", [None, "", "a"]),
+    ("other characters", ["lü", "zhang wei", "a-b", "ÿz"]),
+    ("one letter many times", ["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]),
+]
+
+
+def _old_letter_counts(pinyins: pl.Series) -> np.ndarray:
+    """``coding._letter_counts`` as it was (``np.add.at``)."""
+    width = max(int(pinyins.str.len_chars().max() or 1), 1)
+    points = np.array(pinyins.fill_null("").to_list(), dtype=f"<U{width}").view(np.int32)
+    points = points.reshape(len(pinyins), width)
+    letter = np.where((points >= 97) & (points <= 122), points - 97, 26)
+    counts = np.zeros((len(pinyins), 27), dtype=np.int16)
+    rows = np.repeat(np.arange(len(pinyins)), points.shape[1])
+    real = points.ravel() > 0
+    np.add.at(counts, (rows[real], letter.ravel()[real]), 1)
+    return counts
+
+
+@pytest.mark.parametrize(("description", "pinyins"), LETTER_CASES,
+                         ids=[c[0] for c in LETTER_CASES])
+def test_letter_counts_as_before(description: str, pinyins: list) -> None:
+    s = pl.Series(pinyins, dtype=pl.String)
+    got = coding._letter_counts(s)
+    assert got.dtype == np.int16 and got.shape == (len(pinyins), 27)
+    assert np.array_equal(got, _old_letter_counts(s))
