@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -82,8 +81,7 @@ class _Night:
     fitted: model.Model | None = None
     combos: Combinations | None = None  # the scored pairs' combinations of levels
     ids: np.ndarray | None = None  # the records' ID codes, when coding made them (full)
-    ahead: Future | None = None  # a full night's (coded records, u), while it blocks
-    u: dict | None = None  # the u the thread ahead estimated
+    ahead: ahead.Ahead | None = None  # a full night's coded records, then u, on a thread
 
 
 def _mark() -> tuple[float, float]:
@@ -109,7 +107,7 @@ def _levels(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Nig
         if night.ahead is None:
             coded = code_records(rec, facts=night.facts)  # the county facts prepare counted
         else:
-            coded, night.u = night.ahead.result()
+            coded = night.ahead.coded.result()  # (u is estimated meanwhile: ``ahead``)
         return compare(coded, il, ir, s.comparisons), coded
     names = [c.name for c in s.comparisons]
     rows = pairs["row"].fill_null(-1).to_numpy() if "row" in pairs.columns \
@@ -144,7 +142,8 @@ def _score(rec: pl.DataFrame, pairs: pl.DataFrame, s: LinkSettings, night: _Nigh
             valid[il] & valid[ir], np.where(coded.id[il] == coded.id[ir], 1.0, 0.0), np.nan
         )
         sizes = (s.u_sample_pairs, s.em_iterations, s.seed)
-        fitted = model.fit(coded, rec.height, levels, s.comparisons, sizes, anchor, night.u)
+        fitted = model.fit(coded, rec.height, levels, s.comparisons, sizes, anchor,
+                           None if night.ahead is None else night.ahead.u.result())
         night.model = incremental.model_data(fitted, s, night.today)
     else:
         fitted = incremental.model_of(night.state.model, s.comparisons)
@@ -213,7 +212,8 @@ def _rule_type(s: LinkSettings) -> pl.Enum:
 def _block(rec: pl.DataFrame, s: LinkSettings, decisions: pl.DataFrame | None, night: _Night,
            stats: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Return the candidate pairs (steward-decided pairs added) and the decided pairs; a
-    full night codes its records meanwhile (``ahead``: its CPU seconds count in block's)."""
+    full night codes its records meanwhile, then estimates u (``ahead``: CPU seconds of the
+    thread count in the stage they fall in)."""
     night.ahead = ahead.start(rec, night.facts, s) if night.k2i is None else None
     pairs, night.over_cap = rebl.candidates(rec, s, None if night.kept is None else (
         night.kept, night.k2i, night.state.model), stats)

@@ -1,6 +1,6 @@
-"""The linker's integer sorts (``runs.sort_order`` / ``sorted_values``, numpy's) and the
-pinyins' letter counts: the same results whatever order a sort leaves equal values in, and
-the same as the code they replaced."""
+"""The linker's integer sorts (``runs.sort_order`` / ``sorted_values``, numpy's), the
+pinyins' letter counts and the work ahead of a full night: the same results whatever order
+a sort leaves equal values in, and the same as the code they replaced."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import polars as pl
 import pytest
 from sanji_link_frames import background, frame, record, valid_id
 
-from pipelines.link import blocking, cluster, coding, comparisons, runs
+from pipelines.link import ahead, blocking, cluster, coding, comparisons, model, runs
 from pipelines.link.linker import link_records, prepare_records
+from pipelines.link.settings import LinkSettings
 
 SORT_CASES = [  # (description, values)
     ("no values", np.zeros(0, dtype=np.int64)),
@@ -110,3 +111,19 @@ def test_letter_counts_as_before(description: str, pinyins: list) -> None:
     got = coding._letter_counts(s)
     assert got.dtype == np.int16 and got.shape == (len(pinyins), 27)
     assert np.array_equal(got, _old_letter_counts(s))
+
+
+def test_the_work_ahead_is_coding_then_u() -> None:
+    """The thread's coded records and u are what the night would work out itself."""
+    s = LinkSettings()
+    rec = prepare_records(_records())
+    facts = coding.county_facts(rec)
+    done = ahead.start(rec, facts, s)
+    coded = coding.code_records(rec, facts=facts)
+    got = done.coded.result()
+    for field in ("name", "pinyin", "id", "village", "pinyin_letters", "id_chars"):
+        assert np.array_equal(getattr(got, field), getattr(coded, field))
+    want = model.estimate_u(coded, rec.height, s.u_sample_pairs, s.seed, s.comparisons)
+    u = done.u.result()
+    assert u.keys() == want.keys()
+    assert all(np.array_equal(u[k], want[k]) for k in want)
