@@ -40,7 +40,7 @@ from dagster import ExecuteInProcessResult
 
 from pipelines.counties import CountiesError
 from pipelines.domain.months import Month
-from pipelines.warehouse.behind import WriteFailed
+from pipelines.warehouse.behind import WRITES, WriteFailed
 
 try:  # the definitions read the counties file when they load: a bad one is a user error
     from assets.county_lock import add_wait_option, holding_county_lock
@@ -367,7 +367,8 @@ def _command(argv: Sequence[str] | None) -> int:
     if getattr(args, "month_default", False) and args.month is None:
         args.month = str(Month.current())
     try:
-        return args.func(args)
+        with WRITES.enabled():  # in process: a step's files written while the next step runs
+            return args.func(args)
     except UserError as exc:
         print(f"sanji: error: {exc}", file=sys.stderr)
         return 2

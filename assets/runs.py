@@ -22,7 +22,6 @@ from pipelines.domain.cases import OPEN_STATUSES
 from pipelines.domain.identity import mask_ids_in_text
 from pipelines.domain.months import Month
 from pipelines.landing import MAPPING_FILE, list_landing
-from pipelines.warehouse.behind import WRITES
 
 if TYPE_CHECKING:
     from pipelines.warehouse import Warehouse
@@ -254,10 +253,8 @@ def run_job(job_name: str, run_config: dict, partition: str | MultiPartitionKey 
         level = CONSOLE_LEVELS[min(verbose, len(CONSOLE_LEVELS)) - 1]
         loggers["console"] = {"config": {"log_level": level}}
     job = defs.resolve_job_def(job_name)
-    # in process: a step's output file is written behind while the next step runs
-    with WRITES.enabled():
-        return execute_without_capture(job, {**run_config, "loggers": loggers}, instance,
-                                       partition, {"sanji/trigger": "cli"}, run_id)
+    return execute_without_capture(job, {**run_config, "loggers": loggers}, instance, partition,
+                                   {"sanji/trigger": "cli"}, run_id)
 
 
 def execute_without_capture(job: JobDefinition, run_config: dict, instance: DagsterInstance,

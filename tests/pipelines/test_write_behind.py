@@ -34,11 +34,12 @@ def _held_back(gate: threading.Event, frame: pl.DataFrame = FRAME) -> Callable[[
     return write
 
 
-def _done_within(call: Callable[[], object], seconds: float) -> bool:
+def _started(call: Callable[[], object], seconds: float) -> tuple[threading.Thread, bool]:
+    """``call`` on a thread, and whether it was done within ``seconds``."""
     thread = threading.Thread(target=call, daemon=True)
     thread.start()
     thread.join(seconds)
-    return not thread.is_alive()
+    return thread, not thread.is_alive()
 
 
 def test_a_write_outside_enabled_is_done_at_once(tmp_path: Path) -> None:
@@ -59,9 +60,10 @@ def test_a_queued_file_is_served_from_memory_else_read_once_whole(tmp_path: Path
         assert read_frame(held).equals(FRAME)  # from memory, the file not written yet
         assert not held.exists()
         got: list[pl.DataFrame] = []
-        assert not _done_within(lambda: got.append(read_frame(alone)), 0.3)  # waits, in order
+        reader, done = _started(lambda: got.append(read_frame(alone)), 0.3)
+        assert not done  # it waits for its file, written after the one held back
         gate.set()
-        WRITES.wait(alone)
+        reader.join(10)
     assert not WRITES.pending(held) and pl.read_parquet(held).equals(FRAME)
     assert got and got[0].equals(FRAME.head(1))
     assert not list(tmp_path.glob(".*partial"))
@@ -113,8 +115,10 @@ def test_a_write_beyond_the_budget_waits_for_the_writer(tmp_path: Path,
         writes.write(tmp_path / "a.parquet", _held_back(gate), nbytes=60)
         second = lambda: writes.write(tmp_path / "b.parquet",  # noqa: E731
                                       lambda p: write_frame(FRAME, p), nbytes=60)
-        assert not _done_within(second, 0.3)  # 120 bytes would be queued
+        writer, done = _started(second, 0.3)
+        assert not done  # 120 bytes would be queued
         gate.set()
+        writer.join(10)
     assert (tmp_path / "a.parquet").exists() and (tmp_path / "b.parquet").exists()
 
 
