@@ -78,7 +78,7 @@ class Handoff:
     def __init__(self, budget_bytes: int = BUDGET_BYTES) -> None:
         self.budget_bytes = budget_bytes
         self._held: dict[Key, _Held] = {}
-        self._offered: tuple[FileId, pl.DataFrame] | None = None
+        self._offered: tuple[Key, pl.DataFrame] | None = None
         self._run: str | None = None
         self.served = 0
         self._lock = threading.Lock()
