@@ -16,7 +16,6 @@
   the ``warehouse`` resource (the counties file, or the run's override).
 """
 
-import os
 import shutil
 from contextlib import nullcontext
 from pathlib import Path
@@ -37,7 +36,7 @@ from assets.handoff import hold_for_run
 from assets.resources import WarehouseResource, drop_meta
 from assets.settings import setting, split_key
 from pipelines.faults import pause_point
-from pipelines.warehouse.behind import WRITES, write_whole
+from pipelines.warehouse.behind import WRITES, partial_of, write_whole
 from pipelines.warehouse.staging import (
     FrameFile,
     FrameParts,
@@ -174,7 +173,7 @@ def _carry(source: Path, target: Path) -> None:
     if target.exists():
         return
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    partial = partial_of(target)
     shutil.rmtree(partial, ignore_errors=True)  # an earlier attempt's (a file or a folder)
     partial.unlink(missing_ok=True)
     link_or_copy_frame(source, partial)

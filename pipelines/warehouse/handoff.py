@@ -60,6 +60,12 @@ def file_id(path: Path) -> FileId | None:
     return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
+def _key(path: Path) -> Key | None:
+    """What a frame for ``path`` is held under: the file's identity, or its path while it is
+    queued for the writer (None: no such file)."""
+    return file_id(path) or (str(path) if WRITES.pending(path) else None)
+
+
 @dataclass
 class _Held:
     frame: pl.DataFrame
@@ -96,7 +102,7 @@ class Handoff:
         """Hold ``frame``, the rows of the file ``path``, for ``readers`` reads in ``run``;
         whether it is held (not when no read is expected, the file is gone or the budget is
         spent). A file queued for the writer is held for its path."""
-        key = file_id(path) or (str(path) if WRITES.pending(path) else None)
+        key = _key(path)
         with self._lock:
             if run != self._run:  # a new run: the last one's frames are of no use now
                 self._held.clear()
@@ -115,7 +121,7 @@ class Handoff:
     def offer(self, path: Path, frame: pl.DataFrame) -> None:
         """Say that ``frame`` was just written as ``path`` (a step writing its own file before
         returning it as a ``FrameFile``): :meth:`claim` holds it. Only the last offer is kept."""
-        key = file_id(path) or (str(path) if WRITES.pending(path) else None)
+        key = _key(path)
         with self._lock:
             self._offered = (key, frame) if key is not None else None
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.warehouse.behind import WRITES
+from pipelines.warehouse.behind import WRITES, partial_of
 from pipelines.warehouse.handoff import HANDOFF
 
 _NAME = re.compile(r"^[A-Za-z0-9_.|-]{1,120}$")
@@ -78,7 +78,7 @@ def store_parts(parts: FrameParts, target: Path) -> None:
     """Store ``parts`` as the folder ``target``: its files hard-linked (copied across file
     systems) as ``000.parquet`` … in order, and ``parts.json``; an earlier attempt's replaced.
     Built under a temporary name and renamed, so a reader never sees half of it."""
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    partial = partial_of(target)
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     for k, path in enumerate(parts.paths):
